@@ -1,0 +1,129 @@
+# netglobe: build, test, benchmark, fuzz and install.
+# Everything the build writes goes under $(BUILD). `make help` lists the targets.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+FUZZ_SECONDS ?= 30
+
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+INCS    := -Idaemon -Igeoip -Iwhitelist -I$(BUILD)/gen
+CFLAGS  ?=
+CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP
+LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lm -lpthread
+
+# Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
+LIB_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c geoip/*.c whitelist/*.c))
+GEN_SRCS := $(BUILD)/gen/webassets.c
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/webassets.o
+LIB      := $(BUILD)/libnetglobe.a
+BIN      := $(BUILD)/netglobe
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzzer.c)
+
+.PHONY: all deps run test unit integration bench asan fuzz clean install uninstall help web
+
+all: $(BIN) $(TOOL_BINS)
+
+help:
+	@echo "make            build $(BIN)"
+	@echo "make run        install what is missing, build, start capturing (ARGS='...' adds flags)"
+	@echo "make test       install what is missing, build, run every test"
+	@echo "make bench      benchmarks against tcpdump and other peers, printed as ratios"
+	@echo "make asan       ASan+UBSan build and the test suite on it"
+	@echo "make fuzz       libFuzzer on every parser for FUZZ_SECONDS each"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+
+# deps installs missing Debian and npm packages and the default GeoIP data; quick when all is there.
+deps:
+	@sh .ci/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+# The web page is compiled into the binary: a fixed table of files, so no path can escape it.
+# web/build.sh assembles the page (sources plus pinned npm files) into $(BUILD)/web.
+WEB_SRCS := $(shell find web -path web/node_modules -prune -o -type f -print 2>/dev/null | LC_ALL=C sort)
+$(BUILD)/web.stamp: $(WEB_SRCS)
+	@mkdir -p $(BUILD)
+	sh web/build.sh $(BUILD)/web
+	@touch $@
+
+$(BUILD)/gen/webassets.c: daemon/embed.sh $(BUILD)/web.stamp
+	@mkdir -p $(dir $@)
+	sh daemon/embed.sh $(BUILD)/web $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/daemon/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIB) $(LDFLAGS) -lcmocka $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+run: deps all
+	@sh .ci/run-daemon.sh $(BIN) $(ARGS)
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	@sh tests/run-integration.sh $(BUILD)
+
+test: deps all unit integration
+
+bench: deps all
+	@sh tests/bench/run.sh $(BUILD)
+
+# ASan+UBSan: a separate build tree, then the same tests on it.
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit integration
+
+# libFuzzer: one harness per parser, clang, seeded from tests/fuzz/corpus and the test captures.
+FUZZ_BUILD := build/fuzz
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libnetglobe.a
+	@set -e; for src in $(FUZZ_SRCS); do \
+		name=$$(basename $$src .c); \
+		echo "fuzz: building $$name"; \
+		clang $(CSTD) -O1 -g $(WARN) -Wno-missing-prototypes $(INCS) -fsanitize=fuzzer,address,undefined \
+			-o $(FUZZ_BUILD)/$$name $$src $(FUZZ_BUILD)/libnetglobe.a $(LDLIBS); \
+	done
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_SRCS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/netglobe
+	@if [ -f docs/netglobe.8 ]; then install -m 0644 docs/netglobe.8 $(DESTDIR)$(PREFIX)/share/man/man8/netglobe.8; fi
+	@if [ -f docs/netglobe.service ]; then install -d $(DESTDIR)/etc/systemd/system; \
+		sed 's#@PREFIX@#$(PREFIX)#g' docs/netglobe.service > $(DESTDIR)/etc/systemd/system/netglobe.service; fi
+	@if [ -f docs/netglobe.conf.example ]; then install -d $(DESTDIR)$(PREFIX)/share/doc/netglobe; \
+		install -m 0644 docs/netglobe.conf.example $(DESTDIR)$(PREFIX)/share/doc/netglobe/netglobe.conf.example; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/netglobe $(DESTDIR)$(PREFIX)/share/man/man8/netglobe.8
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+/* dns.h: passive DNS: learn address-to-name mappings from captured DNS answers. */
+#ifndef NG_DNS_H
+#define NG_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "util.h"
+
+struct dns_cache;
+
+/* max_entries bounds memory (each address keeps its most recent name); grace extends TTLs. */
+struct dns_cache *dns_cache_create(size_t max_entries, ng_time grace);
+void dns_cache_destroy(struct dns_cache *c);
+
+/*
+ * Learn from one DNS message (RFC 1035 wire format, no TCP length prefix)
+ * seen at packet time `now`. Only responses count. For every A/AAAA answer the
+ * address maps to the name that was asked, following CNAME chains back to the
+ * question. Returns the number of addresses learnt, or -1 when the message is
+ * malformed (never reads past len).
+ */
+int dns_learn(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time now);
+
+/*
+ * The name most recently mapped to addr by an answer seen at or before `at`
+ * and still within its TTL (plus grace) at `at`; NULL when none. The string
+ * is borrowed: copy it before the next dns_learn.
+ */
+const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at);
+
+struct dns_stats {
+	uint64_t messages, answers, malformed, entries, evictions;
+};
+void dns_get_stats(const struct dns_cache *c, struct dns_stats *out);
+
+#endif

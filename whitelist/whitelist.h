@@ -1,0 +1,147 @@
+/* whitelist.h: the rolling whitelist (who this host talked with lately), rules, and verdicts. */
+#ifndef NG_WHITELIST_H
+#define NG_WHITELIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "util.h"
+
+/* Verdicts, in increasing order of concern (the overall verdict of a flow is the max). */
+enum wl_verdict {
+	WL_NONE = 0,		/* not decided (no traffic in this direction yet is still decided: see engine) */
+	WL_LOCAL,		/* LAN, loopback, multicast or another special range */
+	WL_NORMAL,		/* seen in this direction within the window, or allowed by a rule */
+	WL_ANOMALOUS,		/* not seen in this direction within the window */
+	WL_BLOCKLISTED,		/* in a blocklist */
+};
+
+/* Traffic direction, from this host's point of view. */
+enum wl_dir {
+	WL_SENT = 0,		/* packets from this host to the remote address */
+	WL_RECEIVED = 1,	/* packets from the remote address to this host */
+};
+
+/* Why a verdict was given; wl_reason_format turns it into a sentence. */
+enum wl_why {
+	WL_WHY_NONE = 0,
+	WL_WHY_LOCAL_SCOPE,	/* "local address (lan)" */
+	WL_WHY_SEEN,		/* "seen 312 times since 2026-11-19 08:14" */
+	WL_WHY_FIRST_CONTACT,	/* "first contact in the 48 h window" */
+	WL_WHY_EXPIRED,		/* "last seen 2026-11-18 09:00, before the 48 h window" */
+	WL_WHY_ALLOWED,		/* "allowed by rule *.windowsupdate.com" */
+	WL_WHY_BLOCKLISTED,	/* "in blocklist feodo.txt (1.2.3.0/24)" */
+};
+
+/* One direction's verdict and the facts behind it. Plain data: copy freely. */
+struct wl_verdict_info {
+	uint8_t verdict;	/* enum wl_verdict */
+	uint8_t why;		/* enum wl_why */
+	uint32_t count;		/* flows with the remote in this direction before, within the window */
+	ng_time first;		/* first of those (NG_TIME_NONE when none) */
+	ng_time last;		/* last time seen in this direction, even outside the window */
+	const char *rule;	/* interned (str_intern): the matching rule text or list file name */
+	const char *entry;	/* interned: the list entry that matched ("1.2.3.0/24"), or NULL */
+};
+
+struct whitelist_options {
+	const char *state_dir;	/* NULL: keep everything in memory (no SQLite file) */
+	ng_time window;		/* default 48 h */
+	ng_time retention;	/* default 7 d */
+	const char **allow_files;	/* --allow FILE, repeatable */
+	size_t nallow;
+	const char **block_files;	/* --blocklist FILE, repeatable */
+	size_t nblock;
+	bool read_only;		/* history and other CLI readers: never write */
+};
+
+struct whitelist;
+
+/*
+ * Open (creating if needed) the store in state_dir (netglobe.db, WAL mode),
+ * load the rules, and prune rows older than the retention. NULL and one line
+ * in err on failure, naming the file and the fix.
+ */
+struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err, size_t errlen);
+/* Commit what is pending and close. */
+void whitelist_close(struct whitelist *wl);
+
+/*
+ * The verdict for traffic with `remote` (passive-DNS `domain` or NULL) in
+ * direction `dir` for a flow that starts at packet time `t`, judged on what
+ * was recorded before t. Precedence: blocklist > allow rule > local scope >
+ * seen within window (normal) > anomalous. In-memory, no disk I/O.
+ */
+void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
+		       ng_time t, struct wl_verdict_info *out);
+
+/*
+ * Record traffic with `remote` in direction `dir` at packet time `t`:
+ * `new_flows` flows started (0 for a later touch of the same flow), `packets`
+ * and `bytes` more. Updates memory at once (so the next verdict sees it) and
+ * queues a row change for the next whitelist_flush. domain/country may be NULL.
+ * `verdict` is the verdict the flow got in this direction (WL_NONE on touches);
+ * the store keeps the worst one seen so `history --verdict` can select by it.
+ */
+void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, ng_time t, uint32_t new_flows,
+		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
+		      enum wl_verdict verdict);
+
+/* Write queued changes in one transaction; called from the housekeeping tick (about once a second). */
+int whitelist_flush(struct whitelist *wl);
+
+/* Learning state: a full window has not yet passed since the first packet ever recorded. */
+struct wl_learning {
+	bool learning;
+	ng_time since;		/* first packet ever recorded (NG_TIME_NONE when none) */
+	ng_time elapsed;	/* min(now - since, window) */
+	ng_time window;
+	double progress;	/* elapsed / window, 0..1 */
+};
+void whitelist_learning(struct whitelist *wl, ng_time now, struct wl_learning *out);
+
+/* What the store knows of one remote address in one direction (for /flows/{id}). */
+struct wl_entry {
+	bool known;
+	ng_time first, last;
+	uint64_t flows, packets, bytes;
+};
+void whitelist_entry(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, struct wl_entry *out);
+
+/*
+ * Trust an address, CIDR or domain pattern ("*.example.com") from now on: an
+ * allow rule kept in state_dir/trusted.txt. Forget removes such a rule and
+ * the learnt history of that address. 0, or -1 with a reason in err.
+ */
+int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen);
+int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);
+
+/*
+ * Reload the allow and block files when `force` (SIGHUP) or when a file
+ * changed on disk. A file that fails to parse keeps its old contents and logs
+ * why with the line number. Returns the number of files reloaded.
+ */
+int whitelist_reload(struct whitelist *wl, bool force);
+
+/* Sentence for a verdict, e.g. "seen 312 times since 2026-11-19 08:14"; returns buf. */
+char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len);
+/* "normal", "anomalous", "blocklisted", "local", or NULL for WL_NONE. */
+const char *wl_verdict_name(enum wl_verdict v);
+/* Parse a verdict name; -1 when unknown. */
+int wl_verdict_parse(const char *s);
+
+/* `netglobe history`: print what the host talked to (json or csv) from the store at state_dir. */
+int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filter, const char *format, FILE *out,
+			  char *err, size_t errlen);
+/* `netglobe reset-baseline`: forget all learnt history; says what it removed. */
+int whitelist_reset_cli(const char *state_dir, FILE *out, char *err, size_t errlen);
+
+struct whitelist_stats {
+	uint64_t entries, pending, flushes, flush_errors, allow_rules, block_entries, block_dropped_special;
+};
+void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out);
+
+#endif

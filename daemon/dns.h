@@ -32,7 +32,21 @@ const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at);
 
 struct dns_stats {
 	uint64_t messages, answers, malformed, entries, evictions;
+	uint64_t truncated;	/* messages that ended inside a record (learnt up to there) */
+	uint64_t names;		/* distinct names held now */
 };
 void dns_get_stats(const struct dns_cache *c, struct dns_stats *out);
+
+/* One address-to-name mapping found in a response; name is lower-case, no trailing dot. */
+typedef void (*dns_answer_cb)(const ng_addr *addr, const char *name, uint32_t ttl, void *arg);
+
+/*
+ * Parse one DNS message without a cache (what dns_learn does before storing):
+ * calls cb for every mapping, with the smallest TTL along the CNAME chain.
+ * Returns the number of mappings, or -1 when the message is malformed (then
+ * cb was not called). *truncated (if not NULL) says the message ended inside
+ * a record: mappings before that point are still reported.
+ */
+int dns_parse(const uint8_t *msg, size_t len, dns_answer_cb cb, void *arg, int *truncated);
 
 #endif

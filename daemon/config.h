@@ -1,0 +1,81 @@
+/* config.h: every option of netglobe, from one table, for the command line and the config file alike. */
+#ifndef NG_CONFIG_H
+#define NG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* A repeatable option's values. */
+struct strlist {
+	char **v;
+	size_t n;
+	bool from_cli;	/* the command line replaced the config file's values */
+};
+
+struct config {
+	/* Capture */
+	char *iface, *file, *filter;
+	uint64_t snaplen, buffer_mb;
+	bool promisc;
+	bool dump;
+	struct strlist local_nets, public_nets;
+	/* Flow table */
+	uint64_t max_flows, keep_ended;
+	ng_time tcp_timeout, tcp_closed_timeout, udp_timeout;
+	/* Enrichment */
+	struct strlist geoip_city;
+	char *geoip_asn;
+	bool no_geoip, no_dns, no_names, no_process;
+	ng_time dns_grace;
+	uint64_t dns_max;
+	char *home, *home_ip;
+	/* Whitelist */
+	char *state_dir;
+	ng_time window, retention;
+	struct strlist allow, blocklist;
+	/* HTTP */
+	struct strlist listen;
+	char *web_root;
+	bool realtime;
+	double speed;
+	uint64_t max_clients;
+	/* Operation */
+	char *user;
+	char *on_alert;
+	ng_time alert_timeout;
+	bool evidence;
+	uint64_t evidence_mb;
+	char *ipfix, *flow_log;
+	ng_time ipfix_active_timeout;
+	int verbosity;		/* -q -1, default 0, -v +1 */
+	char *config_file;
+	bool check_only;	/* -n: check the configuration and exit */
+};
+
+/* Fill defaults. */
+void config_init(struct config *c);
+void config_free(struct config *c);
+
+/*
+ * Parse argv (after a subcommand, if any). Options are also read from the
+ * file named by --config (or /etc/netglobe.conf when it exists and
+ * `default_file` is true); the command line overrides it. Returns 0 to run,
+ * 1 when it printed help/version and the caller should exit 0, -1 on an
+ * error (already described in err).
+ */
+int config_parse_args(struct config *c, int argc, char **argv, bool default_file, char *err, size_t errlen);
+
+/* Read one config file ("name value" lines, # comments). 0 or -1 with "FILE:LINE: ..." in err. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Write every option that differs from its default in config-file form (round-trips through config_load_file). */
+void config_write(const struct config *c, FILE *out, bool all);
+
+/* Usage text for --help. */
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,690 @@
+/*
+ * engine.c: what happens to each packet, and to each flow over its life.
+ *
+ * DESIGN. engine_packet is the hot path: decode, find or create the flow,
+ * count, and look at payload only where a name may be (DNS answers, the first
+ * client bytes of a TCP connection). Everything costly happens once per flow,
+ * when it starts: which end is local, who initiated, the remote's scope,
+ * GeoIP (cached per address), the passive-DNS name, the whitelist verdicts,
+ * the process lookup request. Publishing to the HTTP stream is batched on a
+ * wall-clock tick through a list of changed flow ids, so a busy flow costs one
+ * event per tick, not one per packet.
+ *
+ * The rolling whitelist learns only from traffic an outsider cannot fake:
+ * "sent" when this host started the flow or the flow became a real exchange,
+ * "received" only once it is an exchange (both directions, and for TCP a
+ * completed handshake). A flood of spoofed SYNs therefore never teaches the
+ * whitelist anything, and never raises an alert per source.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "dns.h"
+#include "geoip.h"
+#include "local.h"
+#include "log.h"
+#include "names.h"
+#include "proc.h"
+#include "whitelist.h"
+
+#define MAX_SINKS 8
+/* Fragments remembered to give later fragments their first fragment's ports. */
+#define FRAG_SLOTS 4096
+#define FRAG_TTL (30 * NG_USEC)
+/* How often the packet clock runs flow expiry, and refreshes whitelist last-seen times. */
+#define EXPIRE_EVERY NG_USEC
+#define WL_TOUCH_EVERY (60 * NG_USEC)
+/* Payload inspection for names: client packets looked at, bytes gathered at most. */
+#define SNIFF_MAX_PACKETS 6
+#define SNIFF_MAX_BYTES (16 * 1024 + 5)
+
+struct frag_slot {
+	ng_addr src, dst;
+	uint32_t id;
+	uint8_t proto;
+	uint16_t sport, dport;
+	ng_time ts;
+};
+
+/* Bytes of a client stream gathered until a ClientHello or request head is complete. */
+struct flow_sniff {
+	uint32_t len, need, next_seq;
+	uint8_t packets;
+	uint8_t buf[];
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct flow_table *flows;
+	struct local_set *local;
+	struct dns_cache *dns;
+	struct geoip *geoip;
+	struct whitelist *wl;
+	struct proc_table *proc;
+	struct engine_sink sinks[MAX_SINKS];
+	size_t nsinks;
+	bool want_updates;		/* some sink takes flow_new/flow_update */
+
+	ng_time now;			/* packet clock */
+	ng_time next_expire;
+	ng_time last_wall_expire;
+	struct frag_slot *frags;
+	uint64_t *dirty;		/* ids of flows changed since the last publish */
+	size_t ndirty, capdirty;
+	struct engine_stats stats;
+};
+
+static void engine_on_end(void *arg, struct flow *f);
+static void engine_on_release(void *arg, struct flow *f);
+static void wl_flow_final(struct engine *e, struct flow *f);
+
+struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
+			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+
+	e->cfg = *cfg;
+	e->local = local;
+	e->dns = dns;
+	e->geoip = geoip;
+	e->wl = wl;
+	e->proc = proc;
+	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
+	e->frags = xcalloc(FRAG_SLOTS, sizeof *e->frags);
+	e->now = NG_TIME_NONE;
+	e->next_expire = NG_TIME_NONE;
+	e->stats.first_packet = e->stats.last_packet = NG_TIME_NONE;
+	return e;
+}
+
+void engine_destroy(struct engine *e)
+{
+	if (!e)
+		return;
+	flow_table_destroy(e->flows);
+	free(e->frags);
+	free(e->dirty);
+	free(e);
+}
+
+void engine_add_sink(struct engine *e, const struct engine_sink *sink)
+{
+	if (e->nsinks == MAX_SINKS)
+		fatalx("internal error: too many flow sinks");
+	e->sinks[e->nsinks++] = *sink;
+	if (sink->flow_new || sink->flow_update)
+		e->want_updates = true;
+}
+
+struct flow_table *engine_flows(struct engine *e)
+{
+	return e->flows;
+}
+
+ng_time engine_now(const struct engine *e)
+{
+	return e->now;
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out)
+{
+	*out = e->stats;
+}
+
+/* Release what a flow owns, just before the table frees it. */
+static void engine_on_release(void *arg, struct flow *f)
+{
+	(void)arg;
+	free(f->domain);
+	free(f->sniff);
+	if (f->geo)
+		geo_info_unref(f->geo);
+	if (f->proc)
+		proc_info_unref(f->proc);
+}
+
+enum wl_verdict engine_flow_verdict(const struct flow *f)
+{
+	enum wl_verdict v = WL_NONE;
+
+	for (int d = 0; d < 2; d++) {
+		if (f->packets[d] > 0 && f->verdicts[d].verdict > v)
+			v = (enum wl_verdict)f->verdicts[d].verdict;
+	}
+	if (v == WL_NONE)	/* no traffic yet (cannot happen after the first packet) */
+		v = (enum wl_verdict)NG_MAX(f->verdicts[0].verdict, f->verdicts[1].verdict);
+	return v;
+}
+
+/* Remember that f changed, for the next publish. */
+static void mark_dirty(struct engine *e, struct flow *f)
+{
+	if (!e->want_updates || f->dirty)
+		return;
+	f->dirty = true;
+	if (e->ndirty == e->capdirty) {
+		e->capdirty = e->capdirty ? e->capdirty * 2 : 1024;
+		e->dirty = xrealloc(e->dirty, e->capdirty * sizeof *e->dirty);
+	}
+	e->dirty[e->ndirty++] = f->id;
+}
+
+static void sinks_flow_new(struct engine *e, struct flow *f)
+{
+	f->announced = true;
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].flow_new)
+			e->sinks[i].flow_new(e->sinks[i].arg, f);
+	}
+}
+
+/* The flow table ended a flow: tell the whitelist its last traffic, then the sinks. */
+static void engine_on_end(void *arg, struct flow *f)
+{
+	struct engine *e = arg;
+
+	wl_flow_final(e, f);
+	if (!f->announced && e->want_updates)
+		sinks_flow_new(e, f);
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].flow_end)
+			e->sinks[i].flow_end(e->sinks[i].arg, f);
+	}
+}
+
+/* True when an address should be treated as public despite its range (--public-net). */
+static bool forced_public(const struct engine *e, const ng_addr *a)
+{
+	for (size_t i = 0; i < e->cfg.npublic_nets; i++) {
+		if (cidr_contains(&e->cfg.public_nets[i], a))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Decide which end of a new flow is this host. In order: the one end in the
+ * local set; when both are, the initiator; when neither is, the one end that
+ * is not public (a LAN host talking out), else the initiator.
+ */
+static bool orient_local_is_b(const struct engine *e, const struct flow *f, bool initiator_is_b)
+{
+	bool la = e->local && local_set_contains(e->local, &f->key.a);
+	bool lb = e->local && local_set_contains(e->local, &f->key.b);
+	bool pa, pb;
+
+	if (la != lb)
+		return lb;
+	if (la && lb)
+		return initiator_is_b;
+	pa = addr_scope(&f->key.a) == NG_SCOPE_PUBLIC;
+	pb = addr_scope(&f->key.b) == NG_SCOPE_PUBLIC;
+	if (pa != pb)
+		return pa;	/* b is the private one */
+	return initiator_is_b;
+}
+
+/*
+ * Who started the flow, from its first packet: the sender of a SYN, the
+ * receiver of a SYN-ACK, else the side on the high (ephemeral) port when the
+ * other is a well-known port, else the sender of the first packet. Returns
+ * true when the initiator is key.b.
+ */
+static bool initiator_is_b(const struct flow *f, const struct pkt *p, bool src_is_b)
+{
+	if (p->proto == NG_PROTO_TCP && (p->tcp_flags & NG_TCP_SYN))
+		return (p->tcp_flags & NG_TCP_ACK) ? !src_is_b : src_is_b;
+	if (p->has_ports && f->key.pa != f->key.pb) {
+		bool a_low = f->key.pa < 1024, b_low = f->key.pb < 1024;
+
+		if (a_low != b_low)
+			return a_low;	/* the high-port side (b when a is low) initiated */
+	}
+	return src_is_b;
+}
+
+/* Take a name for the flow from a source at least as good as the one it has. */
+static void flow_set_domain(struct flow *f, const char *name, enum flow_domain_source src)
+{
+	if (!name || !*name || src < f->domain_source)
+		return;
+	if (f->domain && strcmp(f->domain, name) == 0) {
+		f->domain_source = (uint8_t)src;
+		return;
+	}
+	free(f->domain);
+	f->domain = xstrdup(name);
+	f->domain_source = (uint8_t)src;
+}
+
+/* Judge both directions of f as of its start; rules may use the domain. */
+static void flow_judge(struct engine *e, struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		if (e->wl) {
+			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen,
+					  &f->verdicts[d]);
+		} else {
+			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
+		}
+	}
+	f->verdict = (uint8_t)engine_flow_verdict(f);
+}
+
+/* Everything decided once when a flow starts. */
+static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bool src_is_b)
+{
+	bool ib = initiator_is_b(f, p, src_is_b);
+	const ng_addr *remote;
+
+	f->local_is_b = orient_local_is_b(e, f, ib);
+	f->initiator_local = (ib == f->local_is_b);
+	remote = flow_remote_ip(f);
+	f->remote_scope = (uint8_t)addr_scope(remote);
+	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
+		f->remote_scope = NG_SCOPE_PUBLIC;
+	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
+		f->geo = geoip_lookup(e->geoip, remote);
+	if (e->dns)
+		flow_set_domain(f, dns_lookup(e->dns, remote, f->first_seen), FLOW_DOMAIN_DNS);
+	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
+		f->sniff_done = true;
+	flow_judge(e, f);
+	e->stats.verdicts[f->verdict < 5 ? f->verdict : 0]++;
+	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
+		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
+				flow_remote_port(f));
+}
+
+/* A flow is an exchange once both ends spoke, and for TCP the handshake completed (or predates capture). */
+static bool flow_exchanged(const struct flow *f)
+{
+	if (f->packets[0] == 0 || f->packets[1] == 0)
+		return false;
+	if (f->key.proto != NG_PROTO_TCP)
+		return true;
+	return f->state != FLOW_STATE_SYN_SENT;
+}
+
+/* May this direction of f teach the whitelist? (see DESIGN) */
+static bool wl_may_learn(const struct flow *f, enum flow_dir d)
+{
+	if (f->packets[d] == 0)
+		return false;
+	if (flow_exchanged(f))
+		return true;
+	return d == FLOW_SENT && f->initiator_local;
+}
+
+/* Push a direction's traffic since the last push to the whitelist. */
+static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
+{
+	bool first = f->dir_recorded[d] == NG_TIME_NONE;
+	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
+
+	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, f->last_seen, first ? 1 : 0,
+			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
+			 country, first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
+	f->dir_recorded[d] = f->last_seen;
+	f->dir_recorded_pkts[d] = f->packets[d];
+	f->dir_recorded_bytes[d] = f->bytes[d];
+}
+
+/* At flow end: record whatever the whitelist has not heard yet. */
+static void wl_flow_final(struct engine *e, struct flow *f)
+{
+	if (!e->wl)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (wl_may_learn(f, (enum flow_dir)d) &&
+		    (f->dir_recorded[d] == NG_TIME_NONE || f->packets[d] != f->dir_recorded_pkts[d]))
+			wl_push(e, f, (enum flow_dir)d);
+	}
+}
+
+/* Raise alerts for a direction that just started carrying traffic with a bad verdict. */
+static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d)
+{
+	uint8_t v = f->verdicts[d].verdict;
+
+	if (v != WL_ANOMALOUS && v != WL_BLOCKLISTED)
+		return;
+	/* Unanswered inbound traffic (scans, spoofed floods) alerts only when blocklisted. */
+	if (v == WL_ANOMALOUS && d == FLOW_RECEIVED && !flow_exchanged(f))
+		return;
+	if (v == WL_ANOMALOUS && d == FLOW_SENT && !f->initiator_local && !flow_exchanged(f))
+		return;
+	e->stats.alerts++;
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].alert)
+			e->sinks[i].alert(e->sinks[i].arg, f, d);
+	}
+}
+
+/* TCP state from flags (RFC 9293 3.3.2, as seen from outside). */
+static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, bool from_initiator)
+{
+	uint8_t fl = p->tcp_flags;
+
+	if (fl & NG_TCP_RST) {
+		f->state = FLOW_STATE_RESET;
+		return;
+	}
+	if ((fl & NG_TCP_SYN) && !(fl & NG_TCP_ACK)) {
+		f->syn_seen = 1;
+		if (f->packets[0] + f->packets[1] <= 1)
+			f->state = FLOW_STATE_SYN_SENT;
+	} else if (f->state == FLOW_STATE_SYN_SENT) {
+		/* The handshake completes when the initiator acknowledges the SYN-ACK. */
+		if ((fl & NG_TCP_SYN) && (fl & NG_TCP_ACK))
+			f->syn_seen |= 2;
+		else if (from_initiator && (fl & NG_TCP_ACK) && (f->syn_seen & 2))
+			f->state = FLOW_STATE_ESTABLISHED;
+		else if (!from_initiator && !(fl & NG_TCP_SYN))
+			f->state = FLOW_STATE_ESTABLISHED;	/* data from the responder: we missed the SYN-ACK */
+	}
+	if (fl & NG_TCP_FIN) {
+		f->fin_seen |= (uint8_t)(1u << d);
+		if (f->state != FLOW_STATE_RESET)
+			f->state = f->fin_seen == 3 ? FLOW_STATE_CLOSED : FLOW_STATE_CLOSING;
+	}
+}
+
+/* Big-endian 16-bit read. */
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Learn names from DNS answers: UDP 53 (RFC 1035), mDNS 5353 (RFC 6762), LLMNR 5355 (RFC 4795), TCP 53 (RFC 7766). */
+static void learn_dns(struct engine *e, const struct pkt *p)
+{
+	if (!e->dns || !p->has_ports || p->payload_len == 0)
+		return;
+	if (p->proto == NG_PROTO_UDP) {
+		if (p->sport != 53 && p->sport != 5353 && p->sport != 5355)
+			return;
+		if (p->frag != PKT_FRAG_NONE)
+			return;	/* a fragmented answer: only its first piece is here */
+		e->stats.dns_messages++;
+		dns_learn(e->dns, p->payload, p->payload_len, e->now);
+	} else if (p->proto == NG_PROTO_TCP && p->sport == 53 && p->payload_len > 2) {
+		uint16_t mlen = rd16(p->payload);
+
+		if ((uint32_t)mlen + 2 <= p->payload_len) {
+			e->stats.dns_messages++;
+			dns_learn(e->dns, p->payload + 2, mlen, e->now);
+		}
+	}
+}
+
+/* Try the gathered (or single-segment) client bytes for a TLS or HTTP name; true when finished. */
+static bool sniff_try(struct engine *e, struct flow *f, const uint8_t *data, size_t len, size_t *need)
+{
+	char name[NG_NAME_MAX];
+	enum names_result r;
+
+	*need = 0;
+	r = tls_sni_parse(data, len, name, sizeof name, need);
+	if (r == NAMES_FOUND) {
+		flow_set_domain(f, name, FLOW_DOMAIN_SNI);
+		e->stats.names_sni++;
+		return true;
+	}
+	if (r == NAMES_NEED_MORE)
+		return false;
+	r = http_host_parse(data, len, name, sizeof name);
+	if (r == NAMES_FOUND) {
+		flow_set_domain(f, name, FLOW_DOMAIN_HTTP);
+		e->stats.names_http++;
+		return true;
+	}
+	if (r == NAMES_NEED_MORE) {
+		*need = len + 1460;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Look at the client's first bytes for a server name. A ClientHello or
+ * request head split over segments is gathered in a small per-flow buffer,
+ * in sequence order only (a gap or reordering ends the attempt).
+ */
+static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
+{
+	struct flow_sniff *s = f->sniff;
+	const char *before = f->domain;
+	uint8_t before_src = f->domain_source;
+	size_t need;
+	bool done;
+
+	if (!s) {
+		done = sniff_try(e, f, p->payload, p->payload_len, &need);
+		if (!done && p->payload_len == p->payload_wire && need > 0 && need <= SNIFF_MAX_BYTES) {
+			s = xmalloc(sizeof *s + SNIFF_MAX_BYTES);
+			memcpy(s->buf, p->payload, p->payload_len);
+			s->len = p->payload_len;
+			s->need = (uint32_t)need;
+			s->next_seq = p->tcp_seq + p->payload_len;
+			s->packets = 1;
+			f->sniff = s;
+			return;
+		}
+	} else {
+		uint32_t room = SNIFF_MAX_BYTES - s->len;
+		uint32_t n = p->payload_len < room ? p->payload_len : room;
+
+		if (p->tcp_seq != s->next_seq || p->payload_len != p->payload_wire) {
+			done = true;
+		} else {
+			memcpy(s->buf + s->len, p->payload, n);
+			s->len += n;
+			s->next_seq += p->payload_len;
+			s->packets++;
+			if (s->len < s->need && s->packets < SNIFF_MAX_PACKETS && s->len < SNIFF_MAX_BYTES)
+				return;
+			done = sniff_try(e, f, s->buf, s->len, &need);
+			if (!done && need > s->len && need <= SNIFF_MAX_BYTES && s->packets < SNIFF_MAX_PACKETS) {
+				s->need = (uint32_t)need;
+				return;
+			}
+		}
+	}
+	(void)done;
+	free(f->sniff);
+	f->sniff = NULL;
+	f->sniff_done = true;
+	/* A new name can change the verdict through a domain rule. */
+	if (e->wl && (f->domain != before || f->domain_source != before_src))
+		flow_judge(e, f);
+}
+
+/* Slot for a fragment series, by its identifying tuple (RFC 791 3.2, RFC 8200 4.5). */
+static struct frag_slot *frag_slot(struct engine *e, const struct pkt *p)
+{
+	struct {
+		ng_addr s, d;
+		uint32_t id;
+		uint8_t proto;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	k.s = p->src;
+	k.d = p->dst;
+	k.id = p->frag_id;
+	k.proto = p->proto;
+	return &e->frags[ng_hash64(&k, sizeof k, 0x66726167ULL) & (FRAG_SLOTS - 1)];
+}
+
+/* Give fragments the ports of their first fragment, when it was seen recently. */
+static void frag_ports(struct engine *e, struct pkt *p)
+{
+	struct frag_slot *s = frag_slot(e, p);
+
+	if (p->frag == PKT_FRAG_FIRST) {
+		if (!p->has_ports)
+			return;
+		s->src = p->src;
+		s->dst = p->dst;
+		s->id = p->frag_id;
+		s->proto = p->proto;
+		s->sport = p->sport;
+		s->dport = p->dport;
+		s->ts = e->now;
+		return;
+	}
+	if (s->id == p->frag_id && s->proto == p->proto && addr_equal(&s->src, &p->src) &&
+	    addr_equal(&s->dst, &p->dst) && e->now - s->ts <= FRAG_TTL) {
+		p->sport = s->sport;
+		p->dport = s->dport;
+		p->has_ports = true;
+	}
+}
+
+void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
+{
+	struct pkt p;
+	struct flow_key k;
+	struct flow *f;
+	uint64_t h;
+	bool src_is_b, is_new = false;
+	enum flow_dir d;
+	bool was_exchanged;
+
+	e->stats.packets++;
+	e->stats.bytes += cp->wirelen;
+	switch (decode_packet(dlt, cp->data, cp->caplen, cp->wirelen, &p)) {
+	case DECODE_OK:
+		break;
+	case DECODE_NOT_IP:
+		e->stats.not_ip++;
+		return;
+	default:
+		e->stats.malformed++;
+		return;
+	}
+	e->stats.ip_packets++;
+	if (e->stats.first_packet == NG_TIME_NONE)
+		e->stats.first_packet = cp->ts;
+	e->stats.last_packet = cp->ts;
+	if (cp->ts > e->now || e->now == NG_TIME_NONE)
+		e->now = cp->ts;
+
+	/* Flow expiry runs on the packet clock, so a replayed file ages flows as it did live. */
+	if (e->now >= e->next_expire) {
+		flow_table_expire(e->flows, e->now);
+		e->next_expire = e->now + EXPIRE_EVERY;
+	}
+	if (p.frag != PKT_FRAG_NONE) {
+		e->stats.fragments++;
+		frag_ports(e, &p);
+	}
+	learn_dns(e, &p);
+
+	flow_key_make(&k, p.proto, &p.src, p.sport, &p.dst, p.dport, &src_is_b);
+	h = flow_key_hash(&k);
+	f = flow_table_find(e->flows, &k, h);
+	/* A new SYN on a finished connection is a new connection on a reused port. */
+	if (f && p.proto == NG_PROTO_TCP && (p.tcp_flags & (NG_TCP_SYN | NG_TCP_ACK)) == NG_TCP_SYN &&
+	    (f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET)) {
+		flow_table_end(e->flows, f, FLOW_END_CLOSED);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_table_insert(e->flows, &k, h, cp->ts);
+		flow_start(e, f, &p, src_is_b);
+		is_new = true;
+	}
+	d = (src_is_b == f->local_is_b) ? FLOW_SENT : FLOW_RECEIVED;
+	was_exchanged = !is_new && flow_exchanged(f);
+
+	if (p.proto == NG_PROTO_TCP && p.has_ports)
+		tcp_update(f, &p, d, (d == FLOW_SENT) == f->initiator_local);
+	f->packets[d]++;
+	f->bytes[d] += p.ip_len;
+	if (p.frag == PKT_FRAG_LATER)
+		f->fragments++;
+	if (cp->ts > f->last_seen)
+		f->last_seen = cp->ts;
+
+	if (!f->sniff_done && p.payload_len > 0 && (d == FLOW_SENT) == f->initiator_local)
+		sniff_names(e, f, &p);
+
+	/* A direction's first packet, or the flow becoming an exchange: learn and maybe alert. */
+	if (f->dir_first[d] == NG_TIME_NONE) {
+		f->dir_first[d] = cp->ts;
+		f->verdict = (uint8_t)engine_flow_verdict(f);
+		maybe_alert(e, f, d);
+	}
+	if (e->wl) {
+		if (!was_exchanged && flow_exchanged(f)) {
+			if (!is_new && f->dir_first[!d] != NG_TIME_NONE && f->dir_first[!d] != cp->ts)
+				maybe_alert(e, f, (enum flow_dir)!d);	/* now that it is answered */
+			for (int dd = 0; dd < 2; dd++) {
+				if (f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
+					wl_push(e, f, (enum flow_dir)dd);
+			}
+		} else if (f->dir_recorded[d] == NG_TIME_NONE) {
+			if (wl_may_learn(f, d))
+				wl_push(e, f, d);
+		} else if (cp->ts - f->dir_recorded[d] >= WL_TOUCH_EVERY) {
+			wl_push(e, f, d);
+		}
+	}
+	flow_table_touch(e->flows, f);
+	mark_dirty(e, f);
+}
+
+/* The process module answered for a flow. */
+static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
+{
+	struct engine *e = arg;
+	struct flow *f = flow_table_by_id(e->flows, flow_id);
+
+	if (!f || f->proc) {
+		if (info)
+			proc_info_unref(info);
+		return;
+	}
+	f->proc = info;
+	if (info && f->end_reason == FLOW_END_NONE)
+		mark_dirty(e, f);
+}
+
+void engine_publish(struct engine *e, ng_time wall)
+{
+	size_t n;
+
+	if (e->proc)
+		proc_table_poll(e->proc, wall, engine_proc_cb, e);
+	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */
+	if (e->cfg.live && wall - e->last_wall_expire >= NG_USEC) {
+		flow_table_expire(e->flows, wall);
+		e->last_wall_expire = wall;
+	}
+	n = e->ndirty;
+	e->ndirty = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = flow_table_by_id(e->flows, e->dirty[i]);
+
+		if (!f)
+			continue;
+		f->dirty = false;
+		if (f->end_reason != FLOW_END_NONE)
+			continue;	/* already published by its end */
+		if (!f->announced) {
+			sinks_flow_new(e, f);
+			continue;
+		}
+		for (size_t s = 0; s < e->nsinks; s++) {
+			if (e->sinks[s].flow_update)
+				e->sinks[s].flow_update(e->sinks[s].arg, f);
+		}
+	}
+	if (e->wl)
+		whitelist_flush(e->wl);
+}

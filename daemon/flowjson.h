@@ -1,0 +1,28 @@
+/* flowjson.h: the public flow object (docs/api.md) as JSON, and the same row as CSV. */
+#ifndef NG_FLOWJSON_H
+#define NG_FLOWJSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "flow.h"
+#include "util.h"
+
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", or "ip-N"; writes into buf when needed and returns it or a literal. */
+const char *flowjson_proto_name(uint8_t proto, char *buf, size_t len);
+/* Parse a protocol name or number back; -1 when unknown. */
+int flowjson_proto_parse(const char *s);
+const char *flowjson_state_name(uint8_t state);
+const char *flowjson_end_name(uint8_t end_reason);
+const char *flowjson_domain_source_name(uint8_t src);
+
+/* The flow as a new cJSON object (caller owns it). `window` phrases the reasons ("48 h"). */
+cJSON *flowjson_object(const struct flow *f, ng_time window);
+/* The reason sentence for the overall verdict into buf; returns buf. */
+char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);
+
+/* The CSV header row (with CRLF) and one flow as a CSV row (RFC 4180) appended to a growing buffer. */
+const char *flowjson_csv_header(void);
+void flowjson_csv_row(const struct flow *f, ng_time window, char **buf, size_t *len, size_t *cap);
+
+#endif

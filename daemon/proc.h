@@ -46,9 +46,24 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 struct proc_info *proc_info_ref(struct proc_info *info);
 void proc_info_unref(struct proc_info *info);
 
+/*
+ * Counters since create. Every flow_start ends in exactly one of found,
+ * socket_gone, no_process or dropped, or is still pending:
+ * requests == found + socket_gone + no_process + dropped + pending.
+ * rate_limited counts refusals by a limiter (a /proc rescan or socket-table
+ * refresh postponed, a sock_diag lookup over budget); scans counts full
+ * /proc/PID/fd scans.
+ */
 struct proc_stats {
 	uint64_t requests, found, socket_gone, no_process, rate_limited, scans;
+	uint64_t dropped;	/* answered NULL unlooked-up: over the sock_diag budget */
+	uint64_t pending;	/* waiting for an answer now */
 };
 void proc_get_stats(const struct proc_table *pt, struct proc_stats *out);
+
+/* Where sockets are looked up: "sock_diag" or "/proc/net" (for the start-up log line). */
+const char *proc_table_source(const struct proc_table *pt);
+/* Use /proc/net/{tcp,udp}{,6} instead of sock_diag from now on (tests; netlink filtered). */
+void proc_table_use_procnet(struct proc_table *pt);
 
 #endif

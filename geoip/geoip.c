@@ -848,7 +848,11 @@ static bool geoip_try_dir(const char *dir, struct geoip_options *opts, struct ge
 	static const char *const asn[] = {"GeoLite2-ASN.mmdb", "asn.ngasn"};
 	size_t ncity = 0;
 	bool have_asn = false, single_found;
+	char real[PATH_MAX];
 
+	if (realpath(dir, real) == NULL || strlen(real) >= sizeof d->dir)
+		return false;
+	dir = real;
 	for (size_t i = 0; i < NG_ARRAY_LEN(single) && ncity == 0; i++)
 		if (geoip_file_in(dir, single[i], d->city[0], sizeof d->city[0]))
 			ncity = 1;
@@ -860,8 +864,7 @@ static bool geoip_try_dir(const char *dir, struct geoip_options *opts, struct ge
 		have_asn = geoip_file_in(dir, asn[i], d->asn, sizeof d->asn);
 	if (ncity == 0 && !have_asn)
 		return false;
-	if (realpath(dir, d->dir) == NULL)
-		snprintf(d->dir, sizeof d->dir, "%s", dir);
+	memcpy(d->dir, real, strlen(real) + 1);
 	opts->ncity = ncity;
 	for (size_t i = 0; i < NG_ARRAY_LEN(opts->city); i++)
 		opts->city[i] = i < ncity ? d->city[i] : NULL;

@@ -40,11 +40,19 @@ enum wl_why {
 struct wl_verdict_info {
 	uint8_t verdict;	/* enum wl_verdict */
 	uint8_t why;		/* enum wl_why */
-	uint32_t count;		/* flows with the remote in this direction before, within the window */
-	ng_time first;		/* first of those (NG_TIME_NONE when none) */
-	ng_time last;		/* last time seen in this direction, even outside the window */
-	const char *rule;	/* interned (str_intern): the matching rule text or list file name */
-	const char *entry;	/* interned: the list entry that matched ("1.2.3.0/24"), or NULL */
+	uint8_t scope;		/* enum ng_scope, for WL_WHY_LOCAL_SCOPE */
+	uint32_t count;		/* flows recorded with the remote in this direction (the row's total) */
+	ng_time first;		/* first time seen in this direction (NG_TIME_NONE when never before t) */
+	ng_time last;		/* latest time seen in this direction before t, even outside the window */
+	/*
+	 * Both interned (str_intern), valid for the life of the process, NULL when unused.
+	 * WL_WHY_BLOCKLISTED: rule = list file base name ("feodo.txt"), entry = the
+	 * matching entry ("1.2.3.0/24", a bare address for a host entry).
+	 * WL_WHY_ALLOWED: rule = the rule text ("*.windowsupdate.com"), entry = the
+	 * file it came from ("allow.txt", "trusted.txt").
+	 */
+	const char *rule;
+	const char *entry;
 };
 
 struct whitelist_options {
@@ -56,14 +64,19 @@ struct whitelist_options {
 	const char **block_files;	/* --blocklist FILE, repeatable */
 	size_t nblock;
 	bool read_only;		/* history and other CLI readers: never write */
+	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
 };
 
 struct whitelist;
 
 /*
- * Open (creating if needed) the store in state_dir (netglobe.db, WAL mode),
- * load the rules, and prune rows older than the retention. NULL and one line
- * in err on failure, naming the file and the fix.
+ * Open (creating if needed, directory mode 0700) the store in state_dir
+ * (netglobe.db, WAL mode), load the rules (allow files, blocklists and
+ * state_dir/trusted.txt), and prune rows last seen more than the retention
+ * before the latest packet recorded. window/retention 0 mean 48 h/7 d; the
+ * retention is raised to the window if shorter. NULL and one line in err on
+ * failure, naming the file and the fix ("FILE:LINE: reason" for a list).
+ * The caller frees with whitelist_close.
  */
 struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err, size_t errlen);
 /* Commit what is pending and close. */
@@ -90,8 +103,14 @@ void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir d
 		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
 		      enum wl_verdict verdict);
 
-/* Write queued changes in one transaction; called from the housekeeping tick (about once a second). */
+/*
+ * Write queued changes in one transaction; called from the housekeeping tick
+ * (about once a second). Also prunes by retention, at most once a minute.
+ * 0, or -1 when the database could not be written (changes stay queued).
+ */
 int whitelist_flush(struct whitelist *wl);
+/* Prune now: drop rows last seen more than the retention before the latest packet; returns rows removed. */
+int whitelist_prune(struct whitelist *wl);
 
 /* Learning state: a full window has not yet passed since the first packet ever recorded. */
 struct wl_learning {
@@ -133,14 +152,34 @@ const char *wl_verdict_name(enum wl_verdict v);
 /* Parse a verdict name; -1 when unknown. */
 int wl_verdict_parse(const char *s);
 
-/* `netglobe history`: print what the host talked to (json or csv) from the store at state_dir. */
+/*
+ * `netglobe history`: print what the host talked to from the store at
+ * state_dir, opened read-only (safe while the daemon runs). since
+ * (NG_TIME_NONE or 0: all) keeps rows with last_seen >= since; verdict_filter
+ * (an enum wl_verdict, or <= 0 for all) keeps rows whose worst verdict is
+ * that. format "json" writes JSON Lines (one object per row), "csv" a header
+ * row then RFC 4180 rows. Columns: address, direction, flows, packets, bytes,
+ * first_seen, last_seen (RFC 3339), domain, country, verdict. Newest first.
+ */
 int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filter, const char *format, FILE *out,
 			  char *err, size_t errlen);
-/* `netglobe reset-baseline`: forget all learnt history; says what it removed. */
+/*
+ * `netglobe reset-baseline`: delete the learnt rows and the first-packet time
+ * (trusted rules stay) and print "removed N addresses (M rows) learnt since
+ * ...". A running daemon notices at its next flush and forgets its rows too.
+ */
 int whitelist_reset_cli(const char *state_dir, FILE *out, char *err, size_t errlen);
+/*
+ * The default --state-dir: /var/lib/netglobe as root, else
+ * $XDG_STATE_HOME/netglobe, else ~/.local/state/netglobe. Writes into buf and
+ * returns it, or NULL when no home is known.
+ */
+const char *whitelist_default_state_dir(char *buf, size_t len);
 
 struct whitelist_stats {
 	uint64_t entries, pending, flushes, flush_errors, allow_rules, block_entries, block_dropped_special;
+	uint64_t evicted;	/* rows dropped because the table was full */
+	uint64_t pruned;	/* rows dropped by retention */
 };
 void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out);
 

@@ -1,0 +1,590 @@
+/* lists.c: parsers for allow files and IP reputation lists (FireHOL, Spamhaus DROP, abuse.ch Feodo CSV). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "util.h"
+#include "wl_int.h"
+
+/*
+ * DESIGN
+ *
+ * The format is decided per line, never by file name, so any mix works:
+ *
+ *   "# ..." or "; ..."                       comment (FireHOL, Spamhaus, Feodo)
+ *   "1.2.3.0/24" "1.2.3.4" "2001:db8::/32"   plain entry (FireHOL .netset/.ipset,
+ *                                            Feodo ipblocklist.txt); a trailing
+ *   "1.2.3.0/24 ; SBL123"                    "#"/";" comment is allowed (DROP)
+ *   "\"2024-..\",\"1.2.3.4\",\"443\",.."       CSV (RFC 4180): the first field that
+ *                                            is an address or CIDR is the entry
+ *                                            (Feodo's dst_ip, or a generic
+ *                                            "address first" CSV)
+ *   {"cidr":"1.2.3.0/24","sblid":..}         Spamhaus DROP JSON lines; objects
+ *                                            without "cidr" are metadata
+ *
+ * Strictness. Bytes below 0x20 other than tab and CR (NUL included), a gzip
+ * header, or a line over WL_LINE_MAX reject the file at once: it is not a text
+ * list, and guessing would be worse than keeping the previous one. A malformed
+ * entry line rejects an allow file (the user wrote it; a typo should be
+ * fixed, not ignored). A blocklist is published by someone else and may carry
+ * the odd broken line among a million good ones, so up to WL_BAD_PERCENT of
+ * its entry lines may be skipped (counted, with the first line number, for
+ * the log); more than that, and the file is rejected as not being a list
+ * (an HTML error page, a truncated download). A CSV line without an address
+ * before any entry is a header and is skipped.
+ *
+ * Special ranges. A blocklist entry that contains or lies inside a range that
+ * addr_scope() calls non-public (RFC 1918, loopback, link-local, CGNAT,
+ * multicast, documentation, reserved, 0.0.0.0/8, ...) is dropped and counted.
+ * Dropping rather than clipping: such entries are bogon aggregates in practice
+ * (FireHOL level 1 lists 0.0.0.0/8, 10.0.0.0/8, 224.0.0.0/3), and clipping a
+ * catch-all like 0.0.0.0/0 would turn the whole Internet red.
+ */
+
+/* The special ranges, as in addr.c's tables (test_whitelist checks they agree with addr_scope). */
+static const char *const special_ranges[] = {
+	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+	"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+	"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+	"::/8", "100::/64", "2001:db8::/32", "3fff::/20", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+};
+
+static struct wl_cidr special_cidrs[NG_ARRAY_LEN(special_ranges)];
+static bool special_ready;
+
+static void special_init(void);
+static bool cidr_within(const struct wl_cidr *outer, const struct wl_cidr *inner);
+static struct wl_list *list_new(enum wl_list_kind kind, const char *path);
+static void list_add_cidr(struct wl_list *l, const struct wl_cidr *c, const char *rule);
+static void list_add_domain(struct wl_list *l, const char *pattern);
+static int token_cidr(const char *tok, size_t n, struct wl_cidr *out, char *why, size_t whylen);
+static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_ok, char *why, size_t whylen);
+static int allow_line(struct wl_list *l, const char *s, size_t n, char *why, size_t whylen);
+static size_t first_token(const char *s, size_t n);
+static bool rest_is_comment(const char *s, size_t n);
+
+/* Parse the special range table once. */
+static void special_init(void)
+{
+	char err[128];
+
+	if (special_ready)
+		return;
+	for (size_t i = 0; i < NG_ARRAY_LEN(special_ranges); i++) {
+		ng_cidr c;
+
+		if (cidr_parse(special_ranges[i], &c, err, sizeof err) != 0)
+			fatalx("whitelist: bad built-in special range %s: %s", special_ranges[i], err);
+		special_cidrs[i] = wl_cidr_from(&c);
+	}
+	special_ready = true;
+}
+
+struct wl_cidr wl_cidr_from(const ng_cidr *c)
+{
+	struct wl_cidr w;
+
+	memset(&w, 0, sizeof w);
+	w.v = c->base.v;
+	w.prefix = c->prefix;
+	memcpy(w.a, c->base.a, sizeof w.a);
+	return w;
+}
+
+char *wl_cidr_format(const struct wl_cidr *c, char *buf, size_t len)
+{
+	ng_addr a;
+	char t[NG_ADDRSTRLEN];
+
+	memset(&a, 0, sizeof a);
+	a.v = c->v;
+	memcpy(a.a, c->a, sizeof a.a);
+	addr_format(&a, t, sizeof t);
+	if (c->prefix == (c->v == 4 ? 32 : 128))
+		snprintf(buf, len, "%s", t);
+	else
+		snprintf(buf, len, "%s/%u", t, c->prefix);
+	return buf;
+}
+
+/* True when `inner` lies inside `outer` (same family, outer no longer, same leading bits). */
+static bool cidr_within(const struct wl_cidr *outer, const struct wl_cidr *inner)
+{
+	unsigned full, rest;
+
+	if (outer->v != inner->v || outer->prefix > inner->prefix)
+		return false;
+	full = outer->prefix / 8;
+	rest = outer->prefix % 8;
+	if (memcmp(outer->a, inner->a, full) != 0)
+		return false;
+	return rest == 0 || ((outer->a[full] ^ inner->a[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+bool wl_cidr_overlaps_special(const struct wl_cidr *c)
+{
+	special_init();
+	/* Two prefixes overlap exactly when one lies inside the other. */
+	for (size_t i = 0; i < NG_ARRAY_LEN(special_cidrs); i++) {
+		if (cidr_within(&special_cidrs[i], c) || cidr_within(c, &special_cidrs[i]))
+			return true;
+	}
+	return false;
+}
+
+/* A new empty list named after the file's base name; one reference. */
+static struct wl_list *list_new(enum wl_list_kind kind, const char *path)
+{
+	struct wl_list *l = xcalloc(1, sizeof *l);
+	const char *base = strrchr(path, '/');
+
+	l->refs = 1;
+	l->kind = kind;
+	l->name = str_intern(base && base[1] ? base + 1 : path);
+	return l;
+}
+
+struct wl_list *wl_list_ref(struct wl_list *l)
+{
+	l->refs++;
+	return l;
+}
+
+void wl_list_unref(struct wl_list *l)
+{
+	if (l == NULL || --l->refs > 0)
+		return;
+	free(l->cidrs);
+	free(l->cidr_rules);
+	free(l->domains);
+	free(l);
+}
+
+/* Append a CIDR (and, for allow lists, its interned rule text). */
+static void list_add_cidr(struct wl_list *l, const struct wl_cidr *c, const char *rule)
+{
+	if (l->ncidrs == l->cidrcap) {
+		l->cidrcap = l->cidrcap ? l->cidrcap * 2 : 64;
+		l->cidrs = xrealloc(l->cidrs, l->cidrcap * sizeof *l->cidrs);
+		if (l->kind == WL_LIST_ALLOW)
+			l->cidr_rules = xrealloc(l->cidr_rules, l->cidrcap * sizeof *l->cidr_rules);
+	}
+	l->cidrs[l->ncidrs] = *c;
+	if (l->kind == WL_LIST_ALLOW)
+		l->cidr_rules[l->ncidrs] = rule;
+	l->ncidrs++;
+}
+
+/* Append a normalised domain pattern. */
+static void list_add_domain(struct wl_list *l, const char *pattern)
+{
+	if (l->ndomains == l->domcap) {
+		l->domcap = l->domcap ? l->domcap * 2 : 16;
+		l->domains = xrealloc(l->domains, l->domcap * sizeof *l->domains);
+	}
+	l->domains[l->ndomains++] = str_intern(pattern);
+}
+
+/* Parse n bytes as an address or CIDR; -1 with the reason in why. */
+static int token_cidr(const char *tok, size_t n, struct wl_cidr *out, char *why, size_t whylen)
+{
+	char buf[NG_ADDRSTRLEN + 8];
+	ng_cidr c;
+
+	if (n == 0 || n >= sizeof buf) {
+		snprintf(why, whylen, "'%.*s' is not an address or CIDR", (int)NG_MIN(n, 60), tok);
+		return -1;
+	}
+	memcpy(buf, tok, n);
+	buf[n] = '\0';
+	if (cidr_parse(buf, &c, why, whylen) != 0)
+		return -1;
+	*out = wl_cidr_from(&c);
+	return 0;
+}
+
+/* Length of the first token: up to blank, '#', ';' or ','. */
+static size_t first_token(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '#' && s[i] != ';' && s[i] != ',')
+		i++;
+	return i;
+}
+
+/* True when what follows an entry is blank or a '#'/';' comment. */
+static bool rest_is_comment(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i == n || s[i] == '#' || s[i] == ';';
+}
+
+/* Find `key` (a quoted JSON key) in a line and return its string value's bounds; false when absent. */
+static bool json_string_field(const char *s, size_t n, const char *key, const char **val, size_t *vlen)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i + klen <= n; i++) {
+		size_t j;
+
+		if (memcmp(s + i, key, klen) != 0)
+			continue;
+		j = i + klen;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (j >= n || s[j] != ':')
+			continue;
+		j++;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (j >= n || s[j] != '"')
+			return false;
+		j++;
+		*val = s + j;
+		while (j < n && s[j] != '"')
+			j++;
+		if (j >= n)
+			return false;
+		*vlen = (size_t)(s + j - *val);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Find the first field of a CSV line (RFC 4180: fields separated by commas,
+ * optionally quoted, "" inside quotes is a quote) that is an address or CIDR.
+ */
+static bool csv_first_address(const char *s, size_t n, struct wl_cidr *out)
+{
+	size_t i = 0;
+
+	while (i <= n) {
+		char field[NG_ADDRSTRLEN + 8];
+		size_t flen = 0;
+		bool fits = true;
+		char why[8];
+
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i < n && s[i] == '"') {
+			i++;
+			while (i < n) {
+				if (s[i] == '"') {
+					if (i + 1 < n && s[i + 1] == '"') {
+						i++;
+					} else {
+						i++;
+						break;
+					}
+				}
+				if (flen + 1 < sizeof field)
+					field[flen++] = s[i];
+				else
+					fits = false;
+				i++;
+			}
+			while (i < n && s[i] != ',')
+				i++;
+		} else {
+			while (i < n && s[i] != ',') {
+				if (flen + 1 < sizeof field)
+					field[flen++] = s[i];
+				else
+					fits = false;
+				i++;
+			}
+			while (flen > 0 && (field[flen - 1] == ' ' || field[flen - 1] == '\t'))
+				flen--;
+		}
+		if (fits && flen > 0 && token_cidr(field, flen, out, why, sizeof why) == 0)
+			return true;
+		i++;	/* past the comma (or the end) */
+	}
+	return false;
+}
+
+/*
+ * One trimmed, non-comment blocklist line: add its entry. Returns 1 when an
+ * entry was found (added or dropped), 0 when the line holds no entry (JSON
+ * metadata, a CSV header), -1 when malformed (reason in why).
+ */
+static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_ok, char *why, size_t whylen)
+{
+	struct wl_cidr c;
+	size_t tl = first_token(s, n);
+
+	if (s[0] == '{') {
+		const char *v;
+		size_t vlen;
+
+		/* Spamhaus DROP JSON: {"cidr":"1.10.16.0/20","sblid":"SBL256894","rir":"apnic"} */
+		if (!json_string_field(s, n, "\"cidr\"", &v, &vlen))
+			return 0;
+		if (token_cidr(v, vlen, &c, why, whylen) != 0)
+			return -1;
+	} else if (s[0] == '"' || (tl < n && s[tl] == ',')) {
+		/* CSV; the first data line without an address is a header. */
+		if (!csv_first_address(s, n, &c)) {
+			if (*header_ok) {
+				*header_ok = false;
+				return 0;
+			}
+			snprintf(why, whylen, "no address in CSV line '%.60s'", s);
+			return -1;
+		}
+	} else {
+		if (token_cidr(s, tl, &c, why, whylen) != 0)
+			return -1;
+		if (!rest_is_comment(s + tl, n - tl)) {
+			snprintf(why, whylen, "unexpected text after '%.*s' (one address or CIDR per line; "
+				 "comments start with # or ;)", (int)NG_MIN(tl, 60), s);
+			return -1;
+		}
+	}
+	*header_ok = false;
+	if (wl_cidr_overlaps_special(&c))
+		l->dropped_special++;
+	else
+		list_add_cidr(l, &c, NULL);
+	return 1;
+}
+
+/* One trimmed, non-comment allow line: an address, CIDR or domain pattern. 0 or -1 with why. */
+static int allow_line(struct wl_list *l, const char *s, size_t n, char *why, size_t whylen)
+{
+	size_t tl = first_token(s, n);
+	char tok[WL_DOMAIN_MAX + 8], canon[WL_DOMAIN_MAX + 8];
+	struct wl_cidr c;
+
+	if (!rest_is_comment(s + tl, n - tl)) {
+		snprintf(why, whylen, "unexpected text after '%.*s' (one address, CIDR or domain pattern per line; "
+			 "comments start with # or ;)", (int)NG_MIN(tl, 60), s);
+		return -1;
+	}
+	if (tl >= sizeof tok) {
+		snprintf(why, whylen, "'%.60s...' is too long for an address or domain", s);
+		return -1;
+	}
+	memcpy(tok, s, tl);
+	tok[tl] = '\0';
+	if (wl_rule_normalize(tok, canon, sizeof canon, why, whylen) != 0)
+		return -1;
+	if (token_cidr(canon, strlen(canon), &c, why, whylen) == 0)
+		list_add_cidr(l, &c, str_intern(canon));
+	else
+		list_add_domain(l, canon);
+	return 0;
+}
+
+int wl_domain_normalize(const char *s, size_t n, char *out, size_t outlen, char *err, size_t errlen)
+{
+	size_t o = 0, label = 0, start = 0;
+	bool all_digits = true;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n == 0) {
+		snprintf(err, errlen, "empty domain name");
+		return -1;
+	}
+	if (n == 1 && s[0] == '*') {
+		snprintf(err, errlen, "'*' alone would allow everything (use *.example.com)");
+		return -1;
+	}
+	if (n >= 2 && s[0] == '*' && s[1] == '.') {
+		if (outlen < 3)
+			goto toolong;
+		out[o++] = '*';
+		out[o++] = '.';
+		start = 2;
+	}
+	if (n - start > 253)
+		goto toolong;
+	for (size_t i = start; i < n; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch + 32);
+		if (ch == '.') {
+			if (label == 0) {
+				snprintf(err, errlen, "empty label in domain '%.*s'", (int)NG_MIN(n, 80), s);
+				return -1;
+			}
+			label = 0;
+			all_digits = true;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
+			if (++label > 63) {
+				snprintf(err, errlen, "label longer than 63 bytes in domain '%.*s'", (int)NG_MIN(n, 80), s);
+				return -1;
+			}
+			if (ch < '0' || ch > '9')
+				all_digits = false;
+		} else if (ch == '*') {
+			snprintf(err, errlen, "'%.*s': a wildcard may only be the whole first label, as in "
+				 "*.example.com", (int)NG_MIN(n, 80), s);
+			return -1;
+		} else {
+			snprintf(err, errlen, "'%.*s' is not an address, CIDR or domain pattern (use example.com or "
+				 "*.example.com)", (int)NG_MIN(n, 80), s);
+			return -1;
+		}
+		if (o + 1 >= outlen)
+			goto toolong;
+		out[o++] = ch;
+	}
+	if (label == 0) {
+		snprintf(err, errlen, "empty label in domain '%.*s'", (int)NG_MIN(n, 80), s);
+		return -1;
+	}
+	if (all_digits) {
+		snprintf(err, errlen, "'%.*s' is neither a valid address nor a domain name", (int)NG_MIN(n, 80), s);
+		return -1;
+	}
+	out[o] = '\0';
+	return 0;
+toolong:
+	snprintf(err, errlen, "domain '%.*s...' is longer than 253 bytes", (int)NG_MIN(n, 60), s);
+	return -1;
+}
+
+int wl_rule_normalize(const char *what, char *out, size_t outlen, char *err, size_t errlen)
+{
+	size_t n;
+	ng_cidr c;
+
+	while (*what == ' ' || *what == '\t')
+		what++;
+	n = strlen(what);
+	while (n > 0 && (what[n - 1] == ' ' || what[n - 1] == '\t' || what[n - 1] == '\n' || what[n - 1] == '\r'))
+		n--;
+	if (n == 0) {
+		snprintf(err, errlen, "empty rule (give an address, a CIDR or a domain pattern)");
+		return -1;
+	}
+	/* Anything with ':' or '/' or made only of digits and dots is meant as an address. */
+	if (memchr(what, ':', n) || memchr(what, '/', n) || strspn(what, "0123456789.") >= n) {
+		char buf[NG_ADDRSTRLEN + 8];
+		struct wl_cidr w;
+
+		if (n >= sizeof buf) {
+			snprintf(err, errlen, "'%.60s' is not an address or CIDR", what);
+			return -1;
+		}
+		memcpy(buf, what, n);
+		buf[n] = '\0';
+		if (cidr_parse(buf, &c, err, errlen) != 0)
+			return -1;
+		w = wl_cidr_from(&c);
+		wl_cidr_format(&w, out, outlen);
+		return 0;
+	}
+	return wl_domain_normalize(what, n, out, outlen, err, errlen);
+}
+
+int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len, struct wl_list **out,
+		  char *err, size_t errlen)
+{
+	struct wl_list *l = list_new(kind, path);
+	const char *p = buf, *end = buf + len;
+	bool header_ok = true;
+	char why[256];
+	size_t lineno = 0;
+
+	*out = NULL;
+	if (len >= 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b) {
+		snprintf(err, errlen, "%s:1: gzip-compressed data, not a text list (decompress it first)", path);
+		goto fail;
+	}
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		p += 3;	/* UTF-8 byte order mark */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *s = p;
+		size_t n = (size_t)(le - p), scan = NG_MIN(n, (size_t)WL_LINE_MAX + 1);
+		int r;
+
+		lineno++;
+		for (size_t i = 0; i < scan; i++) {
+			uint8_t ch = (uint8_t)p[i];
+
+			if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
+				snprintf(err, errlen, "%s:%zu: binary data (byte 0x%02x), not a text list", path,
+					 lineno, ch);
+				goto fail;
+			}
+		}
+		if (n > WL_LINE_MAX) {
+			snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno, WL_LINE_MAX);
+			goto fail;
+		}
+		p = nl ? nl + 1 : end;
+		while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r')) {
+			s++;
+			n--;
+		}
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+			n--;
+		if (n == 0 || s[0] == '#' || s[0] == ';')
+			continue;
+		why[0] = '\0';
+		if (kind == WL_LIST_ALLOW) {
+			l->entry_lines++;
+			if (allow_line(l, s, n, why, sizeof why) != 0) {
+				snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+				goto fail;
+			}
+			continue;
+		}
+		r = block_line(l, s, n, &header_ok, why, sizeof why);
+		if (r == 0)
+			continue;
+		l->entry_lines++;
+		if (r < 0) {
+			if (l->bad++ == 0) {
+				l->first_bad_line = lineno;
+				if (s[0] == '<')
+					snprintf(l->first_bad, sizeof l->first_bad,
+						 "looks like HTML, not a list (did the download fail?)");
+				else
+					snprintf(l->first_bad, sizeof l->first_bad, "%s", why);
+			}
+		}
+	}
+	l->lines = lineno;
+	if (l->bad > 0 && l->bad * 100 > l->entry_lines * WL_BAD_PERCENT) {
+		snprintf(err, errlen, "%s:%zu: %s (%zu of %zu entry lines are malformed; at most %d%% may be)",
+			 path, l->first_bad_line, l->first_bad, l->bad, l->entry_lines, WL_BAD_PERCENT);
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	wl_list_unref(l);
+	return -1;
+}
+
+int wl_list_load(enum wl_list_kind kind, const char *path, struct wl_list **out, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf = file_read_all(path, WL_FILE_MAX, &len);
+	int rc;
+
+	*out = NULL;
+	if (buf == NULL) {
+		snprintf(err, errlen, "cannot read %s %s: %s (check --%s)", kind == WL_LIST_ALLOW ? "allow file" :
+			 "blocklist", path, errno == EFBIG ? "larger than 256 MiB" : strerror(errno),
+			 kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+		return -1;
+	}
+	rc = wl_list_parse(kind, path, buf, len, out, err, errlen);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,463 @@
+/* whitelist.c: the whitelist's public face: open/close, verdicts and their reasons, recording, trust and learning. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "whitelist.h"
+#include "wl_int.h"
+
+/*
+ * DESIGN
+ *
+ * The method: an address is normal in a direction when this host exchanged
+ * traffic with it in that direction during the window (48 h) before the flow
+ * began, on the packet clock. Each (address, direction) row keeps first and
+ * last seen; a verdict at time t asks "was there a record before t, and was
+ * the latest such record at or after t - window". The latest record strictly
+ * before t is the row's `last` when last < t, else `last_prev` (the previous
+ * distinct time), else `first`; that keeps the verdict right when the engine
+ * records a flow's first packet before asking for its verdict.
+ *
+ * Precedence: blocklist > allow rule > local scope > seen > anomalous. Rules
+ * come first so the user can allow (or a list can block) anything; blocklists
+ * drop special-range entries at load, so only allow rules reach the LAN.
+ *
+ * Retention is never shorter than the window (a row must outlive the window
+ * to say "expired" rather than "first contact").
+ */
+
+struct whitelist {
+	ng_time window, retention;
+	bool read_only;
+	char *state_dir;
+	struct wl_store *store;
+	struct wl_rules *rules;
+	ng_time last_prune;	/* monotonic time of the last periodic prune */
+	uint64_t pruned;
+};
+
+/* The periodic prune runs at most this often (monotonic clock). */
+#define WL_PRUNE_EVERY (60 * NG_USEC)
+
+/* Create dir and its missing parents (mode 0700); 0, or -1 with err. */
+static int mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char *p = xstrdup(dir);
+	struct stat st;
+
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			goto fail;
+		*q = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		goto fail;
+	if (stat(dir, &st) != 0)
+		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
+	free(p);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot create state directory %s: %s (use --state-dir DIR)", dir, strerror(errno));
+	free(p);
+	return -1;
+}
+
+struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err, size_t errlen)
+{
+	struct whitelist *wl = xcalloc(1, sizeof *wl);
+	char *db = NULL, *trusted = NULL;
+
+	wl->window = opts->window > 0 ? opts->window : 48 * 3600 * NG_USEC;
+	wl->retention = opts->retention > 0 ? opts->retention : 7 * 86400 * NG_USEC;
+	if (wl->retention < wl->window)
+		wl->retention = wl->window;
+	wl->read_only = opts->read_only;
+	wl->last_prune = time_mono();
+	if (opts->state_dir) {
+		size_t n = strlen(opts->state_dir) + 32;
+
+		wl->state_dir = xstrdup(opts->state_dir);
+		if (!wl->read_only && mkdir_p(opts->state_dir, err, errlen) != 0)
+			goto fail;
+		db = xmalloc(n);
+		trusted = xmalloc(n);
+		snprintf(db, n, "%s/netglobe.db", opts->state_dir);
+		snprintf(trusted, n, "%s/trusted.txt", opts->state_dir);
+	}
+	wl->rules = wl_rules_create(opts->allow_files, opts->nallow, opts->block_files, opts->nblock, trusted, err,
+				    errlen);
+	if (wl->rules == NULL)
+		goto fail;
+	wl->store = wl_store_open(db, wl->read_only, opts->max_entries, err, errlen);
+	if (wl->store == NULL)
+		goto fail;
+	if (!wl->read_only)
+		whitelist_prune(wl);
+	free(db);
+	free(trusted);
+	return wl;
+fail:
+	free(db);
+	free(trusted);
+	whitelist_close(wl);
+	return NULL;
+}
+
+void whitelist_close(struct whitelist *wl)
+{
+	if (wl == NULL)
+		return;
+	if (wl->store)
+		wl_store_flush(wl->store);
+	wl_store_close(wl->store);
+	wl_rules_free(wl->rules);
+	free(wl->state_dir);
+	free(wl);
+}
+
+int whitelist_prune(struct whitelist *wl)
+{
+	ng_time now = wl_store_now(wl->store);
+	size_t n;
+
+	wl->last_prune = time_mono();
+	if (now == NG_TIME_NONE)
+		return 0;
+	n = wl_store_prune(wl->store, now - wl->retention);
+	wl->pruned += n;
+	if (n > 0)
+		log_info("whitelist: pruned %zu rows last seen over the retention before the latest packet", n);
+	return (int)NG_MIN(n, (size_t)INT32_MAX);
+}
+
+int whitelist_flush(struct whitelist *wl)
+{
+	if (!wl->read_only && time_mono() - wl->last_prune >= WL_PRUNE_EVERY)
+		whitelist_prune(wl);
+	return wl_store_flush(wl->store);
+}
+
+/* The latest time the row was recorded strictly before t, or NG_TIME_NONE. */
+static ng_time latest_before(const struct wl_row *row, ng_time t)
+{
+	if (row->last < t)
+		return row->last;
+	if (row->last_prev != NG_TIME_NONE && row->last_prev < t)
+		return row->last_prev;
+	if (row->first < t)
+		return row->first;	/* a lower bound: the row's history between was not kept */
+	return NG_TIME_NONE;
+}
+
+void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
+		       ng_time t, struct wl_verdict_info *out)
+{
+	const struct wl_row *row = wl_store_find(wl->store, remote, (uint8_t)dir);
+	ng_time before = row ? latest_before(row, t) : NG_TIME_NONE;
+	const char *rule, *entry;
+	enum ng_scope scope;
+
+	memset(out, 0, sizeof *out);
+	out->first = out->last = NG_TIME_NONE;
+	if (before != NG_TIME_NONE) {
+		out->first = row->first;
+		out->last = before;
+		out->count = (uint32_t)NG_MIN(row->flows, (uint64_t)UINT32_MAX);
+	}
+	if (wl_rules_block(wl->rules, remote, &rule, &entry)) {
+		out->verdict = WL_BLOCKLISTED;
+		out->why = WL_WHY_BLOCKLISTED;
+		out->rule = rule;
+		out->entry = entry;
+		return;
+	}
+	if (wl_rules_allow(wl->rules, remote, domain, &rule, &entry)) {
+		out->verdict = WL_NORMAL;
+		out->why = WL_WHY_ALLOWED;
+		out->rule = rule;
+		out->entry = entry;
+		return;
+	}
+	scope = addr_scope(remote);
+	if (scope != NG_SCOPE_PUBLIC) {
+		out->verdict = WL_LOCAL;
+		out->why = WL_WHY_LOCAL_SCOPE;
+		out->scope = (uint8_t)scope;
+		return;
+	}
+	if (before == NG_TIME_NONE) {
+		out->verdict = WL_ANOMALOUS;
+		out->why = WL_WHY_FIRST_CONTACT;
+		return;
+	}
+	if (before >= t - wl->window) {
+		out->verdict = WL_NORMAL;
+		out->why = WL_WHY_SEEN;
+	} else {
+		out->verdict = WL_ANOMALOUS;
+		out->why = WL_WHY_EXPIRED;
+	}
+}
+
+void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, ng_time t, uint32_t new_flows,
+		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
+		      enum wl_verdict verdict)
+{
+	struct wl_row *row;
+
+	if (wl->read_only || remote->v == 0 || t == NG_TIME_NONE || (dir != WL_SENT && dir != WL_RECEIVED))
+		return;
+	wl_store_clock(wl->store, t);
+	row = wl_store_touch(wl->store, remote, (uint8_t)dir, t);
+	if (t > row->last) {
+		row->last_prev = row->last;
+		row->last = t;
+	} else if (t < row->last && (row->last_prev == NG_TIME_NONE || t > row->last_prev)) {
+		row->last_prev = t;
+	}
+	if (t < row->first)
+		row->first = t;
+	row->flows += new_flows;
+	row->packets += packets;
+	row->bytes += bytes;
+	if (domain && domain[0] && (row->domain == NULL || strcmp(row->domain, domain) != 0)) {
+		free(row->domain);
+		row->domain = xstrndup(domain, 253);
+	}
+	if (country && country[0]) {
+		row->country[0] = country[0];
+		row->country[1] = country[1];
+		row->country[2] = '\0';
+	}
+	if ((unsigned)verdict <= WL_BLOCKLISTED && verdict > row->verdict)
+		row->verdict = (uint8_t)verdict;
+}
+
+void whitelist_learning(struct whitelist *wl, ng_time now, struct wl_learning *out)
+{
+	ng_time since = wl_store_first_packet(wl->store);
+
+	memset(out, 0, sizeof *out);
+	out->window = wl->window;
+	out->since = since;
+	if (since == NG_TIME_NONE) {
+		out->learning = true;
+		return;
+	}
+	out->elapsed = NG_MAX(NG_MIN(now - since, wl->window), 0);
+	out->learning = out->elapsed < wl->window;
+	out->progress = (double)out->elapsed / (double)wl->window;
+}
+
+void whitelist_entry(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, struct wl_entry *out)
+{
+	const struct wl_row *row = wl_store_find(wl->store, remote, (uint8_t)dir);
+
+	memset(out, 0, sizeof *out);
+	out->first = out->last = NG_TIME_NONE;
+	if (row == NULL)
+		return;
+	out->known = true;
+	out->first = row->first;
+	out->last = row->last;
+	out->flows = row->flows;
+	out->packets = row->packets;
+	out->bytes = row->bytes;
+}
+
+int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen)
+{
+	char canon[WL_DOMAIN_MAX + 8], why[256];
+	bool changed;
+
+	if (wl->read_only) {
+		snprintf(err, errlen, "cannot trust %.80s: the whitelist is open read-only", what);
+		return -1;
+	}
+	if (wl_rule_normalize(what, canon, sizeof canon, why, sizeof why) != 0) {
+		snprintf(err, errlen, "cannot trust: %s", why);
+		return -1;
+	}
+	if (wl_rules_trust(wl->rules, canon, true, &changed, err, errlen) != 0)
+		return -1;
+	if (changed)
+		log_info("trusted %s from now on", canon);
+	return 0;
+}
+
+/* Context for forget's row matcher. */
+struct forget_ctx {
+	bool is_cidr;
+	ng_cidr cidr;
+	const char *pattern;
+};
+
+/* True for rows the forgotten rule covers. */
+static bool forget_match(const struct wl_row *row, void *arg)
+{
+	const struct forget_ctx *c = arg;
+
+	if (c->is_cidr)
+		return cidr_contains(&c->cidr, &row->addr);
+	return row->domain && wl_domain_match(c->pattern, row->domain);
+}
+
+int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen)
+{
+	char canon[WL_DOMAIN_MAX + 8], why[256];
+	struct forget_ctx ctx;
+	bool changed;
+	size_t gone;
+
+	if (wl->read_only) {
+		snprintf(err, errlen, "cannot forget %.80s: the whitelist is open read-only", what);
+		return -1;
+	}
+	if (wl_rule_normalize(what, canon, sizeof canon, why, sizeof why) != 0) {
+		snprintf(err, errlen, "cannot forget: %s", why);
+		return -1;
+	}
+	if (wl_rules_trust(wl->rules, canon, false, &changed, err, errlen) != 0)
+		return -1;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.is_cidr = cidr_parse(canon, &ctx.cidr, why, sizeof why) == 0;
+	ctx.pattern = canon;
+	gone = wl_store_remove_if(wl->store, forget_match, &ctx);
+	log_info("forgot %s: %s, %zu learnt rows removed", canon, changed ? "trust rule removed" : "no trust rule",
+		 gone);
+	if (wl_store_flush(wl->store) != 0) {
+		snprintf(err, errlen, "forgot %s in memory but could not write the database (see the log)", canon);
+		return -1;
+	}
+	return 0;
+}
+
+int whitelist_reload(struct whitelist *wl, bool force)
+{
+	return wl_rules_reload(wl->rules, force);
+}
+
+/* The window in its most natural unit: "48 h", "7 d", "90 min", "30 s". */
+static void window_format(ng_time w, char *buf, size_t len)
+{
+	int64_t s = w / NG_USEC;
+
+	if (w % NG_USEC != 0 || s == 0)
+		snprintf(buf, len, "%.3g s", (double)w / NG_USEC);
+	else if (s % 86400 == 0 && s / 86400 >= 3)
+		snprintf(buf, len, "%lld d", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%lld h", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(buf, len, "%lld min", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%lld s", (long long)s);
+}
+
+char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len)
+{
+	char w[32], ts[NG_TIMESTRLEN];
+
+	if (len == 0)
+		return buf;
+	window_format(window, w, sizeof w);
+	switch (v->why) {
+	case WL_WHY_LOCAL_SCOPE:
+		snprintf(buf, len, "local address (%s)", scope_name((enum ng_scope)v->scope));
+		break;
+	case WL_WHY_SEEN:
+		if (v->count <= 1)
+			snprintf(buf, len, "seen once since %s", time_format_short(v->first, ts, sizeof ts));
+		else
+			snprintf(buf, len, "seen %u times since %s", v->count,
+				 time_format_short(v->first, ts, sizeof ts));
+		break;
+	case WL_WHY_FIRST_CONTACT:
+		snprintf(buf, len, "first contact in the %s window", w);
+		break;
+	case WL_WHY_EXPIRED:
+		snprintf(buf, len, "last seen %s, before the %s window", time_format_short(v->last, ts, sizeof ts), w);
+		break;
+	case WL_WHY_ALLOWED:
+		if (v->entry)
+			snprintf(buf, len, "allowed by rule %s (%s)", v->rule ? v->rule : "?", v->entry);
+		else
+			snprintf(buf, len, "allowed by rule %s", v->rule ? v->rule : "?");
+		break;
+	case WL_WHY_BLOCKLISTED:
+		if (v->entry)
+			snprintf(buf, len, "in blocklist %s (%s)", v->rule ? v->rule : "?", v->entry);
+		else
+			snprintf(buf, len, "in blocklist %s", v->rule ? v->rule : "?");
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+	return buf;
+}
+
+const char *wl_verdict_name(enum wl_verdict v)
+{
+	switch (v) {
+	case WL_LOCAL:
+		return "local";
+	case WL_NORMAL:
+		return "normal";
+	case WL_ANOMALOUS:
+		return "anomalous";
+	case WL_BLOCKLISTED:
+		return "blocklisted";
+	default:
+		return NULL;
+	}
+}
+
+int wl_verdict_parse(const char *s)
+{
+	for (int v = WL_LOCAL; v <= WL_BLOCKLISTED; v++) {
+		if (strcmp(s, wl_verdict_name((enum wl_verdict)v)) == 0)
+			return v;
+	}
+	return -1;
+}
+
+void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->entries = wl_store_count(wl->store);
+	out->pending = wl_store_pending(wl->store);
+	out->flushes = wl_store_flushes(wl->store);
+	out->flush_errors = wl_store_flush_errors(wl->store);
+	out->evicted = wl_store_evicted(wl->store);
+	out->pruned = wl->pruned;
+	wl_rules_stats(wl->rules, &out->allow_rules, &out->block_entries, &out->block_dropped_special);
+}
+
+const char *whitelist_default_state_dir(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/var/lib/netglobe");
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/netglobe", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/state/netglobe", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}

@@ -1,0 +1,181 @@
+/* wl_int.h: private interfaces shared by the whitelist module's files, its unit tests and its fuzzer. */
+#ifndef NG_WL_INT_H
+#define NG_WL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "addr.h"
+#include "util.h"
+#include "whitelist.h"
+
+/* Longest line a list file may hold; a longer one rejects the file. */
+#define WL_LINE_MAX 4096
+/* Largest list file read (a FireHOL level 4 set is a few MiB). */
+#define WL_FILE_MAX ((size_t)256 << 20)
+/* A blocklist is rejected when more than this percentage of its entry lines is malformed. */
+#define WL_BAD_PERCENT 1
+/* Longest domain name (RFC 1035 2.3.4) plus the "*." of a pattern and the NUL. */
+#define WL_DOMAIN_MAX 256
+/* Default cap on the in-memory table. */
+#define WL_DEFAULT_MAX_ENTRIES ((size_t)4000000)
+
+enum wl_list_kind {
+	WL_LIST_ALLOW = 0,	/* addresses, CIDRs and domain patterns that make traffic normal */
+	WL_LIST_BLOCK = 1,	/* addresses and CIDRs that make traffic blocklisted */
+};
+
+/* A CIDR in compact form (18 bytes); `a` has every bit past `prefix` cleared. */
+struct wl_cidr {
+	uint8_t v;		/* 4 or 6 */
+	uint8_t prefix;
+	uint8_t a[16];
+};
+
+/*
+ * One parsed list file. Immutable once parsed and reference-counted, because
+ * the rule sets built from it and the reload bookkeeping share it.
+ */
+struct wl_list {
+	int refs;
+	enum wl_list_kind kind;
+	const char *name;		/* interned base name of the file ("feodo.txt") */
+	struct wl_cidr *cidrs;		/* addresses and CIDRs, in file order */
+	size_t ncidrs, cidrcap;
+	const char **cidr_rules;	/* allow lists only: interned canonical text of each CIDR */
+	const char **domains;		/* allow lists only: interned patterns "example.com", "*.example.com" */
+	size_t ndomains, domcap;
+	size_t lines;			/* lines in the file */
+	size_t entry_lines;		/* lines that held an entry (good, dropped or malformed) */
+	size_t dropped_special;		/* blocklist entries overlapping a special range */
+	size_t bad;			/* malformed entry lines skipped */
+	size_t first_bad_line;		/* line number of the first of them, 0 when none */
+	char first_bad[200];		/* and why */
+};
+
+/*
+ * Parse a list file held in memory (buf need not be NUL-terminated). `path`
+ * names the file in messages ("FILE:LINE: reason"). On success *out holds a
+ * new list with one reference (the caller drops it with wl_list_unref) and 0
+ * is returned; on a rejected file -1 and one line in err.
+ */
+int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len, struct wl_list **out,
+		  char *err, size_t errlen);
+/* Read and parse a list file; as wl_list_parse, plus "cannot read FILE: reason". */
+int wl_list_load(enum wl_list_kind kind, const char *path, struct wl_list **out, char *err, size_t errlen);
+/* Take one more reference. */
+struct wl_list *wl_list_ref(struct wl_list *l);
+/* Drop a reference; the last one frees the list. */
+void wl_list_unref(struct wl_list *l);
+
+/*
+ * Normalise one allow rule: an address ("192.0.2.1"), a CIDR ("192.0.2.0/24",
+ * host bits cleared) or a domain pattern ("Example.COM." -> "example.com",
+ * "*.example.com"). Writes the canonical text into out; 0, or -1 with a reason.
+ */
+int wl_rule_normalize(const char *what, char *out, size_t outlen, char *err, size_t errlen);
+/*
+ * Normalise a domain pattern: lower-case, trailing dot dropped, optional
+ * leading "*." label, labels of letters, digits, '-' and '_' (1..63 bytes),
+ * at most 253 bytes, last label not all digits. 0, or -1 with a reason.
+ */
+int wl_domain_normalize(const char *s, size_t n, char *out, size_t outlen, char *err, size_t errlen);
+/* True when the CIDR contains, or lies inside, a special (non-public) range. */
+bool wl_cidr_overlaps_special(const struct wl_cidr *c);
+/* Convert between the compact and the shared CIDR types. */
+struct wl_cidr wl_cidr_from(const ng_cidr *c);
+/* Text of a compact CIDR: a bare address for a host prefix, else "base/len"; returns buf. */
+char *wl_cidr_format(const struct wl_cidr *c, char *buf, size_t len);
+
+/*
+ * Prefix table: disjoint address ranges in sorted arrays (one per family)
+ * with a 16-bit first-level index, each range labelled with the innermost
+ * CIDR that covers it. Lookup is one index read plus a short binary search.
+ */
+#define WL_PT_NONE UINT32_MAX
+struct wl_ptable;
+/*
+ * Build from n CIDRs; cidrs[i] gets label i. Where CIDRs nest the innermost
+ * wins; equal CIDRs keep the lowest label. The caller frees with wl_ptable_free.
+ */
+struct wl_ptable *wl_ptable_build(const struct wl_cidr *const *cidrs, size_t n);
+/* Label of the innermost CIDR holding addr, or WL_PT_NONE. */
+uint32_t wl_ptable_lookup(const struct wl_ptable *t, const ng_addr *addr);
+/* Number of disjoint ranges (both families), for tests and stats. */
+size_t wl_ptable_ranges(const struct wl_ptable *t);
+void wl_ptable_free(struct wl_ptable *t);
+
+/*
+ * The rules: allow files, blocklists and trusted.txt, with what reload needs
+ * (each file's identity on disk) and the lookup structures built from them.
+ */
+struct wl_rules;
+/*
+ * Load every file; trusted_path may be NULL (memory only) or name a file that
+ * need not exist yet. NULL and "FILE:LINE: reason" in err when one fails.
+ * The caller frees with wl_rules_free.
+ */
+struct wl_rules *wl_rules_create(const char *const *allow, size_t nallow, const char *const *block, size_t nblock,
+				 const char *trusted_path, char *err, size_t errlen);
+void wl_rules_free(struct wl_rules *r);
+/* Re-read changed files (all when force), rebuild and swap; returns the number reloaded. */
+int wl_rules_reload(struct wl_rules *r, bool force);
+/* Blocklist match: list name and entry text (both interned). */
+bool wl_rules_block(const struct wl_rules *r, const ng_addr *addr, const char **list, const char **entry);
+/* Allow match by address or domain: rule text and file name (both interned). */
+bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *domain, const char **rule,
+		    const char **source);
+/* Add (trust) or remove (forget) a normalised rule in trusted.txt; 0, or -1 with err. *changed says if it did. */
+int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed, char *err, size_t errlen);
+/* True when the normalised domain pattern matches the domain (both lower-case, no trailing dot). */
+bool wl_domain_match(const char *pattern, const char *domain);
+void wl_rules_stats(const struct wl_rules *r, uint64_t *allow_rules, uint64_t *block_entries,
+		    uint64_t *dropped_special);
+
+/* One learnt (address, direction) pair, in memory. */
+struct wl_row {
+	ng_addr addr;
+	uint8_t dir;		/* enum wl_dir */
+	uint8_t verdict;	/* worst verdict recorded */
+	char country[3];	/* ISO 3166 alpha-2 or "" */
+	uint32_t dirty_pos;	/* index in the dirty list, or UINT32_MAX */
+	ng_time first, last;
+	ng_time last_prev;	/* latest recorded time before `last` (NG_TIME_NONE when unknown) */
+	uint64_t flows, packets, bytes;
+	char *domain;		/* owned, or NULL */
+};
+
+/* The store: the in-memory table and, unless memory-only, netglobe.db. */
+struct wl_store;
+/* Schema version written to PRAGMA user_version. */
+#define WL_SCHEMA_VERSION 1
+/*
+ * Open the store. db_path NULL keeps everything in memory. Loads the newest
+ * max_entries rows and the meta values. NULL and err on failure.
+ */
+struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, char *err, size_t errlen);
+void wl_store_close(struct wl_store *s);
+struct wl_row *wl_store_find(struct wl_store *s, const ng_addr *addr, uint8_t dir);
+/* Find or create the row (evicting the oldest when full) and mark it dirty. */
+struct wl_row *wl_store_touch(struct wl_store *s, const ng_addr *addr, uint8_t dir, ng_time t);
+/* Mark a row changed so the next flush writes it. */
+void wl_store_mark(struct wl_store *s, struct wl_row *row);
+/* Remove rows for which match() is true, and queue their deletion on disk; returns the number removed. */
+size_t wl_store_remove_if(struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
+/* Drop rows whose last < cutoff from memory and disk; returns the number removed. */
+size_t wl_store_prune(struct wl_store *s, ng_time cutoff);
+/* Write dirty rows, deletions and meta in one transaction; 0 or -1 (kept for the next try). */
+int wl_store_flush(struct wl_store *s);
+/* Packet clock and first packet ever (persisted as meta). */
+void wl_store_clock(struct wl_store *s, ng_time t);
+ng_time wl_store_now(const struct wl_store *s);
+ng_time wl_store_first_packet(const struct wl_store *s);
+size_t wl_store_count(const struct wl_store *s);
+size_t wl_store_pending(const struct wl_store *s);
+uint64_t wl_store_flushes(const struct wl_store *s);
+uint64_t wl_store_flush_errors(const struct wl_store *s);
+uint64_t wl_store_evicted(const struct wl_store *s);
+
+#endif

@@ -196,6 +196,7 @@ struct proc_pident {
 	struct proc_info *info;	/* one reference held */
 	uint64_t start;
 	uint64_t used;
+	uint64_t checked;	/* tick it was last checked against /proc/PID */
 	pid_t pid;
 	int32_t next;
 };
@@ -281,6 +282,7 @@ static void proc_want_add(struct proc_table *, uint64_t);
 static bool proc_want_take(struct proc_table *, uint64_t);
 static void proc_scan(struct proc_table *);
 static void proc_scan_pid(struct proc_table *, pid_t);
+static void proc_denied(struct proc_table *, pid_t);
 static int proc_pid_cmp(const void *, const void *);
 static ssize_t proc_read_at(const struct proc_table *, const char *, char *, size_t);
 static int proc_read_start(const struct proc_table *, pid_t, uint64_t *);
@@ -993,6 +995,18 @@ static void proc_scan(struct proc_table *pt)
 	}
 }
 
+/* Count a process whose descriptors we may not read, and say once what would fix it. */
+static void proc_denied(struct proc_table *pt, pid_t pid)
+{
+	pt->denied++;
+	if (pt->denied_logged)
+		return;
+	pt->denied_logged = true;
+	log_info("process attribution: the descriptors of process %d are not readable, so flows of other users' "
+		 "processes stay without a process (run as root, or grant both CAP_SYS_PTRACE and "
+		 "CAP_DAC_READ_SEARCH)", (int)pid);
+}
+
 /* Record every socket inode that process pid holds (readlink of /proc/PID/fd/N is "socket:[INODE]"). */
 static void proc_scan_pid(struct proc_table *pt, pid_t pid)
 {
@@ -1006,15 +1020,8 @@ static void proc_scan_pid(struct proc_table *pt, pid_t pid)
 	snprintf(path, sizeof path, "%d/fd", (int)pid);
 	fd = openat(pt->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1) {
-		if (errno == EACCES || errno == EPERM) {
-			pt->denied++;
-			if (!pt->denied_logged) {
-				pt->denied_logged = true;
-				log_info("process attribution: /proc/%d/fd is not readable, so flows of other users' "
-					 "processes stay without a process (run as root, or grant CAP_SYS_PTRACE and "
-					 "CAP_DAC_READ_SEARCH)", (int)pid);
-			}
-		}
+		if (errno == EACCES || errno == EPERM)
+			proc_denied(pt, pid);
 		return;
 	}
 	d = fdopendir(fd);
@@ -1030,6 +1037,10 @@ static void proc_scan_pid(struct proc_table *pt, pid_t pid)
 		if (de->d_name[0] == '.')
 			continue;
 		n = readlinkat(fd, de->d_name, link, sizeof link - 1);
+		if (n == -1 && (errno == EACCES || errno == EPERM)) {
+			proc_denied(pt, pid);	/* not ptrace-readable: no fd of it will be */
+			break;
+		}
 		if (n < 10 || memcmp(link, "socket:[", 8) != 0)
 			continue;
 		link[n] = '\0';
@@ -1154,6 +1165,7 @@ static void proc_cache_insert(struct proc_table *pt, pid_t pid, uint64_t start, 
 	e->start = start;
 	e->info = info;
 	e->used = ++pt->clock;
+	e->checked = pt->tick;
 	e->next = pt->buckets[b];
 	pt->buckets[b] = idx;
 	pt->nents++;
@@ -1172,6 +1184,11 @@ static struct proc_info *proc_info_get(struct proc_table *pt, pid_t pid, uint64_
 	ssize_t n;
 	int32_t idx;
 
+	idx = proc_cache_find(pt, pid);
+	if (idx != -1 && pt->ents[idx].checked == pt->tick && pt->ents[idx].start == start) {
+		pt->ents[idx].used = ++pt->clock;	/* already checked in this tick: skip the reads */
+		return pt->ents[idx].info;
+	}
 	if (proc_read_start(pt, pid, &now_start) == -1 || now_start != start)
 		return NULL;
 	snprintf(path, sizeof path, "%d/comm", (int)pid);
@@ -1180,12 +1197,12 @@ static struct proc_info *proc_info_get(struct proc_table *pt, pid_t pid, uint64_
 		return NULL;
 	if (n > 0 && comm[n - 1] == '\n')
 		comm[n - 1] = '\0';
-	idx = proc_cache_find(pt, pid);
 	if (idx != -1) {
 		struct proc_pident *e = &pt->ents[idx];
 
 		if (e->start == start && strcmp(e->info->name, comm) == 0) {
 			e->used = ++pt->clock;
+			e->checked = pt->tick;
 			return e->info;
 		}
 		proc_cache_remove(pt, idx);	/* a new process on an old pid, or an exec */

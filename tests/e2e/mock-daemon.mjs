@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// mock-daemon.mjs: a stand-in for netglobe's HTTP API (docs/api.md) serving a built page, for
+// developing the page and checking the e2e test itself without the C daemon.
+//
+//   node tests/e2e/mock-daemon.mjs --web build/web [--port 8099] [--all-normal] [--no-events]
+//
+// It serves a fixed, realistic world (home in Tokyo; public places with geo; LAN, multicast and
+// unlocated flows; anomalous, blocklisted and local verdicts), /flows/{id} with history, /api/stats,
+// /events (SSE: stats every second, and a new flow, an update and a close a few seconds in), and
+// POST /api/trust. --no-events answers /events with 404 (the page must warn and retry).
+// Uses node built-ins only.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const flag = (name) => args.includes(name);
+const webRoot = path.resolve(opt('--web', 'build/web'));
+const port = Number(opt('--port', '8099'));
+const allNormal = flag('--all-normal');
+const noEvents = flag('--no-events');
+
+// Places: [city, region, cc, country name, lat, lon, domain, org, asn].
+const PLACES = [
+	['Tokyo', 'Tokyo', 'JP', 'Japan', 35.6895, 139.6917, 'www.nhk.or.jp', 'NHK', 2907],
+	['Osaka', 'Osaka', 'JP', 'Japan', 34.6937, 135.5023, 'static.line-scdn.net', 'LINE Corporation', 38631],
+	['Seoul', 'Seoul', 'KR', 'South Korea', 37.5665, 126.978, 'dn.kakao.com', 'Kakao Corp', 10158],
+	['Singapore', null, 'SG', 'Singapore', 1.3521, 103.8198, 'sg.cdn.example-cdn.net', 'Akamai Technologies', 20940],
+	['Sydney', 'New South Wales', 'AU', 'Australia', -33.8688, 151.209, 'one.one.one.one', 'Cloudflare, Inc.', 13335],
+	['Mountain View', 'California', 'US', 'United States', 37.386, -122.0838, 'dns.google', 'Google LLC', 15169],
+	['Cupertino', 'California', 'US', 'United States', 37.323, -122.0322, 'gateway.icloud.com', 'Apple Inc.', 714],
+	['Seattle', 'Washington', 'US', 'United States', 47.6062, -122.3321, 'd1.awsstatic.com', 'Amazon.com, Inc.', 16509],
+	['Ashburn', 'Virginia', 'US', 'United States', 39.0438, -77.4874, 'api.github.com', 'GitHub, Inc.', 36459],
+	['New York', 'New York', 'US', 'United States', 40.7128, -74.006, 'www.nytimes.com', 'Fastly, Inc.', 54113],
+	['Dallas', 'Texas', 'US', 'United States', 32.7767, -96.797, null, 'Linode, LLC', 63949],
+	['Toronto', 'Ontario', 'CA', 'Canada', 43.6532, -79.3832, 'cdn.shopify.com', 'Shopify, Inc.', 62679],
+	['São Paulo', 'São Paulo', 'BR', 'Brazil', -23.5505, -46.6333, 'www.globo.com', 'Globo Comunicação', 28604],
+	['London', 'England', 'GB', 'United Kingdom', 51.5074, -0.1278, 'www.bbc.co.uk', 'BBC', 2818],
+	['Amsterdam', 'North Holland', 'NL', 'Netherlands', 52.3676, 4.9041, 'ams.ntp.pool.example', 'Leaseweb Netherlands', 60781],
+	['Frankfurt', 'Hesse', 'DE', 'Germany', 50.1109, 8.6821, 'deb.debian.org', 'Fastly, Inc.', 54113],
+	['Paris', 'Île-de-France', 'FR', 'France', 48.8566, 2.3522, 'www.lemonde.fr', 'OVH SAS', 16276],
+	['Stockholm', 'Stockholm', 'SE', 'Sweden', 59.3293, 18.0686, 'audio-ak.spotifycdn.com', 'Spotify AB', 8403],
+	['Moscow', 'Moscow', 'RU', 'Russia', 55.7558, 37.6173, null, 'JSC Selectel', 49505],
+	['Kyiv', 'Kyiv City', 'UA', 'Ukraine', 50.4501, 30.5234, 'update.example.ua', 'Hetzner Online GmbH', 24940],
+	['Bucharest', 'Bucharest', 'RO', 'Romania', 44.4268, 26.1025, null, 'M247 Europe SRL', 9009],
+	['Mumbai', 'Maharashtra', 'IN', 'India', 19.076, 72.8777, 'api.razorpay.com', 'Amazon.com, Inc.', 16509],
+	['Hong Kong', null, 'HK', 'Hong Kong', 22.3193, 114.1694, null, 'Alibaba (US) Technology', 45102],
+	['Shenzhen', 'Guangdong', 'CN', 'China', 22.5431, 114.0579, 'mmbiz.qpic.cn', 'Tencent Cloud', 132203],
+	['Johannesburg', 'Gauteng', 'ZA', 'South Africa', -26.2041, 28.0473, null, 'Afrihost', 37611],
+	['Lagos', 'Lagos', 'NG', 'Nigeria', 6.5244, 3.3792, null, 'MainOne Cable', 37282],
+	['Dubai', 'Dubai', 'AE', 'United Arab Emirates', 25.2048, 55.2708, 'cdn.example.ae', 'Emirates Telecom', 5384],
+	['Auckland', 'Auckland', 'NZ', 'New Zealand', -36.8485, 174.7633, 'www.stuff.co.nz', 'Spark New Zealand', 4771],
+	['Buenos Aires', 'Buenos Aires', 'AR', 'Argentina', -34.6037, -58.3816, null, 'Telecom Argentina', 7303],
+	['Mexico City', 'CDMX', 'MX', 'Mexico', 19.4326, -99.1332, 'www.unam.mx', 'UNAM', 278],
+	['Reykjavik', null, 'IS', 'Iceland', 64.1466, -21.9426, null, 'Advania Island', 44735],
+	['Nairobi', null, 'KE', 'Kenya', -1.2921, 36.8219, null, 'Safaricom', 33771],
+];
+
+// Deterministic pseudo-random numbers.
+let seed = 42;
+const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296);
+const t0 = Date.parse('2026-11-21T08:00:00Z');
+const iso = (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+function makeFlow(id, pi, extra = {}) {
+	const [city, region, cc, cname, lat, lon, domain, org, asn] = PLACES[pi];
+	const bs = Math.floor(300 * 10 ** (rnd() * 4));
+	const br = Math.floor(300 * 10 ** (rnd() * 4.5));
+	const start = t0 + id * 37000;
+	const active = rnd() < 0.45;
+	const tcp = rnd() < 0.8;
+	return {
+		id, proto: tcp ? 'tcp' : 'udp', proto_num: tcp ? 6 : 17, ip_version: 4,
+		local_ip: '192.168.2.17', local_port: 49152 + id, remote_ip: `${20 + pi}.${(pi * 7) % 250}.${id % 250}.${(id * 13) % 250}`,
+		remote_port: tcp ? (rnd() < 0.8 ? 443 : 80) : (rnd() < 0.5 ? 53 : 123), initiator: 'local',
+		packets_sent: Math.ceil(bs / 500), packets_received: Math.ceil(br / 900), bytes_sent: bs, bytes_received: br,
+		first_seen: iso(start), last_seen: iso(start + Math.floor(rnd() * 60000)),
+		state: active ? (tcp ? 'established' : 'open') : (tcp ? 'closed' : 'open'), active, end_reason: active ? null : (tcp ? 'closed' : 'idle'),
+		fragments: 0, remote_scope: 'public',
+		geo: { lat, lon, accuracy_km: 20, country: cc, country_name: cname, region, city },
+		asn, as_org: org, remote_domain: domain, remote_domain_source: domain ? 'dns' : null,
+		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: null, user: 'alice', cmdline: null } : null,
+		verdict_sent: 'normal', verdict_received: 'normal', verdict: 'normal',
+		reason: 'seen 41 times since 2026-11-19 08:14', ...extra,
+	};
+}
+
+function makeWorld() {
+	const flows = [];
+	let id = 1;
+	PLACES.forEach((_, pi) => {
+		const n = 1 + Math.floor(rnd() * (pi < 10 ? 6 : 3));
+		for (let k = 0; k < n; k++) flows.push(makeFlow(id++, pi));
+	});
+	if (!allNormal) {
+		// First contacts (anomalous) and two blocklisted hosts.
+		for (const f of flows) {
+			const pi = PLACES.findIndex((p) => p[4] === f.geo.lat);
+			if ([18, 20, 24, 25, 10].includes(pi)) {
+				f.verdict_received = 'anomalous';
+				f.verdict = 'anomalous';
+				f.reason = 'received from this address for the first time in the 48 h window';
+				if (pi === 18) { f.verdict_sent = 'anomalous'; f.reason = 'first contact in the 48 h window'; }
+			}
+			if (pi === 22 || pi === 30) {
+				f.verdict_sent = f.verdict_received = f.verdict = 'blocklisted';
+				f.reason = 'in blocklist feodo.txt (' + f.remote_ip.split('.').slice(0, 3).join('.') + '.0/24)';
+			}
+		}
+	}
+	// Flows with no location: LAN, multicast, and a public address the database does not know.
+	const local = [
+		['192.168.2.1', 53, 'udp', 'lan'], ['192.168.2.1', 53, 'udp', 'lan'], ['224.0.0.251', 5353, 'udp', 'multicast'],
+		['192.168.2.40', 8009, 'tcp', 'lan'], ['239.255.255.250', 1900, 'udp', 'multicast'],
+	];
+	for (const [ip, p, proto, scope] of local) {
+		const f = makeFlow(id++, 0);
+		Object.assign(f, { remote_ip: ip, remote_port: p, proto, proto_num: proto === 'tcp' ? 6 : 17, remote_scope: scope, geo: null,
+			asn: null, as_org: null, remote_domain: null, remote_domain_source: null,
+			verdict_sent: allNormal ? 'normal' : 'local', verdict_received: allNormal ? 'normal' : 'local', verdict: allNormal ? 'normal' : 'local',
+			reason: allNormal ? 'allowed by rule 0.0.0.0/0' : `local address (${scope})` });
+		flows.push(f);
+	}
+	const unk = makeFlow(id++, 0);
+	Object.assign(unk, { remote_ip: '203.0.113.77', geo: null, asn: null, as_org: null, remote_domain: null });
+	flows.push(unk);
+	return flows;
+}
+
+const flows = makeWorld();
+let nextId = flows.length + 1;
+let eventId = 100;
+const events = [];	// ring of {id, type, data}
+const clients = new Set();
+const startMs = Date.now();
+
+function publish(type, data) {
+	const ev = { id: ++eventId, type, data };
+	events.push(ev);
+	if (events.length > 500) events.shift();
+	for (const res of clients) res.write(`id: ${ev.id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function statsDoc() {
+	const v = { normal: 0, anomalous: 0, blocklisted: 0, local: 0 };
+	for (const f of flows) v[f.verdict]++;
+	return {
+		packets: 182345, bytes: 93455123, drops: 0, malformed: 2, flows_active: flows.filter((f) => f.active).length,
+		flows_total: flows.length, evictions: 0, clients: clients.size, uptime_s: Math.round((Date.now() - startMs) / 1000),
+		source: 'interface eth0', packets_per_sec: 120 + Math.round(30 * Math.sin(Date.now() / 3000)), verdicts: v,
+	};
+}
+
+// Live world: stats every second; a new flow, an update and a close early on, then every 20 s.
+setInterval(() => publish('stats', statsDoc()), 1000);
+let step = 0;
+setInterval(() => {
+	step++;
+	if (step % 3 === 1) {
+		const f = makeFlow(nextId++, Math.floor(rnd() * PLACES.length), { active: true, state: 'established', end_reason: null });
+		f.last_seen = new Date().toISOString();
+		flows.push(f);
+		publish('flow-new', f);
+	} else if (step % 3 === 2) {
+		const f = flows.find((x) => x.active && x.geo);
+		if (f) { f.bytes_received += 50000; f.packets_received += 40; f.last_seen = new Date().toISOString(); publish('flow-update', f); }
+	} else {
+		const f = flows.find((x) => x.active && x.geo);
+		if (f) { f.active = false; f.state = 'closed'; f.end_reason = 'closed'; publish('flow-closed', f); }
+	}
+}, 4000);
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+	'.json': 'application/json', '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain' };
+
+function send(res, code, type, body) {
+	res.writeHead(code, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+	res.end(body);
+}
+
+const server = http.createServer((req, res) => {
+	const u = new URL(req.url, 'http://x');
+	const p = u.pathname;
+	if (p === '/flows') {
+		if (u.searchParams.get('format') === 'csv') {
+			const cols = ['id', 'proto', 'local_ip', 'local_port', 'remote_ip', 'remote_port', 'bytes_sent', 'bytes_received', 'verdict'];
+			return send(res, 200, 'text/csv', [cols.join(','), ...flows.map((f) => cols.map((c) => f[c]).join(','))].join('\n') + '\n');
+		}
+		return send(res, 200, 'application/json', JSON.stringify({
+			generated: new Date().toISOString(), home: { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
+			learning: { learning: true, since: iso(t0), elapsed_s: 46800, window_s: 172800, progress: 0.27 },
+			capture: { source: 'interface eth0', live: true }, last_event_id: eventId, flows,
+		}));
+	}
+	const m = /^\/flows\/(\d+)$/.exec(p);
+	if (m) {
+		const f = flows.find((x) => x.id === Number(m[1]));
+		if (!f) return send(res, 404, 'application/json', '{"error":"no such flow"}');
+		const known = f.verdict === 'normal';
+		const h = { known, first_seen: known ? '2026-11-19T08:14:00Z' : null, last_seen: known ? f.first_seen : null, flows: known ? 41 : 0, packets: known ? 900 : 0, bytes: known ? 1234567 : 0 };
+		return send(res, 200, 'application/json', JSON.stringify({ ...f, history: { sent: h, received: h } }));
+	}
+	if (p === '/api/stats') return send(res, 200, 'application/json', JSON.stringify(statsDoc()));
+	if (p === '/events') {
+		if (noEvents) return send(res, 404, 'text/plain', 'not here\n');
+		res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+		const last = Number(req.headers['last-event-id'] || u.searchParams.get('last_event_id') || 0);
+		if (last && events.length && last < events[0].id - 1) res.write('event: reset\ndata: {}\n\n');
+		else for (const ev of events) if (ev.id > last) res.write(`id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev.data)}\n\n`);
+		clients.add(res);
+		const hb = setInterval(() => res.write(': hb\n\n'), 15000);
+		req.on('close', () => { clients.delete(res); clearInterval(hb); });
+		return;
+	}
+	if ((p === '/api/trust' || p === '/api/forget') && req.method === 'POST') {
+		let body = '';
+		req.on('data', (c) => { body += c; });
+		req.on('end', () => {
+			try {
+				const j = JSON.parse(body);
+				const what = j.address || j.domain;
+				if (!what) throw new Error('give "address" or "domain"');
+				send(res, 200, 'application/json', JSON.stringify({ ok: true, rule: what }));
+			} catch (e) {
+				send(res, 400, 'application/json', JSON.stringify({ ok: false, error: e.message }));
+			}
+		});
+		return;
+	}
+	// Static files from the built page (a fixed root; no path may leave it).
+	const rel = p === '/' ? 'index.html' : decodeURIComponent(p).replace(/^\/+/, '');
+	const file = path.resolve(webRoot, rel);
+	if (!file.startsWith(webRoot + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(res, 404, 'text/plain', 'not found\n');
+	send(res, 200, TYPES[path.extname(file)] || 'application/octet-stream', fs.readFileSync(file));
+});
+
+server.listen(port, '127.0.0.1', () => console.log(`mock-daemon: http://127.0.0.1:${port}/ (web ${webRoot}${allNormal ? ', all normal' : ''}${noEvents ? ', no /events' : ''})`));

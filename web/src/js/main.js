@@ -1,0 +1,388 @@
+// main.js: starts the page: picks the globe or the flat map, wires state, stream, panel and header,
+// runs the frame loop, and exposes the read-only test hook window.netglobe.
+//
+// URL parameters (for tests and benchmarks): ?bench=N draws N synthetic places and talks to no
+// server; ?webgl=0 forces the flat map; ?rotate=0 stops the auto-rotation; ?token=... is the LAN
+// access token (the server turns it into a cookie; we drop it from the address bar).
+import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces } from './state.js';
+import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, verdictBadge, placeName } from './util.js';
+import { startStream } from './stream.js';
+import { initPanel, openPlace, openFlow, matches } from './panel.js';
+import { initStatus } from './status.js';
+import { FlatView } from './flatmap.js';
+import { synthesize } from './bench.js';
+
+const params = new URLSearchParams(location.search);
+const $ = (id) => document.getElementById(id);
+const phoneQuery = window.matchMedia('(max-width: 600px)');
+let view = null;
+let dirty = true;
+let aimed = false;
+const frameTimes = [];
+const renderTimes = [];
+
+// Remove ?token= from the address bar once the server has set its cookie.
+function stripToken() {
+	if (!params.has('token')) return;
+	const u = new URL(location.href);
+	u.searchParams.delete('token');
+	history.replaceState(null, '', u.pathname + (u.search ? u.search : '') + u.hash);
+}
+
+// True when a WebGL context can be made here.
+function webglAvailable() {
+	if (params.get('webgl') === '0') return false;
+	try {
+		const c = document.createElement('canvas');
+		return !!(c.getContext('webgl2') || c.getContext('webgl'));
+	} catch (e) {
+		return false;
+	}
+}
+
+async function makeView() {
+	const container = $('view');
+	const small = phoneQuery.matches;
+	if (webglAvailable()) {
+		try {
+			const { GlobeView } = await import('./globe.js');
+			const v = new GlobeView(container, { rotate: params.get('rotate') !== '0' && !matchMedia('(prefers-reduced-motion: reduce)').matches });
+			state.render.webgl = true;
+			state.render.mode = 'globe';
+			v.loadEarth(small).then(() => { state.render.earth = true; dirty = true; }).catch((e) => console.error('netglobe: world map:', e));
+			return v;
+		} catch (e) {
+			console.warn('netglobe: WebGL failed, using the flat map:', e);
+			container.querySelectorAll('canvas').forEach((c) => c.remove());
+		}
+	}
+	const v = new FlatView(container);
+	state.render.webgl = false;
+	state.render.mode = 'flat';
+	$('view-note').hidden = false;
+	$('view-note').textContent = 'WebGL is not available here: flat map';
+	v.loadEarth(small).then(() => { state.render.earth = true; dirty = true; }).catch((e) => console.error('netglobe: world map:', e));
+	return v;
+}
+
+// How much a place's arc is dimmed: the selection wins, then the list's filters.
+function dimOf(p) {
+	const sel = state.ui.selectedPlace;
+	if (sel) return p.key === sel ? 1 : 0.22;
+	if (!filtersActive()) return 1;
+	for (const id of p.ids) {
+		const f = state.flows.get(id);
+		if (f && matches(f)) return 1;
+	}
+	return 0.18;
+}
+
+function filtersActive() {
+	const f = state.ui.filters;
+	return f.verdicts.size < 4 || f.proto || f.country || f.process || f.text || f.active;
+}
+
+// Rebuild arcs from state.places (called at most once per frame).
+function updateView() {
+	dirty = false;
+	if (!view) return;
+	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
+	if (state.home) view.setHome(state.home.lat, state.home.lon, pal.home);
+	if (state.home && !aimed && view.aim && (state.places.size || state.benchMode)) {
+		aimed = true;
+		view.aim(state.home, state.places);
+	}
+	const drawn = view.update(state.places, {
+		direction: state.ui.direction,
+		colorOf: (v) => pal[v] || pal.normal,
+		widthOf: widthForBytes,
+		dimOf,
+		now: performance.now() / 1000,
+	});
+	if (view.arcs && view.arcs.setLocal) view.arcs.setLocal(state.localFlows, pal.local);
+	state.render.drawnArcs = drawn;
+	state.render.instances = view.arcs ? view.arcs.instances.length : 0;
+	renderLegend();
+}
+
+/* ---------- Labels: "×N" beside the busiest merged places ---------- */
+
+const labelCanvas = document.createElement('canvas');
+labelCanvas.className = 'labels';
+let labelKeys = [];
+function chooseLabels() {
+	labelKeys = [...state.places.values()].filter((p) => p.flows > 1)
+		.sort((a, b) => b.flows - a.flows).slice(0, 24).map((p) => p.key);
+}
+function drawLabels() {
+	const r = $('view').getBoundingClientRect();
+	const pr = Math.min(window.devicePixelRatio || 1, 2);
+	const W = Math.round(r.width * pr), H = Math.round(r.height * pr);
+	if (labelCanvas.width !== W || labelCanvas.height !== H) {
+		labelCanvas.width = W; labelCanvas.height = H;
+		labelCanvas.style.width = `${r.width}px`; labelCanvas.style.height = `${r.height}px`;
+	}
+	const g = labelCanvas.getContext('2d');
+	g.setTransform(pr, 0, 0, pr, 0, 0);
+	g.clearRect(0, 0, r.width, r.height);
+	g.font = '600 11px system-ui, "DejaVu Sans", sans-serif';
+	g.textBaseline = 'middle';
+	for (const key of labelKeys) {
+		const p = state.places.get(key);
+		if (!p) continue;
+		const s = view.placeScreenPoint(p.lat, p.lon);
+		if (!s || s.hidden) continue;
+		const text = `×${p.flows}`;
+		const w = g.measureText(text).width + 8;
+		const x = s.x + 7, y = s.y - 9;
+		g.globalAlpha = 0.85;
+		g.fillStyle = '#0a101d';
+		g.beginPath();
+		g.roundRect ? g.roundRect(x, y - 8, w, 16, 8) : g.rect(x, y - 8, w, 16);
+		g.fill();
+		g.globalAlpha = 1;
+		g.fillStyle = '#e8eef7';
+		g.fillText(text, x + 4, y);
+	}
+}
+
+/* ---------- Legend ---------- */
+
+function renderLegend() {
+	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
+	const row = (color, label) => `<div class="lrow"><span class="sw" style="background:${color}"></span>${label}</div>`;
+	const dirNote = { both: 'upper arc: sent · lower arc: received', sent: 'showing traffic sent from here', received: 'showing traffic received here' }[state.ui.direction];
+	const html = row(pal.normal, 'normal (seen in the last 48 h)') + row(pal.anomalous, 'anomalous (first contact)') +
+		row(pal.blocklisted, 'blocklisted') +
+		`<div class="lrow"><span class="sw" style="background:${pal.home}"></span>home · grey ring: ${fmtInt(state.localFlows)} local/unlocated</div>` +
+		`<div class="note">${dirNote}; width grows with bytes; pulses move with the traffic; dim arcs are closed flows.</div>`;
+	const el = $('legend');
+	if (el.dataset.html !== html) {
+		el.dataset.html = html;
+		// Swatch colours are set through the CSSOM (no inline style attributes, so a strict CSP holds).
+		el.innerHTML = html.replace(/ style="background:([^"]+)"/g, ' data-c="$1"');
+		el.querySelectorAll('[data-c]').forEach((s) => { s.style.background = s.dataset.c; });
+	}
+}
+
+/* ---------- Pointer: hover tooltip and click to open ---------- */
+
+function initPointer() {
+	const el = $('view');
+	const tip = $('tooltip');
+	let down = null;
+	let lastMove = 0;
+	el.addEventListener('pointerdown', (e) => { down = { x: e.clientX, y: e.clientY, t: performance.now() }; });
+	el.addEventListener('pointerup', (e) => {
+		if (!down) return;
+		const moved = Math.hypot(e.clientX - down.x, e.clientY - down.y);
+		const quick = performance.now() - down.t < 600;
+		down = null;
+		if (moved > 6 || !quick) return;
+		const r = el.getBoundingClientRect();
+		const key = view.pick(e.clientX - r.left, e.clientY - r.top, e.pointerType === 'touch' ? 22 : 10);
+		if (key) openPlace(key);
+	});
+	el.addEventListener('pointermove', (e) => {
+		if (e.pointerType !== 'mouse' || e.buttons) { tip.hidden = true; return; }
+		const now = performance.now();
+		if (now - lastMove < 50) return;
+		lastMove = now;
+		const r = el.getBoundingClientRect();
+		const x = e.clientX - r.left, y = e.clientY - r.top;
+		const key = view.pick(x, y, 9);
+		const p = key && state.places.get(key);
+		if (!p) { tip.hidden = true; el.style.cursor = ''; return; }
+		el.style.cursor = 'pointer';
+		tip.hidden = false;
+		tip.innerHTML = `<b>${flagHtml(p.geo && p.geo.country)} ${esc(placeName(p.geo) || key)}</b><br>` +
+			`${fmtInt(p.flows)} flow${p.flows > 1 ? 's' : ''} (${fmtInt(p.active)} active) · ${verdictBadge(p.verdict)}<br>` +
+			`↑ ${fmtBytes(p.bytesSent)} · ↓ ${fmtBytes(p.bytesReceived)}<br><span class="muted">click for details</span>`;
+		tip.style.left = `${Math.min(x + 14, r.width - 290)}px`;
+		tip.style.top = `${Math.min(y + 14, r.height - 100)}px`;
+	});
+	el.addEventListener('pointerleave', () => { tip.hidden = true; });
+}
+
+/* ---------- Alerts ---------- */
+
+let toastTimer = 0;
+function showAlert(a) {
+	const t = $('toast');
+	const who = a.remote_domain || a.remote_ip;
+	const where = a.geo ? placeName(a.geo) : '';
+	t.innerHTML = `${verdictBadge(a.verdict)} <b>${esc(who)}</b> ${where ? `(${esc(where)})` : ''} · ${esc(a.direction)}<br><span class="muted">${esc(a.reason || '')}</span>`;
+	t.hidden = false;
+	t.onclick = () => { if (a.flow_id != null) openFlow(a.flow_id); t.hidden = true; };
+	clearTimeout(toastTimer);
+	toastTimer = setTimeout(() => { t.hidden = true; }, 8000);
+}
+
+/* ---------- Controls ---------- */
+
+function initControls() {
+	const saved = localStorage.getItem('netglobe.palette');
+	if (saved && PALETTES[saved]) state.ui.palette = saved;
+	const savedDir = localStorage.getItem('netglobe.direction');
+	if (['sent', 'received', 'both'].includes(savedDir)) state.ui.direction = savedDir;
+	const pal = $('palette');
+	const applyPalette = () => {
+		document.documentElement.classList.toggle('pal-cb', state.ui.palette === 'colorblind');
+		pal.setAttribute('aria-pressed', String(state.ui.palette === 'colorblind'));
+		pal.title = state.ui.palette === 'colorblind' ? 'Colour-blind-safe palette (on)' : 'Colour-blind-safe palette (off)';
+	};
+	pal.addEventListener('click', () => {
+		state.ui.palette = state.ui.palette === 'colorblind' ? 'standard' : 'colorblind';
+		localStorage.setItem('netglobe.palette', state.ui.palette);
+		applyPalette();
+		dirty = true;
+	});
+	applyPalette();
+	const seg = $('direction');
+	const applyDir = () => seg.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.dir === state.ui.direction)));
+	seg.addEventListener('click', (e) => {
+		const b = e.target.closest('button[data-dir]');
+		if (!b) return;
+		state.ui.direction = b.dataset.dir;
+		localStorage.setItem('netglobe.direction', state.ui.direction);
+		applyDir();
+		dirty = true;
+	});
+	applyDir();
+	const setLayout = () => {
+		state.ui.layout = phoneQuery.matches ? 'phone' : 'desktop';
+		document.documentElement.dataset.layout = state.ui.layout;
+	};
+	phoneQuery.addEventListener('change', setLayout);
+	setLayout();
+}
+
+/* ---------- Frame loop ---------- */
+
+function median(a) {
+	if (!a.length) return 0;
+	const s = [...a].sort((x, y) => x - y);
+	return s[s.length >> 1];
+}
+
+let last = 0;
+function loop(now) {
+	requestAnimationFrame(loop);
+	const dt = last ? now - last : 16;
+	last = now;
+	frameTimes.push(dt);
+	if (frameTimes.length > 240) frameTimes.shift();
+	if (dirty) updateView();
+	let ms = view.frame(now, Math.min(0.1, dt / 1000));
+	if (state.benchMode && view.gl) {
+		// Benchmarks time the whole frame, GPU included.
+		const t0 = performance.now();
+		view.gl.finish();
+		ms += performance.now() - t0;
+	}
+	renderTimes.push(ms);
+	if (renderTimes.length > 240) renderTimes.shift();
+	drawLabels();
+	if (!state.render.ready && state.render.earth && (state.flows.size || state.benchMode || state.generated)) {
+		state.render.ready = true;
+		document.documentElement.dataset.ready = '1';
+	}
+}
+
+/* ---------- Test hook ---------- */
+
+function installHook() {
+	const hook = {
+		version: 1,
+		placeDecimals: PLACE_DECIMALS,
+		// Numbers for tests and benchmarks; see docs/page.md.
+		stats() {
+			const ft = median(frameTimes);
+			return {
+				webgl: state.render.webgl,
+				mode: state.render.mode,
+				ready: state.render.ready,
+				arcs: state.render.drawnArcs,
+				instances: state.render.instances,
+				places: state.places.size,
+				flows: state.flows.size,
+				localFlows: state.localFlows,
+				fps: ft ? Math.round(1000 / ft * 10) / 10 : 0,
+				frameTimeMs: Math.round(ft * 100) / 100,
+				renderMs: Math.round(median(renderTimes) * 100) / 100,
+				frames: frameTimes.length,
+				layout: state.ui.layout,
+				connected: state.conn.connected,
+				direction: state.ui.direction,
+				palette: state.ui.palette,
+				lastEventId: state.lastEventId,
+				detailsOpen: !$('details').hidden,
+				selected: state.ui.selected,
+			};
+		},
+		// Every place (merged arc) with its numbers.
+		places() {
+			return [...state.places.values()].map((p) => ({
+				key: p.key, lat: p.lat, lon: p.lon, flows: p.flows, active: p.active, verdict: p.verdict,
+				verdictSent: p.verdictSent, verdictReceived: p.verdictReceived, bytesSent: p.bytesSent,
+				bytesReceived: p.bytesReceived, country: p.geo && p.geo.country, city: p.geo && p.geo.city,
+			}));
+		},
+		placeKey,
+		// CSS px (relative to the page) of the middle of a place's arc, or null when hidden.
+		arcPoint(key) {
+			const s = view && view.arcScreenPoint(key);
+			if (!s) return null;
+			const r = $('view').getBoundingClientRect();
+			return { x: r.left + s.x, y: r.top + s.y };
+		},
+		resetFrameTimes() { frameTimes.length = 0; renderTimes.length = 0; },
+	};
+	Object.defineProperty(window, 'netglobe', { value: Object.freeze(hook), writable: false, configurable: false });
+}
+
+/* ---------- Start ---------- */
+
+async function main() {
+	stripToken();
+	initControls();
+	installHook();
+	view = await makeView();
+	if (params.has('debug')) window.__ngview = view;
+	$('view').appendChild(labelCanvas);
+	initPanel();
+	initStatus();
+	initPointer();
+	on('flows', () => { dirty = true; chooseLabels(); });
+	on('home', () => { dirty = true; });
+	on('filters', () => { dirty = true; });
+	on('selection', (d) => {
+		dirty = true;
+		const p = state.ui.selectedPlace && state.places.get(state.ui.selectedPlace);
+		if (p && d && d.focus) {
+			const s = view.placeScreenPoint(p.lat, p.lon);
+			if (!s || s.hidden) view.focus(p.lat, p.lon);
+		}
+	});
+	on('alert', showAlert);
+	const bench = Number(params.get('bench'));
+	if (params.has('bench') && Number.isFinite(bench) && bench >= 0) {
+		state.bench = bench;
+		state.benchMode = true;
+		synthesize(bench);
+		state.generated = new Date().toISOString();
+		rebuildPlaces();
+		emit('home');
+		emit('flows', { snapshot: true });
+	} else {
+		startStream();
+	}
+	requestAnimationFrame(loop);
+}
+
+main().catch((e) => {
+	console.error('netglobe: start failed', e);
+	const n = $('view-note');
+	n.hidden = false;
+	n.textContent = `The page failed to start: ${e.message}`;
+});

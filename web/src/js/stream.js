@@ -1,0 +1,238 @@
+// stream.js: loads /flows and follows /events, keeping state.flows in step with the daemon.
+//
+// DESIGN: the stream opens first and buffers events; then /flows is fetched, and only buffered
+// events with an id above the snapshot's last_event_id are applied. Upserts by flow id are
+// idempotent, so an event seen twice does no harm, and none falls in the gap between snapshot and
+// stream. The browser's EventSource reconnects by itself (sending Last-Event-ID); when it gives up
+// (HTTP error, wrong content type: readyState CLOSED) we reconnect with backoff, passing the last id
+// as ?last_event_id= too (a server may honour it), and resync through /flows. A `reset` event
+// refetches /flows. Changes are applied in batches at most every BATCH_MS, so a burst of events
+// costs one rebuild of the arcs and the list.
+import { state, emit, mark, rebuildPlaces } from './state.js';
+
+const BATCH_MS = 250;
+const BACKOFF_S = [1, 2, 4, 8, 15, 30];
+const STALE_MS = 45000;
+const MAX_FLOWS = 50000;
+
+let es = null;
+let buffering = true;
+let buffer = [];
+let pending = [];
+let flushTimer = 0;
+let retry = 0;
+let retryTimer = 0;
+let lastMessageAt = 0;
+let refetching = null;
+
+// Start: open the stream, fetch the snapshot, then keep going forever.
+export function startStream() {
+	connect();
+	resync();
+	setInterval(watchdog, 5000);
+	// Without a stats stream, fetch /api/stats now and then so the header has numbers.
+	setInterval(() => { if (!state.conn.connected) fetchStats(); }, 10000);
+	fetchStats();
+}
+
+// GET a JSON document from our own origin (cookies included), or throw with the status.
+async function getJson(url) {
+	const r = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+	if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+	return r.json();
+}
+
+async function fetchStats() {
+	try {
+		state.stats = await getJson('/api/stats');
+		emit('stats');
+	} catch (e) {
+		/* the header shows what it has */
+	}
+}
+
+// Replace the flows with a fresh /flows snapshot, then apply what the stream buffered meanwhile.
+export function resync() {
+	if (refetching) return refetching;
+	buffering = true;
+	refetching = (async () => {
+		for (let attempt = 0; ; attempt++) {
+			try {
+				const doc = await getJson('/flows');
+				applySnapshot(doc);
+				break;
+			} catch (e) {
+				state.conn.error = `cannot load /flows: ${e.message}`;
+				emit('status');
+				await new Promise((r) => setTimeout(r, 1000 * BACKOFF_S[Math.min(attempt, BACKOFF_S.length - 1)]));
+			}
+		}
+		const snapId = state.lastEventId;
+		const later = buffer.filter((ev) => !(ev.id > 0) || ev.id > snapId);
+		buffer = [];
+		buffering = false;
+		refetching = null;
+		later.forEach(handle);
+		flushSoon();
+	})();
+	return refetching;
+}
+
+// Take a /flows document as the whole truth.
+function applySnapshot(doc) {
+	const first = state.flows.size === 0;
+	const old = state.flows;
+	state.home = doc.home || state.home;
+	state.learning = doc.learning || null;
+	state.learningAt = performance.now();
+	state.capture = doc.capture || state.capture;
+	state.generated = doc.generated || null;
+	if (typeof doc.last_event_id === 'number') state.lastEventId = doc.last_event_id;
+	const flows = new Map();
+	for (const f of doc.flows || []) {
+		flows.set(f.id, f);
+		if (!first) {
+			const o = old.get(f.id);
+			if (!o) mark(f.id, 'new');
+			else if (o.active && !f.active) mark(f.id, 'closed');
+			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict) mark(f.id, 'changed');
+		}
+	}
+	state.flows = flows;
+	state.conn.error = '';
+	rebuildPlaces();
+	emit('home');
+	emit('flows', { snapshot: true });
+	emit('status');
+}
+
+// Open (or reopen) the EventSource.
+function connect() {
+	clearTimeout(retryTimer);
+	if (es) es.close();
+	const url = state.lastEventId ? `/events?last_event_id=${encodeURIComponent(state.lastEventId)}` : '/events';
+	es = new EventSource(url, { withCredentials: false });
+	state.conn.state = 'connecting';
+	emit('status');
+	es.onopen = () => {
+		retry = 0;
+		lastMessageAt = performance.now();
+		state.conn.connected = true;
+		state.conn.state = 'open';
+		emit('status');
+	};
+	es.onerror = () => {
+		state.conn.connected = false;
+		if (es.readyState === EventSource.CLOSED) {
+			// The browser gave up (for example a 404): back off, reconnect and resync ourselves.
+			const wait = BACKOFF_S[Math.min(retry, BACKOFF_S.length - 1)];
+			retry++;
+			state.conn.state = 'closed';
+			state.conn.retryAt = Date.now() + wait * 1000;
+			retryTimer = setTimeout(() => { connect(); resync(); }, wait * 1000);
+		} else {
+			state.conn.state = 'reconnecting';
+		}
+		emit('status');
+	};
+	for (const type of ['flow-new', 'flow-update', 'flow-closed', 'alert', 'stats', 'reset']) {
+		es.addEventListener(type, (m) => {
+			lastMessageAt = performance.now();
+			if (!state.conn.connected) {
+				state.conn.connected = true;
+				state.conn.state = 'open';
+				emit('status');
+			}
+			let data = null;
+			try { data = m.data ? JSON.parse(m.data) : {}; } catch (e) { return; }
+			const ev = { type, id: Number(m.lastEventId) || 0, data };
+			if (buffering && type !== 'stats') buffer.push(ev);
+			else handle(ev);
+		});
+	}
+}
+
+// Reconnect a stream that went quiet (no event, not even stats, for STALE_MS).
+function watchdog() {
+	if (state.conn.connected && performance.now() - lastMessageAt > STALE_MS) {
+		state.conn.connected = false;
+		state.conn.state = 'reconnecting';
+		emit('status');
+		connect();
+	}
+}
+
+// Apply one event (flows are batched, the rest is immediate).
+function handle(ev) {
+	if (ev.id > state.lastEventId) state.lastEventId = ev.id;
+	switch (ev.type) {
+	case 'flow-new':
+	case 'flow-update':
+	case 'flow-closed':
+		if (ev.data && ev.data.id != null) pending.push(ev);
+		flushSoon();
+		break;
+	case 'stats':
+		state.stats = ev.data;
+		emit('stats');
+		break;
+	case 'alert':
+		state.alerts.unshift(ev.data);
+		state.alerts.length = Math.min(state.alerts.length, 50);
+		emit('alert', ev.data);
+		break;
+	case 'reset':
+		resync();
+		break;
+	}
+}
+
+function flushSoon() {
+	if (!flushTimer) flushTimer = setTimeout(flush, BATCH_MS);
+}
+
+// Apply the batched flow events, then rebuild places once and tell everyone.
+function flush() {
+	flushTimer = 0;
+	if (!pending.length) return;
+	const batch = pending;
+	pending = [];
+	for (const ev of batch) {
+		const f = ev.data;
+		const old = state.flows.get(f.id);
+		state.flows.set(f.id, f);
+		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
+		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
+		else mark(f.id, 'changed');
+	}
+	if (state.flows.size > MAX_FLOWS) trim();
+	rebuildPlaces();
+	emit('flows', { snapshot: false, count: batch.length });
+}
+
+// Forget the oldest closed flows when the page holds too many.
+function trim() {
+	const closed = [...state.flows.values()].filter((f) => !f.active).sort((a, b) => (a.last_seen < b.last_seen ? -1 : 1));
+	for (const f of closed.slice(0, state.flows.size - MAX_FLOWS)) {
+		state.flows.delete(f.id);
+		state.marks.delete(f.id);
+	}
+}
+
+// One flow with its whitelist history (GET /flows/{id}).
+export function fetchFlow(id) {
+	return getJson(`/flows/${encodeURIComponent(id)}`);
+}
+
+// POST /api/trust or /api/forget; resolves to the server's {ok, rule|error}.
+export async function postRule(what, body) {
+	const r = await fetch(`/api/${what}`, {
+		method: 'POST', credentials: 'same-origin',
+		headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+		body: JSON.stringify(body),
+	});
+	let doc = null;
+	try { doc = await r.json(); } catch (e) { doc = null; }
+	if (!doc) doc = { ok: false, error: `HTTP ${r.status}` };
+	return doc;
+}

@@ -131,7 +131,8 @@ void proc_info_unref(struct proc_info *info)
 #define PROC_INFO_BUCKETS	2048
 #define PROC_INODE_MIN		4096		/* first size of the inode map */
 #define PROC_INODE_MAX		(1 << 18)	/* slots at most (6 MiB); then it is cleared */
-#define PROC_SOCKS_MAX		(1 << 20)	/* rows read into one socket table */
+#define PROC_SOCKS_MAX		(1 << 18)	/* rows read into one socket table (16 MiB) */
+#define PROC_PEND_KEEP		4096		/* pending slots kept once a storm has drained */
 #define PROC_RECENT		8		/* recent owner pids scanned first */
 #define PROC_UIDS		32		/* user names cached */
 #define PROC_WANT_TAKEN		UINT64_MAX	/* tombstone in the wanted-inode set */
@@ -1592,11 +1593,21 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 		pt->done[ndone++].flow_id = p->flow_id;
 	}
 	pt->npend = w;
+	if (pt->npend == 0 && pt->cappend > PROC_PEND_KEEP) {
+		free(pt->pend);	/* give a flood's memory back */
+		pt->pend = NULL;
+		pt->cappend = 0;
+	}
 	for (size_t i = 0; i < ndone; i++) {
 		if (cb)
 			cb(arg, pt->done[i].flow_id, pt->done[i].info);
 		else
 			proc_info_unref(pt->done[i].info);
+	}
+	if (pt->capdone > PROC_PEND_KEEP) {
+		free(pt->done);
+		pt->done = NULL;
+		pt->capdone = 0;
 	}
 }
 

@@ -47,7 +47,8 @@ struct rd {
 
 static enum names_result names_host_check(const uint8_t *s, size_t n, char *out, size_t outlen);
 static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen);
-static enum names_result http_target_name(const uint8_t *t, size_t n, bool connect, char *out, size_t outlen);
+static enum names_result http_target_name(const uint8_t *t, size_t n, bool connect, bool *has_authority, char *out,
+    size_t outlen);
 
 /* Check that `n` more bytes are within the declared end and available; NAMES_FOUND means yes. */
 static enum names_result rd_need(const struct rd *r, size_t n)
@@ -213,16 +214,34 @@ static bool tls_record_ok(const uint8_t *p)
 	return p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] >= 1 && p[2] <= 4;
 }
 
+/*
+ * Where a caller should gather to next: the end of a record cut short, or past
+ * the next record header, but never beyond NAMES_TLS_STREAM_MAX; with that
+ * much in hand and still short, there is no name to be had.
+ */
+static enum names_result tls_want(size_t off, size_t len, size_t *need)
+{
+	size_t want = off > len ? off : off + TLS_RECORD_HDR;
+
+	if (len >= NAMES_TLS_STREAM_MAX)
+		return NAMES_NONE;
+	if (need)
+		*need = NG_MIN(want, (size_t)NAMES_TLS_STREAM_MAX);
+	return NAMES_NEED_MORE;
+}
+
 enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t outlen, size_t *need)
 {
 	static const uint8_t hdr[3] = {TLS_CT_HANDSHAKE, 3, 1};
 	uint8_t joined[TLS_RECORD_MAX];
 	struct rd r;
-	size_t reclen, hslen, avail, off;
+	size_t reclen, hslen = 0, avail, off, have;
 	enum names_result e;
+	bool complete, bad = false;
 
 	if (need)
 		*need = 0;
+	len = NG_MIN(len, (size_t)NAMES_TLS_STREAM_MAX);	/* what a caller may gather, so answers do not depend on more */
 	if (len < TLS_RECORD_HDR) {
 		/* Too short to tell: does what is here look like the start of a handshake record? */
 		for (size_t i = 0; i < len && i < 3; i++) {
@@ -241,13 +260,7 @@ enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t 
 	avail = NG_MIN(len - TLS_RECORD_HDR, reclen);
 	if (avail >= 1 && p[TLS_RECORD_HDR] != TLS_HS_CLIENT_HELLO)
 		return NAMES_NONE;	/* a ServerHello, or a stream that is not a client's */
-	if (avail < 4) {
-		if (need)
-			*need = TLS_RECORD_HDR + reclen;
-		return NAMES_NEED_MORE;
-	}
-	hslen = (size_t)p[6] << 16 | rd16(p + 7);
-	if (hslen + 4 <= reclen) {
+	if (avail >= 4 && (hslen = (size_t)p[6] << 16 | rd16(p + 7)) + 4 <= reclen) {
 		/* The common case: the whole ClientHello sits in the first record. */
 		r.p = p + TLS_RECORD_HDR + 4;
 		r.pos = 0;
@@ -258,43 +271,50 @@ enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t 
 			*need = TLS_RECORD_HDR + reclen;
 		return e;
 	}
-	/* The ClientHello spans records (RFC 8446 5.1 allows it): join the fragments. */
-	if (hslen + 4 > sizeof joined)
-		return NAMES_NONE;	/* bigger than we gather: no name from it */
-	memcpy(joined, p + TLS_RECORD_HDR, avail);
-	r.have = avail;
-	off = TLS_RECORD_HDR + reclen;
-	while (r.have < hslen + 4 && off < len && avail == reclen) {
+	/*
+	 * The ClientHello (or even its 4-byte header) spans records, as RFC 8446
+	 * 5.1 allows: join the fragments. A bad record header only matters if
+	 * the name lies beyond it, so a prefix of a stream never answers
+	 * differently from the whole stream.
+	 */
+	off = 0;
+	have = 0;
+	for (;;) {
+		size_t chunk = NG_MIN(len - off - TLS_RECORD_HDR, reclen);
+		size_t take = NG_MIN(chunk, sizeof joined - have);
+
+		memcpy(joined + have, p + off + TLS_RECORD_HDR, take);
+		have += take;
+		complete = chunk == reclen;
+		off += TLS_RECORD_HDR + reclen;
+		if (have >= 4) {
+			hslen = (size_t)joined[1] << 16 | rd16(joined + 2);
+			if (hslen + 4 > sizeof joined)
+				return NAMES_NONE;	/* bigger than we gather: no name from it */
+			if (have >= hslen + 4)
+				break;
+		}
+		if (!complete || off >= len)
+			break;
 		if (len - off < TLS_RECORD_HDR) {
-			if (memcmp(p + off, hdr, NG_MIN(len - off, 2)) != 0)
-				return NAMES_MALFORMED;
+			bad = memcmp(p + off, hdr, NG_MIN(len - off, 2)) != 0;
 			break;
 		}
-		if (!tls_record_ok(p + off))
-			return NAMES_MALFORMED;	/* another content type in the middle of a handshake */
 		reclen = rd16(p + off + 3);
-		if (reclen == 0 || reclen > TLS_RECORD_MAX)
-			return NAMES_MALFORMED;
-		avail = NG_MIN(len - off - TLS_RECORD_HDR, reclen);
-		avail = NG_MIN(avail, hslen + 4 - r.have);
-		memcpy(joined + r.have, p + off + TLS_RECORD_HDR, avail);
-		r.have += avail;
-		off += TLS_RECORD_HDR + reclen;
+		if (!tls_record_ok(p + off) || reclen == 0 || reclen > TLS_RECORD_MAX) {
+			bad = true;	/* another content type in the middle of a handshake */
+			break;
+		}
 	}
+	if (have < 4)
+		return bad ? NAMES_MALFORMED : tls_want(off, len, need);
 	r.p = joined + 4;
 	r.pos = 0;
 	r.end = hslen;
-	r.have -= 4;
+	r.have = NG_MIN(have - 4, hslen);
 	e = tls_hello_parse(&r, out, outlen);
-	if (e == NAMES_NEED_MORE) {
-		/* The next record boundary past what we have, or its header. */
-		size_t want = off > len ? off : off + TLS_RECORD_HDR;
-
-		if (want > NAMES_TLS_STREAM_MAX)
-			return NAMES_NONE;
-		if (need)
-			*need = want;
-	}
+	if (e == NAMES_NEED_MORE)
+		return bad ? NAMES_MALFORMED : tls_want(off, len, need);
 	return e;
 }
 
@@ -335,19 +355,23 @@ static enum names_result names_authority(const uint8_t *s, size_t n, char *out, 
 
 /*
  * Name from the request target when it carries one: CONNECT's authority-form
- * (RFC 9112 3.2.3) or an absolute-form URI (3.2.2, which overrides Host).
- * NAMES_NONE for origin-form and asterisk-form.
+ * (RFC 9112 3.2.3) or an absolute-form URI (3.2.2, which overrides Host);
+ * *has_authority says whether it had one. NAMES_NONE for origin-form and
+ * asterisk-form.
  */
-static enum names_result http_target_name(const uint8_t *t, size_t n, bool connect, char *out, size_t outlen)
+static enum names_result http_target_name(const uint8_t *t, size_t n, bool connect, bool *has_authority, char *out,
+    size_t outlen)
 {
 	size_t a, e, at;
 
+	*has_authority = connect;
 	if (connect)
 		return names_authority(t, n, out, outlen);
 	for (a = 0; a < n && t[a] != ':' && t[a] != '/'; a++)
 		;
 	if (a == 0 || n - a < 3 || memcmp(t + a, "://", 3) != 0)
 		return NAMES_NONE;
+	*has_authority = true;
 	a += 3;
 	for (e = a; e < n && t[e] != '/' && t[e] != '?' && t[e] != '#'; e++)
 		;
@@ -365,7 +389,7 @@ enum names_result http_host_parse(const uint8_t *p, size_t len, char *out, size_
 	static const char version[] = "HTTP/1.";
 	size_t n = NG_MIN(len, (size_t)HTTP_HEAD_MAX), pos, m, t0, t1, v;
 	enum names_result more = len >= HTTP_HEAD_MAX ? NAMES_NONE : NAMES_NEED_MORE;
-	bool connect = false, known = false;
+	bool connect = false, known = false, authority;
 	enum names_result e;
 
 	/* Method (RFC 9110 9: case-sensitive) and one space. */
@@ -416,8 +440,8 @@ enum names_result http_host_parse(const uint8_t *p, size_t len, char *out, size_
 	if (p[pos] != '\n')
 		return NAMES_NONE;
 	pos++;
-	e = http_target_name(p + t0, t1 - t0, connect, out, outlen);
-	if (e != NAMES_NONE || connect)
+	e = http_target_name(p + t0, t1 - t0, connect, &authority, out, outlen);
+	if (authority)
 		return e;
 	/* Header fields (RFC 9112 5) until the empty line; the first Host wins. */
 	while (pos < n) {

@@ -251,6 +251,23 @@ static void test_sni_built_and_split(void **state)
 		assert_string_equal(out, "api.example.com");
 		check_sni_prefixes(rec.b, rec.n, "api.example.com");
 	}
+	/* Records of 1 and 3 bytes: even the 4-byte handshake header is split (a fuzzer find). */
+	for (size_t frag = 1; frag <= 3; frag += 2) {
+		wrap(&rec, &hs, frag);
+		assert_int_equal(sni(rec.b, rec.n, out, &need), NAMES_FOUND);
+		assert_string_equal(out, "api.example.com");
+		check_sni_prefixes(rec.b, rec.n, "api.example.com");
+	}
+	wrap(&rec, &hs, 3);
+	assert_int_equal(sni(rec.b, 8, out, &need), NAMES_NEED_MORE);
+	assert_int_equal(need, 13);
+	/* A bad record after the name does not matter; before it, it is malformed. */
+	h.pad_before = 0;
+	build_hs(&hs, &h);
+	assert_true(hs.n > 140 && memcmp(hs.b + 138 - 16, "Api.Example.COM.", 16) == 0);
+	wrap(&rec, &hs, 140);
+	rec.b[145] = 23;
+	assert_int_equal(sni(rec.b, rec.n, out, &need), NAMES_FOUND);
 	/* A second record of another content type in the middle of the hello. */
 	wrap(&rec, &hs, 100);
 	rec.b[105] = 23;
@@ -449,6 +466,8 @@ static void test_http_hosts(void **state)
 		{"CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n", NAMES_NONE, NULL},
 		{"GET http://User@Abs.Example:8080/p?q HTTP/1.1\r\nHost: other.example\r\n\r\n", NAMES_FOUND,
 		 "abs.example"},
+		{"GET http://192.0.2.1/ HTTP/1.1\r\nHost: other.example\r\n\r\n", NAMES_NONE, NULL},
+		{"GET http:/x HTTP/1.1\r\nHost: rel.example\r\n\r\n", NAMES_FOUND, "rel.example"},
 		{"OPTIONS * HTTP/1.1\r\nHost: star.example\r\n\r\n", NAMES_FOUND, "star.example"},
 		{"DELETE /a HTTP/1.1\r\nHost: d.example\r\n\r\n", NAMES_FOUND, "d.example"},
 		{"PATCH /a HTTP/1.1\r\nHost: p.example\r\n\r\n", NAMES_FOUND, "p.example"},

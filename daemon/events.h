@@ -26,15 +26,20 @@ uint64_t events_publish(struct event_ring *r, const char *type, const char *data
 uint64_t events_last_id(const struct event_ring *r);
 
 /*
- * The events after `after`, oldest first: calls cb with each one's SSE text.
- * Returns 0, or -1 when events after `after` are no longer all in the ring
- * (the client must get a reset and refetch /flows).
+ * The events after `after`, oldest first: calls cb with each one's SSE text
+ * (cb returns 0 to go on, anything else to stop early). Returns 0, or -1
+ * when events after `after` are no longer all in the ring, or `after` is
+ * above the last id (a client of an earlier run): the client must get a
+ * reset and refetch /flows.
  */
 int events_since(const struct event_ring *r, uint64_t after,
 		 int (*cb)(void *arg, uint64_t id, const char *sse, size_t len), void *arg);
 
 /* One event's SSE text by id, or NULL when it is not in the ring. */
 const char *events_get(const struct event_ring *r, uint64_t id, size_t *len);
+
+/* Bytes of SSE text a client resuming after `after` has still to receive; SIZE_MAX when events_since would fail. */
+size_t events_backlog(const struct event_ring *r, uint64_t after);
 
 struct events_stats {
 	uint64_t published, stored, bytes, oldest_id;

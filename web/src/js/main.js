@@ -150,11 +150,11 @@ function drawLabels() {
 
 function renderLegend() {
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
-	const row = (color, label) => `<div class="lrow"><span class="sw" style="background:${color}"></span>${label}</div>`;
+	const row = (color, label, long) => `<div class="lrow"><span class="sw" style="background:${color}"></span>${label}<span class="long">${long}</span></div>`;
 	const dirNote = { both: 'upper arc: sent · lower arc: received', sent: 'showing traffic sent from here', received: 'showing traffic received here' }[state.ui.direction];
-	const html = row(pal.normal, 'normal (seen in the last 48 h)') + row(pal.anomalous, 'anomalous (first contact)') +
-		row(pal.blocklisted, 'blocklisted') +
-		`<div class="lrow"><span class="sw" style="background:${pal.home}"></span>home · grey ring: ${fmtInt(state.localFlows)} local/unlocated</div>` +
+	const html = row(pal.normal, 'normal', ' (seen in the last 48 h)') + row(pal.anomalous, 'anomalous', ' (first contact)') +
+		row(pal.blocklisted, 'blocklisted', '') +
+		row(pal.home, 'home', ` · grey ring: ${fmtInt(state.localFlows)} local/unlocated`) +
 		`<div class="note">${dirNote}; width grows with bytes; pulses move with the traffic; dim arcs are closed flows.</div>`;
 	const el = $('legend');
 	if (el.dataset.html !== html) {
@@ -249,9 +249,12 @@ function initControls() {
 		dirty = true;
 	});
 	applyDir();
+	const controls = document.querySelector('.controls');
 	const setLayout = () => {
 		state.ui.layout = phoneQuery.matches ? 'phone' : 'desktop';
 		document.documentElement.dataset.layout = state.ui.layout;
+		// On a phone the direction and palette buttons float over the globe, saving a header row.
+		(state.ui.layout === 'phone' ? $('view') : $('status')).appendChild(controls);
 	};
 	phoneQuery.addEventListener('change', setLayout);
 	setLayout();

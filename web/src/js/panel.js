@@ -548,6 +548,7 @@ function initSheet() {
 		if (e.key === 'ArrowDown') { setSnap(Math.max(0, snap - 1)); e.preventDefault(); }
 	});
 	window.addEventListener('resize', () => setSnap(snap));
+	new ResizeObserver(() => setSnap(snap)).observe($('status'));
 	setSnap(1);
 }
 

@@ -21,7 +21,9 @@ function render() {
 	const cap = state.capture;
 	const src = (cap && cap.source) || st.source || '';
 	const live = cap ? cap.live : /interface/.test(src);
-	$('st-source').innerHTML = src ? `<span class="${live ? 'live' : 'file'}" aria-hidden="true"></span>${esc(src)}` : '–';
+	// A replayed file shows its base name; the full path is in the tooltip.
+	const shown = src.replace(/^file (.*\/)?([^/]+)$/, 'file $2');
+	$('st-source').innerHTML = src ? `<span class="${live ? 'live' : 'file'}" aria-hidden="true"></span>${esc(shown)}` : '–';
 	$('st-source').title = src ? `Capture source: ${src}${live ? ' (live)' : ' (replayed file)'}` : 'Capture source';
 	const counts = verdictCounts();
 	$('st-rate').querySelector('b').textContent = st.packets_per_sec != null ? fmtRate(st.packets_per_sec) : '–';

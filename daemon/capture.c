@@ -207,6 +207,33 @@ int capture_dispatch(struct capture *c, int max, capture_cb cb, void *arg, char 
 	return n;
 }
 
+int capture_next(struct capture *c, struct capture_packet *p, char *err, size_t errlen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (c->done)
+		return 0;
+	rc = pcap_next_ex(c->pcap, &h, &data);
+	if (rc == 1) {
+		p->ts = (ng_time)h->ts.tv_sec * NG_USEC + h->ts.tv_usec;
+		p->data = data;
+		p->caplen = h->caplen;
+		p->wirelen = h->len;
+		c->delivered++;
+		return 1;
+	}
+	if (rc == 0)
+		return 0;	/* live: nothing yet */
+	c->done = true;
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;	/* end of file */
+	snprintf(err, errlen, "capture %s is truncated or corrupt after packet %llu: %s (the packets before it were used)",
+		 c->source, (unsigned long long)c->delivered, pcap_geterr(c->pcap));
+	return -1;
+}
+
 bool capture_done(const struct capture *c)
 {
 	return c->done;

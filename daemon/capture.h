@@ -48,6 +48,13 @@ void capture_close(struct capture *c);
  */
 int capture_dispatch(struct capture *c, int max, capture_cb cb, void *arg, char *err, size_t errlen);
 
+/*
+ * The next packet, for replays that pace themselves by packet time. Returns
+ * 1 with *p filled (valid until the next call), 0 at the end of the file or
+ * when a live capture has nothing now, -1 on a read error (message in err).
+ */
+int capture_next(struct capture *c, struct capture_packet *p, char *err, size_t errlen);
+
 /* True once a file has been read to its end (or failed). */
 bool capture_done(const struct capture *c);
 /* A descriptor to poll for readability (live), or -1 (files are always ready). */

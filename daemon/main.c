@@ -1,6 +1,7 @@
 /* main.c: netglobe's entry point: options, then one of dump, daemon, history or reset-baseline. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +15,9 @@
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
+#include "loop.h"
+#include "setup.h"
 #include "whitelist.h"
-
-/* Modules shared by the dump and daemon modes, opened from the configuration. */
-struct modules {
-	struct local_set *local;
-	char local_source[512];
-	struct dns_cache *dns;
-	struct geoip *geoip;
-	struct whitelist *wl;
-	ng_cidr *public_nets;
-	size_t npublic;
-};
 
 /* State of a --dump run. */
 struct dump {
@@ -36,131 +28,6 @@ struct dump {
 	struct flow **tail;
 	size_t ntail, captail;
 };
-
-static void modules_close(struct modules *m)
-{
-	whitelist_close(m->wl);
-	geoip_close(m->geoip);
-	dns_cache_destroy(m->dns);
-	local_set_destroy(m->local);
-	free(m->public_nets);
-	memset(m, 0, sizeof *m);
-}
-
-/* Callback for the local-host inference pass. */
-static void infer_cb(void *arg, const struct capture_packet *p)
-{
-	void **a = arg;
-	struct local_infer *li = a[0];
-	int dlt = *(int *)a[1];
-	struct pkt pk;
-
-	if (decode_packet(dlt, p->data, p->caplen, p->wirelen, &pk) == DECODE_OK)
-		local_infer_packet(li, &pk);
-}
-
-/*
- * Infer the local host of a capture file by reading it once in advance (at
- * most the first 200,000 packets, so a huge file costs little extra).
- */
-static int infer_local(const struct config *cfg, struct modules *m, char *err, size_t errlen)
-{
-	struct capture_options co = {.file = cfg->file, .filter = cfg->filter};
-	struct local_infer *li;
-	struct capture *c;
-	char desc[400], ebuf[512];
-	void *arg[2];
-	int dlt, total = 0, n;
-
-	c = capture_open(&co, err, errlen);
-	if (!c)
-		return -1;
-	dlt = capture_datalink(c);
-	li = local_infer_create();
-	arg[0] = li;
-	arg[1] = &dlt;
-	while (total < 200000 && (n = capture_dispatch(c, 4096, infer_cb, arg, ebuf, sizeof ebuf)) > 0)
-		total += n;
-	capture_close(c);
-	if (local_infer_finish(li, m->local, desc, sizeof desc) > 0) {
-		log_info("local host inferred from the capture: %s (give --local-net CIDR to choose)", desc);
-		snprintf(m->local_source, sizeof m->local_source, "inferred");
-	} else {
-		snprintf(m->local_source, sizeof m->local_source, "none");
-	}
-	local_infer_destroy(li);
-	return 0;
-}
-
-/* Open everything the engine uses, per the configuration. 0, or -1 with one line in err. */
-static int modules_open(const struct config *cfg, bool live, struct modules *m, char *err, size_t errlen)
-{
-	memset(m, 0, sizeof *m);
-	m->local = local_set_create();
-	for (size_t i = 0; i < cfg->local_nets.n; i++) {
-		if (local_set_add(m->local, cfg->local_nets.v[i], err, errlen) != 0)
-			goto fail;
-	}
-	snprintf(m->local_source, sizeof m->local_source, "%s", cfg->local_nets.n ? "--local-net" : "");
-	if (live) {
-		if (local_set_add_interfaces(m->local, err, errlen) != 0)
-			goto fail;
-		if (!cfg->local_nets.n)
-			snprintf(m->local_source, sizeof m->local_source, "interfaces");
-	} else if (!cfg->local_nets.n) {
-		if (strcmp(cfg->file, "-") == 0) {
-			log_info("reading standard input: cannot infer the local host in advance; "
-				 "private addresses count as local (give --local-net CIDR to choose)");
-			snprintf(m->local_source, sizeof m->local_source, "none");
-		} else if (infer_local(cfg, m, err, errlen) != 0) {
-			goto fail;
-		}
-	}
-	if (cfg->public_nets.n) {
-		m->public_nets = xcalloc(cfg->public_nets.n, sizeof *m->public_nets);
-		for (size_t i = 0; i < cfg->public_nets.n; i++) {
-			char why[160];
-
-			if (cidr_parse(cfg->public_nets.v[i], &m->public_nets[i], why, sizeof why) != 0) {
-				snprintf(err, errlen, "bad --public-net '%s': %s", cfg->public_nets.v[i], why);
-				goto fail;
-			}
-		}
-		m->npublic = cfg->public_nets.n;
-	}
-	if (!cfg->no_dns)
-		m->dns = dns_cache_create(cfg->dns_max, cfg->dns_grace);
-	if (!cfg->no_geoip && cfg->geoip_city.n + (cfg->geoip_asn ? 1 : 0) > 0) {
-		struct geoip_options go;
-
-		memset(&go, 0, sizeof go);
-		for (size_t i = 0; i < cfg->geoip_city.n && i < NG_ARRAY_LEN(go.city); i++)
-			go.city[go.ncity++] = cfg->geoip_city.v[i];
-		go.asn = cfg->geoip_asn;
-		m->geoip = geoip_open(&go, err, errlen);
-		if (!m->geoip)
-			goto fail;
-	}
-	{
-		struct whitelist_options wo;
-
-		memset(&wo, 0, sizeof wo);
-		wo.state_dir = cfg->state_dir;
-		wo.window = cfg->window;
-		wo.retention = cfg->retention;
-		wo.allow_files = (const char **)cfg->allow.v;
-		wo.nallow = cfg->allow.n;
-		wo.block_files = (const char **)cfg->blocklist.v;
-		wo.nblock = cfg->blocklist.n;
-		m->wl = whitelist_open(&wo, err, errlen);
-		if (!m->wl)
-			goto fail;
-	}
-	return 0;
-fail:
-	modules_close(m);
-	return -1;
-}
 
 /* Print one flow as a JSON line. */
 static void dump_print(struct dump *d, const struct flow *f)
@@ -263,65 +130,92 @@ static void dump_summary(struct dump *d, struct modules *m, const char *error)
 	cJSON_Delete(root);
 }
 
-/* netglobe -r FILE --dump: every flow as JSON Lines, then a summary. */
+/* Read a live capture until SIGINT/SIGTERM, expiring flows on the wall clock. */
+static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen)
+{
+	ng_time next_tick = time_now();
+
+	loop_signals();
+	while (!loop_stop) {
+		struct pollfd pfd = {.fd = capture_fd(c), .events = POLLIN};
+		int n;
+
+		if (poll(&pfd, 1, 250) < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll on the capture: %s", strerror(errno));
+			return -1;
+		}
+		do {
+			n = capture_dispatch(c, 4096, dump_packet, d, err, errlen);
+		} while (n == 4096);
+		if (n < 0)
+			return -1;
+		if (time_now() >= next_tick) {
+			engine_publish(d->engine, time_now());
+			fflush(d->out);
+			next_tick = time_now() + 250000;
+		}
+	}
+	return 0;
+}
+
+/*
+ * --dump: every flow as JSON Lines as it ends, the ones still active at the
+ * end (of the file, or at SIGINT for live capture), then a summary line.
+ */
 static int run_dump(const struct config *cfg)
 {
-	struct capture_options co = {.file = cfg->file, .filter = cfg->filter};
 	struct engine_config ec;
 	struct engine_sink sink;
 	struct modules m;
 	struct dump d;
 	struct capture *c;
 	char err[1024], rerr[1024] = "";
-	int rc = 0, n;
+	bool live;
+	int rc = 0, n = 0;
 
-	if (!cfg->file) {
-		log_errx("--dump reads a capture file: give -r FILE");
-		return 2;
-	}
-	c = capture_open(&co, err, sizeof err);
+	c = loop_open_capture(cfg, err, sizeof err);
 	if (!c) {
 		log_errx("%s", err);
 		return 1;
 	}
-	if (modules_open(cfg, false, &m, err, sizeof err) != 0) {
+	live = capture_is_live(c);
+	if (modules_open(cfg, live, &m, err, sizeof err) != 0) {
 		log_errx("%s", err);
 		capture_close(c);
 		return 1;
 	}
-	memset(&ec, 0, sizeof ec);
-	ec.flows.max_flows = cfg->max_flows;
-	ec.flows.max_ended = 0;	/* print and free each flow as it ends */
-	ec.flows.tcp_timeout = cfg->tcp_timeout;
-	ec.flows.tcp_closed_timeout = cfg->tcp_closed_timeout;
-	ec.flows.udp_timeout = cfg->udp_timeout;
-	ec.names = !cfg->no_names;
-	ec.public_nets = m.public_nets;
-	ec.npublic_nets = m.npublic;
+	modules_engine_config(cfg, &m, live, &ec);
 
 	memset(&d, 0, sizeof d);
 	d.out = stdout;
 	d.window = cfg->window;
 	d.dlt = capture_datalink(c);
-	d.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, NULL);
+	d.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
+	if (m.geoip_desc[0])
+		log_debug("GeoIP: %s", m.geoip_desc);
 	memset(&sink, 0, sizeof sink);
 	sink.flow_end = dump_flow_end;
 	sink.arg = &d;
 	engine_add_sink(d.engine, &sink);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 
-	while ((n = capture_dispatch(c, 8192, dump_packet, &d, rerr, sizeof rerr)) > 0)
-		;
+	if (live) {
+		log_info("dumping flows from %s until interrupted", capture_source(c));
+		n = dump_live(&d, c, rerr, sizeof rerr);
+	} else {
+		while ((n = capture_dispatch(c, 8192, dump_packet, &d, rerr, sizeof rerr)) > 0)
+			;
+	}
 	if (n < 0) {
 		log_errx("%s", rerr);
 		rc = 1;
 	}
+	engine_publish(d.engine, time_now());	/* process answers; commits the whitelist when it has a state dir */
 	flow_table_foreach(engine_flows(d.engine), dump_collect, &d);
 	qsort(d.tail, d.ntail, sizeof *d.tail, flow_id_cmp);
 	for (size_t i = 0; i < d.ntail; i++)
 		dump_print(&d, d.tail[i]);
 	free(d.tail);
-	engine_publish(d.engine, time_now());	/* commits the whitelist when it has a state dir */
 	dump_summary(&d, &m, n < 0 ? rerr : NULL);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_warn("cannot write the dump to standard output");
@@ -355,8 +249,7 @@ int main(int argc, char **argv)
 	if (cfg.dump) {
 		rc = run_dump(&cfg);
 	} else {
-		log_errx("the daemon mode is not built yet: use -r FILE --dump");
-		rc = 2;
+		rc = daemon_run(&cfg);
 	}
 	config_free(&cfg);
 	return rc;

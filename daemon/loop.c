@@ -1,0 +1,540 @@
+/*
+ * loop.c: the daemon's one event loop.
+ *
+ * DESIGN. One thread polls the capture descriptor and libmicrohttpd's
+ * descriptors. Captured packets go through the engine in batches (so HTTP
+ * never waits long), and a wall-clock tick every 250 ms publishes what
+ * changed: flow events into the ring, a stats event once a second, then wakes
+ * the SSE streams. Nothing is shared between threads, so nothing is locked
+ * (Redis's ae + serverCron, ntpd's main loop). A replayed file is read as
+ * fast as the loop allows, or paced by its packet times with --realtime or
+ * --speed; afterwards the daemon keeps serving what it found.
+ *
+ * Signal handlers only set flags; the loop acts on them: SIGINT/SIGTERM
+ * flush the whitelist and exit 0, SIGHUP reloads the allow and block lists.
+ */
+#include "loop.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "dns.h"
+#include "engine.h"
+#include "events.h"
+#include "flowjson.h"
+#include "geoip.h"
+#include "home.h"
+#include "http.h"
+#include "local.h"
+#include "log.h"
+#include "proc.h"
+#include "setup.h"
+#include "whitelist.h"
+
+#define TICK_MS 250
+#define STATS_EVERY NG_USEC
+/* Packets handled per loop turn before HTTP gets a turn. */
+#define BATCH_PACKETS 4096
+#define MAX_POLLFDS 64
+
+volatile sig_atomic_t loop_stop, loop_hup;
+
+struct daemon {
+	const struct config *cfg;
+	struct modules m;
+	struct capture *cap;
+	struct engine *engine;
+	struct event_ring *events;
+	struct http_server *http;
+	struct http_context hctx;
+	struct home home;
+	bool live;
+	int dlt;
+	ng_time started;
+	/* Replay of a file. */
+	bool replay_done;
+	double speed;			/* 0: as fast as possible */
+	bool held;			/* a paced packet waits for its time */
+	struct capture_packet next;
+	ng_time t0_packet, t0_wall;
+	char replay_error[1024];
+	/* Rates. */
+	uint64_t rate_packets;
+	ng_time rate_wall;
+	double pps;
+	ng_time next_tick, next_stats;
+	uint64_t capture_errors;
+};
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		loop_hup = 1;
+	else
+		loop_stop = 1;
+}
+
+/* Install the flag-setting handlers (no SA_RESTART, so poll returns on a signal). */
+void loop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Publish one flow as an event of `type`; when nobody listens only an id is used up. */
+static void publish_flow(struct daemon *d, struct flow *f, const char *type)
+{
+	char *txt = NULL;
+
+	if (http_sse_clients(d->http) > 0) {
+		cJSON *o = flowjson_object(f, d->cfg->window);
+
+		txt = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	}
+	f->event_id = events_publish(d->events, type, txt);
+	free(txt);
+}
+
+static void sink_new(void *arg, struct flow *f)
+{
+	publish_flow(arg, f, "flow-new");
+}
+
+static void sink_update(void *arg, struct flow *f)
+{
+	publish_flow(arg, f, "flow-update");
+}
+
+static void sink_end(void *arg, struct flow *f)
+{
+	publish_flow(arg, f, "flow-closed");
+}
+
+/* A new anomalous or blocklisted remote: the alert event (the alerts module adds the rest). */
+static void sink_alert(void *arg, struct flow *f, enum flow_dir dir)
+{
+	struct daemon *d = arg;
+	cJSON *o = cJSON_CreateObject();
+	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], reason[320], *txt;
+	struct wl_verdict_info *v = &f->verdicts[dir];
+
+	cJSON_AddStringToObject(o, "time", time_format(dir == FLOW_SENT ? f->dir_first[0] : f->dir_first[1], t, sizeof t));
+	cJSON_AddNumberToObject(o, "flow_id", (double)f->id);
+	cJSON_AddStringToObject(o, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
+	if (f->domain)
+		cJSON_AddStringToObject(o, "remote_domain", f->domain);
+	else
+		cJSON_AddNullToObject(o, "remote_domain");
+	cJSON_AddStringToObject(o, "direction", dir == FLOW_SENT ? "sent" : "received");
+	cJSON_AddStringToObject(o, "verdict", wl_verdict_name((enum wl_verdict)v->verdict));
+	cJSON_AddStringToObject(o, "reason", wl_reason_format(v, d->cfg->window, reason, sizeof reason));
+	txt = cJSON_PrintUnformatted(o);
+	events_publish(d->events, "alert", txt);
+	free(txt);
+	cJSON_Delete(o);
+}
+
+/* The learning state as JSON, judged on the packet clock (the wall clock before any packet). */
+static cJSON *learning_json(struct daemon *d)
+{
+	struct wl_learning l;
+	cJSON *o = cJSON_CreateObject();
+	ng_time now = engine_now(d->engine);
+	char t[NG_TIMESTRLEN];
+
+	whitelist_learning(d->m.wl, now == NG_TIME_NONE ? time_now() : now, &l);
+	cJSON_AddBoolToObject(o, "learning", l.learning);
+	if (l.since != NG_TIME_NONE)
+		cJSON_AddStringToObject(o, "since", time_format(l.since, t, sizeof t));
+	else
+		cJSON_AddNullToObject(o, "since");
+	cJSON_AddNumberToObject(o, "elapsed_s", (double)(l.elapsed / NG_USEC));
+	cJSON_AddNumberToObject(o, "window_s", (double)(l.window / NG_USEC));
+	cJSON_AddNumberToObject(o, "progress", round(l.progress * 1000.0) / 1000.0);
+	return o;
+}
+
+/* Add the local prefixes to a JSON array. */
+static void local_to_json(void *arg, const ng_cidr *c)
+{
+	char buf[NG_ADDRSTRLEN + 8];
+
+	if (c->prefix == (c->base.v == 4 ? 32 : 128))
+		addr_format(&c->base, buf, sizeof buf);
+	else
+		cidr_format(c, buf, sizeof buf);
+	cJSON_AddItemToArray(arg, cJSON_CreateString(buf));
+}
+
+/* ctx->describe: the daemon-level parts of GET /flows. */
+static void describe_cb(void *arg, cJSON *doc)
+{
+	struct daemon *d = arg;
+	cJSON *home = cJSON_AddObjectToObject(doc, "home"), *cap, *loc;
+
+	cJSON_AddNumberToObject(home, "lat", round(d->home.lat * 10000.0) / 10000.0);
+	cJSON_AddNumberToObject(home, "lon", round(d->home.lon * 10000.0) / 10000.0);
+	cJSON_AddStringToObject(home, "source", d->home.source);
+	cJSON_AddItemToObject(doc, "learning", learning_json(d));
+	cap = cJSON_AddObjectToObject(doc, "capture");
+	cJSON_AddStringToObject(cap, "source", capture_source(d->cap));
+	cJSON_AddBoolToObject(cap, "live", d->live);
+	loc = cJSON_AddArrayToObject(cap, "local");
+	local_set_foreach(d->m.local, local_to_json, loc);
+	cJSON_AddStringToObject(cap, "local_source", d->m.local_source);
+}
+
+/* Count flows by overall verdict (active and kept-ended). */
+static void count_verdicts(void *arg, struct flow *f)
+{
+	uint64_t *counts = arg;
+	enum wl_verdict v = engine_flow_verdict(f);
+
+	if ((unsigned)v < 5)
+		counts[v]++;
+}
+
+/* ctx->stats: GET /api/stats and the stats event. */
+static void stats_cb(void *arg, cJSON *o)
+{
+	struct daemon *d = arg;
+	struct engine_stats es;
+	struct flow_table_stats fs;
+	struct capture_stats cs;
+	uint64_t counts[5] = {0};
+	cJSON *v, *r;
+	char t[NG_TIMESTRLEN];
+
+	engine_get_stats(d->engine, &es);
+	flow_table_get_stats(engine_flows(d->engine), &fs);
+	capture_get_stats(d->cap, &cs);
+	flow_table_foreach(engine_flows(d->engine), count_verdicts, counts);
+	cJSON_AddStringToObject(o, "generated", time_format(time_now(), t, sizeof t));
+	cJSON_AddNumberToObject(o, "packets", (double)es.packets);
+	cJSON_AddNumberToObject(o, "bytes", (double)es.bytes);
+	cJSON_AddNumberToObject(o, "drops", (double)(cs.dropped + cs.if_dropped));
+	cJSON_AddNumberToObject(o, "malformed", (double)es.malformed);
+	cJSON_AddNumberToObject(o, "not_ip", (double)es.not_ip);
+	cJSON_AddNumberToObject(o, "fragments", (double)es.fragments);
+	cJSON_AddNumberToObject(o, "flows_active", (double)fs.active);
+	cJSON_AddNumberToObject(o, "flows_total", (double)fs.created);
+	cJSON_AddNumberToObject(o, "flows_kept_ended", (double)fs.ended_kept);
+	cJSON_AddNumberToObject(o, "evictions", (double)fs.evicted);
+	cJSON_AddNumberToObject(o, "flow_memory_bytes", (double)fs.bytes_used);
+	cJSON_AddNumberToObject(o, "clients", (double)http_sse_clients(d->http));
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((time_now() - d->started) / NG_USEC));
+	cJSON_AddStringToObject(o, "source", capture_source(d->cap));
+	cJSON_AddBoolToObject(o, "live", d->live);
+	cJSON_AddNumberToObject(o, "packets_per_sec", round(d->pps * 10.0) / 10.0);
+	cJSON_AddNumberToObject(o, "alerts", (double)es.alerts);
+	cJSON_AddNumberToObject(o, "last_event_id", (double)events_last_id(d->events));
+	v = cJSON_AddObjectToObject(o, "verdicts");
+	cJSON_AddNumberToObject(v, "normal", (double)counts[WL_NORMAL]);
+	cJSON_AddNumberToObject(v, "anomalous", (double)counts[WL_ANOMALOUS]);
+	cJSON_AddNumberToObject(v, "blocklisted", (double)counts[WL_BLOCKLISTED]);
+	cJSON_AddNumberToObject(v, "local", (double)counts[WL_LOCAL]);
+	cJSON_AddItemToObject(o, "learning", learning_json(d));
+	if (!d->live) {
+		r = cJSON_AddObjectToObject(o, "replay");
+		cJSON_AddBoolToObject(r, "done", d->replay_done);
+		cJSON_AddNumberToObject(r, "speed", d->speed);
+		if (d->replay_error[0])
+			cJSON_AddStringToObject(r, "error", d->replay_error);
+		else
+			cJSON_AddNullToObject(r, "error");
+	}
+	if (d->m.dns) {
+		struct dns_stats ds;
+
+		dns_get_stats(d->m.dns, &ds);
+		r = cJSON_AddObjectToObject(o, "dns");
+		cJSON_AddNumberToObject(r, "messages", (double)ds.messages);
+		cJSON_AddNumberToObject(r, "answers", (double)ds.answers);
+		cJSON_AddNumberToObject(r, "entries", (double)ds.entries);
+	}
+	if (d->m.proc) {
+		struct proc_stats ps;
+
+		proc_get_stats(d->m.proc, &ps);
+		r = cJSON_AddObjectToObject(o, "process");
+		cJSON_AddNumberToObject(r, "requests", (double)ps.requests);
+		cJSON_AddNumberToObject(r, "found", (double)ps.found);
+		cJSON_AddNumberToObject(r, "socket_gone", (double)ps.socket_gone);
+		cJSON_AddNumberToObject(r, "rate_limited", (double)ps.rate_limited);
+	}
+}
+
+static void handle_packet(void *arg, const struct capture_packet *p)
+{
+	struct daemon *d = arg;
+
+	engine_packet(d->engine, d->dlt, p);
+}
+
+/* Note the end of a replay once. */
+static void replay_finished(struct daemon *d)
+{
+	struct engine_stats es;
+	struct flow_table_stats fs;
+
+	d->replay_done = true;
+	engine_get_stats(d->engine, &es);
+	flow_table_get_stats(engine_flows(d->engine), &fs);
+	log_info("replay of %s finished: %llu packets, %llu flows; serving until stopped", capture_source(d->cap),
+		 (unsigned long long)es.packets, (unsigned long long)fs.created);
+}
+
+/*
+ * Advance a file replay. Returns the poll timeout it needs in ms: 0 while
+ * there is more to read now, the wait until the next paced packet, or -1.
+ */
+static int replay_step(struct daemon *d, ng_time wall)
+{
+	int n;
+
+	if (d->replay_done)
+		return -1;
+	if (d->speed <= 0) {
+		n = capture_dispatch(d->cap, BATCH_PACKETS, handle_packet, d, d->replay_error, sizeof d->replay_error);
+		if (n < 0)
+			log_errx("%s", d->replay_error);
+		if (capture_done(d->cap))
+			replay_finished(d);
+		return d->replay_done ? -1 : 0;
+	}
+	for (int i = 0; i < BATCH_PACKETS; i++) {
+		ng_time due;
+
+		if (!d->held) {
+			n = capture_next(d->cap, &d->next, d->replay_error, sizeof d->replay_error);
+			if (n <= 0) {
+				if (n < 0)
+					log_errx("%s", d->replay_error);
+				replay_finished(d);
+				return -1;
+			}
+			d->held = true;
+			if (d->t0_packet == NG_TIME_NONE) {
+				d->t0_packet = d->next.ts;
+				d->t0_wall = wall;
+			}
+		}
+		due = d->t0_wall + (ng_time)((double)(d->next.ts - d->t0_packet) / d->speed);
+		if (due > wall)
+			return (int)NG_MIN((due - wall) / 1000 + 1, TICK_MS);
+		engine_packet(d->engine, d->dlt, &d->next);
+		d->held = false;
+	}
+	return 0;
+}
+
+/* Read what the live capture has, a few batches at most per turn. */
+static void live_step(struct daemon *d)
+{
+	char err[1024];
+
+	for (int i = 0; i < 8; i++) {
+		int n = capture_dispatch(d->cap, BATCH_PACKETS, handle_packet, d, err, sizeof err);
+
+		if (n < 0) {
+			if (d->capture_errors++ == 0)
+				log_errx("%s", err);
+			return;
+		}
+		if (n < BATCH_PACKETS)
+			return;
+	}
+}
+
+/* The wall-clock tick: publish changes, stats once a second, reloads, drop reports. */
+static void tick(struct daemon *d, ng_time wall)
+{
+	struct engine_stats es;
+
+	engine_publish(d->engine, wall);
+	if (wall >= d->next_stats) {
+		cJSON *o = cJSON_CreateObject();
+		char *txt;
+
+		engine_get_stats(d->engine, &es);
+		if (d->rate_wall)
+			d->pps = (double)(es.packets - d->rate_packets) * NG_USEC / (double)(wall - d->rate_wall);
+		d->rate_packets = es.packets;
+		d->rate_wall = wall;
+		stats_cb(d, o);
+		txt = cJSON_PrintUnformatted(o);
+		events_publish(d->events, "stats", http_sse_clients(d->http) ? txt : NULL);
+		free(txt);
+		cJSON_Delete(o);
+		d->next_stats = wall + STATS_EVERY;
+	}
+	http_notify(d->http);
+}
+
+struct capture *loop_open_capture(const struct config *cfg, char *err, size_t errlen)
+{
+	struct capture_options co;
+	char ifname[64];
+
+	memset(&co, 0, sizeof co);
+	co.filter = cfg->filter;
+	co.snaplen = (int)cfg->snaplen;
+	co.buffer_mb = (int)cfg->buffer_mb;
+	co.promisc = cfg->promisc;
+	if (cfg->file) {
+		co.file = cfg->file;
+		return capture_open(&co, err, errlen);
+	}
+	if (cfg->iface) {
+		co.iface = cfg->iface;
+	} else {
+		if (capture_default_interface(ifname, sizeof ifname, err, errlen) != 0)
+			return NULL;
+		co.iface = ifname;
+		log_info("capturing on %s, the first interface that is up with an address (choose with -i IFACE)", ifname);
+	}
+	return capture_open(&co, err, errlen);
+}
+
+int daemon_run(const struct config *cfg)
+{
+	static const char *const default_listen[] = {"127.0.0.1:8080", "[::1]:8080"};
+	struct daemon *d = xcalloc(1, sizeof *d);
+	struct http_options ho;
+	struct engine_config ec;
+	struct engine_sink sink;
+	char err[1024], statebuf[4096];
+	int rc = 1;
+
+	d->cfg = cfg;
+	d->started = time_now();
+	d->t0_packet = NG_TIME_NONE;
+	loop_signals();
+
+	/* Privileged things first: the capture and the listening sockets. */
+	d->cap = loop_open_capture(cfg, err, sizeof err);
+	if (!d->cap) {
+		log_errx("%s", err);
+		goto out;
+	}
+	d->live = capture_is_live(d->cap);
+	d->dlt = capture_datalink(d->cap);
+	d->speed = cfg->speed > 0 ? cfg->speed : (cfg->realtime ? 1.0 : 0.0);
+	if (modules_open(cfg, d->live, &d->m, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		goto out;
+	}
+	if (home_resolve(cfg->home, cfg->home_ip, d->m.geoip, &d->home, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		goto out;
+	}
+	modules_engine_config(cfg, &d->m, d->live, &ec);
+	d->engine = engine_create(&ec, d->m.local, d->m.dns, d->m.geoip, d->m.wl, d->m.proc);
+	d->events = events_create(0, 0);
+
+	memset(&ho, 0, sizeof ho);
+	if (cfg->listen.n) {
+		ho.listen = (const char **)cfg->listen.v;
+		ho.nlisten = cfg->listen.n;
+	} else {
+		ho.listen = (const char **)default_listen;
+		ho.nlisten = NG_ARRAY_LEN(default_listen);
+	}
+	ho.web_root = cfg->web_root;
+	ho.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
+	ho.max_clients = cfg->max_clients;
+	d->hctx.engine = d->engine;
+	d->hctx.wl = d->m.wl;
+	d->hctx.events = d->events;
+	d->hctx.window = cfg->window;
+	d->hctx.describe = describe_cb;
+	d->hctx.stats = stats_cb;
+	d->hctx.arg = d;
+	d->http = http_start(&ho, &d->hctx, err, sizeof err);
+	if (!d->http) {
+		log_errx("%s", err);
+		goto out;
+	}
+
+	memset(&sink, 0, sizeof sink);
+	sink.flow_new = sink_new;
+	sink.flow_update = sink_update;
+	sink.flow_end = sink_end;
+	sink.alert = sink_alert;
+	sink.arg = d;
+	engine_add_sink(d->engine, &sink);
+
+	log_info("%s; local: %s (%s); home: %.4f,%.4f (%s)%s%s", capture_source(d->cap),
+		 local_set_count(d->m.local) ? local_set_describe(d->m.local, err, sizeof err) : "none",
+		 d->m.local_source, d->home.lat, d->home.lon, d->home.source, d->m.geoip_desc[0] ? "; GeoIP: " : "",
+		 d->m.geoip_desc);
+
+	d->next_tick = time_now();
+	while (!loop_stop) {
+		struct pollfd fds[MAX_POLLFDS];
+		int nfds = 0, timeout, t;
+		ng_time wall = time_now();
+
+		if (d->live && capture_fd(d->cap) >= 0) {
+			fds[nfds].fd = capture_fd(d->cap);
+			fds[nfds].events = POLLIN;
+			nfds++;
+		}
+		nfds += http_pollfds(d->http, fds + nfds, MAX_POLLFDS - nfds);
+		timeout = (int)NG_MAX(0, (d->next_tick - wall) / 1000);
+		if (!d->live) {
+			t = replay_step(d, wall);
+			if (t >= 0 && t < timeout)
+				timeout = t;
+		}
+		t = http_timeout_ms(d->http);
+		if (t >= 0 && t < timeout)
+			timeout = t;
+		if (poll(fds, (nfds_t)nfds, timeout) < 0 && errno != EINTR) {
+			log_warn("poll");
+			break;
+		}
+		if (d->live)
+			live_step(d);
+		http_run(d->http);
+		wall = time_now();
+		if (wall >= d->next_tick) {
+			tick(d, wall);
+			d->next_tick = wall + TICK_MS * 1000;
+		}
+		if (loop_hup) {
+			loop_hup = 0;
+			log_info("SIGHUP: reloading the allow and block lists");
+			whitelist_reload(d->m.wl, true);
+		}
+	}
+	log_info("stopping: committing the whitelist");
+	rc = 0;
+out:
+	if (d->engine)
+		engine_publish(d->engine, time_now());
+	http_stop(d->http);
+	engine_destroy(d->engine);
+	events_destroy(d->events);
+	modules_close(&d->m);
+	capture_close(d->cap);
+	free(d);
+	return rc;
+}

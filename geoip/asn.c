@@ -134,7 +134,7 @@ static int asn_table_validate(struct asn_table *t, char *err, size_t errlen)
 			 t->len, (unsigned long long)le64(b + 48), (unsigned long long)want);
 		return -1;
 	}
-	if (asn_table_checksum(b + ASN_TABLE_HDRLEN, t->len - ASN_TABLE_HDRLEN) != le64(b + 40)) {
+	if (asn_table_checksum(b, t->len) != le64(b + 40)) {
 		snprintf(err, errlen, "checksum mismatch, the file is corrupt");
 		return -1;
 	}

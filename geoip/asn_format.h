@@ -19,7 +19,7 @@
  *   24      4     pool: bytes in the string pool
  *   28      4     desc: pool offset of a line describing the source data
  *   32      8     build time, Unix seconds
- *   40      8     FNV-1a 64 of every byte after the header
+ *   40      8     checksum: FNV-1a 64 of every other byte of the file
  *   48      8     file size
  *   56      8     zero
  *   64            v4 starts  n4 x u32 (the address as a number), strictly increasing
@@ -40,13 +40,20 @@
 #define ASN_TABLE_HDRLEN 64
 #define ASN_TABLE_STRMAX 255
 
-/* FNV-1a 64 of a byte string: the table's checksum (shared with the builder). */
-static inline uint64_t asn_table_checksum(const uint8_t *p, size_t len)
+/*
+ * The table's checksum: FNV-1a 64 over the whole file except the checksum
+ * field itself (bytes 40..47), so the header is covered too.
+ */
+static inline uint64_t asn_table_checksum(const uint8_t *file, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
+		if (i == 40)
+			i = 48;
+		if (i >= len)
+			break;
+		h ^= file[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;

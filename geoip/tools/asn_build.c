@@ -99,7 +99,14 @@ static void *xrealloc(void *p, size_t n)
 /* FNV-1a 64 for the intern tables. */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-	return asn_table_checksum(p, n);
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 /* Add a string to the pool once; returns its offset. */
@@ -563,7 +570,7 @@ static void write_table(const char *out, const char *desc)
 		put32(p + 4, B.vals[i].org);
 	}
 	memcpy(p, B.pool, B.pool_len);
-	put64(buf + 40, asn_table_checksum(buf + ASN_TABLE_HDRLEN, size - ASN_TABLE_HDRLEN));
+	put64(buf + 40, asn_table_checksum(buf, size));
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", out) >= (int)sizeof tmp)
 		errx(1, "%s: path too long", out);

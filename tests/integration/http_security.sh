@@ -1,0 +1,400 @@
+#!/bin/sh
+# http_security.sh: hostile clients against the real daemon. Loopback listener: a foreign Host gets 403 (DNS
+# rebinding), a cross-origin or origin-less POST gets 403 (CSRF), a same-origin POST works; traversal in
+# every encoding gets 404; long URLs 414, big bodies 413; a slowloris client is cut off while others are
+# served; connection and stream caps hold. LAN listener (0.0.0.0): the token is required (401), ?token=
+# sets the cookie, cookie and bearer work, wrong tokens are slowed to 429 per client. Start-up errors
+# (port in use, bad addresses, an unusable token file) give one clear line.
+. "$(dirname "$0")/../lib/common.sh"
+need python3 curl
+PCAP=$PCAPS/slips-test7-malicious.pcap
+
+"$NG_BIN" --help 2>&1 | grep -q -- '--listen' || skip "daemon HTTP mode not built yet"
+
+# start_daemon NAME LISTEN ARGS...: start the daemon, wait until it answers on 127.0.0.1:port (any status).
+start_daemon() {
+	name=$1
+	listen=$2
+	shift 2
+	"$NG_BIN" -r "$PCAP" --listen "$listen" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+	pid=$!
+	NG_PIDS="$NG_PIDS $pid"
+	port=${listen##*:}
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$port/" -H "Host: 127.0.0.1:$port"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			cat "$TMP/$name.err"
+			grep -q "HTTP" "$TMP/$name.err" || skip "daemon HTTP mode not built yet"
+			fail "$name: the daemon exited"
+		fi
+		i=$((i + 1))
+		[ $i -lt 150 ] || fail "$name: no answer on port $port"
+		sleep 0.1
+	done
+}
+
+# expect_error WHAT PATTERN ARGS...: the daemon exits non-zero (not by a signal) with one line matching PATTERN.
+expect_error() {
+	what=$1
+	pattern=$2
+	shift 2
+	timeout 30 "$NG_BIN" -q -r "$PCAP" "$@" > "$TMP/out" 2> "$TMP/err"
+	rc=$?
+	[ $rc -ne 0 ] || fail "$what: exit status 0"
+	[ $rc -lt 124 ] || fail "$what: exit $rc (timeout or signal)"
+	lines=$(grep -c . "$TMP/err")
+	[ "$lines" -eq 1 ] || { cat "$TMP/err"; fail "$what: $lines lines on stderr, want 1"; }
+	grep -q -- "$pattern" "$TMP/err" || { cat "$TMP/err"; fail "$what: message lacks '$pattern'"; }
+	echo "ok $what: $(cat "$TMP/err")"
+}
+
+LPORT=$(free_port)
+start_daemon loop "127.0.0.1:$LPORT" --state-dir "$TMP/loopstate" --max-clients 400
+echo "loopback daemon on $LPORT"
+
+python3 - "$LPORT" <<'PY' || fail "loopback checks failed"
+import json, socket, sys, threading, time, urllib.error, urllib.request
+
+port = int(sys.argv[1])
+base = 'http://127.0.0.1:%d' % port
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(('ok ' if cond else 'FAIL ') + what)
+    failures += 0 if cond else 1
+
+
+def raw(request, timeout=10):
+    """Send raw bytes, return (status, headers+body bytes)."""
+    s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    s.sendall(request)
+    data = b''
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+            if b'\r\n\r\n' in data:
+                head, _, body = data.partition(b'\r\n\r\n')
+                cl = [l for l in head.split(b'\r\n') if l.lower().startswith(b'content-length:')]
+                if cl and len(body) >= int(cl[0].split(b':')[1]):
+                    break
+    except socket.timeout:
+        pass
+    s.close()
+    try:
+        return int(data.split(b' ', 2)[1]), data
+    except (IndexError, ValueError):
+        return 0, data
+
+
+def get(path, host=None, headers=None):
+    h = ''.join('%s: %s\r\n' % kv for kv in (headers or {}).items())
+    return raw(('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n' %
+                (path, host or '127.0.0.1:%d' % port, h)).encode('latin-1'))
+
+
+def post(path, body, headers):
+    h = ''.join('%s: %s\r\n' % kv for kv in headers.items())
+    return raw(('POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n' %
+                (path, port, len(body), h)).encode('latin-1') + body)
+
+
+# DNS rebinding: only loopback names with our port.
+for host, want in (('evil.example:%d' % port, 403), ('evil.example', 403), ('127.0.0.1:%d' % (port + 1), 403),
+                   ('127.0.0.1.nip.io:%d' % port, 403), ('localhost.evil.example:%d' % port, 403),
+                   ('127.0.0.1', 403), ('user@127.0.0.1:%d' % port, 403),
+                   ('localhost:%d' % port, 200), ('LOCALHOST:%d' % port, 200), ('app.localhost:%d' % port, 200),
+                   ('[::1]:%d' % port, 200), ('127.0.0.1:%d' % port, 200), ('127.1.2.3:%d' % port, 200)):
+    for path in ('/flows?limit=1', '/', '/api/stats'):
+        st, _ = get(path, host)
+        check(st == want, 'Host %s on %s -> %d (want %d)' % (host, path, st, want))
+st, data = get('/events', 'evil.example:%d' % port)
+check(st == 403, 'Host evil.example on /events -> %d' % st)
+
+# CSRF: a POST needs Origin (or Referer) naming us, and a JSON body.
+body = json.dumps({'domain': 'trusted.example'}).encode()
+J = {'Content-Type': 'application/json'}
+for extra, want, what in (({}, 403, 'no Origin, no Referer'),
+                          ({'Origin': 'http://evil.example'}, 403, 'Origin evil.example'),
+                          ({'Origin': 'null'}, 403, 'Origin null'),
+                          ({'Origin': 'http://127.0.0.1:%d.evil.example' % port}, 403, 'Origin with our name as prefix'),
+                          ({'Referer': 'http://evil.example/x'}, 403, 'Referer evil.example'),
+                          ({'Referer': 'http://127.0.0.1:%d.evil.example/' % port}, 403, 'Referer with our name as prefix'),
+                          ({'Origin': 'http://127.0.0.1:%d' % port}, 200, 'same Origin'),
+                          ({'Referer': 'http://127.0.0.1:%d/index.html' % port}, 200, 'same-origin Referer')):
+    st, data = post('/api/trust', body, dict(J, **extra))
+    check(st == want, 'POST /api/trust with %s -> %d (want %d)' % (what, st, want))
+st, data = post('/api/trust', body, {'Content-Type': 'text/plain', 'Origin': 'http://127.0.0.1:%d' % port})
+check(st == 415, 'POST with text/plain (what a cross-site form sends) -> %d' % st)
+st, data = post('/api/trust', b'{"domain": "' + b'a' * 5000 + b'"}', dict(J, Origin='http://127.0.0.1:%d' % port))
+check(st == 413, 'POST body over 4 KiB -> %d' % st)
+
+# Path traversal, in every spelling: 404 (or 400 for %00), never a file from outside.
+for path in ('/../etc/passwd', '/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/%2E%2E/etc/passwd',
+             '/js/..%2f..%2f..%2fetc%2fpasswd', '/%252e%252e/%252e%252e/etc/passwd', '/..%5c..%5cetc%5cpasswd',
+             '/vendor/../../../../../etc/passwd', '//etc/passwd', '/.%2e/.%2e/etc/passwd', '/%c0%ae%c0%ae/etc/passwd',
+             '/js/../index.html', '/./index.html', '/index.html/', '/etc/passwd', '/proc/self/environ'):
+    st, data = get(path)
+    check(st == 404 and b'root:' not in data, '%s -> %d' % (path, st))
+st, data = get('/index.html%00.js')
+check(st == 400, '/index.html%%00.js -> %d' % st)
+
+# Sizes: a long target 414, a huge one refused without harm, a huge header refused.
+st, _ = get('/flows?q=' + 'a' * 3000)
+check(st == 414, '3000-byte query -> %d' % st)
+st, _ = get('/' + 'a' * 3000)
+check(st == 414, '3000-byte path -> %d' % st)
+st, _ = get('/' + 'a' * 200000)
+check(st in (0, 400, 414, 431), '200 KB target -> %d (refused by libmicrohttpd)' % st)
+st, _ = get('/', headers={'X-Big': 'b' * 100000})
+check(st in (0, 400, 413, 431), '100 KB header -> %d' % st)
+st, _ = get('/api/stats')
+check(st == 200, 'still serving after the oversize requests')
+
+# Slowloris: headers one byte a second; cut off within the header deadline while others are served.
+s = socket.create_connection(('127.0.0.1', port))
+s.sendall(b'GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n' % port)
+t0 = time.time()
+closed = None
+served = 0
+slow = [0.0]
+for i in range(40):
+    try:
+        s.sendall(b'X')
+        s.settimeout(0.05)
+        try:
+            if s.recv(100) == b'':
+                closed = time.time() - t0
+                break
+        except socket.timeout:
+            pass
+    except OSError:
+        closed = time.time() - t0
+        break
+    t1 = time.time()
+    st, _ = get('/api/stats')
+    slow.append(time.time() - t1)
+    served += st == 200
+    time.sleep(max(0, 1 - (time.time() - t1)))
+s.close()
+check(closed is not None and closed < 20, 'slowloris connection cut after %s s' % (closed and round(closed, 1)))
+check(served >= 5 and max(slow) < 1.0, '%d requests served meanwhile, slowest %.3f s' % (served, max(slow)))
+
+# Stream cap: 256 streams, the next gets 503; connections come back when they go.
+socks = []
+for i in range(256):
+    c = socket.create_connection(('127.0.0.1', port))
+    c.sendall(b'GET /events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n' % port)
+    socks.append(c)
+ok = 0
+for c in socks:
+    c.settimeout(5)
+    d = b''
+    while b'retry:' not in d:
+        x = c.recv(4096)
+        if not x:
+            break
+        d += x
+    ok += d.startswith(b'HTTP/1.1 200') and b'text/event-stream' in d
+check(ok == 256, '256 event streams open (%d)' % ok)
+st, data = get('/events')
+check(st == 503 and b'Retry-After' in data, 'stream 257 -> %d with Retry-After' % st)
+st, _ = get('/api/stats')
+check(st == 200, 'plain requests still served with 256 streams')
+for c in socks:
+    c.close()
+time.sleep(1)
+sse = None
+for i in range(40):	# suspended streams notice the close at their next heartbeat or event
+    d = json.loads(urllib.request.urlopen(base + '/api/stats').read())['http']
+    sse = d['sse_clients']
+    if sse == 0:
+        break
+    time.sleep(0.5)
+check(sse == 0, 'closed streams are let go (%s left)' % sse)
+
+# Connection cap (--max-clients 400): the server takes 400 connections; the rest wait in the kernel's
+# backlog until slots free up (here: when the idle ones pass the header deadline or close).
+import select
+socks = [socket.create_connection(('127.0.0.1', port)) for i in range(420)]
+time.sleep(1)
+for c in socks:
+    c.sendall(b'GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n' % port)
+answered = set()
+t0 = time.time()
+while time.time() - t0 < 2:
+    r, _, _ = select.select([c for c in socks if c not in answered], [], [], 0.2)
+    answered.update(r)
+check(380 <= len(answered) <= 400, '%d of 420 connections served at --max-clients 400' % len(answered))
+for c in socks:
+    c.close()
+time.sleep(0.5)
+st, _ = get('/api/stats')
+check(st == 200, 'served again once they closed')
+
+print('%d failures' % failures)
+sys.exit(1 if failures else 0)
+PY
+
+# The same on IPv6 loopback, when this host has it.
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	P6=$(free_port)
+	"$NG_BIN" -r "$PCAP" --listen "[::1]:$P6" --state-dir "$TMP/v6state" > "$TMP/v6.out" 2> "$TMP/v6.err" &
+	NG_PIDS="$NG_PIDS $!"
+	i=0
+	until curl -s -o /dev/null "http://[::1]:$P6/api/stats"; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || fail "[::1]: no answer"
+		sleep 0.1
+	done
+	st=$(curl -s -o /dev/null -w '%{http_code}' "http://[::1]:$P6/api/stats")
+	[ "$st" = 200 ] || fail "[::1]:$P6 /api/stats -> $st"
+	st=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$P6" "http://[::1]:$P6/api/stats")
+	[ "$st" = 403 ] || fail "[::1] with a foreign Host -> $st"
+	echo "ok [::1] listener: loopback Host 200, foreign Host 403"
+fi
+
+# A LAN listener: 0.0.0.0 is not loopback, so the token is required even through 127.0.0.1.
+NPORT=$(free_port)
+start_daemon lan "0.0.0.0:$NPORT" --state-dir "$TMP/lanstate"
+[ -f "$TMP/lanstate/http-token" ] || fail "no token file in the state directory"
+mode=$(stat -c %a "$TMP/lanstate/http-token")
+[ "$mode" = 600 ] || fail "token file mode $mode, want 600"
+TOKEN=$(cat "$TMP/lanstate/http-token")
+echo "$TOKEN" | grep -Eq '^[0-9a-f]{64}$' || fail "token is not 64 hex digits"
+grep -q "token=$TOKEN" "$TMP/lan.err" || { cat "$TMP/lan.err"; fail "the start-up log does not print the token URL"; }
+echo "ok LAN listener: token file 0600, URL printed"
+
+python3 - "$NPORT" "$TOKEN" <<'PY' || fail "LAN checks failed"
+import json, socket, subprocess, sys, time
+
+port, token = int(sys.argv[1]), sys.argv[2]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(('ok ' if cond else 'FAIL ') + what)
+    failures += 0 if cond else 1
+
+
+def req(method, path, headers=None, body=b'', source='127.0.0.1'):
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(('127.0.0.1', port))
+    h = {'Host': '192.0.2.10:%d' % port, 'Connection': 'close'}
+    h.update(headers or {})
+    if body:
+        h['Content-Length'] = str(len(body))
+    s.sendall(('%s %s HTTP/1.1\r\n' % (method, path) + ''.join('%s: %s\r\n' % kv for kv in h.items()) +
+               '\r\n').encode() + body)
+    data = b''
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    head, _, body = data.partition(b'\r\n\r\n')
+    lines = head.decode('latin-1').split('\r\n')
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(':')
+        hdrs.setdefault(k.strip().lower(), []).append(v.strip())
+    return int(lines[0].split()[1]), hdrs, body
+
+
+for path in ('/', '/flows', '/api/stats', '/events', '/index.html'):
+    st, h, b = req('GET', path)
+    check(st == 401, 'no token: %s -> %d' % (path, st))
+st, h, b = req('GET', '/?token=%s&view=list' % token)
+cookie = (h.get('set-cookie') or [''])[0]
+check(st in (200, 302, 303) and 'netglobe_token=%s' % token in cookie, '?token= on / -> %d and sets the cookie' % st)
+for attr in ('HttpOnly', 'SameSite=Strict', 'Path=/'):
+    check(attr in cookie, 'the cookie is %s' % attr)
+check(token.encode() not in b and b'view=list' in b, 'the landing page moves on without the token, keeping view=list')
+st, h, b = req('GET', '/flows?limit=1&token=%s' % token)
+check(st == 200 and json.loads(b)['flows'] is not None and h.get('set-cookie'), '?token= on /flows: the data and the cookie')
+C = {'Cookie': 'netglobe_token=%s' % token}
+for path in ('/', '/flows?limit=2', '/api/stats'):
+    st, h, b = req('GET', path, C)
+    check(st == 200, 'with the cookie: %s -> %d' % (path, st))
+st, h, b = req('GET', '/api/stats', {'Authorization': 'Bearer %s' % token})
+check(st == 200, 'Authorization: Bearer -> %d' % st)
+st, h, b = req('GET', '/api/stats', {'Cookie': 'other=1; netglobe_token=%s; x=y' % token})
+check(st == 200, 'the cookie among others -> %d' % st)
+# POSTs still need a matching Origin, even with the cookie.
+J = dict(C, **{'Content-Type': 'application/json'})
+st, h, b = req('POST', '/api/trust', J, b'{"domain": "lan.example"}')
+check(st == 403, 'POST with the cookie but no Origin -> %d' % st)
+st, h, b = req('POST', '/api/trust', dict(J, Origin='http://192.0.2.10:%d' % port), b'{"domain": "lan.example"}')
+check(st == 200, 'POST with the cookie and its Origin -> %d' % st)
+# Wrong tokens, from 127.0.0.3: 401 until the limit, then 429 for everything from there, even the right token.
+codes = [req('GET', '/api/stats?token=%064x' % i, source='127.0.0.3')[0] for i in range(7)]
+check(codes[:5] == [401] * 5 and codes[5:] == [429, 429], 'wrong tokens: %s' % codes)
+st, h, b = req('GET', '/api/stats?token=%s' % token, source='127.0.0.3')
+check(st == 429 and int(h.get('retry-after', ['0'])[0]) > 0, 'the right token while blocked -> %d, Retry-After %s' %
+      (st, h.get('retry-after')))
+st, h, b = req('GET', '/api/stats', {'Cookie': 'netglobe_token=' + 'f' * 64}, source='127.0.0.4')
+check(st == 401, 'a wrong cookie -> %d' % st)
+st, h, b = req('GET', '/api/stats', C)
+check(st == 200, 'other clients are not blocked -> %d' % st)
+for bad in ('', 'x', token[:-1], token + '0', token.upper()):
+    st, h, b = req('GET', '/api/stats', {'Cookie': 'netglobe_token=' + bad}, source='127.0.0.5')
+    check(st in (401, 429), 'cookie %r -> %d' % (bad[:8], st))
+print('%d failures' % failures)
+sys.exit(1 if failures else 0)
+PY
+
+# The token survives a restart; a token file readable by others is made private again.
+kill "$pid"
+wait "$pid" 2>/dev/null
+chmod 644 "$TMP/lanstate/http-token"
+start_daemon lan2 "0.0.0.0:$NPORT" --state-dir "$TMP/lanstate"
+[ "$(cat "$TMP/lanstate/http-token")" = "$TOKEN" ] || fail "the token changed across a restart"
+[ "$(stat -c %a "$TMP/lanstate/http-token")" = 600 ] || fail "the token file stayed readable by others"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: netglobe_token=$TOKEN" "http://127.0.0.1:$NPORT/api/stats")
+[ "$st" = 200 ] || fail "the old cookie after a restart -> $st"
+echo "ok the token survives a restart; a 0644 token file is made 0600"
+
+# Start-up errors: one line each.
+expect_error "port in use" "cannot listen on 0.0.0.0:$NPORT: Address already in use" \
+	--listen "0.0.0.0:$NPORT" --state-dir "$TMP/other"
+expect_error "bad address" "bad address '999.1.1.1'" --listen 999.1.1.1:80 --state-dir "$TMP/other"
+expect_error "bad port" "bad port 'notaport'" --listen localhost:notaport --state-dir "$TMP/other"
+expect_error "IPv6 without brackets" "in brackets" --listen ::1:8080 --state-dir "$TMP/other"
+expect_error "no port" "want" --listen 127.0.0.1 --state-dir "$TMP/other"
+expect_error "foreign address" "Cannot assign requested address" --listen 192.0.2.254:8080 --state-dir "$TMP/other"
+mkdir -p "$TMP/dirtoken/http-token"
+expect_error "token file is a directory" "http-token" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/dirtoken"
+mkdir -p "$TMP/linktoken"
+ln -s /etc/hostname "$TMP/linktoken/http-token"
+expect_error "token file is a symbolic link" "http-token" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/linktoken"
+if ! is_root; then
+	mkdir -p "$TMP/locked"
+	chmod 000 "$TMP/locked"
+	expect_error "unreadable state directory" "$TMP/locked" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/locked"
+	chmod 700 "$TMP/locked"
+elif command -v setpriv > /dev/null; then
+	# As root nothing is unreadable: run as nobody against a root-only directory.
+	mkdir -p "$TMP/pub" "$TMP/locked"
+	chmod 755 "$TMP" "$TMP/pub"
+	cp "$PCAP" "$TMP/pub/c.pcap"
+	chmod 644 "$TMP/pub/c.pcap"
+	chmod 700 "$TMP/locked"
+	cp "$NG_BIN" "$TMP/pub/netglobe"
+	chmod 755 "$TMP/pub/netglobe"
+	timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/pub/netglobe" -q --no-geoip -r "$TMP/pub/c.pcap" \
+		--listen "0.0.0.0:$(free_port)" --state-dir "$TMP/locked" > "$TMP/out" 2> "$TMP/err"
+	rc=$?
+	lines=$(grep -c . "$TMP/err")
+	{ [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ "$lines" -eq 1 ] && grep -q "$TMP/locked" "$TMP/err"; } ||
+		{ cat "$TMP/err"; fail "unreadable state directory: exit $rc, $lines lines"; }
+	echo "ok unreadable state directory (as nobody): $(cat "$TMP/err")"
+fi
+echo "PASS http_security"

@@ -23,7 +23,9 @@
  * TLS: a ClientHello is one handshake message (RFC 8446 4), normally in one
  * record of at most 2^14 bytes (5.1). When it spans several records, their
  * fragments are joined into a stack buffer; the stream bytes asked for never
- * exceed NAMES_TLS_STREAM_MAX, so a caller can gather into a fixed buffer.
+ * exceed NAMES_TLS_STREAM_MAX, so a caller can gather into a fixed buffer,
+ * and no byte past that is read. The invariant the fuzzers check: a prefix
+ * of a stream answers NAMES_NEED_MORE or exactly what the whole stream does.
  *
  * Names: a returned name is lower-case LDH (RFC 1123 2.1) plus '_' (seen in
  * the wild), labels of 1..63 bytes, at most 253 characters, without a
@@ -384,8 +386,11 @@ static enum names_result http_target_name(const uint8_t *t, size_t n, bool conne
 
 enum names_result http_host_parse(const uint8_t *p, size_t len, char *out, size_t outlen)
 {
-	static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH",
-					      "CONNECT", "TRACE"};
+	static const struct {
+		const char *s;
+		size_t len;
+	} methods[] = {{"GET", 3}, {"POST", 4}, {"HEAD", 4}, {"PUT", 3}, {"DELETE", 6}, {"OPTIONS", 7},
+		       {"PATCH", 5}, {"CONNECT", 7}, {"TRACE", 5}};
 	static const char version[] = "HTTP/1.";
 	size_t n = NG_MIN(len, (size_t)HTTP_HEAD_MAX), pos, m, t0, t1, v;
 	enum names_result more = len >= HTTP_HEAD_MAX ? NAMES_NONE : NAMES_NEED_MORE;
@@ -397,12 +402,12 @@ enum names_result http_host_parse(const uint8_t *p, size_t len, char *out, size_
 		if (m >= 7)
 			return NAMES_NONE;
 	}
-	for (size_t i = 0; i < NG_ARRAY_LEN(methods); i++) {
-		size_t ml = strlen(methods[i]);
+	for (size_t i = 0; i < NG_ARRAY_LEN(methods) && !known; i++) {
+		size_t ml = methods[i].len;
 
-		if (m == n ? (m <= ml && memcmp(p, methods[i], m) == 0) : (m == ml && memcmp(p, methods[i], m) == 0)) {
+		if ((m == n ? m <= ml : m == ml) && memcmp(p, methods[i].s, m) == 0) {
 			known = true;
-			connect = ml == 7 && methods[i][0] == 'C';
+			connect = ml == 7 && methods[i].s[0] == 'C';
 		}
 	}
 	if (!known)
@@ -447,10 +452,11 @@ enum names_result http_host_parse(const uint8_t *p, size_t len, char *out, size_
 	while (pos < n) {
 		size_t eol, end, vs, ve;
 
-		for (eol = pos; eol < n && p[eol] != '\n'; eol++)
-			;
-		if (eol == n)
+		const uint8_t *nl = memchr(p + pos, '\n', n - pos);
+
+		if (nl == NULL)
 			return more;
+		eol = (size_t)(nl - p);
 		end = eol > pos && p[eol - 1] == '\r' ? eol - 1 : eol;
 		if (end == pos)
 			return NAMES_NONE;	/* end of the head and no Host (HTTP/1.0) */

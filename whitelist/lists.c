@@ -38,7 +38,8 @@
  *
  * Special ranges. A blocklist entry that contains or lies inside a range that
  * addr_scope() calls non-public (RFC 1918, loopback, link-local, CGNAT,
- * multicast, documentation, reserved, 0.0.0.0/8, ...) is dropped and counted.
+ * multicast, documentation, reserved, 0.0.0.0/8, ...) is dropped and counted,
+ * unless it lies inside a range the user declared public (--public-net).
  * Dropping rather than clipping: such entries are bogon aggregates in practice
  * (FireHOL level 1 lists 0.0.0.0/8, 10.0.0.0/8, 224.0.0.0/3), and clipping a
  * catch-all like 0.0.0.0/0 would turn the whole Internet red.
@@ -54,6 +55,8 @@ static const char *const special_ranges[] = {
 
 static struct wl_cidr special_cidrs[NG_ARRAY_LEN(special_ranges)];
 static bool special_ready;
+/* special_byte[0][b]: some IPv4 special range has first byte b; [1] the same for IPv6. */
+static bool special_byte[2][256];
 
 static void special_init(void);
 static bool cidr_within(const struct wl_cidr *outer, const struct wl_cidr *inner);
@@ -61,7 +64,8 @@ static struct wl_list *list_new(enum wl_list_kind kind, const char *path);
 static void list_add_cidr(struct wl_list *l, const struct wl_cidr *c, const char *rule);
 static void list_add_domain(struct wl_list *l, const char *pattern);
 static int token_cidr(const char *tok, size_t n, struct wl_cidr *out, char *why, size_t whylen);
-static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_ok, char *why, size_t whylen);
+static int block_line(struct wl_list *l, const char *s, size_t n, const struct wl_parse_opts *po, bool *header_ok,
+		      char *why, size_t whylen);
 static int allow_line(struct wl_list *l, const char *s, size_t n, char *why, size_t whylen);
 static size_t first_token(const char *s, size_t n);
 static bool rest_is_comment(const char *s, size_t n);
@@ -79,8 +83,22 @@ static void special_init(void)
 		if (cidr_parse(special_ranges[i], &c, err, sizeof err) != 0)
 			fatalx("whitelist: bad built-in special range %s: %s", special_ranges[i], err);
 		special_cidrs[i] = wl_cidr_from(&c);
+		/* Flag every first byte the range covers. */
+		{
+			unsigned lo = c.base.a[0], span = c.prefix >= 8 ? 0 : 0xffu >> c.prefix;
+
+			for (unsigned b = lo; b <= (lo | span); b++)
+				special_byte[c.base.v == 6][b] = true;
+		}
 	}
 	special_ready = true;
+}
+
+bool wl_addr_maybe_special(const ng_addr *addr)
+{
+	if (!special_ready)
+		special_init();
+	return addr->v != 4 && addr->v != 6 ? true : special_byte[addr->v == 6][addr->a[0]];
 }
 
 struct wl_cidr wl_cidr_from(const ng_cidr *c)
@@ -157,13 +175,17 @@ void wl_list_unref(struct wl_list *l)
 {
 	if (l == NULL || --l->refs > 0)
 		return;
+	for (size_t i = 0; l->cidr_rules && i < l->ncidrs; i++)
+		free(l->cidr_rules[i]);
+	for (size_t i = 0; i < l->ndomains; i++)
+		free(l->domains[i]);
 	free(l->cidrs);
 	free(l->cidr_rules);
 	free(l->domains);
 	free(l);
 }
 
-/* Append a CIDR (and, for allow lists, its interned rule text). */
+/* Append a CIDR (and, for allow lists, a copy of its rule text). */
 static void list_add_cidr(struct wl_list *l, const struct wl_cidr *c, const char *rule)
 {
 	if (l->ncidrs == l->cidrcap) {
@@ -174,18 +196,18 @@ static void list_add_cidr(struct wl_list *l, const struct wl_cidr *c, const char
 	}
 	l->cidrs[l->ncidrs] = *c;
 	if (l->kind == WL_LIST_ALLOW)
-		l->cidr_rules[l->ncidrs] = rule;
+		l->cidr_rules[l->ncidrs] = xstrdup(rule);
 	l->ncidrs++;
 }
 
-/* Append a normalised domain pattern. */
+/* Append a copy of a normalised domain pattern. */
 static void list_add_domain(struct wl_list *l, const char *pattern)
 {
 	if (l->ndomains == l->domcap) {
 		l->domcap = l->domcap ? l->domcap * 2 : 16;
 		l->domains = xrealloc(l->domains, l->domcap * sizeof *l->domains);
 	}
-	l->domains[l->ndomains++] = str_intern(pattern);
+	l->domains[l->ndomains++] = xstrdup(pattern);
 }
 
 /* Parse n bytes as an address or CIDR; -1 with the reason in why. */
@@ -270,7 +292,7 @@ static bool csv_first_address(const char *s, size_t n, struct wl_cidr *out)
 		char field[NG_ADDRSTRLEN + 8];
 		size_t flen = 0;
 		bool fits = true;
-		char why[8];
+		char why[128];
 
 		while (i < n && (s[i] == ' ' || s[i] == '\t'))
 			i++;
@@ -311,12 +333,25 @@ static bool csv_first_address(const char *s, size_t n, struct wl_cidr *out)
 	return false;
 }
 
+/* True when the CIDR lies inside a range the user declared public (--public-net). */
+static bool inside_public(const struct wl_cidr *c, const struct wl_parse_opts *po)
+{
+	for (size_t i = 0; po && i < po->npublic; i++) {
+		struct wl_cidr p = wl_cidr_from(&po->public_nets[i]);
+
+		if (cidr_within(&p, c))
+			return true;
+	}
+	return false;
+}
+
 /*
  * One trimmed, non-comment blocklist line: add its entry. Returns 1 when an
  * entry was found (added or dropped), 0 when the line holds no entry (JSON
  * metadata, a CSV header), -1 when malformed (reason in why).
  */
-static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_ok, char *why, size_t whylen)
+static int block_line(struct wl_list *l, const char *s, size_t n, const struct wl_parse_opts *po, bool *header_ok,
+		      char *why, size_t whylen)
 {
 	struct wl_cidr c;
 	size_t tl = first_token(s, n);
@@ -337,7 +372,7 @@ static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_o
 				*header_ok = false;
 				return 0;
 			}
-			snprintf(why, whylen, "no address in CSV line '%.60s'", s);
+			snprintf(why, whylen, "no address in CSV line '%.*s'", (int)NG_MIN(n, 60), s);
 			return -1;
 		}
 	} else {
@@ -350,7 +385,7 @@ static int block_line(struct wl_list *l, const char *s, size_t n, bool *header_o
 		}
 	}
 	*header_ok = false;
-	if (wl_cidr_overlaps_special(&c))
+	if (wl_cidr_overlaps_special(&c) && !inside_public(&c, po))
 		l->dropped_special++;
 	else
 		list_add_cidr(l, &c, NULL);
@@ -370,7 +405,7 @@ static int allow_line(struct wl_list *l, const char *s, size_t n, char *why, siz
 		return -1;
 	}
 	if (tl >= sizeof tok) {
-		snprintf(why, whylen, "'%.60s...' is too long for an address or domain", s);
+		snprintf(why, whylen, "'%.*s...' is too long for an address or domain", (int)NG_MIN(tl, 60), s);
 		return -1;
 	}
 	memcpy(tok, s, tl);
@@ -378,7 +413,7 @@ static int allow_line(struct wl_list *l, const char *s, size_t n, char *why, siz
 	if (wl_rule_normalize(tok, canon, sizeof canon, why, whylen) != 0)
 		return -1;
 	if (token_cidr(canon, strlen(canon), &c, why, whylen) == 0)
-		list_add_cidr(l, &c, str_intern(canon));
+		list_add_cidr(l, &c, canon);
 	else
 		list_add_domain(l, canon);
 	return 0;
@@ -489,8 +524,8 @@ int wl_rule_normalize(const char *what, char *out, size_t outlen, char *err, siz
 	return wl_domain_normalize(what, n, out, outlen, err, errlen);
 }
 
-int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len, struct wl_list **out,
-		  char *err, size_t errlen)
+int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len,
+		  const struct wl_parse_opts *po, struct wl_list **out, char *err, size_t errlen)
 {
 	struct wl_list *l = list_new(kind, path);
 	const char *p = buf, *end = buf + len;
@@ -543,7 +578,7 @@ int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, siz
 			}
 			continue;
 		}
-		r = block_line(l, s, n, &header_ok, why, sizeof why);
+		r = block_line(l, s, n, po, &header_ok, why, sizeof why);
 		if (r == 0)
 			continue;
 		l->entry_lines++;
@@ -571,7 +606,8 @@ fail:
 	return -1;
 }
 
-int wl_list_load(enum wl_list_kind kind, const char *path, struct wl_list **out, char *err, size_t errlen)
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
+		 char *err, size_t errlen)
 {
 	size_t len;
 	char *buf = file_read_all(path, WL_FILE_MAX, &len);
@@ -584,7 +620,7 @@ int wl_list_load(enum wl_list_kind kind, const char *path, struct wl_list **out,
 			 kind == WL_LIST_ALLOW ? "allow" : "blocklist");
 		return -1;
 	}
-	rc = wl_list_parse(kind, path, buf, len, out, err, errlen);
+	rc = wl_list_parse(kind, path, buf, len, po, out, err, errlen);
 	free(buf);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* prefix.c: a sorted-range table for IPv4 and IPv6 CIDRs, answering "which innermost CIDR holds this address". */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 #include "wl_int.h"
@@ -17,18 +18,21 @@
  * ranges. A lookup finds the last range starting at or below the address.
  *
  * To keep that search short and its memory accesses few, a first-level index
- * over the top 16 address bits gives the slice of ranges a lookup must
- * search: with a million IPv4 entries that is about 15 ranges, 4 steps. The
+ * over the top address bits (as many bits as the table has ranges, at most
+ * 16) gives the slice of ranges a lookup must search: with a million IPv4
+ * entries that is about 30 ranges, 5 steps; a small table gets a small index. The
  * starts live in one dense array per family (uint32_t for IPv4, 128-bit for
  * IPv6) apart from the labels, so the search touches only the starts.
  *
- * Building is O(n log n) for the sort and O(n) for the sweep; a million
- * prefixes take about a quarter of a second (see wl_bench).
+ * Building is a stable LSD radix sort on (start, length), so equal prefixes
+ * keep input (label) order, then the O(n) sweep: a few linear passes, well
+ * under a second for a million prefixes (see wl_bench). Big arrays ask for
+ * transparent huge pages, since lookups are bound by TLB and cache misses.
  */
 
 typedef unsigned __int128 u128;
 
-#define PT_BUCKETS 65536
+#define PT_MAX_BITS 16
 
 /* One family's table. */
 struct pt_family {
@@ -36,18 +40,25 @@ struct pt_family {
 	uint32_t *start4;	/* IPv4 starts, or NULL */
 	u128 *start6;		/* IPv6 starts, or NULL */
 	uint32_t *label;
-	uint32_t *bucket;	/* PT_BUCKETS + 1 entries: first candidate range per top-16-bit value */
+	unsigned bits;		/* index bits: the top `bits` of an address pick a bucket */
+	uint32_t *bucket;	/* (1 << bits) + 1 entries: first candidate range of each bucket */
 };
 
 struct wl_ptable {
 	struct pt_family f4, f6;
 };
 
-/* A prefix being sorted and swept. */
+/* A prefix being sorted and swept (32 bytes; its end follows from start and prefix). */
 struct pt_item {
-	u128 start, end;
+	u128 start;
 	uint32_t label;
 	uint8_t prefix;
+};
+
+/* A prefix open during the sweep. */
+struct pt_open {
+	u128 start, end;
+	uint32_t label;
 };
 
 /* The growing output of the sweep. */
@@ -67,16 +78,61 @@ static u128 pt_key(uint8_t v, const uint8_t *a)
 	return k;
 }
 
-/* Order prefixes by start, then outer (shorter) first, then lowest label. */
-static int pt_item_cmp(const void *x, const void *y)
+void wl_hugepage_hint(void *p, size_t len)
 {
-	const struct pt_item *a = x, *b = y;
+	uintptr_t a = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)((2u << 20) - 1);
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->prefix != b->prefix)
-		return a->prefix < b->prefix ? -1 : 1;
-	return a->label < b->label ? -1 : a->label > b->label;
+	if (len >= (4u << 20) && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+/*
+ * Sort by start, then outer (shorter) first, stably so equal prefixes keep
+ * input order (lowest label first): LSD radix on the length byte, then the
+ * start bytes from least to most significant; passes where every item has
+ * the same byte are skipped.
+ */
+static void pt_sort(struct pt_item *it, size_t n, unsigned start_bytes)
+{
+	struct pt_item *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *src = it, *dst = tmp;
+
+	for (unsigned pass = 0; pass <= start_bytes; pass++) {
+		size_t count[256] = {0}, pos[256], sum = 0;
+		bool skip = false;
+
+		for (size_t i = 0; i < n; i++)
+			count[pass ? (uint8_t)(src[i].start >> (8 * (pass - 1))) : src[i].prefix]++;
+		for (unsigned b = 0; b < 256; b++) {
+			skip |= count[b] == n;
+			pos[b] = sum;
+			sum += count[b];
+		}
+		if (skip)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			dst[pos[pass ? (uint8_t)(src[i].start >> (8 * (pass - 1))) : src[i].prefix]++] = src[i];
+		{
+			struct pt_item *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != it)
+		memcpy(it, src, n * sizeof *it);
+	free(tmp);
+}
+
+/* Last address of a prefix of `bits`-bit addresses. */
+static u128 pt_end(u128 start, unsigned prefix, unsigned bits)
+{
+	u128 host;
+
+	if (prefix >= bits)
+		return start;
+	host = prefix == 0 ? (bits == 128 ? ~(u128)0 : (u128)UINT32_MAX) : (((u128)1 << (bits - prefix)) - 1);
+	return start | host;
 }
 
 /* Start a range at pos with label, merging with or replacing the previous one. */
@@ -102,13 +158,15 @@ static void pt_emit(struct pt_out *o, u128 pos, uint32_t label)
 }
 
 /* Sweep sorted items into disjoint labelled ranges covering [0, max]. */
-static void pt_sweep(const struct pt_item *it, size_t n, u128 max, struct pt_out *o)
+static void pt_sweep(const struct pt_item *it, size_t n, unsigned bits, u128 max, struct pt_out *o)
 {
-	struct pt_item stack[130];
+	struct pt_open stack[130];
 	size_t sp = 0;
 
 	pt_emit(o, 0, WL_PT_NONE);
 	for (size_t i = 0; i <= n; i++) {
+		u128 end = i < n ? pt_end(it[i].start, it[i].prefix, bits) : 0;
+
 		/* Close the open prefixes that end before this one starts (all of them at the end). */
 		while (sp > 0 && (i == n || stack[sp - 1].end < it[i].start)) {
 			u128 e = stack[--sp].end;
@@ -118,10 +176,13 @@ static void pt_sweep(const struct pt_item *it, size_t n, u128 max, struct pt_out
 		}
 		if (i == n)
 			break;
-		if (sp > 0 && stack[sp - 1].start == it[i].start && stack[sp - 1].end == it[i].end)
+		if (sp > 0 && stack[sp - 1].start == it[i].start && stack[sp - 1].end == end)
 			continue;	/* the same prefix again: the first label stays */
 		pt_emit(o, it[i].start, it[i].label);
-		stack[sp++] = it[i];
+		stack[sp].start = it[i].start;
+		stack[sp].end = end;
+		stack[sp].label = it[i].label;
+		sp++;
 	}
 }
 
@@ -130,32 +191,40 @@ static void pt_family_build(struct pt_family *f, struct pt_item *it, size_t n, i
 {
 	struct pt_out o;
 	u128 max = v == 4 ? (u128)UINT32_MAX : ~(u128)0;
-	int shift = v == 4 ? 16 : 112;
-	size_t r = 0;
+	unsigned width = v == 4 ? 32 : 128;
+	size_t r = 0, nb;
 
 	memset(&o, 0, sizeof o);
-	qsort(it, n, sizeof *it, pt_item_cmp);
-	pt_sweep(it, n, max, &o);
+	pt_sort(it, n, width / 8);
+	pt_sweep(it, n, width, max, &o);
 	f->n = o.n;
 	f->label = o.label;
+	wl_hugepage_hint(f->label, o.n * sizeof *f->label);
 	if (v == 4) {
 		f->start4 = xmalloc(o.n * sizeof *f->start4);
 		for (size_t i = 0; i < o.n; i++)
 			f->start4[i] = (uint32_t)o.start[i];
 		free(o.start);
+		wl_hugepage_hint(f->start4, o.n * sizeof *f->start4);
 	} else {
 		f->start6 = o.start;
+		wl_hugepage_hint(f->start6, o.n * sizeof *f->start6);
 	}
-	/* bucket[b]: the last range starting at or below b << shift (range 0 starts at 0). */
-	f->bucket = xmalloc((PT_BUCKETS + 1) * sizeof *f->bucket);
-	for (size_t b = 0; b < PT_BUCKETS; b++) {
-		u128 at = (u128)b << shift;
+	/* About one range per bucket, at most 2^16 buckets. */
+	f->bits = 0;
+	while (f->bits < PT_MAX_BITS && ((size_t)1 << f->bits) < o.n)
+		f->bits++;
+	nb = (size_t)1 << f->bits;
+	/* bucket[b]: the last range starting at or below the first address of bucket b (range 0 starts at 0). */
+	f->bucket = xmalloc((nb + 1) * sizeof *f->bucket);
+	for (size_t b = 0; b < nb; b++) {
+		u128 at = f->bits ? (u128)b << (width - f->bits) : 0;
 
 		while (r + 1 < o.n && (v == 4 ? (u128)f->start4[r + 1] : f->start6[r + 1]) <= at)
 			r++;
 		f->bucket[b] = (uint32_t)r;
 	}
-	f->bucket[PT_BUCKETS] = (uint32_t)(o.n - 1);
+	f->bucket[nb] = (uint32_t)(o.n - 1);
 }
 
 struct wl_ptable *wl_ptable_build(const struct wl_cidr *const *cidrs, size_t n)
@@ -177,19 +246,23 @@ struct wl_ptable *wl_ptable_build(const struct wl_cidr *const *cidrs, size_t n)
 		const struct wl_cidr *c = cidrs[i];
 		unsigned bits = c->v == 4 ? 32 : 128;
 		struct pt_item *p = c->v == 4 ? &it4[n4++] : &it6[n6++];
-		u128 host = c->prefix >= bits ? 0 : (c->prefix == 0 ? (bits == 128 ? ~(u128)0 : (u128)UINT32_MAX)
-								    : (((u128)1 << (bits - c->prefix)) - 1));
+		u128 k = pt_key(c->v, c->a);
 
-		p->start = pt_key(c->v, c->a) & ~host;
-		p->end = p->start | host;
+		p->prefix = (uint8_t)NG_MIN(c->prefix, bits);
+		p->start = k & ~pt_end(0, p->prefix, bits);	/* host bits cleared (callers give them clear) */
 		p->label = (uint32_t)i;
-		p->prefix = c->prefix;
 	}
 	pt_family_build(&t->f4, it4, n4, 4);
 	pt_family_build(&t->f6, it6, n6, 6);
 	free(it4);
 	free(it6);
 	return t;
+}
+
+/* The bucket of an IPv4 key. */
+static inline size_t f4_bucket(const struct pt_family *f, uint32_t k)
+{
+	return f->bits ? (size_t)(k >> (32 - f->bits)) : 0;
 }
 
 uint32_t wl_ptable_lookup(const struct wl_ptable *t, const ng_addr *addr)
@@ -203,9 +276,11 @@ uint32_t wl_ptable_lookup(const struct wl_ptable *t, const ng_addr *addr)
 		uint32_t k = (uint32_t)addr->a[0] << 24 | (uint32_t)addr->a[1] << 16 | (uint32_t)addr->a[2] << 8 |
 			     addr->a[3];
 
+		size_t b = f4_bucket(&t->f4, k);
+
 		f = &t->f4;
-		lo = f->bucket[k >> 16];
-		hi = f->bucket[(k >> 16) + 1];
+		lo = f->bucket[b];
+		hi = f->bucket[b + 1];
 		/* Invariant: start4[lo] <= k; find the last such index in [lo, hi]. */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo + 1) / 2;
@@ -219,7 +294,7 @@ uint32_t wl_ptable_lookup(const struct wl_ptable *t, const ng_addr *addr)
 	}
 	if (addr->v == 6) {
 		u128 k = pt_key(6, addr->a);
-		size_t b = (size_t)(k >> 112);
+		size_t b = t->f6.bits ? (size_t)(k >> (128 - t->f6.bits)) : 0;
 
 		f = &t->f6;
 		lo = f->bucket[b];

@@ -23,10 +23,10 @@
  * freed afterwards (the process is single-threaded: nothing else holds it).
  *
  * The strings a match returns (rule text, list name, entry text) are
- * interned, so a verdict copied into a flow stays valid across reloads. Rule
- * texts and list names are interned at parse time; a blocklist entry's text
- * is interned only when it matches, so a million-entry list costs nothing in
- * the intern pool until it actually hits.
+ * interned, so a verdict copied into a flow stays valid across reloads. List
+ * names are interned at parse time; a rule's or entry's text only when it
+ * matches, so big lists (and reloads of changed ones) cost nothing in the
+ * process-wide intern pool until something actually hits.
  *
  * trusted.txt is one more allow source, written only by wl_rules_trust: the
  * new text is parsed with the same parser first, then written atomically
@@ -46,13 +46,13 @@ struct wl_source {
 	struct wl_list *list;	/* last good contents, or NULL */
 };
 
-/* An allow rule: its text and the file it came from. */
+/* An allow rule: its text (owned by its list) and the file it came from (interned). */
 struct allow_rule {
 	const char *text;
 	const char *source;
 };
 
-/* An open-addressing set of domain strings (interned) mapping to rule indices. */
+/* An open-addressing set of domain strings (owned by the lists) mapping to rule indices. */
 struct dom_map {
 	const char **keys;
 	uint32_t *rules;
@@ -61,6 +61,8 @@ struct dom_map {
 
 struct wl_allowset {
 	struct wl_ptable *pt;
+	struct wl_list **lists;		/* referenced: they own the rule texts */
+	size_t nlists;
 	struct allow_rule *cidr_rules;	/* by ptable label */
 	struct dom_map exact, wild;	/* "example.com" and "*.example.com" (keyed "example.com") */
 	struct allow_rule *dom_rules;
@@ -72,16 +74,19 @@ struct wl_blockset {
 	struct wl_list **lists;		/* referenced */
 	size_t *base;			/* first label of each list */
 	size_t nlists;
+	const char **entry_text;	/* by label: interned text, filled on the first match */
 };
 
 struct wl_rules {
+	const struct wl_parse_opts *po;
 	struct wl_source *src;
 	size_t nsrc;
 	struct wl_allowset *allow;
 	struct wl_blockset *block;
 };
 
-static int source_load(struct wl_source *s, bool force, bool *changed, char *err, size_t errlen);
+static int source_load(const struct wl_rules *r, struct wl_source *s, bool force, bool *changed, char *err,
+		       size_t errlen);
 static struct wl_allowset *allowset_build(const struct wl_rules *r);
 static void allowset_free(struct wl_allowset *a);
 static struct wl_blockset *blockset_build(const struct wl_rules *r);
@@ -171,7 +176,8 @@ static void list_log(const struct wl_list *l, const char *path)
  * Read a source if forced or changed on disk. *changed says whether its
  * list was replaced. -1 with err when the file cannot be read or parsed.
  */
-static int source_load(struct wl_source *s, bool force, bool *changed, char *err, size_t errlen)
+static int source_load(const struct wl_rules *r, struct wl_source *s, bool force, bool *changed, char *err,
+		       size_t errlen)
 {
 	struct wl_list *l;
 	struct stat st;
@@ -186,7 +192,7 @@ static int source_load(struct wl_source *s, bool force, bool *changed, char *err
 				char e2[64];
 
 				wl_list_unref(s->list);
-				wl_list_parse(WL_LIST_ALLOW, s->path, "", 0, &s->list, e2, sizeof e2);
+				wl_list_parse(WL_LIST_ALLOW, s->path, "", 0, NULL, &s->list, e2, sizeof e2);
 				*changed = true;
 			}
 			s->known = false;
@@ -210,7 +216,7 @@ static int source_load(struct wl_source *s, bool force, bool *changed, char *err
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->mtime = st.st_mtim;
-	if (wl_list_load(s->kind, s->path, &l, err, errlen) != 0)
+	if (wl_list_load(s->kind, s->path, r->po, &l, err, errlen) != 0)
 		return -1;
 	list_log(l, s->path);
 	wl_list_unref(s->list);
@@ -237,11 +243,13 @@ static struct wl_allowset *allowset_build(const struct wl_rules *r)
 	cidrs = xmalloc((n ? n : 1) * sizeof *cidrs);
 	a->cidr_rules = xmalloc((n ? n : 1) * sizeof *a->cidr_rules);
 	a->dom_rules = xmalloc((nd ? nd : 1) * sizeof *a->dom_rules);
+	a->lists = xcalloc(r->nsrc, sizeof *a->lists);
 	for (size_t i = 0; i < r->nsrc; i++) {
-		const struct wl_list *l = r->src[i].list;
+		struct wl_list *l = r->src[i].list;
 
 		if (r->src[i].kind != WL_LIST_ALLOW || l == NULL)
 			continue;
+		a->lists[a->nlists++] = wl_list_ref(l);
 		for (size_t j = 0; j < l->ncidrs; j++) {
 			cidrs[k] = &l->cidrs[j];
 			a->cidr_rules[k].text = l->cidr_rules[j];
@@ -255,7 +263,7 @@ static struct wl_allowset *allowset_build(const struct wl_rules *r)
 			a->dom_rules[idx].text = p;
 			a->dom_rules[idx].source = l->name;
 			if (p[0] == '*')
-				dom_map_put(&a->wild, str_intern(p + 2), idx);
+				dom_map_put(&a->wild, p + 2, idx);
 			else
 				dom_map_put(&a->exact, p, idx);
 		}
@@ -277,6 +285,9 @@ static void allowset_free(struct wl_allowset *a)
 	free(a->exact.rules);
 	free(a->wild.keys);
 	free(a->wild.rules);
+	for (size_t i = 0; i < a->nlists; i++)
+		wl_list_unref(a->lists[i]);
+	free(a->lists);
 	free(a);
 }
 
@@ -309,6 +320,7 @@ static struct wl_blockset *blockset_build(const struct wl_rules *r)
 	}
 	b->base[b->nlists] = k;
 	b->pt = n ? wl_ptable_build(cidrs, n) : NULL;
+	b->entry_text = xcalloc(n ? n : 1, sizeof *b->entry_text);
 	free(cidrs);
 	return b;
 }
@@ -323,15 +335,17 @@ static void blockset_free(struct wl_blockset *b)
 		wl_list_unref(b->lists[i]);
 	free(b->lists);
 	free(b->base);
+	free(b->entry_text);
 	free(b);
 }
 
 struct wl_rules *wl_rules_create(const char *const *allow, size_t nallow, const char *const *block, size_t nblock,
-				 const char *trusted_path, char *err, size_t errlen)
+				 const char *trusted_path, const struct wl_parse_opts *po, char *err, size_t errlen)
 {
 	struct wl_rules *r = xcalloc(1, sizeof *r);
 	bool changed;
 
+	r->po = po;
 	r->nsrc = nallow + nblock + 1;
 	r->src = xcalloc(r->nsrc, sizeof *r->src);
 	for (size_t i = 0; i < nallow; i++) {
@@ -346,9 +360,9 @@ struct wl_rules *wl_rules_create(const char *const *allow, size_t nallow, const 
 	r->src[r->nsrc - 1].kind = WL_LIST_ALLOW;
 	r->src[r->nsrc - 1].trusted = true;
 	if (trusted_path == NULL)
-		wl_list_parse(WL_LIST_ALLOW, "trusted.txt", "", 0, &r->src[r->nsrc - 1].list, err, errlen);
+		wl_list_parse(WL_LIST_ALLOW, "trusted.txt", "", 0, NULL, &r->src[r->nsrc - 1].list, err, errlen);
 	for (size_t i = 0; i < r->nsrc; i++) {
-		if (source_load(&r->src[i], true, &changed, err, errlen) != 0)
+		if (source_load(r, &r->src[i], true, &changed, err, errlen) != 0)
 			goto fail;
 	}
 	r->allow = allowset_build(r);
@@ -380,7 +394,7 @@ int wl_rules_reload(struct wl_rules *r, bool force)
 	char err[512];
 
 	for (size_t i = 0; i < r->nsrc; i++) {
-		if (source_load(&r->src[i], force, &changed, err, sizeof err) != 0) {
+		if (source_load(r, &r->src[i], force, &changed, err, sizeof err) != 0) {
 			log_warnx("%s (keeping the previous list)", err);
 			continue;
 		}
@@ -419,7 +433,10 @@ bool wl_rules_block(const struct wl_rules *r, const ng_addr *addr, const char **
 	while (k + 1 < b->nlists && b->base[k + 1] <= label)
 		k++;
 	*list = b->lists[k]->name;
-	*entry = str_intern(wl_cidr_format(&b->lists[k]->cidrs[label - b->base[k]], buf, sizeof buf));
+	if (b->entry_text[label] == NULL)
+		b->entry_text[label] = str_intern(wl_cidr_format(&b->lists[k]->cidrs[label - b->base[k]], buf,
+								 sizeof buf));
+	*entry = b->entry_text[label];
 	return true;
 }
 
@@ -433,7 +450,7 @@ bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *d
 	long idx;
 
 	if (label != WL_PT_NONE) {
-		*rule = a->cidr_rules[label].text;
+		*rule = str_intern(a->cidr_rules[label].text);
 		*source = a->cidr_rules[label].source;
 		return true;
 	}
@@ -458,7 +475,7 @@ bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *d
 	}
 	if (idx < 0)
 		return false;
-	*rule = a->dom_rules[idx].text;
+	*rule = str_intern(a->dom_rules[idx].text);
 	*source = a->dom_rules[idx].source;
 	return true;
 }
@@ -559,7 +576,7 @@ int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed
 			text[len] = '\0';
 		}
 	}
-	if (wl_list_parse(WL_LIST_ALLOW, s->path ? s->path : "trusted.txt", text, len, &nl, err, errlen) != 0) {
+	if (wl_list_parse(WL_LIST_ALLOW, s->path ? s->path : "trusted.txt", text, len, NULL, &nl, err, errlen) != 0) {
 		free(text);
 		return -1;
 	}

@@ -39,6 +39,9 @@ struct whitelist {
 	struct wl_rules *rules;
 	ng_time last_prune;	/* monotonic time of the last periodic prune */
 	uint64_t pruned;
+	ng_cidr *public_nets;	/* --public-net: special ranges judged as public */
+	size_t npublic;
+	struct wl_parse_opts po;	/* points at public_nets, for the list parser */
 };
 
 /* The periodic prune runs at most this often (monotonic clock). */
@@ -80,6 +83,13 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	char *db = NULL, *trusted = NULL;
 
 	wl->window = opts->window > 0 ? opts->window : 48 * 3600 * NG_USEC;
+	if (opts->npublic) {
+		wl->public_nets = xcalloc(opts->npublic, sizeof *wl->public_nets);
+		memcpy(wl->public_nets, opts->public_nets, opts->npublic * sizeof *wl->public_nets);
+		wl->npublic = opts->npublic;
+	}
+	wl->po.public_nets = wl->public_nets;
+	wl->po.npublic = wl->npublic;
 	wl->retention = opts->retention > 0 ? opts->retention : 7 * 86400 * NG_USEC;
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;
@@ -96,8 +106,8 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 		snprintf(db, n, "%s/netglobe.db", opts->state_dir);
 		snprintf(trusted, n, "%s/trusted.txt", opts->state_dir);
 	}
-	wl->rules = wl_rules_create(opts->allow_files, opts->nallow, opts->block_files, opts->nblock, trusted, err,
-				    errlen);
+	wl->rules = wl_rules_create(opts->allow_files, opts->nallow, opts->block_files, opts->nblock, trusted, &wl->po,
+				    err, errlen);
 	if (wl->rules == NULL)
 		goto fail;
 	wl->store = wl_store_open(db, wl->read_only, opts->max_entries, err, errlen);
@@ -124,6 +134,7 @@ void whitelist_close(struct whitelist *wl)
 	wl_store_close(wl->store);
 	wl_rules_free(wl->rules);
 	free(wl->state_dir);
+	free(wl->public_nets);
 	free(wl);
 }
 
@@ -190,7 +201,11 @@ void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *
 		out->entry = entry;
 		return;
 	}
-	scope = addr_scope(remote);
+	scope = wl_addr_maybe_special(remote) ? addr_scope(remote) : NG_SCOPE_PUBLIC;
+	for (size_t i = 0; i < wl->npublic && scope != NG_SCOPE_PUBLIC; i++) {
+		if (cidr_contains(&wl->public_nets[i], remote))
+			scope = NG_SCOPE_PUBLIC;
+	}
 	if (scope != NG_SCOPE_PUBLIC) {
 		out->verdict = WL_LOCAL;
 		out->why = WL_WHY_LOCAL_SCOPE;

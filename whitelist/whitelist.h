@@ -65,6 +65,8 @@ struct whitelist_options {
 	size_t nblock;
 	bool read_only;		/* history and other CLI readers: never write */
 	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
+	const ng_cidr *public_nets;	/* special ranges judged as public (--public-net); copied */
+	size_t npublic;
 };
 
 struct whitelist;
@@ -109,7 +111,11 @@ void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir d
  * 0, or -1 when the database could not be written (changes stay queued).
  */
 int whitelist_flush(struct whitelist *wl);
-/* Prune now: drop rows last seen more than the retention before the latest packet; returns rows removed. */
+/*
+ * Prune now: drop rows last seen more than the retention before the latest
+ * packet, from memory at once and from disk at the next flush; returns the
+ * number of rows removed.
+ */
 int whitelist_prune(struct whitelist *wl);
 
 /* Learning state: a full window has not yet passed since the first packet ever recorded. */

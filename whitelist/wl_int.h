@@ -44,15 +44,21 @@ struct wl_list {
 	const char *name;		/* interned base name of the file ("feodo.txt") */
 	struct wl_cidr *cidrs;		/* addresses and CIDRs, in file order */
 	size_t ncidrs, cidrcap;
-	const char **cidr_rules;	/* allow lists only: interned canonical text of each CIDR */
-	const char **domains;		/* allow lists only: interned patterns "example.com", "*.example.com" */
+	char **cidr_rules;		/* allow lists only: canonical text of each CIDR (owned) */
+	char **domains;			/* allow lists only: patterns "example.com", "*.example.com" (owned) */
 	size_t ndomains, domcap;
 	size_t lines;			/* lines in the file */
 	size_t entry_lines;		/* lines that held an entry (good, dropped or malformed) */
 	size_t dropped_special;		/* blocklist entries overlapping a special range */
 	size_t bad;			/* malformed entry lines skipped */
 	size_t first_bad_line;		/* line number of the first of them, 0 when none */
-	char first_bad[200];		/* and why */
+	char first_bad[256];		/* and why */
+};
+
+/* What the parser needs to know beyond the bytes (NULL: nothing). */
+struct wl_parse_opts {
+	const ng_cidr *public_nets;	/* special ranges declared public (--public-net): kept in blocklists */
+	size_t npublic;
 };
 
 /*
@@ -61,10 +67,11 @@ struct wl_list {
  * new list with one reference (the caller drops it with wl_list_unref) and 0
  * is returned; on a rejected file -1 and one line in err.
  */
-int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len, struct wl_list **out,
-		  char *err, size_t errlen);
+int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len,
+		  const struct wl_parse_opts *po, struct wl_list **out, char *err, size_t errlen);
 /* Read and parse a list file; as wl_list_parse, plus "cannot read FILE: reason". */
-int wl_list_load(enum wl_list_kind kind, const char *path, struct wl_list **out, char *err, size_t errlen);
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
+		 char *err, size_t errlen);
 /* Take one more reference. */
 struct wl_list *wl_list_ref(struct wl_list *l);
 /* Drop a reference; the last one frees the list. */
@@ -84,6 +91,8 @@ int wl_rule_normalize(const char *what, char *out, size_t outlen, char *err, siz
 int wl_domain_normalize(const char *s, size_t n, char *out, size_t outlen, char *err, size_t errlen);
 /* True when the CIDR contains, or lies inside, a special (non-public) range. */
 bool wl_cidr_overlaps_special(const struct wl_cidr *c);
+/* False when addr is surely public (its first byte starts no special range): lets verdicts skip addr_scope. */
+bool wl_addr_maybe_special(const ng_addr *addr);
 /* Convert between the compact and the shared CIDR types. */
 struct wl_cidr wl_cidr_from(const ng_cidr *c);
 /* Text of a compact CIDR: a bare address for a host prefix, else "base/len"; returns buf. */
@@ -106,6 +115,8 @@ uint32_t wl_ptable_lookup(const struct wl_ptable *t, const ng_addr *addr);
 /* Number of disjoint ranges (both families), for tests and stats. */
 size_t wl_ptable_ranges(const struct wl_ptable *t);
 void wl_ptable_free(struct wl_ptable *t);
+/* Ask for transparent huge pages over the 2 MiB-aligned interior of a big array (a hint; lookups are TLB-bound). */
+void wl_hugepage_hint(void *p, size_t len);
 
 /*
  * The rules: allow files, blocklists and trusted.txt, with what reload needs
@@ -114,11 +125,11 @@ void wl_ptable_free(struct wl_ptable *t);
 struct wl_rules;
 /*
  * Load every file; trusted_path may be NULL (memory only) or name a file that
- * need not exist yet. NULL and "FILE:LINE: reason" in err when one fails.
- * The caller frees with wl_rules_free.
+ * need not exist yet; po (may be NULL) must outlive the rules. NULL and
+ * "FILE:LINE: reason" in err when one fails. The caller frees with wl_rules_free.
  */
 struct wl_rules *wl_rules_create(const char *const *allow, size_t nallow, const char *const *block, size_t nblock,
-				 const char *trusted_path, char *err, size_t errlen);
+				 const char *trusted_path, const struct wl_parse_opts *po, char *err, size_t errlen);
 void wl_rules_free(struct wl_rules *r);
 /* Re-read changed files (all when force), rebuild and swap; returns the number reloaded. */
 int wl_rules_reload(struct wl_rules *r, bool force);
@@ -152,8 +163,9 @@ struct wl_store;
 /* Schema version written to PRAGMA user_version. */
 #define WL_SCHEMA_VERSION 1
 /*
- * Open the store. db_path NULL keeps everything in memory. Loads the newest
- * max_entries rows and the meta values. NULL and err on failure.
+ * Open the store. db_path NULL keeps everything in memory. Loads the rows
+ * (beyond max_entries the least recently seen are evicted) and the meta
+ * values. NULL and err on failure; the caller frees with wl_store_close.
  */
 struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, char *err, size_t errlen);
 void wl_store_close(struct wl_store *s);
@@ -164,7 +176,7 @@ struct wl_row *wl_store_touch(struct wl_store *s, const ng_addr *addr, uint8_t d
 void wl_store_mark(struct wl_store *s, struct wl_row *row);
 /* Remove rows for which match() is true, and queue their deletion on disk; returns the number removed. */
 size_t wl_store_remove_if(struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
-/* Drop rows whose last < cutoff from memory and disk; returns the number removed. */
+/* Drop rows whose last < cutoff from memory now and from disk at the next flush; returns the number removed. */
 size_t wl_store_prune(struct wl_store *s, ng_time cutoff);
 /* Write dirty rows, deletions and meta in one transaction; 0 or -1 (kept for the next try). */
 int wl_store_flush(struct wl_store *s);

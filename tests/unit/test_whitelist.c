@@ -508,6 +508,8 @@ static void test_prune_by_retention(void **state)
 	assert_false(e.known);
 	whitelist_entry(wl, &b, WL_SENT, &e);
 	assert_true(e.known);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM seen WHERE addr = '8.8.8.8'"), 1);
+	assert_int_equal(whitelist_flush(wl), 0);	/* the disk follows at the next flush */
 	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM seen WHERE addr = '8.8.8.8'"), 0);
 	whitelist_get_stats(wl, &st);
 	assert_int_equal(st.pruned, 1);
@@ -524,8 +526,8 @@ static void test_prune_by_retention(void **state)
 	wl = open_wl(dir, NULL, 0, NULL, 0);
 	whitelist_entry(wl, &b, WL_SENT, &e);
 	assert_false(e.known);	/* last seen T0 + 2 d < T0 + 10 d - 7 d */
-	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM seen WHERE addr = '1.1.1.1'"), 0);
 	whitelist_close(wl);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM seen WHERE addr = '1.1.1.1'"), 0);
 	rm_rf(dir);
 }
 
@@ -727,7 +729,7 @@ static struct wl_list *parse_ok(enum wl_list_kind kind, const char *name, const 
 	struct wl_list *l;
 	char err[512];
 
-	if (wl_list_parse(kind, name, text, strlen(text), &l, err, sizeof err) != 0)
+	if (wl_list_parse(kind, name, text, strlen(text), NULL, &l, err, sizeof err) != 0)
 		fail_msg("%s should parse: %s", name, err);
 	return l;
 }
@@ -737,7 +739,7 @@ static void parse_fails(enum wl_list_kind kind, const char *text, size_t len, co
 	struct wl_list *l;
 	char err[512];
 
-	if (wl_list_parse(kind, "/etc/x/list.txt", text, len ? len : strlen(text), &l, err, sizeof err) == 0)
+	if (wl_list_parse(kind, "/etc/x/list.txt", text, len ? len : strlen(text), NULL, &l, err, sizeof err) == 0)
 		fail_msg("should fail with '%s'", expect);
 	assert_null(l);
 	if (strstr(err, expect) == NULL)
@@ -890,6 +892,48 @@ static void test_firehol_level1_special_ranges(void **state)
 	rm_rf(dir);
 }
 
+/* --public-net: documentation ranges used by test networks count as public, and lists may block them. */
+static void test_public_nets(void **state)
+{
+	char *dir = mkstate();
+	char *f = put(dir, "test.txt", "198.51.100.7\n203.0.113.5\n198.51.0.0/16\n", 0);
+	const char *bl[] = {f};
+	struct whitelist_options o;
+	struct whitelist *wl;
+	struct whitelist_stats st;
+	struct wl_verdict_info v;
+	ng_cidr pub[1];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cidr_parse("198.51.100.0/24", &pub[0], err, sizeof err), 0);
+	memset(&o, 0, sizeof o);
+	o.block_files = bl;
+	o.nblock = 1;
+	o.public_nets = pub;
+	o.npublic = 1;
+	cap_begin();
+	wl = whitelist_open(&o, err, sizeof err);
+	free(cap_end());
+	assert_non_null(wl);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.block_entries, 1);		/* 198.51.100.7 kept */
+	assert_int_equal(st.block_dropped_special, 2);	/* 203.0.113.5 and the /16 around the public net */
+	v = verdict(wl, "198.51.100.7", NULL, WL_SENT, T0);
+	assert_int_equal(v.verdict, WL_BLOCKLISTED);
+	v = verdict(wl, "198.51.100.8", NULL, WL_SENT, T0);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);
+	rec(wl, "198.51.100.8", WL_SENT, T0);
+	v = verdict(wl, "198.51.100.8", NULL, WL_SENT, T0 + 1);
+	assert_int_equal(v.verdict, WL_NORMAL);
+	v = verdict(wl, "203.0.113.5", NULL, WL_SENT, T0);
+	assert_int_equal(v.verdict, WL_LOCAL);
+	assert_string_equal(reason(&v), "local address (documentation)");
+	whitelist_close(wl);
+	free(f);
+	rm_rf(dir);
+}
+
 static void test_malformed_lists(void **state)
 {
 	char big[6000], many[40000];
@@ -917,6 +961,16 @@ static void test_malformed_lists(void **state)
 	parse_fails(WL_LIST_ALLOW, "ok.com\n::ffff::1\n", 0, "list.txt:2:");
 	parse_fails(WL_LIST_BLOCK, "<!DOCTYPE html>\n<html><body>404</body></html>\n", 0,
 		    "list.txt:1: looks like HTML");
+	/* Regression (lists_fuzzer): messages never read past an unterminated buffer. */
+	{
+		static const char t[] = "1.2.3.4\nno,address,here";
+		char *exact = xmalloc(sizeof t - 1);
+
+		memcpy(exact, t, sizeof t - 1);
+		assert_int_equal(wl_list_parse(WL_LIST_BLOCK, "u.txt", exact, sizeof t - 1, NULL, &l, err, sizeof err), -1);
+		assert_non_null(strstr(err, "u.txt:2: no address in CSV line 'no,address,here'"));
+		free(exact);
+	}
 	/* A big blocklist with one broken line among 1000 is accepted, and says where. */
 	for (int i = 0; i < 1000; i++)
 		n += (size_t)snprintf(many + n, sizeof many - n, i == 500 ? "1.2.3.x\n" : "11.0.%d.%d\n", i / 256,
@@ -1482,6 +1536,7 @@ int main(void)
 		cmocka_unit_test(test_feodo_csv),
 		cmocka_unit_test(test_spamhaus_drop),
 		cmocka_unit_test(test_firehol_level1_special_ranges),
+		cmocka_unit_test(test_public_nets),
 		cmocka_unit_test(test_malformed_lists),
 		cmocka_unit_test(test_special_ranges_match_addr_scope),
 		cmocka_unit_test(test_ptable_vs_bruteforce),

@@ -36,6 +36,8 @@ int log_level(void)
 	return log_max;
 }
 
+static void log_vline(int level, int with_errno, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
 /* Format one line and write it with a single write(2), so lines never interleave. */
 static void log_vline(int level, int with_errno, const char *fmt, va_list ap)
 {

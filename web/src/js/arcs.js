@@ -9,14 +9,14 @@
 // 5,000 places in "both" mode are 10,000 instances in one draw call.
 import * as THREE from '../vendor/three.module.js';
 
-const SEGMENTS = 48;
+const SEGMENTS = 40;
 export const GLOBE_LIFT = 1.003;
 
 const VERT = /* glsl */ `
 attribute float aT;
 attribute float aSide;
 attribute vec3 aStart;
-attribute vec3 aEnd;
+attribute vec4 aBasis;	// unit vector perpendicular to aStart towards the place, and the angle between them
 attribute vec3 aColor;
 attribute vec4 aShape;	// width px, height, pulses, direction (+1 home->place, -1 place->home)
 attribute vec4 aAnim;	// birth s, fade start s, alpha from, alpha to
@@ -31,24 +31,26 @@ varying vec3 vColor;
 varying float vAlpha;
 varying vec2 vPulse;
 
-vec3 arcPoint(float t) {
-	float c = clamp(dot(aStart, aEnd), -1.0, 1.0);
-	float w = acos(c);
-	vec3 p = w < 1e-4 ? mix(aStart, aEnd, t) : (sin((1.0 - t) * w) * aStart + sin(t * w) * aEnd) / sin(w);
-	return normalize(p) * (${GLOBE_LIFT.toFixed(4)} + aShape.y * sin(3.14159265 * t));
+// The great circle from aStart as cos/sin of one angle (the basis comes from the CPU), raised by
+// height * sin(pi t); also its derivative, for the screen-space direction. Four trig calls a vertex.
+vec3 arcPoint(float t, out vec3 tangent) {
+	float a = t * aBasis.w;
+	float ca = cos(a), sa = sin(a);
+	vec3 dir = ca * aStart + sa * aBasis.xyz;
+	float r = ${GLOBE_LIFT.toFixed(4)} + aShape.y * sin(3.14159265 * t);
+	tangent = aBasis.w * r * (ca * aBasis.xyz - sa * aStart) + dir * (aShape.y * 3.14159265 * cos(3.14159265 * t));
+	return dir * r;
 }
 
 void main() {
 	float grow = clamp((uTime - aAnim.x) / 1.2, 0.0, 1.0);
 	float t = aT * grow;
-	vec3 p = arcPoint(t);
-	vec3 pa = arcPoint(max(t - 0.01, 0.0));
-	vec3 pb = arcPoint(min(t + 0.01, 1.0));
+	vec3 tan_;
+	vec3 p = arcPoint(t, tan_);
 	mat4 mvp = projectionMatrix * modelViewMatrix;
 	vec4 cp = mvp * vec4(p, 1.0);
-	vec4 ca = mvp * vec4(pa, 1.0);
-	vec4 cb = mvp * vec4(pb, 1.0);
-	vec2 d = (cb.xy / cb.w - ca.xy / ca.w) * uViewport;
+	vec4 cb = mvp * vec4(p + tan_ * 0.01, 1.0);
+	vec2 d = (cb.xy / cb.w - cp.xy / cp.w) * uViewport;
 	d = length(d) < 1e-6 ? vec2(1.0, 0.0) : normalize(d);
 	vec2 n = vec2(-d.y, d.x);
 	float half_ = 0.5 * aShape.x * uPixelRatio + 0.75;
@@ -247,7 +249,7 @@ export class ArcLayer {
 			a.setUsage(THREE.DynamicDrawUsage);
 			g.setAttribute(name, a);
 		};
-		mk('aStart', 3); mk('aEnd', 3); mk('aColor', 3); mk('aShape', 4); mk('aAnim', 4); mk('aDim', 1);
+		mk('aStart', 3); mk('aBasis', 4); mk('aColor', 3); mk('aShape', 4); mk('aAnim', 4); mk('aDim', 1);
 		this.capacity = cap;
 		this.prevAnim = new Map();
 	}
@@ -295,9 +297,10 @@ export class ArcLayer {
 		this.ensure(list.length);
 		const g = this.geometry;
 		const A = (n) => g.attributes[n].array;
-		const start = A('aStart'), end = A('aEnd'), color = A('aColor'), shape = A('aShape'), anim = A('aAnim'), dim = A('aDim');
+		const start = A('aStart'), basis = A('aBasis'), color = A('aColor'), shape = A('aShape'), anim = A('aAnim'), dim = A('aDim');
 		const home = this.homeVec;
 		const e = new THREE.Vector3();
+		const u = new THREE.Vector3();
 		const c = new THREE.Color();
 		const now = opts.now;
 		const prev = this.prevAnim;
@@ -316,7 +319,12 @@ export class ArcLayer {
 			const live = p.active > 0;
 			const pulses = live ? Math.max(1, Math.min(4, Math.round(ang * 2.2))) : 0;
 			start.set([home.x, home.y, home.z], i * 3);
-			end.set([e.x, e.y, e.z], i * 3);
+			// u: unit vector at right angles to home, in the plane of home and the place.
+			u.copy(e).addScaledVector(home, -Math.cos(ang));
+			if (u.lengthSq() < 1e-12) u.set(0, 1, 0).cross(home);
+			if (u.lengthSq() < 1e-12) u.set(1, 0, 0);
+			u.normalize();
+			basis.set([u.x, u.y, u.z, ang], i * 4);
 			color.set([c.r, c.g, c.b], i * 3);
 			shape.set([w, h, pulses, d === 'sent' ? 1 : -1], i * 4);
 			// Fade: remember the target alpha per (place, direction); a change starts a 1.5 s fade.
@@ -336,7 +344,7 @@ export class ArcLayer {
 			this.instances.push({ key: p.key, dir: d, end: e.clone(), h });
 		});
 		this.prevAnim = next;
-		for (const name of ['aStart', 'aEnd', 'aColor', 'aShape', 'aAnim', 'aDim']) g.attributes[name].needsUpdate = true;
+		for (const name of ['aStart', 'aBasis', 'aColor', 'aShape', 'aAnim', 'aDim']) g.attributes[name].needsUpdate = true;
 		g.instanceCount = list.length;
 		this.count = list.length;
 

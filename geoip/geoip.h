@@ -27,7 +27,11 @@ struct geo_info {
 	const char *as_org;	/* NULL when unknown */
 };
 
-/* Where to read from. Paths may be NULL/empty; `city` holds one file per family at most. */
+/*
+ * Where to read from; NULL or empty paths are skipped. Each lookup asks the
+ * City files that hold its address family, in this order, and keeps the
+ * first answer: one GeoIP2 file, or DB-IP's IPv4 and IPv6 pair in any order.
+ */
 struct geoip_options {
 	const char *city[4];	/* MaxMind-format City databases (GeoIP2, GeoLite2, DB-IP flat) */
 	size_t ncity;
@@ -76,12 +80,16 @@ int geoip_default_options(struct geoip_options *opts, struct geoip_defaults *d, 
  * /x/y.mmdb: No such file or directory (use --geoip-city FILE or --no-geoip)".
  */
 struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t errlen);
+/* Close everything; results that callers still hold stay valid until their last unref. */
 void geoip_close(struct geoip *g);
 
 /*
  * Look up a public address: a new reference the caller must geo_info_unref,
- * or NULL when no database knows anything of it. Cached per address (bounded
- * LRU). The caller filters out special ranges first (addr_scope).
+ * or NULL when no database knows anything of it (the flow then shows
+ * "geo": null). has_location is false when only the country or only the AS
+ * is known. Cached per address, "unknown" included (bounded LRU), so a hit
+ * costs one hash probe and no allocation. The caller filters out special
+ * ranges first (addr_scope).
  */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
 

@@ -12,7 +12,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 INCS    := -Idaemon -Igeoip -Iwhitelist -I$(BUILD)/gen
 CFLAGS  ?=
-CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP
+CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP -DNG_DATADIR='"$(PREFIX)/share/netglobe"'
 LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lm -lpthread
 
 # Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
@@ -117,6 +117,9 @@ install: all
 	@if [ -f docs/netglobe.8 ]; then install -m 0644 docs/netglobe.8 $(DESTDIR)$(PREFIX)/share/man/man8/netglobe.8; fi
 	@if [ -f docs/netglobe.service ]; then install -d $(DESTDIR)/etc/systemd/system; \
 		sed 's#@PREFIX@#$(PREFIX)#g' docs/netglobe.service > $(DESTDIR)/etc/systemd/system/netglobe.service; fi
+	@if [ -f geoip/data/asn.ngasn ]; then install -d $(DESTDIR)$(PREFIX)/share/netglobe/geoip; \
+		install -m 0644 geoip/data/*.mmdb geoip/data/asn.ngasn geoip/data/*LICENSE* geoip/data/ASN-* \
+		$(DESTDIR)$(PREFIX)/share/netglobe/geoip/; fi
 	@if [ -f docs/netglobe.conf.example ]; then install -d $(DESTDIR)$(PREFIX)/share/doc/netglobe; \
 		install -m 0644 docs/netglobe.conf.example $(DESTDIR)$(PREFIX)/share/doc/netglobe/netglobe.conf.example; fi
 

@@ -14,7 +14,7 @@ struct modules {
 	char local_source[64];		/* "interfaces", "--local-net", "inferred", "none" */
 	struct dns_cache *dns;
 	struct geoip *geoip;
-	char geoip_desc[512];		/* what is open, for the log */
+	char geoip_desc[1024];		/* what is open, for the log */
 	struct whitelist *wl;
 	struct proc_table *proc;
 	ng_cidr *public_nets;

@@ -144,7 +144,11 @@ static bool cidr_within(const struct wl_cidr *outer, const struct wl_cidr *inner
 
 bool wl_cidr_overlaps_special(const struct wl_cidr *c)
 {
-	special_init();
+	if (!special_ready)
+		special_init();
+	/* A /8 or longer whose first byte starts no special range overlaps none (the common case). */
+	if (c->prefix >= 8 && (c->v == 4 || c->v == 6) && !special_byte[c->v == 6][c->a[0]])
+		return false;
 	/* Two prefixes overlap exactly when one lies inside the other. */
 	for (size_t i = 0; i < NG_ARRAY_LEN(special_cidrs); i++) {
 		if (cidr_within(&special_cidrs[i], c) || cidr_within(c, &special_cidrs[i]))
@@ -210,12 +214,63 @@ static void list_add_domain(struct wl_list *l, const char *pattern)
 	l->domains[l->ndomains++] = xstrdup(pattern);
 }
 
+/*
+ * Fast path for the common plain IPv4 form "a.b.c.d" or "a.b.c.d/len"
+ * (RFC 4632 notation; no leading zeros, as inet_pton wants): true when it
+ * applied. Anything else is left to cidr_parse, which also words the errors.
+ */
+static bool token_v4_fast(const char *t, size_t n, struct wl_cidr *out)
+{
+	uint32_t v = 0, prefix = 32;
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		uint32_t o = 0;
+		size_t start = i;
+
+		if (part > 0) {
+			if (i >= n || t[i] != '.')
+				return false;
+			start = ++i;
+		}
+		while (i < n && t[i] >= '0' && t[i] <= '9' && i - start < 3)
+			o = o * 10 + (uint32_t)(t[i++] - '0');
+		if (i == start || o > 255 || (i - start > 1 && t[start] == '0'))
+			return false;
+		v = v << 8 | o;
+	}
+	if (i < n) {
+		size_t start;
+
+		if (t[i] != '/')
+			return false;
+		start = ++i;
+		prefix = 0;
+		while (i < n && t[i] >= '0' && t[i] <= '9' && i - start < 2)
+			prefix = prefix * 10 + (uint32_t)(t[i++] - '0');
+		if (i == start || i != n || prefix > 32 || (i - start > 1 && t[start] == '0'))
+			return false;
+	}
+	if (prefix < 32)
+		v &= prefix == 0 ? 0 : ~(uint32_t)0 << (32 - prefix);
+	memset(out, 0, sizeof *out);
+	out->v = 4;
+	out->prefix = (uint8_t)prefix;
+	out->a[0] = (uint8_t)(v >> 24);
+	out->a[1] = (uint8_t)(v >> 16);
+	out->a[2] = (uint8_t)(v >> 8);
+	out->a[3] = (uint8_t)v;
+	return true;
+}
+
 /* Parse n bytes as an address or CIDR; -1 with the reason in why. */
 static int token_cidr(const char *tok, size_t n, struct wl_cidr *out, char *why, size_t whylen)
 {
 	char buf[NG_ADDRSTRLEN + 8];
 	ng_cidr c;
 
+	if (token_v4_fast(tok, n, out))
+		return 0;
 	if (n == 0 || n >= sizeof buf) {
 		snprintf(why, whylen, "'%.*s' is not an address or CIDR", (int)NG_MIN(n, 60), tok);
 		return -1;

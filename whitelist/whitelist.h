@@ -88,7 +88,13 @@ void whitelist_close(struct whitelist *wl);
  * The verdict for traffic with `remote` (passive-DNS `domain` or NULL) in
  * direction `dir` for a flow that starts at packet time `t`, judged on what
  * was recorded before t. Precedence: blocklist > allow rule > local scope >
- * seen within window (normal) > anomalous. In-memory, no disk I/O.
+ * seen within window (normal) > anomalous. Normal needs first_seen < t and
+ * the latest time recorded before t >= t - window (exactly t - window is
+ * inside); recording the flow's own first packet at t before asking changes
+ * nothing. Domain rules: "example.com" is exact, "*.example.com" matches
+ * names below it but not example.com itself; case-insensitive, a trailing dot
+ * ignored. In memory only, no disk I/O, no allocation (but the first match of
+ * a rule or list entry interns its text once).
  */
 void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
 		       ng_time t, struct wl_verdict_info *out);
@@ -138,8 +144,13 @@ void whitelist_entry(struct whitelist *wl, const ng_addr *remote, enum wl_dir di
 
 /*
  * Trust an address, CIDR or domain pattern ("*.example.com") from now on: an
- * allow rule kept in state_dir/trusted.txt. Forget removes such a rule and
- * the learnt history of that address. 0, or -1 with a reason in err.
+ * allow rule kept in state_dir/trusted.txt (rewritten atomically; memory only
+ * without a state_dir), applied at once; trusting twice is harmless. Forget
+ * removes such a rule if present and the learnt rows it covers (an address or
+ * CIDR: those addresses, both directions; a pattern: rows whose recorded
+ * domain matches), so they are anomalous again; it flushes. 0, or -1 with a
+ * reason in err ("cannot trust: 'x y' is not an address, CIDR or domain
+ * pattern (use example.com or *.example.com)").
  */
 int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen);
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);

@@ -117,7 +117,8 @@ static int write_blocklist(const char *path, size_t n, ng_addr *hits, size_t nhi
 int main(int argc, char **argv)
 {
 	size_t nentries = 1000000, nblock = 1000000, nq = 4000000, nflush = 1000000, nhits;
-	char dir[] = "/tmp/wl_bench.XXXXXX", path[256], err[512];
+	char dir[512], path[600], err[512];
+	const char *tmp = getenv("TMPDIR");
 	const char *blocks[1];
 	struct whitelist_options o;
 	struct whitelist *wl;
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	log_init(NG_LOG_WARNING);
+	snprintf(dir, sizeof dir, "%s/wl_bench.XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		fprintf(stderr, "wl_bench: cannot create a scratch directory: %s\n", strerror(errno));
 		return 1;

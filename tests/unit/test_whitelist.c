@@ -40,11 +40,21 @@ static ng_addr A(const char *s)
 	return a;
 }
 
+/* Scratch space: $TMPDIR or /tmp. */
+static const char *tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && t[0] == '/' ? t : "/tmp";
+}
+
 static char *mkstate(void)
 {
-	char tmpl[] = "/tmp/wltest.XXXXXX";
-	char *d = mkdtemp(tmpl);
+	char tmpl[512];
+	char *d;
 
+	snprintf(tmpl, sizeof tmpl, "%s/wltest.XXXXXX", tmpdir());
+	d = mkdtemp(tmpl);
 	assert_non_null(d);
 	return xstrdup(d);
 }
@@ -124,13 +134,13 @@ static const char *reason(const struct wl_verdict_info *v)
 
 /* Capture what the module logs to stderr between cap_begin and cap_end (caller frees). */
 static int cap_saved = -1;
-static char cap_path[64];
+static char cap_path[512];
 
 static void cap_begin(void)
 {
 	int fd;
 
-	snprintf(cap_path, sizeof cap_path, "/tmp/wltest-log.XXXXXX");
+	snprintf(cap_path, sizeof cap_path, "%s/wltest-log.XXXXXX", tmpdir());
 	fd = mkstemp(cap_path);
 	assert_true(fd >= 0);
 	fflush(stderr);
@@ -892,6 +902,40 @@ static void test_firehol_level1_special_ranges(void **state)
 	rm_rf(dir);
 }
 
+/* The shipped optional allow file parses and does what its comments say. */
+static void test_shipped_allow_file(void **state)
+{
+	const char *path = "whitelist/lists/common-updates.allow";
+	const char *al[] = {path};
+	struct whitelist *wl;
+	struct wl_verdict_info v;
+	static const char *const yes[] = {"download.windowsupdate.com", "deb.debian.org", "ftp.de.debian.org",
+					  "de.archive.ubuntu.com", "swcdn.apple.com", "update.googleapis.com",
+					  "r1---sn-4g5e6nzs.gvt1.com", "aus5.mozilla.org", "client.dropbox.com",
+					  "p42-contacts.icloud.com", "drive.google.com", "mirrors.fedoraproject.org"};
+	static const char *const no[] = {"evil.com", "storage.googleapis.com", "x.googleusercontent.com",
+					 "tenant.sharepoint.com", "gvt1.com.evil.net", "microsoft.com"};
+
+	(void)state;
+	if (access(path, R_OK) != 0)
+		skip();	/* not run from the source tree */
+	cap_begin();
+	wl = open_wl(NULL, al, 1, NULL, 0);
+	free(cap_end());
+	for (size_t i = 0; i < NG_ARRAY_LEN(yes); i++) {
+		v = verdict(wl, "4.4.4.4", yes[i], WL_SENT, T0);
+		if (v.why != WL_WHY_ALLOWED)
+			fail_msg("%s should be allowed by %s", yes[i], path);
+		assert_string_equal(v.entry, "common-updates.allow");
+	}
+	for (size_t i = 0; i < NG_ARRAY_LEN(no); i++) {
+		v = verdict(wl, "4.4.4.4", no[i], WL_SENT, T0);
+		if (v.why == WL_WHY_ALLOWED)
+			fail_msg("%s should not be allowed (rule %s)", no[i], v.rule);
+	}
+	whitelist_close(wl);
+}
+
 /* --public-net: documentation ranges used by test networks count as public, and lists may block them. */
 static void test_public_nets(void **state)
 {
@@ -1077,6 +1121,49 @@ static void test_special_ranges_match_addr_scope(void **state)
 }
 
 /* ---- the prefix table against brute force ---- */
+
+static uint64_t rnd(void);
+
+/* The parser's IPv4 fast path must agree with cidr_parse on every token (differential test). */
+static void test_v4_fast_path_matches_cidr_parse(void **state)
+{
+	static const char *const parts[] = {"0", "1", "9", "10", "01", "00", "99", "100", "199", "255", "256",
+					    "300", "999", "0255", "1000", "", "a", " "};
+	static const char *const pfx[] = {"", "/0", "/8", "/08", "/24", "/32", "/33", "/", "/1x", "/100", "/009"};
+
+	(void)state;
+	for (int it = 0; it < 200000; it++) {
+		char tok[64], line[80], err[256];
+		int nparts = 3 + (int)(rnd() % 3);
+		size_t n = 0;
+		struct wl_list *l;
+		ng_cidr c;
+		bool ok;
+
+		for (int p = 0; p < nparts; p++)
+			n += (size_t)snprintf(tok + n, sizeof tok - n, "%s%s", p ? "." : "",
+					      parts[rnd() % NG_ARRAY_LEN(parts)]);
+		snprintf(tok + n, sizeof tok - n, "%s", pfx[rnd() % NG_ARRAY_LEN(pfx)]);
+		ok = cidr_parse(tok, &c, err, sizeof err) == 0;
+		snprintf(line, sizeof line, "%s\n", tok);
+		/* One line: accepted (kept or dropped as special) exactly when cidr_parse accepts it. */
+		if (wl_list_parse(WL_LIST_BLOCK, "t.txt", line, strlen(line), NULL, &l, err, sizeof err) != 0) {
+			if (ok)
+				fail_msg("'%s': cidr_parse accepts, the list parser rejects (%s)", tok, err);
+			continue;
+		}
+		if (!ok && l->ncidrs + l->dropped_special > 0)
+			fail_msg("'%s': the list parser accepts, cidr_parse rejects", tok);
+		if (ok && l->ncidrs == 1) {
+			struct wl_cidr w = wl_cidr_from(&c);
+
+			if (memcmp(&w, &l->cidrs[0], sizeof w) != 0)
+				fail_msg("'%s': different values", tok);
+		}
+		wl_list_unref(l);
+	}
+}
+
 
 static uint64_t rng_state = 0x1234567887654321ULL;
 
@@ -1536,9 +1623,11 @@ int main(void)
 		cmocka_unit_test(test_feodo_csv),
 		cmocka_unit_test(test_spamhaus_drop),
 		cmocka_unit_test(test_firehol_level1_special_ranges),
+		cmocka_unit_test(test_shipped_allow_file),
 		cmocka_unit_test(test_public_nets),
 		cmocka_unit_test(test_malformed_lists),
 		cmocka_unit_test(test_special_ranges_match_addr_scope),
+		cmocka_unit_test(test_v4_fast_path_matches_cidr_parse),
 		cmocka_unit_test(test_ptable_vs_bruteforce),
 		cmocka_unit_test(test_history_json_csv),
 		cmocka_unit_test(test_reset_baseline),

@@ -67,6 +67,7 @@ struct engine {
 	struct engine_sink sinks[MAX_SINKS];
 	size_t nsinks;
 	bool want_updates;		/* some sink takes flow_new/flow_update */
+	bool want_suspects;		/* some sink takes suspect_packet */
 
 	ng_time now;			/* packet clock */
 	ng_time next_expire;
@@ -117,6 +118,8 @@ void engine_add_sink(struct engine *e, const struct engine_sink *sink)
 	e->sinks[e->nsinks++] = *sink;
 	if (sink->flow_new || sink->flow_update)
 		e->want_updates = true;
+	if (sink->suspect_packet)
+		e->want_suspects = true;
 }
 
 struct flow_table *engine_flows(struct engine *e)
@@ -637,6 +640,12 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 	}
 	flow_table_touch(e->flows, f);
 	mark_dirty(e, f);
+	if (e->want_suspects && f->verdict >= WL_ANOMALOUS) {
+		for (size_t i = 0; i < e->nsinks; i++) {
+			if (e->sinks[i].suspect_packet)
+				e->sinks[i].suspect_packet(e->sinks[i].arg, f, dlt, cp);
+		}
+	}
 }
 
 /* The process module answered for a flow. */

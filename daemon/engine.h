@@ -28,6 +28,12 @@ struct engine_sink {
 	void (*flow_update)(void *arg, struct flow *f);
 	void (*flow_end)(void *arg, struct flow *f);
 	void (*alert)(void *arg, struct flow *f, enum flow_dir dir);
+	/*
+	 * Every captured frame of a flow whose overall verdict is anomalous or
+	 * blocklisted, after the flow was updated (for evidence pcaps). The frame
+	 * is valid only during the call; dlt is its link type.
+	 */
+	void (*suspect_packet)(void *arg, struct flow *f, int dlt, const struct capture_packet *p);
 	void *arg;
 };
 

@@ -93,6 +93,9 @@ struct flow {
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
 	struct wl_verdict_info verdicts[2];
 	uint64_t event_id;		/* id of the last event that published this flow */
+	/* Kept for the evidence module (evidence.c): what of this flow it has written. */
+	uint32_t evidence_bytes;
+	uint16_t evidence_packets;
 };
 
 /* The local and remote ends of a flow. */

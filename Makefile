@@ -80,8 +80,9 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
+# Capture on the default interface and serve http://localhost:8080 (ARGS='-i eth0' etc. add flags).
 run: deps all
-	@sh .ci/run-daemon.sh $(BIN) $(ARGS)
+	$(BIN) $(ARGS)
 
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)

@@ -322,16 +322,23 @@ static bool wl_may_learn(const struct flow *f, enum flow_dir d)
 	return d == FLOW_SENT && f->initiator_local;
 }
 
-/* Push a direction's traffic since the last push to the whitelist. */
+/* Push a direction's traffic since the last push to the whitelist (first and last time on the first push). */
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 {
 	bool first = f->dir_recorded[d] == NG_TIME_NONE;
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
+	const ng_addr *remote = flow_remote_ip(f);
+	uint64_t pk = f->packets[d] - f->dir_recorded_pkts[d], by = f->bytes[d] - f->dir_recorded_bytes[d];
 
-	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, f->last_seen, first ? 1 : 0,
-			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
-			 country, first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
-	f->dir_recorded[d] = f->last_seen;
+	if (first) {
+		whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_first[d], 1, pk, by, f->domain, country,
+				 (enum wl_verdict)f->verdicts[d].verdict);
+		if (f->dir_last[d] > f->dir_first[d])
+			whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_last[d], 0, 0, 0, NULL, NULL, WL_NONE);
+	} else {
+		whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_last[d], 0, pk, by, f->domain, country, WL_NONE);
+	}
+	f->dir_recorded[d] = f->dir_last[d];
 	f->dir_recorded_pkts[d] = f->packets[d];
 	f->dir_recorded_bytes[d] = f->bytes[d];
 }
@@ -613,6 +620,8 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 		f->fragments++;
 	if (cp->ts > f->last_seen)
 		f->last_seen = cp->ts;
+	if (cp->ts > f->dir_last[d])
+		f->dir_last[d] = cp->ts;
 
 	if (!f->sniff_done && p.payload_len > 0 && (d == FLOW_SENT) == f->initiator_local)
 		sniff_names(e, f, &p);
@@ -662,6 +671,21 @@ static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
 	f->proc = info;
 	if (info && f->end_reason == FLOW_END_NONE)
 		mark_dirty(e, f);
+}
+
+/* flow_table_foreach callback for engine_sync_whitelist. */
+static void sync_one(void *arg, struct flow *f)
+{
+	if (f->end_reason == FLOW_END_NONE)
+		wl_flow_final(arg, f);
+}
+
+void engine_sync_whitelist(struct engine *e)
+{
+	if (!e->wl)
+		return;
+	flow_table_foreach(e->flows, sync_one, e);
+	whitelist_flush(e->wl);
 }
 
 void engine_publish(struct engine *e, ng_time wall)

@@ -66,6 +66,12 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *p);
  */
 void engine_publish(struct engine *e, ng_time wall);
 
+/*
+ * Push every active flow's traffic not yet told to the whitelist, and commit
+ * it (end of a file, shutdown), so the store's counts match the flows.
+ */
+void engine_sync_whitelist(struct engine *e);
+
 /* The packet clock: time of the newest packet seen (NG_TIME_NONE before any). */
 ng_time engine_now(const struct engine *e);
 

@@ -78,6 +78,7 @@ struct flow {
 	uint64_t packets[2], bytes[2];	/* indexed by enum flow_dir */
 	ng_time first_seen, last_seen;
 	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
+	ng_time dir_last[2];		/* last packet in each direction */
 	ng_time dir_recorded[2];	/* last time pushed to the whitelist */
 	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
 	uint32_t fragments;

@@ -528,8 +528,10 @@ int daemon_run(const struct config *cfg)
 	log_info("stopping: committing the whitelist");
 	rc = 0;
 out:
-	if (d->engine)
+	if (d->engine) {
 		engine_publish(d->engine, time_now());
+		engine_sync_whitelist(d->engine);
+	}
 	http_stop(d->http);
 	engine_destroy(d->engine);
 	events_destroy(d->events);

@@ -210,7 +210,8 @@ static int run_dump(const struct config *cfg)
 		log_errx("%s", rerr);
 		rc = 1;
 	}
-	engine_publish(d.engine, time_now());	/* process answers; commits the whitelist when it has a state dir */
+	engine_publish(d.engine, time_now());	/* the last process answers */
+	engine_sync_whitelist(d.engine);
 	flow_table_foreach(engine_flows(d.engine), dump_collect, &d);
 	qsort(d.tail, d.ntail, sizeof *d.tail, flow_id_cmp);
 	for (size_t i = 0; i < d.ntail; i++)
@@ -227,6 +228,77 @@ static int run_dump(const struct config *cfg)
 	return rc;
 }
 
+/* Parse "--name value" or "--name=value" for the small subcommands; returns the value or NULL. */
+static const char *sub_opt(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/*
+ * netglobe history [--since T] [--verdict V] [--format json|csv] [--state-dir DIR]
+ * netglobe reset-baseline [--state-dir DIR]
+ * T is a time (RFC 3339, or Unix seconds) or a duration back from now ("24h").
+ */
+static int run_subcommand(const char *cmd, int argc, char **argv)
+{
+	struct config cfg;
+	const char *format = "json", *v;
+	char dir[4096], err[1024];
+	ng_time since = NG_TIME_NONE;
+	int verdict = 0, rc;
+
+	config_init(&cfg);
+	for (int i = 0; i < argc; i++) {
+		if ((v = sub_opt(argc, argv, &i, "--state-dir"))) {
+			free(cfg.state_dir);
+			cfg.state_dir = xstrdup(v);
+		} else if (strcmp(cmd, "history") == 0 && (v = sub_opt(argc, argv, &i, "--since"))) {
+			ng_time d;
+
+			if (duration_parse(v, &d) == 0) {
+				since = time_now() - d;
+			} else if (time_parse(v, &since) != 0) {
+				log_errx("history: --since takes a time (2026-11-20T08:00:00Z) or a duration back (24h), not '%s'", v);
+				return 2;
+			}
+		} else if (strcmp(cmd, "history") == 0 && (v = sub_opt(argc, argv, &i, "--verdict"))) {
+			verdict = wl_verdict_parse(v);
+			if (verdict <= 0) {
+				log_errx("history: --verdict takes normal, anomalous, blocklisted or local, not '%s'", v);
+				return 2;
+			}
+		} else if (strcmp(cmd, "history") == 0 && (v = sub_opt(argc, argv, &i, "--format"))) {
+			if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0) {
+				log_errx("history: --format takes json or csv, not '%s'", v);
+				return 2;
+			}
+			format = v;
+		} else {
+			log_errx("%s: unknown argument '%s' (see netglobe --help)", cmd, argv[i]);
+			return 2;
+		}
+	}
+	setup_state_dir(&cfg, dir, sizeof dir);
+	if (strcmp(cmd, "history") == 0)
+		rc = whitelist_history_cli(dir, since, verdict, format, stdout, err, sizeof err);
+	else
+		rc = whitelist_reset_cli(dir, stdout, err, sizeof err);
+	config_free(&cfg);
+	if (rc != 0) {
+		log_errx("%s", err);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -234,6 +306,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(NG_LOG_INFO);
+	if (argc > 1 && (strcmp(argv[1], "history") == 0 || strcmp(argv[1], "reset-baseline") == 0))
+		return run_subcommand(argv[1], argc - 2, argv + 2);
 	config_init(&cfg);
 	rc = config_parse_args(&cfg, argc - 1, argv + 1, false, err, sizeof err);
 	if (rc < 0) {

@@ -106,18 +106,10 @@ static int open_geoip(const struct config *cfg, struct modules *m, char *err, si
 
 const char *setup_state_dir(const struct config *cfg, char *buf, size_t len)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-
 	if (cfg->state_dir)
 		snprintf(buf, len, "%s", cfg->state_dir);
-	else if (geteuid() == 0)
-		snprintf(buf, len, "/var/lib/netglobe");
-	else if (xdg && *xdg == '/')
-		snprintf(buf, len, "%s/netglobe", xdg);
-	else if (home && *home == '/')
-		snprintf(buf, len, "%s/.local/state/netglobe", home);
-	else
-		snprintf(buf, len, "/tmp/netglobe-%u", (unsigned)geteuid());
+	else if (!whitelist_default_state_dir(buf, len))
+		snprintf(buf, len, "/tmp/netglobe-%u", (unsigned)geteuid());	/* no $HOME at all */
 	return buf;
 }
 

@@ -28,7 +28,7 @@ expect_error "bad BPF filter" "bad BPF filter 'tcp port banana'" "$NG_BIN" -r "$
 expect_error "unknown option" "unknown option '--frobnicate'" "$NG_BIN" --frobnicate
 expect_error "bad duration" "duration" "$NG_BIN" -r "$PCAPS/ndpi-iphone.pcap" --dump --udp-timeout 5parsecs
 expect_error "bad local net" "bad --local-net '10.0.0.0/99'" "$NG_BIN" -r "$PCAPS/ndpi-iphone.pcap" --dump --local-net 10.0.0.0/99
-expect_error "dump without file" "give -r FILE" "$NG_BIN" --dump
+expect_error "unknown interface" "no such interface 'nosuchif0'" "$NG_BIN" -i nosuchif0 --dump
 
 # A capture cut in the middle of a packet: the flows before the cut are printed, then an error.
 head -c 100000 "$PCAPS/slips-test7-malicious.pcap" > "$TMP/cut.pcap"
@@ -58,3 +58,17 @@ rc=$?
 [ $rc -eq 1 ] || fail "bogus record length: exit $rc, want 1"
 grep -q "badlen.pcap" "$TMP/badlen.err" || fail "bogus record length: message does not name the file"
 echo "ok bogus record length: $(cat "$TMP/badlen.err")"
+
+# No permission to capture: an unprivileged user (as root, drop to nobody for the check).
+if is_root; then
+	if command -v setpriv >/dev/null 2>&1; then
+		cp "$NG_BIN" "$TMP/netglobe-unpriv" && chmod 755 "$TMP" "$TMP/netglobe-unpriv"
+		expect_error "no permission" "no permission to capture on 'lo'.*setcap cap_net_raw" \
+			setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+			"$TMP/netglobe-unpriv" -i lo --dump
+	else
+		echo "note: setpriv missing, no unprivileged capture check"
+	fi
+else
+	expect_error "no permission" "no permission to capture on 'lo'" "$NG_BIN" -i lo --dump
+fi

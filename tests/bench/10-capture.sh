@@ -88,7 +88,7 @@ fi
 if bench_have tshark; then
 	spk=$((pkts / 10))
 	sfl=$((BENCH_FLOWS / 10))
-	small=$(bench_capture bench-small --packets "$spk" --flows "$sfl" --ipv6-percent 20 --seed 1 \
+	small=$(bench_capture "bench-small-$spk" --packets "$spk" --flows "$sfl" --ipv6-percent 20 --seed 1 \
 		--snaplen "${BENCH_SNAPLEN:-512}") || exit 1
 	bench_time tcpdump -n -r "$small" -w /dev/null
 	sref=$BT_WALL

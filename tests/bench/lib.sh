@@ -8,16 +8,14 @@
 #							BT_WALL BT_CPU BT_RSS (medians) and BT_RC, BT_ERR
 #	bench_report SECTION LABEL PACKETS [REF_WALL [TARGET]]	print "SECTION: LABEL 2.10 Mpps = 0.62x ..." and
 #							the machine-readable BENCH lines
-#	bench_line KEY VALUE				print "BENCH KEY=VALUE" and keep it in the results file
+#	bench_line KEY VALUE				print "BENCH KEY=VALUE" (run.sh keeps these lines)
 #	bench_skip SECTION WHAT WHY			print "SECTION: skipped: WHAT WHY"
-# Settings (environment): BENCH_BUILD (build directory), BENCH_RUNS (3), BENCH_CACHE (tests/bench/cache),
-# BENCH_RESULTS (BENCH_BUILD/bench/results.txt).
+# Settings (environment): BENCH_BUILD (build directory), BENCH_RUNS (3), BENCH_CACHE (tests/bench/cache).
 
 BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "$0")" && pwd)}
 BENCH_BUILD=${BENCH_BUILD:-build}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_CACHE=${BENCH_CACHE:-$BENCH_DIR/cache}
-BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_BUILD/bench/results.txt}
 BENCH_GEN=${BENCH_GEN:-$BENCH_BUILD/tools/pcapgen}
 if [ -x /usr/bin/time ]; then
 	BENCH_TIME=/usr/bin/time
@@ -25,11 +23,9 @@ else
 	BENCH_TIME=
 fi
 
-# bench_line KEY VALUE: one machine-readable result, also appended to the results file.
+# bench_line KEY VALUE: one machine-readable result (run.sh collects every "BENCH " line into the results file).
 bench_line() {
 	echo "BENCH $1=$2"
-	mkdir -p "$(dirname "$BENCH_RESULTS")"
-	echo "BENCH $1=$2" >> "$BENCH_RESULTS"
 }
 
 # bench_skip SECTION WHAT WHY
@@ -47,10 +43,10 @@ bench_median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# bench_capture NAME ARGS...: path of the cached capture pcapgen makes from ARGS (its truth file is
-# the same path with .truth.jsonl instead of .pcap). The file name carries a hash of the generator's
-# version and the arguments, so a new generator or new arguments make a new file; older files of the
-# same NAME are removed. Progress goes to stderr, the path to stdout.
+# bench_capture NAME ARGS...: path of the cached capture pcapgen makes from ARGS, NAME.HASH.pcap (its
+# truth file is NAME.HASH.truth.jsonl). HASH covers the generator's version and the arguments, so a new
+# generator or new arguments make a new file; older files of the same NAME are removed (so put the size
+# in NAME when several sizes should stay cached). Progress goes to stderr, the path to stdout.
 bench_capture() {
 	bc_name=$1
 	shift
@@ -59,13 +55,13 @@ bench_capture() {
 		return 1
 	fi
 	bc_key=$(printf '%s|%s' "$("$BENCH_GEN" --version)" "$*" | sha256sum | cut -c1-12)
-	bc_base=$BENCH_CACHE/$bc_name-$bc_key
+	bc_base=$BENCH_CACHE/$bc_name.$bc_key
 	if [ -f "$bc_base.pcap" ] && [ -f "$bc_base.truth.jsonl" ]; then
 		echo "$bc_base.pcap"
 		return 0
 	fi
 	mkdir -p "$BENCH_CACHE"
-	for bc_old in "$BENCH_CACHE/$bc_name"-*.pcap "$BENCH_CACHE/$bc_name"-*.truth.jsonl; do
+	for bc_old in "$BENCH_CACHE/$bc_name".*.pcap "$BENCH_CACHE/$bc_name".*.truth.jsonl; do
 		[ -e "$bc_old" ] && rm -f "$bc_old"
 	done
 	echo "bench: generating $bc_name capture (pcapgen $*) into $BENCH_CACHE" >&2

@@ -712,6 +712,9 @@ struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_e
 			if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK)
 				goto fail_exec;
 		}
+		/* Early builds of schema 1 had a last_seen index that only slowed writes down. */
+		if (sqlite3_exec(s->db, "DROP INDEX IF EXISTS seen_last_seen", NULL, NULL, &emsg) != SQLITE_OK)
+			goto fail_exec;
 	} else if (ver == 0) {
 		snprintf(err, errlen, "%s holds no netglobe history yet (has the daemon run with this --state-dir?)",
 			 db_path);

@@ -184,6 +184,7 @@ int wl_store_flush(struct wl_store *s);
 void wl_store_clock(struct wl_store *s, ng_time t);
 ng_time wl_store_now(const struct wl_store *s);
 ng_time wl_store_first_packet(const struct wl_store *s);
+/* Counters for whitelist_get_stats. */
 size_t wl_store_count(const struct wl_store *s);
 size_t wl_store_pending(const struct wl_store *s);
 uint64_t wl_store_flushes(const struct wl_store *s);

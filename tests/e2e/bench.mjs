@@ -7,7 +7,8 @@
 // The page's ?bench=N mode draws N places (each with traffic both ways: 2N arc instances in one
 // instanced draw call) without any server. Two numbers per run: the median interval between
 // animation frames (what a person sees; vsync and the frame-rate limit are turned off so an empty
-// globe is not capped at 16.7 ms) and the median CPU+GPU time of one render (gl.finish included).
+// globe is not capped at 16.7 ms) and the median CPU+GPU time of one render (the page reads back one
+// pixel after each render in bench mode, which waits for the GPU).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -88,7 +88,7 @@ void main() {
 		col = mix(col, vec3(1.0), pulse * 0.55);
 		a = min(1.0, a + pulse * 0.8 * vAlpha);
 	}
-	if (a < 0.004) discard;
+	// No discard: it would turn off early depth testing, and arcs behind the Earth would cost full price.
 	gl_FragColor = vec4(col, a);
 }
 `;

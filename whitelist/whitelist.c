@@ -47,6 +47,16 @@ struct whitelist {
 /* The periodic prune runs at most this often (monotonic clock). */
 #define WL_PRUNE_EVERY (60 * NG_USEC)
 
+/* a - b, clamped to the ng_time range (timestamps come from packets and may be absurd). */
+static ng_time sat_sub(ng_time a, ng_time b)
+{
+	ng_time r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b > 0 ? INT64_MIN + 1 : INT64_MAX;
+	return r == NG_TIME_NONE ? INT64_MIN + 1 : r;
+}
+
 /* Create dir and its missing parents (mode 0700); 0, or -1 with err. */
 static int mkdir_p(const char *dir, char *err, size_t errlen)
 {
@@ -146,7 +156,7 @@ int whitelist_prune(struct whitelist *wl)
 	wl->last_prune = time_mono();
 	if (now == NG_TIME_NONE)
 		return 0;
-	n = wl_store_prune(wl->store, now - wl->retention);
+	n = wl_store_prune(wl->store, sat_sub(now, wl->retention));
 	wl->pruned += n;
 	if (n > 0)
 		log_info("whitelist: pruned %zu rows last seen over the retention before the latest packet", n);
@@ -217,7 +227,7 @@ void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *
 		out->why = WL_WHY_FIRST_CONTACT;
 		return;
 	}
-	if (before >= t - wl->window) {
+	if (before >= sat_sub(t, wl->window)) {
 		out->verdict = WL_NORMAL;
 		out->why = WL_WHY_SEEN;
 	} else {
@@ -271,7 +281,7 @@ void whitelist_learning(struct whitelist *wl, ng_time now, struct wl_learning *o
 		out->learning = true;
 		return;
 	}
-	out->elapsed = NG_MAX(NG_MIN(now - since, wl->window), 0);
+	out->elapsed = NG_MAX(NG_MIN(sat_sub(now, since), wl->window), 0);
 	out->learning = out->elapsed < wl->window;
 	out->progress = (double)out->elapsed / (double)wl->window;
 }

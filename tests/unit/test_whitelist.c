@@ -255,6 +255,28 @@ static void test_window_ipv6_and_other_window(void **state)
 	whitelist_close(wl);
 }
 
+/* Absurd packet times never overflow (UBSan would abort) and still give an answer. */
+static void test_extreme_times(void **state)
+{
+	struct whitelist *wl = open_wl(NULL, NULL, 0, NULL, 0);
+	struct wl_verdict_info v;
+	struct wl_learning l;
+
+	(void)state;
+	rec(wl, "8.8.8.8", WL_SENT, INT64_MIN + 5);
+	v = verdict(wl, "8.8.8.8", NULL, WL_SENT, INT64_MIN + 10);
+	assert_int_equal(v.verdict, WL_NORMAL);
+	v = verdict(wl, "8.8.8.8", NULL, WL_SENT, INT64_MAX);
+	assert_int_equal(v.why, WL_WHY_EXPIRED);
+	rec(wl, "8.8.4.4", WL_SENT, INT64_MAX);
+	whitelist_learning(wl, INT64_MAX, &l);
+	assert_false(l.learning);
+	whitelist_learning(wl, INT64_MIN + 1, &l);
+	assert_true(l.learning);
+	assert_int_equal(whitelist_prune(wl), 1);
+	whitelist_close(wl);
+}
+
 static void test_learning(void **state)
 {
 	struct whitelist *wl = open_wl(NULL, NULL, 0, NULL, 0);
@@ -1610,6 +1632,7 @@ int main(void)
 		cmocka_unit_test(test_window_edges_sent),
 		cmocka_unit_test(test_window_edges_received),
 		cmocka_unit_test(test_window_ipv6_and_other_window),
+		cmocka_unit_test(test_extreme_times),
 		cmocka_unit_test(test_learning),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_domain_patterns),

@@ -155,7 +155,7 @@ function drawLabels() {
 
 function renderLegend() {
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
-	const row = (color, label, long) => `<div class="lrow"><span class="sw" style="background:${color}"></span>${label}<span class="long">${long}</span></div>`;
+	const row = (color, label, long) => `<div class="lrow"><span class="sw" data-c="${color}"></span>${label}<span class="long">${long}</span></div>`;
 	const dirNote = { both: 'upper arc: sent · lower arc: received', sent: 'showing traffic sent from here', received: 'showing traffic received here' }[state.ui.direction];
 	const html = row(pal.normal, 'normal', ' (seen in the last 48 h)') + row(pal.anomalous, 'anomalous', ' (first contact)') +
 		row(pal.blocklisted, 'blocklisted', '') +
@@ -165,7 +165,7 @@ function renderLegend() {
 	if (el.dataset.html !== html) {
 		el.dataset.html = html;
 		// Swatch colours are set through the CSSOM (no inline style attributes, so a strict CSP holds).
-		el.innerHTML = html.replace(/ style="background:([^"]+)"/g, ' data-c="$1"');
+		el.innerHTML = html;
 		el.querySelectorAll('[data-c]').forEach((s) => { s.style.background = s.dataset.c; });
 	}
 }

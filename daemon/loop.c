@@ -25,10 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "capture.h"
 #include "dns.h"
 #include "engine.h"
 #include "events.h"
+#include "evidence.h"
 #include "flowjson.h"
 #include "geoip.h"
 #include "home.h"
@@ -53,6 +55,8 @@ struct daemon {
 	struct capture *cap;
 	struct engine *engine;
 	struct event_ring *events;
+	struct alerts *alerts;		/* alerts.jsonl, --on-alert (alerts.c) */
+	struct evidence *evidence;	/* evidence pcaps, NULL with --evidence=no (evidence.c) */
 	struct http_server *http;
 	struct http_context hctx;
 	struct home home;
@@ -127,28 +131,26 @@ static void sink_end(void *arg, struct flow *f)
 	publish_flow(arg, f, "flow-closed");
 }
 
-/* A new anomalous or blocklisted remote: the alert event (the alerts module adds the rest). */
+/* A new anomalous or blocklisted remote: alerts.c rate-limits, writes and runs --on-alert; we publish it. */
 static void sink_alert(void *arg, struct flow *f, enum flow_dir dir)
 {
 	struct daemon *d = arg;
-	cJSON *o = cJSON_CreateObject();
-	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], reason[320], *txt;
-	struct wl_verdict_info *v = &f->verdicts[dir];
+	struct wl_learning l;
+	char *txt;
 
-	cJSON_AddStringToObject(o, "time", time_format(dir == FLOW_SENT ? f->dir_first[0] : f->dir_first[1], t, sizeof t));
-	cJSON_AddNumberToObject(o, "flow_id", (double)f->id);
-	cJSON_AddStringToObject(o, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
-	if (f->domain)
-		cJSON_AddStringToObject(o, "remote_domain", f->domain);
-	else
-		cJSON_AddNullToObject(o, "remote_domain");
-	cJSON_AddStringToObject(o, "direction", dir == FLOW_SENT ? "sent" : "received");
-	cJSON_AddStringToObject(o, "verdict", wl_verdict_name((enum wl_verdict)v->verdict));
-	cJSON_AddStringToObject(o, "reason", wl_reason_format(v, d->cfg->window, reason, sizeof reason));
-	txt = cJSON_PrintUnformatted(o);
-	events_publish(d->events, "alert", txt);
+	whitelist_learning(d->m.wl, engine_now(d->engine), &l);
+	txt = alerts_raise(d->alerts, f, dir, d->cfg->window, l.learning);
+	if (txt)
+		events_publish(d->events, "alert", txt);
 	free(txt);
-	cJSON_Delete(o);
+}
+
+/* A frame of an anomalous or blocklisted flow: keep it as evidence. */
+static void sink_suspect(void *arg, struct flow *f, int dlt, const struct capture_packet *p)
+{
+	struct daemon *d = arg;
+
+	evidence_packet(d->evidence, f, dlt, p);
 }
 
 /* The learning state as JSON, judged on the packet clock (the wall clock before any packet). */
@@ -243,7 +245,8 @@ static void stats_cb(void *arg, cJSON *o)
 	cJSON_AddStringToObject(o, "source", capture_source(d->cap));
 	cJSON_AddBoolToObject(o, "live", d->live);
 	cJSON_AddNumberToObject(o, "packets_per_sec", round(d->pps * 10.0) / 10.0);
-	cJSON_AddNumberToObject(o, "alerts", (double)es.alerts);
+	cJSON_AddItemToObject(o, "alerts", alerts_stats_json(d->alerts));
+	cJSON_AddItemToObject(o, "evidence", evidence_stats_json(d->evidence));
 	cJSON_AddNumberToObject(o, "last_event_id", (double)events_last_id(d->events));
 	v = cJSON_AddObjectToObject(o, "verdicts");
 	cJSON_AddNumberToObject(v, "normal", (double)counts[WL_NORMAL]);
@@ -369,6 +372,8 @@ static void tick(struct daemon *d, ng_time wall)
 	struct engine_stats es;
 
 	engine_publish(d->engine, wall);
+	alerts_tick(d->alerts, time_mono());
+	evidence_flush(d->evidence);
 	if (wall >= d->next_stats) {
 		cJSON *o = cJSON_CreateObject();
 		char *txt;
@@ -448,6 +453,11 @@ int daemon_run(const struct config *cfg)
 	modules_engine_config(cfg, &d->m, d->live, &ec);
 	d->engine = engine_create(&ec, d->m.local, d->m.dns, d->m.geoip, d->m.wl, d->m.proc);
 	d->events = events_create(0, 0);
+	if (alerts_setup(cfg, false, d->live, &d->alerts, err, sizeof err) != 0 ||
+	    evidence_setup(cfg, false, &d->evidence, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		goto out;
+	}
 
 	memset(&ho, 0, sizeof ho);
 	if (cfg->listen.n) {
@@ -478,6 +488,7 @@ int daemon_run(const struct config *cfg)
 	sink.flow_update = sink_update;
 	sink.flow_end = sink_end;
 	sink.alert = sink_alert;
+	sink.suspect_packet = d->evidence ? sink_suspect : NULL;
 	sink.arg = d;
 	engine_add_sink(d->engine, &sink);
 
@@ -533,6 +544,9 @@ out:
 		engine_sync_whitelist(d->engine);
 	}
 	http_stop(d->http);
+	alerts_drain(d->alerts, NG_USEC / 2);	/* SIGTERM must end the daemon within a second */
+	alerts_destroy(d->alerts);
+	evidence_destroy(d->evidence);
 	engine_destroy(d->engine);
 	events_destroy(d->events);
 	modules_close(&d->m);

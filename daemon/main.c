@@ -7,10 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "capture.h"
 #include "config.h"
 #include "dns.h"
 #include "engine.h"
+#include "evidence.h"
 #include "flowjson.h"
 #include "geoip.h"
 #include "local.h"
@@ -25,6 +27,9 @@ struct dump {
 	ng_time window;
 	int dlt;
 	struct engine *engine;
+	struct whitelist *wl;
+	struct alerts *alerts;		/* --on-alert, and alerts.jsonl with --state-dir */
+	struct evidence *evidence;	/* only with --state-dir */
 	struct flow **tail;
 	size_t ntail, captail;
 };
@@ -44,6 +49,24 @@ static void dump_print(struct dump *d, const struct flow *f)
 static void dump_flow_end(void *arg, struct flow *f)
 {
 	dump_print(arg, f);
+}
+
+/* An alert: to alerts.jsonl and --on-alert (never to standard output, which holds the flows). */
+static void dump_alert(void *arg, struct flow *f, enum flow_dir dir)
+{
+	struct dump *d = arg;
+	struct wl_learning l;
+
+	whitelist_learning(d->wl, engine_now(d->engine), &l);
+	free(alerts_raise(d->alerts, f, dir, d->window, l.learning));
+}
+
+/* A frame of an anomalous or blocklisted flow: keep it as evidence (only with --state-dir). */
+static void dump_suspect(void *arg, struct flow *f, int dlt, const struct capture_packet *p)
+{
+	struct dump *d = arg;
+
+	evidence_packet(d->evidence, f, dlt, p);
 }
 
 static void dump_packet(void *arg, const struct capture_packet *p)
@@ -151,6 +174,8 @@ static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen
 			return -1;
 		if (time_now() >= next_tick) {
 			engine_publish(d->engine, time_now());
+			alerts_tick(d->alerts, time_mono());
+			evidence_flush(d->evidence);
 			fflush(d->out);
 			next_tick = time_now() + 250000;
 		}
@@ -193,8 +218,17 @@ static int run_dump(const struct config *cfg)
 	d.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
 	if (m.geoip_desc[0])
 		log_debug("GeoIP: %s", m.geoip_desc);
+	d.wl = m.wl;
+	if (alerts_setup(cfg, true, live, &d.alerts, err, sizeof err) != 0 ||
+	    evidence_setup(cfg, true, &d.evidence, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		rc = 1;
+		goto done;
+	}
 	memset(&sink, 0, sizeof sink);
 	sink.flow_end = dump_flow_end;
+	sink.alert = d.alerts ? dump_alert : NULL;
+	sink.suspect_packet = d.evidence ? dump_suspect : NULL;
 	sink.arg = &d;
 	engine_add_sink(d.engine, &sink);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
@@ -204,7 +238,7 @@ static int run_dump(const struct config *cfg)
 		n = dump_live(&d, c, rerr, sizeof rerr);
 	} else {
 		while ((n = capture_dispatch(c, 8192, dump_packet, &d, rerr, sizeof rerr)) > 0)
-			;
+			alerts_tick(d.alerts, time_mono());
 	}
 	if (n < 0) {
 		log_errx("%s", rerr);
@@ -222,6 +256,10 @@ static int run_dump(const struct config *cfg)
 		log_warn("cannot write the dump to standard output");
 		rc = 1;
 	}
+	alerts_drain(d.alerts, INT64_MAX / 4);	/* every command finishes or is killed at its timeout */
+done:
+	alerts_destroy(d.alerts);
+	evidence_destroy(d.evidence);
 	engine_destroy(d.engine);
 	modules_close(&m);
 	capture_close(c);

@@ -102,6 +102,16 @@ static const struct opt options[] = {
 #define NG_VERSION "0.1.0"
 #endif
 
+/* The system-wide config file, read by the daemon when it exists. */
+#define CONFIG_DEFAULT_FILE "/etc/netglobe.conf"
+
+/*
+ * For SIGHUP: the config file the daemon's options came from (or the default
+ * file that did not exist yet), and its options as config_write printed them
+ * at start-up, so a reload can say what changed in the file since.
+ */
+static char *config_file_used, *config_file_snapshot;
+
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -329,6 +339,105 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 	return 0;
 }
 
+/*
+ * A config file on its own (defaults, then the file) in config-file form with
+ * every option; a missing default file reads as all defaults. NULL with one
+ * line in err. The caller frees.
+ */
+static char *config_file_text(const char *path, char *err, size_t errlen)
+{
+	struct config c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	config_init(&c);
+	if (!(strcmp(path, CONFIG_DEFAULT_FILE) == 0 && access(path, F_OK) != 0 && errno == ENOENT) &&
+	    config_load_file(&c, path, err, errlen) != 0) {
+		config_free(&c);
+		return NULL;
+	}
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		snprintf(err, errlen, "cannot compare %s: %s", path, strerror(errno));
+		config_free(&c);
+		return NULL;
+	}
+	config_write(&c, out, true);
+	fclose(out);
+	config_free(&c);
+	return buf;
+}
+
+/* Note which file the options came from, and what it said, for config_reload_file. */
+static void config_remember_file(const char *path)
+{
+	char err[512];
+
+	free(config_file_used);
+	free(config_file_snapshot);
+	config_file_used = xstrdup(path);
+	config_file_snapshot = config_file_text(path, err, sizeof err);
+}
+
+/* The lines of `text` that set option `name` ("name value" or "# name ARG"), into out. */
+static void config_option_lines(const char *text, const char *name, FILE *out)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *l = text; l && *l;) {
+		const char *e = strchr(l, '\n'), *p = strncmp(l, "# ", 2) == 0 ? l + 2 : l;
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == ' ')
+			fprintf(out, "%.*s\n", (int)len, l);
+		l = e ? e + 1 : NULL;
+	}
+}
+
+int config_reload_file(const char **path, char *changed, size_t changedlen, char *err, size_t errlen)
+{
+	char *now;
+	size_t used = 0;
+	int n = 0;
+
+	*path = config_file_used;
+	changed[0] = '\0';
+	if (!config_file_used || !config_file_snapshot)
+		return 0;
+	now = config_file_text(config_file_used, err, errlen);
+	if (!now)
+		return -1;
+	for (size_t i = 0; i < NG_ARRAY_LEN(options); i++) {
+		char *a = NULL, *b = NULL;
+		size_t alen = 0, blen = 0;
+		FILE *fa, *fb;
+
+		if (options[i].cli_only)
+			continue;
+		fa = open_memstream(&a, &alen);
+		fb = open_memstream(&b, &blen);
+		if (fa && fb) {
+			config_option_lines(config_file_snapshot, options[i].name, fa);
+			config_option_lines(now, options[i].name, fb);
+		}
+		if (fa)
+			fclose(fa);
+		if (fb)
+			fclose(fb);
+		if (a && b && strcmp(a, b) != 0) {
+			n++;
+			if (used < changedlen)
+				used += (size_t)snprintf(changed + used, changedlen - used, "%s%s", used ? ", " : "",
+							 options[i].name);
+		}
+		free(a);
+		free(b);
+	}
+	free(now);
+	return n;
+}
+
 /* Find --config/-c on the command line before anything else is parsed. */
 static const char *find_config_arg(int argc, char **argv)
 {
@@ -351,9 +460,13 @@ int config_parse_args(struct config *c, int argc, char **argv, bool default_file
 	if (cfgfile) {
 		if (config_load_file(c, cfgfile, err, errlen) != 0)
 			return -1;
-	} else if (default_file && access("/etc/netglobe.conf", R_OK) == 0) {
-		if (config_load_file(c, "/etc/netglobe.conf", err, errlen) != 0)
+		config_remember_file(cfgfile);
+	} else if (default_file && access(CONFIG_DEFAULT_FILE, R_OK) == 0) {
+		if (config_load_file(c, CONFIG_DEFAULT_FILE, err, errlen) != 0)
 			return -1;
+		config_remember_file(CONFIG_DEFAULT_FILE);
+	} else if (default_file) {
+		config_remember_file(CONFIG_DEFAULT_FILE);	/* may be created later, then SIGHUP */
 	}
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

@@ -78,4 +78,15 @@ void config_write(const struct config *c, FILE *out, bool all);
 /* Usage text for --help. */
 void config_usage(FILE *out);
 
+/*
+ * SIGHUP: read the config file the options came from again (--config FILE,
+ * or /etc/netglobe.conf for the daemon, even if it was created since) and
+ * compare it with what it said at start-up. Returns -1 with "FILE:LINE:
+ * reason" in err when it no longer parses, else the number of options whose
+ * lines changed, their names (comma-separated) in `changed`, and the file in
+ * *path (NULL when no file is in use). It applies nothing: the caller says
+ * what needs a restart.
+ */
+int config_reload_file(const char **path, char *changed, size_t changedlen, char *err, size_t errlen);
+
 #endif

@@ -91,3 +91,39 @@ void fatal(const char *fmt, ...)
 	LOG_BODY(NG_LOG_ERR, 1);
 	exit(1);
 }
+
+/* How often capture drops may be reported, in microseconds. */
+#define LOG_DROPS_EVERY (60LL * 1000000)
+
+/* The drop counters at the start of the current minute. */
+static struct {
+	int64_t since;		/* 0 before the first call */
+	uint64_t kernel, iface;
+} log_drops;
+
+void log_capture_drops(int64_t now_us, uint64_t kernel, uint64_t iface)
+{
+	uint64_t dk, di;
+	char more[96] = "";
+
+	if (log_drops.since == 0) {
+		/* The counters start at 0 with the capture, so drops before the first call count too. */
+		log_drops.since = now_us;
+		return;
+	}
+	if (now_us - log_drops.since < LOG_DROPS_EVERY)
+		return;
+	/* A re-opened capture starts its counters again: then everything counted is new. */
+	dk = kernel >= log_drops.kernel ? kernel - log_drops.kernel : kernel;
+	di = iface >= log_drops.iface ? iface - log_drops.iface : iface;
+	if (di)
+		snprintf(more, sizeof more, "; %llu more by the interface", (unsigned long long)di);
+	if (dk)
+		log_warnx("capture: %llu packets dropped by the kernel in the last minute (raise --buffer-mb)%s",
+			  (unsigned long long)dk, more);
+	else if (di)
+		log_warnx("capture: %llu packets dropped by the interface in the last minute", (unsigned long long)di);
+	log_drops.since = now_us;
+	log_drops.kernel = kernel;
+	log_drops.iface = iface;
+}

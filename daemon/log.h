@@ -3,6 +3,7 @@
 #define NG_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 enum ng_log_level {
 	NG_LOG_ERR = 3,
@@ -32,5 +33,13 @@ void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Start-up failure or broken invariant: print one line and exit(1). */
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Call from the tick with the capture's cumulative drop counters (pcap_stats:
+ * dropped by the kernel's buffer, dropped by the interface) and the time in
+ * microseconds. At most once a minute, and only when they grew, it logs
+ * "capture: N packets dropped by the kernel in the last minute (raise --buffer-mb)".
+ */
+void log_capture_drops(int64_t now_us, uint64_t kernel, uint64_t iface);
 
 #endif

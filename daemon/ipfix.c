@@ -384,12 +384,14 @@ static uint8_t *encode_record(const struct ipfix_field *fl, size_t n, const stru
 			break;
 		case FK_DOMAIN:	/* RFC 7011 7: one length octet below 255 */
 			p = put8(p, (uint8_t)r->domain_len);
-			memcpy(p, r->domain, r->domain_len);
+			if (r->domain_len)
+				memcpy(p, r->domain, r->domain_len);
 			p += r->domain_len;
 			break;
 		case FK_PROCESS:
 			p = put8(p, (uint8_t)r->process_len);
-			memcpy(p, r->process, r->process_len);
+			if (r->process_len)
+				memcpy(p, r->process, r->process_len);
 			p += r->process_len;
 			break;
 		}
@@ -740,8 +742,11 @@ void ipfix_attach(struct ipfix *x, struct engine *e, bool interim)
 		return;
 	memset(&s, 0, sizeof s);
 	s.flow_end = sink_end_cb;
-	if (interim && x->active_timeout > 0)
+	if (interim && x->active_timeout > 0) {
+		/* A flow's first publish is flow_new: in a fast replay it may already be long. */
+		s.flow_new = sink_update_cb;
 		s.flow_update = sink_update_cb;
+	}
 	s.arg = x;
 	engine_add_sink(e, &s);
 }

@@ -145,6 +145,7 @@ static void enforce_bounds(struct evidence *ev)
 	}
 }
 
+/* qsort order of files: by name, which is by age. */
 static int name_cmp(const void *x, const void *y)
 {
 	const struct ev_file *a = *(const struct ev_file *const *)x, *b = *(const struct ev_file *const *)y;

@@ -119,13 +119,14 @@ install: all
 	@if [ -f docs/netglobe.service ]; then install -d $(DESTDIR)/etc/systemd/system; \
 		sed 's#@PREFIX@#$(PREFIX)#g' docs/netglobe.service > $(DESTDIR)/etc/systemd/system/netglobe.service; fi
 	@if [ -f geoip/data/asn.ngasn ]; then install -d $(DESTDIR)$(PREFIX)/share/netglobe/geoip; \
-		install -m 0644 geoip/data/*.mmdb geoip/data/asn.ngasn geoip/data/*LICENSE* geoip/data/ASN-* \
+		install -m 0644 $(sort $(wildcard geoip/data/*.mmdb geoip/data/asn.ngasn geoip/data/*LICENSE* geoip/data/ASN-*)) \
 		$(DESTDIR)$(PREFIX)/share/netglobe/geoip/; fi
 	@if [ -f docs/netglobe.conf.example ]; then install -d $(DESTDIR)$(PREFIX)/share/doc/netglobe; \
 		install -m 0644 docs/netglobe.conf.example $(DESTDIR)$(PREFIX)/share/doc/netglobe/netglobe.conf.example; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/netglobe $(DESTDIR)$(PREFIX)/share/man/man8/netglobe.8
+	rm -f $(DESTDIR)$(PREFIX)/bin/netglobe $(DESTDIR)$(PREFIX)/share/man/man8/netglobe.8 \
+		$(DESTDIR)/etc/systemd/system/netglobe.service $(DESTDIR)$(PREFIX)/share/doc/netglobe/netglobe.conf.example
 
 clean:
 	rm -rf build

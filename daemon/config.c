@@ -207,6 +207,11 @@ static int opt_apply(struct config *c, const struct opt *o, const char *val, boo
 {
 	void *field = (char *)c + o->offset;
 
+	/* A line break would make --print-config write a file that does not read back. */
+	if ((o->type == OPT_STR || o->type == OPT_LIST) && strpbrk(val, "\r\n")) {
+		snprintf(err, errlen, "--%s: a value cannot contain a line break", o->name);
+		return -1;
+	}
 	switch (o->type) {
 	case OPT_STR:
 		free(*(char **)field);

@@ -8,26 +8,6 @@
 
 #include "util.h"
 
-ng_addr addr_from_v4(const uint8_t b[4])
-{
-	ng_addr addr;
-
-	memset(&addr, 0, sizeof addr);
-	addr.v = 4;
-	memcpy(addr.a, b, 4);
-	return addr;
-}
-
-ng_addr addr_from_v6(const uint8_t b[16])
-{
-	ng_addr addr;
-
-	memset(&addr, 0, sizeof addr);
-	addr.v = 6;
-	memcpy(addr.a, b, 16);
-	return addr;
-}
-
 int addr_parse(const char *s, ng_addr *out)
 {
 	char tmp[NG_ADDRSTRLEN + 2];

@@ -12,6 +12,8 @@
 
 #include "decode.h"
 
+#define CAPTURE_FILE_BUFFER 32768
+
 struct capture {
 	pcap_t *pcap;
 	bool live;
@@ -20,6 +22,7 @@ struct capture {
 	int fd;
 	char source[300];
 	uint64_t delivered;
+	char *iobuf;		/* stdio buffer of a file capture; freed after pcap_close */
 	/* The callback and its argument during one pcap_dispatch. */
 	capture_cb cb;
 	void *cb_arg;
@@ -129,7 +132,26 @@ static struct capture *capture_open_file(const struct capture_options *o, char *
 		snprintf(err, errlen, "cannot read capture file %s: %s", o->file, strerror(errno));
 		goto fail;
 	}
-	c->pcap = pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (strcmp(o->file, "-") == 0) {
+		c->pcap = pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	} else {
+		/*
+		 * Our own FILE with a 32 KiB buffer: libpcap's default reads 4 KiB per
+		 * system call; 1 MiB made the kernel's copy miss the cache (measured: 3x
+		 * the system time), 16-32 KiB was fastest.
+		 */
+		FILE *fp = fopen(o->file, "rb");
+
+		if (!fp) {
+			snprintf(err, errlen, "cannot read capture file %s: %s", o->file, strerror(errno));
+			goto fail;
+		}
+		c->iobuf = xmalloc(CAPTURE_FILE_BUFFER);
+		setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_FILE_BUFFER);
+		c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		if (!c->pcap)
+			fclose(fp);
+	}
 	if (!c->pcap) {
 		snprintf(err, errlen, "cannot read capture file %s: %s (is it a pcap or pcapng file?)", o->file, ebuf);
 		goto fail;
@@ -165,6 +187,7 @@ void capture_close(struct capture *c)
 		return;
 	if (c->pcap)
 		pcap_close(c->pcap);
+	free(c->iobuf);
 	free(c);
 }
 

@@ -56,6 +56,30 @@ struct flow_sniff {
 	uint8_t buf[];
 };
 
+/*
+ * The packet pipeline: a frame is copied and decoded when it arrives, its
+ * flow's index slot is prefetched, half a pipeline later the flow itself is
+ * prefetched, and it is processed PIPE_DEPTH packets after it arrived. With
+ * 100,000 flows the table is far larger than the cache, and these two misses
+ * per packet were the largest cost of the pipeline; prefetching overlaps them
+ * with the work on earlier packets. Packets are still processed strictly in
+ * order, so nothing else changes.
+ */
+#define PIPE_DEPTH 8
+
+struct pipe_slot {
+	struct capture_packet cp;	/* cp.data points into buf */
+	uint8_t *buf;
+	uint32_t bufcap;
+	int dlt;
+	enum decode_result r;
+	bool keyed;			/* k, h and src_is_b are computed */
+	bool src_is_b;
+	struct pkt p;
+	struct flow_key k;
+	uint64_t h;
+};
+
 struct engine {
 	struct engine_config cfg;
 	struct flow_table *flows;
@@ -76,6 +100,8 @@ struct engine {
 	uint64_t *dirty;		/* ids of flows changed since the last publish */
 	size_t ndirty, capdirty;
 	struct engine_stats stats;
+	struct pipe_slot pipe[PIPE_DEPTH];
+	unsigned pipe_head, pipe_count;
 };
 
 static void engine_on_end(void *arg, struct flow *f);
@@ -105,7 +131,10 @@ void engine_destroy(struct engine *e)
 {
 	if (!e)
 		return;
+	engine_flush(e);
 	flow_table_destroy(e->flows);
+	for (int i = 0; i < PIPE_DEPTH; i++)
+		free(e->pipe[i].buf);
 	free(e->frags);
 	free(e->dirty);
 	free(e);
@@ -555,9 +584,11 @@ static void frag_ports(struct engine *e, struct pkt *p)
 	}
 }
 
-void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
+/* Process the oldest packet of the pipeline (decoded and keyed when it arrived). */
+static void engine_process(struct engine *e, struct pipe_slot *ps)
 {
-	struct pkt p;
+	const struct capture_packet *cp = &ps->cp;
+	struct pkt p = ps->p;
 	struct flow_key k;
 	struct flow *f;
 	uint64_t h;
@@ -567,7 +598,7 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 
 	e->stats.packets++;
 	e->stats.bytes += cp->wirelen;
-	switch (decode_packet(dlt, cp->data, cp->caplen, cp->wirelen, &p)) {
+	switch (ps->r) {
 	case DECODE_OK:
 		break;
 	case DECODE_NOT_IP:
@@ -595,9 +626,21 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 	}
 	learn_dns(e, &p);
 
-	flow_key_make(&k, p.proto, &p.src, p.sport, &p.dst, p.dport, &src_is_b);
-	h = flow_key_hash(&k);
+	if (ps->keyed) {
+		k = ps->k;
+		h = ps->h;
+		src_is_b = ps->src_is_b;
+	} else {
+		flow_key_make(&k, p.proto, &p.src, p.sport, &p.dst, p.dport, &src_is_b);
+		h = flow_key_hash(&k);
+	}
 	f = flow_table_find(e->flows, &k, h);
+	/* A packet after the idle timeout starts a new flow, even before expiry reached the old one. */
+	if (f && flow_table_idle(e->flows, f, cp->ts)) {
+		flow_table_end(e->flows, f, f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET ? FLOW_END_CLOSED
+												: FLOW_END_IDLE);
+		f = NULL;
+	}
 	/* A new SYN on a finished connection is a new connection on a reused port. */
 	if (f && p.proto == NG_PROTO_TCP && (p.tcp_flags & (NG_TCP_SYN | NG_TCP_ACK)) == NG_TCP_SYN &&
 	    (f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET)) {
@@ -627,14 +670,14 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 		sniff_names(e, f, &p);
 
 	/* A direction's first packet, or the flow becoming an exchange: learn and maybe alert. */
-	if (f->dir_first[d] == NG_TIME_NONE) {
+	if (f->packets[d] == 1) {	/* not dir_first: that is a cold cache line */
 		f->dir_first[d] = cp->ts;
 		f->verdict = (uint8_t)engine_flow_verdict(f);
 		maybe_alert(e, f, d);
 	}
 	if (e->wl) {
 		if (!was_exchanged && flow_exchanged(f)) {
-			if (!is_new && f->dir_first[!d] != NG_TIME_NONE && f->dir_first[!d] != cp->ts)
+			if (!is_new && f->packets[!d] > 0 && f->dir_first[!d] != cp->ts)
 				maybe_alert(e, f, (enum flow_dir)!d);	/* now that it is answered */
 			for (int dd = 0; dd < 2; dd++) {
 				if (f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
@@ -652,8 +695,54 @@ void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
 	if (e->want_suspects && f->verdict >= WL_ANOMALOUS) {
 		for (size_t i = 0; i < e->nsinks; i++) {
 			if (e->sinks[i].suspect_packet)
-				e->sinks[i].suspect_packet(e->sinks[i].arg, f, dlt, cp);
+				e->sinks[i].suspect_packet(e->sinks[i].arg, f, ps->dlt, cp);
 		}
+	}
+}
+
+void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
+{
+	struct pipe_slot *ps;
+
+	if (e->pipe_count == PIPE_DEPTH) {
+		engine_process(e, &e->pipe[e->pipe_head]);
+		e->pipe_head = (e->pipe_head + 1) % PIPE_DEPTH;
+		e->pipe_count--;
+	}
+	ps = &e->pipe[(e->pipe_head + e->pipe_count) % PIPE_DEPTH];
+	if (ps->bufcap < cp->caplen) {
+		ps->bufcap = NG_MAX(cp->caplen, 2048u);
+		free(ps->buf);
+		ps->buf = xmalloc(ps->bufcap);
+	}
+	memcpy(ps->buf, cp->data, cp->caplen);
+	ps->cp = *cp;
+	ps->cp.data = ps->buf;
+	ps->dlt = dlt;
+	ps->r = decode_packet(dlt, ps->buf, cp->caplen, cp->wirelen, &ps->p);
+	/* Fragments get their ports only in order (frag_ports), so they are keyed then. */
+	ps->keyed = ps->r == DECODE_OK && ps->p.frag == PKT_FRAG_NONE;
+	if (ps->keyed) {
+		flow_key_make(&ps->k, ps->p.proto, &ps->p.src, ps->p.sport, &ps->p.dst, ps->p.dport, &ps->src_is_b);
+		ps->h = flow_key_hash(&ps->k);
+		flow_table_prefetch_slot(e->flows, ps->h);
+	}
+	e->pipe_count++;
+	/* Half a pipeline later its index slot is in cache: prefetch the flow it names. */
+	if (e->pipe_count > PIPE_DEPTH / 2) {
+		struct pipe_slot *mid = &e->pipe[(e->pipe_head + e->pipe_count - 1 - PIPE_DEPTH / 2) % PIPE_DEPTH];
+
+		if (mid->keyed)
+			flow_table_prefetch_flow(e->flows, mid->h);
+	}
+}
+
+void engine_flush(struct engine *e)
+{
+	while (e->pipe_count > 0) {
+		engine_process(e, &e->pipe[e->pipe_head]);
+		e->pipe_head = (e->pipe_head + 1) % PIPE_DEPTH;
+		e->pipe_count--;
 	}
 }
 
@@ -682,6 +771,7 @@ static void sync_one(void *arg, struct flow *f)
 
 void engine_sync_whitelist(struct engine *e)
 {
+	engine_flush(e);
 	if (!e->wl)
 		return;
 	flow_table_foreach(e->flows, sync_one, e);
@@ -692,6 +782,7 @@ void engine_publish(struct engine *e, ng_time wall)
 {
 	size_t n;
 
+	engine_flush(e);
 	if (e->proc)
 		proc_table_poll(e->proc, wall, engine_proc_cb, e);
 	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */

@@ -55,8 +55,15 @@ void engine_destroy(struct engine *e);
 /* Add a consumer of flow changes (up to 8). */
 void engine_add_sink(struct engine *e, const struct engine_sink *sink);
 
-/* Process one captured frame of link type dlt. */
+/*
+ * Take one captured frame of link type dlt (copied: the caller's buffer may
+ * be reused at once). Frames go through a short pipeline, so their effect
+ * on flows is complete only after engine_flush, which every reader of the
+ * flow table must call first (engine_publish and engine_sync_whitelist do).
+ */
 void engine_packet(struct engine *e, int dlt, const struct capture_packet *p);
+/* Finish every frame still in the pipeline. */
+void engine_flush(struct engine *e);
 
 /*
  * Housekeeping on the wall clock (about 4 times a second): publish new and

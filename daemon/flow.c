@@ -1,13 +1,19 @@
 /*
  * flow.c: the flow table.
  *
- * DESIGN. Flows live in a chained hash table keyed by the canonical 5-tuple,
- * and in exactly one of four doubly-linked lists: three "timeout classes"
- * (open TCP, closed TCP, everything else), each with one fixed timeout, and
- * the list of ended flows kept for the API. Because a class has one timeout,
- * a packet moves its flow to the tail of its list in O(1) and the list stays
- * ordered by last activity, so expiry only ever looks at list heads. A second
- * hash on the flow id serves GET /flows/{id}.
+ * DESIGN. Flows are found through an open-addressing index of (hash, flow)
+ * pairs kept at most half full, so a packet usually costs one probe and one
+ * touch of its own flow; the stored hash rejects other keys without reading
+ * them. Each flow is also in exactly one of four doubly-linked lists: three
+ * "timeout classes" (open TCP, closed TCP, everything else), each with one
+ * fixed timeout, and the list of ended flows kept for the API. A packet does
+ * not move its flow within its list (that would touch two neighbours' cache
+ * lines per packet); the list is ordered by when each flow was queued, and
+ * expiry looks at the head: a head idle past its timeout ends, a head that
+ * was active since it was queued goes back to the tail. Lookup itself checks
+ * the idle time, so a packet after the timeout always starts a new flow even
+ * when the head has not been reached yet. A second hash on the flow id
+ * serves GET /flows/{id}.
  *
  * Memory is bounded by max_flows active plus max_ended ended flows. When the
  * table is full, an insert evicts first a flow that never got an answer (the
@@ -17,6 +23,8 @@
  * conversations stay.
  */
 #include "flow.h"
+
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +41,12 @@ enum tclass {
 #define EVICT_SCAN_DEPTH 16
 #define MIN_BUCKETS 1024
 
+/* An index entry: the flow and its key hash (0 hash with NULL flow = empty). */
+struct flow_slot {
+	uint64_t hash;
+	struct flow *f;
+};
+
 struct flow_list {
 	struct flow *head, *tail;
 	size_t count;
@@ -44,8 +58,8 @@ struct flow_table {
 	flow_release_cb release;
 	void *arg;
 
-	struct flow **buckets;		/* by key hash */
-	size_t nbuckets;
+	struct flow_slot *slots;	/* open addressing by key hash, at most half full */
+	size_t nslots;
 	struct flow **idbuckets;	/* by id, active and kept-ended flows */
 	size_t nidbuckets;
 	struct flow_list lists[TC_COUNT];
@@ -73,8 +87,8 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 	ft->on_end = on_end;
 	ft->release = release;
 	ft->arg = arg;
-	ft->nbuckets = MIN_BUCKETS;
-	ft->buckets = xcalloc(ft->nbuckets, sizeof *ft->buckets);
+	ft->nslots = MIN_BUCKETS;
+	ft->slots = xcalloc(ft->nslots, sizeof *ft->slots);
 	ft->nidbuckets = MIN_BUCKETS;
 	ft->idbuckets = xcalloc(ft->nidbuckets, sizeof *ft->idbuckets);
 	ft->next_id = 1;
@@ -103,7 +117,7 @@ void flow_table_destroy(struct flow_table *ft)
 			f = next;
 		}
 	}
-	free(ft->buckets);
+	free(ft->slots);
 	free(ft->idbuckets);
 	free(ft);
 }
@@ -151,34 +165,60 @@ static inline uint64_t id_hash(uint64_t id)
 
 struct flow *flow_table_find(struct flow_table *ft, const struct flow_key *k, uint64_t hash)
 {
-	for (struct flow *f = ft->buckets[bucket_of(hash, ft->nbuckets)]; f; f = f->hnext) {
-		if (f->hash == hash && memcmp(&f->key, k, sizeof *k) == 0)
-			return f;
+	size_t mask = ft->nslots - 1;
+
+	for (size_t i = bucket_of(hash, ft->nslots);; i = (i + 1) & mask) {
+		struct flow_slot *sl = &ft->slots[i];
+
+		if (!sl->f)
+			return NULL;
+		if (sl->hash == hash && memcmp(&sl->f->key, k, sizeof *k) == 0)
+			return sl->f;
 	}
-	return NULL;
 }
 
-/* Double the key hash table when it holds more flows than buckets. */
-static void grow_buckets(struct flow_table *ft)
+void flow_table_prefetch_slot(const struct flow_table *ft, uint64_t hash)
 {
-	size_t n = ft->nbuckets * 2;
-	struct flow **nb = xcalloc(n, sizeof *nb);
+	__builtin_prefetch(&ft->slots[bucket_of(hash, ft->nslots)]);
+}
 
-	for (size_t i = 0; i < ft->nbuckets; i++) {
-		struct flow *f = ft->buckets[i];
+void flow_table_prefetch_flow(const struct flow_table *ft, uint64_t hash)
+{
+	size_t mask = ft->nslots - 1;
 
-		while (f) {
-			struct flow *next = f->hnext;
-			size_t b = bucket_of(f->hash, n);
-
-			f->hnext = nb[b];
-			nb[b] = f;
-			f = next;
+	for (size_t i = bucket_of(hash, ft->nslots), n = 0; ft->slots[i].f && n < 4; i = (i + 1) & mask, n++) {
+		if (ft->slots[i].hash == hash) {
+			__builtin_prefetch(ft->slots[i].f);
+			__builtin_prefetch((const char *)ft->slots[i].f + 64);
+			return;
 		}
 	}
-	free(ft->buckets);
-	ft->buckets = nb;
-	ft->nbuckets = n;
+}
+
+/* Put a flow into the index (its key is known not to be there). */
+static void index_put(struct flow_slot *slots, size_t nslots, struct flow *f)
+{
+	size_t mask = nslots - 1, i = bucket_of(f->hash, nslots);
+
+	while (slots[i].f)
+		i = (i + 1) & mask;
+	slots[i].hash = f->hash;
+	slots[i].f = f;
+}
+
+/* Double the index. */
+static void grow_slots(struct flow_table *ft)
+{
+	size_t n = ft->nslots * 2;
+	struct flow_slot *ns = xcalloc(n, sizeof *ns);
+
+	for (size_t i = 0; i < ft->nslots; i++) {
+		if (ft->slots[i].f)
+			index_put(ns, n, ft->slots[i].f);
+	}
+	free(ft->slots);
+	ft->slots = ns;
+	ft->nslots = n;
 }
 
 /* Double the id hash table likewise. */
@@ -230,16 +270,30 @@ static void list_remove(struct flow_list *l, struct flow *f)
 	l->count--;
 }
 
-/* Unlink f from the key hash (it stays in the id hash while kept). */
+/*
+ * Remove f from the index (it stays in the id hash while kept): empty its
+ * slot and shift later members of the probe run back, so no tombstones build up.
+ */
 static void unhash_key(struct flow_table *ft, struct flow *f)
 {
-	struct flow **pp = &ft->buckets[bucket_of(f->hash, ft->nbuckets)];
+	size_t mask = ft->nslots - 1, i = bucket_of(f->hash, ft->nslots), j;
 
-	for (; *pp; pp = &(*pp)->hnext) {
-		if (*pp == f) {
-			*pp = f->hnext;
-			f->hnext = NULL;
-			return;
+	while (ft->slots[i].f != f) {
+		if (!ft->slots[i].f)
+			return;	/* not indexed */
+		i = (i + 1) & mask;
+	}
+	ft->slots[i].f = NULL;
+	ft->slots[i].hash = 0;
+	for (j = (i + 1) & mask; ft->slots[j].f; j = (j + 1) & mask) {
+		size_t home = bucket_of(ft->slots[j].hash, ft->nslots);
+
+		/* Move j back to i when its home is not in (i, j] (cyclically). */
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			ft->slots[i] = ft->slots[j];
+			ft->slots[j].f = NULL;
+			ft->slots[j].hash = 0;
+			i = j;
 		}
 	}
 }
@@ -321,7 +375,7 @@ static struct flow *eviction_victim(struct flow_table *ft)
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		struct flow *f = ft->lists[c].head;
 
-		if (f && (!oldest || f->last_seen < oldest->last_seen))
+		if (f && (!oldest || f->queued < oldest->queued))
 			oldest = f;
 		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = f->next) {
 			if ((f->packets[0] == 0 || f->packets[1] == 0) && (!best || f->last_seen < best->last_seen)) {
@@ -345,12 +399,15 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 			break;
 		flow_table_end(ft, victim, FLOW_END_EVICTED);
 	}
-	if (active_count(ft) >= ft->nbuckets && ft->nbuckets < (size_t)1 << 26)
-		grow_buckets(ft);
+	if ((active_count(ft) + 1) * 2 > ft->nslots)
+		grow_slots(ft);
 	if (active_count(ft) + ft->lists[TC_ENDED].count >= ft->nidbuckets && ft->nidbuckets < (size_t)1 << 26)
 		grow_idbuckets(ft);
 
-	f = xcalloc(1, sizeof *f);
+	f = aligned_alloc(128, sizeof *f);	/* sizeof is a multiple of 128 (the aligned attribute) */
+	if (!f)
+		fatalx("out of memory for a flow (lower --max-flows)");
+	memset(f, 0, sizeof *f);
 	f->key = *k;
 	f->hash = hash;
 	f->id = ft->next_id++;
@@ -358,9 +415,8 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	f->dir_first[0] = f->dir_first[1] = NG_TIME_NONE;
 	f->dir_recorded[0] = f->dir_recorded[1] = NG_TIME_NONE;
 	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
-	b = bucket_of(hash, ft->nbuckets);
-	f->hnext = ft->buckets[b];
-	ft->buckets[b] = f;
+	f->queued = now;
+	index_put(ft->slots, ft->nslots, f);
 	b = bucket_of(id_hash(f->id), ft->nidbuckets);
 	f->idnext = ft->idbuckets[b];
 	ft->idbuckets[b] = f;
@@ -372,15 +428,22 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 
 void flow_table_touch(struct flow_table *ft, struct flow *f)
 {
-	enum tclass c = class_of(f);
+	enum tclass c;
 
 	if (f->tclass == TC_ENDED)
 		return;
-	if (f == ft->lists[f->tclass].tail && c == f->tclass)
-		return;	/* the common case on a busy flow: nothing to move */
+	c = class_of(f);
+	if (c == f->tclass)
+		return;	/* the common case: the list is put in order lazily, by expiry */
 	list_remove(&ft->lists[f->tclass], f);
 	f->tclass = (uint8_t)c;
+	f->queued = f->last_seen;
 	list_append(&ft->lists[c], f);
+}
+
+bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time now)
+{
+	return now - f->last_seen > class_timeout(ft, (enum tclass)f->tclass);
 }
 
 size_t flow_table_expire(struct flow_table *ft, ng_time now)
@@ -390,11 +453,18 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now)
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		ng_time timeout = class_timeout(ft, (enum tclass)c);
 
-		while (ft->lists[c].head && now - ft->lists[c].head->last_seen > timeout) {
+		while (ft->lists[c].head && now - ft->lists[c].head->queued > timeout) {
 			struct flow *f = ft->lists[c].head;
 
-			flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
-			n++;
+			if (now - f->last_seen > timeout) {
+				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+				n++;
+			} else {
+				/* Active since it was queued: back to the tail, in order of its last packet. */
+				list_remove(&ft->lists[c], f);
+				f->queued = f->last_seen;
+				list_append(&ft->lists[c], f);
+			}
 		}
 	}
 	return n;
@@ -432,5 +502,5 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
 	out->ended = ft->ended;
 	out->evicted = ft->evicted;
 	out->bytes_used = (out->active + out->ended_kept) * sizeof(struct flow) +
-			  (ft->nbuckets + ft->nidbuckets) * sizeof(struct flow *);
+			  ft->nslots * sizeof(struct flow_slot) + ft->nidbuckets * sizeof(struct flow *);
 }

@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "geoip.h"
+#include "log.h"
 #include "proc.h"
 #include "whitelist.h"
 
@@ -95,61 +96,6 @@ const char *flowjson_domain_source_name(uint8_t src)
 	}
 }
 
-/* Add a string member, or null when s is NULL. */
-static void add_str(cJSON *o, const char *k, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(o, k, s);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-/* Round to 4 decimals (about 11 m), so floats from the database print short. */
-static double round4(double x)
-{
-	return round(x * 10000.0) / 10000.0;
-}
-
-static cJSON *geo_object(const struct geo_info *g)
-{
-	cJSON *o;
-
-	if (!g || (!g->has_location && !g->country[0]))
-		return cJSON_CreateNull();
-	o = cJSON_CreateObject();
-	if (g->has_location) {
-		cJSON_AddNumberToObject(o, "lat", round4(g->lat));
-		cJSON_AddNumberToObject(o, "lon", round4(g->lon));
-	} else {
-		cJSON_AddNullToObject(o, "lat");
-		cJSON_AddNullToObject(o, "lon");
-	}
-	if (g->accuracy_km >= 0)
-		cJSON_AddNumberToObject(o, "accuracy_km", g->accuracy_km);
-	else
-		cJSON_AddNullToObject(o, "accuracy_km");
-	add_str(o, "country", g->country[0] ? g->country : NULL);
-	add_str(o, "country_name", g->country_name);
-	add_str(o, "region", g->region);
-	add_str(o, "city", g->city);
-	return o;
-}
-
-static cJSON *process_object(const struct proc_info *p)
-{
-	cJSON *o;
-
-	if (!p)
-		return cJSON_CreateNull();
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "pid", p->pid);
-	add_str(o, "name", p->name);
-	add_str(o, "exe", p->exe);
-	add_str(o, "user", p->user);
-	add_str(o, "cmdline", p->cmdline);
-	return o;
-}
-
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len)
 {
 	static const char *const dirname[2] = {"sent", "received"};
@@ -176,49 +122,139 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 	return buf;
 }
 
+/* Helpers for the writer: a key, then a value of each kind. */
+static void w_key(struct strbuf *sb, const char *k)
+{
+	sb_putc(sb, ',');
+	sb_putc(sb, '"');
+	sb_puts(sb, k);
+	sb_put(sb, "\":", 2);
+}
+
+static void w_uint(struct strbuf *sb, const char *k, uint64_t v)
+{
+	w_key(sb, k);
+	sb_u64(sb, v);
+}
+
+static void w_str(struct strbuf *sb, const char *k, const char *v)
+{
+	w_key(sb, k);
+	if (v)
+		sb_json_str(sb, v);
+	else
+		sb_puts(sb, "null");
+}
+
+static void w_geo(struct strbuf *sb, const struct geo_info *g)
+{
+	w_key(sb, "geo");
+	if (!g || (!g->has_location && !g->country[0])) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"lat\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lat);
+	else
+		sb_puts(sb, "null");
+	sb_puts(sb, ",\"lon\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lon);
+	else
+		sb_puts(sb, "null");
+	w_key(sb, "accuracy_km");
+	if (g->accuracy_km >= 0)
+		sb_u64(sb, (uint64_t)g->accuracy_km);
+	else
+		sb_puts(sb, "null");
+	w_str(sb, "country", g->country[0] ? g->country : NULL);
+	w_str(sb, "country_name", g->country_name);
+	w_str(sb, "region", g->region);
+	w_str(sb, "city", g->city);
+	sb_putc(sb, '}');
+}
+
+static void w_process(struct strbuf *sb, const struct proc_info *p)
+{
+	w_key(sb, "process");
+	if (!p) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"pid\":");
+	sb_u64(sb, (uint64_t)p->pid);
+	w_str(sb, "name", p->name);
+	w_str(sb, "exe", p->exe);
+	w_str(sb, "user", p->user);
+	w_str(sb, "cmdline", p->cmdline);
+	sb_putc(sb, '}');
+}
+
+/*
+ * DESIGN. The flow object is written straight into a text buffer: building a
+ * cJSON tree (about 40 allocations) and printing it (every number through
+ * "%1.15g" and back through sscanf) cost more than decoding the flow's
+ * packets. Every string goes through sb_json_str, which escapes and repairs
+ * UTF-8, so the output is always one valid JSON object on one line.
+ * flowjson_object parses that text for callers that want a tree to extend.
+ */
+void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
+{
+	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320];
+	enum wl_verdict v = engine_flow_verdict(f);
+
+	sb_reserve(sb, 1024);
+	sb_puts(sb, "{\"id\":");
+	sb_u64(sb, f->id);
+	w_str(sb, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
+	w_uint(sb, "proto_num", f->key.proto);
+	w_uint(sb, "ip_version", f->key.a.v);
+	w_str(sb, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
+	w_uint(sb, "local_port", flow_local_port(f));
+	w_str(sb, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
+	w_uint(sb, "remote_port", flow_remote_port(f));
+	w_str(sb, "initiator", f->initiator_local ? "local" : "remote");
+	w_uint(sb, "packets_sent", f->packets[FLOW_SENT]);
+	w_uint(sb, "packets_received", f->packets[FLOW_RECEIVED]);
+	w_uint(sb, "bytes_sent", f->bytes[FLOW_SENT]);
+	w_uint(sb, "bytes_received", f->bytes[FLOW_RECEIVED]);
+	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
+	w_str(sb, "last_seen", time_format(f->last_seen, t, sizeof t));
+	w_str(sb, "state", flowjson_state_name(f->state));
+	w_key(sb, "active");
+	sb_puts(sb, f->end_reason == FLOW_END_NONE ? "true" : "false");
+	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
+	w_uint(sb, "fragments", f->fragments);
+	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
+	w_geo(sb, f->geo);
+	if (f->geo && f->geo->asn) {
+		w_uint(sb, "asn", f->geo->asn);
+	} else {
+		w_key(sb, "asn");
+		sb_puts(sb, "null");
+	}
+	w_str(sb, "as_org", f->geo ? f->geo->as_org : NULL);
+	w_str(sb, "remote_domain", f->domain);
+	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
+	w_process(sb, f->proc);
+	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
+	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
+	w_str(sb, "verdict", wl_verdict_name(v));
+	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
+	sb_putc(sb, '}');
+}
+
 cJSON *flowjson_object(const struct flow *f, ng_time window)
 {
-	cJSON *o = cJSON_CreateObject();
-	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320];
-	enum wl_verdict v;
+	struct strbuf sb = {0};
+	cJSON *o;
 
-	cJSON_AddNumberToObject(o, "id", (double)f->id);
-	cJSON_AddStringToObject(o, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
-	cJSON_AddNumberToObject(o, "proto_num", f->key.proto);
-	cJSON_AddNumberToObject(o, "ip_version", f->key.a.v);
-	cJSON_AddStringToObject(o, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
-	cJSON_AddNumberToObject(o, "local_port", flow_local_port(f));
-	cJSON_AddStringToObject(o, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
-	cJSON_AddNumberToObject(o, "remote_port", flow_remote_port(f));
-	cJSON_AddStringToObject(o, "initiator", f->initiator_local ? "local" : "remote");
-	cJSON_AddNumberToObject(o, "packets_sent", (double)f->packets[FLOW_SENT]);
-	cJSON_AddNumberToObject(o, "packets_received", (double)f->packets[FLOW_RECEIVED]);
-	cJSON_AddNumberToObject(o, "bytes_sent", (double)f->bytes[FLOW_SENT]);
-	cJSON_AddNumberToObject(o, "bytes_received", (double)f->bytes[FLOW_RECEIVED]);
-	cJSON_AddStringToObject(o, "first_seen", time_format(f->first_seen, t, sizeof t));
-	cJSON_AddStringToObject(o, "last_seen", time_format(f->last_seen, t, sizeof t));
-	cJSON_AddStringToObject(o, "state", flowjson_state_name(f->state));
-	cJSON_AddBoolToObject(o, "active", f->end_reason == FLOW_END_NONE);
-	add_str(o, "end_reason", flowjson_end_name(f->end_reason));
-	cJSON_AddNumberToObject(o, "fragments", f->fragments);
-	cJSON_AddStringToObject(o, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
-	cJSON_AddItemToObject(o, "geo", geo_object(f->geo));
-	if (f->geo && f->geo->asn)
-		cJSON_AddNumberToObject(o, "asn", f->geo->asn);
-	else
-		cJSON_AddNullToObject(o, "asn");
-	add_str(o, "as_org", f->geo ? f->geo->as_org : NULL);
-	add_str(o, "remote_domain", f->domain);
-	add_str(o, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
-	cJSON_AddItemToObject(o, "process", process_object(f->proc));
-	add_str(o, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
-	add_str(o, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
-	v = engine_flow_verdict(f);
-	add_str(o, "verdict", wl_verdict_name(v));
-	if (v != WL_NONE)
-		cJSON_AddStringToObject(o, "reason", flowjson_reason(f, window, reason, sizeof reason));
-	else
-		cJSON_AddNullToObject(o, "reason");
+	flowjson_append(f, window, &sb);
+	o = cJSON_Parse(sb.p);
+	free(sb.p);
+	if (!o)
+		fatalx("internal error: the flow writer produced invalid JSON for flow %llu", (unsigned long long)f->id);
 	return o;
 }
 

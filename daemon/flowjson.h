@@ -16,7 +16,9 @@ const char *flowjson_state_name(uint8_t state);
 const char *flowjson_end_name(uint8_t end_reason);
 const char *flowjson_domain_source_name(uint8_t src);
 
-/* The flow as a new cJSON object (caller owns it). `window` phrases the reasons ("48 h"). */
+/* Append the flow as one line of JSON text (no newline). `window` phrases the reasons ("48 h"). */
+void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb);
+/* The same object as a new cJSON tree (caller owns it), for callers that add members. */
 cJSON *flowjson_object(const struct flow *f, ng_time window);
 /* The reason sentence for the overall verdict into buf; returns buf. */
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);

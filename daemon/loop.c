@@ -32,12 +32,15 @@
 #include "events.h"
 #include "evidence.h"
 #include "flowjson.h"
+#include "flowlog.h"
 #include "geoip.h"
 #include "home.h"
 #include "http.h"
+#include "ipfix.h"
 #include "local.h"
 #include "log.h"
 #include "proc.h"
+#include "privs.h"
 #include "setup.h"
 #include "whitelist.h"
 
@@ -57,6 +60,8 @@ struct daemon {
 	struct event_ring *events;
 	struct alerts *alerts;		/* alerts.jsonl, --on-alert (alerts.c) */
 	struct evidence *evidence;	/* evidence pcaps, NULL with --evidence=no (evidence.c) */
+	struct ipfix *ipfix;		/* --ipfix exporter (ipfix.c) */
+	struct flowlog *flowlog;	/* --flow-log (flowlog.c) */
 	struct http_server *http;
 	struct http_context hctx;
 	struct home home;
@@ -76,6 +81,7 @@ struct daemon {
 	double pps;
 	ng_time next_tick, next_stats;
 	uint64_t capture_errors;
+	struct strbuf line;		/* reused for each published flow */
 };
 
 static void on_signal(int sig)
@@ -104,16 +110,13 @@ void loop_signals(void)
 /* Publish one flow as an event of `type`; when nobody listens only an id is used up. */
 static void publish_flow(struct daemon *d, struct flow *f, const char *type)
 {
-	char *txt = NULL;
-
 	if (http_sse_clients(d->http) > 0) {
-		cJSON *o = flowjson_object(f, d->cfg->window);
-
-		txt = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
+		d->line.len = 0;
+		flowjson_append(f, d->cfg->window, &d->line);
+		f->event_id = events_publish(d->events, type, d->line.p);
+	} else {
+		f->event_id = events_publish(d->events, type, NULL);
 	}
-	f->event_id = events_publish(d->events, type, txt);
-	free(txt);
 }
 
 static void sink_new(void *arg, struct flow *f)
@@ -247,6 +250,9 @@ static void stats_cb(void *arg, cJSON *o)
 	cJSON_AddNumberToObject(o, "packets_per_sec", round(d->pps * 10.0) / 10.0);
 	cJSON_AddItemToObject(o, "alerts", alerts_stats_json(d->alerts));
 	cJSON_AddItemToObject(o, "evidence", evidence_stats_json(d->evidence));
+	r = cJSON_AddObjectToObject(o, "export");
+	ipfix_stats_json(d->ipfix, r);
+	flowlog_stats_json(d->flowlog, r);
 	cJSON_AddNumberToObject(o, "last_event_id", (double)events_last_id(d->events));
 	v = cJSON_AddObjectToObject(o, "verdicts");
 	cJSON_AddNumberToObject(v, "normal", (double)counts[WL_NORMAL]);
@@ -298,6 +304,7 @@ static void replay_finished(struct daemon *d)
 	struct flow_table_stats fs;
 
 	d->replay_done = true;
+	engine_flush(d->engine);
 	engine_get_stats(d->engine, &es);
 	flow_table_get_stats(engine_flows(d->engine), &fs);
 	log_info("replay of %s finished: %llu packets, %llu flows; serving until stopped", capture_source(d->cap),
@@ -370,10 +377,15 @@ static void live_step(struct daemon *d)
 static void tick(struct daemon *d, ng_time wall)
 {
 	struct engine_stats es;
+	struct capture_stats cs;
 
 	engine_publish(d->engine, wall);
 	alerts_tick(d->alerts, time_mono());
 	evidence_flush(d->evidence);
+	if (d->live && capture_get_stats(d->cap, &cs) == 0)
+		log_capture_drops(wall, cs.dropped, cs.if_dropped);	/* at most once a minute, when they grew */
+	ipfix_tick(d->ipfix, wall);
+	flowlog_tick(d->flowlog, wall);
 	if (wall >= d->next_stats) {
 		cJSON *o = cJSON_CreateObject();
 		char *txt;
@@ -423,6 +435,7 @@ int daemon_run(const struct config *cfg)
 	static const char *const default_listen[] = {"127.0.0.1:8080", "[::1]:8080"};
 	struct daemon *d = xcalloc(1, sizeof *d);
 	struct http_options ho;
+	struct privs_options po;
 	struct engine_config ec;
 	struct engine_sink sink;
 	char err[1024], statebuf[4096];
@@ -432,6 +445,10 @@ int daemon_run(const struct config *cfg)
 	d->started = time_now();
 	d->t0_packet = NG_TIME_NONE;
 	loop_signals();
+	if (privs_check_user(cfg->user, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		goto out;
+	}
 
 	/* Privileged things first: the capture and the listening sockets. */
 	d->cap = loop_open_capture(cfg, err, sizeof err);
@@ -482,6 +499,21 @@ int daemon_run(const struct config *cfg)
 		log_errx("%s", err);
 		goto out;
 	}
+	if ((cfg->ipfix && !(d->ipfix = ipfix_open_config(cfg, err, sizeof err))) ||
+	    (cfg->flow_log && !(d->flowlog = flowlog_open_config(cfg, err, sizeof err)))) {
+		log_errx("%s", err);
+		goto out;
+	}
+	/* Everything privileged is open: drop to --user, keeping only the capabilities still needed (privs.c). */
+	memset(&po, 0, sizeof po);
+	po.user = cfg->user;
+	po.capture = d->live;
+	po.process = d->m.proc != NULL;
+	po.state_dir = ho.state_dir;
+	if (privs_drop(&po, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		goto out;
+	}
 
 	memset(&sink, 0, sizeof sink);
 	sink.flow_new = sink_new;
@@ -491,6 +523,8 @@ int daemon_run(const struct config *cfg)
 	sink.suspect_packet = d->evidence ? sink_suspect : NULL;
 	sink.arg = d;
 	engine_add_sink(d->engine, &sink);
+	ipfix_attach(d->ipfix, d->engine, true);
+	flowlog_attach(d->flowlog, d->engine);
 
 	log_info("%s; local: %s (%s); home: %.4f,%.4f (%s)%s%s", capture_source(d->cap),
 		 local_set_count(d->m.local) ? local_set_describe(d->m.local, err, sizeof err) : "none",
@@ -524,6 +558,7 @@ int daemon_run(const struct config *cfg)
 		}
 		if (d->live)
 			live_step(d);
+		engine_flush(d->engine);	/* HTTP reads the flows next: no packet may be half-way */
 		http_run(d->http);
 		wall = time_now();
 		if (wall >= d->next_tick) {
@@ -531,9 +566,21 @@ int daemon_run(const struct config *cfg)
 			d->next_tick = wall + TICK_MS * 1000;
 		}
 		if (loop_hup) {
+			const char *cfgpath;
+			char changed[512];
+			int nchanged;
+
 			loop_hup = 0;
 			log_info("SIGHUP: reloading the allow and block lists");
 			whitelist_reload(d->m.wl, true);
+			/* The config file is checked again; options other than the lists' contents need a restart. */
+			nchanged = config_reload_file(&cfgpath, changed, sizeof changed, err, sizeof err);
+			if (nchanged < 0)
+				log_warnx("SIGHUP: %s; still running with the configuration read at start-up", err);
+			else if (nchanged > 0)
+				log_warnx("SIGHUP: %s changed %s since start-up: restart netglobe to apply (only the contents "
+					  "of the allow and block files reload live)", cfgpath, changed);
+			flowlog_reopen(d->flowlog);
 		}
 	}
 	log_info("stopping: committing the whitelist");
@@ -542,7 +589,12 @@ out:
 	if (d->engine) {
 		engine_publish(d->engine, time_now());
 		engine_sync_whitelist(d->engine);
+		/* Still-active flows leave with the exports too ("forced end"), as --dump prints them. */
+		ipfix_export_active(d->ipfix, engine_flows(d->engine));
+		flowlog_write_active(d->flowlog, engine_flows(d->engine));
 	}
+	ipfix_close(d->ipfix);
+	flowlog_close(d->flowlog);
 	http_stop(d->http);
 	alerts_drain(d->alerts, NG_USEC / 2);	/* SIGTERM must end the daemon within a second */
 	alerts_destroy(d->alerts);
@@ -551,6 +603,7 @@ out:
 	events_destroy(d->events);
 	modules_close(&d->m);
 	capture_close(d->cap);
+	free(d->line.p);
 	free(d);
 	return rc;
 }

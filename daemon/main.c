@@ -14,7 +14,9 @@
 #include "engine.h"
 #include "evidence.h"
 #include "flowjson.h"
+#include "flowlog.h"
 #include "geoip.h"
+#include "ipfix.h"
 #include "local.h"
 #include "log.h"
 #include "loop.h"
@@ -30,20 +32,20 @@ struct dump {
 	struct whitelist *wl;
 	struct alerts *alerts;		/* --on-alert, and alerts.jsonl with --state-dir */
 	struct evidence *evidence;	/* only with --state-dir */
+	struct ipfix *ipfix;		/* --ipfix */
+	struct flowlog *flowlog;	/* --flow-log */
 	struct flow **tail;
 	size_t ntail, captail;
+	struct strbuf line;	/* reused for every flow */
 };
 
 /* Print one flow as a JSON line. */
 static void dump_print(struct dump *d, const struct flow *f)
 {
-	cJSON *o = flowjson_object(f, d->window);
-	char *s = cJSON_PrintUnformatted(o);
-
-	fputs(s, d->out);
-	fputc('\n', d->out);
-	free(s);
-	cJSON_Delete(o);
+	d->line.len = 0;
+	flowjson_append(f, d->window, &d->line);
+	sb_putc(&d->line, '\n');
+	fwrite(d->line.p, 1, d->line.len, d->out);
 }
 
 static void dump_flow_end(void *arg, struct flow *f)
@@ -176,8 +178,14 @@ static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen
 			engine_publish(d->engine, time_now());
 			alerts_tick(d->alerts, time_mono());
 			evidence_flush(d->evidence);
+			ipfix_tick(d->ipfix, time_now());
+			flowlog_tick(d->flowlog, time_now());
 			fflush(d->out);
 			next_tick = time_now() + 250000;
+		}
+		if (loop_hup) {
+			loop_hup = 0;
+			flowlog_reopen(d->flowlog);
 		}
 	}
 	return 0;
@@ -225,12 +233,20 @@ static int run_dump(const struct config *cfg)
 		rc = 1;
 		goto done;
 	}
+	if ((cfg->ipfix && !(d.ipfix = ipfix_open_config(cfg, err, sizeof err))) ||
+	    (cfg->flow_log && !(d.flowlog = flowlog_open_config(cfg, err, sizeof err)))) {
+		log_errx("%s", err);
+		rc = 1;
+		goto done;
+	}
 	memset(&sink, 0, sizeof sink);
 	sink.flow_end = dump_flow_end;
 	sink.alert = d.alerts ? dump_alert : NULL;
 	sink.suspect_packet = d.evidence ? dump_suspect : NULL;
 	sink.arg = &d;
 	engine_add_sink(d.engine, &sink);
+	ipfix_attach(d.ipfix, d.engine, false);	/* flows leave at their end only */
+	flowlog_attach(d.flowlog, d.engine);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 
 	if (live) {
@@ -248,9 +264,13 @@ static int run_dump(const struct config *cfg)
 	engine_sync_whitelist(d.engine);
 	flow_table_foreach(engine_flows(d.engine), dump_collect, &d);
 	qsort(d.tail, d.ntail, sizeof *d.tail, flow_id_cmp);
-	for (size_t i = 0; i < d.ntail; i++)
+	for (size_t i = 0; i < d.ntail; i++) {
 		dump_print(&d, d.tail[i]);
+		flowlog_write(d.flowlog, d.tail[i]);
+		ipfix_flow_end(d.ipfix, d.tail[i]);	/* still active: flowEndReason "forced end" */
+	}
 	free(d.tail);
+	free(d.line.p);
 	dump_summary(&d, &m, n < 0 ? rerr : NULL);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_warn("cannot write the dump to standard output");
@@ -258,6 +278,8 @@ static int run_dump(const struct config *cfg)
 	}
 	alerts_drain(d.alerts, INT64_MAX / 4);	/* every command finishes or is killed at its timeout */
 done:
+	ipfix_close(d.ipfix);
+	flowlog_close(d.flowlog);
 	alerts_destroy(d.alerts);
 	evidence_destroy(d.evidence);
 	engine_destroy(d.engine);
@@ -337,6 +359,16 @@ static int run_subcommand(const char *cmd, int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* True when the arguments ask for --dump (checked before parsing, to decide about the default config file). */
+static bool has_dump_flag(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--dump") == 0 || strncmp(argv[i], "--dump=", 7) == 0)
+			return true;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -347,7 +379,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && (strcmp(argv[1], "history") == 0 || strcmp(argv[1], "reset-baseline") == 0))
 		return run_subcommand(argv[1], argc - 2, argv + 2);
 	config_init(&cfg);
-	rc = config_parse_args(&cfg, argc - 1, argv + 1, false, err, sizeof err);
+	/* The daemon reads /etc/netglobe.conf when present; --dump stays a function of its arguments alone. */
+	rc = config_parse_args(&cfg, argc - 1, argv + 1, !has_dump_flag(argc, argv), err, sizeof err);
 	if (rc < 0) {
 		log_errx("%s", err);
 		config_free(&cfg);
@@ -358,7 +391,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
-	if (cfg.dump) {
+	if (cfg.check_only) {
+		/* -n: the command line and the config file parse; nothing is opened (as ntpd -n). */
+		log_notice("configuration OK");
+		rc = 0;
+	} else if (cfg.dump) {
 		rc = run_dump(&cfg);
 	} else {
 		rc = daemon_run(&cfg);

@@ -16,7 +16,7 @@
 #include "whitelist.h"
 
 /* Packets the local-host inference reads at most (a huge file costs little extra). */
-#define INFER_MAX_PACKETS 200000
+#define INFER_MAX_PACKETS 50000
 
 void modules_close(struct modules *m)
 {

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,4 +379,133 @@ const char *str_intern(const char *s)
 	intern_slots[i] = xstrdup(s);
 	intern_used++;
 	return intern_slots[i];
+}
+
+void sb_reserve(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 <= sb->cap)
+		return;
+	sb->cap = NG_MAX(sb->cap * 2, sb->len + more + 256);
+	sb->p = xrealloc(sb->p, sb->cap);
+}
+
+void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_reserve(sb, n);
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	sb->p[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+	sb_put(sb, s, strlen(s));
+}
+
+void sb_putc(struct strbuf *sb, char c)
+{
+	sb_reserve(sb, 1);
+	sb->p[sb->len++] = c;
+	sb->p[sb->len] = '\0';
+}
+
+void sb_u64(struct strbuf *sb, uint64_t v)
+{
+	char buf[24], *q = buf + sizeof buf;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(sb, q, (size_t)(buf + sizeof buf - q));
+}
+
+void sb_fixed4(struct strbuf *sb, double v)
+{
+	long long n;
+	char frac[5];
+	int k = 4;
+
+	if (!isfinite(v)) {
+		sb_puts(sb, "null");
+		return;
+	}
+	n = llround(v * 10000.0);
+	if (n < 0) {
+		sb_putc(sb, '-');
+		n = -n;
+	}
+	sb_u64(sb, (uint64_t)n / 10000);
+	for (int i = 3; i >= 0; i--, n /= 10)
+		frac[i] = (char)('0' + n % 10);
+	while (k > 0 && frac[k - 1] == '0')
+		k--;
+	if (k > 0) {
+		sb_putc(sb, '.');
+		sb_put(sb, frac, (size_t)k);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 4), or 0 when it is not one. */
+static size_t utf8_valid_len(const unsigned char *p)
+{
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f))
+			return 0;	/* overlong, or a surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+void sb_json_str(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+
+	sb_reserve(sb, strlen(s) + 2);
+	sb_putc(sb, '"');
+	while (*p) {
+		const unsigned char *run = p;
+
+		/* Copy the plain ASCII run in one go. */
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			sb_put(sb, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\') {
+			char e[2] = {'\\', (char)*p};
+
+			sb_put(sb, e, 2);
+			p++;
+		} else if (*p < 0x20) {
+			char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+
+			sb_put(sb, e, 6);
+			p++;
+		} else {
+			size_t n = utf8_valid_len(p);
+
+			if (n) {
+				sb_put(sb, (const char *)p, n);
+				p += n;
+			} else {
+				sb_put(sb, "\xef\xbf\xbd", 3);	/* U+FFFD */
+				p++;
+			}
+		}
+	}
+	sb_putc(sb, '"');
 }

@@ -60,6 +60,26 @@ char *file_read_all(const char *path, size_t max, size_t *lenp);
 
 
 
+/* A growing text buffer; p is always NUL-terminated once anything was put. Free p when done. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+void sb_reserve(struct strbuf *sb, size_t more);
+void sb_put(struct strbuf *sb, const char *s, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putc(struct strbuf *sb, char c);
+/* An unsigned decimal. */
+void sb_u64(struct strbuf *sb, uint64_t v);
+/* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
+void sb_fixed4(struct strbuf *sb, double v);
+/*
+ * A JSON string literal (RFC 8259 7): quotes, escapes for " \ and control
+ * characters, and every byte sequence that is not valid UTF-8 replaced by
+ * U+FFFD, so packet- or process-derived text can never break the document.
+ */
+void sb_json_str(struct strbuf *sb, const char *s);
+
 /*
  * Intern a short string for the life of the process (list names, rule texts):
  * equal strings give the same pointer, so holders need not free or copy it.

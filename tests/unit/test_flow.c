@@ -183,6 +183,67 @@ static void test_growth(void **state)
 	assert_int_equal(e.released, 50000);
 }
 
+/* Ending flows in random order leaves every other flow findable (the index shifts entries back on delete). */
+static void test_index_delete_keeps_others(void **state)
+{
+	struct flow_table_config cfg = {.max_flows = 100000};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	static struct flow_key keys[6000];
+	static bool gone[6000];
+	uint64_t rnd = 88172645463325252ULL;
+	ng_addr b;
+
+	(void)state;
+	addr_parse("9.9.9.9", &b);
+	for (int i = 0; i < 6000; i++) {
+		uint8_t ip[4] = {10, 0, (uint8_t)(i >> 8), (uint8_t)i};
+		ng_addr a = addr_from_v4(ip);
+		bool s;
+
+		flow_key_make(&keys[i], 6, &a, (uint16_t)i, &b, 443, &s);
+		flow_table_insert(ft, &keys[i], flow_key_hash(&keys[i]), i);
+	}
+	for (int round = 0; round < 3000; round++) {
+		int i;
+		struct flow *f;
+
+		rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+		i = (int)(rnd % 6000);
+		f = flow_table_find(ft, &keys[i], flow_key_hash(&keys[i]));
+		if (gone[i]) {
+			assert_null(f);
+			continue;
+		}
+		assert_non_null(f);
+		flow_table_end(ft, f, FLOW_END_IDLE);
+		gone[i] = true;
+	}
+	for (int i = 0; i < 6000; i++) {
+		struct flow *f = flow_table_find(ft, &keys[i], flow_key_hash(&keys[i]));
+
+		if (gone[i])
+			assert_null(f);
+		else
+			assert_non_null(f);
+	}
+	flow_table_destroy(ft);
+}
+
+/* A flow idle past its timeout is idle for lookups before expiry reaches it. */
+static void test_idle_check(void **state)
+{
+	struct flow_table_config cfg = {.udp_timeout = 10 * NG_USEC};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow *f = add(ft, 1, 0, 17);
+
+	(void)state;
+	assert_false(flow_table_idle(ft, f, 10 * NG_USEC));
+	assert_true(flow_table_idle(ft, f, 10 * NG_USEC + 1));
+	flow_table_destroy(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +252,8 @@ int main(void)
 		cmocka_unit_test(test_eviction_prefers_unanswered),
 		cmocka_unit_test(test_kept_ended_are_bounded),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_index_delete_keeps_others),
+		cmocka_unit_test(test_idle_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

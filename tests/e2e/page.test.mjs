@@ -189,6 +189,13 @@ async function main() {
 		result(kb, 'desktop: the list works from the keyboard (arrow, Enter)');
 		const stats = await page.evaluate(() => window.netglobe.stats());
 		console.log(`info: desktop stats ${JSON.stringify(stats)}`);
+
+		// Without WebGL (?webgl=0 stands in for a browser that has none): the flat map, same arcs.
+		await page.goto(pageUrl({ webgl: '0' }), { waitUntil: 'load', timeout: TIMEOUT });
+		const flat = await page.waitForFunction(() => window.netglobe && window.netglobe.stats().ready && window.netglobe.stats(), null, { timeout: TIMEOUT })
+			.then((h) => h.jsonValue(), () => null);
+		result(!!flat && flat.mode === 'flat' && !flat.webgl && flat.arcs === flat.places && flat.places > 0,
+			'desktop: without WebGL a flat map draws the same arcs', flat ? `mode=${flat.mode} arcs=${flat.arcs} places=${flat.places}` : 'not ready');
 		await ctx.close();
 
 		/* ---------- phone ---------- */

@@ -153,13 +153,20 @@ function drawLabels() {
 
 /* ---------- Legend ---------- */
 
+// Where home comes from, when the daemon had to guess badly (it says so in home.source).
+function homeNote() {
+	const h = state.home;
+	if (!h || !h.source || !/no city|unknown|use --home/i.test(h.source)) return '';
+	return ` (${esc(h.source)})`;
+}
+
 function renderLegend() {
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
 	const row = (color, label, long) => `<div class="lrow"><span class="sw" data-c="${color}"></span>${label}<span class="long">${long}</span></div>`;
 	const dirNote = { both: 'upper arc: sent · lower arc: received', sent: 'showing traffic sent from here', received: 'showing traffic received here' }[state.ui.direction];
 	const html = row(pal.normal, 'normal', ' (seen in the last 48 h)') + row(pal.anomalous, 'anomalous', ' (first contact)') +
 		row(pal.blocklisted, 'blocklisted', '') +
-		row(pal.home, 'home', ` · grey ring: ${fmtInt(state.localFlows)} local/unlocated`) +
+		row(pal.home, 'home', `${homeNote()} · grey ring: ${fmtInt(state.localFlows)} local/unlocated`) +
 		`<div class="note">${dirNote}; width grows with bytes; pulses move with the traffic; dim arcs are closed flows.</div>`;
 	const el = $('legend');
 	if (el.dataset.html !== html) {

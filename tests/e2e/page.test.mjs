@@ -169,7 +169,15 @@ async function main() {
 
 		// Clicking an arc opens details too (the hook gives a visible point of an arc).
 		const pt = await page.evaluate(() => {
-			for (const p of window.netglobe.places()) { const s = window.netglobe.arcPoint(p.key); if (s) return s; }
+			// A point of some arc that no overlay (legend, toast, tooltip, labels) covers.
+			const covers = ['legend', 'toast', 'tooltip'].map((id) => document.getElementById(id))
+				.filter((e) => e && !e.hidden).map((e) => e.getBoundingClientRect());
+			for (const p of window.netglobe.places()) {
+				const s = window.netglobe.arcPoint(p.key);
+				if (!s || covers.some((r) => s.x >= r.left - 4 && s.x <= r.right + 4 && s.y >= r.top - 4 && s.y <= r.bottom + 4)) continue;
+				const top = document.elementFromPoint(s.x, s.y);
+				if (top && top.closest('#view')) return s;
+			}
 			return null;
 		});
 		if (pt) {

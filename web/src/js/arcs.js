@@ -280,8 +280,9 @@ export class ArcLayer {
 	}
 
 	/*
-	 * Rewrite every instance from the places. opts: {direction, colorOf(verdict), dimOf(place) -> 0..1,
-	 * now (s)}. Returns the number of places that got at least one arc.
+	 * Rewrite every instance from the places. opts: {direction, colorOf(verdict), widthOf(bytes),
+	 * dimOf(place) -> 0..1, recentTraffic(key, dir) -> bool, now (s)}. Returns the number of places
+	 * that got at least one arc.
 	 */
 	update(places, opts) {
 		const list = [];
@@ -317,7 +318,9 @@ export class ArcLayer {
 			const bytes = d === 'sent' ? p.bytesSent : p.bytesReceived;
 			const w = Math.max(1.1, opts.widthOf(bytes));
 			const live = p.active > 0;
-			const pulses = live ? Math.max(1, Math.min(4, Math.round(ang * 2.2))) : 0;
+			// Pulses: one slow train on an active arc; more while bytes are moving that way now.
+			const recent = opts.recentTraffic(p.key, d);
+			const pulses = live || recent ? Math.max(1, Math.min(4, Math.round(ang * 2.2))) * (recent ? 2 : 1) : 0;
 			start.set([home.x, home.y, home.z], i * 3);
 			// u: unit vector at right angles to home, in the plane of home and the place.
 			u.copy(e).addScaledVector(home, -Math.cos(ang));

@@ -78,6 +78,17 @@ function dimOf(p) {
 	return 0.18;
 }
 
+const RECENT_MS = 10000;
+let recentUntil = 0;
+// Did bytes move between home and this place, in this direction, in the last RECENT_MS?
+function recentTraffic(key, dir) {
+	const t = state.traffic.get(key);
+	const at = t ? t[dir] : 0;
+	if (!at || performance.now() - at > RECENT_MS) return false;
+	recentUntil = Math.max(recentUntil, at + RECENT_MS);
+	return true;
+}
+
 function filtersActive() {
 	const f = state.ui.filters;
 	return f.verdicts.size < 4 || f.proto || f.country || f.process || f.text || f.active;
@@ -98,6 +109,7 @@ function updateView() {
 		colorOf: (v) => pal[v] || pal.normal,
 		widthOf: widthForBytes,
 		dimOf,
+		recentTraffic,
 		now: performance.now() / 1000,
 	});
 	if (view.arcs && view.arcs.setLocal) view.arcs.setLocal(state.localFlows, pal.local);
@@ -287,6 +299,8 @@ function loop(now) {
 	last = now;
 	frameTimes.push(dt);
 	if (frameTimes.length > 240) frameTimes.shift();
+	// Arcs whose traffic went quiet slow their pulses down again.
+	if (recentUntil && now > recentUntil) { recentUntil = 0; dirty = true; }
 	if (dirty) updateView();
 	let ms = view.frame(now, Math.min(0.1, dt / 1000));
 	if (state.benchMode && view.gl) {

@@ -28,6 +28,7 @@ export const state = {
 	lastEventId: 0,
 	flows: new Map(),		// id -> flow object as the API sends it
 	marks: new Map(),		// id -> {kind: 'new'|'closed'|'changed', at: ms}
+	traffic: new Map(),		// place key -> {sent: ms, received: ms}: when bytes last moved that way
 	places: new Map(),		// key -> place (see rebuildPlaces)
 	localFlows: 0,			// flows without a location
 	stats: null,			// last /api/stats object
@@ -96,7 +97,7 @@ export function rebuildPlaces() {
 				key, lat: la, lon: lo, geo: f.geo, flows: 0, active: 0,
 				bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0,
 				verdictSent: null, verdictReceived: null, verdict: null,
-				firstSeen: f.first_seen, lastSeen: f.last_seen, ids: [], birth: Infinity, activity: 0,
+				firstSeen: f.first_seen, lastSeen: f.last_seen, ids: [], birth: Infinity,
 			};
 			places.set(key, p);
 		}
@@ -118,7 +119,6 @@ export function rebuildPlaces() {
 		if (!p.verdictSent && !p.verdictReceived) p.verdictSent = p.verdict || 'normal';
 		const old = state.places.get(p.key);
 		p.birth = old ? old.birth : performance.now() / 1000;
-		p.activity = old ? old.activity : 0;
 	}
 	state.places = places;
 	state.localFlows = local;
@@ -127,6 +127,17 @@ export function rebuildPlaces() {
 // Note that flow id changed in a way the list should flash for a moment.
 export function mark(id, kind) {
 	state.marks.set(id, { kind, at: performance.now() });
+}
+
+// Remember that bytes moved between home and a flow's place just now (live pulses).
+export function noteTraffic(old, f) {
+	const key = placeKey(f);
+	if (key === null) return;
+	const t = state.traffic.get(key) || { sent: 0, received: 0 };
+	const now = performance.now();
+	if ((f.bytes_sent || 0) > ((old && old.bytes_sent) || 0)) t.sent = now;
+	if ((f.bytes_received || 0) > ((old && old.bytes_received) || 0)) t.received = now;
+	state.traffic.set(key, t);
 }
 
 // Counts of flows per verdict (overall verdict), from the flows the page holds.

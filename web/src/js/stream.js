@@ -8,7 +8,7 @@
 // as ?last_event_id= too (a server may honour it), and resync through /flows. A `reset` event
 // refetches /flows. Changes are applied in batches at most every BATCH_MS, so a burst of events
 // costs one rebuild of the arcs and the list.
-import { state, emit, mark, rebuildPlaces } from './state.js';
+import { state, emit, mark, rebuildPlaces, noteTraffic } from './state.js';
 
 const BATCH_MS = 250;
 const BACKOFF_S = [1, 2, 4, 8, 15, 30];
@@ -201,6 +201,7 @@ function flush() {
 		const f = ev.data;
 		const old = state.flows.get(f.id);
 		state.flows.set(f.id, f);
+		noteTraffic(old, f);
 		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
 		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
 		else mark(f.id, 'changed');

@@ -272,6 +272,11 @@ void evidence_destroy(struct evidence *ev)
 	if (!ev)
 		return;
 	file_close(ev);
+	if (ev->st.packets)
+		log_debug("evidence: kept %llu frames of %llu flows (%.1f MiB written, %llu files deleted, %llu "
+			  "frames dropped) in %s", (unsigned long long)ev->st.packets, (unsigned long long)ev->st.flows,
+			  (double)ev->st.bytes / (1024 * 1024), (unsigned long long)ev->st.files_deleted,
+			  (unsigned long long)ev->st.dropped, ev->dir);
 	if (ev->dead)
 		pcap_close(ev->dead);
 	for (size_t i = 0; i < ev->nfiles; i++)

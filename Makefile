@@ -121,6 +121,8 @@ install: all
 	@if [ -f geoip/data/asn.ngasn ]; then install -d $(DESTDIR)$(PREFIX)/share/netglobe/geoip; \
 		install -m 0644 $(sort $(wildcard geoip/data/*.mmdb geoip/data/asn.ngasn geoip/data/*LICENSE* geoip/data/ASN-*)) \
 		$(DESTDIR)$(PREFIX)/share/netglobe/geoip/; fi
+	install -d $(DESTDIR)$(PREFIX)/share/netglobe
+	install -m 0644 whitelist/lists/common-updates.allow $(DESTDIR)$(PREFIX)/share/netglobe/
 	@if [ -f docs/netglobe.conf.example ]; then install -d $(DESTDIR)$(PREFIX)/share/doc/netglobe; \
 		install -m 0644 docs/netglobe.conf.example $(DESTDIR)$(PREFIX)/share/doc/netglobe/netglobe.conf.example; fi
 

@@ -82,6 +82,7 @@ struct daemon {
 	ng_time next_tick, next_stats;
 	uint64_t capture_errors;
 	struct strbuf line;		/* reused for each published flow */
+	ng_time next_reload_check;
 };
 
 static void on_signal(int sig)
@@ -269,6 +270,20 @@ static void stats_cb(void *arg, cJSON *o)
 		else
 			cJSON_AddNullToObject(r, "error");
 	}
+	{
+		struct whitelist_stats ws;
+
+		whitelist_get_stats(d->m.wl, &ws);
+		r = cJSON_AddObjectToObject(o, "whitelist");
+		cJSON_AddNumberToObject(r, "entries", (double)ws.entries);
+		cJSON_AddNumberToObject(r, "pending", (double)ws.pending);
+		/* Rows known to be committed: a crash test checks the database keeps at least these. */
+		cJSON_AddNumberToObject(r, "stored", (double)(ws.entries - ws.pending));
+		cJSON_AddNumberToObject(r, "flushes", (double)ws.flushes);
+		cJSON_AddNumberToObject(r, "flush_errors", (double)ws.flush_errors);
+		cJSON_AddNumberToObject(r, "allow_rules", (double)ws.allow_rules);
+		cJSON_AddNumberToObject(r, "block_entries", (double)ws.block_entries);
+	}
 	if (d->m.dns) {
 		struct dns_stats ds;
 
@@ -401,6 +416,10 @@ static void tick(struct daemon *d, ng_time wall)
 		free(txt);
 		cJSON_Delete(o);
 		d->next_stats = wall + STATS_EVERY;
+	}
+	if (wall >= d->next_reload_check) {
+		whitelist_reload(d->m.wl, false);	/* only stats the files; reloads what changed */
+		d->next_reload_check = wall + 5 * NG_USEC;
 	}
 	http_notify(d->http);
 }

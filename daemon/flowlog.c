@@ -1,8 +1,8 @@
 /*
  * flowlog.c: the JSON Lines flow log (--flow-log), for Vector, Fluent Bit or Filebeat to ship.
  *
- * DESIGN. Each ended flow becomes flowjson_object (the --dump and /flows
- * schema) on one line, appended to a buffer that is written with one
+ * DESIGN. Each ended flow becomes one line of flowjson_append (the writer
+ * of --dump and /flows, so the schema is the same), appended to a buffer that is written with one
  * write(2) per loop tick or when it fills, so the capture never waits on a
  * slow disk more than once per 256 KiB. The file is opened O_APPEND and
  * rotated by size in the logrotate naming (FILE -> FILE.1 -> ... FILE.N,
@@ -27,7 +27,6 @@
 #include "log.h"
 
 #define FLOWLOG_BUF (256 * 1024)
-#define FLOWLOG_SCRATCH (64 * 1024)
 #define FLOWLOG_RETRY (10 * NG_USEC)
 
 struct flowlog {
@@ -41,7 +40,7 @@ struct flowlog {
 	size_t len;
 	uint64_t buf_lines;
 	uint64_t size;			/* bytes in the file, buffered ones included */
-	char *scratch;			/* cJSON_PrintPreallocated target */
+	struct strbuf line;		/* one flow's JSON, reused */
 	bool failing;			/* an outage was logged */
 	ng_time next_retry;
 	struct flowlog_stats st;
@@ -149,33 +148,16 @@ static void append_line(struct flowlog *l, const char *s, size_t n)
 
 void flowlog_write(struct flowlog *l, const struct flow *f)
 {
-	cJSON *o;
-	size_t n;
-
 	if (!l)
 		return;
 	if (l->fd < 0) {
 		l->st.dropped++;
 		return;
 	}
-	o = flowjson_object(f, l->window);
-	/* Print into the scratch buffer (no allocation); the rare line that does not fit is printed normally. */
-	if (cJSON_PrintPreallocated(o, l->scratch, FLOWLOG_SCRATCH - 1, false)) {
-		n = strlen(l->scratch);
-		l->scratch[n++] = '\n';
-		append_line(l, l->scratch, n);
-	} else {
-		char *s = cJSON_PrintUnformatted(o);
-
-		if (s) {
-			n = strlen(s);
-			s = xrealloc(s, n + 2);
-			s[n++] = '\n';
-			append_line(l, s, n);
-			free(s);
-		}
-	}
-	cJSON_Delete(o);
+	l->line.len = 0;
+	flowjson_append(f, l->window, &l->line);
+	sb_putc(&l->line, '\n');
+	append_line(l, l->line.p, l->line.len);
 }
 
 struct active_list {
@@ -291,7 +273,6 @@ struct flowlog *flowlog_open(const struct flowlog_options *o, char *err, size_t 
 		return NULL;
 	}
 	l->buf = xmalloc(FLOWLOG_BUF);
-	l->scratch = xmalloc(FLOWLOG_SCRATCH);
 	return l;
 }
 
@@ -317,7 +298,7 @@ void flowlog_close(struct flowlog *l)
 	if (l->fd >= 0 && !l->to_stdout)
 		close(l->fd);
 	free(l->buf);
-	free(l->scratch);
+	free(l->line.p);
 	free(l->path);
 	free(l);
 }

@@ -351,23 +351,21 @@ static bool wl_may_learn(const struct flow *f, enum flow_dir d)
 	return d == FLOW_SENT && f->initiator_local;
 }
 
-/* Push a direction's traffic since the last push to the whitelist (first and last time on the first push). */
+/*
+ * Push a direction's traffic since the last push to the whitelist. The first
+ * push says when the direction began; later ones (each minute, and at the
+ * end) move last_seen on and add the counts.
+ */
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 {
 	bool first = f->dir_recorded[d] == NG_TIME_NONE;
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
-	const ng_addr *remote = flow_remote_ip(f);
-	uint64_t pk = f->packets[d] - f->dir_recorded_pkts[d], by = f->bytes[d] - f->dir_recorded_bytes[d];
+	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
 
-	if (first) {
-		whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_first[d], 1, pk, by, f->domain, country,
-				 (enum wl_verdict)f->verdicts[d].verdict);
-		if (f->dir_last[d] > f->dir_first[d])
-			whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_last[d], 0, 0, 0, NULL, NULL, WL_NONE);
-	} else {
-		whitelist_record(e->wl, remote, (enum wl_dir)d, f->dir_last[d], 0, pk, by, f->domain, country, WL_NONE);
-	}
-	f->dir_recorded[d] = f->dir_last[d];
+	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
+			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
+			 country, first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
+	f->dir_recorded[d] = t;
 	f->dir_recorded_pkts[d] = f->packets[d];
 	f->dir_recorded_bytes[d] = f->bytes[d];
 }
@@ -378,8 +376,11 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 	if (!e->wl)
 		return;
 	for (int d = 0; d < 2; d++) {
-		if (wl_may_learn(f, (enum flow_dir)d) &&
-		    (f->dir_recorded[d] == NG_TIME_NONE || f->packets[d] != f->dir_recorded_pkts[d]))
+		if (!wl_may_learn(f, (enum flow_dir)d))
+			continue;
+		if (f->dir_recorded[d] == NG_TIME_NONE)
+			wl_push(e, f, (enum flow_dir)d);
+		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != f->dir_recorded_pkts[d])
 			wl_push(e, f, (enum flow_dir)d);
 	}
 }

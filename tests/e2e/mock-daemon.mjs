@@ -2,7 +2,7 @@
 // mock-daemon.mjs: a stand-in for netglobe's HTTP API (docs/api.md) serving a built page, for
 // developing the page and checking the e2e test itself without the C daemon.
 //
-//   node tests/e2e/mock-daemon.mjs --web build/web [--port 8099] [--all-normal] [--no-events]
+//   node tests/e2e/mock-daemon.mjs --web build/web [--port 8099] [--all-normal] [--no-events] [--csp]
 //
 // It serves a fixed, realistic world (home in Tokyo; public places with geo; LAN, multicast and
 // unlocated flows; anomalous, blocklisted and local verdicts), /flows/{id} with history, /api/stats,
@@ -20,6 +20,9 @@ const webRoot = path.resolve(opt('--web', 'build/web'));
 const port = Number(opt('--port', '8099'));
 const allNormal = flag('--all-normal');
 const noEvents = flag('--no-events');
+// --csp: send the strict Content-Security-Policy the page is written to work under.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const csp = flag('--csp');
 
 // Places: [city, region, cc, country name, lat, lon, domain, org, asn].
 const PLACES = [
@@ -175,7 +178,7 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 	'.json': 'application/json', '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain' };
 
 function send(res, code, type, body) {
-	res.writeHead(code, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+	res.writeHead(code, { 'Content-Type': type, 'Cache-Control': 'no-store', ...(csp ? { 'Content-Security-Policy': CSP } : {}) });
 	res.end(body);
 }
 

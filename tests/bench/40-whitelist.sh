@@ -9,7 +9,7 @@ ng=$BENCH_BUILD/netglobe
 tool=$BENCH_BUILD/tools/wl_bench
 if [ -x "$tool" ]; then
 	"$tool" 2>&1 | tee "$BENCH_BUILD/bench/wl_bench.txt" | sed "s/^/$sec: /"
-	grep -o '[a-z_]*per_cpu_sec=[0-9.]*' "$BENCH_BUILD/bench/wl_bench.txt" | while IFS== read -r k v; do
+	grep -oE '[a-z_]*per_(cpu_)?sec=[0-9.]*' "$BENCH_BUILD/bench/wl_bench.txt" | while IFS== read -r k v; do
 		bench_line "$sec.$k" "$v"
 	done
 else

@@ -10,6 +10,7 @@ import { distanceKm } from './util.js';
 const SEA = '#0a2340', LAND = '#2d4a5e', COAST = '#7fa7c4', BORDER = '#4f7390';
 
 export class FlatView {
+	// Make the 2D canvas in container.
 	constructor(container) {
 		this.container = container;
 		this.canvas = document.createElement('canvas');
@@ -30,17 +31,20 @@ export class FlatView {
 		new ResizeObserver(() => this.resize()).observe(container);
 	}
 
+	// Load the atlas (110m on small screens) and paint.
 	async loadEarth(small) {
 		this.world = await loadWorld(small ? '110m' : '50m');
 		this.paint();
 	}
 
+	// Centre the map on home.
 	setHome(lat, lon, color) {
 		this.home = { lat, lon };
 		this.homeColor = color;
 		this.paint();
 	}
 
+	// Redraw the arcs; returns the number of places with an arc.
 	update(places, opts) {
 		this.places = places;
 		this.opts = opts;
@@ -48,6 +52,7 @@ export class FlatView {
 		return new Set(this.arcs.instances.map((a) => a.key)).size;
 	}
 
+	// Fit the canvases to the container, keeping the map at 2:1.
 	resize() {
 		const r = this.container.getBoundingClientRect();
 		this.w = Math.max(1, Math.round(r.width));
@@ -83,6 +88,7 @@ export class FlatView {
 		return [x0, y0, (x0 + x1) / 2, Math.min(y0, y1) - up, x1, y1];
 	}
 
+	// Paint land, arcs, dots and home into the offscreen layer.
 	paint() {
 		const g = this.layer.getContext('2d');
 		const pr = this.pixelRatio;
@@ -137,6 +143,7 @@ export class FlatView {
 		g.fill();
 	}
 
+	// One frame: copy the layer, draw the pulses and home's ring; returns ms spent.
 	frame(nowMs) {
 		const t0 = performance.now();
 		const g = this.g;
@@ -173,6 +180,7 @@ export class FlatView {
 		return [u * u * c[0] + 2 * u * t * c[2] + t * t * c[4], u * u * c[1] + 2 * u * t * c[3] + t * t * c[5]];
 	}
 
+	// The place key of the arc nearest (x, y) within radius, or null.
 	pick(x, y, radius = 10) {
 		let best = null;
 		let bestD = radius * radius;
@@ -186,6 +194,7 @@ export class FlatView {
 		return best;
 	}
 
+	// The middle of a place's arc.
 	arcScreenPoint(key) {
 		const a = this.arcs.instances.find((i) => i.key === key);
 		if (!a) return null;
@@ -193,6 +202,7 @@ export class FlatView {
 		return { x, y };
 	}
 
+	// Where a place is on the map.
 	placeScreenPoint(lat, lon) {
 		const [x, y] = this.xy(lon, lat);
 		return { x, y, hidden: false };

@@ -41,6 +41,7 @@ function webglAvailable() {
 	}
 }
 
+// The globe when WebGL works, else the flat map; starts loading the world map.
 async function makeView() {
 	const container = $('view');
 	const small = phoneQuery.matches;
@@ -89,6 +90,7 @@ function recentTraffic(key, dir) {
 	return true;
 }
 
+// Is any list filter narrowing the flows?
 function filtersActive() {
 	const f = state.ui.filters;
 	return f.verdicts.size < 4 || f.proto || f.country || f.process || f.text || f.active;
@@ -123,10 +125,12 @@ function updateView() {
 const labelCanvas = document.createElement('canvas');
 labelCanvas.className = 'labels';
 let labelKeys = [];
+// Pick the places that get a "×N" label: the 24 with the most flows.
 function chooseLabels() {
 	labelKeys = [...state.places.values()].filter((p) => p.flows > 1)
 		.sort((a, b) => b.flows - a.flows).slice(0, 24).map((p) => p.key);
 }
+// Draw the labels on the overlay canvas (every frame: the globe turns).
 function drawLabels() {
 	const r = $('view').getBoundingClientRect();
 	const pr = Math.min(window.devicePixelRatio || 1, 2);
@@ -172,6 +176,7 @@ function homeNote() {
 	return ` (${esc(h.source)})`;
 }
 
+// The legend in the corner of the map (rewritten only when it changes).
 function renderLegend() {
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
 	const row = (color, label, long) => `<div class="lrow"><span class="sw" data-c="${color}"></span>${label}<span class="long">${long}</span></div>`;
@@ -191,6 +196,7 @@ function renderLegend() {
 
 /* ---------- Pointer: hover tooltip and click to open ---------- */
 
+// Hover shows a place's numbers; a click (not a drag) opens its details.
 function initPointer() {
 	const el = $('view');
 	const tip = $('tooltip');
@@ -231,6 +237,7 @@ function initPointer() {
 /* ---------- Alerts ---------- */
 
 let toastTimer = 0;
+// Show an alert event for 8 s; clicking it opens the flow.
 function showAlert(a) {
 	const t = $('toast');
 	const who = a.remote_domain || a.remote_ip;
@@ -244,6 +251,7 @@ function showAlert(a) {
 
 /* ---------- Controls ---------- */
 
+// The direction and palette buttons (remembered), and the layout switch.
 function initControls() {
 	const saved = localStorage.getItem('netglobe.palette');
 	if (saved && PALETTES[saved]) state.ui.palette = saved;
@@ -286,6 +294,7 @@ function initControls() {
 
 /* ---------- Frame loop ---------- */
 
+// Median of an array of numbers (0 when empty).
 function median(a) {
 	if (!a.length) return 0;
 	const s = [...a].sort((x, y) => x - y);
@@ -293,6 +302,7 @@ function median(a) {
 }
 
 let last = 0;
+// One animation frame: rebuild arcs if needed, render, time it.
 function loop(now) {
 	requestAnimationFrame(loop);
 	const dt = last ? now - last : 16;
@@ -321,6 +331,7 @@ function loop(now) {
 
 /* ---------- Test hook ---------- */
 
+// window.netglobe: the read-only test hook (docs/page.md).
 function installHook() {
 	const hook = {
 		version: 1,
@@ -373,6 +384,7 @@ function installHook() {
 
 /* ---------- Start ---------- */
 
+// Start everything.
 async function main() {
 	stripToken();
 	initControls();

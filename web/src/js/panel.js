@@ -78,6 +78,7 @@ export function initPanel() {
 	setInterval(tickHighlights, 500);
 }
 
+// A filter changed: new export link, new rows, dimmed arcs.
 function filtersChanged() {
 	updateExportLink();
 	refresh();
@@ -169,6 +170,7 @@ function updateOptions() {
 	fill($('f-process'), [...procs].sort().map((p) => [p, p]), f.process);
 }
 
+// Redraw the visible rows at the next animation frame (once, however often asked).
 function queueRender() {
 	if (renderQueued) return;
 	renderQueued = true;
@@ -223,6 +225,7 @@ function renderRows() {
 	list.setAttribute('aria-activedescendant', active >= 0 && rows[active] ? `row-${rows[active].id}` : '');
 }
 
+// What a row shows, as a string: the row is rebuilt only when this changes.
 function rowSig(f) {
 	return `${f.last_seen}|${f.verdict}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}`;
 }
@@ -251,6 +254,7 @@ function tickHighlights() {
 	if (changed) queueRender();
 }
 
+// The two lines of a row.
 function rowHtml(f) {
 	const g = f.geo;
 	const where = g ? `${flagHtml(g.country)} ${esc(g.city || g.country_name || g.country || '')}` : `<span class="muted">${esc(f.remote_scope || 'no location')}</span>`;
@@ -265,6 +269,7 @@ function rowHtml(f) {
 		`<div class="b"><span title="sent">↑ ${fmtBytes(f.bytes_sent)}</span><span title="received">↓ ${fmtBytes(f.bytes_received)}</span></div>`;
 }
 
+// A row read out in one sentence (screen readers).
 function rowLabel(f) {
 	const g = f.geo;
 	return `${remoteName(f)} port ${f.remote_port} ${f.proto}, ${f.verdict}, ` +
@@ -283,6 +288,7 @@ function setActive(i) {
 	queueRender();
 }
 
+// Keyboard use of the list: arrows, pages, Home/End, Enter or Space.
 function onListKey(e) {
 	const page = Math.max(1, Math.floor($('list').clientHeight / rowH) - 1);
 	const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
@@ -297,6 +303,7 @@ function onListKey(e) {
 let detailsKind = null;
 let returnFocus = null;
 
+// Show the details pane with a title and move focus into it.
 function showDetails(title) {
 	const d = $('details');
 	if (d.hidden) returnFocus = document.activeElement;
@@ -394,6 +401,7 @@ function renderFlowFacts(f) {
 		]);
 }
 
+// The whitelist history of /flows/{id} as a definition list.
 function historyHtml(h) {
 	if (!h) return '<span class="muted">none recorded</span>';
 	const one = (name, d) => {
@@ -436,6 +444,7 @@ export function openPlace(key) {
 	$('d-copy').addEventListener('click', () => copyText(flows.map((f) => flowText(f, null)).join('\n\n')));
 }
 
+// POST /api/trust and say what the daemon answered.
 async function trust(what) {
 	const out = $('d-result');
 	out.className = 'result';
@@ -500,6 +509,7 @@ async function copyText(text) {
 	say(out, 'Select the text below and copy it.');
 }
 
+// A short confirmation under the actions.
 function say(el, msg) {
 	if (!el) return;
 	el.className = 'result ok';
@@ -511,6 +521,7 @@ function say(el, msg) {
 const SNAPS = [0.1, 0.45, 0.9];	// of the viewport height below the header
 let snap = 1;
 
+// The bottom sheet handle: drag, tap and arrow keys.
 function initSheet() {
 	const panel = $('panel');
 	const handle = $('sheet-handle');
@@ -569,6 +580,7 @@ function setSnap(i) {
 	queueRender();
 }
 
+// On a phone, details get the whole sheet.
 function expandSheetFor() {
 	if (state.ui.layout === 'phone' && snap < 2) setSnap(2);
 }

@@ -16,6 +16,7 @@ export function initStatus() {
 	render();
 }
 
+// Rewrite the header from state.
 function render() {
 	const st = state.stats || {};
 	const cap = state.capture;

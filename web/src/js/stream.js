@@ -42,6 +42,7 @@ async function getJson(url) {
 	return r.json();
 }
 
+// GET /api/stats into state.stats.
 async function fetchStats() {
 	try {
 		state.stats = await getJson('/api/stats');
@@ -187,6 +188,7 @@ function handle(ev) {
 	}
 }
 
+// Apply pending flow events after BATCH_MS (one timer at a time).
 function flushSoon() {
 	if (!flushTimer) flushTimer = setTimeout(flush, BATCH_MS);
 }

@@ -904,6 +904,52 @@ static void test_udp_transport(void **state)
 	dec_free(d);
 }
 
+/* An IPv6 collector written in brackets; skipped quietly where ::1 cannot be bound. */
+static void test_udp_ipv6_collector(void **state)
+{
+	struct dec *d = dec_new();
+	struct ipfix_options o;
+	struct ipfix *x;
+	struct tflow t;
+	struct sockaddr_in6 sa;
+	socklen_t sl = sizeof sa;
+	uint8_t buf[65536];
+	char coll[64], err[256];
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	(void)state;
+	memset(&sa, 0, sizeof sa);
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		if (fd >= 0)
+			close(fd);
+		dec_free(d);
+		skip();
+	}
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(coll, sizeof coll, "udp://[::1]:%u", ntohs(sa.sin6_port));
+	memset(&o, 0, sizeof o);
+	o.collector = coll;
+	x = ipfix_open(&o, err, sizeof err);
+	assert_non_null(x);
+	tflow_v6(&t, 11);
+	ipfix_flow_end(x, &t.f);
+	ipfix_flush(x);
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	n = recv(fd, buf, sizeof buf, 0);
+	assert_true(n > 0);
+	dec_message(d, buf, (size_t)n);
+	assert_int_equal(d->nrec, 2);
+	assert_int_equal(d->recs[0].tid, IPFIX_TEMPLATE_V6);
+	assert_int_equal(rec_u(&d->recs[0], 0, 148), 11);
+	ipfix_close(x);
+	close(fd);
+	dec_free(d);
+}
+
 /* Read whole IPFIX messages from a stream for up to 2 s until `want` records arrived. */
 static void read_stream(struct dec *d, int fd, int want)
 {
@@ -1017,6 +1063,7 @@ int main(void)
 		cmocka_unit_test(test_drops),
 		cmocka_unit_test(test_parse_collector),
 		cmocka_unit_test(test_udp_transport),
+		cmocka_unit_test(test_udp_ipv6_collector),
 		cmocka_unit_test(test_tcp_transport),
 	};
 

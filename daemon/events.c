@@ -1,7 +1,6 @@
 /* events.c: the bounded ring of server-sent events, so a client that reconnects misses nothing. */
 #include "events.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,11 +102,22 @@ static void events_drop_oldest(struct event_ring *r)
  */
 static char *events_format(uint64_t id, const char *type, const char *data, size_t *lenp)
 {
-	char head[64 + EVENTS_TYPE_MAX];
-	size_t n, cap, len, i;
+	char head[64 + EVENTS_TYPE_MAX], digits[24];
+	size_t n = 0, cap, len, i, dl = 0, breaks = 0;
 	char *out;
+	uint64_t v = id;
 
-	n = (size_t)snprintf(head, sizeof head, "id: %llu\nevent: ", (unsigned long long)id);
+	/* "id: N\nevent: T\n" without printf: this runs for every event. */
+	do {
+		digits[dl++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(head, "id: ", 4);
+	n = 4;
+	while (dl)
+		head[n++] = digits[--dl];
+	memcpy(head + n, "\nevent: ", 8);
+	n += 8;
 	for (i = 0; type && type[i] && i < EVENTS_TYPE_MAX - 1; i++) {
 		unsigned char ch = (unsigned char)type[i];
 
@@ -116,8 +126,10 @@ static char *events_format(uint64_t id, const char *type, const char *data, size
 	if (i == 0)
 		head[n++] = '_';
 	head[n++] = '\n';
-	/* Worst case every data byte is a line break: "\ndata: " per byte. */
-	cap = n + 6 + strlen(data) * 7 + 3;
+	/* Exact size: each line break in data becomes "\ndata: ". */
+	for (i = 0; data[i]; i++)
+		breaks += data[i] == '\r' || data[i] == '\n';
+	cap = n + 6 + i + breaks * 6 + 3;
 	out = xmalloc(cap);
 	memcpy(out, head, n);
 	len = n;

@@ -44,6 +44,15 @@
  *
  * Event streams (http_sse.c) are suspended while they have nothing to send
  * and resumed by http_notify, so an idle stream costs nothing per loop turn.
+ * The time spent in libmicrohttpd is charged to a token bucket that fills
+ * at HTTP_SHARE_PERCENT of the wall clock; while it is empty the streams
+ * stay suspended. A burst of events (a capture replayed at full speed with
+ * hundreds of clients) then slows the capture by at most that share, and
+ * the clients that fall behind get a reset, as any slow client does.
+ *
+ * Answers are queued at the access handler's last call, never its first:
+ * libmicrohttpd 0.9.75 closes a connection whose response was queued
+ * before it knew the request had no body, which would cost keep-alive.
  */
 
 static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
@@ -326,6 +335,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 	s->max_sse = opts->max_sse ? opts->max_sse : HTTP_DEFAULT_MAX_SSE;
 	s->rl = http_ratelimit_create();
 	s->next_housekeeping = time_mono() + NG_USEC;
+	s->share_last = time_mono();
+	s->share_tokens = HTTP_SHARE_BURST;
 	if (opts->nlisten == 0) {
 		snprintf(err, errlen, "no --listen address given");
 		goto fail;
@@ -367,6 +378,7 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 		if (l->family == AF_INET6)
 			flags |= MHD_USE_IPv6;
 		l->mhd = MHD_start_daemon(flags, 0, http_accept_cb, l, http_access_cb, l,
+					  MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log_cb, l,
 					  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
 					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->max_clients,
 					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
@@ -374,7 +386,6 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 					  MHD_OPTION_NOTIFY_CONNECTION, http_conn_cb, l,
 					  MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, l,
 					  MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, l,
-					  MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log_cb, l,
 					  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 					  MHD_OPTION_END);
 		if (!l->mhd) {
@@ -458,6 +469,8 @@ int http_timeout_ms(struct http_server *s)
 	if (!s)
 		return -1;
 	until = s->next_housekeeping - time_mono();
+	if (s->sse_throttled)	/* the streams wait until the bucket refills */
+		until = NG_MIN(until, -s->share_tokens * 100 / HTTP_SHARE_PERCENT);
 	ms = until <= 0 ? 0 : (int)((until + 999) / 1000);
 	for (size_t i = 0; i < s->nls; i++) {
 		MHD_UNSIGNED_LONG_LONG t;
@@ -490,24 +503,47 @@ static void http_housekeeping(struct http_server *s, ng_time now)
 	http_ratelimit_expire(s->rl, now);
 }
 
+/*
+ * Run every daemon once and charge the time to a token bucket that fills
+ * at HTTP_SHARE_PERCENT of the wall clock (up to HTTP_SHARE_BURST). While
+ * it is empty, event streams stay suspended (plain requests go on), so a
+ * burst of events costs the capture at most that share on average; streams
+ * that fall behind by more than the ring or HTTP_SSE_MAX_BACKLOG then get a
+ * reset, as slow clients do.
+ */
+static void http_run_all(struct http_server *s)
+{
+	ng_time t0 = time_mono(), t1;
+
+	for (size_t i = 0; i < s->nls; i++) {
+		if (s->ls[i].mhd)
+			MHD_run(s->ls[i].mhd);
+	}
+	t1 = time_mono();
+	s->share_tokens += (t1 - s->share_last) * HTTP_SHARE_PERCENT / 100 - (t1 - t0);
+	/* One long request (a /flows of 100,000 flows) must not starve the streams for long: cap the debt. */
+	s->share_tokens = NG_MAX(NG_MIN(s->share_tokens, (ng_time)HTTP_SHARE_BURST), -(ng_time)HTTP_SHARE_DEBT);
+	s->share_last = t1;
+	if (s->share_tokens < 0) {
+		s->sse_throttled = true;
+	} else if (s->sse_throttled) {
+		s->sse_throttled = false;
+		http_sse_wake(s, false);
+	}
+}
+
 void http_run(struct http_server *s)
 {
 	ng_time now;
 
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nls; i++) {
-		if (s->ls[i].mhd)
-			MHD_run(s->ls[i].mhd);
-	}
+	http_run_all(s);
 	now = time_mono();
 	if (now >= s->next_housekeeping) {
 		http_housekeeping(s, now);
 		s->next_housekeeping = now + NG_USEC;
-		for (size_t i = 0; i < s->nls; i++) {
-			if (s->ls[i].mhd)
-				MHD_run(s->ls[i].mhd);
-		}
+		http_run_all(s);
 	}
 }
 
@@ -517,15 +553,28 @@ void http_notify(struct http_server *s)
 		return;
 	http_sse_wake(s, false);
 	/* Push at once rather than at the next loop turn. */
-	for (size_t i = 0; i < s->nls; i++) {
-		if (s->ls[i].mhd)
-			MHD_run(s->ls[i].mhd);
-	}
+	http_run_all(s);
 }
 
 size_t http_sse_clients(const struct http_server *s)
 {
 	return s ? s->nsse : 0;
+}
+
+size_t http_sse_listening(struct http_server *s)
+{
+	uint64_t last;
+
+	if (!s || !s->nsse)
+		return 0;
+	/* Recount every 64 events (and when streams come or go): O(streams), not per event. */
+	last = s->ctx->events ? events_last_id(s->ctx->events) : 0;
+	if (s->listening_nsse != s->nsse || last < s->listening_id || last - s->listening_id >= 64) {
+		s->listening = http_sse_count_listening(s);
+		s->listening_id = last;
+		s->listening_nsse = s->nsse;
+	}
+	return s->listening;
 }
 
 size_t http_connections(const struct http_server *s)

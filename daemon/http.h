@@ -62,6 +62,13 @@ void http_run(struct http_server *s);
 void http_notify(struct http_server *s);
 /* Connected SSE clients (the loop skips building update events when there are none). */
 size_t http_sse_clients(const struct http_server *s);
+/*
+ * SSE clients that will receive the next event: connected and not so far
+ * behind that they are due a reset anyway. When it is 0 the loop may
+ * publish ids only (events_publish with NULL data) and skip building JSON
+ * nobody will read; cheap enough to call for every event.
+ */
+size_t http_sse_listening(struct http_server *s);
 /* Every connection (for /api/stats). */
 size_t http_connections(const struct http_server *s);
 

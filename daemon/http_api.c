@@ -217,7 +217,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 
 			if (vd < 0) {
 				snprintf(err, errlen,
-					 "bad verdict '%s' (use normal, anomalous, blocklisted, local or none; "
+					 "bad verdict '%.63s' (use normal, anomalous, blocklisted, local or none; "
 					 "a comma list for several)", items[i]);
 				return -1;
 			}
@@ -232,7 +232,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			int p = flowjson_proto_parse(items[i]);
 
 			if (p < 0) {
-				snprintf(err, errlen, "bad proto '%s' (use tcp, udp, icmp, icmpv6, sctp or a number 0-255)",
+				snprintf(err, errlen, "bad proto '%.63s' (use tcp, udp, icmp, icmpv6, sctp or a number 0-255)",
 					 items[i]);
 				return -1;
 			}
@@ -247,7 +247,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 
 			if (strlen(x) != 2 || !((x[0] | 0x20) >= 'a' && (x[0] | 0x20) <= 'z') ||
 			    !((x[1] | 0x20) >= 'a' && (x[1] | 0x20) <= 'z')) {
-				snprintf(err, errlen, "bad country '%s' (want a two-letter ISO code such as DE)", x);
+				snprintf(err, errlen, "bad country '%.63s' (want a two-letter ISO code such as DE)", x);
 				return -1;
 			}
 			fq->countries[i][0] = (char)(x[0] & ~0x20);

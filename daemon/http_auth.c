@@ -510,6 +510,7 @@ static enum MHD_Result token_landing(struct http_conn *c)
 
 int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret)
 {
+	static const char *const www_auth[] = {"WWW-Authenticate", "Bearer realm=\"netglobe\"", NULL};
 	struct http_server *s = c->srv;
 	const char *host, *cookie, *auth, *qtok;
 	bool presented = false, ok = false, qok = false;
@@ -533,7 +534,8 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 		const char *const headers[] = {"Retry-After", ra, NULL};
 
 		snprintf(ra, sizeof ra, "%u", secs);
-		*ret = http_error_headers(c, 429, headers, "too many wrong access tokens from this address; wait and retry");
+		*ret = http_error_headers(c, 429, headers,
+					  "too many wrong access tokens from this address; wait and retry");
 		return 0;
 	}
 	cookie = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND, "netglobe_token");
@@ -564,11 +566,10 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 	}
 	if (presented) {
 		rl_fail(s->rl, &c->peer, time_mono());
-		*ret = http_error_headers(c, 401, (const char *const[]){"WWW-Authenticate", "Bearer realm=\"netglobe\"", NULL},
-					  "wrong access token");
+		*ret = http_error_headers(c, 401, www_auth, "wrong access token");
 		return 0;
 	}
-	*ret = http_error_headers(c, 401, (const char *const[]){"WWW-Authenticate", "Bearer realm=\"netglobe\"", NULL},
+	*ret = http_error_headers(c, 401, www_auth,
 				  "this netglobe needs its access token: open the URL with ?token= that it printed at "
 				  "start (the token is in the state directory's http-token file)");
 	return 0;

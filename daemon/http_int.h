@@ -22,6 +22,9 @@
 #define HTTP_SSE_HEARTBEAT (15 * NG_USEC)	/* a ": hb" comment on quiet streams */
 #define HTTP_SSE_RETRY_MS 3000		/* the reconnect delay suggested to EventSource */
 #define HTTP_SSE_MAX_BACKLOG (8u << 20)	/* a stream further behind than this gets a reset */
+#define HTTP_SHARE_PERCENT 10		/* HTTP work may use this share of the loop's time while streams wait */
+#define HTTP_SHARE_BURST (20 * 1000)	/* ... with bursts of up to 20 ms */
+#define HTTP_SHARE_DEBT (50 * 1000)	/* ... and streams never wait more than 0.5 s for the share */
 #define HTTP_MAX_INFLIGHT (256u << 20)	/* response bytes held for slow readers, all clients together */
 #define HTTP_TOKEN_HEX 64		/* the LAN access token: 32 random bytes in hex */
 #define HTTP_DEFAULT_MAX_CLIENTS 512
@@ -79,9 +82,15 @@ struct http_server {
 	size_t nconns;
 	struct sse_client *sse;		/* every event stream */
 	size_t nsse;
+	size_t listening;		/* streams not due a reset, as of listening_id (http_sse_listening) */
+	uint64_t listening_id;
+	size_t listening_nsse;
 	uint64_t requests, rejected;
 	size_t inflight;		/* bytes of responses built and not yet sent */
 	ng_time next_housekeeping;	/* monotonic */
+	ng_time share_tokens;		/* time HTTP work may still take (token bucket, microseconds) */
+	ng_time share_last;		/* monotonic time of the last refill */
+	bool sse_throttled;		/* the bucket is empty: streams stay suspended until it refills */
 	bool stopping;
 };
 
@@ -149,6 +158,8 @@ enum MHD_Result http_static(struct http_conn *c, const char *url);
 enum MHD_Result http_sse_start(struct http_conn *c);
 /* Wake streams that have something to send; with heartbeat also those quiet for too long. */
 void http_sse_wake(struct http_server *s, bool heartbeat);
+/* Streams not due a reset (recounted from the ring). */
+size_t http_sse_count_listening(struct http_server *s);
 /* End every stream (before the daemons stop): resume them so they finish. */
 void http_sse_close_all(struct http_server *s);
 /* The connection went away: detach its stream. */

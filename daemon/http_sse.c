@@ -11,9 +11,10 @@
  * DESIGN
  *
  * A stream is a libmicrohttpd response of unknown size whose content
- * reader copies events out of the shared ring (events.c), starting after
- * the client's cursor. The ring is the only backlog: a client holds at most
- * SSE_FILL bytes of its own (the events it is in the middle of sending),
+ * reader copies events straight out of the shared ring (events.c) into
+ * MHD's buffer, starting after the client's cursor. The ring is the only
+ * backlog: a client holds nothing of its own but its control lines (retry,
+ * reset) and the rest of the one event that did not fit MHD's buffer,
  * whatever its speed. When the reader has nothing to send it suspends the
  * connection, so an idle stream costs nothing per loop turn; http_notify
  * resumes the streams whose cursor is behind the newest event, and the
@@ -23,32 +24,34 @@
  * or more than HTTP_SSE_MAX_BACKLOG bytes wait for it) gets a `reset`
  * event and continues from the newest event: nothing is lost silently,
  * the page refetches /flows. One that stops reading altogether makes no
- * progress and libmicrohttpd's inactivity timeout closes it.
+ * progress and libmicrohttpd's inactivity timeout closes it. While the
+ * HTTP share is used up (http.c) the readers suspend at once.
+ * http_sse_listening tells the loop when every stream is due a reset
+ * anyway, so that it can skip building JSON that nobody would read.
  */
 
-#define SSE_FILL (32 * 1024)	/* stop copying events into a client's buffer past this */
-#define SSE_BLOCK (16 * 1024)	/* the most MHD asks the reader for at once */
+#define SSE_BLOCK (64 * 1024)	/* the most MHD asks the reader for at once */
 
 struct sse_client {
 	struct http_server *srv;
 	struct http_conn *conn;		/* NULL once the connection closed */
 	struct MHD_Connection *mc;
 	struct sse_client *prev, *next;
-	uint64_t cursor;		/* the newest event copied into out */
-	char *out;			/* bytes to hand to MHD: out[off..len) */
+	uint64_t cursor;		/* the newest event handed to MHD (or to out) */
+	char *out;			/* our own bytes to send first: out[off..len) */
 	size_t off, len, cap;
 	bool suspended;
 	bool closing;
 	ng_time last_write;		/* monotonic */
 };
 
-/* Append bytes to a client's buffer. */
+/* Append bytes to a client's own buffer. */
 static void sse_put(struct sse_client *k, const char *s, size_t n)
 {
 	if (k->off == k->len)
 		k->off = k->len = 0;
 	if (k->len + n > k->cap) {
-		k->cap = NG_MAX(k->len + n, (size_t)SSE_FILL + 4096);
+		k->cap = NG_MAX(k->len + n, (size_t)1024);
 		k->out = xrealloc(k->out, k->cap);
 	}
 	memcpy(k->out + k->len, s, n);
@@ -68,55 +71,78 @@ static void sse_reset(struct sse_client *k, const char *why)
 	k->cursor = last;
 }
 
-/* events_since callback: copy one event, stop when the buffer is full enough. */
-static int sse_append_cb(void *arg, uint64_t id, const char *sse, size_t len)
-{
-	struct sse_client *k = arg;
-
-	sse_put(k, sse, len);
-	k->cursor = id;
-	return k->len >= SSE_FILL;
-}
-
-/* Refill an empty buffer from the ring (or with a reset when the ring moved past the client). */
-static void sse_fill(struct sse_client *k)
+/* Before taking events from the ring: a reset when the ring moved past the client or it fell too far behind. */
+static void sse_check_backlog(struct sse_client *k)
 {
 	const struct event_ring *ring = k->srv->ctx->events;
 	size_t backlog;
 
-	if (!ring || k->cursor == events_last_id(ring))
+	if (k->cursor == events_last_id(ring))
 		return;
 	backlog = events_backlog(ring, k->cursor);
-	if (backlog == SIZE_MAX) {
+	if (backlog == SIZE_MAX)
 		sse_reset(k, k->cursor > events_last_id(ring) ? "unknown event id (the daemon restarted?)"
 							      : "missed events are no longer kept");
-		return;
-	}
-	if (backlog > HTTP_SSE_MAX_BACKLOG) {
+	else if (backlog > HTTP_SSE_MAX_BACKLOG)
 		sse_reset(k, "this client fell too far behind");
-		return;
-	}
-	events_since(ring, k->cursor, sse_append_cb, k);
 }
 
-/* MHD's content reader: events, a heartbeat, or suspend until there is something. */
-static ssize_t sse_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+/*
+ * Fill buf: our own bytes first, then events straight from the ring. An
+ * event that does not fit is split: its rest goes to our own buffer (the
+ * ring may drop it before the next call). Returns the bytes written.
+ */
+static size_t sse_fill(struct sse_client *k, char *buf, size_t max)
 {
-	struct sse_client *k = cls;
-	ng_time now = time_mono();
-	size_t n;
+	const struct event_ring *ring = k->srv->ctx->events;
+	size_t n = 0, tl, m;
+	const char *t;
 
-	(void)pos;
-	if (k->closing || k->srv->stopping)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (k->off == k->len)
-		sse_fill(k);
-	if (k->off == k->len && now - k->last_write >= HTTP_SSE_HEARTBEAT)
-		sse_put(k, ": hb\n\n", 6);
 	if (k->off < k->len) {
 		n = NG_MIN(max, k->len - k->off);
 		memcpy(buf, k->out + k->off, n);
 		k->off += n;
+		if (k->off < k->len)
+			return n;
+	}
+	k->off = k->len = 0;
+	sse_check_backlog(k);
+	if (k->len) {	/* a reset */
+		m = NG_MIN(max - n, k->len);
+		memcpy(buf + n, k->out, m);
+		k->off = m;
+		return n + m;
+	}
+	while (n < max && (t = events_get(ring, k->cursor + 1, &tl)) != NULL) {
+		m = NG_MIN(tl, max - n);
+		memcpy(buf + n, t, m);
+		n += m;
+		k->cursor++;
+		if (m < tl)
+			sse_put(k, t + m, tl - m);
+	}
+	return n;
+}
+
+/* MHD's content reader: events, a heartbeat, or suspend until there is something (or the share allows). */
+static ssize_t sse_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse_client *k = cls;
+	ng_time now;
+	size_t n = 0;
+
+	(void)pos;
+	if (k->closing || k->srv->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	now = time_mono();
+	if (!k->srv->sse_throttled) {
+		n = sse_fill(k, buf, max);
+		if (n == 0 && now - k->last_write >= HTTP_SSE_HEARTBEAT && max >= 6) {
+			memcpy(buf, ": hb\n\n", 6);
+			n = 6;
+		}
+	}
+	if (n) {
 		k->last_write = now;
 		return (ssize_t)n;
 	}
@@ -211,14 +237,30 @@ void http_sse_wake(struct http_server *s, bool heartbeat)
 	uint64_t last = ring ? events_last_id(ring) : 0;
 	ng_time now = time_mono();
 
+	if (s->sse_throttled)
+		return;
 	for (struct sse_client *k = s->sse; k; k = k->next) {
 		if (!k->suspended)
 			continue;
-		if (k->cursor != last || k->closing || (heartbeat && now - k->last_write >= HTTP_SSE_HEARTBEAT)) {
+		if (k->cursor != last || k->off < k->len || k->closing ||
+		    (heartbeat && now - k->last_write >= HTTP_SSE_HEARTBEAT)) {
 			k->suspended = false;
 			MHD_resume_connection(k->mc);
 		}
 	}
+}
+
+size_t http_sse_count_listening(struct http_server *s)
+{
+	const struct event_ring *ring = s->ctx->events;
+	size_t n = 0;
+
+	for (struct sse_client *k = s->sse; k; k = k->next) {
+		size_t b = ring ? events_backlog(ring, k->cursor) : 0;
+
+		n += !k->closing && b <= HTTP_SSE_MAX_BACKLOG;
+	}
+	return n;
 }
 
 void http_sse_close_all(struct http_server *s)

@@ -331,14 +331,19 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 				flow_remote_port(f));
 }
 
-/* A flow is an exchange once both ends spoke, and for TCP the handshake completed (or predates capture). */
+/*
+ * A flow is an exchange once both ends spoke, and for TCP once the handshake
+ * completed: a SYN answered by a RST, or a SYN-ACK to a spoofed SYN, is not
+ * one. A TCP flow whose SYN was never seen (it predates the capture) counts
+ * when both ends spoke.
+ */
 static bool flow_exchanged(const struct flow *f)
 {
 	if (f->packets[0] == 0 || f->packets[1] == 0)
 		return false;
-	if (f->key.proto != NG_PROTO_TCP)
+	if (f->key.proto != NG_PROTO_TCP || !(f->syn_seen & 1))
 		return true;
-	return f->state != FLOW_STATE_SYN_SENT;
+	return f->handshake;
 }
 
 /* May this direction of f teach the whitelist? (see DESIGN) */
@@ -385,18 +390,25 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 	}
 }
 
-/* Raise alerts for a direction that just started carrying traffic with a bad verdict. */
+/*
+ * Raise the alert of a direction with a bad verdict, once. Unanswered traffic
+ * (scans, spoofed floods) alerts only when blocklisted: an anomalous received
+ * direction, or a sent one in a flow the remote started, waits until the flow
+ * is an exchange, and engine_process calls again then.
+ */
 static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d)
 {
 	uint8_t v = f->verdicts[d].verdict;
 
-	if (v != WL_ANOMALOUS && v != WL_BLOCKLISTED)
+	if (f->alerted & (1u << d))
 		return;
-	/* Unanswered inbound traffic (scans, spoofed floods) alerts only when blocklisted. */
-	if (v == WL_ANOMALOUS && d == FLOW_RECEIVED && !flow_exchanged(f))
+	if (v != WL_ANOMALOUS && v != WL_BLOCKLISTED) {
+		f->alerted |= (uint8_t)(1u << d);
 		return;
-	if (v == WL_ANOMALOUS && d == FLOW_SENT && !f->initiator_local && !flow_exchanged(f))
-		return;
+	}
+	if (v == WL_ANOMALOUS && !flow_exchanged(f) && (d == FLOW_RECEIVED || !f->initiator_local))
+		return;	/* held back */
+	f->alerted |= (uint8_t)(1u << d);
 	e->stats.alerts++;
 	for (size_t i = 0; i < e->nsinks; i++) {
 		if (e->sinks[i].alert)
@@ -422,9 +434,9 @@ static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, boo
 		if ((fl & NG_TCP_SYN) && (fl & NG_TCP_ACK))
 			f->syn_seen |= 2;
 		else if (from_initiator && (fl & NG_TCP_ACK) && (f->syn_seen & 2))
-			f->state = FLOW_STATE_ESTABLISHED;
-		else if (!from_initiator && !(fl & NG_TCP_SYN))
-			f->state = FLOW_STATE_ESTABLISHED;	/* data from the responder: we missed the SYN-ACK */
+			f->state = FLOW_STATE_ESTABLISHED, f->handshake = 1;
+		else if (!from_initiator && !(fl & NG_TCP_SYN) && (fl & NG_TCP_ACK))
+			f->state = FLOW_STATE_ESTABLISHED, f->handshake = 1;	/* the responder sends data: we missed the SYN-ACK */
 	}
 	if (fl & NG_TCP_FIN) {
 		f->fin_seen |= (uint8_t)(1u << d);
@@ -676,15 +688,16 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		f->verdict = (uint8_t)engine_flow_verdict(f);
 		maybe_alert(e, f, d);
 	}
-	if (e->wl) {
-		if (!was_exchanged && flow_exchanged(f)) {
-			if (!is_new && f->packets[!d] > 0 && f->dir_first[!d] != cp->ts)
-				maybe_alert(e, f, (enum flow_dir)!d);	/* now that it is answered */
-			for (int dd = 0; dd < 2; dd++) {
-				if (f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
-					wl_push(e, f, (enum flow_dir)dd);
-			}
-		} else if (f->dir_recorded[d] == NG_TIME_NONE) {
+	if (!was_exchanged && flow_exchanged(f)) {
+		/* Now that it is answered: the alerts held back, and what the whitelist may learn. */
+		for (int dd = 0; dd < 2; dd++) {
+			if (f->packets[dd] > 0)
+				maybe_alert(e, f, (enum flow_dir)dd);
+			if (e->wl && f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
+				wl_push(e, f, (enum flow_dir)dd);
+		}
+	} else if (e->wl) {
+		if (f->dir_recorded[d] == NG_TIME_NONE) {
 			if (wl_may_learn(f, d))
 				wl_push(e, f, d);
 		} else if (cp->ts - f->dir_recorded[d] >= WL_TOUCH_EVERY) {

@@ -78,6 +78,7 @@ struct flow {
 	uint8_t dirty : 1;		/* on the engine's dirty list */
 	uint8_t announced : 1;		/* flow-new was published */
 	uint8_t end_reason : 2;		/* enum flow_end */
+	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;
@@ -89,6 +90,7 @@ struct flow {
 	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
 	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
 	uint32_t fragments;
+	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
 	uint8_t remote_scope;		/* enum ng_scope */
 	uint8_t domain_source;		/* enum flow_domain_source */
 	char *domain;			/* owned */

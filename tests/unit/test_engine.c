@@ -1,0 +1,244 @@
+/*
+ * test_engine.c: the engine's per-flow rules on hand-made TCP conversations:
+ * orientation and initiator, what counts as an exchange, which directions
+ * alert and when, and what the whitelist learns (never spoofed sources).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <pcap/dlt.h>
+
+#include "engine.h"
+#include "local.h"
+#include "whitelist.h"
+
+struct seen {
+	int alerts[2];
+	int ended;
+};
+
+static void on_alert(void *arg, struct flow *f, enum flow_dir d)
+{
+	struct seen *s = arg;
+
+	(void)f;
+	s->alerts[d]++;
+}
+
+static void on_end(void *arg, struct flow *f)
+{
+	struct seen *s = arg;
+
+	(void)f;
+	s->ended++;
+}
+
+/* An IPv4/TCP frame on DLT_RAW from a to b with flags. */
+static struct capture_packet tcp_pkt(uint8_t *buf, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+				     uint8_t flags, ng_time ts)
+{
+	struct capture_packet cp;
+	ng_addr a, b;
+
+	addr_parse(src, &a);
+	addr_parse(dst, &b);
+	memset(buf, 0, 40);
+	buf[0] = 0x45;
+	buf[3] = 40;
+	buf[8] = 64;
+	buf[9] = 6;
+	memcpy(buf + 12, a.a, 4);
+	memcpy(buf + 16, b.a, 4);
+	buf[20] = (uint8_t)(sport >> 8);
+	buf[21] = (uint8_t)sport;
+	buf[22] = (uint8_t)(dport >> 8);
+	buf[23] = (uint8_t)dport;
+	buf[32] = 0x50;
+	buf[33] = flags;
+	cp.ts = ts;
+	cp.data = buf;
+	cp.caplen = cp.wirelen = 40;
+	return cp;
+}
+
+struct rig {
+	struct whitelist *wl;
+	struct local_set *ls;
+	struct engine *e;
+	struct seen seen;
+};
+
+static void rig_up(struct rig *r)
+{
+	struct whitelist_options wo = {0};
+	struct engine_config ec = {0};
+	struct engine_sink sink = {0};
+	char err[256];
+
+	memset(r, 0, sizeof *r);
+	wo.window = 48LL * 3600 * NG_USEC;
+	r->wl = whitelist_open(&wo, err, sizeof err);
+	assert_non_null(r->wl);
+	r->ls = local_set_create();
+	local_set_add(r->ls, "192.168.1.10", err, sizeof err);
+	ec.names = true;
+	r->e = engine_create(&ec, r->ls, NULL, NULL, r->wl, NULL);
+	sink.alert = on_alert;
+	sink.flow_end = on_end;
+	sink.arg = &r->seen;
+	engine_add_sink(r->e, &sink);
+}
+
+static void rig_down(struct rig *r)
+{
+	engine_destroy(r->e);
+	local_set_destroy(r->ls);
+	whitelist_close(r->wl);
+}
+
+static void send_pkt(struct rig *r, const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t fl, ng_time t)
+{
+	uint8_t buf[64];
+	struct capture_packet cp = tcp_pkt(buf, src, sp, dst, dp, fl, t);
+
+	engine_packet(r->e, DLT_RAW, &cp);
+	engine_flush(r->e);
+}
+
+/* The only flow of the table. */
+static struct flow *only_flow(struct rig *r, uint64_t id)
+{
+	struct flow *f = flow_table_by_id(engine_flows(r->e), id);
+
+	assert_non_null(f);
+	return f;
+}
+
+static void known(struct rig *r, const char *addr, bool sent, bool recv)
+{
+	struct wl_entry we;
+	ng_addr a;
+
+	addr_parse(addr, &a);
+	whitelist_entry(r->wl, &a, WL_SENT, &we);
+	assert_int_equal(we.known, sent);
+	whitelist_entry(r->wl, &a, WL_RECEIVED, &we);
+	assert_int_equal(we.known, recv);
+}
+
+static const ng_time T0 = 1790000000LL * NG_USEC;
+
+/* Our connection out: both directions anomalous at first contact, alerts for both once answered, learnt. */
+static void test_outbound_handshake(void **state)
+{
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	rig_up(&r);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x02, T0);
+	f = only_flow(&r, 1);
+	{
+		char a[NG_ADDRSTRLEN];
+
+		assert_string_equal(addr_format(flow_local_ip(f), a, sizeof a), "192.168.1.10");
+	}
+	assert_true(f->initiator_local);
+	assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_ANOMALOUS);
+	assert_int_equal(r.seen.alerts[FLOW_SENT], 1);	/* we started it: alert at once */
+	known(&r, "8.8.4.4", true, false);		/* sent is learnt from our own start */
+	send_pkt(&r, "8.8.4.4", 443, "192.168.1.10", 50000, 0x12, T0 + 1000);
+	assert_int_equal(r.seen.alerts[FLOW_RECEIVED], 0);	/* SYN-ACK: not yet an exchange */
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x10, T0 + 2000);
+	assert_true(f->handshake);
+	assert_int_equal(r.seen.alerts[FLOW_RECEIVED], 1);
+	known(&r, "8.8.4.4", true, true);
+	/* A second connection a minute later is normal both ways and raises nothing. */
+	send_pkt(&r, "192.168.1.10", 50001, "8.8.4.4", 443, 0x02, T0 + 60 * NG_USEC);
+	f = only_flow(&r, 2);
+	assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
+	assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_NORMAL);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 2);
+	rig_down(&r);
+}
+
+/* A remote connects to us and the handshake completes: both directions alert, once each. */
+static void test_inbound_handshake_alerts_both(void **state)
+{
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	rig_up(&r);
+	send_pkt(&r, "9.9.9.9", 40000, "192.168.1.10", 22, 0x02, T0);
+	f = only_flow(&r, 1);
+	assert_false(f->initiator_local);
+	assert_int_equal(r.seen.alerts[0] + r.seen.alerts[1], 0);
+	send_pkt(&r, "192.168.1.10", 22, "9.9.9.9", 40000, 0x12, T0 + 1000);
+	assert_int_equal(r.seen.alerts[0] + r.seen.alerts[1], 0);	/* our SYN-ACK to a maybe-spoofed SYN */
+	known(&r, "9.9.9.9", false, false);
+	send_pkt(&r, "9.9.9.9", 40000, "192.168.1.10", 22, 0x10, T0 + 2000);
+	assert_int_equal(r.seen.alerts[FLOW_SENT], 1);
+	assert_int_equal(r.seen.alerts[FLOW_RECEIVED], 1);
+	known(&r, "9.9.9.9", true, true);
+	send_pkt(&r, "9.9.9.9", 40000, "192.168.1.10", 22, 0x18, T0 + 3000);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 2);
+	rig_down(&r);
+}
+
+/* Spoofed SYNs answered by RST (closed port) or SYN-ACK (open port, never acknowledged): no alert, nothing learnt. */
+static void test_spoofed_syns_teach_nothing(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_up(&r);
+	send_pkt(&r, "7.7.7.7", 1234, "192.168.1.10", 81, 0x02, T0);
+	send_pkt(&r, "192.168.1.10", 81, "7.7.7.7", 1234, 0x14, T0 + 10);	/* RST-ACK */
+	send_pkt(&r, "6.6.6.6", 1234, "192.168.1.10", 22, 0x02, T0 + 20);
+	send_pkt(&r, "192.168.1.10", 22, "6.6.6.6", 1234, 0x12, T0 + 30);	/* SYN-ACK, then silence */
+	engine_sync_whitelist(r.e);
+	assert_int_equal(r.seen.alerts[0] + r.seen.alerts[1], 0);
+	known(&r, "7.7.7.7", false, false);
+	known(&r, "6.6.6.6", false, false);
+	assert_int_equal(only_flow(&r, 1)->state, FLOW_STATE_RESET);
+	rig_down(&r);
+}
+
+/* A packet after the idle timeout starts a new flow; a new SYN on a closed connection too. */
+static void test_splits(void **state)
+{
+	struct rig r;
+	struct flow_table_stats st;
+
+	(void)state;
+	rig_up(&r);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x02, T0);
+	send_pkt(&r, "8.8.4.4", 443, "192.168.1.10", 50000, 0x12, T0 + 1);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x11, T0 + 2);	/* FIN */
+	send_pkt(&r, "8.8.4.4", 443, "192.168.1.10", 50000, 0x11, T0 + 3);	/* FIN */
+	assert_int_equal(only_flow(&r, 1)->state, FLOW_STATE_CLOSED);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x02, T0 + 4);	/* port reuse */
+	flow_table_get_stats(engine_flows(r.e), &st);
+	assert_int_equal(st.created, 2);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x10, T0 + 4 + 301 * NG_USEC);	/* after 5 min idle */
+	flow_table_get_stats(engine_flows(r.e), &st);
+	assert_int_equal(st.created, 3);
+	rig_down(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outbound_handshake),
+		cmocka_unit_test(test_inbound_handshake_alerts_both),
+		cmocka_unit_test(test_spoofed_syns_teach_nothing),
+		cmocka_unit_test(test_splits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

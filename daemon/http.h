@@ -14,6 +14,7 @@
 struct engine;
 struct whitelist;
 struct event_ring;
+struct evidence;
 
 /*
  * What the server shows. Everything is borrowed from the daemon and used from
@@ -23,6 +24,7 @@ struct http_context {
 	struct engine *engine;		/* flows: engine_flows(), engine_get_stats() */
 	struct whitelist *wl;		/* verdict history for /flows/{id}, trust/forget */
 	struct event_ring *events;
+	struct evidence *evidence;	/* GET /flows/{id}/pcap; NULL when evidence is off */
 	ng_time window;			/* the whitelist window, for reason sentences */
 	/* Fills the daemon-level parts of documents: "home", "learning", "capture" for /flows, and /api/stats. */
 	void (*describe)(void *arg, cJSON *flows_doc);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "engine.h"
+#include "evidence.h"
 #include "events.h"
 #include "flow.h"
 #include "flowjson.h"
@@ -586,13 +587,32 @@ static cJSON *history_object(struct whitelist *wl, const ng_addr *remote, enum w
 }
 
 /*
- * A resource below /flows/{id}/: none yet. The flow's packets
- * (/flows/{id}/pcap, from the evidence buffer) are served from here.
+ * GET /flows/{id}/pcap: the packets the evidence module kept of a flow, as a
+ * pcap file for Wireshark. Served from the evidence files, which outlive the
+ * flow's place in the table; 404 when nothing of it is kept.
  */
-static enum MHD_Result http_api_flow_sub(struct http_conn *c, struct flow *f, const char *sub)
+static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 {
-	(void)f;
-	return http_error(c, 404, "no such resource below /flows/%llu: %.100s", (unsigned long long)f->id, sub);
+	struct http_context *ctx = c->srv->ctx;
+	struct MHD_Response *r;
+	char *buf = NULL, disp[96];
+	size_t len = 0;
+
+	if (!ctx->evidence)
+		return http_error(c, 404, "evidence is off (--evidence=no), so no packets are kept");
+	if (evidence_flow_pcap(ctx->evidence, id, &buf, &len) != 0)
+		return http_error(c, 404, "no packets kept of flow %llu (only anomalous and blocklisted flows are kept, "
+				  "and the oldest files are deleted)", (unsigned long long)id);
+	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(buf);
+		return MHD_NO;
+	}
+	snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	return http_queue(c, 200, r);
 }
 
 enum MHD_Result http_api_flow(struct http_conn *c, const char *url)
@@ -617,11 +637,15 @@ enum MHD_Result http_api_flow(struct http_conn *c, const char *url)
 	idtext[n] = '\0';
 	if (parse_uint(idtext, 1, UINT64_MAX, &id) != 0)
 		return http_error(c, 404, "no flow %.40s (ids are whole numbers from /flows)", idtext);
+	/* Before the table lookup: evidence outlives a flow's place in the table. */
+	if (slash && strcmp(slash + 1, "pcap") == 0)
+		return http_api_flow_pcap(c, id);
+	if (slash)
+		return http_error(c, 404, "no such resource below /flows/%llu: %.100s (only /pcap)",
+				  (unsigned long long)id, slash + 1);
 	f = ctx->engine ? flow_table_by_id(engine_flows(ctx->engine), id) : NULL;
 	if (!f)
 		return http_error(c, 404, "no flow %llu (it never existed or was forgotten)", (unsigned long long)id);
-	if (slash)
-		return http_api_flow_sub(c, f, slash + 1);
 	o = flowjson_object(f, ctx->window);
 	if (ctx->wl) {
 		h = cJSON_CreateObject();

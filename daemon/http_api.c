@@ -476,23 +476,6 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : CMP(a->id, b->id);
 }
 
-/* A growing output buffer. */
-struct obuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void obuf_put(struct obuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = NG_MAX(b->cap * 2, b->len + n + 65536);
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 enum MHD_Result http_api_flows(struct http_conn *c)
 {
 	static const char *const known[] = {"verdict", "proto", "country", "process", "q", "active", "since",
@@ -500,7 +483,7 @@ enum MHD_Result http_api_flows(struct http_conn *c)
 	struct http_context *ctx = c->srv->ctx;
 	struct flows_query fq;
 	struct flows_pick pick;
-	struct obuf b = {0};
+	struct strbuf sb = {0};
 	enum MHD_Result ret;
 	char err[400];
 	size_t n;
@@ -518,19 +501,15 @@ enum MHD_Result http_api_flows(struct http_conn *c)
 		qsort_r(pick.v, pick.n, sizeof *pick.v, flows_cmp, &fq);
 	n = (size_t)NG_MIN((uint64_t)pick.n, fq.limit);
 	if (fq.csv) {
-		const char *h = flowjson_csv_header();
-
-		b.cap = strlen(h) + 256 * n + 1;
-		b.p = xmalloc(b.cap);
-		b.len = 0;
-		obuf_put(&b, h, strlen(h));
+		sb_reserve(&sb, 256 * (n + 1));
+		sb_puts(&sb, flowjson_csv_header());
 		for (size_t i = 0; i < n; i++)
-			flowjson_csv_row(pick.v[i], ctx->window, &b.p, &b.len, &b.cap);
+			flowjson_csv_row(pick.v[i], ctx->window, &sb.p, &sb.len, &sb.cap);
 		free(pick.v);
-		return http_send(c, 200, "text/csv; charset=utf-8", b.p, b.len, true);
+		return http_send(c, 200, "text/csv; charset=utf-8", sb.p, sb.len, true);
 	} else {
 		cJSON *doc = cJSON_CreateObject();
-		char t[NG_TIMESTRLEN], *head, tmp[16384];
+		char t[NG_TIMESTRLEN], *head;
 
 		cJSON_AddStringToObject(doc, "generated", time_format(time_now(), t, sizeof t));
 		if (ctx->describe)
@@ -539,27 +518,18 @@ enum MHD_Result http_api_flows(struct http_conn *c)
 		cJSON_AddItemToObject(doc, "flows", cJSON_CreateArray());
 		head = cJSON_PrintUnformatted(doc);
 		cJSON_Delete(doc);
-		/* head ends in "[]}": put the flows between the brackets. */
-		obuf_put(&b, head, strlen(head) - 2);
+		/* head ends in "[]}": the flows go between the brackets, each written straight into the buffer. */
+		sb_reserve(&sb, strlen(head) + 900 * n + 16);
+		sb_put(&sb, head, strlen(head) - 2);
 		free(head);
 		for (size_t i = 0; i < n; i++) {
-			cJSON *o = flowjson_object(pick.v[i], ctx->window);
-
 			if (i)
-				obuf_put(&b, ",", 1);
-			if (cJSON_PrintPreallocated(o, tmp, (int)sizeof tmp, 0)) {
-				obuf_put(&b, tmp, strlen(tmp));
-			} else {
-				char *s = cJSON_PrintUnformatted(o);
-
-				obuf_put(&b, s, strlen(s));
-				free(s);
-			}
-			cJSON_Delete(o);
+				sb_putc(&sb, ',');
+			flowjson_append(pick.v[i], ctx->window, &sb);
 		}
-		obuf_put(&b, "]}", 2);
+		sb_put(&sb, "]}", 2);
 		free(pick.v);
-		return http_send(c, 200, NULL, b.p, b.len, true);
+		return http_send(c, 200, NULL, sb.p, sb.len, true);
 	}
 }
 

@@ -2,7 +2,8 @@
 # page_e2e.sh: the globe page end to end: the real daemon replays a capture and serves the page,
 # headless Chromium (playwright-core) checks WebGL, arcs = places in /flows, red for anomalous
 # traffic, details on click, the phone bottom sheet and that no other host is contacted
-# (tests/e2e/page.test.mjs). A second run with an allow-everything rule must show no red.
+# (tests/e2e/page.test.mjs). A second run with an allow-everything rule must show no red. A third
+# opens the page during a paced replay and checks the live stream (tests/e2e/live.test.mjs).
 # Screenshots go to $NG_ARTIFACTS (default $NG_BUILD/artifacts): desktop.png, phone.png.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,10 +55,15 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start NAME ARGS...: run the daemon on a free port with a fresh state dir; sets $url.
+# start NAME [--no-settle] ARGS...: run the daemon on a free port with a fresh state dir; sets $url.
 start() {
 	name=$1
 	shift
+	settle=1
+	if [ "${1:-}" = --no-settle ]; then
+		settle=0
+		shift
+	fi
 	port=$(free_port)
 	mkdir -m 700 "$tmp/state-$name"
 	"$bin" -r "$pcap" --listen "127.0.0.1:$port" --state-dir "$tmp/state-$name" "$@" > "$tmp/daemon-$name.log" 2>&1 &
@@ -73,7 +79,8 @@ start() {
 			exit 1
 		fi
 		cur=$(curl -sf "${url}flows" 2>/dev/null | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["flows"]), sum(1 for f in d["flows"] if f.get("geo")))' 2>/dev/null)
-		if [ -n "$cur" ] && [ "$cur" = "$prev" ]; then
+		if [ -n "$cur" ] && { [ "$cur" = "$prev" ] || [ $settle -eq 0 ]; }; then
+			prev=$cur
 			break
 		fi
 		prev=$cur
@@ -86,8 +93,8 @@ start() {
 		exit 1
 	fi
 	echo "daemon ($name) at $url: flows, flows with geo = $prev"
-	case $prev in
-	*" 0")
+	case $settle$prev in
+	1*" 0")
 		echo "no flow has a location: the default GeoIP data is not installed (run make deps)"
 		exit 77
 		;;
@@ -104,6 +111,12 @@ cleanup
 printf '0.0.0.0/0\n::/0\n' > "$tmp/allow-all.txt"
 start normal --allow "$tmp/allow-all.txt"
 NG_URL=$url NG_EXPECT_RED=0 NG_PHONE=0 NG_ARTIFACTS=$tmp/artifacts-normal NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+cleanup
+
+# 3. Live: the page opens while the capture still replays (20 times its recorded pace, about 30 s),
+# follows /events to the same end state as /flows, then sees the daemon go away.
+start live --no-settle --speed 20
+NG_URL=$url NG_DAEMON_PID=$pid NG_CHROMIUM=$chromium node tests/e2e/live.test.mjs || rc=1
 cleanup
 
 if [ $rc -ne 0 ]; then

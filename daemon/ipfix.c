@@ -10,8 +10,9 @@
  * NetFlow/IPFIX collector and `nfdump -b` pairs them again. flowId carries
  * netglobe's flow id in both records, so they can be joined exactly.
  *
- * Records are packed into one message at a time (MTU-sized for UDP) that is
- * sent when full and on the loop's tick, so a record waits at most one tick.
+ * Records are packed into one message at a time (UDP: as big as the path
+ * MTU allows) that is sent when full and on the loop's tick, so a record
+ * waits at most one tick.
  * Sending never blocks: a full socket buffer, a refusing collector or a TCP
  * connection that is down drops the records and counts them; the sequence
  * number still advances, so the collector sees the gap (RFC 7011 10.3.2).
@@ -51,7 +52,8 @@
 #define IPFIX_SET_TEMPLATE 2		/* RFC 7011 3.3.2 */
 #define IPFIX_VARLEN 65535		/* RFC 7011 7 */
 #define IPFIX_STR_MAX 254		/* strings keep the one-octet length form */
-#define UDP_MTU 1400			/* fits an Ethernet frame over IPv4 and IPv6 */
+#define UDP_MTU 1400			/* when the kernel does not know the path MTU: fits Ethernet, v4 and v6 */
+#define UDP_MAX 8192			/* the most any collector's receive buffer is assumed to take */
 #define TCP_MTU 16384
 #define MIN_MTU 768			/* header + templates' worst case and the longest record */
 #define MAX_MTU 65535
@@ -993,6 +995,25 @@ bad:
 	return -1;
 }
 
+/*
+ * The largest UDP message towards the collector: the path MTU the kernel
+ * knows for its route less the IP and UDP headers (RFC 7011 10.3.3), so 1472
+ * bytes on Ethernet over IPv4; at most UDP_MAX (loopback, jumbo frames);
+ * UDP_MTU when the kernel does not say.
+ */
+static size_t udp_message_size(int fd, int family)
+{
+	int mtu = 0;
+	socklen_t sl = sizeof mtu;
+	int rc = family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &sl)
+				    : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &sl);
+
+	if (rc != 0 || mtu <= 0)
+		return UDP_MTU;
+	mtu -= family == AF_INET6 ? 48 : 28;
+	return (size_t)NG_MAX(MIN_MTU, NG_MIN(UDP_MAX, mtu));
+}
+
 /* The common part of opening: defaults, templates, buffers. */
 static struct ipfix *ipfix_new(const struct ipfix_options *o, bool tcp)
 {
@@ -1020,7 +1041,7 @@ static struct ipfix *ipfix_new(const struct ipfix_options *o, bool tcp)
 	x->tmpl_len = encode_templates(x->tmpl);
 	x->fixed_len[0] = fixed_length(fields_v4, NG_ARRAY_LEN(fields_v4));
 	x->fixed_len[1] = fixed_length(fields_v6, NG_ARRAY_LEN(fields_v6));
-	x->msg = xmalloc(x->mtu);
+	x->msg = xmalloc(MAX_MTU);
 	x->templates_due = true;
 	x->backoff = TCP_BACKOFF_MIN;
 	if (tcp) {
@@ -1084,6 +1105,8 @@ struct ipfix *ipfix_open(const struct ipfix_options *o, char *err, size_t errlen
 		snprintf(err, errlen, "cannot reach IPFIX collector %s: %s (check --ipfix)", x->collector, strerror(errno));
 		goto fail;
 	}
+	if (!o->mtu)
+		x->mtu = udp_message_size(x->fd, x->addr.ss_family);
 	return x;
 fail:
 	ipfix_close(x);

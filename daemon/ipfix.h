@@ -52,7 +52,7 @@ struct ipfix_options {
 	const char *collector;		/* "HOST:PORT", "udp://HOST:PORT" or "tcp://HOST:PORT" (--ipfix) */
 	ng_time active_timeout;		/* interim records of long flows this often; 0: only at their end */
 	uint32_t domain_id;		/* Observation Domain ID; 0 derives one from the host name */
-	size_t mtu;			/* largest message in bytes; 0: 1400 for UDP, 16384 for TCP */
+	size_t mtu;			/* largest message; 0: UDP the path MTU (at most 8192), TCP 16384 */
 	ng_time template_refresh;	/* UDP: send the templates again after this long; 0: 60 s */
 	uint32_t template_refresh_msgs;	/* UDP: ... or after this many messages; 0: 1000 */
 	ng_time (*clock)(void);		/* wall clock (tests); NULL: time_now */

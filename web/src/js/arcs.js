@@ -9,7 +9,7 @@
 // 5,000 places in "both" mode are 10,000 instances in one draw call.
 import * as THREE from '../vendor/three.module.js';
 
-const SEGMENTS = 40;
+const SEGMENTS = 32;
 export const GLOBE_LIFT = 1.003;
 
 const VERT = /* glsl */ `

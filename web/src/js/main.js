@@ -378,6 +378,8 @@ function installHook() {
 			return { x: r.left + s.x, y: r.top + s.y };
 		},
 		resetFrameTimes() { frameTimes.length = 0; renderTimes.length = 0; },
+		// The raw samples behind frameTimeMs and renderMs (the last 240 frames), for benchmarks.
+		frameSamples() { return { frame: [...frameTimes], render: [...renderTimes] }; },
 	};
 	Object.defineProperty(window, 'netglobe', { value: Object.freeze(hook), writable: false, configurable: false });
 }

@@ -30,13 +30,18 @@ if [ -n "$missing" ]; then
 	cat > "$dest/index.html" <<'EOF'
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>netglobe</title></head>
-<body style="background:#05070d;color:#dfe7f1;font:16px system-ui,sans-serif;padding:2rem">
+<title>netglobe</title><link rel="stylesheet" href="style.css"></head>
+<body>
 <h1>netglobe</h1>
 <p>This binary was built without the page's front-end packages. The API works
-(<a href="/flows" style="color:#7cc4ff">/flows</a>, <a href="/api/stats" style="color:#7cc4ff">/api/stats</a>);
+(<a href="/flows">/flows</a>, <a href="/api/stats">/api/stats</a>);
 to get the globe, run <code>make deps</code> and rebuild.</p>
 </body></html>
+EOF
+	# A file, not inline styles: the daemon's CSP allows only style-src 'self'.
+	cat > "$dest/style.css" <<'EOF'
+body { background: #05070d; color: #dfe7f1; font: 16px system-ui, sans-serif; padding: 2rem; }
+a { color: #7cc4ff; }
 EOF
 	exit 0
 fi

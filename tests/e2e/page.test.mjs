@@ -104,12 +104,14 @@ async function main() {
 	});
 	const requests = [];
 	const pageErrors = [];
+	const cspErrors = [];
 	try {
 		/* ---------- desktop ---------- */
 		const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
 		const page = await ctx.newPage();
 		page.on('request', (r) => requests.push(r.url()));
 		page.on('pageerror', (e) => pageErrors.push(e.message));
+		page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text()); });
 		await page.goto(pageUrl({ rotate: '0' }), { waitUntil: 'load', timeout: TIMEOUT });
 		const ready = await page.waitForFunction(() => window.netglobe && window.netglobe.stats().ready, null, { timeout: TIMEOUT })
 			.then(() => true, () => false);
@@ -246,6 +248,7 @@ async function main() {
 	const foreign = [...new Set(requests.filter((u) => !/^(data|blob):/.test(u) && new URL(u).origin !== origin))];
 	result(foreign.length === 0, 'the page requested nothing from another host', foreign.length ? foreign.slice(0, 5).join(' ') : `${requests.length} requests, all to ${origin}`);
 	result(pageErrors.length === 0, 'no uncaught errors in the page', pageErrors.slice(0, 3).join(' | '));
+	result(cspErrors.length === 0, 'nothing was refused by the Content-Security-Policy', cspErrors.slice(0, 2).join(' | '));
 	console.log(`info: screenshots in ${artifacts}`);
 	console.log(failures ? `page.test: ${failures} failed` : 'page.test: all passed');
 	process.exit(failures ? 1 : 0);

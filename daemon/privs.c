@@ -21,7 +21,9 @@
  * inheritable empty). Before it, while CAP_SETPCAP is still there, the
  * bounding set loses everything not kept and the ambient set is cleared;
  * after it, PR_SET_NO_NEW_PRIVS, so an --on-alert command (or anything else
- * exec'd) can never gain privilege from setuid files or file capabilities.
+ * exec'd) can never gain privilege from setuid files or file capabilities,
+ * and PR_SET_DUMPABLE 0, so the flows never end up in a core file and other
+ * processes of the same user cannot ptrace the daemon.
  * The result is read back from the kernel for the log line, so the line says
  * what is true, not what was intended.
  *
@@ -361,6 +363,7 @@ static int privs_drop_root(const struct privs_options *opts, const cap_value_t *
 		snprintf(err, errlen, "cannot set PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);	/* no core files or ptrace of a process holding the flows */
 	if (t.switch_user) {
 		/* Belt and braces: every id is the user's, and there is no way back. */
 		if (getresuid(&r, &e, &s) != 0 || r != t.uid || e != t.uid || s != t.uid || getresgid(&rg, &eg, &sg) != 0 ||
@@ -427,6 +430,7 @@ static int privs_drop_user(const struct privs_options *opts, const cap_value_t *
 		snprintf(err, errlen, "cannot set PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);	/* no core files or ptrace of a process holding the flows */
 	pw = getpwuid(uid);
 	snprintf(self, sizeof self, "%s", pw ? pw->pw_name : "a user without a name");
 	privs_caps_text(keep, nkeep, kept, sizeof kept);

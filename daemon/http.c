@@ -312,7 +312,7 @@ static void http_completed_cb(void *cls, struct MHD_Connection *mc, void **con_c
 }
 
 /* MHD's own messages: debug level, since a hostile client can trigger them at will. */
-static void http_mhd_log_cb(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void http_mhd_log_cb(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 	size_t n;

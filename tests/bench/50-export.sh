@@ -44,8 +44,8 @@ port=$(cat "$tmp/port")
 "$ng" -q -r "$pcap" --dump --state-dir "$tmp/state" > /dev/null 2>&1
 
 # The three variants take turns, one run each per round, so a neighbour's load or the page cache
-# touches them alike; the medians of BENCH_RUNS rounds are reported.
-runs=$BENCH_RUNS
+# touches them alike; the medians of the rounds (BENCH_RUNS, at least 5) are reported.
+runs=$((BENCH_RUNS < 5 ? 5 : BENCH_RUNS))
 walls_off= cpus_off= rss_off= walls_ipfix= cpus_ipfix= rss_ipfix= walls_log= cpus_log= rss_log=
 r=0
 while [ $r -lt "$runs" ]; do
@@ -79,12 +79,17 @@ refcpu=$BT_CPU
 bench_report $sec "off (--dump, no export)" "$pkts"
 set_medians "$walls_ipfix" "$cpus_ipfix" "$rss_ipfix"
 bench_report $sec "ipfix (--ipfix UDP, nobody reads)" "$pkts" "$ref" "$refcpu" 0.95 "no export"
-# Wall time follows whatever else the shared machine runs; CPU time is what the export itself costs.
-if [ "$BT_CPU" != "-" ]; then
-	pct=$(awk -v a="$refcpu" -v b="$BT_CPU" 'BEGIN { printf "%.1f", (a > 0 ? (b / a - 1) * 100 : 0) }')
+# Wall time follows whatever else the shared machine runs, and CPU time still varies by about 5%
+# from run to run here (both ways), so the 5% target is judged on the mean CPU time of the rounds.
+if [ -n "$BENCH_TIME" ]; then
+	# shellcheck disable=SC2086
+	mean_off=$(printf '%s\n' $cpus_off | awk '{ s += $1 } END { printf "%.3f", s / NR }')
+	# shellcheck disable=SC2086
+	mean_ipfix=$(printf '%s\n' $cpus_ipfix | awk '{ s += $1 } END { printf "%.3f", s / NR }')
+	pct=$(awk -v a="$mean_off" -v b="$mean_ipfix" 'BEGIN { printf "%.1f", (a > 0 ? (b / a - 1) * 100 : 0) }')
 	met=$(awk -v p="$pct" 'BEGIN { print (p + 0 < 5) ? 1 : 0 }')
-	echo "$sec: IPFIX export costs ${pct}% CPU time (target under 5%: $([ "$met" -eq 1 ] && echo met || echo NOT MET);" \
-		"load average $(cut -d' ' -f1 /proc/loadavg))"
+	echo "$sec: IPFIX export costs ${pct}% CPU time, mean of $runs rounds ($mean_ipfix s vs $mean_off s;" \
+		"target under 5%: $([ "$met" -eq 1 ] && echo met || echo NOT MET); load average $(cut -d' ' -f1 /proc/loadavg))"
 	bench_line $sec.ipfix.cpu_cost_pct "$pct"
 	bench_line $sec.ipfix.cpu_target_met "$met"
 fi

@@ -3,8 +3,9 @@
 # rebinding), a cross-origin or origin-less POST gets 403 (CSRF), a same-origin POST works; traversal in
 # every encoding gets 404; long URLs 414, big bodies 413; a slowloris client is cut off while others are
 # served; connection and stream caps hold. LAN listener (0.0.0.0): the token is required (401), ?token=
-# sets the cookie, cookie and bearer work, wrong tokens are slowed to 429 per client. Start-up errors
-# (port in use, bad addresses, an unusable token file) give one clear line.
+# sets the cookie, cookie and bearer work, wrong tokens are slowed to 429 per client. As root, a client in
+# a network namespace meets the token and the 64-connections-per-address cap. Start-up errors (port in use,
+# bad addresses, an unusable token file or state directory) give one clear line.
 . "$(dirname "$0")/../lib/common.sh"
 need python3 curl
 PCAP=$PCAPS/slips-test7-malicious.pcap
@@ -361,6 +362,82 @@ start_daemon lan2 "0.0.0.0:$NPORT" --state-dir "$TMP/lanstate"
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: netglobe_token=$TOKEN" "http://127.0.0.1:$NPORT/api/stats")
 [ "$st" = 200 ] || fail "the old cookie after a restart -> $st"
 echo "ok the token survives a restart; a 0644 token file is made 0600"
+
+# A real LAN client (root: two network namespaces joined by a veth pair): the per-address connection cap,
+# and the token from a non-loopback address.
+if is_root && command -v ip > /dev/null && ip netns add "ngsA$$" 2> /dev/null; then
+	nsa=ngsA$$
+	nsb=ngsB$$
+	trap 'ip netns del "$nsa" 2> /dev/null; ip netns del "$nsb" 2> /dev/null; ng_cleanup' EXIT INT TERM
+	ip netns add "$nsb"
+	ip link add "ngva$$" type veth peer name "ngvb$$"
+	ip link set "ngva$$" netns "$nsa"
+	ip link set "ngvb$$" netns "$nsb"
+	ip -n "$nsa" link set lo up
+	ip -n "$nsb" link set lo up
+	ip -n "$nsa" addr add 203.0.113.1/24 dev "ngva$$"
+	ip -n "$nsb" addr add 203.0.113.7/24 dev "ngvb$$"
+	ip -n "$nsa" link set "ngva$$" up
+	ip -n "$nsb" link set "ngvb$$" up
+	ip netns exec "$nsa" "$NG_BIN" -r "$PCAP" --listen 203.0.113.1:8080 --state-dir "$TMP/nsstate" \
+		> "$TMP/ns.out" 2> "$TMP/ns.err" &
+	NG_PIDS="$NG_PIDS $!"
+	i=0
+	until ip netns exec "$nsb" curl -s -o /dev/null http://203.0.113.1:8080/api/stats; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || { cat "$TMP/ns.err"; fail "namespace daemon: no answer"; }
+		sleep 0.1
+	done
+	NSTOKEN=$(cat "$TMP/nsstate/http-token")
+	ip netns exec "$nsb" python3 - "$NSTOKEN" <<'PY' || fail "LAN namespace checks failed"
+import socket, sys, time
+
+token = sys.argv[1]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(('ok ' if cond else 'FAIL ') + what)
+    failures += 0 if cond else 1
+
+
+def get(path, headers=''):
+    s = socket.create_connection(('203.0.113.1', 8080), timeout=10)
+    s.sendall(('GET %s HTTP/1.1\r\nHost: 203.0.113.1:8080\r\nConnection: close\r\n%s\r\n' % (path, headers)).encode())
+    d = b''
+    while True:
+        x = s.recv(65536)
+        if not x:
+            break
+        d += x
+    s.close()
+    return int(d.split(b' ', 2)[1]) if d else 0
+
+
+check(get('/api/stats') == 401, 'from 203.0.113.7 without the token: 401')
+check(get('/api/stats', 'Cookie: netglobe_token=%s\r\n' % token) == 200, 'from 203.0.113.7 with the cookie: 200')
+# 70 idle connections from one address: 64 are taken, the rest closed at once.
+socks = [socket.create_connection(('203.0.113.1', 8080)) for i in range(70)]
+time.sleep(1)
+closed = 0
+for c in socks:
+    c.settimeout(0.05)
+    try:
+        closed += c.recv(1) == b''
+    except socket.timeout:
+        pass
+    except OSError:
+        closed += 1
+check(closed == 6, '70 connections from one address: %d closed at once (the cap is 64)' % closed)
+for c in socks:
+    c.close()
+time.sleep(0.5)
+check(get('/api/stats', 'Cookie: netglobe_token=%s\r\n' % token) == 200, 'served again once they closed')
+sys.exit(1 if failures else 0)
+PY
+	echo "ok LAN client in a network namespace"
+fi
 
 # Start-up errors: one line each.
 expect_error "port in use" "cannot listen on 0.0.0.0:$NPORT: Address already in use" \

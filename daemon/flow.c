@@ -493,6 +493,31 @@ void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow
 	}
 }
 
+static int flow_id_cmp(const void *x, const void *y)
+{
+	const struct flow *a = *(const struct flow *const *)x, *b = *(const struct flow *const *)y;
+
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n)
+{
+	size_t count = active_count(ft), i = 0;
+	struct flow **v;
+
+	*n = 0;
+	if (count == 0)
+		return NULL;
+	v = xmalloc(count * sizeof *v);
+	for (int c = TC_TCP; c < TC_ENDED; c++) {
+		for (struct flow *f = ft->lists[c].head; f; f = f->next)
+			v[i++] = f;
+	}
+	qsort(v, i, sizeof *v, flow_id_cmp);
+	*n = i;
+	return v;
+}
+
 void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *out)
 {
 	memset(out, 0, sizeof *out);

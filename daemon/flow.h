@@ -178,6 +178,12 @@ struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id);
 /* Visit active flows (oldest activity first), then kept ended flows (oldest end first). */
 void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg);
 
+/*
+ * The active flows in id order, as a new array the caller frees (NULL when
+ * none), with their count in *n: what the end of a file or a shutdown writes.
+ */
+struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n);
+
 struct flow_table_stats {
 	uint64_t active, ended_kept, created, ended, evicted;
 	uint64_t bytes_used;	/* approximate memory held by flow structs */

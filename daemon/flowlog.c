@@ -160,43 +160,17 @@ void flowlog_write(struct flowlog *l, const struct flow *f)
 	append_line(l, l->line.p, l->line.len);
 }
 
-struct active_list {
-	const struct flow **v;
-	size_t n, cap;
-};
-
-/* flow_table_foreach callback: collect the still-active flows. */
-static void collect_active(void *arg, struct flow *f)
-{
-	struct active_list *a = arg;
-
-	if (f->end_reason != FLOW_END_NONE)
-		return;
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 1024;
-		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
-	}
-	a->v[a->n++] = f;
-}
-
-static int id_cmp(const void *p, const void *q)
-{
-	const struct flow *a = *(const struct flow *const *)p, *b = *(const struct flow *const *)q;
-
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 void flowlog_write_active(struct flowlog *l, struct flow_table *ft)
 {
-	struct active_list a = {0};
+	struct flow **v;
+	size_t n;
 
 	if (!l || !ft)
 		return;
-	flow_table_foreach(ft, collect_active, &a);
-	qsort(a.v, a.n, sizeof *a.v, id_cmp);
-	for (size_t i = 0; i < a.n; i++)
-		flowlog_write(l, a.v[i]);
-	free(a.v);
+	v = flow_table_active_by_id(ft, &n);
+	for (size_t i = 0; i < n; i++)
+		flowlog_write(l, v[i]);
+	free(v);
 	flowlog_flush(l);
 }
 

@@ -685,43 +685,17 @@ void ipfix_flow_update(struct ipfix *x, const struct flow *f)
 	l->last_end = f->last_seen;
 }
 
-struct active_list {
-	const struct flow **v;
-	size_t n, cap;
-};
-
-/* flow_table_foreach callback: collect the still-active flows. */
-static void collect_active(void *arg, struct flow *f)
-{
-	struct active_list *a = arg;
-
-	if (f->end_reason != FLOW_END_NONE)
-		return;
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 1024;
-		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
-	}
-	a->v[a->n++] = f;
-}
-
-static int id_cmp(const void *p, const void *q)
-{
-	const struct flow *a = *(const struct flow *const *)p, *b = *(const struct flow *const *)q;
-
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 void ipfix_export_active(struct ipfix *x, struct flow_table *ft)
 {
-	struct active_list a = {0};
+	struct flow **v;
+	size_t n;
 
 	if (!x || !ft)
 		return;
-	flow_table_foreach(ft, collect_active, &a);
-	qsort(a.v, a.n, sizeof *a.v, id_cmp);
-	for (size_t i = 0; i < a.n; i++)
-		ipfix_flow_end(x, a.v[i]);
-	free(a.v);
+	v = flow_table_active_by_id(ft, &n);
+	for (size_t i = 0; i < n; i++)
+		ipfix_flow_end(x, v[i]);
+	free(v);
 	ipfix_flush(x);
 }
 

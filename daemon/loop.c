@@ -56,6 +56,8 @@
 #define TURN_BUDGET_US 5000
 #define SLICE_PACKETS 256
 #define MAX_POLLFDS 64
+/* Flow events formatted per tick at most (see publish_flow). */
+#define EVENTS_PER_TICK 5000
 
 volatile sig_atomic_t loop_stop, loop_hup;
 
@@ -93,6 +95,7 @@ struct daemon {
 	/* Flows by verdict: counting walks every flow, so stats_cb does it at most once a second. */
 	uint64_t verdict_counts[5];
 	ng_time verdicts_counted;
+	unsigned events_this_tick;	/* flow events formatted in this tick (publish_flow) */
 };
 
 static void on_signal(int sig)
@@ -121,10 +124,16 @@ void loop_signals(void)
 /* Publish one flow as an event of `type`; when nobody listens only an id is used up. */
 static void publish_flow(struct daemon *d, struct flow *f, const char *type)
 {
-	if (http_sse_clients(d->http) > 0) {
+	/*
+	 * Format the flow only for streams that will read it, and at most
+	 * EVENTS_PER_TICK flows a tick: past that (a flood) only ids are used up,
+	 * and streams get a reset and refetch /flows instead of a backlog.
+	 */
+	if (d->events_this_tick < EVENTS_PER_TICK && http_sse_listening(d->http) > 0) {
 		d->line.len = 0;
 		flowjson_append(f, d->cfg->window, &d->line);
 		f->event_id = events_publish(d->events, type, d->line.p);
+		d->events_this_tick++;
 	} else {
 		f->event_id = events_publish(d->events, type, NULL);
 	}
@@ -421,6 +430,7 @@ static void tick(struct daemon *d, ng_time wall)
 	struct engine_stats es;
 	struct capture_stats cs;
 
+	d->events_this_tick = 0;
 	engine_publish(d->engine, wall);
 	alerts_tick(d->alerts, time_mono());
 	evidence_flush(d->evidence);

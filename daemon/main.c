@@ -35,7 +35,7 @@ struct dump {
 	struct ipfix *ipfix;		/* --ipfix */
 	struct flowlog *flowlog;	/* --flow-log */
 	struct flow **tail;
-	size_t ntail, captail;
+	size_t ntail;
 	struct strbuf line;	/* reused for every flow */
 };
 
@@ -76,27 +76,6 @@ static void dump_packet(void *arg, const struct capture_packet *p)
 	struct dump *d = arg;
 
 	engine_packet(d->engine, d->dlt, p);
-}
-
-/* Collect the flows still active at the end of the file. */
-static void dump_collect(void *arg, struct flow *f)
-{
-	struct dump *d = arg;
-
-	if (f->end_reason != FLOW_END_NONE)
-		return;
-	if (d->ntail == d->captail) {
-		d->captail = d->captail ? d->captail * 2 : 1024;
-		d->tail = xrealloc(d->tail, d->captail * sizeof *d->tail);
-	}
-	d->tail[d->ntail++] = f;
-}
-
-static int flow_id_cmp(const void *x, const void *y)
-{
-	const struct flow *a = *(const struct flow *const *)x, *b = *(const struct flow *const *)y;
-
-	return a->id < b->id ? -1 : a->id > b->id;
 }
 
 /* Add the local prefixes to a JSON array. */
@@ -262,8 +241,7 @@ static int run_dump(const struct config *cfg)
 	}
 	engine_publish(d.engine, time_now());	/* the last process answers */
 	engine_sync_whitelist(d.engine);
-	flow_table_foreach(engine_flows(d.engine), dump_collect, &d);
-	qsort(d.tail, d.ntail, sizeof *d.tail, flow_id_cmp);
+	d.tail = flow_table_active_by_id(engine_flows(d.engine), &d.ntail);
 	for (size_t i = 0; i < d.ntail; i++) {
 		dump_print(&d, d.tail[i]);
 		flowlog_write(d.flowlog, d.tail[i]);

@@ -200,9 +200,13 @@ static int source_load(const struct wl_rules *r, struct wl_source *s, bool force
 		}
 		if (s->known || force || s->list == NULL) {
 			s->known = false;
-			snprintf(err, errlen, "cannot read %s %s: %s (check --%s)",
-				 s->kind == WL_LIST_ALLOW ? "allow file" : "blocklist", s->path, strerror(errno),
-				 s->kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+			if (s->trusted)
+				snprintf(err, errlen, "cannot read the trusted rules %s: %s (fix its permissions, or move it "
+					 "away to start without trusted rules)", s->path, strerror(errno));
+			else
+				snprintf(err, errlen, "cannot read %s %s: %s (check --%s)",
+					 s->kind == WL_LIST_ALLOW ? "allow file" : "blocklist", s->path, strerror(errno),
+					 s->kind == WL_LIST_ALLOW ? "allow" : "blocklist");
 			return -1;
 		}
 		return 0;

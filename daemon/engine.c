@@ -169,7 +169,9 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out)
 /* Release what a flow owns, just before the table frees it. */
 static void engine_on_release(void *arg, struct flow *f)
 {
-	(void)arg;
+	struct engine *e = arg;
+
+	e->stats.held_by_verdict[f->verdict]--;
 	free(f->domain);
 	free(f->sniff);
 	if (f->geo)
@@ -292,6 +294,16 @@ static void flow_set_domain(struct flow *f, const char *name, enum flow_domain_s
 	f->domain_source = (uint8_t)src;
 }
 
+/* Set f's overall verdict from its directions, keeping the per-verdict count of held flows exact. */
+static void flow_set_verdict(struct engine *e, struct flow *f)
+{
+	uint8_t v = (uint8_t)engine_flow_verdict(f);
+
+	e->stats.held_by_verdict[f->verdict]--;
+	e->stats.held_by_verdict[v]++;
+	f->verdict = v;
+}
+
 /* Judge both directions of f as of its start; rules may use the domain. */
 static void flow_judge(struct engine *e, struct flow *f)
 {
@@ -303,7 +315,7 @@ static void flow_judge(struct engine *e, struct flow *f)
 			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
 		}
 	}
-	f->verdict = (uint8_t)engine_flow_verdict(f);
+	flow_set_verdict(e, f);
 }
 
 /* Everything decided once when a flow starts. */
@@ -662,6 +674,7 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	}
 	if (!f) {
 		f = flow_table_insert(e->flows, &k, h, cp->ts);
+		e->stats.held_by_verdict[WL_NONE]++;	/* f->verdict is WL_NONE until judged */
 		flow_start(e, f, &p, src_is_b);
 		is_new = true;
 	}
@@ -685,7 +698,7 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	/* A direction's first packet, or the flow becoming an exchange: learn and maybe alert. */
 	if (f->packets[d] == 1) {	/* not dir_first: that is a cold cache line */
 		f->dir_first[d] = cp->ts;
-		f->verdict = (uint8_t)engine_flow_verdict(f);
+		flow_set_verdict(e, f);
 		maybe_alert(e, f, d);
 	}
 	if (!was_exchanged && flow_exchanged(f)) {

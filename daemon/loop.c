@@ -491,6 +491,23 @@ int daemon_run(const struct config *cfg)
 		log_errx("%s", err);
 		goto out;
 	}
+	memset(&ho, 0, sizeof ho);
+	if (cfg->listen.n) {
+		ho.listen = (const char **)cfg->listen.v;
+		ho.nlisten = cfg->listen.n;
+	} else {
+		ho.listen = (const char **)default_listen;
+		ho.nlisten = NG_ARRAY_LEN(default_listen);
+	}
+	ho.web_root = cfg->web_root;
+	ho.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
+	ho.max_clients = cfg->max_clients;
+	/* The listening sockets before anything slow, so a port in use fails at once. */
+	d->http = http_start(&ho, &d->hctx, err, sizeof err);
+	if (!d->http) {
+		log_errx("%s", err);
+		goto out;
+	}
 	d->live = capture_is_live(d->cap);
 	d->dlt = capture_datalink(d->cap);
 	d->speed = cfg->speed > 0 ? cfg->speed : (cfg->realtime ? 1.0 : 0.0);
@@ -511,17 +528,6 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 
-	memset(&ho, 0, sizeof ho);
-	if (cfg->listen.n) {
-		ho.listen = (const char **)cfg->listen.v;
-		ho.nlisten = cfg->listen.n;
-	} else {
-		ho.listen = (const char **)default_listen;
-		ho.nlisten = NG_ARRAY_LEN(default_listen);
-	}
-	ho.web_root = cfg->web_root;
-	ho.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
-	ho.max_clients = cfg->max_clients;
 	d->hctx.engine = d->engine;
 	d->hctx.wl = d->m.wl;
 	d->hctx.events = d->events;
@@ -530,11 +536,6 @@ int daemon_run(const struct config *cfg)
 	d->hctx.describe = describe_cb;
 	d->hctx.stats = stats_cb;
 	d->hctx.arg = d;
-	d->http = http_start(&ho, &d->hctx, err, sizeof err);
-	if (!d->http) {
-		log_errx("%s", err);
-		goto out;
-	}
 	if ((cfg->ipfix && !(d->ipfix = ipfix_open_config(cfg, err, sizeof err))) ||
 	    (cfg->flow_log && !(d->flowlog = flowlog_open_config(cfg, err, sizeof err)))) {
 		log_errx("%s", err);

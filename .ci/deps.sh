@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS="gcc make pkg-config libpcap-dev libmaxminddb-dev libmicrohttpd-dev libcjson-dev libsqlite3-dev
 libcap-dev libqrencode-dev libcmocka-dev clang libclang-rt-14-dev python3 curl ca-certificates
 tshark mmdb-bin tcpdump sqlite3 iproute2 chromium wrk nfdump softflowd argus-client argus-server
-libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time"
+libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time groff-base strace bsdextrautils"
 
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 FUZZ_SECONDS ?= 30
+# The shared test captures and databases: beside the checkout, or where this workplace keeps them.
+NG_TESTDATA ?= $(firstword $(wildcard $(abspath ..)/shared/testdata /work/shared/testdata))
+export NG_TESTDATA
 
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CSTD    := -std=c11 -D_GNU_SOURCE

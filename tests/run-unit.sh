@@ -2,6 +2,9 @@
 # run-unit.sh BIN...: run each unit-test binary; print PASS/FAIL per binary, keep logs only for failures.
 passed=0
 failed=0
+if [ -z "${NG_TESTDATA:-}" ] || [ ! -d "$NG_TESTDATA" ]; then
+	echo "unit: warning: no test data (set NG_TESTDATA to the shared testdata folder); tests that read it will fail"
+fi
 logdir=${TMPDIR:-/tmp}/netglobe-unit-logs
 mkdir -p "$logdir"
 for t in "$@"; do

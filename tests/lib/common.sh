@@ -35,7 +35,15 @@ is_root() {
 	[ "$(id -u)" -eq 0 ]
 }
 
-# A free TCP port on loopback.
+# A TCP port free on every address, IPv4 and IPv6 (a port free only on 127.0.0.1 may be taken on 0.0.0.0).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 -c '
+import socket
+while True:
+    s = socket.socket(); s.bind(("0.0.0.0", 0)); port = s.getsockname()[1]
+    try:
+        t = socket.socket(socket.AF_INET6); t.bind(("::", port)); t.close()
+    except OSError:
+        s.close(); continue
+    s.close(); print(port); break'
 }

@@ -39,11 +39,22 @@ is_root() {
 free_port() {
 	python3 -c '
 import socket
-while True:
-    s = socket.socket(); s.bind(("0.0.0.0", 0)); port = s.getsockname()[1]
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    port = s.getsockname()[1]
     try:
-        t = socket.socket(socket.AF_INET6); t.bind(("::", port)); t.close()
-    except OSError:
-        s.close(); continue
-    s.close(); print(port); break'
+        t = socket.socket(socket.AF_INET6)
+        t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        t.bind(("::", port))
+        t.close()
+    except OSError as e:
+        s.close()
+        if getattr(e, "errno", 0) in (97, 99):  # no IPv6 here: the IPv4 check is all there is
+            print(port)
+            break
+        continue
+    s.close()
+    print(port)
+    break'
 }

@@ -41,6 +41,16 @@
 #define SNIFF_MAX_PACKETS 6
 #define SNIFF_MAX_BYTES (16 * 1024 + 5)
 
+/* DNS queries remembered until their answer (see dns_message). */
+#define DNSQ_SLOTS 4096
+#define DNSQ_TTL (10 * NG_USEC)
+
+struct dnsq_slot {
+	ng_addr client, server;
+	uint16_t cport, txid;
+	ng_time ts;
+};
+
 struct frag_slot {
 	ng_addr src, dst;
 	uint32_t id;
@@ -97,6 +107,7 @@ struct engine {
 	ng_time next_expire;
 	ng_time last_wall_expire;
 	struct frag_slot *frags;
+	struct dnsq_slot *dnsq;		/* DNS queries awaiting their answer (learn_dns) */
 	uint64_t *dirty;		/* ids of flows changed since the last publish */
 	size_t ndirty, capdirty;
 	struct engine_stats stats;
@@ -121,6 +132,9 @@ struct engine *engine_create(const struct engine_config *cfg, struct local_set *
 	e->proc = proc;
 	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
 	e->frags = xcalloc(FRAG_SLOTS, sizeof *e->frags);
+	e->dnsq = xcalloc(DNSQ_SLOTS, sizeof *e->dnsq);
+	for (int i = 0; i < DNSQ_SLOTS; i++)
+		e->dnsq[i].ts = NG_TIME_NONE;
 	e->now = NG_TIME_NONE;
 	e->next_expire = NG_TIME_NONE;
 	e->stats.first_packet = e->stats.last_packet = NG_TIME_NONE;
@@ -136,6 +150,7 @@ void engine_destroy(struct engine *e)
 	for (int i = 0; i < PIPE_DEPTH; i++)
 		free(e->pipe[i].buf);
 	free(e->frags);
+	free(e->dnsq);
 	free(e->dirty);
 	free(e);
 }
@@ -463,25 +478,89 @@ static inline uint16_t rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Learn names from DNS answers: UDP 53 (RFC 1035), mDNS 5353 (RFC 6762), LLMNR 5355 (RFC 4795), TCP 53 (RFC 7766). */
+/*
+ * DNS answers are learnt only when they answer a query seen on the wire: same
+ * client address and port, same server, same transaction id, within
+ * DNSQ_TTL. Anyone can send a packet from port 53 that "answers" a question
+ * of its own choosing, and a forged name could put a hostile address under
+ * an allowed domain; matching the query (what a resolver checks too) leaves
+ * an attacker guessing a 16-bit id and a port, blind. Multicast DNS and LLMNR
+ * answers have no query to match and count only from non-public sources.
+ */
+/* The slot for a query's identifying tuple (the table is fixed in size: a flood only overwrites). */
+static struct dnsq_slot *dnsq_slot(struct engine *e, const ng_addr *client, uint16_t cport, const ng_addr *server,
+				   uint16_t txid)
+{
+	struct {
+		ng_addr c, s;
+		uint16_t cport, txid;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	k.c = *client;
+	k.s = *server;
+	k.cport = cport;
+	k.txid = txid;
+	return &e->dnsq[ng_hash64(&k, sizeof k, 0x646e7371ULL) & (DNSQ_SLOTS - 1)];
+}
+
+/*
+ * One DNS message (RFC 1035 4.1.1) seen at p: remember a query, or learn from
+ * an answer that matches a remembered query.
+ */
+static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *msg, size_t len)
+{
+	struct dnsq_slot *q;
+	uint16_t txid;
+
+	if (len < 12)
+		return;
+	txid = rd16(msg);
+	if (!(msg[2] & 0x80)) {	/* QR = 0: a query from p->src */
+		if (p->dport != 53)
+			return;
+		q = dnsq_slot(e, &p->src, p->sport, &p->dst, txid);
+		q->client = p->src;
+		q->server = p->dst;
+		q->cport = p->sport;
+		q->txid = txid;
+		q->ts = e->now;
+		return;
+	}
+	e->stats.dns_messages++;
+	if (p->sport == 53) {
+		q = dnsq_slot(e, &p->dst, p->dport, &p->src, txid);
+		if (q->ts == NG_TIME_NONE || e->now - q->ts > DNSQ_TTL || q->txid != txid || q->cport != p->dport ||
+		    !addr_equal(&q->client, &p->dst) || !addr_equal(&q->server, &p->src)) {
+			e->stats.dns_unsolicited++;
+			return;
+		}
+		q->ts = NG_TIME_NONE;	/* one answer per query */
+	} else if (addr_scope(&p->src) == NG_SCOPE_PUBLIC) {
+		e->stats.dns_unsolicited++;	/* mDNS/LLMNR comes from the local link, never from the Internet */
+		return;
+	}
+	dns_learn(e->dns, msg, len, e->now);
+}
+
+/* DNS over UDP 53 (RFC 1035), mDNS 5353 (RFC 6762), LLMNR 5355 (RFC 4795), TCP 53 (RFC 7766). */
 static void learn_dns(struct engine *e, const struct pkt *p)
 {
 	if (!e->dns || !p->has_ports || p->payload_len == 0)
 		return;
 	if (p->proto == NG_PROTO_UDP) {
-		if (p->sport != 53 && p->sport != 5353 && p->sport != 5355)
+		bool dns = p->sport == 53 || p->dport == 53;
+
+		if (!dns && p->sport != 5353 && p->sport != 5355)
 			return;
 		if (p->frag != PKT_FRAG_NONE)
-			return;	/* a fragmented answer: only its first piece is here */
-		e->stats.dns_messages++;
-		dns_learn(e->dns, p->payload, p->payload_len, e->now);
-	} else if (p->proto == NG_PROTO_TCP && p->sport == 53 && p->payload_len > 2) {
+			return;	/* a fragmented message: only its first piece is here */
+		dns_message(e, p, p->payload, p->payload_len);
+	} else if (p->proto == NG_PROTO_TCP && (p->sport == 53 || p->dport == 53) && p->payload_len > 2) {
 		uint16_t mlen = rd16(p->payload);
 
-		if ((uint32_t)mlen + 2 <= p->payload_len) {
-			e->stats.dns_messages++;
-			dns_learn(e->dns, p->payload + 2, mlen, e->now);
-		}
+		if ((uint32_t)mlen + 2 <= p->payload_len)
+			dns_message(e, p, p->payload + 2, mlen);
 	}
 }
 

@@ -1008,7 +1008,11 @@ static struct ipfix *ipfix_new(const struct ipfix_options *o, bool tcp)
 		if (gethostname(name, sizeof name) != 0)
 			snprintf(name, sizeof name, "netglobe");
 		name[sizeof name - 1] = '\0';
-		x->domain = (uint32_t)(ng_hash64(name, strlen(name), 0x6e67) & 0x7fffffff);
+		/* FNV-1a, not ng_hash64: that one is seeded afresh each run, and this must survive restarts. */
+		x->domain = 2166136261u;
+		for (const char *c = name; *c; c++)
+			x->domain = (x->domain ^ (uint8_t)*c) * 16777619u;
+		x->domain &= 0x7fffffff;
 		if (!x->domain)
 			x->domain = 1;
 	}

@@ -296,6 +296,7 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(r, "messages", (double)ds.messages);
 		cJSON_AddNumberToObject(r, "answers", (double)ds.answers);
 		cJSON_AddNumberToObject(r, "entries", (double)ds.entries);
+		cJSON_AddNumberToObject(r, "unsolicited", (double)es.dns_unsolicited);
 	}
 	if (d->m.proc) {
 		struct proc_stats ps;

@@ -110,6 +110,7 @@ static void dump_summary(struct dump *d, struct modules *m, const char *error)
 	cJSON_AddNumberToObject(s, "flows", (double)fs.created);
 	cJSON_AddNumberToObject(s, "evicted", (double)fs.evicted);
 	cJSON_AddNumberToObject(s, "dns_messages", (double)es.dns_messages);
+	cJSON_AddNumberToObject(s, "dns_unsolicited", (double)es.dns_unsolicited);
 	cJSON_AddNumberToObject(s, "names_sni", (double)es.names_sni);
 	cJSON_AddNumberToObject(s, "names_http", (double)es.names_http);
 	cJSON_AddNumberToObject(s, "alerts", (double)es.alerts);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,10 +247,29 @@ static inline uint64_t load64(const uint8_t *p, size_t n)
 	return v;
 }
 
+/*
+ * A secret mixed into every hash, drawn once per process: the tables keyed by
+ * packet data (flows, GeoIP cache, whitelist rows, fragments, DNS queries)
+ * would otherwise let a sender who knows the fixed seeds pick colliding
+ * addresses offline and turn each lookup into a long walk (hash flooding).
+ */
+static uint64_t hash_secret(void)
+{
+	static uint64_t secret;
+	static bool drawn;
+
+	if (!drawn) {
+		if (getrandom(&secret, sizeof secret, 0) != sizeof secret)
+			secret = (uint64_t)time_mono() ^ ((uint64_t)getpid() << 32);
+		drawn = true;
+	}
+	return secret;
+}
+
 uint64_t ng_hash64(const void *data, size_t len, uint64_t seed)
 {
 	const uint8_t *p = data;
-	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+	uint64_t h = seed ^ hash_secret() ^ 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
 
 	while (len >= 16) {
 		h = mix64(load64(p, 8) ^ 0xa0761d6478bd642fULL, load64(p + 8, 8) ^ h);

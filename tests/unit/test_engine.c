@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
+#include "dns.h"
 #include "engine.h"
 #include "local.h"
 #include "whitelist.h"
@@ -231,6 +232,112 @@ static void test_splits(void **state)
 	rig_down(&r);
 }
 
+/* An IPv4/UDP frame on DLT_RAW carrying `msg`. */
+static struct capture_packet udp_pkt(uint8_t *buf, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+				     const uint8_t *msg, size_t mlen, ng_time ts)
+{
+	struct capture_packet cp;
+	ng_addr a, b;
+	size_t total = 28 + mlen;
+
+	addr_parse(src, &a);
+	addr_parse(dst, &b);
+	memset(buf, 0, 28);
+	buf[0] = 0x45;
+	buf[2] = (uint8_t)(total >> 8);
+	buf[3] = (uint8_t)total;
+	buf[8] = 64;
+	buf[9] = 17;
+	memcpy(buf + 12, a.a, 4);
+	memcpy(buf + 16, b.a, 4);
+	buf[20] = (uint8_t)(sport >> 8);
+	buf[21] = (uint8_t)sport;
+	buf[22] = (uint8_t)(dport >> 8);
+	buf[23] = (uint8_t)dport;
+	buf[24] = (uint8_t)((8 + mlen) >> 8);
+	buf[25] = (uint8_t)(8 + mlen);
+	memcpy(buf + 28, msg, mlen);
+	cp.ts = ts;
+	cp.data = buf;
+	cp.caplen = cp.wirelen = (uint32_t)total;
+	return cp;
+}
+
+/* A DNS message for "update.example.com" A, as a query or as an answer 45.33.32.156 (RFC 1035 4.1). */
+static size_t dns_msg(uint8_t *m, uint16_t txid, bool answer)
+{
+	static const uint8_t q[] = {6, 'u', 'p', 'd', 'a', 't', 'e', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+				    0, 1, 0, 1};
+	static const uint8_t an[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 45, 33, 32, 156};
+	size_t n = 12;
+
+	memset(m, 0, 12);
+	m[0] = (uint8_t)(txid >> 8);
+	m[1] = (uint8_t)txid;
+	m[2] = answer ? 0x81 : 0x01;
+	m[3] = answer ? 0x80 : 0x00;
+	m[5] = 1;
+	m[7] = answer ? 1 : 0;
+	memcpy(m + n, q, sizeof q);
+	n += sizeof q;
+	if (answer) {
+		memcpy(m + n, an, sizeof an);
+		n += sizeof an;
+	}
+	return n;
+}
+
+/* A forged answer (no query seen) teaches nothing; the same answer to a real query does. */
+static void test_dns_answers_need_a_query(void **state)
+{
+	struct whitelist_options wo = {0};
+	struct engine_config ec = {0};
+	struct dns_cache *dns = dns_cache_create(64, 3600 * NG_USEC);
+	struct local_set *ls = local_set_create();
+	struct whitelist *wl;
+	struct engine *e;
+	struct engine_stats st;
+	uint8_t m[128], buf[256];
+	struct capture_packet cp;
+	ng_addr target;
+	char err[128];
+	size_t n;
+
+	(void)state;
+	wo.window = 48LL * 3600 * NG_USEC;
+	wl = whitelist_open(&wo, err, sizeof err);
+	e = engine_create(&ec, ls, dns, NULL, wl, NULL);
+	addr_parse("45.33.32.156", &target);
+
+	n = dns_msg(m, 0x1234, true);
+	cp = udp_pkt(buf, "8.8.4.4", 53, "192.168.1.10", 40000, m, n, T0);
+	engine_packet(e, DLT_RAW, &cp);
+	engine_flush(e);
+	assert_null(dns_lookup(dns, &target, T0 + 1));
+	engine_get_stats(e, &st);
+	assert_int_equal(st.dns_unsolicited, 1);
+
+	n = dns_msg(m, 0x4321, false);
+	cp = udp_pkt(buf, "192.168.1.10", 40001, "8.8.4.4", 53, m, n, T0 + 10);
+	engine_packet(e, DLT_RAW, &cp);
+	n = dns_msg(m, 0x4321, true);
+	cp = udp_pkt(buf, "8.8.4.4", 53, "192.168.1.10", 40001, m, n, T0 + 20);
+	engine_packet(e, DLT_RAW, &cp);
+	engine_flush(e);
+	assert_non_null(dns_lookup(dns, &target, T0 + 30));
+	assert_string_equal(dns_lookup(dns, &target, T0 + 30), "update.example.com");
+	/* A second answer to the same query is a replay: ignored. */
+	engine_packet(e, DLT_RAW, &cp);
+	engine_flush(e);
+	engine_get_stats(e, &st);
+	assert_int_equal(st.dns_unsolicited, 2);
+
+	engine_destroy(e);
+	dns_cache_destroy(dns);
+	local_set_destroy(ls);
+	whitelist_close(wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_inbound_handshake_alerts_both),
 		cmocka_unit_test(test_spoofed_syns_teach_nothing),
 		cmocka_unit_test(test_splits),
+		cmocka_unit_test(test_dns_answers_need_a_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -93,7 +94,7 @@ static struct capture *capture_open_live(const struct capture_options *o, char *
 	pcap_set_snaplen(c->pcap, o->snaplen > 0 ? o->snaplen : CAPTURE_DEFAULT_SNAPLEN);
 	pcap_set_promisc(c->pcap, o->promisc ? 1 : 0);
 	pcap_set_immediate_mode(c->pcap, 1);
-	pcap_set_buffer_size(c->pcap, (o->buffer_mb > 0 ? o->buffer_mb : 16) * 1024 * 1024);
+	pcap_set_buffer_size(c->pcap, (int)NG_MIN((size_t)(o->buffer_mb > 0 ? o->buffer_mb : 16) << 20, (size_t)INT_MAX));
 	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_MICRO);
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {

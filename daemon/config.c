@@ -51,9 +51,9 @@ static const struct opt options[] = {
 	{"read", 'r', OPT_STR, O(file), "FILE", "read a pcap or pcapng file (\"-\" for standard input), using its packet times", 0, 0, false},
 	{"filter", 'f', OPT_STR, O(filter), "EXPR", "BPF capture filter, as in tcpdump", 0, 0, false},
 	{"snaplen", 0, OPT_UINT, O(snaplen), "BYTES", "bytes kept of each packet (default 1600)", 64, 262144, false},
-	{"buffer-mb", 0, OPT_UINT, O(buffer_mb), "MB", "kernel capture buffer (default 16)", 1, 4096, false},
+	{"buffer-mb", 0, OPT_UINT, O(buffer_mb), "MB", "kernel capture buffer (default 16)", 1, 2047, false},
 	{"promisc", 0, OPT_BOOL, O(promisc), NULL, "promiscuous mode (others' traffic too)", 0, 0, false},
-	{"dump", 0, OPT_BOOL, O(dump), NULL, "with -r: print every flow as JSON Lines, then a summary, and exit", 0, 0, true},
+	{"dump", 0, OPT_BOOL, O(dump), NULL, "print every flow as JSON Lines, then a summary, and exit (at the end of -r FILE, or on Ctrl-C)", 0, 0, true},
 	{"local-net", 0, OPT_LIST, O(local_nets), "CIDR", "addresses that are this host (repeatable; live adds the interfaces' own)", 0, 0, false},
 	{"public-net", 0, OPT_LIST, O(public_nets), "CIDR", "treat a special range as public (labs, tests; repeatable)", 0, 0, false},
 	{"max-flows", 0, OPT_UINT, O(max_flows), "N", "most active flows kept in memory (default 1000000)", 16, 100000000, false},
@@ -453,6 +453,8 @@ static const char *find_config_arg(int argc, char **argv)
 			return argv[i + 1];
 		if (strncmp(argv[i], "--config=", 9) == 0)
 			return argv[i] + 9;
+		if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0' && argv[i][1] != '-')
+			return argv[i] + 2;	/* -cFILE */
 	}
 	return NULL;
 }

@@ -734,7 +734,16 @@ static void dns_store(struct dns_cache *c, const ng_addr *addr, const char *name
 struct dns_learn_ctx {
 	struct dns_cache *c;
 	ng_time now;
+	bool link_names_only;	/* mDNS/LLMNR: only names under .local or of one label */
 };
+
+/* A name mDNS (RFC 6762 3) or LLMNR (RFC 4795 2) may answer for: under .local, or a single label. */
+static bool link_local_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return strchr(name, '.') == NULL || (n > 6 && strcmp(name + n - 6, ".local") == 0) || strcmp(name, "local") == 0;
+}
 
 /* dns_parse callback: store one mapping with expiry = seen + max(TTL, 60 s) + grace. */
 static void dns_learn_cb(const ng_addr *addr, const char *name, uint32_t ttl, void *arg)
@@ -742,12 +751,19 @@ static void dns_learn_cb(const ng_addr *addr, const char *name, uint32_t ttl, vo
 	struct dns_learn_ctx *ctx = arg;
 	int64_t secs = NG_MIN(NG_MAX((int64_t)ttl, DNS_TTL_MIN), DNS_TTL_MAX);
 
+	if (ctx->link_names_only && !link_local_name(name))
+		return;	/* a LAN host multicasting "update.microsoft.com" is not believed */
 	dns_store(ctx->c, addr, name, ctx->now, ctx->now + secs * NG_USEC + ctx->c->grace);
 }
 
 int dns_learn(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time now)
 {
-	struct dns_learn_ctx ctx = {c, now};
+	return dns_learn_from(c, msg, len, now, false);
+}
+
+int dns_learn_from(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time now, bool link_names_only)
+{
+	struct dns_learn_ctx ctx = {c, now, link_names_only};
 	int n, trunc;
 
 	c->st.messages++;

@@ -2,6 +2,7 @@
 #ifndef NG_DNS_H
 #define NG_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,8 @@ void dns_cache_destroy(struct dns_cache *c);
  * malformed (never reads past len).
  */
 int dns_learn(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time now);
+/* The same; with link_names_only (mDNS, LLMNR) only names under .local or of a single label are learnt. */
+int dns_learn_from(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time now, bool link_names_only);
 
 /*
  * The name most recently mapped to addr by an answer seen at or before `at`

@@ -145,7 +145,7 @@ void engine_destroy(struct engine *e)
 {
 	if (!e)
 		return;
-	engine_flush(e);
+	/* No engine_flush here: the sinks may be gone; callers publish or sync before they destroy. */
 	flow_table_destroy(e->flows);
 	for (int i = 0; i < PIPE_DEPTH; i++)
 		free(e->pipe[i].buf);
@@ -352,7 +352,6 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
 		f->sniff_done = true;
 	flow_judge(e, f);
-	e->stats.verdicts[f->verdict < 5 ? f->verdict : 0]++;
 	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
 		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
 				flow_remote_port(f));
@@ -453,7 +452,7 @@ static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, boo
 		return;
 	}
 	if ((fl & NG_TCP_SYN) && !(fl & NG_TCP_ACK)) {
-		f->syn_seen = 1;
+		f->syn_seen |= 1;	/* keep the SYN-ACK bit of a retransmitted SYN's connection */
 		if (f->packets[0] + f->packets[1] <= 1)
 			f->state = FLOW_STATE_SYN_SENT;
 	} else if (f->state == FLOW_STATE_SYN_SENT) {
@@ -540,7 +539,8 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 		e->stats.dns_unsolicited++;	/* mDNS/LLMNR comes from the local link, never from the Internet */
 		return;
 	}
-	dns_learn(e->dns, msg, len, e->now);
+	/* mDNS and LLMNR answer only for link names: a LAN host cannot name Internet addresses this way. */
+	dns_learn_from(e->dns, msg, len, e->now, p->sport != 53);
 }
 
 /* DNS over UDP 53 (RFC 1035), mDNS 5353 (RFC 6762), LLMNR 5355 (RFC 4795), TCP 53 (RFC 7766). */
@@ -641,9 +641,18 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 	free(f->sniff);
 	f->sniff = NULL;
 	f->sniff_done = true;
-	/* A new name can change the verdict through a domain rule. */
-	if (e->wl && (f->domain != before || f->domain_source != before_src))
+	/* A new name can change the verdict through a domain rule; a direction that turned bad alerts now. */
+	if (e->wl && (f->domain != before || f->domain_source != before_src)) {
+		uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
+
 		flow_judge(e, f);
+		for (int d = 0; d < 2; d++) {
+			if (f->verdicts[d].verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
+				f->alerted &= (uint8_t)~(1u << d);
+				maybe_alert(e, f, (enum flow_dir)d);
+			}
+		}
+	}
 }
 
 /* Slot for a fragment series, by its identifying tuple (RFC 791 3.2, RFC 8200 4.5). */
@@ -716,8 +725,17 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	if (e->stats.first_packet == NG_TIME_NONE)
 		e->stats.first_packet = cp->ts;
 	e->stats.last_packet = cp->ts;
-	if (cp->ts > e->now || e->now == NG_TIME_NONE)
+	if (cp->ts > e->now || e->now == NG_TIME_NONE) {
 		e->now = cp->ts;
+	} else if (e->now - cp->ts > e->cfg.flows.tcp_timeout) {
+		/*
+		 * Far behind the clock: an earlier packet's time was bogus (one
+		 * frame dated days ahead would otherwise stop expiry for the rest
+		 * of a file). The many packets are right, not the one.
+		 */
+		e->now = cp->ts;
+		e->next_expire = cp->ts;
+	}
 
 	/* Flow expiry runs on the packet clock, so a replayed file ages flows as it did live. */
 	if (e->now >= e->next_expire) {
@@ -745,9 +763,13 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 												: FLOW_END_IDLE);
 		f = NULL;
 	}
-	/* A new SYN on a finished connection is a new connection on a reused port. */
+	/*
+	 * A bare SYN on a connection past its handshake (or closing, or closed,
+	 * or first seen mid-stream) starts a new connection on a reused port; on
+	 * a connection still in SYN_SENT it is a retransmission.
+	 */
 	if (f && p.proto == NG_PROTO_TCP && (p.tcp_flags & (NG_TCP_SYN | NG_TCP_ACK)) == NG_TCP_SYN &&
-	    (f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET)) {
+	    f->state != FLOW_STATE_SYN_SENT) {
 		flow_table_end(e->flows, f, FLOW_END_CLOSED);
 		f = NULL;
 	}

@@ -93,7 +93,6 @@ struct engine_stats {
 	uint64_t dns_messages, names_sni, names_http;
 	uint64_t dns_unsolicited;	/* answers to no query seen (forged, or the query was not captured) */
 	uint64_t alerts;
-	uint64_t verdicts[5];		/* flows started, by overall verdict at start (enum wl_verdict) */
 	uint64_t held_by_verdict[5];	/* flows in the table now (active and kept), by overall verdict */
 	ng_time first_packet, last_packet;
 };

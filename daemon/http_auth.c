@@ -517,6 +517,22 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 	unsigned secs;
 
 	(void)url;
+	/*
+	 * Fetch metadata (Sec-Fetch-Site, sent by every current browser): a page
+	 * of another site may link to the page (a top-level navigation) but may
+	 * not call the API or hold event streams, which on loopback would
+	 * otherwise need nothing but a Host that names 127.0.0.1. Tools that send
+	 * no such header (curl) are unaffected.
+	 */
+	{
+		const char *sfs = http_header(c, "Sec-Fetch-Site"), *sfm = http_header(c, "Sec-Fetch-Mode");
+
+		if (sfs && strcmp(sfs, "same-origin") != 0 && strcmp(sfs, "none") != 0 &&
+		    !(c->route == HTTP_ROUTE_STATIC && sfm && strcmp(sfm, "navigate") == 0)) {
+			*ret = http_error(c, 403, "cross-site request refused (Sec-Fetch-Site: %.20s)", sfs);
+			return 0;
+		}
+	}
 	if (c->l->loopback) {
 		host = http_header(c, "Host");
 		/* No Host at all is an HTTP/1.0 tool, never a browser: rebinding needs a browser. */

@@ -8,6 +8,8 @@
  */
 #include "local.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -117,6 +119,22 @@ void local_set_foreach(const struct local_set *ls, void (*cb)(void *arg, const n
 		cb(arg, &ls->nets[i]);
 }
 
+/* One prefix as text: a bare address for a host prefix, else "base/len". */
+static char *local_prefix_text(const ng_cidr *c, char *buf, size_t len)
+{
+	if (c->prefix == (c->base.v == 4 ? 32 : 128))
+		return addr_format(&c->base, buf, len);
+	return cidr_format(c, buf, len);
+}
+
+void local_set_to_json(const struct local_set *ls, cJSON *array)
+{
+	char buf[NG_ADDRSTRLEN + 8];
+
+	for (size_t i = 0; i < ls->n; i++)
+		cJSON_AddItemToArray(array, cJSON_CreateString(local_prefix_text(&ls->nets[i], buf, sizeof buf)));
+}
+
 char *local_set_describe(const struct local_set *ls, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -124,13 +142,9 @@ char *local_set_describe(const struct local_set *ls, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < ls->n && off + 1 < len; i++) {
 		char a[NG_ADDRSTRLEN + 8];
-		bool host = ls->nets[i].prefix == (ls->nets[i].base.v == 4 ? 32 : 128);
 
-		if (host)
-			addr_format(&ls->nets[i].base, a, sizeof a);
-		else
-			cidr_format(&ls->nets[i], a, sizeof a);
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", a);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					local_prefix_text(&ls->nets[i], a, sizeof a));
 	}
 	return buf;
 }

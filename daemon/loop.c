@@ -3,7 +3,7 @@
  *
  * DESIGN. One thread polls the capture descriptor and libmicrohttpd's
  * descriptors. Captured packets go through the engine in batches (so HTTP
- * never waits long), and a wall-clock tick every 250 ms publishes what
+ * never waits long), and a tick every 250 ms (monotonic clock) publishes what
  * changed: flow events into the ring, a stats event once a second, then wakes
  * the SSE streams. Nothing is shared between threads, so nothing is locked
  * (Redis's ae + serverCron, ntpd's main loop). A replayed file is read as
@@ -82,16 +82,16 @@ struct daemon {
 	double speed;			/* 0: as fast as possible */
 	bool held;			/* a paced packet waits for its time */
 	struct capture_packet next;
-	ng_time t0_packet, t0_wall;
+	ng_time t0_packet, t0_mono;	/* replay pacing: first packet's time and when it was played */
 	char replay_error[1024];
 	/* Rates. */
 	uint64_t rate_packets;
-	ng_time rate_wall;
+	ng_time rate_mono;
 	double pps;
 	ng_time next_tick, next_stats;
-	uint64_t capture_errors;
+	bool capture_failed;		/* live capture broke: exit non-zero */
 	struct strbuf line;		/* reused for each published flow */
-	ng_time next_reload_check;
+	ng_time next_reload_check, next_local_refresh;	/* monotonic */
 	unsigned events_this_tick;	/* flow events formatted in this tick (publish_flow) */
 };
 
@@ -103,13 +103,18 @@ static void on_signal(int sig)
 		loop_stop = 1;
 }
 
-/* Install the flag-setting handlers (no SA_RESTART, so poll returns on a signal). */
+/*
+ * Install the flag-setting handlers. SA_RESTART: poll returns EINTR on a
+ * signal whatever the flags (signal(7)), which wakes the loop; everything
+ * else (a write to a --dump pipe, a read of -r -) just carries on.
+ */
 void loop_signals(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -193,18 +198,6 @@ static cJSON *learning_json(struct daemon *d)
 	return o;
 }
 
-/* Add the local prefixes to a JSON array. */
-static void local_to_json(void *arg, const ng_cidr *c)
-{
-	char buf[NG_ADDRSTRLEN + 8];
-
-	if (c->prefix == (c->base.v == 4 ? 32 : 128))
-		addr_format(&c->base, buf, sizeof buf);
-	else
-		cidr_format(c, buf, sizeof buf);
-	cJSON_AddItemToArray(arg, cJSON_CreateString(buf));
-}
-
 /* ctx->describe: the daemon-level parts of GET /flows. */
 static void describe_cb(void *arg, cJSON *doc)
 {
@@ -219,7 +212,7 @@ static void describe_cb(void *arg, cJSON *doc)
 	cJSON_AddStringToObject(cap, "source", capture_source(d->cap));
 	cJSON_AddBoolToObject(cap, "live", d->live);
 	loc = cJSON_AddArrayToObject(cap, "local");
-	local_set_foreach(d->m.local, local_to_json, loc);
+	local_set_to_json(d->m.local, loc);
 	cJSON_AddStringToObject(cap, "local_source", d->m.local_source);
 }
 
@@ -324,7 +317,7 @@ static void replay_finished(struct daemon *d)
 	struct flow_table_stats fs;
 
 	d->replay_done = true;
-	engine_flush(d->engine);
+	engine_sync_whitelist(d->engine);	/* the flows stay active: their counts reach the store now */
 	engine_get_stats(d->engine, &es);
 	flow_table_get_stats(engine_flows(d->engine), &fs);
 	log_info("replay of %s finished: %llu packets, %llu flows; serving until stopped", capture_source(d->cap),
@@ -335,7 +328,7 @@ static void replay_finished(struct daemon *d)
  * Advance a file replay. Returns the poll timeout it needs in ms: 0 while
  * there is more to read now, the wait until the next paced packet, or -1.
  */
-static int replay_step(struct daemon *d, ng_time wall)
+static int replay_step(struct daemon *d, ng_time mono)
 {
 	int n;
 
@@ -372,12 +365,12 @@ static int replay_step(struct daemon *d, ng_time wall)
 			d->held = true;
 			if (d->t0_packet == NG_TIME_NONE) {
 				d->t0_packet = d->next.ts;
-				d->t0_wall = wall;
+				d->t0_mono = mono;
 			}
 		}
-		due = d->t0_wall + (ng_time)((double)(d->next.ts - d->t0_packet) / d->speed);
-		if (due > wall)
-			return (int)NG_MIN((due - wall) / 1000 + 1, TICK_MS);
+		due = d->t0_mono + (ng_time)((double)(d->next.ts - d->t0_packet) / d->speed);
+		if (due > mono)
+			return (int)NG_MIN((due - mono) / 1000 + 1, TICK_MS);
 		engine_packet(d->engine, d->dlt, &d->next);
 		d->held = false;
 	}
@@ -395,8 +388,10 @@ static void live_step(struct daemon *d)
 		int n = capture_dispatch(d->cap, SLICE_PACKETS, handle_packet, d, err, sizeof err);
 
 		if (n < 0) {
-			if (d->capture_errors++ == 0)
-				log_errx("%s", err);
+			/* The interface is gone or broken: exit non-zero, so the service manager restarts netglobe. */
+			log_errx("%s; stopping so that the service manager can restart netglobe", err);
+			d->capture_failed = true;
+			loop_stop = 1;
 			return;
 		}
 		if (n < SLICE_PACKETS || time_mono() - t0 >= TURN_BUDGET_US)
@@ -404,39 +399,52 @@ static void live_step(struct daemon *d)
 	}
 }
 
-/* The wall-clock tick: publish changes, stats once a second, reloads, drop reports. */
-static void tick(struct daemon *d, ng_time wall)
+/*
+ * The tick: publish changes, stats once a second, reloads, drop reports.
+ * Scheduled on the monotonic clock (a wall clock stepped back must not stop
+ * it); the wall time goes only where a time of day is meant.
+ */
+static void tick(struct daemon *d, ng_time mono)
 {
 	struct engine_stats es;
 	struct capture_stats cs;
+	ng_time wall = time_now();
 
 	d->events_this_tick = 0;
 	engine_publish(d->engine, wall);
-	alerts_tick(d->alerts, time_mono());
+	alerts_tick(d->alerts, mono);
 	evidence_flush(d->evidence);
 	if (d->live && capture_get_stats(d->cap, &cs) == 0)
 		log_capture_drops(wall, cs.dropped, cs.if_dropped);	/* at most once a minute, when they grew */
 	ipfix_tick(d->ipfix, wall);
 	flowlog_tick(d->flowlog, wall);
-	if (wall >= d->next_stats) {
+	if (mono >= d->next_stats) {
 		cJSON *o = cJSON_CreateObject();
 		char *txt;
 
 		engine_get_stats(d->engine, &es);
-		if (d->rate_wall)
-			d->pps = (double)(es.packets - d->rate_packets) * NG_USEC / (double)(wall - d->rate_wall);
+		if (d->rate_mono)
+			d->pps = (double)(es.packets - d->rate_packets) * NG_USEC / (double)(mono - d->rate_mono);
 		d->rate_packets = es.packets;
-		d->rate_wall = wall;
+		d->rate_mono = mono;
 		stats_cb(d, o);
 		txt = cJSON_PrintUnformatted(o);
 		events_publish(d->events, "stats", http_sse_clients(d->http) ? txt : NULL);
 		free(txt);
 		cJSON_Delete(o);
-		d->next_stats = wall + STATS_EVERY;
+		d->next_stats = mono + STATS_EVERY;
 	}
-	if (wall >= d->next_reload_check) {
+	if (mono >= d->next_reload_check) {
 		whitelist_reload(d->m.wl, false);	/* only stats the files; reloads what changed */
-		d->next_reload_check = wall + 5 * NG_USEC;
+		d->next_reload_check = mono + 5 * NG_USEC;
+	}
+	/* Live: addresses come and go (DHCP, IPv6 privacy addresses); they stay local once seen. */
+	if (d->live && mono >= d->next_local_refresh) {
+		char err[256];
+
+		if (local_set_add_interfaces(d->m.local, err, sizeof err) != 0)
+			log_warnx("%s", err);
+		d->next_local_refresh = mono + 60 * NG_USEC;
 	}
 	http_notify(d->http);
 }
@@ -569,11 +577,12 @@ int daemon_run(const struct config *cfg)
 		 d->m.local_source, d->home.lat, d->home.lon, d->home.source, d->m.geoip_desc[0] ? "; GeoIP: " : "",
 		 d->m.geoip_desc);
 
-	d->next_tick = time_now();
+	d->next_tick = time_mono();
+	d->next_local_refresh = time_mono() + 60 * NG_USEC;
 	while (!loop_stop) {
 		struct pollfd fds[MAX_POLLFDS];
 		int nfds = 0, timeout, t;
-		ng_time wall = time_now();
+		ng_time mono = time_mono();
 
 		if (d->live && capture_fd(d->cap) >= 0) {
 			fds[nfds].fd = capture_fd(d->cap);
@@ -581,9 +590,9 @@ int daemon_run(const struct config *cfg)
 			nfds++;
 		}
 		nfds += http_pollfds(d->http, fds + nfds, MAX_POLLFDS - nfds);
-		timeout = (int)NG_MAX(0, (d->next_tick - wall) / 1000);
+		timeout = (int)NG_MAX(0, (d->next_tick - mono) / 1000);
 		if (!d->live) {
-			t = replay_step(d, wall);
+			t = replay_step(d, mono);
 			if (t >= 0 && t < timeout)
 				timeout = t;
 		}
@@ -598,10 +607,10 @@ int daemon_run(const struct config *cfg)
 			live_step(d);
 		engine_flush(d->engine);	/* HTTP reads the flows next: no packet may be half-way */
 		http_run(d->http);
-		wall = time_now();
-		if (wall >= d->next_tick) {
-			tick(d, wall);
-			d->next_tick = wall + TICK_MS * 1000;
+		mono = time_mono();
+		if (mono >= d->next_tick) {
+			tick(d, mono);
+			d->next_tick = mono + TICK_MS * 1000;
 		}
 		if (loop_hup) {
 			const char *cfgpath;
@@ -622,7 +631,7 @@ int daemon_run(const struct config *cfg)
 		}
 	}
 	log_info("stopping: committing the whitelist");
-	rc = 0;
+	rc = d->capture_failed ? 1 : 0;
 out:
 	if (d->engine) {
 		engine_publish(d->engine, time_now());

@@ -78,19 +78,6 @@ static void dump_packet(void *arg, const struct capture_packet *p)
 	engine_packet(d->engine, d->dlt, p);
 }
 
-/* Add the local prefixes to a JSON array. */
-static void local_to_json(void *arg, const ng_cidr *c)
-{
-	char buf[NG_ADDRSTRLEN + 8];
-	bool host = c->prefix == (c->base.v == 4 ? 32 : 128);
-
-	if (host)
-		addr_format(&c->base, buf, sizeof buf);
-	else
-		cidr_format(c, buf, sizeof buf);
-	cJSON_AddItemToArray(arg, cJSON_CreateString(buf));
-}
-
 /* The final summary line of --dump. */
 static void dump_summary(struct dump *d, struct modules *m, const char *error)
 {
@@ -122,7 +109,7 @@ static void dump_summary(struct dump *d, struct modules *m, const char *error)
 		cJSON_AddNullToObject(s, "last_packet");
 	}
 	loc = cJSON_AddArrayToObject(s, "local");
-	local_set_foreach(m->local, local_to_json, loc);
+	local_set_to_json(m->local, loc);
 	cJSON_AddStringToObject(s, "local_source", m->local_source);
 	if (error)
 		cJSON_AddStringToObject(s, "error", error);
@@ -138,7 +125,7 @@ static void dump_summary(struct dump *d, struct modules *m, const char *error)
 /* Read a live capture until SIGINT/SIGTERM, expiring flows on the wall clock. */
 static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen)
 {
-	ng_time next_tick = time_now();
+	ng_time next_tick = time_mono();	/* monotonic: a clock stepped back must not stop the ticks */
 
 	loop_signals();
 	while (!loop_stop) {
@@ -154,14 +141,14 @@ static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen
 		} while (n == 4096);
 		if (n < 0)
 			return -1;
-		if (time_now() >= next_tick) {
+		if (time_mono() >= next_tick) {
 			engine_publish(d->engine, time_now());
 			alerts_tick(d->alerts, time_mono());
 			evidence_flush(d->evidence);
 			ipfix_tick(d->ipfix, time_now());
 			flowlog_tick(d->flowlog, time_now());
 			fflush(d->out);
-			next_tick = time_now() + 250000;
+			next_tick = time_mono() + 250000;
 		}
 		if (loop_hup) {
 			loop_hup = 0;
@@ -306,23 +293,23 @@ static int run_subcommand(const char *cmd, int argc, char **argv)
 				since = time_now() - d;
 			} else if (time_parse(v, &since) != 0) {
 				log_errx("history: --since takes a time (2026-11-20T08:00:00Z) or a duration back (24h), not '%s'", v);
-				return 2;
+				goto usage;
 			}
 		} else if (strcmp(cmd, "history") == 0 && (v = sub_opt(argc, argv, &i, "--verdict"))) {
 			verdict = wl_verdict_parse(v);
 			if (verdict <= 0) {
 				log_errx("history: --verdict takes normal, anomalous, blocklisted or local, not '%s'", v);
-				return 2;
+				goto usage;
 			}
 		} else if (strcmp(cmd, "history") == 0 && (v = sub_opt(argc, argv, &i, "--format"))) {
 			if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0) {
 				log_errx("history: --format takes json or csv, not '%s'", v);
-				return 2;
+				goto usage;
 			}
 			format = v;
 		} else {
 			log_errx("%s: unknown argument '%s' (see netglobe --help)", cmd, argv[i]);
-			return 2;
+			goto usage;
 		}
 	}
 	setup_state_dir(&cfg, dir, sizeof dir);
@@ -336,6 +323,9 @@ static int run_subcommand(const char *cmd, int argc, char **argv)
 		return 1;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
+usage:
+	config_free(&cfg);
+	return 2;
 }
 
 /* True when the arguments ask for --dump (checked before parsing, to decide about the default config file). */

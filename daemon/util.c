@@ -146,7 +146,7 @@ int time_parse(const char *s, ng_time *out)
 		char *end;
 		double d = strtod(s, &end);
 
-		if (*end != '\0' || d < 0 || d > 1e11)
+		if (*end != '\0' || !isfinite(d) || d < 0 || d > 1e11)
 			return -1;
 		*out = (ng_time)(d * NG_USEC);
 		return 0;
@@ -215,7 +215,7 @@ int duration_parse(const char *s, ng_time *out)
 	if (*s == '\0' || *s == '-')
 		return -1;
 	d = strtod(s, &end);
-	if (end == s || d < 0)
+	if (end == s || !isfinite(d) || d < 0)
 		return -1;
 	for (size_t i = 0; i < NG_ARRAY_LEN(units); i++) {
 		if (strcmp(end, units[i].unit) == 0) {

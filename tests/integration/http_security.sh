@@ -52,6 +52,19 @@ LPORT=$(free_port)
 start_daemon loop "127.0.0.1:$LPORT" --state-dir "$TMP/loopstate" --max-clients 400
 echo "loopback daemon on $LPORT"
 
+# A page of another site: it may link to the page, but not call the API or open event streams.
+for target in /flows /events /api/stats; do
+	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: cors' \
+		"http://127.0.0.1:$LPORT$target")
+	[ "$code" = 403 ] || fail "cross-site fetch of $target answered $code, want 403"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: navigate' \
+	"http://127.0.0.1:$LPORT/")
+[ "$code" = 200 ] || fail "a cross-site link to the page answered $code, want 200"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Sec-Fetch-Site: same-origin' "http://127.0.0.1:$LPORT/flows")
+[ "$code" = 200 ] || fail "a same-origin fetch of /flows answered $code, want 200"
+echo "ok fetch metadata: cross-site API and stream requests 403, cross-site navigation and same-origin 200"
+
 python3 - "$LPORT" <<'PY' || fail "loopback checks failed"
 import json, socket, sys, threading, time, urllib.error, urllib.request
 

@@ -171,40 +171,6 @@ void http_ratelimit_expire(struct http_ratelimit *rl, ng_time now)
 
 /* --- The token ---------------------------------------------------------- */
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(buf, dir, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return -1;
-	{
-		struct stat st;
-
-		if (stat(buf, &st) != 0)
-			return -1;
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* True when s is exactly HTTP_TOKEN_HEX lower-case hex digits. */
 static bool token_well_formed(const char *s)
 {
@@ -226,12 +192,8 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 	ssize_t n;
 	int fd;
 
-	if (mkdir_p(state_dir) != 0) {
-		snprintf(err, errlen,
-			 "cannot use state directory %s for the LAN access token: %s (fix it or choose --state-dir DIR)",
-			 state_dir, strerror(errno));
+	if (state_dir_check(state_dir, err, errlen) != 0)
 		return -1;
-	}
 	snprintf(path, sizeof path, "%s/http-token", state_dir);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
@@ -243,6 +205,14 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 			return -1;
 		}
 		buf[n] = '\0';
+		if (fstat(fd, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0) {
+			/* Planted by someone else: never trust a token we did not write. */
+			snprintf(err, errlen, "the LAN access token %s belongs to uid %u, not to this user (delete it)",
+				 path, (unsigned)st.st_uid);
+			close(fd);
+			explicit_bzero(buf, sizeof buf);
+			return -1;
+		}
 		if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
 			log_warnx("%s was readable by others; making it 0600 (consider deleting it for a new token)",
 				  path);

@@ -529,3 +529,55 @@ void sb_json_str(struct strbuf *sb, const char *s)
 	}
 	sb_putc(sb, '"');
 }
+
+int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	struct stat st;
+	int rc = -1;
+
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			goto out;
+		*q = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		goto out;
+	if (stat(dir, &st) != 0)
+		goto out;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+int state_dir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir_p(dir) != 0 || stat(dir, &st) != 0) {
+		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH | S_ISVTX)) {
+		snprintf(err, errlen,
+			 "state directory %s is writable by everyone or its group (mode %04o): others could plant netglobe's token, "
+			 "rules or database there (chmod 700 it, or choose a private --state-dir DIR)",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (geteuid() != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "state directory %s belongs to uid %u, not to this user (choose --state-dir DIR)", dir,
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	return 0;
+}

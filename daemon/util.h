@@ -51,6 +51,17 @@ char *ascii_lower(char *dst, const char *s, size_t dstlen);
 /* True when s ends with suffix. */
 bool str_ends_with(const char *s, const char *suffix);
 
+/* mkdir -p, creating what is missing with mode 0700; 0, or -1 with errno (ENOTDIR when dir is a file). */
+int mkdir_p(const char *dir);
+
+/*
+ * Create the state directory if missing and check it can be trusted: a
+ * directory others may write to (group or world writable, or sticky like
+ * /tmp) would let them plant the access token, trusted rules or the
+ * database. Not root: it must also be ours. 0, or -1 with one line in err.
+ */
+int state_dir_check(const char *dir, char *err, size_t errlen);
+
 /* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
 char *file_read_all(const char *path, size_t max, size_t *lenp);
 

@@ -57,36 +57,6 @@ static ng_time sat_sub(ng_time a, ng_time b)
 	return r == NG_TIME_NONE ? INT64_MIN + 1 : r;
 }
 
-/* Create dir and its missing parents (mode 0700); 0, or -1 with err. */
-static int mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char *p = xstrdup(dir);
-	struct stat st;
-
-	for (char *q = p + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			goto fail;
-		*q = '/';
-	}
-	if (mkdir(p, 0700) != 0 && errno != EEXIST)
-		goto fail;
-	if (stat(dir, &st) != 0)
-		goto fail;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		goto fail;
-	}
-	free(p);
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot create state directory %s: %s (use --state-dir DIR)", dir, strerror(errno));
-	free(p);
-	return -1;
-}
-
 struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err, size_t errlen)
 {
 	struct whitelist *wl = xcalloc(1, sizeof *wl);
@@ -109,7 +79,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 		size_t n = strlen(opts->state_dir) + 32;
 
 		wl->state_dir = xstrdup(opts->state_dir);
-		if (!wl->read_only && mkdir_p(opts->state_dir, err, errlen) != 0)
+		if (!wl->read_only && state_dir_check(opts->state_dir, err, errlen) != 0)
 			goto fail;
 		db = xmalloc(n);
 		trusted = xmalloc(n);

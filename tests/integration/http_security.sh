@@ -464,6 +464,15 @@ expect_error "token file is a directory" "http-token" --listen "0.0.0.0:$(free_p
 mkdir -p "$TMP/linktoken"
 ln -s /etc/hostname "$TMP/linktoken/http-token"
 expect_error "token file is a symbolic link" "http-token" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/linktoken"
+if is_root; then
+	# A token someone else planted (here: uid 65534) is refused, not trusted.
+	mkdir -m 700 "$TMP/planted"
+	printf '%064d\n' 0 > "$TMP/planted/http-token"
+	chown 65534 "$TMP/planted/http-token"
+	expect_error "planted token file" "belongs to uid 65534" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/planted"
+	mkdir -m 1777 "$TMP/sticky"
+	expect_error "world-writable state directory" "writable by everyone" --listen "0.0.0.0:$(free_port)" --state-dir "$TMP/sticky"
+fi
 if ! is_root; then
 	mkdir -p "$TMP/locked"
 	chmod 000 "$TMP/locked"

@@ -1499,7 +1499,7 @@ static void test_open_errors(void **state)
 	snprintf(sub, sizeof sub, "%s/state", file);	/* a directory under a regular file */
 	o.state_dir = sub;
 	assert_null(whitelist_open(&o, err, sizeof err));
-	assert_non_null(strstr(err, "cannot create state directory"));
+	assert_non_null(strstr(err, "cannot use state directory"));
 	assert_non_null(strstr(err, "Not a directory"));
 	/* Not a database. */
 	snprintf(sub, sizeof sub, "%s/junk", dir);

@@ -265,46 +265,7 @@ const char *flowjson_csv_header(void)
 	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason\r\n";
 }
 
-/* Append raw bytes to a growing buffer. */
-static void buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = NG_MAX(*cap * 2, *len + n + 1024);
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/*
- * Append one CSV field, quoted when it holds a comma, quote or line break
- * (RFC 4180 2.6). A leading =, +, - or @ gets a ' in front, so a spreadsheet
- * never runs a packet-derived field as a formula.
- */
-static void csv_field(char **buf, size_t *len, size_t *cap, const char *s, bool last)
-{
-	bool quote;
-
-	if (!s)
-		s = "";
-	quote = strpbrk(s, ",\"\r\n") != NULL;
-	if (quote)
-		buf_put(buf, len, cap, "\"", 1);
-	if (s[0] && strchr("=+-@", s[0]))
-		buf_put(buf, len, cap, "'", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			buf_put(buf, len, cap, "\"\"", 2);
-		else
-			buf_put(buf, len, cap, p, 1);
-	}
-	if (quote)
-		buf_put(buf, len, cap, "\"", 1);
-	buf_put(buf, len, cap, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
-void flowjson_csv_row(const struct flow *f, ng_time window, char **buf, size_t *len, size_t *cap)
+void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 {
 	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
 	char pbuf[16];
@@ -319,30 +280,30 @@ void flowjson_csv_row(const struct flow *f, ng_time window, char **buf, size_t *
 	snprintf(n[6], sizeof n[6], "%llu", (unsigned long long)f->packets[1]);
 	snprintf(n[7], sizeof n[7], "%llu", (unsigned long long)f->bytes[0]);
 	snprintf(n[8], sizeof n[8], "%llu", (unsigned long long)f->bytes[1]);
-	csv_field(buf, len, cap, n[0], false);
-	csv_field(buf, len, cap, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf), false);
-	csv_field(buf, len, cap, addr_format(flow_local_ip(f), la, sizeof la), false);
-	csv_field(buf, len, cap, n[1], false);
-	csv_field(buf, len, cap, addr_format(flow_remote_ip(f), ra, sizeof ra), false);
-	csv_field(buf, len, cap, n[2], false);
-	csv_field(buf, len, cap, f->domain, false);
-	csv_field(buf, len, cap, flowjson_domain_source_name(f->domain_source), false);
-	csv_field(buf, len, cap, f->proc ? f->proc->name : NULL, false);
-	csv_field(buf, len, cap, f->proc ? n[3] : NULL, false);
-	csv_field(buf, len, cap, g && g->country[0] ? g->country : NULL, false);
-	csv_field(buf, len, cap, g ? g->city : NULL, false);
-	csv_field(buf, len, cap, g && g->asn ? n[4] : NULL, false);
-	csv_field(buf, len, cap, g ? g->as_org : NULL, false);
-	csv_field(buf, len, cap, n[5], false);
-	csv_field(buf, len, cap, n[6], false);
-	csv_field(buf, len, cap, n[7], false);
-	csv_field(buf, len, cap, n[8], false);
-	csv_field(buf, len, cap, time_format(f->first_seen, t1, sizeof t1), false);
-	csv_field(buf, len, cap, time_format(f->last_seen, t2, sizeof t2), false);
-	csv_field(buf, len, cap, flowjson_state_name(f->state), false);
-	csv_field(buf, len, cap, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
-	csv_field(buf, len, cap, wl_verdict_name((enum wl_verdict)f->verdicts[0].verdict), false);
-	csv_field(buf, len, cap, wl_verdict_name((enum wl_verdict)f->verdicts[1].verdict), false);
-	csv_field(buf, len, cap, wl_verdict_name(engine_flow_verdict(f)), false);
-	csv_field(buf, len, cap, flowjson_reason(f, window, reason, sizeof reason), true);
+	sb_csv_field(sb, n[0], false);
+	sb_csv_field(sb, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf), false);
+	sb_csv_field(sb, addr_format(flow_local_ip(f), la, sizeof la), false);
+	sb_csv_field(sb, n[1], false);
+	sb_csv_field(sb, addr_format(flow_remote_ip(f), ra, sizeof ra), false);
+	sb_csv_field(sb, n[2], false);
+	sb_csv_field(sb, f->domain, false);
+	sb_csv_field(sb, flowjson_domain_source_name(f->domain_source), false);
+	sb_csv_field(sb, f->proc ? f->proc->name : NULL, false);
+	sb_csv_field(sb, f->proc ? n[3] : NULL, false);
+	sb_csv_field(sb, g && g->country[0] ? g->country : NULL, false);
+	sb_csv_field(sb, g ? g->city : NULL, false);
+	sb_csv_field(sb, g && g->asn ? n[4] : NULL, false);
+	sb_csv_field(sb, g ? g->as_org : NULL, false);
+	sb_csv_field(sb, n[5], false);
+	sb_csv_field(sb, n[6], false);
+	sb_csv_field(sb, n[7], false);
+	sb_csv_field(sb, n[8], false);
+	sb_csv_field(sb, time_format(f->first_seen, t1, sizeof t1), false);
+	sb_csv_field(sb, time_format(f->last_seen, t2, sizeof t2), false);
+	sb_csv_field(sb, flowjson_state_name(f->state), false);
+	sb_csv_field(sb, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[0].verdict), false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[1].verdict), false);
+	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
+	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), true);
 }

@@ -23,8 +23,8 @@ cJSON *flowjson_object(const struct flow *f, ng_time window);
 /* The reason sentence for the overall verdict into buf; returns buf. */
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);
 
-/* The CSV header row (with CRLF) and one flow as a CSV row (RFC 4180) appended to a growing buffer. */
+/* The CSV header row (with CRLF) and one flow as a CSV row (RFC 4180) appended to a text buffer. */
 const char *flowjson_csv_header(void);
-void flowjson_csv_row(const struct flow *f, ng_time window, char **buf, size_t *len, size_t *cap);
+void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb);
 
 #endif

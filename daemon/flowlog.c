@@ -28,6 +28,8 @@
 
 #define FLOWLOG_BUF (256 * 1024)
 #define FLOWLOG_RETRY (10 * NG_USEC)
+/* After a rotation failed, the next attempt waits this long (monotonic). */
+#define FLOWLOG_ROTATE_RETRY (60 * NG_USEC)
 
 struct flowlog {
 	char *path;
@@ -43,6 +45,7 @@ struct flowlog {
 	struct strbuf line;		/* one flow's JSON, reused */
 	bool failing;			/* an outage was logged */
 	ng_time next_retry;
+	ng_time rotate_after;		/* monotonic: no rotation before (a failed one backs off) */
 	struct flowlog_stats st;
 };
 
@@ -112,8 +115,11 @@ static void rotate(struct flowlog *l)
 			log_warn("flow log: cannot rename %s to %s", from, to);
 	}
 	snprintf(to, plen, "%s.1", l->path);
-	if (rename(l->path, to) != 0 && errno != ENOENT)
-		log_warn("flow log: cannot rename %s to %s", l->path, to);
+	if (rename(l->path, to) != 0 && errno != ENOENT) {
+		/* Cannot rotate (a directory we may not write): keep appending, and try again in a while. */
+		log_warn("flow log: cannot rename %s to %s; growing past --flow-log's size until it can", l->path, to);
+		l->rotate_after = time_mono() + FLOWLOG_ROTATE_RETRY;
+	}
 	free(from);
 	free(to);
 	l->st.rotations++;
@@ -126,7 +132,7 @@ static void rotate(struct flowlog *l)
 /* Append n bytes of one line (its newline included) to the buffer, rotating and flushing as needed. */
 static void append_line(struct flowlog *l, const char *s, size_t n)
 {
-	if (!l->to_stdout && l->max_bytes && l->size > 0 && l->size + n > l->max_bytes)
+	if (!l->to_stdout && l->max_bytes && l->size > 0 && l->size + n > l->max_bytes && time_mono() >= l->rotate_after)
 		rotate(l);
 	if (l->len + n > FLOWLOG_BUF)
 		flowlog_flush(l);

@@ -888,7 +888,9 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
-		if (c->bodylen + n > HTTP_MAX_BODY || !c->body)
+		if (!c->body)
+			;	/* not an accepted POST: the body is dropped; http_answer gives 401 or 405 */
+		else if (c->bodylen + n > HTTP_MAX_BODY)
 			c->body_over = true;
 		else {
 			memcpy(c->body + c->bodylen, upload_data, n);

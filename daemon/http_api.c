@@ -504,7 +504,7 @@ enum MHD_Result http_api_flows(struct http_conn *c)
 		sb_reserve(&sb, 256 * (n + 1));
 		sb_puts(&sb, flowjson_csv_header());
 		for (size_t i = 0; i < n; i++)
-			flowjson_csv_row(pick.v[i], ctx->window, &sb.p, &sb.len, &sb.cap);
+			flowjson_csv_row(pick.v[i], ctx->window, &sb);
 		free(pick.v);
 		return http_send(c, 200, "text/csv; charset=utf-8", sb.p, sb.len, true);
 	} else {

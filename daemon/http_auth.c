@@ -446,6 +446,9 @@ static enum MHD_Result token_landing(struct http_conn *c)
 	/* The path, then every query parameter but token; an absolute-form target goes to "/". */
 	p = c->uri[0] == '/' ? c->uri : "/";
 	q = strchr(p, '?');
+	/* A backslash in the path reads as "/" to browsers ("/\\host" would leave this server). */
+	if (memchr(p, '\\', q ? (size_t)(q - p) : strlen(p)))
+		p = "/", q = NULL;
 	while (p[0] == '/' && p[1] == '/')	/* "//host" would leave this server */
 		p++;
 	tl = q ? (size_t)(q - p) : strlen(p);

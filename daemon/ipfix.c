@@ -62,7 +62,7 @@
 #define TCP_MSGQ 4096			/* messages queued at most */
 #define TCP_BACKOFF_MIN NG_USEC
 #define TCP_BACKOFF_MAX (60 * NG_USEC)
-#define TCP_CLOSE_WAIT (3 * NG_USEC)
+#define TCP_CLOSE_WAIT (NG_USEC / 2)	/* SIGTERM must end the daemon within a second */
 #define LIVE_MAX (1u << 18)		/* long flows tracked for delta counts */
 #define DEFAULT_REFRESH (60 * NG_USEC)
 #define DEFAULT_REFRESH_MSGS 1000

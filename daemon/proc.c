@@ -437,7 +437,7 @@ static int proc_diag_one(struct proc_table *pt, int family, uint8_t proto, const
 
 		if (n < 0)
 			return -1;
-		while ((size_t)n - off >= sizeof(struct nlmsghdr)) {
+		while (off + sizeof(struct nlmsghdr) <= (size_t)n) {
 			struct nlmsghdr h;
 
 			memcpy(&h, pt->buf + off, sizeof h);
@@ -552,7 +552,7 @@ static int proc_diag_dump(struct proc_table *pt, int family, uint8_t proto, uint
 
 		if (n < 0)
 			return -1;
-		while ((size_t)n - off >= sizeof(struct nlmsghdr)) {
+		while (off + sizeof(struct nlmsghdr) <= (size_t)n) {
 			struct nlmsghdr h;
 
 			memcpy(&h, pt->buf + off, sizeof h);

@@ -581,3 +581,27 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+void sb_csv_field(struct strbuf *sb, const char *s, bool last)
+{
+	bool quote;
+
+	if (!s)
+		s = "";
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		sb_putc(sb, '"');
+	if (s[0] && strchr("=+-@", s[0]))
+		sb_putc(sb, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			sb_putc(sb, '"');
+		sb_putc(sb, *p);
+	}
+	if (quote)
+		sb_putc(sb, '"');
+	if (last)
+		sb_put(sb, "\r\n", 2);
+	else
+		sb_putc(sb, ',');
+}

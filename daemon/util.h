@@ -92,6 +92,14 @@ void sb_fixed4(struct strbuf *sb, double v);
 void sb_json_str(struct strbuf *sb, const char *s);
 
 /*
+ * One CSV field (RFC 4180 2.6-2.7), quoted when it holds a comma, quote or
+ * line break, and with a ' before a leading =, +, - or @ so a spreadsheet
+ * never runs a packet-derived field as a formula; then "," or, for the last
+ * field, CRLF. NULL is an empty field.
+ */
+void sb_csv_field(struct strbuf *sb, const char *s, bool last);
+
+/*
  * Intern a short string for the life of the process (list names, rule texts):
  * equal strings give the same pointer, so holders need not free or copy it.
  * Meant for small, bounded sets; never for packet-derived data.

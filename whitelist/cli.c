@@ -68,27 +68,11 @@ fail:
 	return NULL;
 }
 
-/* Write one CSV field, quoted (RFC 4180 2.6-2.7) when it holds a comma, quote, CR or LF. */
-static void csv_field(FILE *out, const char *s, bool last)
-{
-	if (s && strpbrk(s, ",\"\r\n")) {
-		fputc('"', out);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', out);
-			fputc(*s, out);
-		}
-		fputc('"', out);
-	} else if (s) {
-		fputs(s, out);
-	}
-	fputs(last ? "\r\n" : ",", out);
-}
-
 int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filter, const char *format, FILE *out,
 			  char *err, size_t errlen)
 {
 	bool json, missing;
+	struct strbuf line = {0};
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int rc;
@@ -160,19 +144,16 @@ int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filt
 			cJSON_free(text);
 			cJSON_Delete(o);
 		} else {
-			csv_field(out, addr, false);
-			csv_field(out, dirn, false);
-			csv_field(out, num[0], false);
-			csv_field(out, num[1], false);
-			csv_field(out, num[2], false);
-			csv_field(out, first, false);
-			csv_field(out, last, false);
-			csv_field(out, dom, false);
-			csv_field(out, cc, false);
-			csv_field(out, vn, true);
+			const char *fields[] = {addr, dirn, num[0], num[1], num[2], first, last, dom, cc, vn};
+
+			line.len = 0;
+			for (size_t i = 0; i < NG_ARRAY_LEN(fields); i++)
+				sb_csv_field(&line, fields[i], i + 1 == NG_ARRAY_LEN(fields));
+			fwrite(line.p, 1, line.len, out);
 		}
 	}
 	sqlite3_finalize(st);
+	free(line.p);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "cannot read the history in %s: %s", state_dir, sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -41,8 +41,9 @@
 #define SNIFF_MAX_PACKETS 6
 #define SNIFF_MAX_BYTES (16 * 1024 + 5)
 
-/* DNS queries remembered until their answer (see dns_message). */
-#define DNSQ_SLOTS 4096
+/* DNS queries remembered until their answer (see dns_message): buckets of DNSQ_WAYS. */
+#define DNSQ_SLOTS 8192
+#define DNSQ_WAYS 4
 #define DNSQ_TTL (10 * NG_USEC)
 
 struct dnsq_slot {
@@ -486,9 +487,13 @@ static inline uint16_t rd16(const uint8_t *p)
  * an attacker guessing a 16-bit id and a port, blind. Multicast DNS and LLMNR
  * answers have no query to match and count only from non-public sources.
  */
-/* The slot for a query's identifying tuple (the table is fixed in size: a flood only overwrites). */
-static struct dnsq_slot *dnsq_slot(struct engine *e, const ng_addr *client, uint16_t cport, const ng_addr *server,
-				   uint16_t txid)
+/*
+ * The bucket of a query's identifying tuple: DNSQ_WAYS slots, so several
+ * queries in flight at once never push each other out (the table is fixed
+ * in size: a flood only overwrites the oldest).
+ */
+static struct dnsq_slot *dnsq_bucket(struct engine *e, const ng_addr *client, uint16_t cport, const ng_addr *server,
+				     uint16_t txid)
 {
 	struct {
 		ng_addr c, s;
@@ -500,7 +505,19 @@ static struct dnsq_slot *dnsq_slot(struct engine *e, const ng_addr *client, uint
 	k.s = *server;
 	k.cport = cport;
 	k.txid = txid;
-	return &e->dnsq[ng_hash64(&k, sizeof k, 0x646e7371ULL) & (DNSQ_SLOTS - 1)];
+	return &e->dnsq[(ng_hash64(&k, sizeof k, 0x646e7371ULL) & (DNSQ_SLOTS / DNSQ_WAYS - 1)) * DNSQ_WAYS];
+}
+
+/* The slot holding this query in its bucket, or NULL. */
+static struct dnsq_slot *dnsq_find(struct dnsq_slot *b, const ng_addr *client, uint16_t cport, const ng_addr *server,
+				   uint16_t txid)
+{
+	for (int w = 0; w < DNSQ_WAYS; w++) {
+		if (b[w].ts != NG_TIME_NONE && b[w].txid == txid && b[w].cport == cport &&
+		    addr_equal(&b[w].client, client) && addr_equal(&b[w].server, server))
+			return &b[w];
+	}
+	return NULL;
 }
 
 /*
@@ -516,9 +533,20 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 		return;
 	txid = rd16(msg);
 	if (!(msg[2] & 0x80)) {	/* QR = 0: a query from p->src */
+		struct dnsq_slot *b;
+
 		if (p->dport != 53)
 			return;
-		q = dnsq_slot(e, &p->src, p->sport, &p->dst, txid);
+		b = dnsq_bucket(e, &p->src, p->sport, &p->dst, txid);
+		q = dnsq_find(b, &p->src, p->sport, &p->dst, txid);	/* a retransmission */
+		for (int w = 0; !q && w < DNSQ_WAYS; w++) {
+			if (b[w].ts == NG_TIME_NONE || e->now - b[w].ts > DNSQ_TTL)
+				q = &b[w];	/* a free or stale way */
+		}
+		for (int w = 0; !q && w < DNSQ_WAYS; w++) {
+			if (!q || b[w].ts < q->ts)
+				q = &b[w];	/* else the oldest */
+		}
 		q->client = p->src;
 		q->server = p->dst;
 		q->cport = p->sport;
@@ -528,9 +556,8 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 	}
 	e->stats.dns_messages++;
 	if (p->sport == 53) {
-		q = dnsq_slot(e, &p->dst, p->dport, &p->src, txid);
-		if (q->ts == NG_TIME_NONE || e->now - q->ts > DNSQ_TTL || q->txid != txid || q->cport != p->dport ||
-		    !addr_equal(&q->client, &p->dst) || !addr_equal(&q->server, &p->src)) {
+		q = dnsq_find(dnsq_bucket(e, &p->dst, p->dport, &p->src, txid), &p->dst, p->dport, &p->src, txid);
+		if (!q || e->now - q->ts > DNSQ_TTL) {
 			e->stats.dns_unsolicited++;
 			return;
 		}

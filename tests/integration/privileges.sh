@@ -51,16 +51,8 @@ start() {
 	name=$1
 	shift
 	port=$(free_port)
-	$RUNAS "$BIN" --listen "127.0.0.1:$port" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
-	pid=$!
-	NG_PIDS="$NG_PIDS $pid"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/api/stats"; do
-		kill -0 "$pid" 2>/dev/null || { cat "$TMP/$name.err"; fail "$name: the daemon exited"; }
-		i=$((i + 1))
-		[ $i -lt 150 ] || fail "$name: no answer on port $port"
-		sleep 0.1
-	done
+	# shellcheck disable=SC2086
+	NG_START_TRIES=150 ng_start "$name" $RUNAS "$BIN" --listen "127.0.0.1:$port" "$@"
 }
 
 # stop: SIGTERM; the daemon must exit 0 (it flushes the whitelist as the dropped user).

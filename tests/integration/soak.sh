@@ -37,17 +37,8 @@ start() {
 	name=$1
 	shift
 	port=$(free_port)
-	"$NG_BIN" -r "$FLOOD" --listen "127.0.0.1:$port" --max-flows $MAXFLOWS --keep-ended $KEEPENDED \
-		--dns-max $DNSMAX "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
-	pid=$!
-	NG_PIDS="$NG_PIDS $pid"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/api/stats"; do
-		kill -0 "$pid" 2>/dev/null || { cat "$TMP/$name.err"; fail "$name: the daemon exited"; }
-		i=$((i + 1))
-		[ $i -lt 600 ] || fail "$name: no answer on port $port"
-		sleep 0.1
-	done
+	NG_START_TRIES=600 ng_start "$name" "$NG_BIN" -r "$FLOOD" --listen "127.0.0.1:$port" --max-flows $MAXFLOWS \
+		--keep-ended $KEEPENDED --dns-max $DNSMAX "$@"
 }
 
 # stop_timed [SIGNAL]: SIGTERM (or SIGNAL); prints the milliseconds until the process has exited.

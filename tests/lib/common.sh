@@ -58,3 +58,21 @@ for _ in range(100):
     print(port)
     break'
 }
+
+# ng_start NAME CMD...: run CMD (the daemon, with its own --listen 127.0.0.1:$port) in the background,
+# logging to $TMP/NAME.out and .err, and wait until /api/stats answers on $port (set port=$(free_port)
+# first). Sets pid. Waits NG_START_TRIES tenths of a second at most (default 300).
+ng_start() {
+	ng_name=$1
+	shift
+	"$@" > "$TMP/$ng_name.out" 2> "$TMP/$ng_name.err" &
+	pid=$!
+	NG_PIDS="$NG_PIDS $pid"
+	ng_i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$port/api/stats"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$TMP/$ng_name.err"; fail "$ng_name: the daemon exited"; }
+		ng_i=$((ng_i + 1))
+		[ $ng_i -lt "${NG_START_TRIES:-300}" ] || fail "$ng_name: no answer on port $port"
+		sleep 0.1
+	done
+}

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "names.h"
+#include "strpool.h"
 
 /*
  * DESIGN
@@ -41,13 +42,17 @@
  *
  * The cache holds up to max_entries addresses in one chained hash table
  * whose entries live in one array (indices, not pointers, so it can grow by
- * realloc) on an LRU list; when full, the least recently used address is
- * reused. Each address keeps its DNS_SLOTS most recent names, so a lookup
- * "as of" a past time (replayed captures look up at the flow's start) finds
- * the name that was current then. Names are interned with a reference count:
- * a CDN name shared by thousands of addresses is stored once, and a name is
- * freed when its last slot lets go. Memory is therefore bounded by
- * max_entries * (entry + DNS_SLOTS names). Lookups never allocate.
+ * realloc) on an LRU list ordered by answers; when full, the tail address
+ * is reused unless a lookup used it since it last got there (the CLOCK
+ * second chance: a lookup sets one flag instead of relinking the list,
+ * which would touch two more cache lines per flow). Each address keeps its
+ * DNS_SLOTS most recent names, so a lookup "as of" a past time (replayed
+ * captures look up at the flow's start) finds the name that was current
+ * then. Names live in the process's string pool (strpool.h): a CDN name
+ * shared by thousands of addresses is stored once, flows and whitelist rows
+ * share it instead of copying, and it is freed when its last holder lets
+ * go. Memory is therefore bounded by max_entries * (entry + DNS_SLOTS
+ * names). Lookups never allocate.
  */
 
 #define DNS_HDR_LEN 12
@@ -102,16 +107,9 @@ struct dns_msg {
 };
 
 /* An interned name shared by the slots that point at it. */
-struct dns_name {
-	struct dns_name *next;	/* hash chain */
-	uint64_t hash;
-	uint32_t refs;
-	char s[];
-};
-
 /* One name an address had, and when. */
 struct dns_slot {
-	struct dns_name *name;	/* NULL when unused */
+	const char *name;	/* a strpool reference, NULL when unused */
 	ng_time first, last;	/* earliest and latest answer that gave it */
 	ng_time expiry;		/* latest expiry among those answers */
 };
@@ -119,7 +117,8 @@ struct dns_slot {
 struct dns_entry {
 	ng_addr addr;
 	uint32_t hnext;		/* next entry in the bucket */
-	uint32_t prev, next;	/* LRU list, most recent at the head */
+	uint32_t prev, next;	/* LRU list, most recently stored at the head */
+	bool used;		/* looked up since it last passed the LRU tail (second chance) */
 	struct dns_slot slot[DNS_SLOTS];
 };
 
@@ -129,9 +128,6 @@ struct dns_cache {
 	uint32_t *bucket;
 	uint32_t nbucket;	/* power of two, >= cap */
 	uint32_t head, tail;
-	struct dns_name **ntab;
-	size_t nntab;		/* power of two */
-	size_t nnames;
 	uint64_t seed;
 	ng_time grace;
 	struct dns_stats st;
@@ -512,8 +508,6 @@ struct dns_cache *dns_cache_create(size_t max_entries, ng_time grace)
 		;
 	c->bucket = xmalloc(c->nbucket * sizeof *c->bucket);
 	memset(c->bucket, 0xff, c->nbucket * sizeof *c->bucket);
-	c->nntab = 256;
-	c->ntab = xcalloc(c->nntab, sizeof *c->ntab);
 	c->head = c->tail = DNS_NIL;
 	c->grace = grace > 0 ? grace : 0;
 	c->seed = dns_seed(c);
@@ -524,15 +518,9 @@ void dns_cache_destroy(struct dns_cache *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nntab; i++) {
-		struct dns_name *n = c->ntab[i], *next;
-
-		for (; n; n = next) {
-			next = n->next;
-			free(n);
-		}
-	}
-	free(c->ntab);
+	for (uint32_t i = 0; i < c->nent; i++)
+		for (unsigned k = 0; k < DNS_SLOTS; k++)
+			strpool_put(c->ent[i].slot[k].name);
 	free(c->bucket);
 	free(c->ent);
 	free(c);
@@ -605,63 +593,6 @@ static void dns_grow(struct dns_cache *c)
 	}
 }
 
-/* Drop one reference to an interned name, freeing it with the last. */
-static void dns_name_put(struct dns_cache *c, struct dns_name *n)
-{
-	struct dns_name **pp;
-
-	if (n == NULL || --n->refs > 0)
-		return;
-	for (pp = &c->ntab[n->hash & (c->nntab - 1)]; *pp; pp = &(*pp)->next) {
-		if (*pp == n) {
-			*pp = n->next;
-			break;
-		}
-	}
-	c->nnames--;
-	free(n);
-}
-
-/* The interned copy of s with one more reference (the caller owns that reference). */
-static struct dns_name *dns_name_get(struct dns_cache *c, const char *s)
-{
-	size_t len = strlen(s);
-	uint64_t h = ng_hash64(s, len, c->seed);
-	struct dns_name *n;
-
-	for (n = c->ntab[h & (c->nntab - 1)]; n; n = n->next) {
-		if (n->hash == h && strcmp(n->s, s) == 0) {
-			n->refs++;
-			return n;
-		}
-	}
-	if (c->nnames >= c->nntab) {
-		size_t nsize = c->nntab * 2;
-		struct dns_name **nt = xcalloc(nsize, sizeof *nt);
-
-		for (size_t i = 0; i < c->nntab; i++) {
-			struct dns_name *x = c->ntab[i], *next;
-
-			for (; x; x = next) {
-				next = x->next;
-				x->next = nt[x->hash & (nsize - 1)];
-				nt[x->hash & (nsize - 1)] = x;
-			}
-		}
-		free(c->ntab);
-		c->ntab = nt;
-		c->nntab = nsize;
-	}
-	n = xmalloc(sizeof *n + len + 1);
-	memcpy(n->s, s, len + 1);
-	n->hash = h;
-	n->refs = 1;
-	n->next = c->ntab[h & (c->nntab - 1)];
-	c->ntab[h & (c->nntab - 1)] = n;
-	c->nnames++;
-	return n;
-}
-
 /* An entry for addr, new or reused from the LRU tail, at the LRU head. */
 static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 {
@@ -680,6 +611,13 @@ static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 	} else {
 		uint32_t *pp;
 
+		/* Second chance: a tail entry looked up since it last got here goes round once more. */
+		while (c->ent[c->tail].used) {
+			i = c->tail;
+			c->ent[i].used = false;
+			dns_lru_unlink(c, i);
+			dns_lru_front(c, i);
+		}
 		i = c->tail;
 		e = &c->ent[i];
 		for (pp = &c->bucket[dns_bucket(c, &e->addr)]; *pp != i; pp = &c->ent[*pp].hnext)
@@ -687,7 +625,7 @@ static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 		*pp = e->hnext;
 		dns_lru_unlink(c, i);
 		for (unsigned s = 0; s < DNS_SLOTS; s++)
-			dns_name_put(c, e->slot[s].name);
+			strpool_put(e->slot[s].name);
 		c->st.evictions++;
 	}
 	e = &c->ent[i];
@@ -704,7 +642,7 @@ static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 static void dns_store(struct dns_cache *c, const ng_addr *addr, const char *name, ng_time now, ng_time expiry)
 {
 	struct dns_entry *e = dns_entry_get(c, addr);
-	struct dns_name *n = dns_name_get(c, name);
+	const char *n = strpool_get(name);
 	struct dns_slot *victim = NULL;
 
 	for (unsigned s = 0; s < DNS_SLOTS; s++) {
@@ -714,17 +652,17 @@ static void dns_store(struct dns_cache *c, const ng_addr *addr, const char *name
 			sl->first = NG_MIN(sl->first, now);
 			sl->last = NG_MAX(sl->last, now);
 			sl->expiry = NG_MAX(sl->expiry, expiry);
-			dns_name_put(c, n);	/* the slot already holds a reference */
+			strpool_put(n);	/* the slot already holds a reference */
 			return;
 		}
 		if (victim == NULL || sl->name == NULL || (victim->name != NULL && sl->last < victim->last))
 			victim = sl;
 	}
 	if (victim->name != NULL && victim->last > now) {
-		dns_name_put(c, n);	/* older than everything kept: not worth a slot */
+		strpool_put(n);	/* older than everything kept: not worth a slot */
 		return;
 	}
-	dns_name_put(c, victim->name);
+	strpool_put(victim->name);
 	victim->name = n;
 	victim->first = victim->last = now;
 	victim->expiry = expiry;
@@ -786,8 +724,7 @@ const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at)
 
 	if (i == DNS_NIL)
 		return NULL;
-	dns_lru_unlink(c, i);
-	dns_lru_front(c, i);
+	c->ent[i].used = true;	/* cheaper than moving it to the LRU head: one store */
 	for (unsigned s = 0; s < DNS_SLOTS; s++) {
 		const struct dns_slot *sl = &c->ent[i].slot[s];
 		ng_time rank;
@@ -801,12 +738,12 @@ const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at)
 			best_rank = rank;
 		}
 	}
-	return best ? best->name->s : NULL;
+	return best ? best->name : NULL;
 }
 
 void dns_get_stats(const struct dns_cache *c, struct dns_stats *out)
 {
 	*out = c->st;
 	out->entries = c->nent;
-	out->names = c->nnames;
+	out->names = strpool_count();
 }

@@ -29,14 +29,15 @@ int dns_learn_from(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time 
 /*
  * The name most recently mapped to addr by an answer seen at or before `at`
  * and still within its TTL (plus grace) at `at`; NULL when none. The string
- * is borrowed: copy it before the next dns_learn.
+ * is a borrowed strpool string: keep it with strpool_ref before the next
+ * dns_learn.
  */
 const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at);
 
 struct dns_stats {
 	uint64_t messages, answers, malformed, entries, evictions;
 	uint64_t truncated;	/* messages that ended inside a record (learnt up to there) */
-	uint64_t names;		/* distinct names held now */
+	uint64_t names;		/* distinct names in the string pool now (DNS, flows, whitelist) */
 };
 void dns_get_stats(const struct dns_cache *c, struct dns_stats *out);
 

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "proc.h"
+#include "strpool.h"
 #include "whitelist.h"
 
 #define MAX_SINKS 8
@@ -188,7 +189,7 @@ static void engine_on_release(void *arg, struct flow *f)
 	struct engine *e = arg;
 
 	e->stats.held_by_verdict[f->verdict]--;
-	free(f->domain);
+	strpool_put(f->domain);
 	free(f->sniff);
 	if (f->geo)
 		geo_info_unref(f->geo);
@@ -296,18 +297,32 @@ static bool initiator_is_b(const struct flow *f, const struct pkt *p, bool src_i
 	return src_is_b;
 }
 
-/* Take a name for the flow from a source at least as good as the one it has. */
-static void flow_set_domain(struct flow *f, const char *name, enum flow_domain_source src)
+/*
+ * Take a name for the flow from a source at least as good as the one it
+ * has. `pooled` is a strpool string (borrowed: the flow takes its own
+ * reference), so "same name" is one pointer comparison.
+ */
+static void flow_set_domain(struct flow *f, const char *pooled, enum flow_domain_source src)
 {
+	if (!pooled || !*pooled || src < f->domain_source)
+		return;
+	if (f->domain != pooled) {
+		strpool_put(f->domain);
+		f->domain = strpool_ref(pooled);
+	}
+	f->domain_source = (uint8_t)src;
+}
+
+/* flow_set_domain for a name that is not in the pool yet (SNI, Host). */
+static void flow_set_domain_text(struct flow *f, const char *name, enum flow_domain_source src)
+{
+	const char *pooled;
+
 	if (!name || !*name || src < f->domain_source)
 		return;
-	if (f->domain && strcmp(f->domain, name) == 0) {
-		f->domain_source = (uint8_t)src;
-		return;
-	}
-	free(f->domain);
-	f->domain = xstrdup(name);
-	f->domain_source = (uint8_t)src;
+	pooled = strpool_get(name);
+	flow_set_domain(f, pooled, src);
+	strpool_put(pooled);
 }
 
 /* Set f's overall verdict from its directions, keeping the per-verdict count of held flows exact. */
@@ -600,7 +615,7 @@ static bool sniff_try(struct engine *e, struct flow *f, const uint8_t *data, siz
 	*need = 0;
 	r = tls_sni_parse(data, len, name, sizeof name, need);
 	if (r == NAMES_FOUND) {
-		flow_set_domain(f, name, FLOW_DOMAIN_SNI);
+		flow_set_domain_text(f, name, FLOW_DOMAIN_SNI);
 		e->stats.names_sni++;
 		return true;
 	}
@@ -608,7 +623,7 @@ static bool sniff_try(struct engine *e, struct flow *f, const uint8_t *data, siz
 		return false;
 	r = http_host_parse(data, len, name, sizeof name);
 	if (r == NAMES_FOUND) {
-		flow_set_domain(f, name, FLOW_DOMAIN_HTTP);
+		flow_set_domain_text(f, name, FLOW_DOMAIN_HTTP);
 		e->stats.names_http++;
 		return true;
 	}

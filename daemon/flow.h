@@ -93,7 +93,7 @@ struct flow {
 	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
 	uint8_t remote_scope;		/* enum ng_scope */
 	uint8_t domain_source;		/* enum flow_domain_source */
-	char *domain;			/* owned */
+	const char *domain;		/* a strpool reference, or NULL */
 	struct geo_info *geo;		/* one reference */
 	struct proc_info *proc;		/* one reference */
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */

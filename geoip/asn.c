@@ -20,7 +20,16 @@
  * then every invariant the lookup relies on (sizes add up, ranges sorted and
  * disjoint, indices in bounds, strings terminated); after that the lookup
  * needs no bounds checks of its own. The format is in asn_format.h.
+ *
+ * A plain binary search over a million starts is twenty dependent reads
+ * of a file far larger than the cache, most of them misses. So the loader
+ * also builds a small index on the first 16 bits of the address (256 KiB
+ * per family): first[k] is the number of ranges whose start's first 16 bits
+ * are below k, which narrows each search to the ranges starting within the
+ * address's own /16 (plus the one before, which may span into it).
  */
+
+#define ASN_INDEX_SIZE 65537	/* one bound per 16-bit prefix, and the end */
 
 struct asn_table {
 	const uint8_t *base;	/* the whole file */
@@ -33,12 +42,14 @@ struct asn_table {
 	const char *pool;
 	const char *desc;
 	uint64_t built;
+	uint32_t *first4, *first6;	/* the /16 index: ASN_INDEX_SIZE bounds each */
 };
 
 static uint32_t le32(const uint8_t *p);
 static uint64_t le64(const uint8_t *p);
 static int asn_table_validate(struct asn_table *t, char *err, size_t errlen);
 static bool asn_table_string_ok(const char *s, size_t room, size_t *lenp);
+static void asn_index_build(uint32_t *first, const uint8_t *starts, uint32_t n, size_t width);
 
 /* Read a little-endian 32-bit integer from unaligned bytes. */
 static uint32_t le32(const uint8_t *p)
@@ -206,6 +217,29 @@ static int asn_table_validate(struct asn_table *t, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Fill first[k] (k = 0..65536) with the number of ranges whose start's first
+ * 16 bits are below k, from n sorted starts of `width` bytes (big-endian in
+ * the top 16 bits: the IPv4 numbers are little-endian u32, the IPv6
+ * addresses network order).
+ */
+static void asn_index_build(uint32_t *first, const uint8_t *starts, uint32_t n, size_t width)
+{
+	uint32_t i = 0;
+
+	for (uint32_t k = 0; k < ASN_INDEX_SIZE; k++) {
+		while (i < n) {
+			const uint8_t *p = starts + (size_t)i * width;
+			uint32_t top = width == 4 ? le32(p) >> 16 : (uint32_t)p[0] << 8 | p[1];
+
+			if (top >= k)
+				break;
+			i++;
+		}
+		first[k] = i;
+	}
+}
+
 /* Validate a table in memory; the result points into buf. Caller frees with asn_table_close. */
 struct asn_table *asn_table_open_mem(const void *buf, size_t len, char *err, size_t errlen)
 {
@@ -217,6 +251,10 @@ struct asn_table *asn_table_open_mem(const void *buf, size_t len, char *err, siz
 		free(t);
 		return NULL;
 	}
+	t->first4 = xmalloc(ASN_INDEX_SIZE * sizeof *t->first4);
+	t->first6 = xmalloc(ASN_INDEX_SIZE * sizeof *t->first6);
+	asn_index_build(t->first4, t->v4_start, t->n4, 4);
+	asn_index_build(t->first6, t->v6_start, t->n6, 16);
 	return t;
 }
 
@@ -265,6 +303,8 @@ void asn_table_close(struct asn_table *t)
 		return;
 	if (t->map != NULL)
 		munmap(t->map, t->len);
+	free(t->first4);
+	free(t->first6);
 	free(t);
 }
 
@@ -279,7 +319,8 @@ bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *
 			     addr->a[3];
 
 		/* Invariant: every start before lo is <= x, every start at or after hi is > x. */
-		hi = t->n4;
+		lo = t->first4[x >> 16];
+		hi = t->first4[(x >> 16) + 1];
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 
@@ -295,7 +336,10 @@ bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *
 			return false;
 		v = le32(t->v4_val + i * 4);
 	} else if (addr->v == 6) {
-		hi = t->n6;
+		uint32_t top = (uint32_t)addr->a[0] << 8 | addr->a[1];
+
+		lo = t->first6[top];
+		hi = t->first6[top + 1];
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 

@@ -36,12 +36,21 @@
  * order given and keeps the first answer.
  *
  * Every answer, including "nothing known", is cached per address in a
- * bounded LRU (a chained hash over a fixed slot array, no allocation once
- * full), so a busy flow costs one hash probe. Results are immutable and
- * reference-counted: the cache holds one reference and each caller its own,
- * so an evicted or closed result stays valid for whoever still shows it.
- * All strings are copied into the result's own allocation, cleaned to valid
- * UTF-8 without control characters.
+ * bounded cache (a chained hash over a fixed slot array, no allocation once
+ * full), so a busy flow costs one hash probe. Eviction is CLOCK, the usual
+ * approximation of LRU: a hit sets one flag in its slot instead of moving
+ * it to the head of a list (which touches two more slots, each a cache
+ * miss), and the hand gives flagged slots a second chance.
+ *
+ * Results are immutable and reference-counted: the cache holds one
+ * reference and each caller its own, so an evicted or closed result stays
+ * valid for whoever still shows it. All strings are copied into the
+ * result's own allocation, cleaned to valid UTF-8 without control
+ * characters. Thousands of addresses share one City record (a city, or a
+ * provider's block) and one AS, so a miss first asks a second, smaller
+ * table keyed by where the answer came from (the record's offset in the
+ * database and the AS entry): on a hit there the result is shared and the
+ * record is not decoded again.
  */
 
 #define GEOIP_MAX_CITY NG_ARRAY_LEN(((struct geoip_options *)0)->city)
@@ -51,6 +60,8 @@
 #define GEOIP_PROBE_RECORDS 16		/* data records read to classify a file */
 #define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
 #define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
+#define GEOIP_RECS 16384		/* record table slots (a power of two) */
+#define GEOIP_NO_CITY UINT32_MAX
 
 enum geoip_schema {
 	GEOIP_SCHEMA_NONE,
@@ -74,9 +85,27 @@ struct geoip_db {
 /* One cache slot: an address and what is known of it. */
 struct geoip_slot {
 	ng_addr addr;
-	struct geo_info *info;	/* NULL: no database knows the address */
+	bool used;		/* hit since the CLOCK hand last passed */
 	uint32_t hnext;		/* next slot in the same hash bucket */
-	uint32_t prev, next;	/* LRU list, most recently used first */
+	struct geo_info *info;	/* NULL: no database knows the address */
+};
+
+/*
+ * Where a result came from: the City file and record offset (offset 0 and
+ * city GEOIP_NO_CITY when no City file knew the address) and the AS answer.
+ * Equal sources give equal results.
+ */
+struct geoip_source {
+	uint32_t city;
+	uint32_t asn;
+	uint64_t offset;
+	const void *org;	/* the organisation's address in the mapped data, or NULL */
+};
+
+/* One slot of the record table (open addressing; info NULL when empty). */
+struct geoip_rec {
+	struct geoip_source src;
+	struct geo_info *info;
 };
 
 struct geoip {
@@ -88,7 +117,10 @@ struct geoip {
 
 	struct geoip_slot *slots;
 	uint32_t *buckets;
-	uint32_t mask, cap, used, head, tail;
+	uint32_t mask, cap, used, hand;
+
+	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
+	uint32_t nrecs;
 	struct geoip_stats st;
 };
 
@@ -144,8 +176,9 @@ static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_f
 static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f);
 static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr);
 static struct geo_info *geoip_build(const struct geoip_found *f);
-static void geoip_lru_unlink(struct geoip *g, uint32_t i);
-static void geoip_lru_push(struct geoip *g, uint32_t i);
+static void geoip_recs_clear(struct geoip *g);
+static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_source *src);
+static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info);
 static void geoip_bucket_remove(struct geoip *g, uint32_t i);
 static void geoip_describe_db(const struct geoip_db *db, char *buf, size_t len);
 static bool geoip_try_dir(const char *dir, struct geoip_options *opts, struct geoip_defaults *d);
@@ -448,7 +481,7 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	g->mask--;
 	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
-	g->head = g->tail = GEOIP_NIL;
+	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
 	g->st.cache_capacity = g->cap;
 	return g;
 fail:
@@ -463,6 +496,8 @@ void geoip_close(struct geoip *g)
 		return;
 	for (uint32_t i = 0; i < g->used; i++)
 		geo_info_unref(g->slots[i].info);
+	geoip_recs_clear(g);
+	free(g->recs);
 	free(g->slots);
 	free(g->buckets);
 	for (size_t i = 0; i < g->ncity; i++)
@@ -637,8 +672,13 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 {
 	struct geoip_found f;
+	struct geoip_source src = {.city = GEOIP_NO_CITY};
+	MMDB_entry_s city_entry = {0};
+	struct geoip_db *city_db = NULL;
 	struct sockaddr_storage ss;
+	struct geo_info *info;
 	bool six = addr->v == 6;
+	bool cacheable = true;	/* false when the answer did not come from src alone */
 	int rc;
 
 	memset(&f, 0, sizeof f);
@@ -646,7 +686,7 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 	if (!geoip_sockaddr(addr, &ss))
 		return NULL;
 	g->st.db_lookups++;
-	for (size_t i = 0; i < g->ncity && !f.any; i++) {
+	for (size_t i = 0; i < g->ncity && city_db == NULL; i++) {
 		struct geoip_db *db = &g->city[i];
 		MMDB_lookup_result_s r;
 
@@ -657,8 +697,12 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 			g->st.errors++;
 			continue;
 		}
-		if (r.found_entry)
-			geoip_read_city(db, &r.entry, &f);
+		if (r.found_entry) {
+			city_db = db;
+			city_entry = r.entry;
+			src.city = (uint32_t)i;
+			src.offset = r.entry.offset;
+		}
 	}
 	if (g->asn_table != NULL) {
 		const char *org;
@@ -667,48 +711,48 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 			f.as_org.p = org;
 			f.as_org.n = strlen(org);
 		}
+		src.asn = f.asn;
+		src.org = f.as_org.p;
 	} else if (g->asn_db.open && (six ? g->asn_db.has6 : g->asn_db.has4)) {
 		MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->asn_db.mmdb, (struct sockaddr *)&ss, &rc);
 
-		if (rc != MMDB_SUCCESS)
+		if (rc != MMDB_SUCCESS) {
 			g->st.errors++;
-		else if (r.found_entry)
+		} else if (r.found_entry) {
 			geoip_read_asn(&r.entry, &f);
+			src.asn = f.asn;
+			src.org = (const char *)g->asn_db.mmdb.data_section + r.entry.offset;
+		}
+	}
+	if ((info = geoip_rec_find(g, &src)) != NULL) {
+		g->st.record_hits++;
+		return geo_info_ref(info);
+	}
+	if (city_db != NULL) {
+		geoip_read_city(city_db, &city_entry, &f);
+		cacheable = f.any;
+		/* An empty record (no field we read) lets a later file answer, as before the table existed. */
+		for (size_t i = src.city + 1; i < g->ncity && !f.any; i++) {
+			struct geoip_db *db = &g->city[i];
+			MMDB_lookup_result_s r;
+
+			if (!(six ? db->has6 : db->has4))
+				continue;
+			r = MMDB_lookup_sockaddr(&db->mmdb, (struct sockaddr *)&ss, &rc);
+			if (rc != MMDB_SUCCESS)
+				g->st.errors++;
+			else if (r.found_entry)
+				geoip_read_city(db, &r.entry, &f);
+		}
 	}
 	if (!f.any && f.asn == 0) {
 		g->st.not_found++;
 		return NULL;
 	}
-	return geoip_build(&f);
-}
-
-/* Take slot i out of the LRU list. */
-static void geoip_lru_unlink(struct geoip *g, uint32_t i)
-{
-	struct geoip_slot *s = &g->slots[i];
-
-	if (s->prev != GEOIP_NIL)
-		g->slots[s->prev].next = s->next;
-	else
-		g->head = s->next;
-	if (s->next != GEOIP_NIL)
-		g->slots[s->next].prev = s->prev;
-	else
-		g->tail = s->prev;
-}
-
-/* Put slot i at the front of the LRU list. */
-static void geoip_lru_push(struct geoip *g, uint32_t i)
-{
-	struct geoip_slot *s = &g->slots[i];
-
-	s->prev = GEOIP_NIL;
-	s->next = g->head;
-	if (g->head != GEOIP_NIL)
-		g->slots[g->head].prev = i;
-	g->head = i;
-	if (g->tail == GEOIP_NIL)
-		g->tail = i;
+	info = geoip_build(&f);
+	if (cacheable)
+		geoip_rec_add(g, &src, info);
+	return info;
 }
 
 /* Take slot i out of its hash bucket's chain. */
@@ -722,6 +766,51 @@ static void geoip_bucket_remove(struct geoip *g, uint32_t i)
 		*pp = g->slots[i].hnext;
 }
 
+/* The record table slot for src: where it is, or the empty slot where it would go. */
+static struct geoip_rec *geoip_rec_slot(struct geoip *g, const struct geoip_source *src)
+{
+	uint64_t h = ng_hash64(src, sizeof *src, 0x67656f726563ULL);
+
+	for (uint32_t i = (uint32_t)h & (GEOIP_RECS - 1);; i = (i + 1) & (GEOIP_RECS - 1)) {
+		struct geoip_rec *r = &g->recs[i];
+
+		if (r->info == NULL || memcmp(&r->src, src, sizeof *src) == 0)
+			return r;
+	}
+}
+
+/* The shared result for src, or NULL (borrowed: the caller takes its own reference). */
+static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_source *src)
+{
+	return geoip_rec_slot(g, src)->info;
+}
+
+/* Remember info as the result for src; when the table is half full it starts again empty. */
+static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info)
+{
+	struct geoip_rec *r;
+
+	if (g->nrecs >= GEOIP_RECS / 2)
+		geoip_recs_clear(g);
+	r = geoip_rec_slot(g, src);
+	if (r->info != NULL)
+		return;
+	r->src = *src;
+	r->info = geo_info_ref(info);
+	g->nrecs++;
+}
+
+/* Empty the record table (results stay valid for their other holders). */
+static void geoip_recs_clear(struct geoip *g)
+{
+	if (g->recs == NULL)
+		return;
+	for (uint32_t i = 0; i < GEOIP_RECS; i++)
+		geo_info_unref(g->recs[i].info);
+	memset(g->recs, 0, GEOIP_RECS * sizeof *g->recs);
+	g->nrecs = 0;
+}
+
 /* Cached lookup: a new reference (caller unrefs) or NULL when nothing is known. */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 {
@@ -732,10 +821,7 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 	for (i = g->buckets[h]; i != GEOIP_NIL; i = g->slots[i].hnext) {
 		if (addr_equal(&g->slots[i].addr, addr)) {
 			g->st.cache_hits++;
-			if (g->head != i) {
-				geoip_lru_unlink(g, i);
-				geoip_lru_push(g, i);
-			}
+			g->slots[i].used = true;
 			return geo_info_ref(g->slots[i].info);
 		}
 	}
@@ -743,17 +829,22 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 		i = g->used++;
 		g->st.cached++;
 	} else {
-		i = g->tail;
-		geoip_lru_unlink(g, i);
+		/* CLOCK: pass over (and clear) slots hit since the hand last came by; take the first other. */
+		while (g->slots[g->hand].used) {
+			g->slots[g->hand].used = false;
+			g->hand = g->hand + 1 == g->cap ? 0 : g->hand + 1;
+		}
+		i = g->hand;
+		g->hand = g->hand + 1 == g->cap ? 0 : g->hand + 1;
 		geoip_bucket_remove(g, i);
 		geo_info_unref(g->slots[i].info);
 	}
 	s = &g->slots[i];
 	s->addr = *addr;
+	s->used = false;
 	s->info = geoip_resolve(g, addr);
 	s->hnext = g->buckets[h];
 	g->buckets[h] = i;
-	geoip_lru_push(g, i);
 	return geo_info_ref(s->info);
 }
 

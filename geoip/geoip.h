@@ -104,6 +104,7 @@ void geo_info_unref(struct geo_info *info);
 /* Counters for /api/stats and benchmarks. */
 struct geoip_stats {
 	uint64_t lookups, cache_hits, db_lookups, not_found, errors;
+	uint64_t record_hits;	/* db_lookups whose record was decoded before: the result is shared */
 	uint64_t cached, cache_capacity;	/* addresses in the cache now, and its bound */
 };
 void geoip_get_stats(const struct geoip *g, struct geoip_stats *out);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strpool.h"
 #include "util.h"
 #include "wl_int.h"
 
@@ -222,7 +223,7 @@ static void row_remove(struct wl_store *s, size_t idx, bool queue_delete)
 	dirty_remove(s, row);
 	if (queue_delete)
 		del_push(s, &row->addr, row->dir);
-	free(row->domain);
+	strpool_put(row->domain);
 	if (idx != last) {
 		struct wl_row *mv = &s->rows[last];
 		uint64_t h = row_hash(&mv->addr, mv->dir);
@@ -433,7 +434,7 @@ static void store_clear(struct wl_store *s)
 	size_t n = s->nrows;
 
 	for (size_t i = 0; i < s->nrows; i++)
-		free(s->rows[i].domain);
+		strpool_put(s->rows[i].domain);
 	s->nrows = s->ndirty = s->ndels = 0;
 	memset(s->slots, 0, s->slotcap * sizeof *s->slots);
 	s->first_packet = NG_TIME_NONE;
@@ -610,7 +611,7 @@ static int store_load(struct wl_store *s, char *err, size_t errlen)
 		row->flows = (uint64_t)sqlite3_column_int64(st, 4);
 		row->packets = (uint64_t)sqlite3_column_int64(st, 5);
 		row->bytes = (uint64_t)sqlite3_column_int64(st, 6);
-		row->domain = dom && dom[0] ? xstrdup(dom) : NULL;
+		row->domain = dom && dom[0] ? strpool_getn(dom, WL_DOMAIN_KEEP) : NULL;
 		if (cc)
 			snprintf(row->country, sizeof row->country, "%s", cc);
 		row->verdict = (uint8_t)NG_MIN(sqlite3_column_int(st, 9), WL_BLOCKLISTED);
@@ -764,7 +765,7 @@ void wl_store_close(struct wl_store *s)
 		sqlite3_close(s->db);
 	}
 	for (size_t i = 0; i < s->nrows; i++)
-		free(s->rows[i].domain);
+		strpool_put(s->rows[i].domain);
 	free(s->rows);
 	free(s->slots);
 	free(s->dirty);

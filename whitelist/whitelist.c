@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strpool.h"
 #include "util.h"
 #include "whitelist.h"
 #include "wl_int.h"
@@ -227,9 +228,12 @@ void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir d
 	row->flows += new_flows;
 	row->packets += packets;
 	row->bytes += bytes;
-	if (domain && domain[0] && (row->domain == NULL || strcmp(row->domain, domain) != 0)) {
-		free(row->domain);
-		row->domain = xstrndup(domain, 253);
+	/* The engine passes its flows' pooled names, so the usual case is this one pointer comparison. */
+	if (domain && domain[0] && row->domain != domain) {
+		const char *pooled = strpool_getn(domain, WL_DOMAIN_KEEP);
+
+		strpool_put(row->domain);
+		row->domain = pooled;
 	}
 	if (country && country[0]) {
 		row->country[0] = country[0];

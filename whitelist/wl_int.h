@@ -155,8 +155,11 @@ struct wl_row {
 	ng_time first, last;
 	ng_time last_prev;	/* latest recorded time before `last` (NG_TIME_NONE when unknown) */
 	uint64_t flows, packets, bytes;
-	char *domain;		/* owned, or NULL */
+	const char *domain;	/* a strpool reference (at most WL_DOMAIN_KEEP bytes), or NULL */
 };
+
+/* Longest domain a row keeps (RFC 1035 2.3.4: a name has at most 253 characters). */
+#define WL_DOMAIN_KEEP 253
 
 /* The store: the in-memory table and, unless memory-only, netglobe.db. */
 struct wl_store;

@@ -346,10 +346,10 @@ static void test_cache_and_refs(void **state)
 	(void)state;
 	a = lookup(g, "81.2.69.142");
 	assert_non_null(a);
-	assert_int_equal(a->refs, 2);	/* the cache's and ours */
+	assert_int_equal(a->refs, 3);	/* the address cache's, the record table's and ours */
 	a2 = lookup(g, "81.2.69.142");
 	assert_ptr_equal(a, a2);
-	assert_int_equal(a->refs, 3);
+	assert_int_equal(a->refs, 4);
 	geo_info_unref(a2);
 	geoip_get_stats(g, &st);
 	assert_int_equal(st.lookups, 2);
@@ -371,13 +371,15 @@ static void test_cache_and_refs(void **state)
 	assert_non_null(b);
 	geoip_get_stats(g, &st);
 	assert_int_equal(st.cached, 2);
-	assert_int_equal(a->refs, 1);	/* evicted: only ours is left, and it still reads */
+	assert_int_equal(a->refs, 2);	/* evicted from the address cache: the record table's and ours */
 	assert_string_equal(a->city, "London");
+	/* Looked up again: the tree is searched, but the record is not decoded again. */
 	c = lookup(g, "81.2.69.142");
-	assert_ptr_not_equal(c, a);
+	assert_ptr_equal(c, a);
 	assert_string_equal(c->city, "London");
 	geoip_get_stats(g, &st);
 	assert_int_equal(st.db_lookups, 4);
+	assert_int_equal(st.record_hits, 1);
 	geo_info_unref(a);
 
 	/* Results outlive the handle. */
@@ -424,6 +426,8 @@ static void test_cache_many(void **state)
 	assert_int_equal(st.cached, 100);
 	assert_int_equal(st.db_lookups, 512);
 	assert_int_equal(st.cache_hits, 100);
+	/* The 256 addresses are one record of the file: decoded once, shared after. */
+	assert_int_equal(st.record_hits, 511);
 	geoip_close(g);
 }
 
@@ -527,11 +531,14 @@ static void expect_table_error(uint8_t *t, size_t len, const char *want)
 }
 
 static const struct t4 R4[] = {
-	{0x01000000, 0x010000ff, 0}, {0x01000100, 0x010001ff, 1}, {0x08080000, 0x0808ffff, 2}, {0xfffffff0, 0xffffffff, 0},
+	{0x01000000, 0x010000ff, 0}, {0x01000100, 0x010001ff, 1}, {0x08080000, 0x0808ffff, 2},
+	{0x0a800000, 0x0affffff, 3},	/* spans 128 of the /16 index's buckets */
+	{0xfffffff0, 0xffffffff, 0},
 };
 static const struct t6 R6[] = {
 	{"2001:db8::", "2001:db8::ffff", 1},
 	{"2001:db8:1::", "2001:db8:1:ffff:ffff:ffff:ffff:ffff", 2},
+	{"2c00::", "2c0f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0},	/* spans 16 buckets */
 	{"ffff::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 3},
 };
 static const struct tval VALS[] = {{13335, "Cloudflare, Inc."}, {64500, "Ünïcødé ネット"}, {15169, "Google LLC"}, {7, ""}};
@@ -539,11 +546,14 @@ static const struct tval VALS[] = {{13335, "Cloudflare, Inc."}, {64500, "Ünïc�
 static void test_asn_table_lookups(void **state)
 {
 	size_t len;
-	uint8_t *t = table_make(R4, 4, R6, 3, VALS, 4, &len);
+	uint8_t *t = table_make(R4, NG_ARRAY_LEN(R4), R6, NG_ARRAY_LEN(R6), VALS, 4, &len);
 	struct {
 		const char *ip;
 		uint32_t asn;
 	} cases[] = {
+		{"10.127.255.255", 0}, {"10.128.0.0", 7}, {"10.200.3.4", 7}, {"10.255.255.255", 7}, {"11.0.0.0", 0},
+		{"2bff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0}, {"2c00::", 13335}, {"2c05:1::1", 13335},
+		{"2c0f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 13335}, {"2c10::", 0},
 		{"0.255.255.255", 0}, {"1.0.0.0", 13335}, {"1.0.0.255", 13335}, {"1.0.1.0", 64500}, {"1.0.1.255", 64500},
 		{"1.0.2.0", 0}, {"8.7.255.255", 0}, {"8.8.0.0", 15169}, {"8.8.255.255", 15169}, {"8.9.0.0", 0},
 		{"255.255.255.239", 0}, {"255.255.255.240", 13335}, {"255.255.255.255", 13335}, {"0.0.0.0", 0},
@@ -581,7 +591,7 @@ static void test_asn_table_lookups(void **state)
 		assert_string_equal(org, "");
 	}
 	asn_table_describe(at, desc, sizeof desc);
-	assert_string_equal(desc, "netglobe ASN table, 4 IPv4 + 3 IPv6 ranges, test table");
+	assert_string_equal(desc, "netglobe ASN table, 5 IPv4 + 4 IPv6 ranges, test table");
 	asn_table_close(at);
 	free(t);
 }

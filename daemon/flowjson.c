@@ -175,6 +175,39 @@ static void w_geo(struct strbuf *sb, const struct geo_info *g)
 	sb_putc(sb, '}');
 }
 
+/*
+ * "geo", "asn" and "as_org": written once per GeoIP result and kept in it,
+ * since every flow to the same place (and every address of the same
+ * database record) shares the result.
+ */
+static void w_place(struct strbuf *sb, struct geo_info *g)
+{
+	if (g == NULL) {
+		sb_puts(sb, ",\"geo\":null,\"asn\":null,\"as_org\":null");
+		return;
+	}
+	if (g->json == NULL) {
+		struct strbuf t = {0};
+
+		w_geo(&t, g);
+		if (g->asn) {
+			w_uint(&t, "asn", g->asn);
+		} else {
+			w_key(&t, "asn");
+			sb_puts(&t, "null");
+		}
+		w_str(&t, "as_org", g->as_org);
+		if (!g->json_cacheable) {
+			sb_put(sb, t.p, t.len);
+			free(t.p);
+			return;
+		}
+		g->json = t.p;
+		g->json_len = t.len;
+	}
+	sb_put(sb, g->json, g->json_len);
+}
+
 static void w_process(struct strbuf *sb, const struct proc_info *p)
 {
 	w_key(sb, "process");
@@ -227,14 +260,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
 	w_uint(sb, "fragments", f->fragments);
 	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
-	w_geo(sb, f->geo);
-	if (f->geo && f->geo->asn) {
-		w_uint(sb, "asn", f->geo->asn);
-	} else {
-		w_key(sb, "asn");
-		sb_puts(sb, "null");
-	}
-	w_str(sb, "as_org", f->geo ? f->geo->as_org : NULL);
+	w_place(sb, f->geo);
 	w_str(sb, "remote_domain", f->domain);
 	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
 	w_process(sb, f->proc);

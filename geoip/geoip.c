@@ -646,6 +646,7 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 	}
 	info = xcalloc(1, sizeof *info + total);
 	info->refs = 1;
+	info->json_cacheable = true;
 	info->has_location = f->has_lat && f->has_lon;
 	if (info->has_location) {
 		info->lat = geoip_round4(f->lat);
@@ -859,8 +860,10 @@ struct geo_info *geo_info_ref(struct geo_info *info)
 /* Drop a reference and free on the last; safe from any thread. */
 void geo_info_unref(struct geo_info *info)
 {
-	if (info != NULL && __atomic_sub_fetch(&info->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (info != NULL && __atomic_sub_fetch(&info->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(info->json);
 		free(info);
+	}
 }
 
 /* Copy the counters. */

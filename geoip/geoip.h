@@ -25,6 +25,16 @@ struct geo_info {
 	const char *city;	/* NULL when unknown */
 	uint32_t asn;		/* 0 when unknown */
 	const char *as_org;	/* NULL when unknown */
+	/*
+	 * The JSON text of these fields, made by flowjson.c the first time a
+	 * flow with this result is written (thousands of flows share one
+	 * result) and freed with it. Only the capture loop's thread writes it,
+	 * and only in results geoip made (json_cacheable), which the last
+	 * geo_info_unref frees: a caller's own struct is written afresh each time.
+	 */
+	bool json_cacheable;
+	char *json;
+	size_t json_len;
 };
 
 /*

@@ -683,8 +683,12 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 	free(f->sniff);
 	f->sniff = NULL;
 	f->sniff_done = true;
-	/* A new name can change the verdict through a domain rule; a direction that turned bad alerts now. */
-	if (e->wl && (f->domain != before || f->domain_source != before_src)) {
+	/*
+	 * A new name can change the verdict through a domain rule; a direction
+	 * that turned bad alerts now. Without domain rules it cannot, and judging
+	 * again (a whitelist probe per direction) was a quarter of this function.
+	 */
+	if (e->wl && (f->domain != before || f->domain_source != before_src) && whitelist_has_domain_rules(e->wl)) {
 		uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
 
 		flow_judge(e, f);

@@ -448,6 +448,11 @@ bool wl_rules_block(const struct wl_rules *r, const ng_addr *addr, const char **
 	return true;
 }
 
+bool wl_rules_have_domains(const struct wl_rules *r)
+{
+	return r->allow->ndom > 0;
+}
+
 bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *domain, const char **rule,
 		    const char **source)
 {

@@ -207,6 +207,11 @@ void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *
 	}
 }
 
+bool whitelist_has_domain_rules(const struct whitelist *wl)
+{
+	return wl_rules_have_domains(wl->rules);
+}
+
 void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, ng_time t, uint32_t new_flows,
 		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
 		      enum wl_verdict verdict)

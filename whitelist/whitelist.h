@@ -98,6 +98,8 @@ void whitelist_close(struct whitelist *wl);
  */
 void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
 		       ng_time t, struct wl_verdict_info *out);
+/* True when an allow rule matches by domain: only then can a flow's verdict change when its name does. */
+bool whitelist_has_domain_rules(const struct whitelist *wl);
 
 /*
  * Record traffic with `remote` in direction `dir` at packet time `t`:

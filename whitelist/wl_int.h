@@ -136,6 +136,8 @@ int wl_rules_reload(struct wl_rules *r, bool force);
 /* Blocklist match: list name and entry text (both interned). */
 bool wl_rules_block(const struct wl_rules *r, const ng_addr *addr, const char **list, const char **entry);
 /* Allow match by address or domain: rule text and file name (both interned). */
+/* True when some allow rule is a domain pattern. */
+bool wl_rules_have_domains(const struct wl_rules *r);
 bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *domain, const char **rule,
 		    const char **source);
 /* Add (trust) or remove (forget) a normalised rule in trusted.txt; 0, or -1 with err. *changed says if it did. */

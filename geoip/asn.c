@@ -63,10 +63,11 @@ static uint64_t le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* True when the first bytes of a file are the table's magic. */
+/* True when the first bytes of a file are the table's magic, of this version or the older one. */
 bool asn_table_magic(const void *buf, size_t len)
 {
-	return len >= ASN_TABLE_MAGICLEN && memcmp(buf, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN) == 0;
+	return len >= ASN_TABLE_MAGICLEN && (memcmp(buf, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN) == 0 ||
+					     memcmp(buf, ASN_TABLE_MAGIC_V1, ASN_TABLE_MAGICLEN) == 0);
 }
 
 /*
@@ -125,8 +126,12 @@ static int asn_table_validate(struct asn_table *t, char *err, size_t errlen)
 	const uint8_t *b = t->base;
 	uint64_t want, off;
 
-	if (t->len < ASN_TABLE_HDRLEN || !asn_table_magic(b, t->len)) {
-		snprintf(err, errlen, "not a netglobe ASN table (no NGASN1 header)");
+	if (t->len >= ASN_TABLE_MAGICLEN && memcmp(b, ASN_TABLE_MAGIC_V1, ASN_TABLE_MAGICLEN) == 0) {
+		snprintf(err, errlen, "is in the older NGASN1 format");
+		return -1;
+	}
+	if (t->len < ASN_TABLE_HDRLEN || memcmp(b, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN) != 0) {
+		snprintf(err, errlen, "not a netglobe ASN table (no NGASN2 header)");
 		return -1;
 	}
 	if (le32(b + 8) != ASN_TABLE_HDRLEN || le64(b + 56) != 0) {

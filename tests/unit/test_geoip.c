@@ -326,8 +326,12 @@ static void test_open_errors(void **state)
 	expect_open_error(testdata("mmdb/GeoLite2-ASN-Test.mmdb"), NULL, "is an ASN database", "--geoip-asn");
 	expect_open_error(NULL, testdata("mmdb/GeoIP2-City-Test.mmdb"), "is a City database", "--geoip-city");
 	expect_open_error(NULL, "/nonexistent/asn.ngasn", "/nonexistent/asn.ngasn", "--geoip-asn");
-	write_bytes(tmp_path("bad.ngasn"), "NGASN1\0\0garbage", 15);
+	write_bytes(tmp_path("bad.ngasn"), "NGASN2\0\0garbage", 15);
 	expect_open_error(NULL, tmp_path("bad.ngasn"), "bad.ngasn", "--geoip-asn");
+	/* A table from before the checksum changed: named as such, with what to do. */
+	write_bytes(tmp_path("old.ngasn"), "NGASN1\0\0garbage", 15);
+	expect_open_error(NULL, tmp_path("old.ngasn"), "older NGASN1 format (rebuild it with geoip/fetch-data.sh",
+			  "--geoip-asn");
 
 	/* Nothing, or too much. */
 	expect_open_error(NULL, NULL, "no GeoIP database given", "--geoip-city");
@@ -482,7 +486,7 @@ static uint8_t *table_make(const struct t4 *r4, size_t n4, const struct t6 *r6, 
 		pool += strlen(v[i].org) + 1;
 	len = 64 + n4 * 12 + n6 * 36 + nv * 8 + pool;
 	t = xcalloc(1, len);
-	memcpy(t, "NGASN1\0\0", 8);
+	memcpy(t, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN);
 	put32le(t + 8, 64);
 	put32le(t + 12, (uint32_t)n4);
 	put32le(t + 16, (uint32_t)n6);
@@ -630,7 +634,7 @@ static void test_asn_table_corruption(void **state)
 
 	/* With the checksum made right, each broken invariant is still caught. */
 #define EDIT(stmt, want) do { memcpy(t, good, len); stmt; expect_table_error(t, len, want); } while (0)
-	EDIT(memcpy(t, "NGASN2", 6), "not a netglobe ASN table");
+	EDIT(memcpy(t, "NGASN3", 6), "not a netglobe ASN table");
 	EDIT(put32le(t + 8, 65), "unsupported header");
 	EDIT(t[60] = 1, "unsupported header");
 	EDIT(put32le(t + 12, 5), "truncated");

@@ -716,6 +716,11 @@ int dns_learn_from(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time 
 	return n;
 }
 
+void dns_prefetch(const struct dns_cache *c, const ng_addr *addr)
+{
+	__builtin_prefetch(&c->bucket[dns_bucket(c, addr)]);
+}
+
 const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at)
 {
 	uint32_t i = dns_find(c, addr);

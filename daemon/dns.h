@@ -33,6 +33,8 @@ int dns_learn_from(struct dns_cache *c, const uint8_t *msg, size_t len, ng_time 
  * dns_learn.
  */
 const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at);
+/* Start fetching the cache line dns_lookup(addr) reads first, so its miss overlaps other work. */
+void dns_prefetch(const struct dns_cache *c, const ng_addr *addr);
 
 struct dns_stats {
 	uint64_t messages, answers, malformed, entries, evictions;

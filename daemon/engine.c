@@ -361,6 +361,11 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	f->remote_scope = (uint8_t)addr_scope(remote);
 	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
 		f->remote_scope = NG_SCOPE_PUBLIC;
+	/* Both caches are far larger than the CPU's: let their first misses overlap instead of queueing. */
+	if (e->dns)
+		dns_prefetch(e->dns, remote);
+	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
+		geoip_prefetch(e->geoip, remote);
 	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
 		f->geo = geoip_lookup(e->geoip, remote);
 	if (e->dns)

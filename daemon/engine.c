@@ -320,6 +320,11 @@ static void flow_set_domain_text(struct flow *f, const char *name, enum flow_dom
 
 	if (!name || !*name || src < f->domain_source)
 		return;
+	/* Usually the name the flow's DNS answer gave: then there is nothing to intern. */
+	if (f->domain != NULL && strcmp(f->domain, name) == 0) {
+		f->domain_source = (uint8_t)src;
+		return;
+	}
 	pooled = strpool_get(name);
 	flow_set_domain(f, pooled, src);
 	strpool_put(pooled);

@@ -99,6 +99,7 @@ bench: deps all
 	@sh tests/bench/run.sh $(BUILD)
 
 # ASan+UBSan: a separate build tree, then the same tests on it.
+asan: export NG_SANITIZED := 1
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit integration

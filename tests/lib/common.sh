@@ -35,6 +35,12 @@ is_root() {
 	[ "$(id -u)" -eq 0 ]
 }
 
+# True when the netglobe under test is built with AddressSanitizer (make asan sets NG_SANITIZED=1): its
+# shadow memory and quarantine multiply the resident size, so memory caps cannot be judged there.
+ng_sanitized() {
+	[ "${NG_SANITIZED:-0}" = 1 ]
+}
+
 # A TCP port free on every address, IPv4 and IPv6 (a port free only on 127.0.0.1 may be taken on 0.0.0.0).
 free_port() {
 	python3 -c '

@@ -47,13 +47,20 @@
 /*
  * The table's checksum, over the whole file with the checksum field (bytes
  * 40..47) read as zero, so the header is covered too. Four lanes each step
- * h = (h ^ w) * P over every fourth 8-byte little-endian word, so the four
- * multiplications overlap instead of waiting on each other (byte-wise
- * FNV-1a managed one byte per multiplication); the tail bytes go to lane 0
- * and the lanes are folded the same way at the end. Each step is a
+ * h = rotl((h ^ w) * P, 29) over every fourth 8-byte little-endian word, so
+ * the four lanes' multiplications overlap instead of waiting on each other
+ * (byte-wise FNV-1a managed one byte per multiplication); the tail bytes go
+ * to lane 0, and the lanes are folded and mixed at the end. Each step is a
  * bijection of the lane, so a change confined to one word always changes
- * the result.
+ * the result; the rotation carries a change in a word's top bits down to
+ * where the next multiplication spreads it, so two such changes cannot
+ * cancel as they do with multiply and xor alone.
  */
+static inline uint64_t asn_rotl64(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
 static inline uint64_t asn_table_checksum(const uint8_t *file, size_t len)
 {
 	const uint64_t prime = 0x100000001b3ULL;
@@ -66,22 +73,28 @@ static inline uint64_t asn_table_checksum(const uint8_t *file, size_t len)
 			uint64_t w;
 
 			memcpy(&w, file + i + 8 * k, sizeof w);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 			w = __builtin_bswap64(w);
 #endif
 			if (i + 8 * k == 40)
 				w = 0;
-			h[k] = (h[k] ^ w) * prime;
+			h[k] = asn_rotl64((h[k] ^ w) * prime, 29);
 		}
 	}
 	for (; i < len; i++) {
 		uint8_t c = (i >= 40 && i < 48) ? 0 : file[i];
 
-		h[0] = (h[0] ^ c) * prime;
+		h[0] = asn_rotl64((h[0] ^ c) * prime, 29);
 	}
 	r = (h[0] ^ (uint64_t)len) * prime;
 	for (size_t k = 1; k < 4; k++)
-		r = (r ^ h[k]) * prime;
+		r = asn_rotl64((r ^ h[k]) * prime, 29);
+	/* A final mix (MurmurHash3's fmix64), so every input bit reaches every output bit. */
+	r ^= r >> 33;
+	r *= 0xff51afd7ed558ccdULL;
+	r ^= r >> 33;
+	r *= 0xc4ceb9fe1a85ec53ULL;
+	r ^= r >> 33;
 	return r;
 }
 

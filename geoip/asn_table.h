@@ -23,7 +23,8 @@ void asn_table_close(struct asn_table *t);
 bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *asn, const char **org);
 /* "411961 IPv4 + 103197 IPv6 ranges, <description>" into buf. */
 void asn_table_describe(const struct asn_table *t, char *buf, size_t len);
-/* True when the first bytes of a file are the table's magic. */
+/* True when the first bytes of a file are the table's magic, of this format or the older NGASN1 (which
+ * asn_table_open refuses with "rebuild it"). */
 bool asn_table_magic(const void *buf, size_t len);
 
 #endif

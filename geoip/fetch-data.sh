@@ -17,7 +17,7 @@ ASN_PKG=@ip-location-db/asn
 ASN_VERSION=2.3.2026061719
 ASN_INTEGRITY=sha512-PpqYi7wyEyWwunXBtl+y3Vi403SvNywotWwvmiYCOUtE0SVol/Sf492Ee+eErEznmGapxEQB2SAfrpXuZ9a+vQ==
 # Bump when geoip/tools/asn_build.c writes something different, so installed tables get rebuilt.
-ASN_TABLE_REV=ngasn2-rev1
+ASN_TABLE_REV=ngasn2-rev2
 
 here=$(cd "$(dirname "$0")" && pwd)
 data=${1:-$here/data}

@@ -106,7 +106,6 @@ struct dns_msg {
 	bool truncated;
 };
 
-/* An interned name shared by the slots that point at it. */
 /* One name an address had, and when. */
 struct dns_slot {
 	const char *name;	/* a strpool reference, NULL when unused */
@@ -118,7 +117,6 @@ struct dns_entry {
 	ng_addr addr;
 	uint32_t hnext;		/* next entry in the bucket */
 	uint32_t prev, next;	/* LRU list, most recently stored at the head */
-	bool used;		/* looked up since it last passed the LRU tail (second chance) */
 	struct dns_slot slot[DNS_SLOTS];
 };
 
@@ -128,6 +126,8 @@ struct dns_cache {
 	uint32_t *bucket;
 	uint32_t nbucket;	/* power of two, >= cap */
 	uint32_t head, tail;
+	uint8_t *used;		/* a bit per entry: looked up since it last reached the LRU tail (kept apart
+				 * from the entries: a flag there would grow each from 128 to 136 bytes) */
 	uint64_t seed;
 	ng_time grace;
 	struct dns_stats st;
@@ -504,6 +504,7 @@ struct dns_cache *dns_cache_create(size_t max_entries, ng_time grace)
 	c->max = (uint32_t)max_entries;
 	c->cap = NG_MIN(c->max, 1024u);
 	c->ent = xcalloc(c->cap, sizeof *c->ent);
+	c->used = xcalloc(c->cap / 8 + 1, 1);
 	for (c->nbucket = 16; c->nbucket < c->cap; c->nbucket *= 2)
 		;
 	c->bucket = xmalloc(c->nbucket * sizeof *c->bucket);
@@ -522,6 +523,7 @@ void dns_cache_destroy(struct dns_cache *c)
 		for (unsigned k = 0; k < DNS_SLOTS; k++)
 			strpool_put(c->ent[i].slot[k].name);
 	free(c->bucket);
+	free(c->used);
 	free(c->ent);
 	free(c);
 }
@@ -530,6 +532,20 @@ void dns_cache_destroy(struct dns_cache *c)
 static inline uint32_t dns_bucket(const struct dns_cache *c, const ng_addr *addr)
 {
 	return (uint32_t)(ng_hash64(addr, sizeof *addr, c->seed) & (c->nbucket - 1));
+}
+
+/* The second-chance bit of entry i. */
+static inline bool used_get(const struct dns_cache *c, uint32_t i)
+{
+	return c->used[i / 8] & (1u << (i % 8));
+}
+
+static inline void used_set(struct dns_cache *c, uint32_t i, bool on)
+{
+	if (on)
+		c->used[i / 8] |= (uint8_t)(1u << (i % 8));
+	else
+		c->used[i / 8] &= (uint8_t)~(1u << (i % 8));
 }
 
 /* Unlink entry i from the LRU list. */
@@ -577,6 +593,8 @@ static void dns_grow(struct dns_cache *c)
 	uint32_t ncap = c->cap > c->max / 2 ? c->max : c->cap * 2;
 
 	c->ent = xrealloc(c->ent, (size_t)ncap * sizeof *c->ent);
+	c->used = xrealloc(c->used, ncap / 8 + 1);
+	memset(c->used + c->cap / 8 + 1, 0, ncap / 8 - c->cap / 8);
 	c->cap = ncap;
 	if (c->nbucket >= ncap)
 		return;
@@ -612,9 +630,9 @@ static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 		uint32_t *pp;
 
 		/* Second chance: a tail entry looked up since it last got here goes round once more. */
-		while (c->ent[c->tail].used) {
+		while (used_get(c, c->tail)) {
 			i = c->tail;
-			c->ent[i].used = false;
+			used_set(c, i, false);
 			dns_lru_unlink(c, i);
 			dns_lru_front(c, i);
 		}
@@ -630,6 +648,7 @@ static struct dns_entry *dns_entry_get(struct dns_cache *c, const ng_addr *addr)
 	}
 	e = &c->ent[i];
 	memset(e, 0, sizeof *e);
+	used_set(c, i, false);
 	e->addr = *addr;
 	b = dns_bucket(c, addr);
 	e->hnext = c->bucket[b];
@@ -729,7 +748,7 @@ const char *dns_lookup(struct dns_cache *c, const ng_addr *addr, ng_time at)
 
 	if (i == DNS_NIL)
 		return NULL;
-	c->ent[i].used = true;	/* cheaper than moving it to the LRU head: one store */
+	used_set(c, i, true);	/* cheaper than moving it to the LRU head: no other entry is touched */
 	for (unsigned s = 0; s < DNS_SLOTS; s++) {
 		const struct dns_slot *sl = &c->ent[i].slot[s];
 		ng_time rank;

@@ -740,7 +740,7 @@ static void test_cache_lru(void **state)
 	for (uint32_t i = 0; i < 4; i++)
 		learn_nth(c, i, "lru.example", T0);
 	a = nth(0);
-	assert_non_null(dns_lookup(c, &a, T0));	/* 0 is now the most recently used */
+	assert_non_null(dns_lookup(c, &a, T0));	/* 0 is flagged: it gets a second chance */
 	learn_nth(c, 4, "lru.example", T0);
 	dns_get_stats(c, &st);
 	assert_int_equal(st.entries, 4);
@@ -748,10 +748,44 @@ static void test_cache_lru(void **state)
 	assert_int_equal(st.names, 1);		/* one shared name */
 	assert_non_null(dns_lookup(c, &a, T0));
 	a = nth(1);
-	assert_null(dns_lookup(c, &a, T0));	/* 1 was the least recently used */
+	assert_null(dns_lookup(c, &a, T0));	/* 1, the next at the tail, was not looked up: reused */
 	for (uint32_t i = 2; i < 5; i++) {
 		a = nth(i);
 		assert_non_null(dns_lookup(c, &a, T0));
+	}
+	dns_cache_destroy(c);
+}
+
+/* Second chances survive the entry array growing (1024 -> 2048 -> 4096 -> 5000): the flags live apart. */
+static void test_cache_clock_across_growth(void **state)
+{
+	struct dns_cache *c = dns_cache_create(5000, 0);
+	struct dns_stats st;
+	ng_addr a;
+
+	(void)state;
+	/* Flag the even addresses in two rounds, the first before the array grows. */
+	for (uint32_t round = 0; round < 2; round++) {
+		uint32_t from = round == 0 ? 0 : 1000, to = round == 0 ? 1000 : 5000;
+
+		for (uint32_t i = from; i < to; i++)
+			learn_nth(c, i, "grow.example", T0);
+		for (uint32_t i = from; i < to; i += 2) {
+			a = nth(i);
+			assert_non_null(dns_lookup(c, &a, T0));
+		}
+	}
+	for (uint32_t i = 5000; i < 7500; i++)
+		learn_nth(c, i, "new.example", T0);
+	dns_get_stats(c, &st);
+	assert_int_equal(st.entries, 5000);
+	assert_int_equal(st.evictions, 2500);
+	for (uint32_t i = 0; i < 7500; i++) {
+		bool want = i >= 5000 || i % 2 == 0;	/* the flagged ones and the new ones stay */
+
+		a = nth(i);
+		if ((dns_lookup(c, &a, T0) != NULL) != want)
+			fail_msg("address %u: %s, want %s", i, want ? "gone" : "kept", want ? "kept" : "gone");
 	}
 	dns_cache_destroy(c);
 }
@@ -815,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_cache_latest_before),
 		cmocka_unit_test(test_cache_ttl_and_grace),
 		cmocka_unit_test(test_cache_lru),
+		cmocka_unit_test(test_cache_clock_across_growth),
 		cmocka_unit_test(test_cache_flood_bounded),
 		cmocka_unit_test(test_stats),
 	};

@@ -120,6 +120,7 @@ struct engine {
 static void engine_on_end(void *arg, struct flow *f);
 static void engine_on_release(void *arg, struct flow *f);
 static void wl_flow_final(struct engine *e, struct flow *f);
+static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d);
 
 struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
 			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
@@ -352,6 +353,35 @@ static void flow_judge(struct engine *e, struct flow *f)
 		}
 	}
 	flow_set_verdict(e, f);
+}
+
+/*
+ * The flow's name changed after it started (SNI, Host): only a domain rule
+ * can make that matter, so only a verdict that came from a rule, or that
+ * comes from one now, is replaced. Judging afresh would also pick up what
+ * the whitelist learnt since the start (a parallel flow's handshake
+ * finishing), and a TLS flow would read differently from a UDP flow to the
+ * same place started at the same moment. A direction that turned bad
+ * alerts now.
+ */
+static void flow_rejudge_name(struct engine *e, struct flow *f)
+{
+	uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
+
+	for (int d = 0; d < 2; d++) {
+		struct wl_verdict_info now;
+
+		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen, &now);
+		if (now.why == WL_WHY_ALLOWED || f->verdicts[d].why == WL_WHY_ALLOWED)
+			f->verdicts[d] = now;
+	}
+	flow_set_verdict(e, f);
+	for (int d = 0; d < 2; d++) {
+		if (f->verdicts[d].verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
+			f->alerted &= (uint8_t)~(1u << d);
+			maybe_alert(e, f, (enum flow_dir)d);
+		}
+	}
 }
 
 /* Everything decided once when a flow starts. */
@@ -693,22 +723,8 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 	free(f->sniff);
 	f->sniff = NULL;
 	f->sniff_done = true;
-	/*
-	 * A new name can change the verdict through a domain rule; a direction
-	 * that turned bad alerts now. Without domain rules it cannot, and judging
-	 * again (a whitelist probe per direction) was a quarter of this function.
-	 */
-	if (e->wl && (f->domain != before || f->domain_source != before_src) && whitelist_has_domain_rules(e->wl)) {
-		uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
-
-		flow_judge(e, f);
-		for (int d = 0; d < 2; d++) {
-			if (f->verdicts[d].verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
-				f->alerted &= (uint8_t)~(1u << d);
-				maybe_alert(e, f, (enum flow_dir)d);
-			}
-		}
-	}
+	if (e->wl && (f->domain != before || f->domain_source != before_src) && whitelist_has_domain_rules(e->wl))
+		flow_rejudge_name(e, f);
 }
 
 /* Slot for a fragment series, by its identifying tuple (RFC 791 3.2, RFC 8200 4.5). */

@@ -98,7 +98,7 @@ void whitelist_close(struct whitelist *wl);
  */
 void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
 		       ng_time t, struct wl_verdict_info *out);
-/* True when an allow rule matches by domain: only then can a flow's verdict change when its name does. */
+/* True when an allow rule matches by domain, so a flow's name can decide its verdict. */
 bool whitelist_has_domain_rules(const struct whitelist *wl);
 
 /*

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
@@ -73,7 +75,14 @@ struct rig {
 	struct seen seen;
 };
 
+static void rig_up_allow(struct rig *r, const char *allow_file);
+
 static void rig_up(struct rig *r)
+{
+	rig_up_allow(r, NULL);
+}
+
+static void rig_up_allow(struct rig *r, const char *allow_file)
 {
 	struct whitelist_options wo = {0};
 	struct engine_config ec = {0};
@@ -82,6 +91,10 @@ static void rig_up(struct rig *r)
 
 	memset(r, 0, sizeof *r);
 	wo.window = 48LL * 3600 * NG_USEC;
+	if (allow_file) {
+		wo.allow_files = &allow_file;
+		wo.nallow = 1;
+	}
 	r->wl = whitelist_open(&wo, err, sizeof err);
 	assert_non_null(r->wl);
 	r->ls = local_set_create();
@@ -106,6 +119,21 @@ static void send_pkt(struct rig *r, const char *src, uint16_t sp, const char *ds
 	uint8_t buf[64];
 	struct capture_packet cp = tcp_pkt(buf, src, sp, dst, dp, fl, t);
 
+	engine_packet(r->e, DLT_RAW, &cp);
+	engine_flush(r->e);
+}
+
+/* A TCP segment (ACK|PSH) from src to dst carrying an HTTP request for host. */
+static void send_http(struct rig *r, const char *src, uint16_t sp, const char *dst, uint16_t dp, const char *host,
+		      ng_time t)
+{
+	uint8_t buf[256];
+	struct capture_packet cp = tcp_pkt(buf, src, sp, dst, dp, 0x18, t);
+	int n = snprintf((char *)buf + 40, sizeof buf - 40, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+
+	buf[2] = (uint8_t)((40 + n) >> 8);
+	buf[3] = (uint8_t)(40 + n);
+	cp.caplen = cp.wirelen = (uint32_t)(40 + n);
 	engine_packet(r->e, DLT_RAW, &cp);
 	engine_flush(r->e);
 }
@@ -288,6 +316,61 @@ static size_t dns_msg(uint8_t *m, uint16_t txid, bool answer)
 }
 
 /* A forged answer (no query seen) teaches nothing; the same answer to a real query does. */
+/*
+ * A name read from the payload after the flow started matters through a
+ * domain rule only: "*.trusted.example" turns a first contact normal (and
+ * "allowed by rule"), while without a matching rule the verdict stays what
+ * it was at the flow's start, even if the whitelist learnt the remote since
+ * (here from a parallel flow whose handshake finished in between).
+ */
+static void test_late_name_and_rules(void **state)
+{
+	const char *me = "192.168.1.10", *them = "93.184.216.34";
+	/* No rules; a rule the name matches; a rule it does not match (which must change nothing). */
+	const char *rules[3] = {NULL, "*.trusted.example\n", "*.other.example\n"};
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	for (int v = 0; v < 3; v++) {
+		char path[] = "/tmp/ng-test-allow-XXXXXX";
+
+		if (rules[v]) {
+			int fd = mkstemp(path);
+
+			assert_true(fd >= 0);
+			assert_int_equal(write(fd, rules[v], strlen(rules[v])), (ssize_t)strlen(rules[v]));
+			close(fd);
+			rig_up_allow(&r, path);
+		} else {
+			rig_up(&r);
+		}
+		/* Flow 1 to a new remote: SYN, SYN-ACK; flow 2 starts before flow 1's handshake completes. */
+		send_pkt(&r, me, 40000, them, 80, 0x02, T0);
+		send_pkt(&r, them, 80, me, 40000, 0x12, T0 + 1000);
+		send_pkt(&r, me, 40001, them, 80, 0x02, T0 + 2000);
+		send_pkt(&r, me, 40000, them, 80, 0x10, T0 + 3000);	/* flow 1 is an exchange now */
+		send_pkt(&r, them, 80, me, 40001, 0x12, T0 + 4000);
+		send_pkt(&r, me, 40001, them, 80, 0x10, T0 + 5000);
+		send_http(&r, me, 40001, them, 80, "www.trusted.example", T0 + 6000);
+		f = only_flow(&r, 2);
+		assert_string_equal(f->domain, "www.trusted.example");
+		if (v == 1) {
+			assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
+			assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_NORMAL);
+			assert_int_equal(f->verdicts[FLOW_RECEIVED].why, WL_WHY_ALLOWED);
+		} else {
+			/* As of its start: sent was learnt from flow 1's SYN, received not yet. */
+			assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
+			assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_ANOMALOUS);
+			assert_int_equal(f->verdicts[FLOW_RECEIVED].why, WL_WHY_FIRST_CONTACT);
+		}
+		rig_down(&r);
+		if (rules[v])
+			unlink(path);
+	}
+}
+
 static void test_dns_answers_need_a_query(void **state)
 {
 	struct whitelist_options wo = {0};
@@ -345,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_inbound_handshake_alerts_both),
 		cmocka_unit_test(test_spoofed_syns_teach_nothing),
 		cmocka_unit_test(test_splits),
+		cmocka_unit_test(test_late_name_and_rules),
 		cmocka_unit_test(test_dns_answers_need_a_query),
 	};
 

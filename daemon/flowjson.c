@@ -186,7 +186,7 @@ static void w_place(struct strbuf *sb, struct geo_info *g)
 		sb_puts(sb, ",\"geo\":null,\"asn\":null,\"as_org\":null");
 		return;
 	}
-	if (g->json == NULL) {
+	if (!g->json_cacheable || g->json == NULL) {
 		struct strbuf t = {0};
 
 		w_geo(&t, g);

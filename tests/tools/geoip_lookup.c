@@ -191,9 +191,11 @@ static void bench_family(const struct geoip_options *opts, size_t n, int family)
 	hit_small /= 100;
 	geoip_close(g);
 	printf("bench (CPU time): IPv%d, %zu random public addresses, %.0f%% known: first touch %.2f M lookups/s (%.0f ns), "
-	       "database %.2f M/s (%.0f ns), cached %.1f M/s (%.0f ns), cached small set %.1f M/s (%.0f ns)\n",
+	       "database %.2f M/s (%.0f ns), cached %.1f M/s (%.0f ns), cached small set %.1f M/s (%.0f ns); "
+	       "%.0f%% of the database lookups shared an already decoded record\n",
 	       family, n, 100.0 * (double)found / (double)n, n / first / 1e6, first * 1e9 / n, n / miss / 1e6,
-	       miss * 1e9 / n, n / hit / 1e6, hit * 1e9 / n, small / hit_small / 1e6, hit_small * 1e9 / small);
+	       miss * 1e9 / n, n / hit / 1e6, hit * 1e9 / n, small / hit_small / 1e6, hit_small * 1e9 / small,
+	       st.db_lookups ? 100.0 * (double)st.record_hits / (double)st.db_lookups : 0.0);
 	free(addrs);
 }
 

@@ -396,11 +396,9 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	f->remote_scope = (uint8_t)addr_scope(remote);
 	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
 		f->remote_scope = NG_SCOPE_PUBLIC;
-	/* Both caches are far larger than the CPU's: let their first misses overlap instead of queueing. */
+	/* The DNS cache's first miss overlaps the GeoIP lookup's instead of queueing behind it. */
 	if (e->dns)
 		dns_prefetch(e->dns, remote);
-	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
-		geoip_prefetch(e->geoip, remote);
 	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
 		f->geo = geoip_lookup(e->geoip, remote);
 	if (e->dns)
@@ -534,15 +532,6 @@ static inline uint16_t rd16(const uint8_t *p)
 }
 
 /*
- * DNS answers are learnt only when they answer a query seen on the wire: same
- * client address and port, same server, same transaction id, within
- * DNSQ_TTL. Anyone can send a packet from port 53 that "answers" a question
- * of its own choosing, and a forged name could put a hostile address under
- * an allowed domain; matching the query (what a resolver checks too) leaves
- * an attacker guessing a 16-bit id and a port, blind. Multicast DNS and LLMNR
- * answers have no query to match and count only from non-public sources.
- */
-/*
  * The bucket of a query's identifying tuple: DNSQ_WAYS slots, so several
  * queries in flight at once never push each other out (the table is fixed
  * in size: a flood only overwrites the oldest).
@@ -578,6 +567,14 @@ static struct dnsq_slot *dnsq_find(struct dnsq_slot *b, const ng_addr *client, u
 /*
  * One DNS message (RFC 1035 4.1.1) seen at p: remember a query, or learn from
  * an answer that matches a remembered query.
+ *
+ * DNS answers are learnt only when they answer a query seen on the wire: same
+ * client address and port, same server, same transaction id, within
+ * DNSQ_TTL. Anyone can send a packet from port 53 that "answers" a question
+ * of its own choosing, and a forged name could put a hostile address under
+ * an allowed domain; matching the query (what a resolver checks too) leaves
+ * an attacker guessing a 16-bit id and a port, blind. Multicast DNS and LLMNR
+ * answers have no query to match and count only from non-public sources.
  */
 static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *msg, size_t len)
 {
@@ -598,9 +595,12 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 			if (b[w].ts == NG_TIME_NONE || e->now - b[w].ts > DNSQ_TTL)
 				q = &b[w];	/* a free or stale way */
 		}
-		for (int w = 0; !q && w < DNSQ_WAYS; w++) {
-			if (!q || b[w].ts < q->ts)
-				q = &b[w];	/* else the oldest */
+		if (!q) {	/* else the oldest */
+			q = &b[0];
+			for (int w = 1; w < DNSQ_WAYS; w++) {
+				if (b[w].ts < q->ts)
+					q = &b[w];
+			}
 		}
 		q->client = p->src;
 		q->server = p->dst;

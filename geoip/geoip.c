@@ -812,11 +812,6 @@ static void geoip_recs_clear(struct geoip *g)
 	g->nrecs = 0;
 }
 
-void geoip_prefetch(const struct geoip *g, const ng_addr *addr)
-{
-	__builtin_prefetch(&g->buckets[addr_hash(addr) & g->mask]);
-}
-
 /* Cached lookup: a new reference (caller unrefs) or NULL when nothing is known. */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 {

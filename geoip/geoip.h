@@ -102,8 +102,6 @@ void geoip_close(struct geoip *g);
  * ranges first (addr_scope).
  */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
-/* Start fetching the cache line geoip_lookup(addr) reads first, so its miss overlaps other work. */
-void geoip_prefetch(const struct geoip *g, const ng_addr *addr);
 
 /*
  * Take or drop a reference (NULL is allowed and ignored); the last unref

@@ -182,30 +182,24 @@ static void w_geo(struct strbuf *sb, const struct geo_info *g)
  */
 static void w_place(struct strbuf *sb, struct geo_info *g)
 {
-	if (g == NULL) {
-		sb_puts(sb, ",\"geo\":null,\"asn\":null,\"as_org\":null");
+	size_t start = sb->len;
+
+	if (g && g->json_cacheable && g->json) {
+		sb_put(sb, g->json, g->json_len);
 		return;
 	}
-	if (!g->json_cacheable || g->json == NULL) {
-		struct strbuf t = {0};
-
-		w_geo(&t, g);
-		if (g->asn) {
-			w_uint(&t, "asn", g->asn);
-		} else {
-			w_key(&t, "asn");
-			sb_puts(&t, "null");
-		}
-		w_str(&t, "as_org", g->as_org);
-		if (!g->json_cacheable) {
-			sb_put(sb, t.p, t.len);
-			free(t.p);
-			return;
-		}
-		g->json = t.p;
-		g->json_len = t.len;
+	w_geo(sb, g);
+	if (g && g->asn) {
+		w_uint(sb, "asn", g->asn);
+	} else {
+		w_key(sb, "asn");
+		sb_puts(sb, "null");
 	}
-	sb_put(sb, g->json, g->json_len);
+	w_str(sb, "as_org", g ? g->as_org : NULL);
+	if (g && g->json_cacheable) {
+		g->json_len = sb->len - start;
+		g->json = xstrndup(sb->p + start, g->json_len);
+	}
 }
 
 static void w_process(struct strbuf *sb, const struct proc_info *p)

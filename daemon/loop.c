@@ -349,7 +349,9 @@ static int replay_step(struct daemon *d, ng_time mono)
 			replay_finished(d);
 		return d->replay_done ? -1 : 0;
 	}
-	for (ng_time t0 = time_mono(), i = 0; i < BATCH_PACKETS; i++) {
+	ng_time t0 = time_mono();
+
+	for (int i = 0; i < BATCH_PACKETS; i++) {
 		ng_time due;
 
 		if (i % SLICE_PACKETS == SLICE_PACKETS - 1 && time_mono() - t0 > TURN_BUDGET_US)

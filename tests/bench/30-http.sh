@@ -43,7 +43,7 @@ from datetime import datetime
 port, n = int(sys.argv[1]), int(sys.argv[2])
 measure = len(sys.argv) > 3
 sel = selectors.DefaultSelector()
-state = {'bytes': 0, 'resets': 0, 'closed': 0, 'delays': [], 'open': 0}
+state = {'bytes': 0, 'resets': 0, 'closed': 0, 'delays': []}
 for i in range(n):
     s = socket.create_connection(('127.0.0.1', port))
     s.sendall(b'GET /events HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n' % port)
@@ -151,8 +151,7 @@ try:
             t1, c1 = time.time(), cpu()
             break
         time.sleep(0.1)
-    out = {'packets': s['packets'] - s0['packets'], 'wall': t1 - t0, 'cpu': c1 - c0,
-           'sse_clients': s['http']['sse_clients']}
+    out = {'packets': s['packets'] - s0['packets'], 'wall': t1 - t0, 'cpu': c1 - c0}
     if cl:
         time.sleep(1)
         cl.terminate()

@@ -104,7 +104,8 @@ except AssertionError as e:
     sys.exit(1)
 PY
 
-# check_dir NAME PCAP DUMP DIR: every evidence file opens with tshark; together they hold what the oracle says.
+# check_dir NAME ORIG DUMP DIR: every evidence file opens with tshark; together they hold what the oracle
+# says, from ORIG (the capture's fields) and DUMP (netglobe's flows).
 check_dir() {
 	ls "$4"/evidence-*.pcap > /dev/null 2>&1 || fail "$1: no evidence files in $4"
 	: > "$TMP/$1.ev"
@@ -113,7 +114,7 @@ check_dir() {
 		cat "$TMP/$1.one" >> "$TMP/$1.ev"
 	done
 	printf '%s: ' "$1"
-	python3 "$TMP/oracle.py" "$TMP/$1.orig" "$3" "$TMP/$1.ev" || fail "$1: the evidence differs from the oracle"
+	python3 "$TMP/oracle.py" "$2" "$3" "$TMP/$1.ev" || fail "$1: the evidence differs from the oracle"
 }
 
 # 1. --dump --state-dir: a capture with anomalous flows, one remote blocklisted (a flow of 103 packets).
@@ -123,7 +124,7 @@ fields "$PCAP" "$TMP/ek.orig"
 "$NG_BIN" -r "$PCAP" --dump --state-dir "$TMP/ek" --blocklist "$TMP/block.txt" > "$TMP/ek.jsonl" 2> "$TMP/ek.err" ||
 	{ cat "$TMP/ek.err"; fail "--dump --state-dir failed"; }
 grep -q '"verdict":"blocklisted"' "$TMP/ek.jsonl" || fail "expected blocklisted flows"
-check_dir ek "$PCAP" "$TMP/ek.jsonl" "$TMP/ek/evidence"
+check_dir ek "$TMP/ek.orig" "$TMP/ek.jsonl" "$TMP/ek/evidence"
 [ "$(stat -c %a "$TMP/ek/evidence")" = 700 ] || fail "the evidence directory is not mode 0700"
 for f in "$TMP"/ek/evidence/*.pcap; do
 	[ "$(stat -c %a "$f")" = 600 ] || fail "$f is not mode 0600"
@@ -134,7 +135,7 @@ PCAP2=$PCAPS/ndpi-emotet.pcap
 fields "$PCAP2" "$TMP/em.orig"
 "$NG_BIN" -r "$PCAP2" --dump --state-dir "$TMP/em" > "$TMP/em.jsonl" 2> "$TMP/em.err" ||
 	{ cat "$TMP/em.err"; fail "--dump --state-dir failed on $PCAP2"; }
-check_dir em "$PCAP2" "$TMP/em.jsonl" "$TMP/em/evidence"
+check_dir em "$TMP/em.orig" "$TMP/em.jsonl" "$TMP/em/evidence"
 
 # 3. Nothing without --state-dir (--dump stays side-effect free), nothing with --evidence=no.
 export XDG_STATE_HOME="$TMP/xdg" HOME="$TMP/home"
@@ -170,8 +171,7 @@ sys.exit(1)
 PY
 curl -sf "http://127.0.0.1:$PORT/api/stats" > "$TMP/stats.json" || fail "GET /api/stats failed"
 # Flushed by the tick: the files are complete while the daemon runs.
-cp "$TMP/ek.orig" "$TMP/daemon.orig"
-check_dir daemon "$PCAP" "$TMP/ek.jsonl" "$TMP/d/evidence"
+check_dir daemon "$TMP/ek.orig" "$TMP/ek.jsonl" "$TMP/d/evidence"
 python3 - "$TMP/stats.json" "$TMP/daemon.ev" <<'PY' || fail "evidence stats are wrong"
 import json, sys
 ev = json.load(open(sys.argv[1]))['evidence']
@@ -203,7 +203,7 @@ for id in $suspect; do
 		fail "/flows/$id/pcap: no Content-Disposition filename netglobe-flow-$id.pcap"
 	fields "$TMP/flow$id.pcap" "$TMP/flow$id.ev"
 	printf 'flow %s: ' "$id"
-	python3 "$TMP/oracle.py" "$TMP/daemon.orig" "$TMP/ek.jsonl" "$TMP/flow$id.ev" "$id" ||
+	python3 "$TMP/oracle.py" "$TMP/ek.orig" "$TMP/ek.jsonl" "$TMP/flow$id.ev" "$id" ||
 		fail "/flows/$id/pcap differs from the oracle"
 	served=$((served + 1))
 done

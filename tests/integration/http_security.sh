@@ -12,25 +12,13 @@ PCAP=$PCAPS/slips-test7-malicious.pcap
 
 "$NG_BIN" --help 2>&1 | grep -q -- '--listen' || skip "daemon HTTP mode not built yet"
 
-# start_daemon NAME LISTEN ARGS...: start the daemon, wait until it answers on 127.0.0.1:port (any status).
+# start_daemon NAME LISTEN ARGS...: replay $PCAP with --listen LISTEN (on 127.0.0.1) and wait until it answers.
 start_daemon() {
 	name=$1
 	listen=$2
 	shift 2
-	"$NG_BIN" -r "$PCAP" --listen "$listen" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
-	pid=$!
-	NG_PIDS="$NG_PIDS $pid"
 	port=${listen##*:}
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/" -H "Host: 127.0.0.1:$port"; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			cat "$TMP/$name.err"
-			fail "$name: the daemon exited"
-		fi
-		i=$((i + 1))
-		[ $i -lt 150 ] || fail "$name: no answer on port $port"
-		sleep 0.1
-	done
+	NG_START_TRIES=150 ng_start "$name" "$NG_BIN" -r "$PCAP" --listen "$listen" "$@"
 }
 
 # expect_error WHAT PATTERN ARGS...: the daemon exits non-zero (not by a signal) with one line matching PATTERN.

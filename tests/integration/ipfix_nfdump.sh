@@ -80,9 +80,6 @@ for r in recs:
         bad.append('times of %s outside every flow with that key: %s .. %s' % (key, r['first'], r['last']))
 if mode == 'sum':
     def summed(c):
-        s = Counter()
-        for k, n in c.items():
-            s[k[:8]] += 0
         tot = {}
         for k, n in c.items():
             p, b = tot.get(k[:8], (0, 0))

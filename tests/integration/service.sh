@@ -92,22 +92,14 @@ printf '#!/bin/sh\ncat > /dev/null\n' > "$TMP/on-alert.sh"
 chmod 755 "$TMP/on-alert.sh"
 printf '# allow\n' > "$TMP/allow.txt"
 chmod 644 "$TMP/allow.txt"
-PORT=$(free_port)
-strace -f -qq -o "$TMP/trace" setpriv --reuid "$U" --regid "$(id -g "$U")" --clear-groups \
+port=$(free_port)
+ng_start daemon strace -f -qq -o "$TMP/trace" setpriv --reuid "$U" --regid "$(id -g "$U")" --clear-groups \
 	--inh-caps +net_raw,+sys_ptrace,+dac_read_search --ambient-caps +net_raw,+sys_ptrace,+dac_read_search \
-	"$ROOT/usr/bin/netglobe" -i lo --listen "127.0.0.1:$PORT" --state-dir "$TMP/state" --allow "$TMP/allow.txt" \
-	--on-alert "$TMP/on-alert.sh" --public-net 127.0.0.0/8 --public-net ::1/128 > "$TMP/daemon.out" 2> "$TMP/daemon.err" &
-spid=$!
-NG_PIDS="$NG_PIDS $spid"
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/api/stats"; do
-	kill -0 "$spid" 2>/dev/null || { cat "$TMP/daemon.err"; fail "the daemon under strace exited"; }
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the daemon under strace does not answer"
-	sleep 0.1
-done
+	"$ROOT/usr/bin/netglobe" -i lo --listen "127.0.0.1:$port" --state-dir "$TMP/state" --allow "$TMP/allow.txt" \
+	--on-alert "$TMP/on-alert.sh" --public-net 127.0.0.0/8 --public-net ::1/128
+spid=$pid
 for p in / /flows /api/stats /events; do
-	curl -s -m 2 -o /dev/null "http://127.0.0.1:$PORT$p"
+	curl -s -m 2 -o /dev/null "http://127.0.0.1:$port$p"
 done
 dpid=$(pgrep -P "$spid" -x netglobe || echo "$spid")
 kill -HUP "$dpid"

@@ -21,7 +21,6 @@
 
 struct seen {
 	int alerts[2];
-	int ended;
 };
 
 static void on_alert(void *arg, struct flow *f, enum flow_dir d)
@@ -30,14 +29,6 @@ static void on_alert(void *arg, struct flow *f, enum flow_dir d)
 
 	(void)f;
 	s->alerts[d]++;
-}
-
-static void on_end(void *arg, struct flow *f)
-{
-	struct seen *s = arg;
-
-	(void)f;
-	s->ended++;
 }
 
 /* An IPv4/TCP frame on DLT_RAW from a to b with flags. */
@@ -102,7 +93,6 @@ static void rig_up_allow(struct rig *r, const char *allow_file)
 	ec.names = true;
 	r->e = engine_create(&ec, r->ls, NULL, NULL, r->wl, NULL);
 	sink.alert = on_alert;
-	sink.flow_end = on_end;
 	sink.arg = &r->seen;
 	engine_add_sink(r->e, &sink);
 }
@@ -138,7 +128,7 @@ static void send_http(struct rig *r, const char *src, uint16_t sp, const char *d
 	engine_flush(r->e);
 }
 
-/* The only flow of the table. */
+/* The flow with this id (it must exist). */
 static struct flow *only_flow(struct rig *r, uint64_t id)
 {
 	struct flow *f = flow_table_by_id(engine_flows(r->e), id);
@@ -315,7 +305,6 @@ static size_t dns_msg(uint8_t *m, uint16_t txid, bool answer)
 	return n;
 }
 
-/* A forged answer (no query seen) teaches nothing; the same answer to a real query does. */
 /*
  * A name read from the payload after the flow started matters through a
  * domain rule only: "*.trusted.example" turns a first contact normal (and
@@ -371,6 +360,7 @@ static void test_late_name_and_rules(void **state)
 	}
 }
 
+/* A forged answer (no query seen) teaches nothing; the same answer to a real query does. */
 static void test_dns_answers_need_a_query(void **state)
 {
 	struct whitelist_options wo = {0};

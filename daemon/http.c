@@ -401,7 +401,6 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 		}
 		l->epfd = di->epoll_fd;
 	}
-	http_announce(s);
 	return s;
 fail:
 	http_stop(s);

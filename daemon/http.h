@@ -48,10 +48,14 @@ struct http_server;
  * Bind every listen address (before privileges are dropped). On failure
  * NULL and one line in err: "cannot listen on 127.0.0.1:8080: Address
  * already in use (another netglobe? choose another with --listen)".
- * Prints the URL(s) to open; for a LAN address also the token URL and, on a
- * terminal, its QR code.
  */
 struct http_server *http_start(const struct http_options *opts, struct http_context *ctx, char *err, size_t errlen);
+/*
+ * Print where to open the page: one URL per listener; for a LAN address also
+ * the token URL and, on a terminal, its QR code. Called once everything else
+ * has opened, so a later start-up error is never preceded by "open ...".
+ */
+void http_announce(struct http_server *s);
 void http_stop(struct http_server *s);
 
 /* Descriptors the loop must poll (up to max); returns how many were written. */

@@ -138,8 +138,6 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret);
 /* A POST's Origin (or Referer) names this server as the request's Host: 1, else 0 with a 403 queued. */
 int http_auth_origin(struct http_conn *c, enum MHD_Result *ret);
-/* Print where to open the page: one URL per listener, the token URL(s) and a QR code for LAN listeners. */
-void http_announce(struct http_server *s);
 /* Expire old rate-limit entries (housekeeping; now is monotonic). */
 void http_ratelimit_expire(struct http_ratelimit *rl, ng_time now);
 

@@ -578,6 +578,7 @@ int daemon_run(const struct config *cfg)
 		 local_set_count(d->m.local) ? local_set_describe(d->m.local, err, sizeof err) : "none",
 		 d->m.local_source, d->home.lat, d->home.lon, d->home.source, d->m.geoip_desc[0] ? "; GeoIP: " : "",
 		 d->m.geoip_desc);
+	http_announce(d->http);
 
 	d->next_tick = time_mono();
 	d->next_local_refresh = time_mono() + 60 * NG_USEC;

@@ -130,12 +130,6 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 			goto fail;
 		if (!cfg->local_nets.n)
 			snprintf(m->local_source, sizeof m->local_source, "interfaces");
-	} else if (!cfg->local_nets.n) {
-		if (strcmp(cfg->file, "-") == 0)
-			log_info("reading standard input: cannot infer the local host in advance; "
-				 "private addresses count as local (give --local-net CIDR to choose)");
-		else if (infer_local(cfg, m, err, errlen) != 0)
-			goto fail;
 	}
 	if (cfg->public_nets.n) {
 		m->public_nets = xcalloc(cfg->public_nets.n, sizeof *m->public_nets);
@@ -169,6 +163,15 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 	m->wl = whitelist_open(&wo, err, errlen);
 	if (!m->wl)
 		goto fail;
+
+	/* Last of the files: reading the capture ahead takes a while, and a bad list should not wait for it. */
+	if (!live && !cfg->local_nets.n) {
+		if (strcmp(cfg->file, "-") == 0)
+			log_info("reading standard input: cannot infer the local host in advance; "
+				 "private addresses count as local (give --local-net CIDR to choose)");
+		else if (infer_local(cfg, m, err, errlen) != 0)
+			goto fail;
+	}
 
 	if (live && !cfg->no_process) {
 		char why[512];

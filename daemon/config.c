@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "home.h"
 
 enum opt_type {
 	OPT_STR,
@@ -90,7 +91,7 @@ static const struct opt options[] = {
 	{"ipfix-active-timeout", 0, OPT_DURATION, O(ipfix_active_timeout), "DUR", "IPFIX record for long flows every (default 60s)", 0, 0, false},
 	{"flow-log", 0, OPT_STR, O(flow_log), "FILE", "append every ended flow as JSON Lines (\"-\" = stdout)", 0, 0, false},
 	{"config", 'c', OPT_STR, O(config_file), "FILE", "read options from FILE (default /etc/netglobe.conf if present)", 0, 0, true},
-	{"check", 'n', OPT_BOOL, O(check_only), NULL, "check the configuration and exit", 0, 0, true},
+	{"check", 'n', OPT_BOOL, O(check_only), NULL, "check the options and configuration file (files are opened only at start) and exit", 0, 0, true},
 	{"verbose", 'v', OPT_VERBOSE, 0, NULL, "more log lines (repeatable)", 0, 0, true},
 	{"quiet", 'q', OPT_QUIET, 0, NULL, "only warnings and errors", 0, 0, true},
 	{"print-config", 0, OPT_PRINT, 0, NULL, "print the effective configuration in config-file form and exit", 0, 0, true},
@@ -459,10 +460,44 @@ static const char *find_config_arg(int argc, char **argv)
 	return NULL;
 }
 
+/*
+ * What single options cannot say: options that contradict each other, and
+ * --home, whose value is otherwise read only when the daemon starts (its
+ * clash with --home-ip is left to then: the example file sets both). Both
+ * -r and -i count as a contradiction only on one command line (a config
+ * file's interface gives way to a -r given by hand); --speed/--realtime
+ * only when given by hand, since the file may hold them for replays.
+ */
+static int config_check_combination(const struct config *c, bool iface_and_file, bool cli_pace, char *err,
+				    size_t errlen)
+{
+	double lat, lon;
+
+	if (iface_and_file) {
+		snprintf(err, errlen, "give -r FILE or -i IFACE, not both");
+		return -1;
+	}
+	if (cli_pace && !c->file) {
+		snprintf(err, errlen, "--realtime and --speed pace a replay: they need -r FILE");
+		return -1;
+	}
+	if (cli_pace && c->dump) {
+		snprintf(err, errlen, "--dump reads the file as fast as it can: drop --realtime/--speed, or drop --dump "
+				      "to replay it at that pace for the page");
+		return -1;
+	}
+	if (c->home && home_parse_latlon(c->home, &lat, &lon) != 0) {
+		snprintf(err, errlen, "--home %s: expected LAT,LON in decimal degrees, e.g. --home 35.6895,139.6917",
+			 c->home);
+		return -1;
+	}
+	return 0;
+}
+
 int config_parse_args(struct config *c, int argc, char **argv, bool default_file, char *err, size_t errlen)
 {
 	const char *cfgfile = find_config_arg(argc, argv);
-	bool print = false;
+	bool print = false, cli_iface = false, cli_file = false, cli_pace = false;
 
 	if (cfgfile) {
 		if (config_load_file(c, cfgfile, err, errlen) != 0)
@@ -535,7 +570,13 @@ int config_parse_args(struct config *c, int argc, char **argv, bool default_file
 		}
 		if (opt_apply(c, o, val, true, err, errlen) != 0)
 			return -1;
+		/* By name: options without a field of their own (-q, -v) have offset 0, as iface does. */
+		cli_iface |= strcmp(o->name, "interface") == 0;
+		cli_file |= strcmp(o->name, "read") == 0;
+		cli_pace |= strcmp(o->name, "speed") == 0 || strcmp(o->name, "realtime") == 0;
 	}
+	if (config_check_combination(c, cli_iface && cli_file, cli_pace, err, errlen) != 0)
+		return -1;
 	if (print) {
 		config_write(c, stdout, false);
 		return 1;

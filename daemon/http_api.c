@@ -233,7 +233,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			int p = flowjson_proto_parse(items[i]);
 
 			if (p < 0) {
-				snprintf(err, errlen, "bad proto '%.63s' (use tcp, udp, icmp, icmpv6, sctp or a number 0-255)",
+				snprintf(err, errlen, "bad proto '%.63s' (use tcp, udp, icmp, icmpv6, sctp, a number 0-255 or ip-N)",
 					 items[i]);
 				return -1;
 			}

@@ -127,7 +127,7 @@ static int asn_table_validate(struct asn_table *t, char *err, size_t errlen)
 	uint64_t want, off;
 
 	if (t->len >= ASN_TABLE_MAGICLEN && memcmp(b, ASN_TABLE_MAGIC_V1, ASN_TABLE_MAGICLEN) == 0) {
-		snprintf(err, errlen, "is in the older NGASN1 format");
+		snprintf(err, errlen, "in the older NGASN1 format");
 		return -1;
 	}
 	if (t->len < ASN_TABLE_HDRLEN || memcmp(b, ASN_TABLE_MAGIC, ASN_TABLE_MAGICLEN) != 0) {

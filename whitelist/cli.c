@@ -52,9 +52,20 @@ static sqlite3 *cli_open(const char *state_dir, bool rw, bool *missing, char *er
 	if (sqlite3_step(st_v) == SQLITE_ROW)
 		ver = sqlite3_column_int(st_v, 0);
 	sqlite3_finalize(st_v);
-	if (ver < 1 || ver > WL_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s is not a netglobe database this version understands (schema %d, expected "
-			 "%d)", path, ver, WL_SCHEMA_VERSION);
+	/* The same words as the daemon's store (store.c) for the same file. */
+	if (ver < 0) {
+		snprintf(err, errlen, "%s is not an SQLite database (%s); move it away or use another --state-dir", path,
+			 sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (ver > WL_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s has schema version %d, newer than this netglobe understands (%d); "
+			 "use a newer netglobe or another --state-dir", path, ver, WL_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (ver == 0) {
+		snprintf(err, errlen, "%s is an SQLite database but not netglobe's (no schema version); "
+			 "use another --state-dir", path);
 		goto fail;
 	}
 	free(path);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # netglobe: build, test, benchmark, fuzz and install.
 # Everything the build writes goes under $(BUILD). `make help` lists the targets.
 
@@ -13,13 +14,15 @@ export NG_TESTDATA
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
-INCS    := -Idaemon -Igeoip -Iwhitelist -I$(BUILD)/gen
+# daemon/ is grouped by stage; every group's headers are reachable by name.
+DAEMON_DIRS := daemon daemon/base daemon/capture daemon/flow daemon/enrich daemon/detect daemon/output daemon/http daemon/platform
+INCS    := $(addprefix -I,$(DAEMON_DIRS)) -Igeoip -Iwhitelist -I$(BUILD)/gen
 CFLAGS  ?=
 CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP -DNG_DATADIR='"$(PREFIX)/share/netglobe"'
 LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lm -lpthread
 
 # Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
-LIB_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c geoip/*.c whitelist/*.c))
+LIB_SRCS := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(DAEMON_DIRS)) geoip/*.c whitelist/*.c))
 GEN_SRCS := $(BUILD)/gen/webassets.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/webassets.o
 LIB      := $(BUILD)/libnetglobe.a
@@ -64,9 +67,9 @@ $(BUILD)/web.stamp: $(WEB_SRCS)
 	sh web/build.sh $(BUILD)/web
 	@touch $@
 
-$(BUILD)/gen/webassets.c: daemon/embed.sh $(BUILD)/web.stamp
+$(BUILD)/gen/webassets.c: daemon/http/embed.sh $(BUILD)/web.stamp
 	@mkdir -p $(dir $@)
-	sh daemon/embed.sh $(BUILD)/web $@
+	sh daemon/http/embed.sh $(BUILD)/web $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh: install what netglobe needs to build, run and test, and nothing twice.
 # Debian packages (apt), the page's pinned npm packages (web/package-lock.json),
 # and the default GeoIP data (geoip/fetch-data.sh). Quick when everything is there.

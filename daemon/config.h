@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.h: every option of netglobe, from one table, for the command line and the config file alike. */
 #ifndef NG_CONFIG_H
 #define NG_CONFIG_H

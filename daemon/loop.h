@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.h: the daemon: capture and serve from one event loop until stopped. */
 #ifndef NG_LOOP_H
 #define NG_LOOP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c: netglobe's entry point: options, then one of dump, daemon, history or reset-baseline. */
 #include <cjson/cJSON.h>
 #include <errno.h>

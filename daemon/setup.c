@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* setup.c: open the modules an engine needs, with one clear line when something is wrong. */
 #include "setup.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* setup.h: open the enrichment and whitelist modules from the configuration, shared by every mode. */
 #ifndef NG_SETUP_H
 #define NG_SETUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* asn.c: read netglobe's compact IP-to-AS range table (.ngasn), validating every byte before trusting it. */
 #include "asn_table.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* asn_format.h: the on-disk layout of netglobe's IP-to-AS range table (.ngasn), shared by the reader and geoip/tools/asn_build.c. */
 #ifndef NG_ASN_FORMAT_H
 #define NG_ASN_FORMAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* asn_table.h: reader of netglobe's compact IP-to-AS range table (.ngasn), private to geoip/ and its tests. */
 #ifndef NG_ASN_TABLE_H
 #define NG_ASN_TABLE_H

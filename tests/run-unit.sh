@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run-unit.sh BIN...: run each unit-test binary; print PASS/FAIL per binary, keep logs only for failures.
 passed=0
 failed=0

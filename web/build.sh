@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # build.sh DEST: assemble the page that the daemon embeds: web/src plus the pinned
 # npm files it needs (three.js, OrbitControls, world-atlas, topojson-client),
 # copied from web/node_modules into DEST/vendor. No bundler: plain ES modules.

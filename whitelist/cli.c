@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cli.c: `netglobe history` and `netglobe reset-baseline`, reading and editing netglobe.db directly. */
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lists.c: parsers for allow files and IP reputation lists (FireHOL, Spamhaus DROP, abuse.ch Feodo CSV). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* prefix.c: a sorted-range table for IPv4 and IPv6 CIDRs, answering "which innermost CIDR holds this address". */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rules.c: allow files, blocklists and trusted.txt: loading, reloading on change, and matching. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* store.c: the learnt (address, direction) rows: an in-memory hash table mirrored to SQLite in batches. */
 #include <errno.h>
 #include <fcntl.h>

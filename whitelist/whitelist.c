@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* whitelist.c: the whitelist's public face: open/close, verdicts and their reasons, recording, trust and learning. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* whitelist.h: the rolling whitelist (who this host talked with lately), rules, and verdicts. */
 #ifndef NG_WHITELIST_H
 #define NG_WHITELIST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wl_int.h: private interfaces shared by the whitelist module's files, its unit tests and its fuzzer. */
 #ifndef NG_WL_INT_H
 #define NG_WL_INT_H

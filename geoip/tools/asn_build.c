@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* asn_build.c: turn ip-location-db's ASN CSV files into netglobe's compact sorted range table (.ngasn). */
 #include <arpa/inet.h>
 #include <err.h>

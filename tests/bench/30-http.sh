@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-http.sh: the HTTP server under load, on loopback.
 #  1. wrk against GET /flows (and a few lighter URLs) of a daemon holding 10,000 flows: requests per second.
 #  2. A capture replayed at full speed with and without 200 event-stream clients reading /events: the

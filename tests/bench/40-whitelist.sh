@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # 40-whitelist.sh: verdict lookups per second with 1,000,000 learnt addresses and a 1,000,000-entry
 # blocklist (tests/tools/wl_bench), and end-to-end --dump speed with the whitelist kept in SQLite
 # (--state-dir: batched writes) beside the in-memory whitelist of a plain --dump, and beside tcpdump.

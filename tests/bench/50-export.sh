@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # 50-export.sh: what exporting costs the capture. netglobe -r FILE --dump on the cached benchmark capture,
 # without export, then with --ipfix to a loopback UDP socket that nobody reads (every send still costs
 # its system call; the kernel drops the datagrams at the full receiver), then with --flow-log to a file.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # 60-page.sh [BUILD]: the globe page's frame time with 5,000 arcs vs an empty globe, in headless
 # Chromium with software WebGL (SwiftShader), printed as BENCH lines and ratios. The page is
 # assembled by web/build.sh and served by python3's http.server on a free loopback port; the

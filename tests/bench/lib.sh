@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh: helpers every tests/bench section sources: cached captures, median-of-N timing, ratios, BENCH lines.
 #
 # A section starts with

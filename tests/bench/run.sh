@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh BUILD: the `make bench` entry. Builds nothing (make did): generates or reuses the cached benchmark
 # capture, then runs every section tests/bench/NN-name.sh in order and keeps every "BENCH name=value"
 # line they print in BUILD/bench/results.txt.

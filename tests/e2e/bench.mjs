@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // bench.mjs: frame time of the globe page with N synthetic arcs vs an empty globe, in headless
 // Chromium (software WebGL here). NG_URL is the served page; prints BENCH lines.
 //

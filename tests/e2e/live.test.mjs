@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // live.test.mjs: the page follows the daemon live. Run while netglobe is still replaying a capture
 // (for example --speed 20): the page must end with exactly the flows and places of /flows, having
 // received them over /events, flash new rows green, and, once the daemon is killed, say that the

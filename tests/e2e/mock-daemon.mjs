@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // mock-daemon.mjs: a stand-in for netglobe's HTTP API (docs/api.md) serving a built page, for
 // developing the page and checking the e2e test itself without the C daemon.
 //

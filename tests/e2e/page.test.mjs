@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // page.test.mjs: end-to-end test of the globe page in headless Chromium (playwright-core).
 //
 //   NG_URL=http://127.0.0.1:8080/ node tests/e2e/page.test.mjs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // png.mjs: a small PNG decoder (8-bit RGB/RGBA/grey, non-interlaced, as Chromium writes screenshots)
 // and pixel counters for the page tests. Node built-ins only.
 import zlib from 'node:zlib';

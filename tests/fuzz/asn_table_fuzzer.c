@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* asn_table_fuzzer.c: libFuzzer harness for the .ngasn loader and lookup (geoip/asn.c). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* decode_fuzzer.c: libFuzzer harness for decode_packet. The first byte picks the link type. */
 #include <pcap/dlt.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dns_fuzzer.c: libFuzzer harness for dns_parse/dns_learn/dns_lookup, with a no-false-data check on prefixes. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * engine_fuzzer.c: libFuzzer harness for the whole per-packet path: decode,
  * fragments, passive DNS, TLS/HTTP names, flow table, verdicts. The input is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* http_host_fuzzer.c: libFuzzer harness for http_host_parse: invariants on the result and agreement between prefixes. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lists_fuzzer.c: libFuzzer harness for the allow-file and blocklist parsers and the prefix table built from them. */
 #include <stddef.h>
 #include <stdint.h>

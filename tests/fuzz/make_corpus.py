@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make_corpus.py OUTDIR PCAP...: seed the decode and engine fuzzers from classic pcap files.
 
 decode/: one file per frame (first byte: link-type selector). engine/: one file per capture,

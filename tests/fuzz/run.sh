@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh FUZZBUILD SECONDS SRC...: run each libFuzzer harness for SECONDS, seeded from its corpus.
 set -eu
 build=$1

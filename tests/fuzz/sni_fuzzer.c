@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sni_fuzzer.c: libFuzzer harness for tls_sni_parse: invariants on the result and agreement between prefixes. */
 #include <stdint.h>
 #include <stdlib.h>

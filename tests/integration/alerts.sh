@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # alerts.sh: --on-alert gets exactly one call per new anomalous or blocklisted remote and direction, computed
 # independently from the --dump flows (the rules of docs/alerts.md), each with the documented JSON on stdin and
 # its id in the environment; a blocklisted remote with several flows is one alert per direction; a command that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # config.sh: the configuration file round-trips every option, the command line overrides it, a bad line is
 # "FILE:LINE: reason", -n checks, SIGHUP re-checks the file; -v/-q and the journald prefix of log lines.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # domains_tshark.sh: a flow's remote_domain is the name of the most recent captured DNS answer that
 # mapped its remote address before the flow began, as tshark dissects the same answers
 # (dns.qry.name with dns.a/dns.aaaa). Flows named by SNI or HTTP Host are checked against tshark's

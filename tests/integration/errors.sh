@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # errors.sh: bad input gives one clear error line naming the thing, a non-zero exit, and no crash;
 # a truncated capture still yields the flows read before the damage.
 . "$(dirname "$0")/../lib/common.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # evidence.sh: the evidence pcaps of a replayed capture open with tshark and hold exactly the packets of its
 # anomalous and blocklisted flows (the first 64 of each, from the packet that made the flow suspect), byte for
 # byte (MD5 per frame), with the original link type, and nothing else: the oracle is tshark on the original

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # flowlog.sh: the JSON Lines flow log round-trips. With --dump, every line of --flow-log parses and the
 # set of flows equals --dump's, every field. The daemon replaying the same capture logs ended flows as
 # they end and the still-active ones at SIGTERM; a logrotate-style move plus SIGHUP in between splits the

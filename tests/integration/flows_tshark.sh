@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # flows_tshark.sh: for every test capture, netglobe --dump agrees with tshark's TCP and UDP
 # conversation tables (the same conversations, the same packet counts), and its summary
 # counts every frame of the file.

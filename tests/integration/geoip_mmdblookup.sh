@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # geoip_mmdblookup.sh: netglobe's GeoIP answers against mmdblookup (libmaxminddb's own tool) on the same files,
 # for the addresses in the test captures plus addresses inside each test database, IPv4 and IPv6: MaxMind's test
 # databases, the tiny flat pair, and the bundled DB-IP default with its ASN table (checked against the source CSV).

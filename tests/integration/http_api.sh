@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # http_api.sh: the JSON API of a daemon replaying a capture: /flows equals --dump for the same capture, every
 # filter, sort and limit equals what python computes from the full list, CSV (format=csv and Accept) parses
 # with the csv module and has the same rows, /flows/{id} is the flow plus its history, 404s, 400s, 405s,

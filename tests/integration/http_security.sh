@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # http_security.sh: hostile clients against the real daemon. Loopback listener: a foreign Host gets 403 (DNS
 # rebinding), a cross-origin or origin-less POST gets 403 (CSRF), a same-origin POST works; traversal in
 # every encoding gets 404; long URLs 414, big bodies 413; a slowloris client is cut off while others are

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # http_sse.sh: GET /events while a capture replays at 60x its recorded pace. A client that opens the
 # stream, then takes the /flows snapshot, and applies every flow event after the snapshot's last_event_id
 # ends with exactly the final /flows (every field); event ids are contiguous; /flows?since=ID is exactly the

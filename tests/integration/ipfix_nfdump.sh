@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # ipfix_nfdump.sh: nfdump is an independent decoder of our IPFIX. Debian's nfcapd listens on loopback while
 # netglobe exports a test capture (--dump, then the daemon replaying it with a short active timeout);
 # nfdump -r must show every flow of --dump, one record per direction that carried packets, with the right

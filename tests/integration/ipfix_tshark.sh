@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # ipfix_tshark.sh: Wireshark's IPFIX dissector is an independent reader of our enterprise elements. The
 # exporter's datagrams are captured on lo while netglobe --dump exports a test capture; tshark -V must show
 # both templates with the documented fields (PEN 32473, element ids, lengths, variable-length strings, as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # live_capture.sh (root): live capture between two network namespaces. Host A talks to host B
 # over TCP (IPv4 and IPv6) and UDP while netglobe captures on A's interface and tcpdump records
 # the same interface as the oracle; the flows must match tshark's conversations of that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # names_tshark.sh: the DNS, SNI and Host parsers against tshark's dissection of the same payloads.
 #
 # For each non-malware capture, tshark prints every DNS response payload (UDP 53, mDNS 5353, LLMNR 5355,

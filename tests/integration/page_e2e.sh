@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # page_e2e.sh: the globe page end to end: the real daemon replays a capture and serves the page,
 # headless Chromium (playwright-core) checks WebGL, arcs = places in /flows, red for anomalous
 # traffic, details on click, the phone bottom sheet and that no other host is contacted

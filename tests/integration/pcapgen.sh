@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pcapgen.sh: the capture generator is deterministic, and what it writes is what its --truth says,
 # as read back by an independent decoder (tshark): flows, packet and byte counts each way, times,
 # DNS answers, TLS SNI, HTTP Host, verdicts (recomputed here from the packets), day files, flood,

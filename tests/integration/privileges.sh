@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # privileges.sh: least privilege, read back from the kernel (/proc/PID/status) rather than from the daemon's log.
 #
 # Started as root with --user U on a live interface, the daemon must end up with uid/gid U on all ids, the

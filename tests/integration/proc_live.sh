@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # proc_live.sh: process attribution on live sockets: proc_probe must name the same pid and program as ss does.
 #
 # A curl download from a local `python3 -m http.server` (IPv4 and IPv6) is kept open with --limit-rate;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # service.sh: `make install` into a scratch root, then the installed unit, man page and config example.
 #
 # - make install DESTDIR=$TMP/root PREFIX=/usr puts the binary, netglobe.8, netglobe.service (with @PREFIX@

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # soak.sh: a flood of spoofed sources, replayed at full speed, must leave the daemon responsive, bounded and
 # right.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # whitelist_crash.sh: kill -9 the daemon at random moments while it ingests, five times; after
 # each kill the SQLite store must pass PRAGMA integrity_check and hold at least every row the
 # daemon had reported as committed ("whitelist.stored" in /api/stats) before the kill, so

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # whitelist_days.sh: the rolling whitelist over three days of generated traffic (pcapgen days),
 # replayed one day per netglobe run with the same --state-dir, so the history must survive
 # each restart. Every flow's verdict_sent/verdict_received must equal the day-by-day truth.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # common.sh: helpers for integration scripts (sourced). Exit 77 = skipped, with the reason as the last line.
 set -u
 : "${NG_BIN:=build/netglobe}"

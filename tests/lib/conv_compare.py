@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """conv_compare.py DUMP.jsonl TSHARK_CONV.txt: check netglobe's --dump against tshark's
 conversation tables (-q -z conv,tcp -z conv,udp), the independent oracle for flows.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # netns.sh: two test hosts A (203.0.113.1, 2001:db8:a::1) and B (198.51.100.7, 2001:db8:a::7) in
 # network namespaces joined by a veth pair (sourced; root only). Names carry the shell's pid so
 # parallel runs never collide; ng_cleanup removes them.

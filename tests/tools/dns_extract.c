@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dns_extract.c: feed hex payloads (one per line, as tshark prints them) to the DNS, SNI or Host parsers. */
 #include <errno.h>
 #include <stdio.h>

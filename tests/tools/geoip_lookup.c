@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* geoip_lookup.c: look addresses up with netglobe's GeoIP module and print one JSON line each, or benchmark it. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* idle_conns.c: open thousands of idle (or half-sent) TCP connections to a server and report what it did with them. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcapgen.c: deterministic synthetic captures for benchmarks and tests (bench, days, flood, garbage, corrupt). */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* proc_probe.c: which process owns a 5-tuple, as netglobe's process module sees it; and its cost (--bench). */
 #include <sys/socket.h>
 #include <sys/types.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sse_clients.c: N event-stream clients on one epoll loop, for the HTTP benchmark (cheap enough not to steal the CPU it measures). */
 
 /*

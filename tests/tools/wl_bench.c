@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wl_bench.c: whitelist micro-benchmark: list load, verdict lookups, record and SQLite flush throughput. */
 #include <errno.h>
 #include <ftw.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_addr.c: address parsing, CIDR containment, scopes, and the time helpers in util. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_alerts.c: alert dedup and cap, alerts.jsonl rotation, argv splitting, and --on-alert runs (no shell, timeout, cap). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_decode.c: the decoder on hand-built frames of every link type, fragments, tunnels and truncation. */
 #include <setjmp.h>
 #include <stdarg.h>

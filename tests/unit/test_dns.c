@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_dns.c: the passive DNS parser on hand-built messages (RFC 1035), and the cache's time and memory rules. */
 #include <setjmp.h>
 #include <stdarg.h>

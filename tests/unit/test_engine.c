@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_engine.c: the engine's per-flow rules on hand-made TCP conversations:
  * orientation and initiator, what counts as an exchange, which directions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_events.c: the SSE event ring: ids, exact resumption, both bounds, and gaps from events without data. */
 #include <setjmp.h>
 #include <stdarg.h>

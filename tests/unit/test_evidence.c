@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_evidence.c: evidence pcaps: per-flow limits, buffering, read-back per flow, rotation, budget, index bound. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_flow.c: the flow table: lookup in both directions, expiry by class, eviction order, kept ended flows. */
 #include <setjmp.h>
 #include <stdarg.h>

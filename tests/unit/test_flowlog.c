@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_flowlog.c: the JSON Lines flow log: each line is flowjson_object of its flow, rotation by size
  * keeps whole lines and N files, SIGHUP-style reopen follows a moved file, errors are counted.

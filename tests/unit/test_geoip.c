@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_geoip.c: GeoIP lookups in both schemas, per-family files, errors, the cache, refcounts and the ASN table. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_home.c: the home point: --home parsing, ISO 6709, time zone discovery and zone1970.tab lookups. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_ipfix.c: the IPFIX exporter, checked by a small independent decoder written here from RFC 7011:
  * message header, set ids and lengths, template fields (IANA and enterprise), variable-length strings,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_names.c: TLS SNI and HTTP Host parsing on real and hand-built requests, cut at every byte. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_proc.c: process attribution against this test's own sockets (TCP, UDP, IPv4, IPv6), limits and counters. */
 #include <sys/socket.h>
 #include <sys/types.h>

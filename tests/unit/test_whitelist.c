@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_whitelist.c: the rolling whitelist: window edges, rules, lists, persistence, CLI output, crash safety. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // make-icons.mjs: draws netglobe's app icons (a globe with a blue and a red arc from home) and writes
 // web/src/icons/icon-192.png, icon-512.png and icon-maskable-512.png. Node built-ins only (zlib for
 // PNG); run it again after changing the drawing (it takes a minute or more: 4x4 supersampling in

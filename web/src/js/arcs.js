@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // arcs.js: every arc of the globe in one instanced draw call, plus the place dots and the home marker.
 //
 // DESIGN: one shared strip geometry (SEGMENTS steps along t in [0, 1], two vertices per step, one on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // bench.js: synthetic flows for ?bench=N (N places, each with traffic both ways), no server needed.
 import { state } from './state.js';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // flatmap.js: the 2D canvas fallback when WebGL is missing: a flat world map with the same arcs.
 //
 // DESIGN: an equirectangular map centred on home's longitude, so every place is within 180 degrees

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // geo.js: loads the world (Natural Earth via world-atlas TopoJSON) and draws it on 2D canvases.
 //
 // DESIGN: the globe's texture and the flat-map fallback are the same equirectangular drawing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // globe.js: the WebGL view: scene, lit Earth with land texture, borders, graticule, stars, controls.
 //
 // DESIGN: land is filled into an equirectangular canvas (geo.js) that becomes the sphere's colour

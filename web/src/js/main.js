@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // main.js: starts the page: picks the globe or the flat map, wires state, stream, panel and header,
 // runs the frame loop, and exposes the read-only test hook window.netglobe.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // panel.js: the connection list (like TCPView), its filters and sort, and the details pane.
 //
 // DESIGN: the list is virtual: one spacer as tall as all rows, and only the rows in view (plus a

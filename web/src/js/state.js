@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // state.js: the page's one state object, the rules that turn flows into places, and a tiny change bus.
 //
 // DESIGN: every module reads `state` and announces what it changed with emit(topic); nobody keeps a

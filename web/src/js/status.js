@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // status.js: the header: capture source, packets/s, active flows, verdict counts, learning, warnings.
 import { state, on, VERDICTS, verdictCounts } from './state.js';
 import { fmtInt, fmtRate, fmtHours, esc, verdictIcon } from './util.js';

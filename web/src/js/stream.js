@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // stream.js: loads /flows and follows /events, keeping state.flows in step with the daemon.
 //
 // DESIGN: the stream opens first and buffers events; then /flows is fetched, and only buffered

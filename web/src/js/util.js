@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // util.js: small formatting helpers shared by the panel, the header and the globe's tooltip.
 
 // "12.3 kB" style, decimal units as network tools print them.

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* util.c: allocation wrappers, time formatting and parsing, hashing, small string helpers. */
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Print and abort: the one place that handles running out of memory. */
+static void oom(size_t size)
+{
+	fprintf(stderr, "netglobe: out of memory allocating %zu bytes (lower --max-flows or free memory)\n", size);
+	abort();
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (!p)
+		oom(size);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+
+	if (!q)
+		oom(size);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+ng_time time_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ng_time)ts.tv_sec * NG_USEC + ts.tv_nsec / 1000;
+}
+
+ng_time time_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ng_time)ts.tv_sec * NG_USEC + ts.tv_nsec / 1000;
+}
+
+/* Split t into a UTC calendar time and the microseconds within the second. */
+static void time_split(ng_time t, struct tm *tm, long *usec)
+{
+	time_t secs = (time_t)(t / NG_USEC);
+	long us = (long)(t % NG_USEC);
+
+	if (us < 0) {
+		us += NG_USEC;
+		secs -= 1;
+	}
+	gmtime_r(&secs, tm);
+	*usec = us;
+}
+
+char *time_format(ng_time t, char *buf, size_t len)
+{
+	struct tm tm;
+	long us;
+
+	time_split(t, &tm, &us);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	return buf;
+}
+
+char *time_format_short(ng_time t, char *buf, size_t len)
+{
+	struct tm tm;
+	long us;
+
+	time_split(t, &tm, &us);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min);
+	return buf;
+}
+
+/* Read exactly n decimal digits from *p into *out; advance *p. */
+static int read_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int time_parse(const char *s, ng_time *out)
+{
+	int year, mon, day, hour = 0, min = 0, sec = 0;
+	long usec = 0;
+	long offset = 0;
+	const char *p = s;
+	struct tm tm;
+	time_t secs;
+
+	if (*s == '\0')
+		return -1;
+	/* Plain Unix seconds, possibly fractional. */
+	if (strchr(s, '-') == NULL) {
+		char *end;
+		double d = strtod(s, &end);
+
+		if (*end != '\0' || !isfinite(d) || d < 0 || d > 1e11)
+			return -1;
+		*out = (ng_time)(d * NG_USEC);
+		return 0;
+	}
+	if (read_digits(&p, 4, &year) || *p++ != '-' || read_digits(&p, 2, &mon) || *p++ != '-' ||
+	    read_digits(&p, 2, &day))
+		return -1;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (read_digits(&p, 2, &hour) || *p++ != ':' || read_digits(&p, 2, &min))
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (read_digits(&p, 2, &sec))
+				return -1;
+			if (*p == '.') {
+				long scale = 100000;
+
+				p++;
+				if (*p < '0' || *p > '9')
+					return -1;
+				while (*p >= '0' && *p <= '9') {
+					usec += (*p - '0') * scale;
+					scale /= 10;
+					p++;
+				}
+			}
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int oh, om, sign = *p == '-' ? -1 : 1;
+
+			p++;
+			if (read_digits(&p, 2, &oh) || *p++ != ':' || read_digits(&p, 2, &om))
+				return -1;
+			offset = sign * (oh * 3600L + om * 60L);
+		}
+	}
+	if (*p != '\0' || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	secs = timegm(&tm);
+	*out = ((ng_time)secs - offset) * NG_USEC + usec;
+	return 0;
+}
+
+int duration_parse(const char *s, ng_time *out)
+{
+	static const struct {
+		const char *unit;
+		double usec;
+	} units[] = {
+		{"us", 1}, {"ms", 1e3}, {"s", 1e6}, {"", 1e6}, {"m", 60e6}, {"min", 60e6},
+		{"h", 3600e6}, {"d", 86400e6}, {"w", 604800e6},
+	};
+	char *end;
+	double d;
+
+	if (*s == '\0' || *s == '-')
+		return -1;
+	d = strtod(s, &end);
+	if (end == s || !isfinite(d) || d < 0)
+		return -1;
+	for (size_t i = 0; i < NG_ARRAY_LEN(units); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			double v = d * units[i].usec;
+
+			if (v > 9.0e18)
+				return -1;
+			*out = (ng_time)v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* 64-bit multiply-fold mixing step (as in wyhash/rapidhash, reimplemented). */
+static inline uint64_t mix64(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Load up to 8 bytes little-endian without alignment assumptions. */
+static inline uint64_t load64(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n);
+	return v;
+}
+
+/*
+ * A secret mixed into every hash, drawn once per process: the tables keyed by
+ * packet data (flows, GeoIP cache, whitelist rows, fragments, DNS queries)
+ * would otherwise let a sender who knows the fixed seeds pick colliding
+ * addresses offline and turn each lookup into a long walk (hash flooding).
+ */
+static uint64_t hash_secret(void)
+{
+	static uint64_t secret;
+	static bool drawn;
+
+	if (!drawn) {
+		if (getrandom(&secret, sizeof secret, 0) != sizeof secret)
+			secret = (uint64_t)time_mono() ^ ((uint64_t)getpid() << 32);
+		drawn = true;
+	}
+	return secret;
+}
+
+uint64_t ng_hash64(const void *data, size_t len, uint64_t seed)
+{
+	const uint8_t *p = data;
+	uint64_t h = seed ^ hash_secret() ^ 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+
+	while (len >= 16) {
+		h = mix64(load64(p, 8) ^ 0xa0761d6478bd642fULL, load64(p + 8, 8) ^ h);
+		p += 16;
+		len -= 16;
+	}
+	if (len > 8)
+		h = mix64(load64(p, 8) ^ 0xe7037ed1a0b428dbULL, load64(p + 8, len - 8) ^ h);
+	else if (len > 0)
+		h = mix64(load64(p, len) ^ 0xe7037ed1a0b428dbULL, h ^ 0x8ebc6af09c88c6e3ULL);
+	return mix64(h ^ 0x589965cc75374cc3ULL, 0x1d8e4e27c47d124fULL ^ h);
+}
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+char *ascii_lower(char *dst, const char *s, size_t dstlen)
+{
+	size_t i = 0;
+
+	if (dstlen == 0)
+		return dst;
+	for (; s[i] && i + 1 < dstlen; i++) {
+		char c = s[i];
+
+		dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	dst[i] = '\0';
+	return dst;
+}
+
+bool str_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+char *file_read_all(const char *path, size_t max, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap = NG_MIN(cap * 2, max);
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+/* The intern pool: a small open-addressing set of strings, grown by doubling. */
+static const char **intern_slots;
+static size_t intern_cap, intern_used;
+
+const char *str_intern(const char *s)
+{
+	uint64_t h;
+	size_t i;
+
+	if (intern_used * 2 >= intern_cap) {
+		size_t ncap = intern_cap ? intern_cap * 2 : 64;
+		const char **nslots = xcalloc(ncap, sizeof *nslots);
+
+		for (size_t j = 0; j < intern_cap; j++) {
+			const char *e = intern_slots[j];
+
+			if (!e)
+				continue;
+			i = ng_hash64(e, strlen(e), 0) & (ncap - 1);
+			while (nslots[i])
+				i = (i + 1) & (ncap - 1);
+			nslots[i] = e;
+		}
+		free(intern_slots);
+		intern_slots = nslots;
+		intern_cap = ncap;
+	}
+	h = ng_hash64(s, strlen(s), 0);
+	for (i = h & (intern_cap - 1); intern_slots[i]; i = (i + 1) & (intern_cap - 1)) {
+		if (strcmp(intern_slots[i], s) == 0)
+			return intern_slots[i];
+	}
+	intern_slots[i] = xstrdup(s);
+	intern_used++;
+	return intern_slots[i];
+}
+
+void sb_reserve(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 <= sb->cap)
+		return;
+	sb->cap = NG_MAX(sb->cap * 2, sb->len + more + 256);
+	sb->p = xrealloc(sb->p, sb->cap);
+}
+
+void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_reserve(sb, n);
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	sb->p[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+	sb_put(sb, s, strlen(s));
+}
+
+void sb_putc(struct strbuf *sb, char c)
+{
+	sb_reserve(sb, 1);
+	sb->p[sb->len++] = c;
+	sb->p[sb->len] = '\0';
+}
+
+void sb_u64(struct strbuf *sb, uint64_t v)
+{
+	char buf[24], *q = buf + sizeof buf;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(sb, q, (size_t)(buf + sizeof buf - q));
+}
+
+void sb_fixed4(struct strbuf *sb, double v)
+{
+	long long n;
+	char frac[5];
+	int k = 4;
+
+	if (!isfinite(v)) {
+		sb_puts(sb, "null");
+		return;
+	}
+	n = llround(v * 10000.0);
+	if (n < 0) {
+		sb_putc(sb, '-');
+		n = -n;
+	}
+	sb_u64(sb, (uint64_t)n / 10000);
+	for (int i = 3; i >= 0; i--, n /= 10)
+		frac[i] = (char)('0' + n % 10);
+	while (k > 0 && frac[k - 1] == '0')
+		k--;
+	if (k > 0) {
+		sb_putc(sb, '.');
+		sb_put(sb, frac, (size_t)k);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 4), or 0 when it is not one. */
+static size_t utf8_valid_len(const unsigned char *p)
+{
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f))
+			return 0;	/* overlong, or a surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+void sb_json_str(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+
+	sb_reserve(sb, strlen(s) + 2);
+	sb_putc(sb, '"');
+	while (*p) {
+		const unsigned char *run = p;
+
+		/* Copy the plain ASCII run in one go. */
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			sb_put(sb, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\') {
+			char e[2] = {'\\', (char)*p};
+
+			sb_put(sb, e, 2);
+			p++;
+		} else if (*p < 0x20) {
+			char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+
+			sb_put(sb, e, 6);
+			p++;
+		} else {
+			size_t n = utf8_valid_len(p);
+
+			if (n) {
+				sb_put(sb, (const char *)p, n);
+				p += n;
+			} else {
+				sb_put(sb, "\xef\xbf\xbd", 3);	/* U+FFFD */
+				p++;
+			}
+		}
+	}
+	sb_putc(sb, '"');
+}
+
+int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	struct stat st;
+	int rc = -1;
+
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			goto out;
+		*q = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		goto out;
+	if (stat(dir, &st) != 0)
+		goto out;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+int state_dir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir_p(dir) != 0 || stat(dir, &st) != 0) {
+		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH | S_ISVTX)) {
+		snprintf(err, errlen,
+			 "state directory %s is writable by everyone or its group (mode %04o): others could plant netglobe's token, "
+			 "rules or database there (chmod 700 it, or choose a private --state-dir DIR)",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (geteuid() != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "state directory %s belongs to uid %u, not to this user (choose --state-dir DIR)", dir,
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+void sb_csv_field(struct strbuf *sb, const char *s, bool last)
+{
+	bool quote;
+
+	if (!s)
+		s = "";
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		sb_putc(sb, '"');
+	if (s[0] && strchr("=+-@", s[0]))
+		sb_putc(sb, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			sb_putc(sb, '"');
+		sb_putc(sb, *p);
+	}
+	if (quote)
+		sb_putc(sb, '"');
+	if (last)
+		sb_put(sb, "\r\n", 2);
+	else
+		sb_putc(sb, ',');
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* util.h: allocation that cannot fail, the packet clock type, hashing, parsing helpers. */
+#ifndef NG_UTIL_H
+#define NG_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failure is not recoverable for a daemon: these abort with a message. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Time everywhere in netglobe: microseconds since the Unix epoch, UTC. */
+typedef int64_t ng_time;
+#define NG_USEC 1000000LL
+#define NG_TIME_NONE INT64_MIN
+
+/* Current wall-clock time. */
+ng_time time_now(void);
+/* Monotonic time (for timeouts that must not jump with the wall clock). */
+ng_time time_mono(void);
+
+/* Longest RFC 3339 text this code writes: "2026-11-22T00:26:03.123456Z". */
+#define NG_TIMESTRLEN 32
+/* Write t as RFC 3339 UTC with microseconds; returns buf. */
+char *time_format(ng_time t, char *buf, size_t len);
+/* Write t as "2026-11-19 08:14" (UTC, for human sentences); returns buf. */
+char *time_format_short(ng_time t, char *buf, size_t len);
+/*
+ * Parse a point in time: RFC 3339 ("2026-11-22T00:26:03Z", fraction and
+ * offset optional, "2026-11-22" alone is midnight UTC) or Unix seconds.
+ * Returns 0 or -1.
+ */
+int time_parse(const char *s, ng_time *out);
+/*
+ * Parse a duration: a number with an optional unit us, ms, s, m, h, d, w
+ * ("48h", "7d", "1.5h", "30"; a bare number is seconds). Returns 0 or -1.
+ */
+int duration_parse(const char *s, ng_time *out);
+
+/* A fast, well-mixing 64-bit hash of a byte string (not for cryptography). */
+uint64_t ng_hash64(const void *data, size_t len, uint64_t seed);
+
+/* Parse a whole decimal number in [min, max]; 0 or -1. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Lower-case ASCII copy of s into dst (at most dstlen-1 bytes); returns dst. */
+char *ascii_lower(char *dst, const char *s, size_t dstlen);
+/* True when s ends with suffix. */
+bool str_ends_with(const char *s, const char *suffix);
+
+/* mkdir -p, creating what is missing with mode 0700; 0, or -1 with errno (ENOTDIR when dir is a file). */
+int mkdir_p(const char *dir);
+
+/*
+ * Create the state directory if missing and check it can be trusted: a
+ * directory others may write to (group or world writable, or sticky like
+ * /tmp) would let them plant the access token, trusted rules or the
+ * database. Not root: it must also be ours. 0, or -1 with one line in err.
+ */
+int state_dir_check(const char *dir, char *err, size_t errlen);
+
+/* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
+char *file_read_all(const char *path, size_t max, size_t *lenp);
+
+#define NG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NG_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NG_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+
+
+/* A growing text buffer; p is always NUL-terminated once anything was put. Free p when done. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+void sb_reserve(struct strbuf *sb, size_t more);
+void sb_put(struct strbuf *sb, const char *s, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putc(struct strbuf *sb, char c);
+/* An unsigned decimal. */
+void sb_u64(struct strbuf *sb, uint64_t v);
+/* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
+void sb_fixed4(struct strbuf *sb, double v);
+/*
+ * A JSON string literal (RFC 8259 7): quotes, escapes for " \ and control
+ * characters, and every byte sequence that is not valid UTF-8 replaced by
+ * U+FFFD, so packet- or process-derived text can never break the document.
+ */
+void sb_json_str(struct strbuf *sb, const char *s);
+
+/*
+ * One CSV field (RFC 4180 2.6-2.7), quoted when it holds a comma, quote or
+ * line break, and with a ' before a leading =, +, - or @ so a spreadsheet
+ * never runs a packet-derived field as a formula; then "," or, for the last
+ * field, CRLF. NULL is an empty field.
+ */
+void sb_csv_field(struct strbuf *sb, const char *s, bool last);
+
+/*
+ * Intern a short string for the life of the process (list names, rule texts):
+ * equal strings give the same pointer, so holders need not free or copy it.
+ * Meant for small, bounded sets; never for packet-derived data.
+ */
+const char *str_intern(const char *s);
+
+#endif

@@ -1,0 +1,1015 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * engine.c: what happens to each packet, and to each flow over its life.
+ *
+ * DESIGN. engine_packet is the hot path: decode, find or create the flow,
+ * count, and look at payload only where a name may be (DNS answers, the first
+ * client bytes of a TCP connection). Everything costly happens once per flow,
+ * when it starts: which end is local, who initiated, the remote's scope,
+ * GeoIP (cached per address), the passive-DNS name, the whitelist verdicts,
+ * the process lookup request. Publishing to the HTTP stream is batched on a
+ * wall-clock tick through a list of changed flow ids, so a busy flow costs one
+ * event per tick, not one per packet.
+ *
+ * The rolling whitelist learns only from traffic an outsider cannot fake:
+ * "sent" when this host started the flow or the flow became a real exchange,
+ * "received" only once it is an exchange (both directions, and for TCP a
+ * completed handshake). A flood of spoofed SYNs therefore never teaches the
+ * whitelist anything, and never raises an alert per source.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "dns.h"
+#include "geoip.h"
+#include "local.h"
+#include "log.h"
+#include "names.h"
+#include "proc.h"
+#include "strpool.h"
+#include "whitelist.h"
+
+#define MAX_SINKS 8
+/* Fragments remembered to give later fragments their first fragment's ports. */
+#define FRAG_SLOTS 4096
+#define FRAG_TTL (30 * NG_USEC)
+/* How often the packet clock runs flow expiry, and refreshes whitelist last-seen times. */
+#define EXPIRE_EVERY NG_USEC
+#define WL_TOUCH_EVERY (60 * NG_USEC)
+/* Payload inspection for names: client packets looked at, bytes gathered at most. */
+#define SNIFF_MAX_PACKETS 6
+#define SNIFF_MAX_BYTES (16 * 1024 + 5)
+
+/* DNS queries remembered until their answer (see dns_message): buckets of DNSQ_WAYS. */
+#define DNSQ_SLOTS 8192
+#define DNSQ_WAYS 4
+#define DNSQ_TTL (10 * NG_USEC)
+
+struct dnsq_slot {
+	ng_addr client, server;
+	uint16_t cport, txid;
+	ng_time ts;
+};
+
+struct frag_slot {
+	ng_addr src, dst;
+	uint32_t id;
+	uint8_t proto;
+	uint16_t sport, dport;
+	ng_time ts;
+};
+
+/* Bytes of a client stream gathered until a ClientHello or request head is complete. */
+struct flow_sniff {
+	uint32_t len, need, next_seq;
+	uint8_t packets;
+	uint8_t buf[];
+};
+
+/*
+ * The packet pipeline: a frame is copied and decoded when it arrives, its
+ * flow's index slot is prefetched, half a pipeline later the flow itself is
+ * prefetched, and it is processed PIPE_DEPTH packets after it arrived. With
+ * 100,000 flows the table is far larger than the cache, and these two misses
+ * per packet were the largest cost of the pipeline; prefetching overlaps them
+ * with the work on earlier packets. Packets are still processed strictly in
+ * order, so nothing else changes.
+ */
+#define PIPE_DEPTH 8
+
+struct pipe_slot {
+	struct capture_packet cp;	/* cp.data points into buf */
+	uint8_t *buf;
+	uint32_t bufcap;
+	int dlt;
+	enum decode_result r;
+	bool keyed;			/* k, h and src_is_b are computed */
+	bool src_is_b;
+	struct pkt p;
+	struct flow_key k;
+	uint64_t h;
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct flow_table *flows;
+	struct local_set *local;
+	struct dns_cache *dns;
+	struct geoip *geoip;
+	struct whitelist *wl;
+	struct proc_table *proc;
+	struct engine_sink sinks[MAX_SINKS];
+	size_t nsinks;
+	bool want_updates;		/* some sink takes flow_new/flow_update */
+	bool want_suspects;		/* some sink takes suspect_packet */
+
+	ng_time now;			/* packet clock */
+	ng_time next_expire;
+	ng_time last_wall_expire;
+	struct frag_slot *frags;
+	struct dnsq_slot *dnsq;		/* DNS queries awaiting their answer (learn_dns) */
+	uint64_t *dirty;		/* ids of flows changed since the last publish */
+	size_t ndirty, capdirty;
+	struct engine_stats stats;
+	struct pipe_slot pipe[PIPE_DEPTH];
+	unsigned pipe_head, pipe_count;
+};
+
+static void engine_on_end(void *arg, struct flow *f);
+static void engine_on_release(void *arg, struct flow *f);
+static void wl_flow_final(struct engine *e, struct flow *f);
+static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d);
+
+struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
+			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+
+	e->cfg = *cfg;
+	e->local = local;
+	e->dns = dns;
+	e->geoip = geoip;
+	e->wl = wl;
+	e->proc = proc;
+	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
+	e->frags = xcalloc(FRAG_SLOTS, sizeof *e->frags);
+	e->dnsq = xcalloc(DNSQ_SLOTS, sizeof *e->dnsq);
+	for (int i = 0; i < DNSQ_SLOTS; i++)
+		e->dnsq[i].ts = NG_TIME_NONE;
+	e->now = NG_TIME_NONE;
+	e->next_expire = NG_TIME_NONE;
+	e->stats.first_packet = e->stats.last_packet = NG_TIME_NONE;
+	return e;
+}
+
+void engine_destroy(struct engine *e)
+{
+	if (!e)
+		return;
+	/* No engine_flush here: the sinks may be gone; callers publish or sync before they destroy. */
+	flow_table_destroy(e->flows);
+	for (int i = 0; i < PIPE_DEPTH; i++)
+		free(e->pipe[i].buf);
+	free(e->frags);
+	free(e->dnsq);
+	free(e->dirty);
+	free(e);
+}
+
+void engine_add_sink(struct engine *e, const struct engine_sink *sink)
+{
+	if (e->nsinks == MAX_SINKS)
+		fatalx("internal error: too many flow sinks");
+	e->sinks[e->nsinks++] = *sink;
+	if (sink->flow_new || sink->flow_update)
+		e->want_updates = true;
+	if (sink->suspect_packet)
+		e->want_suspects = true;
+}
+
+struct flow_table *engine_flows(struct engine *e)
+{
+	return e->flows;
+}
+
+ng_time engine_now(const struct engine *e)
+{
+	return e->now;
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *out)
+{
+	*out = e->stats;
+}
+
+/* Release what a flow owns, just before the table frees it. */
+static void engine_on_release(void *arg, struct flow *f)
+{
+	struct engine *e = arg;
+
+	e->stats.held_by_verdict[f->verdict]--;
+	strpool_put(f->domain);
+	free(f->sniff);
+	if (f->geo)
+		geo_info_unref(f->geo);
+	if (f->proc)
+		proc_info_unref(f->proc);
+}
+
+enum wl_verdict engine_flow_verdict(const struct flow *f)
+{
+	enum wl_verdict v = WL_NONE;
+
+	for (int d = 0; d < 2; d++) {
+		if (f->packets[d] > 0 && f->verdicts[d].verdict > v)
+			v = (enum wl_verdict)f->verdicts[d].verdict;
+	}
+	if (v == WL_NONE)	/* no traffic yet (cannot happen after the first packet) */
+		v = (enum wl_verdict)NG_MAX(f->verdicts[0].verdict, f->verdicts[1].verdict);
+	return v;
+}
+
+/* Remember that f changed, for the next publish. */
+static void mark_dirty(struct engine *e, struct flow *f)
+{
+	if (!e->want_updates || f->dirty)
+		return;
+	f->dirty = true;
+	if (e->ndirty == e->capdirty) {
+		e->capdirty = e->capdirty ? e->capdirty * 2 : 1024;
+		e->dirty = xrealloc(e->dirty, e->capdirty * sizeof *e->dirty);
+	}
+	e->dirty[e->ndirty++] = f->id;
+}
+
+static void sinks_flow_new(struct engine *e, struct flow *f)
+{
+	f->announced = true;
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].flow_new)
+			e->sinks[i].flow_new(e->sinks[i].arg, f);
+	}
+}
+
+/* The flow table ended a flow: tell the whitelist its last traffic, then the sinks. */
+static void engine_on_end(void *arg, struct flow *f)
+{
+	struct engine *e = arg;
+
+	wl_flow_final(e, f);
+	if (!f->announced && e->want_updates)
+		sinks_flow_new(e, f);
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].flow_end)
+			e->sinks[i].flow_end(e->sinks[i].arg, f);
+	}
+}
+
+/* True when an address should be treated as public despite its range (--public-net). */
+static bool forced_public(const struct engine *e, const ng_addr *a)
+{
+	for (size_t i = 0; i < e->cfg.npublic_nets; i++) {
+		if (cidr_contains(&e->cfg.public_nets[i], a))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Decide which end of a new flow is this host. In order: the one end in the
+ * local set; when both are, the initiator; when neither is, the one end that
+ * is not public (a LAN host talking out), else the initiator.
+ */
+static bool orient_local_is_b(const struct engine *e, const struct flow *f, bool initiator_is_b)
+{
+	bool la = e->local && local_set_contains(e->local, &f->key.a);
+	bool lb = e->local && local_set_contains(e->local, &f->key.b);
+	bool pa, pb;
+
+	if (la != lb)
+		return lb;
+	if (la && lb)
+		return initiator_is_b;
+	pa = addr_scope(&f->key.a) == NG_SCOPE_PUBLIC;
+	pb = addr_scope(&f->key.b) == NG_SCOPE_PUBLIC;
+	if (pa != pb)
+		return pa;	/* b is the private one */
+	return initiator_is_b;
+}
+
+/*
+ * Who started the flow, from its first packet: the sender of a SYN, the
+ * receiver of a SYN-ACK, else the side on the high (ephemeral) port when the
+ * other is a well-known port, else the sender of the first packet. Returns
+ * true when the initiator is key.b.
+ */
+static bool initiator_is_b(const struct flow *f, const struct pkt *p, bool src_is_b)
+{
+	if (p->proto == NG_PROTO_TCP && (p->tcp_flags & NG_TCP_SYN))
+		return (p->tcp_flags & NG_TCP_ACK) ? !src_is_b : src_is_b;
+	if (p->has_ports && f->key.pa != f->key.pb) {
+		bool a_low = f->key.pa < 1024, b_low = f->key.pb < 1024;
+
+		if (a_low != b_low)
+			return a_low;	/* the high-port side (b when a is low) initiated */
+	}
+	return src_is_b;
+}
+
+/*
+ * Take a name for the flow from a source at least as good as the one it
+ * has. `pooled` is a strpool string (borrowed: the flow takes its own
+ * reference), so "same name" is one pointer comparison.
+ */
+static void flow_set_domain(struct flow *f, const char *pooled, enum flow_domain_source src)
+{
+	if (!pooled || !*pooled || src < f->domain_source)
+		return;
+	if (f->domain != pooled) {
+		strpool_put(f->domain);
+		f->domain = strpool_ref(pooled);
+	}
+	f->domain_source = (uint8_t)src;
+}
+
+/* flow_set_domain for a name that is not in the pool yet (SNI, Host). */
+static void flow_set_domain_text(struct flow *f, const char *name, enum flow_domain_source src)
+{
+	const char *pooled;
+
+	if (!name || !*name || src < f->domain_source)
+		return;
+	/* Usually the name the flow's DNS answer gave: then there is nothing to intern. */
+	if (f->domain != NULL && strcmp(f->domain, name) == 0) {
+		f->domain_source = (uint8_t)src;
+		return;
+	}
+	pooled = strpool_get(name);
+	flow_set_domain(f, pooled, src);
+	strpool_put(pooled);
+}
+
+/* Set f's overall verdict from its directions, keeping the per-verdict count of held flows exact. */
+static void flow_set_verdict(struct engine *e, struct flow *f)
+{
+	uint8_t v = (uint8_t)engine_flow_verdict(f);
+
+	e->stats.held_by_verdict[f->verdict]--;
+	e->stats.held_by_verdict[v]++;
+	f->verdict = v;
+}
+
+/* Judge both directions of f as of its start; rules may use the domain. */
+static void flow_judge(struct engine *e, struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		if (e->wl) {
+			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen,
+					  &f->verdicts[d]);
+		} else {
+			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
+		}
+	}
+	flow_set_verdict(e, f);
+}
+
+/*
+ * The flow's name changed after it started (SNI, Host): only a domain rule
+ * can make that matter, so only a verdict that came from a rule, or that
+ * comes from one now, is replaced. Judging afresh would also pick up what
+ * the whitelist learnt since the start (a parallel flow's handshake
+ * finishing), and a TLS flow would read differently from a UDP flow to the
+ * same place started at the same moment. A direction that turned bad
+ * alerts now.
+ */
+static void flow_rejudge_name(struct engine *e, struct flow *f)
+{
+	uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
+
+	for (int d = 0; d < 2; d++) {
+		struct wl_verdict_info now;
+
+		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen, &now);
+		if (now.why == WL_WHY_ALLOWED || f->verdicts[d].why == WL_WHY_ALLOWED)
+			f->verdicts[d] = now;
+	}
+	flow_set_verdict(e, f);
+	for (int d = 0; d < 2; d++) {
+		if (f->verdicts[d].verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
+			f->alerted &= (uint8_t)~(1u << d);
+			maybe_alert(e, f, (enum flow_dir)d);
+		}
+	}
+}
+
+/* Everything decided once when a flow starts. */
+static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bool src_is_b)
+{
+	bool ib = initiator_is_b(f, p, src_is_b);
+	const ng_addr *remote;
+
+	f->local_is_b = orient_local_is_b(e, f, ib);
+	f->initiator_local = (ib == f->local_is_b);
+	remote = flow_remote_ip(f);
+	f->remote_scope = (uint8_t)addr_scope(remote);
+	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
+		f->remote_scope = NG_SCOPE_PUBLIC;
+	/* The DNS cache's first miss overlaps the GeoIP lookup's instead of queueing behind it. */
+	if (e->dns)
+		dns_prefetch(e->dns, remote);
+	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
+		f->geo = geoip_lookup(e->geoip, remote);
+	if (e->dns)
+		flow_set_domain(f, dns_lookup(e->dns, remote, f->first_seen), FLOW_DOMAIN_DNS);
+	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
+		f->sniff_done = true;
+	flow_judge(e, f);
+	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
+		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
+				flow_remote_port(f));
+}
+
+/*
+ * A flow is an exchange once both ends spoke, and for TCP once the handshake
+ * completed: a SYN answered by a RST, or a SYN-ACK to a spoofed SYN, is not
+ * one. A TCP flow whose SYN was never seen (it predates the capture) counts
+ * when both ends spoke.
+ */
+static bool flow_exchanged(const struct flow *f)
+{
+	if (f->packets[0] == 0 || f->packets[1] == 0)
+		return false;
+	if (f->key.proto != NG_PROTO_TCP || !(f->syn_seen & 1))
+		return true;
+	return f->handshake;
+}
+
+/* May this direction of f teach the whitelist? (see DESIGN) */
+static bool wl_may_learn(const struct flow *f, enum flow_dir d)
+{
+	if (f->packets[d] == 0)
+		return false;
+	if (flow_exchanged(f))
+		return true;
+	return d == FLOW_SENT && f->initiator_local;
+}
+
+/*
+ * Push a direction's traffic since the last push to the whitelist. The first
+ * push says when the direction began; later ones (each minute, and at the
+ * end) move last_seen on and add the counts.
+ */
+static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
+{
+	bool first = f->dir_recorded[d] == NG_TIME_NONE;
+	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
+	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
+
+	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
+			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
+			 country, first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
+	f->dir_recorded[d] = t;
+	f->dir_recorded_pkts[d] = f->packets[d];
+	f->dir_recorded_bytes[d] = f->bytes[d];
+}
+
+/* At flow end: record whatever the whitelist has not heard yet. */
+static void wl_flow_final(struct engine *e, struct flow *f)
+{
+	if (!e->wl)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (!wl_may_learn(f, (enum flow_dir)d))
+			continue;
+		if (f->dir_recorded[d] == NG_TIME_NONE)
+			wl_push(e, f, (enum flow_dir)d);
+		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != f->dir_recorded_pkts[d])
+			wl_push(e, f, (enum flow_dir)d);
+	}
+}
+
+/*
+ * Raise the alert of a direction with a bad verdict, once. Unanswered traffic
+ * (scans, spoofed floods) alerts only when blocklisted: an anomalous received
+ * direction, or a sent one in a flow the remote started, waits until the flow
+ * is an exchange, and engine_process calls again then.
+ */
+static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d)
+{
+	uint8_t v = f->verdicts[d].verdict;
+
+	if (f->alerted & (1u << d))
+		return;
+	if (v != WL_ANOMALOUS && v != WL_BLOCKLISTED) {
+		f->alerted |= (uint8_t)(1u << d);
+		return;
+	}
+	if (v == WL_ANOMALOUS && !flow_exchanged(f) && (d == FLOW_RECEIVED || !f->initiator_local))
+		return;	/* held back */
+	f->alerted |= (uint8_t)(1u << d);
+	e->stats.alerts++;
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].alert)
+			e->sinks[i].alert(e->sinks[i].arg, f, d);
+	}
+}
+
+/* TCP state from flags (RFC 9293 3.3.2, as seen from outside). */
+static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, bool from_initiator)
+{
+	uint8_t fl = p->tcp_flags;
+
+	if (fl & NG_TCP_RST) {
+		f->state = FLOW_STATE_RESET;
+		return;
+	}
+	if ((fl & NG_TCP_SYN) && !(fl & NG_TCP_ACK)) {
+		f->syn_seen |= 1;	/* keep the SYN-ACK bit of a retransmitted SYN's connection */
+		if (f->packets[0] + f->packets[1] <= 1)
+			f->state = FLOW_STATE_SYN_SENT;
+	} else if (f->state == FLOW_STATE_SYN_SENT) {
+		/* The handshake completes when the initiator acknowledges the SYN-ACK. */
+		if ((fl & NG_TCP_SYN) && (fl & NG_TCP_ACK))
+			f->syn_seen |= 2;
+		else if (from_initiator && (fl & NG_TCP_ACK) && (f->syn_seen & 2))
+			f->state = FLOW_STATE_ESTABLISHED, f->handshake = 1;
+		else if (!from_initiator && !(fl & NG_TCP_SYN) && (fl & NG_TCP_ACK))
+			f->state = FLOW_STATE_ESTABLISHED, f->handshake = 1;	/* the responder sends data: we missed the SYN-ACK */
+	}
+	if (fl & NG_TCP_FIN) {
+		f->fin_seen |= (uint8_t)(1u << d);
+		if (f->state != FLOW_STATE_RESET)
+			f->state = f->fin_seen == 3 ? FLOW_STATE_CLOSED : FLOW_STATE_CLOSING;
+	}
+}
+
+/* Big-endian 16-bit read. */
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * The bucket of a query's identifying tuple: DNSQ_WAYS slots, so several
+ * queries in flight at once never push each other out (the table is fixed
+ * in size: a flood only overwrites the oldest).
+ */
+static struct dnsq_slot *dnsq_bucket(struct engine *e, const ng_addr *client, uint16_t cport, const ng_addr *server,
+				     uint16_t txid)
+{
+	struct {
+		ng_addr c, s;
+		uint16_t cport, txid;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	k.c = *client;
+	k.s = *server;
+	k.cport = cport;
+	k.txid = txid;
+	return &e->dnsq[(ng_hash64(&k, sizeof k, 0x646e7371ULL) & (DNSQ_SLOTS / DNSQ_WAYS - 1)) * DNSQ_WAYS];
+}
+
+/* The slot holding this query in its bucket, or NULL. */
+static struct dnsq_slot *dnsq_find(struct dnsq_slot *b, const ng_addr *client, uint16_t cport, const ng_addr *server,
+				   uint16_t txid)
+{
+	for (int w = 0; w < DNSQ_WAYS; w++) {
+		if (b[w].ts != NG_TIME_NONE && b[w].txid == txid && b[w].cport == cport &&
+		    addr_equal(&b[w].client, client) && addr_equal(&b[w].server, server))
+			return &b[w];
+	}
+	return NULL;
+}
+
+/*
+ * One DNS message (RFC 1035 4.1.1) seen at p: remember a query, or learn from
+ * an answer that matches a remembered query.
+ *
+ * DNS answers are learnt only when they answer a query seen on the wire: same
+ * client address and port, same server, same transaction id, within
+ * DNSQ_TTL. Anyone can send a packet from port 53 that "answers" a question
+ * of its own choosing, and a forged name could put a hostile address under
+ * an allowed domain; matching the query (what a resolver checks too) leaves
+ * an attacker guessing a 16-bit id and a port, blind. Multicast DNS and LLMNR
+ * answers have no query to match and count only from non-public sources.
+ */
+static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *msg, size_t len)
+{
+	struct dnsq_slot *q;
+	uint16_t txid;
+
+	if (len < 12)
+		return;
+	txid = rd16(msg);
+	if (!(msg[2] & 0x80)) {	/* QR = 0: a query from p->src */
+		struct dnsq_slot *b;
+
+		if (p->dport != 53)
+			return;
+		b = dnsq_bucket(e, &p->src, p->sport, &p->dst, txid);
+		q = dnsq_find(b, &p->src, p->sport, &p->dst, txid);	/* a retransmission */
+		for (int w = 0; !q && w < DNSQ_WAYS; w++) {
+			if (b[w].ts == NG_TIME_NONE || e->now - b[w].ts > DNSQ_TTL)
+				q = &b[w];	/* a free or stale way */
+		}
+		if (!q) {	/* else the oldest */
+			q = &b[0];
+			for (int w = 1; w < DNSQ_WAYS; w++) {
+				if (b[w].ts < q->ts)
+					q = &b[w];
+			}
+		}
+		q->client = p->src;
+		q->server = p->dst;
+		q->cport = p->sport;
+		q->txid = txid;
+		q->ts = e->now;
+		return;
+	}
+	e->stats.dns_messages++;
+	if (p->sport == 53) {
+		q = dnsq_find(dnsq_bucket(e, &p->dst, p->dport, &p->src, txid), &p->dst, p->dport, &p->src, txid);
+		if (!q || e->now - q->ts > DNSQ_TTL) {
+			e->stats.dns_unsolicited++;
+			return;
+		}
+		q->ts = NG_TIME_NONE;	/* one answer per query */
+	} else if (addr_scope(&p->src) == NG_SCOPE_PUBLIC) {
+		e->stats.dns_unsolicited++;	/* mDNS/LLMNR comes from the local link, never from the Internet */
+		return;
+	}
+	/* mDNS and LLMNR answer only for link names: a LAN host cannot name Internet addresses this way. */
+	dns_learn_from(e->dns, msg, len, e->now, p->sport != 53);
+}
+
+/* DNS over UDP 53 (RFC 1035), mDNS 5353 (RFC 6762), LLMNR 5355 (RFC 4795), TCP 53 (RFC 7766). */
+static void learn_dns(struct engine *e, const struct pkt *p)
+{
+	if (!e->dns || !p->has_ports || p->payload_len == 0)
+		return;
+	if (p->proto == NG_PROTO_UDP) {
+		bool dns = p->sport == 53 || p->dport == 53;
+
+		if (!dns && p->sport != 5353 && p->sport != 5355)
+			return;
+		if (p->frag != PKT_FRAG_NONE)
+			return;	/* a fragmented message: only its first piece is here */
+		dns_message(e, p, p->payload, p->payload_len);
+	} else if (p->proto == NG_PROTO_TCP && (p->sport == 53 || p->dport == 53) && p->payload_len > 2) {
+		uint16_t mlen = rd16(p->payload);
+
+		if ((uint32_t)mlen + 2 <= p->payload_len)
+			dns_message(e, p, p->payload + 2, mlen);
+	}
+}
+
+/* Try the gathered (or single-segment) client bytes for a TLS or HTTP name; true when finished. */
+static bool sniff_try(struct engine *e, struct flow *f, const uint8_t *data, size_t len, size_t *need)
+{
+	char name[NG_NAME_MAX];
+	enum names_result r;
+
+	*need = 0;
+	r = tls_sni_parse(data, len, name, sizeof name, need);
+	if (r == NAMES_FOUND) {
+		flow_set_domain_text(f, name, FLOW_DOMAIN_SNI);
+		e->stats.names_sni++;
+		return true;
+	}
+	if (r == NAMES_NEED_MORE)
+		return false;
+	r = http_host_parse(data, len, name, sizeof name);
+	if (r == NAMES_FOUND) {
+		flow_set_domain_text(f, name, FLOW_DOMAIN_HTTP);
+		e->stats.names_http++;
+		return true;
+	}
+	if (r == NAMES_NEED_MORE) {
+		*need = len + 1460;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Look at the client's first bytes for a server name. A ClientHello or
+ * request head split over segments is gathered in a small per-flow buffer,
+ * in sequence order only (a gap or reordering ends the attempt).
+ */
+static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
+{
+	struct flow_sniff *s = f->sniff;
+	const char *before = f->domain;
+	uint8_t before_src = f->domain_source;
+	size_t need;
+	bool done;
+
+	if (!s) {
+		done = sniff_try(e, f, p->payload, p->payload_len, &need);
+		if (!done && p->payload_len == p->payload_wire && need > 0 && need <= SNIFF_MAX_BYTES) {
+			s = xmalloc(sizeof *s + SNIFF_MAX_BYTES);
+			memcpy(s->buf, p->payload, p->payload_len);
+			s->len = p->payload_len;
+			s->need = (uint32_t)need;
+			s->next_seq = p->tcp_seq + p->payload_len;
+			s->packets = 1;
+			f->sniff = s;
+			return;
+		}
+	} else {
+		uint32_t room = SNIFF_MAX_BYTES - s->len;
+		uint32_t n = p->payload_len < room ? p->payload_len : room;
+
+		if (p->tcp_seq != s->next_seq || p->payload_len != p->payload_wire) {
+			done = true;
+		} else {
+			memcpy(s->buf + s->len, p->payload, n);
+			s->len += n;
+			s->next_seq += p->payload_len;
+			s->packets++;
+			if (s->len < s->need && s->packets < SNIFF_MAX_PACKETS && s->len < SNIFF_MAX_BYTES)
+				return;
+			done = sniff_try(e, f, s->buf, s->len, &need);
+			if (!done && need > s->len && need <= SNIFF_MAX_BYTES && s->packets < SNIFF_MAX_PACKETS) {
+				s->need = (uint32_t)need;
+				return;
+			}
+		}
+	}
+	(void)done;
+	free(f->sniff);
+	f->sniff = NULL;
+	f->sniff_done = true;
+	if (e->wl && (f->domain != before || f->domain_source != before_src) && whitelist_has_domain_rules(e->wl))
+		flow_rejudge_name(e, f);
+}
+
+/* Slot for a fragment series, by its identifying tuple (RFC 791 3.2, RFC 8200 4.5). */
+static struct frag_slot *frag_slot(struct engine *e, const struct pkt *p)
+{
+	struct {
+		ng_addr s, d;
+		uint32_t id;
+		uint8_t proto;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	k.s = p->src;
+	k.d = p->dst;
+	k.id = p->frag_id;
+	k.proto = p->proto;
+	return &e->frags[ng_hash64(&k, sizeof k, 0x66726167ULL) & (FRAG_SLOTS - 1)];
+}
+
+/* Give fragments the ports of their first fragment, when it was seen recently. */
+static void frag_ports(struct engine *e, struct pkt *p)
+{
+	struct frag_slot *s = frag_slot(e, p);
+
+	if (p->frag == PKT_FRAG_FIRST) {
+		if (!p->has_ports)
+			return;
+		s->src = p->src;
+		s->dst = p->dst;
+		s->id = p->frag_id;
+		s->proto = p->proto;
+		s->sport = p->sport;
+		s->dport = p->dport;
+		s->ts = e->now;
+		return;
+	}
+	if (s->id == p->frag_id && s->proto == p->proto && addr_equal(&s->src, &p->src) &&
+	    addr_equal(&s->dst, &p->dst) && e->now - s->ts <= FRAG_TTL) {
+		p->sport = s->sport;
+		p->dport = s->dport;
+		p->has_ports = true;
+	}
+}
+
+/* Process the oldest packet of the pipeline (decoded and keyed when it arrived). */
+static void engine_process(struct engine *e, struct pipe_slot *ps)
+{
+	const struct capture_packet *cp = &ps->cp;
+	struct pkt p = ps->p;
+	struct flow_key k;
+	struct flow *f;
+	uint64_t h;
+	bool src_is_b, is_new = false;
+	enum flow_dir d;
+	bool was_exchanged;
+
+	e->stats.packets++;
+	e->stats.bytes += cp->wirelen;
+	switch (ps->r) {
+	case DECODE_OK:
+		break;
+	case DECODE_NOT_IP:
+		e->stats.not_ip++;
+		return;
+	default:
+		e->stats.malformed++;
+		return;
+	}
+	e->stats.ip_packets++;
+	if (e->stats.first_packet == NG_TIME_NONE)
+		e->stats.first_packet = cp->ts;
+	e->stats.last_packet = cp->ts;
+	if (cp->ts > e->now || e->now == NG_TIME_NONE) {
+		e->now = cp->ts;
+	} else if (e->now - cp->ts > e->cfg.flows.tcp_timeout) {
+		/*
+		 * Far behind the clock: an earlier packet's time was bogus (one
+		 * frame dated days ahead would otherwise stop expiry for the rest
+		 * of a file). The many packets are right, not the one.
+		 */
+		e->now = cp->ts;
+		e->next_expire = cp->ts;
+	}
+
+	/* Flow expiry runs on the packet clock, so a replayed file ages flows as it did live. */
+	if (e->now >= e->next_expire) {
+		flow_table_expire(e->flows, e->now);
+		e->next_expire = e->now + EXPIRE_EVERY;
+	}
+	if (p.frag != PKT_FRAG_NONE) {
+		e->stats.fragments++;
+		frag_ports(e, &p);
+	}
+	learn_dns(e, &p);
+
+	if (ps->keyed) {
+		k = ps->k;
+		h = ps->h;
+		src_is_b = ps->src_is_b;
+	} else {
+		flow_key_make(&k, p.proto, &p.src, p.sport, &p.dst, p.dport, &src_is_b);
+		h = flow_key_hash(&k);
+	}
+	f = flow_table_find(e->flows, &k, h);
+	/* A packet after the idle timeout starts a new flow, even before expiry reached the old one. */
+	if (f && flow_table_idle(e->flows, f, cp->ts)) {
+		flow_table_end(e->flows, f, f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET ? FLOW_END_CLOSED
+												: FLOW_END_IDLE);
+		f = NULL;
+	}
+	/*
+	 * A bare SYN on a connection past its handshake (or closing, or closed,
+	 * or first seen mid-stream) starts a new connection on a reused port; on
+	 * a connection still in SYN_SENT it is a retransmission.
+	 */
+	if (f && p.proto == NG_PROTO_TCP && (p.tcp_flags & (NG_TCP_SYN | NG_TCP_ACK)) == NG_TCP_SYN &&
+	    f->state != FLOW_STATE_SYN_SENT) {
+		flow_table_end(e->flows, f, FLOW_END_CLOSED);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_table_insert(e->flows, &k, h, cp->ts);
+		e->stats.held_by_verdict[WL_NONE]++;	/* f->verdict is WL_NONE until judged */
+		flow_start(e, f, &p, src_is_b);
+		is_new = true;
+	}
+	d = (src_is_b == f->local_is_b) ? FLOW_SENT : FLOW_RECEIVED;
+	was_exchanged = !is_new && flow_exchanged(f);
+
+	if (p.proto == NG_PROTO_TCP && p.has_ports)
+		tcp_update(f, &p, d, (d == FLOW_SENT) == f->initiator_local);
+	f->packets[d]++;
+	f->bytes[d] += p.ip_len;
+	if (p.frag == PKT_FRAG_LATER)
+		f->fragments++;
+	if (cp->ts > f->last_seen)
+		f->last_seen = cp->ts;
+	if (cp->ts > f->dir_last[d])
+		f->dir_last[d] = cp->ts;
+
+	if (!f->sniff_done && p.payload_len > 0 && (d == FLOW_SENT) == f->initiator_local)
+		sniff_names(e, f, &p);
+
+	/* A direction's first packet, or the flow becoming an exchange: learn and maybe alert. */
+	if (f->packets[d] == 1) {	/* not dir_first: that is a cold cache line */
+		f->dir_first[d] = cp->ts;
+		flow_set_verdict(e, f);
+		maybe_alert(e, f, d);
+	}
+	if (!was_exchanged && flow_exchanged(f)) {
+		/* Now that it is answered: the alerts held back, and what the whitelist may learn. */
+		for (int dd = 0; dd < 2; dd++) {
+			if (f->packets[dd] > 0)
+				maybe_alert(e, f, (enum flow_dir)dd);
+			if (e->wl && f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
+				wl_push(e, f, (enum flow_dir)dd);
+		}
+	} else if (e->wl) {
+		if (f->dir_recorded[d] == NG_TIME_NONE) {
+			if (wl_may_learn(f, d))
+				wl_push(e, f, d);
+		} else if (cp->ts - f->dir_recorded[d] >= WL_TOUCH_EVERY) {
+			wl_push(e, f, d);
+		}
+	}
+	flow_table_touch(e->flows, f);
+	mark_dirty(e, f);
+	if (e->want_suspects && f->verdict >= WL_ANOMALOUS) {
+		for (size_t i = 0; i < e->nsinks; i++) {
+			if (e->sinks[i].suspect_packet)
+				e->sinks[i].suspect_packet(e->sinks[i].arg, f, ps->dlt, cp);
+		}
+	}
+}
+
+void engine_packet(struct engine *e, int dlt, const struct capture_packet *cp)
+{
+	struct pipe_slot *ps;
+
+	if (e->pipe_count == PIPE_DEPTH) {
+		engine_process(e, &e->pipe[e->pipe_head]);
+		e->pipe_head = (e->pipe_head + 1) % PIPE_DEPTH;
+		e->pipe_count--;
+	}
+	ps = &e->pipe[(e->pipe_head + e->pipe_count) % PIPE_DEPTH];
+	if (ps->bufcap < cp->caplen) {
+		ps->bufcap = NG_MAX(cp->caplen, 2048u);
+		free(ps->buf);
+		ps->buf = xmalloc(ps->bufcap);
+	}
+	memcpy(ps->buf, cp->data, cp->caplen);
+	ps->cp = *cp;
+	ps->cp.data = ps->buf;
+	ps->dlt = dlt;
+	ps->r = decode_packet(dlt, ps->buf, cp->caplen, cp->wirelen, &ps->p);
+	/* Fragments get their ports only in order (frag_ports), so they are keyed then. */
+	ps->keyed = ps->r == DECODE_OK && ps->p.frag == PKT_FRAG_NONE;
+	if (ps->keyed) {
+		flow_key_make(&ps->k, ps->p.proto, &ps->p.src, ps->p.sport, &ps->p.dst, ps->p.dport, &ps->src_is_b);
+		ps->h = flow_key_hash(&ps->k);
+		flow_table_prefetch_slot(e->flows, ps->h);
+	}
+	e->pipe_count++;
+	/* Half a pipeline later its index slot is in cache: prefetch the flow it names. */
+	if (e->pipe_count > PIPE_DEPTH / 2) {
+		struct pipe_slot *mid = &e->pipe[(e->pipe_head + e->pipe_count - 1 - PIPE_DEPTH / 2) % PIPE_DEPTH];
+
+		if (mid->keyed)
+			flow_table_prefetch_flow(e->flows, mid->h);
+	}
+}
+
+void engine_flush(struct engine *e)
+{
+	while (e->pipe_count > 0) {
+		engine_process(e, &e->pipe[e->pipe_head]);
+		e->pipe_head = (e->pipe_head + 1) % PIPE_DEPTH;
+		e->pipe_count--;
+	}
+}
+
+/* The process module answered for a flow. */
+static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
+{
+	struct engine *e = arg;
+	struct flow *f = flow_table_by_id(e->flows, flow_id);
+
+	if (!f || f->proc) {
+		if (info)
+			proc_info_unref(info);
+		return;
+	}
+	f->proc = info;
+	if (info && f->end_reason == FLOW_END_NONE)
+		mark_dirty(e, f);
+}
+
+/* flow_table_foreach callback for engine_sync_whitelist. */
+static void sync_one(void *arg, struct flow *f)
+{
+	if (f->end_reason == FLOW_END_NONE)
+		wl_flow_final(arg, f);
+}
+
+void engine_sync_whitelist(struct engine *e)
+{
+	engine_flush(e);
+	if (!e->wl)
+		return;
+	flow_table_foreach(e->flows, sync_one, e);
+	whitelist_flush(e->wl);
+}
+
+void engine_publish(struct engine *e, ng_time wall)
+{
+	size_t n;
+
+	engine_flush(e);
+	if (e->proc)
+		proc_table_poll(e->proc, wall, engine_proc_cb, e);
+	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */
+	if (e->cfg.live && wall - e->last_wall_expire >= NG_USEC) {
+		flow_table_expire(e->flows, wall);
+		e->last_wall_expire = wall;
+	}
+	n = e->ndirty;
+	e->ndirty = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = flow_table_by_id(e->flows, e->dirty[i]);
+
+		if (!f)
+			continue;
+		f->dirty = false;
+		if (f->end_reason != FLOW_END_NONE)
+			continue;	/* already published by its end */
+		if (!f->announced) {
+			sinks_flow_new(e, f);
+			continue;
+		}
+		for (size_t s = 0; s < e->nsinks; s++) {
+			if (e->sinks[s].flow_update)
+				e->sinks[s].flow_update(e->sinks[s].arg, f);
+		}
+	}
+	if (e->wl)
+		whitelist_flush(e->wl);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* engine.h: the per-packet pipeline: decode, flow table, names, GeoIP, process, verdicts, publishing. */
+#ifndef NG_ENGINE_H
+#define NG_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "flow.h"
+#include "util.h"
+
+struct geoip;
+struct whitelist;
+struct proc_table;
+struct dns_cache;
+struct local_set;
+
+/*
+ * Where flow changes go. Any callback may be NULL. flow_new and flow_update
+ * are called from engine_publish (batched, at most once per flow per call);
+ * flow_end as soon as a flow ends (preceded by flow_new if it was never
+ * published); alert when a direction of a flow starts with an anomalous or
+ * blocklisted verdict (see engine.c for which ones).
+ */
+struct engine_sink {
+	void (*flow_new)(void *arg, struct flow *f);
+	void (*flow_update)(void *arg, struct flow *f);
+	void (*flow_end)(void *arg, struct flow *f);
+	void (*alert)(void *arg, struct flow *f, enum flow_dir dir);
+	/*
+	 * Every captured frame of a flow whose overall verdict is anomalous or
+	 * blocklisted, after the flow was updated (for evidence pcaps). The frame
+	 * is valid only during the call; dlt is its link type.
+	 */
+	void (*suspect_packet)(void *arg, struct flow *f, int dlt, const struct capture_packet *p);
+	void *arg;
+};
+
+struct engine_config {
+	struct flow_table_config flows;
+	bool live;			/* live capture: ask for process attribution */
+	bool names;			/* TLS SNI and HTTP Host sniffing (default on) */
+	const ng_cidr *public_nets;	/* special ranges to treat as public (--public-net) */
+	size_t npublic_nets;
+};
+
+struct engine;
+
+/* The engine borrows every module pointer (any may be NULL) and owns the flow table. */
+struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
+			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc);
+void engine_destroy(struct engine *e);
+
+/* Add a consumer of flow changes (up to 8). */
+void engine_add_sink(struct engine *e, const struct engine_sink *sink);
+
+/*
+ * Take one captured frame of link type dlt (copied: the caller's buffer may
+ * be reused at once). Frames go through a short pipeline, so their effect
+ * on flows is complete only after engine_flush, which every reader of the
+ * flow table must call first (engine_publish and engine_sync_whitelist do).
+ */
+void engine_packet(struct engine *e, int dlt, const struct capture_packet *p);
+/* Finish every frame still in the pipeline. */
+void engine_flush(struct engine *e);
+
+/*
+ * Housekeeping on the wall clock (about 4 times a second): publish new and
+ * changed flows to the sinks, resolve process lookups, commit the whitelist.
+ * For live capture also expires idle flows using the wall clock, since the
+ * packet clock stops when the network is quiet.
+ */
+void engine_publish(struct engine *e, ng_time wall);
+
+/*
+ * Push every active flow's traffic not yet told to the whitelist, and commit
+ * it (end of a file, shutdown), so the store's counts match the flows.
+ */
+void engine_sync_whitelist(struct engine *e);
+
+/* The packet clock: time of the newest packet seen (NG_TIME_NONE before any). */
+ng_time engine_now(const struct engine *e);
+
+struct flow_table *engine_flows(struct engine *e);
+
+/* Overall verdict of a flow: the worst among the directions that carried traffic. */
+enum wl_verdict engine_flow_verdict(const struct flow *f);
+
+struct engine_stats {
+	uint64_t packets, bytes;	/* every frame; bytes on the wire */
+	uint64_t ip_packets, not_ip, malformed, fragments;
+	uint64_t dns_messages, names_sni, names_http;
+	uint64_t dns_unsolicited;	/* answers to no query seen (forged, or the query was not captured) */
+	uint64_t alerts;
+	uint64_t held_by_verdict[5];	/* flows in the table now (active and kept), by overall verdict */
+	ng_time first_packet, last_packet;
+};
+void engine_get_stats(const struct engine *e, struct engine_stats *out);
+
+#endif

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * flow.c: the flow table.
+ *
+ * DESIGN. Flows are found through an open-addressing index of (hash, flow)
+ * pairs kept at most half full, so a packet usually costs one probe and one
+ * touch of its own flow; the stored hash rejects other keys without reading
+ * them. Each flow is also in exactly one of four doubly-linked lists: three
+ * "timeout classes" (open TCP, closed TCP, everything else), each with one
+ * fixed timeout, and the list of ended flows kept for the API. A packet does
+ * not move its flow within its list (that would touch two neighbours' cache
+ * lines per packet); the list is ordered by when each flow was queued, and
+ * expiry looks at the head: a head idle past its timeout ends, a head that
+ * was active since it was queued goes back to the tail. Lookup itself checks
+ * the idle time, so a packet after the timeout always starts a new flow even
+ * when the head has not been reached yet. A second hash on the flow id
+ * serves GET /flows/{id}.
+ *
+ * Memory is bounded by max_flows active plus max_ended ended flows. When the
+ * table is full, an insert evicts first a flow that never got an answer (the
+ * shape of a spoofed flood: one packet from a random source), looking a few
+ * entries deep into each list, and only then the oldest idle flow. So a flood
+ * of millions of spoofed sources churns through its own entries while real
+ * conversations stay.
+ */
+#include "flow.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum tclass {
+	TC_TCP = 0,
+	TC_TCP_CLOSED,
+	TC_OTHER,
+	TC_ENDED,
+	TC_COUNT,
+};
+
+/* How deep eviction looks into each list for a flow that never got an answer. */
+#define EVICT_SCAN_DEPTH 16
+#define MIN_BUCKETS 1024
+
+/* An index entry: the flow and its key hash (0 hash with NULL flow = empty). */
+struct flow_slot {
+	uint64_t hash;
+	struct flow *f;
+};
+
+struct flow_list {
+	struct flow *head, *tail;
+	size_t count;
+};
+
+struct flow_table {
+	struct flow_table_config cfg;
+	flow_end_cb on_end;
+	flow_release_cb release;
+	void *arg;
+
+	struct flow_slot *slots;	/* open addressing by key hash, at most half full */
+	size_t nslots;
+	struct flow **idbuckets;	/* by id, active and kept-ended flows */
+	size_t nidbuckets;
+	struct flow_list lists[TC_COUNT];
+	uint64_t next_id;
+
+	uint64_t created, ended, evicted;
+};
+
+static const ng_time default_timeouts[] = {300 * NG_USEC, 30 * NG_USEC, 120 * NG_USEC};
+
+struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_cb on_end,
+				     flow_release_cb release, void *arg)
+{
+	struct flow_table *ft = xcalloc(1, sizeof *ft);
+
+	ft->cfg = *cfg;
+	if (ft->cfg.max_flows == 0)
+		ft->cfg.max_flows = 1000000;
+	if (ft->cfg.tcp_timeout <= 0)
+		ft->cfg.tcp_timeout = default_timeouts[TC_TCP];
+	if (ft->cfg.tcp_closed_timeout <= 0)
+		ft->cfg.tcp_closed_timeout = default_timeouts[TC_TCP_CLOSED];
+	if (ft->cfg.udp_timeout <= 0)
+		ft->cfg.udp_timeout = default_timeouts[TC_OTHER];
+	ft->on_end = on_end;
+	ft->release = release;
+	ft->arg = arg;
+	ft->nslots = MIN_BUCKETS;
+	ft->slots = xcalloc(ft->nslots, sizeof *ft->slots);
+	ft->nidbuckets = MIN_BUCKETS;
+	ft->idbuckets = xcalloc(ft->nidbuckets, sizeof *ft->idbuckets);
+	ft->next_id = 1;
+	return ft;
+}
+
+/* Free one flow and what it owns. */
+static void flow_free(struct flow_table *ft, struct flow *f)
+{
+	if (ft->release)
+		ft->release(ft->arg, f);
+	free(f);
+}
+
+void flow_table_destroy(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	for (int c = 0; c < TC_COUNT; c++) {
+		struct flow *f = ft->lists[c].head;
+
+		while (f) {
+			struct flow *next = f->next;
+
+			flow_free(ft, f);
+			f = next;
+		}
+	}
+	free(ft->slots);
+	free(ft->idbuckets);
+	free(ft);
+}
+
+void flow_key_make(struct flow_key *k, uint8_t proto, const ng_addr *src, uint16_t sport, const ng_addr *dst,
+		   uint16_t dport, bool *swapped)
+{
+	int c = addr_compare(src, dst);
+
+	memset(k, 0, sizeof *k);
+	k->proto = proto;
+	if (c < 0 || (c == 0 && sport <= dport)) {
+		k->a = *src;
+		k->pa = sport;
+		k->b = *dst;
+		k->pb = dport;
+		*swapped = false;
+	} else {
+		k->a = *dst;
+		k->pa = dport;
+		k->b = *src;
+		k->pb = sport;
+		*swapped = true;
+	}
+}
+
+uint64_t flow_key_hash(const struct flow_key *k)
+{
+	return ng_hash64(k, sizeof *k, 0x666c6f77ULL);
+}
+
+/* Bucket index of a 64-bit hash in a power-of-two table. */
+static inline size_t bucket_of(uint64_t h, size_t n)
+{
+	return (size_t)(h ^ (h >> 29)) & (n - 1);
+}
+
+static inline uint64_t id_hash(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return id;
+}
+
+struct flow *flow_table_find(struct flow_table *ft, const struct flow_key *k, uint64_t hash)
+{
+	size_t mask = ft->nslots - 1;
+
+	for (size_t i = bucket_of(hash, ft->nslots);; i = (i + 1) & mask) {
+		struct flow_slot *sl = &ft->slots[i];
+
+		if (!sl->f)
+			return NULL;
+		if (sl->hash == hash && memcmp(&sl->f->key, k, sizeof *k) == 0)
+			return sl->f;
+	}
+}
+
+void flow_table_prefetch_slot(const struct flow_table *ft, uint64_t hash)
+{
+	__builtin_prefetch(&ft->slots[bucket_of(hash, ft->nslots)]);
+}
+
+void flow_table_prefetch_flow(const struct flow_table *ft, uint64_t hash)
+{
+	size_t mask = ft->nslots - 1;
+
+	for (size_t i = bucket_of(hash, ft->nslots), n = 0; ft->slots[i].f && n < 4; i = (i + 1) & mask, n++) {
+		if (ft->slots[i].hash == hash) {
+			__builtin_prefetch(ft->slots[i].f);
+			__builtin_prefetch((const char *)ft->slots[i].f + 64);
+			return;
+		}
+	}
+}
+
+/* Put a flow into the index (its key is known not to be there). */
+static void index_put(struct flow_slot *slots, size_t nslots, struct flow *f)
+{
+	size_t mask = nslots - 1, i = bucket_of(f->hash, nslots);
+
+	while (slots[i].f)
+		i = (i + 1) & mask;
+	slots[i].hash = f->hash;
+	slots[i].f = f;
+}
+
+/* Double the index. */
+static void grow_slots(struct flow_table *ft)
+{
+	size_t n = ft->nslots * 2;
+	struct flow_slot *ns = xcalloc(n, sizeof *ns);
+
+	for (size_t i = 0; i < ft->nslots; i++) {
+		if (ft->slots[i].f)
+			index_put(ns, n, ft->slots[i].f);
+	}
+	free(ft->slots);
+	ft->slots = ns;
+	ft->nslots = n;
+}
+
+/* Double the id hash table likewise. */
+static void grow_idbuckets(struct flow_table *ft)
+{
+	size_t n = ft->nidbuckets * 2;
+	struct flow **nb = xcalloc(n, sizeof *nb);
+
+	for (size_t i = 0; i < ft->nidbuckets; i++) {
+		struct flow *f = ft->idbuckets[i];
+
+		while (f) {
+			struct flow *next = f->idnext;
+			size_t b = bucket_of(id_hash(f->id), n);
+
+			f->idnext = nb[b];
+			nb[b] = f;
+			f = next;
+		}
+	}
+	free(ft->idbuckets);
+	ft->idbuckets = nb;
+	ft->nidbuckets = n;
+}
+
+static void list_append(struct flow_list *l, struct flow *f)
+{
+	f->next = NULL;
+	f->prev = l->tail;
+	if (l->tail)
+		l->tail->next = f;
+	else
+		l->head = f;
+	l->tail = f;
+	l->count++;
+}
+
+static void list_remove(struct flow_list *l, struct flow *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		l->head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = NULL;
+	l->count--;
+}
+
+/*
+ * Remove f from the index (it stays in the id hash while kept): empty its
+ * slot and shift later members of the probe run back, so no tombstones build up.
+ */
+static void unhash_key(struct flow_table *ft, struct flow *f)
+{
+	size_t mask = ft->nslots - 1, i = bucket_of(f->hash, ft->nslots), j;
+
+	while (ft->slots[i].f != f) {
+		if (!ft->slots[i].f)
+			return;	/* not indexed */
+		i = (i + 1) & mask;
+	}
+	ft->slots[i].f = NULL;
+	ft->slots[i].hash = 0;
+	for (j = (i + 1) & mask; ft->slots[j].f; j = (j + 1) & mask) {
+		size_t home = bucket_of(ft->slots[j].hash, ft->nslots);
+
+		/* Move j back to i when its home is not in (i, j] (cyclically). */
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			ft->slots[i] = ft->slots[j];
+			ft->slots[j].f = NULL;
+			ft->slots[j].hash = 0;
+			i = j;
+		}
+	}
+}
+
+static void unhash_id(struct flow_table *ft, struct flow *f)
+{
+	struct flow **pp = &ft->idbuckets[bucket_of(id_hash(f->id), ft->nidbuckets)];
+
+	for (; *pp; pp = &(*pp)->idnext) {
+		if (*pp == f) {
+			*pp = f->idnext;
+			f->idnext = NULL;
+			return;
+		}
+	}
+}
+
+/* The timeout class a flow belongs in, from its protocol and TCP state. */
+static enum tclass class_of(const struct flow *f)
+{
+	if (f->key.proto != 6)
+		return TC_OTHER;
+	if (f->state == FLOW_STATE_CLOSED || f->state == FLOW_STATE_RESET)
+		return TC_TCP_CLOSED;
+	return TC_TCP;
+}
+
+static ng_time class_timeout(const struct flow_table *ft, enum tclass c)
+{
+	switch (c) {
+	case TC_TCP:
+		return ft->cfg.tcp_timeout;
+	case TC_TCP_CLOSED:
+		return ft->cfg.tcp_closed_timeout;
+	default:
+		return ft->cfg.udp_timeout;
+	}
+}
+
+/* Total active flows: every list but the ended one. */
+static size_t active_count(const struct flow_table *ft)
+{
+	return ft->lists[TC_TCP].count + ft->lists[TC_TCP_CLOSED].count + ft->lists[TC_OTHER].count;
+}
+
+void flow_table_end(struct flow_table *ft, struct flow *f, enum flow_end reason)
+{
+	if (f->tclass == TC_ENDED)
+		return;
+	list_remove(&ft->lists[f->tclass], f);
+	unhash_key(ft, f);
+	f->end_reason = (uint8_t)reason;
+	ft->ended++;
+	if (reason == FLOW_END_EVICTED)
+		ft->evicted++;
+	if (ft->on_end)
+		ft->on_end(ft->arg, f);
+	if (ft->cfg.max_ended == 0) {
+		unhash_id(ft, f);
+		flow_free(ft, f);
+		return;
+	}
+	f->tclass = TC_ENDED;
+	list_append(&ft->lists[TC_ENDED], f);
+	while (ft->lists[TC_ENDED].count > ft->cfg.max_ended) {
+		struct flow *old = ft->lists[TC_ENDED].head;
+
+		list_remove(&ft->lists[TC_ENDED], old);
+		unhash_id(ft, old);
+		flow_free(ft, old);
+	}
+}
+
+/* Pick the flow to evict when full: an unanswered one near a list head, else the oldest head. */
+static struct flow *eviction_victim(struct flow_table *ft)
+{
+	struct flow *best = NULL, *oldest = NULL;
+
+	for (int c = TC_TCP; c < TC_ENDED; c++) {
+		struct flow *f = ft->lists[c].head;
+
+		if (f && (!oldest || f->queued < oldest->queued))
+			oldest = f;
+		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = f->next) {
+			if ((f->packets[0] == 0 || f->packets[1] == 0) && (!best || f->last_seen < best->last_seen)) {
+				best = f;
+				break;
+			}
+		}
+	}
+	return best ? best : oldest;
+}
+
+struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, uint64_t hash, ng_time now)
+{
+	struct flow *f;
+	size_t b;
+
+	while (active_count(ft) >= ft->cfg.max_flows) {
+		struct flow *victim = eviction_victim(ft);
+
+		if (!victim)
+			break;
+		flow_table_end(ft, victim, FLOW_END_EVICTED);
+	}
+	if ((active_count(ft) + 1) * 2 > ft->nslots)
+		grow_slots(ft);
+	if (active_count(ft) + ft->lists[TC_ENDED].count >= ft->nidbuckets && ft->nidbuckets < (size_t)1 << 26)
+		grow_idbuckets(ft);
+
+	f = aligned_alloc(128, sizeof *f);	/* sizeof is a multiple of 128 (the aligned attribute) */
+	if (!f)
+		fatalx("out of memory for a flow (lower --max-flows)");
+	memset(f, 0, sizeof *f);
+	f->key = *k;
+	f->hash = hash;
+	f->id = ft->next_id++;
+	f->first_seen = f->last_seen = now;
+	f->dir_first[0] = f->dir_first[1] = NG_TIME_NONE;
+	f->dir_recorded[0] = f->dir_recorded[1] = NG_TIME_NONE;
+	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
+	f->queued = now;
+	index_put(ft->slots, ft->nslots, f);
+	b = bucket_of(id_hash(f->id), ft->nidbuckets);
+	f->idnext = ft->idbuckets[b];
+	ft->idbuckets[b] = f;
+	f->tclass = (uint8_t)class_of(f);
+	list_append(&ft->lists[f->tclass], f);
+	ft->created++;
+	return f;
+}
+
+void flow_table_touch(struct flow_table *ft, struct flow *f)
+{
+	enum tclass c;
+
+	if (f->tclass == TC_ENDED)
+		return;
+	c = class_of(f);
+	if (c == f->tclass)
+		return;	/* the common case: the list is put in order lazily, by expiry */
+	list_remove(&ft->lists[f->tclass], f);
+	f->tclass = (uint8_t)c;
+	f->queued = f->last_seen;
+	list_append(&ft->lists[c], f);
+}
+
+bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time now)
+{
+	return now - f->last_seen > class_timeout(ft, (enum tclass)f->tclass);
+}
+
+size_t flow_table_expire(struct flow_table *ft, ng_time now)
+{
+	size_t n = 0;
+
+	for (int c = TC_TCP; c < TC_ENDED; c++) {
+		ng_time timeout = class_timeout(ft, (enum tclass)c);
+
+		while (ft->lists[c].head && now - ft->lists[c].head->queued > timeout) {
+			struct flow *f = ft->lists[c].head;
+
+			if (now - f->last_seen > timeout) {
+				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+				n++;
+			} else {
+				/* Active since it was queued: back to the tail, in order of its last packet. */
+				list_remove(&ft->lists[c], f);
+				f->queued = f->last_seen;
+				list_append(&ft->lists[c], f);
+			}
+		}
+	}
+	return n;
+}
+
+struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id)
+{
+	for (struct flow *f = ft->idbuckets[bucket_of(id_hash(id), ft->nidbuckets)]; f; f = f->idnext) {
+		if (f->id == id)
+			return f;
+	}
+	return NULL;
+}
+
+void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg)
+{
+	for (int c = 0; c < TC_COUNT; c++) {
+		struct flow *f = ft->lists[c].head;
+
+		while (f) {
+			struct flow *next = f->next;	/* cb may not free f, but be safe anyway */
+
+			cb(arg, f);
+			f = next;
+		}
+	}
+}
+
+static int flow_id_cmp(const void *x, const void *y)
+{
+	const struct flow *a = *(const struct flow *const *)x, *b = *(const struct flow *const *)y;
+
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n)
+{
+	size_t count = active_count(ft), i = 0;
+	struct flow **v;
+
+	*n = 0;
+	if (count == 0)
+		return NULL;
+	v = xmalloc(count * sizeof *v);
+	for (int c = TC_TCP; c < TC_ENDED; c++) {
+		for (struct flow *f = ft->lists[c].head; f; f = f->next)
+			v[i++] = f;
+	}
+	qsort(v, i, sizeof *v, flow_id_cmp);
+	*n = i;
+	return v;
+}
+
+void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->active = active_count(ft);
+	out->ended_kept = ft->lists[TC_ENDED].count;
+	out->created = ft->created;
+	out->ended = ft->ended;
+	out->evicted = ft->evicted;
+	out->bytes_used = (out->active + out->ended_kept) * sizeof(struct flow) +
+			  ft->nslots * sizeof(struct flow_slot) + ft->nidbuckets * sizeof(struct flow *);
+}

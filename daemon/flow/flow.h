@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* flow.h: the bidirectional flow table: one entry per conversation, bounded in memory. */
+#ifndef NG_FLOW_H
+#define NG_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "util.h"
+#include "whitelist.h"
+
+struct geo_info;
+struct proc_info;
+struct flow_sniff;
+
+/* Direction of a packet from this host's point of view; same values as enum wl_dir. */
+enum flow_dir {
+	FLOW_SENT = 0,
+	FLOW_RECEIVED = 1,
+};
+
+enum flow_state {
+	FLOW_STATE_OPEN = 0,		/* not TCP */
+	FLOW_STATE_SYN_SENT,
+	FLOW_STATE_ESTABLISHED,
+	FLOW_STATE_CLOSING,		/* a FIN one way */
+	FLOW_STATE_CLOSED,		/* FIN both ways */
+	FLOW_STATE_RESET,
+};
+
+enum flow_end {
+	FLOW_END_NONE = 0,		/* still active */
+	FLOW_END_CLOSED,		/* FIN/RST and then quiet */
+	FLOW_END_IDLE,			/* idle timeout */
+	FLOW_END_EVICTED,		/* table full */
+};
+
+enum flow_domain_source {
+	FLOW_DOMAIN_NONE = 0,
+	FLOW_DOMAIN_DNS,
+	FLOW_DOMAIN_HTTP,
+	FLOW_DOMAIN_SNI,		/* highest: names the service of this very connection */
+};
+
+/* The hash key: both ends in canonical order ((a,pa) < (b,pb)), so either direction finds the flow. */
+struct flow_key {
+	ng_addr a, b;
+	uint16_t pa, pb;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/*
+ * One flow. The table owns it; everything it points to (domain, geo, proc,
+ * sniff) is released by the table's release hook when the flow is freed.
+ *
+ * Layout: what every packet reads or writes sits in the first 128 bytes, and
+ * flows are allocated on 128-byte boundaries, so a packet costs at most the
+ * two cache lines the CPU fetches together; a table of 100,000 flows does not
+ * fit in cache, and each further line was a miss per packet.
+ */
+struct flow {
+	/* Hot: touched by every packet. */
+	struct flow_key key;		/* 48 bytes */
+	uint64_t packets[2], bytes[2];	/* indexed by enum flow_dir */
+	ng_time last_seen;
+	ng_time dir_last[2];		/* last packet in each direction */
+	ng_time dir_recorded[2];	/* last time pushed to the whitelist, NG_TIME_NONE before */
+	uint8_t verdict;		/* enum wl_verdict, overall */
+	uint8_t state : 3;		/* enum flow_state */
+	uint8_t tclass : 2;		/* which list it is on (flow.c) */
+	uint8_t fin_seen : 2;		/* bit per direction */
+	uint8_t local_is_b : 1;		/* orientation: the local end is key.b */
+	uint8_t syn_seen : 2;		/* 1: a SYN (without ACK), 2: a SYN-ACK */
+	uint8_t initiator_local : 1;
+	uint8_t sniff_done : 1;		/* no more payload inspection for names */
+	uint8_t dirty : 1;		/* on the engine's dirty list */
+	uint8_t announced : 1;		/* flow-new was published */
+	uint8_t end_reason : 2;		/* enum flow_end */
+	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
+
+	/* Cold: once per flow, or per tick. */
+	uint64_t id;
+	uint64_t hash;
+	ng_time queued;			/* last_seen when put at the tail of its list (flow.c) */
+	struct flow *idnext;		/* id hash chain (flow.c) */
+	struct flow *prev, *next;	/* timeout-class list, or the ended list (flow.c) */
+	ng_time first_seen;
+	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
+	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
+	uint32_t fragments;
+	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
+	uint8_t remote_scope;		/* enum ng_scope */
+	uint8_t domain_source;		/* enum flow_domain_source */
+	const char *domain;		/* a strpool reference, or NULL */
+	struct geo_info *geo;		/* one reference */
+	struct proc_info *proc;		/* one reference */
+	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
+	struct wl_verdict_info verdicts[2];
+	uint64_t event_id;		/* id of the last event that published this flow */
+	/* Kept for the evidence module (evidence.c): what of this flow it has written. */
+	uint32_t evidence_bytes;
+	uint16_t evidence_packets;
+} __attribute__((aligned(128)));
+
+/* The local and remote ends of a flow. */
+static inline const ng_addr *flow_local_ip(const struct flow *f)
+{
+	return f->local_is_b ? &f->key.b : &f->key.a;
+}
+static inline const ng_addr *flow_remote_ip(const struct flow *f)
+{
+	return f->local_is_b ? &f->key.a : &f->key.b;
+}
+static inline uint16_t flow_local_port(const struct flow *f)
+{
+	return f->local_is_b ? f->key.pb : f->key.pa;
+}
+static inline uint16_t flow_remote_port(const struct flow *f)
+{
+	return f->local_is_b ? f->key.pa : f->key.pb;
+}
+
+struct flow_table_config {
+	size_t max_flows;		/* active flows; default 1,000,000 */
+	size_t max_ended;		/* ended flows kept for /flows; 0 frees them at once */
+	ng_time tcp_timeout;		/* idle TCP, default 5 min */
+	ng_time tcp_closed_timeout;	/* after FIN both ways or RST, default 30 s */
+	ng_time udp_timeout;		/* UDP and other protocols, default 2 min */
+};
+
+/* Called when a flow ends (end_reason set, still readable), and when it is freed. */
+typedef void (*flow_end_cb)(void *arg, struct flow *f);
+typedef void (*flow_release_cb)(void *arg, struct flow *f);
+
+struct flow_table;
+
+struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_cb on_end,
+				     flow_release_cb release, void *arg);
+/* Free every flow (calling release, not on_end). */
+void flow_table_destroy(struct flow_table *ft);
+
+/* Build the canonical key for a packet; *swapped says the packet's source is key.b. */
+void flow_key_make(struct flow_key *k, uint8_t proto, const ng_addr *src, uint16_t sport, const ng_addr *dst,
+		   uint16_t dport, bool *swapped);
+uint64_t flow_key_hash(const struct flow_key *k);
+
+/* The active flow with this key, or NULL. */
+struct flow *flow_table_find(struct flow_table *ft, const struct flow_key *k, uint64_t hash);
+
+/* Hints for the engine's pipeline: bring a key's index slot, then its flow, into the cache. */
+void flow_table_prefetch_slot(const struct flow_table *ft, uint64_t hash);
+void flow_table_prefetch_flow(const struct flow_table *ft, uint64_t hash);
+
+/*
+ * Add a new active flow (counters zero, first_seen = now, next id). When the
+ * table is full it first evicts one: the oldest flow that never got an answer
+ * (the victims of a spoofed flood), else the oldest idle one.
+ */
+struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, uint64_t hash, ng_time now);
+
+/* A packet updated f (last_seen, state): move it when its timeout class changed. */
+void flow_table_touch(struct flow_table *ft, struct flow *f);
+
+/* True when f has been idle past its timeout at `now` (a packet now starts a new flow). */
+bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time now);
+
+/* End a flow now (for example a new SYN on a closed connection). */
+void flow_table_end(struct flow_table *ft, struct flow *f, enum flow_end reason);
+
+/* End every flow idle past its timeout at packet time `now`; returns how many. */
+size_t flow_table_expire(struct flow_table *ft, ng_time now);
+
+/* Active or kept-ended flow by id, or NULL. */
+struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id);
+
+/* Visit active flows (oldest activity first), then kept ended flows (oldest end first). */
+void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg);
+
+/*
+ * The active flows in id order, as a new array the caller frees (NULL when
+ * none), with their count in *n: what the end of a file or a shutdown writes.
+ */
+struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n);
+
+struct flow_table_stats {
+	uint64_t active, ended_kept, created, ended, evicted;
+	uint64_t bytes_used;	/* approximate memory held by flow structs */
+};
+void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *out);
+
+#endif

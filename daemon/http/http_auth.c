@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* http_auth.c: who may use the HTTP server: Host and Origin checks, the LAN access token, brute-force slowing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <qrencode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_int.h"
+#include "log.h"
+
+/*
+ * DESIGN (docs/security.md has the threat model)
+ *
+ * A listener on a loopback address serves only this host's users, but any
+ * web page in their browser can make requests to it. Two browser attacks
+ * matter: DNS rebinding (a hostile name resolves to 127.0.0.1, so the page
+ * becomes "same-origin" with us and can read the API) and CSRF (a page
+ * POSTs to us blind). The first is stopped by accepting only Host headers
+ * that name a loopback address or a *.localhost name with our port: a
+ * rebinding page always sends its own name. The second by requiring that a
+ * POST carry an Origin (or, failing that, a Referer) equal to http://HOST,
+ * and a JSON content type, which a cross-site form cannot send.
+ *
+ * A listener on any other address (0.0.0.0 included, whoever connects
+ * through it) also needs a token: 32 random bytes, hex, made once and kept
+ * in state_dir/http-token (0600). It arrives as ?token= once (the page then
+ * keeps it in an HttpOnly, SameSite=Strict cookie), as that cookie, or as
+ * "Authorization: Bearer" for scripts, and is compared in constant time.
+ * A page URL with ?token= gets a small page that sets the cookie and moves
+ * on to the same URL without the token (a meta refresh rather than a 302:
+ * after a cross-site navigation, as from a QR code app, browsers withhold
+ * SameSite=Strict cookies on the redirected request but not on a
+ * navigation the page starts itself), so the token leaves the address bar
+ * and the history.
+ *
+ * Wrong tokens are counted per client address (per /64 for IPv6, since a
+ * host picks addresses in its /64 freely): RL_FAILURES in RL_WINDOW block
+ * that client for RL_BASE_BLOCK, doubling with each further block up to
+ * RL_MAX_BLOCK. A blocked client gets 429 for everything, even with the
+ * right token, so the block cannot be used to test guesses. The table is
+ * fixed (RL_SLOTS); when full the stalest unblocked entry is reused.
+ */
+
+#define RL_SLOTS 1024
+#define RL_FAILURES 5
+#define RL_WINDOW (60 * NG_USEC)
+#define RL_BASE_BLOCK (60 * NG_USEC)
+#define RL_MAX_BLOCK (3600 * NG_USEC)
+#define RL_FORGET (2 * RL_MAX_BLOCK)
+
+struct rl_entry {
+	ng_addr key;
+	bool used;
+	unsigned failures;	/* in the current window */
+	unsigned strikes;	/* blocks so far */
+	ng_time window_start, last, blocked_until;	/* monotonic */
+};
+
+struct http_ratelimit {
+	struct rl_entry e[RL_SLOTS];
+};
+
+struct http_ratelimit *http_ratelimit_create(void)
+{
+	return xcalloc(1, sizeof(struct http_ratelimit));
+}
+
+void http_ratelimit_destroy(struct http_ratelimit *rl)
+{
+	free(rl);
+}
+
+/* The rate-limit key of a client: its IPv4 address, or its IPv6 /64. */
+static ng_addr rl_key(const ng_addr *a)
+{
+	ng_addr k = *a;
+
+	if (k.v == 6)
+		memset(k.a + 8, 0, 8);
+	return k;
+}
+
+/* The entry of a client, or NULL. */
+static struct rl_entry *rl_find(struct http_ratelimit *rl, const ng_addr *peer)
+{
+	ng_addr k = rl_key(peer);
+
+	for (size_t i = 0; i < RL_SLOTS; i++) {
+		if (rl->e[i].used && addr_equal(&rl->e[i].key, &k))
+			return &rl->e[i];
+	}
+	return NULL;
+}
+
+/* True (and the seconds left) while a client is blocked. */
+static bool rl_blocked(struct http_ratelimit *rl, const ng_addr *peer, ng_time now, unsigned *secs)
+{
+	struct rl_entry *e = rl_find(rl, peer);
+
+	if (!e || e->blocked_until <= now)
+		return false;
+	*secs = (unsigned)((e->blocked_until - now + NG_USEC - 1) / NG_USEC);
+	return true;
+}
+
+/* Count a wrong token from a client; may start a block. */
+static void rl_fail(struct http_ratelimit *rl, const ng_addr *peer, ng_time now)
+{
+	struct rl_entry *e = rl_find(rl, peer), *victim = NULL;
+
+	if (!e) {
+		for (size_t i = 0; i < RL_SLOTS; i++) {
+			struct rl_entry *x = &rl->e[i];
+
+			if (!x->used) {
+				victim = x;
+				break;
+			}
+			if (x->blocked_until > now)
+				continue;
+			if (!victim || x->last < victim->last)
+				victim = x;
+		}
+		if (!victim)	/* everyone is blocked: reuse the stalest anyway */
+			victim = &rl->e[0];
+		e = victim;
+		memset(e, 0, sizeof *e);
+		e->used = true;
+		e->key = rl_key(peer);
+		e->window_start = now;
+	}
+	if (now - e->window_start > RL_WINDOW) {
+		e->window_start = now;
+		e->failures = 0;
+	}
+	e->last = now;
+	if (++e->failures >= RL_FAILURES) {
+		ng_time block = RL_BASE_BLOCK;
+		char a[NG_ADDRSTRLEN];
+
+		for (unsigned i = 0; i < e->strikes && block < RL_MAX_BLOCK; i++)
+			block *= 2;
+		block = NG_MIN(block, (ng_time)RL_MAX_BLOCK);
+		e->strikes++;
+		e->blocked_until = now + block;
+		e->failures = 0;
+		e->window_start = now;
+		log_warnx("HTTP: %s sent %d wrong access tokens; refusing it for %lld s", addr_format(peer, a, sizeof a),
+			  RL_FAILURES, (long long)(block / NG_USEC));
+	}
+}
+
+void http_ratelimit_expire(struct http_ratelimit *rl, ng_time now)
+{
+	for (size_t i = 0; i < RL_SLOTS; i++) {
+		struct rl_entry *e = &rl->e[i];
+
+		if (e->used && e->blocked_until <= now && now - e->last > RL_FORGET)
+			memset(e, 0, sizeof *e);
+	}
+}
+
+/* --- The token ---------------------------------------------------------- */
+
+/* True when s is exactly HTTP_TOKEN_HEX lower-case hex digits. */
+static bool token_well_formed(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return i == HTTP_TOKEN_HEX;
+}
+
+int http_token_load(const char *state_dir, char *token, char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	char path[PATH_MAX], tmp[PATH_MAX + 32], buf[256];
+	unsigned char rnd[HTTP_TOKEN_HEX / 2];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (state_dir_check(state_dir, err, errlen) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/http-token", state_dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof buf - 1);
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read the LAN access token %s: %s (fix it or delete it)", path,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		buf[n] = '\0';
+		if (fstat(fd, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0) {
+			/* Planted by someone else: never trust a token we did not write. */
+			snprintf(err, errlen, "the LAN access token %s belongs to uid %u, not to this user (delete it)",
+				 path, (unsigned)st.st_uid);
+			close(fd);
+			explicit_bzero(buf, sizeof buf);
+			return -1;
+		}
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
+			log_warnx("%s was readable by others; making it 0600 (consider deleting it for a new token)",
+				  path);
+			if (fchmod(fd, 0600) != 0)
+				log_warn("chmod %s", path);
+		}
+		close(fd);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (token_well_formed(buf)) {
+			memcpy(token, buf, HTTP_TOKEN_HEX + 1);
+			explicit_bzero(buf, sizeof buf);
+			return 0;
+		}
+		log_warnx("%s does not hold a token; making a new one", path);
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "cannot read the LAN access token %s: %s (fix it, or choose --state-dir DIR)", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		snprintf(err, errlen, "cannot make a LAN access token: getrandom: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof rnd; i++) {
+		token[2 * i] = hex[rnd[i] >> 4];
+		token[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	token[HTTP_TOKEN_HEX] = '\0';
+	explicit_bzero(rnd, sizeof rnd);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write the LAN access token in %s: %s (fix it or choose --state-dir DIR)",
+			 state_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(buf, sizeof buf, "%s\n", token);
+	n = write(fd, buf, strlen(buf));
+	explicit_bzero(buf, sizeof buf);
+	if (n != HTTP_TOKEN_HEX + 1 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write the LAN access token %s: %s (fix it or choose --state-dir DIR)",
+			 path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	log_info("made a new LAN access token in %s (delete the file to make another)", path);
+	return 0;
+}
+
+/* Constant-time comparison of a presented token (length is not secret: every token has the same). */
+static bool token_matches(const char *given, const char *token)
+{
+	volatile unsigned char d = 0;
+
+	if (strnlen(given, HTTP_TOKEN_HEX + 1) != HTTP_TOKEN_HEX)
+		return false;
+	for (size_t i = 0; i < HTTP_TOKEN_HEX; i++)
+		d |= (unsigned char)(given[i] ^ token[i]);
+	return d == 0;
+}
+
+/* --- Host and Origin ---------------------------------------------------- */
+
+/*
+ * Split a Host value (RFC 9110 7.2: uri-host [":" port]) into a lower-case
+ * name (IPv6 literals keep their brackets) and a port (-1 when absent).
+ * -1 when it is malformed.
+ */
+static int host_split(const char *h, char *name, size_t namelen, int *port)
+{
+	const char *end, *colon = NULL;
+	size_t n;
+	uint64_t p;
+
+	*port = -1;
+	if (h[0] == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return -1;
+		end++;
+		if (*end == ':')
+			colon = end;
+		else if (*end)
+			return -1;
+	} else {
+		colon = strchr(h, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return -1;
+		end = colon ? colon : h + strlen(h);
+	}
+	n = (size_t)(end - h);
+	if (n == 0 || n >= namelen)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = h[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '.' || ch == '_' || ch == ':' || ch == '[' || ch == ']'))
+			return -1;
+		name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	name[n] = '\0';
+	if (colon) {
+		if (parse_uint(colon + 1, 1, 65535, &p) != 0)
+			return -1;
+		*port = (int)p;
+	}
+	return 0;
+}
+
+/* True when a Host value names this host's loopback (127/8, ::1, localhost, *.localhost) with our port. */
+static bool host_is_loopback(const char *host, uint16_t port)
+{
+	char name[300];
+	struct in_addr a4;
+	struct in6_addr a6;
+	int p;
+	size_t n;
+
+	if (host_split(host, name, sizeof name, &p) != 0)
+		return false;
+	if (p >= 0 ? p != port : port != 80)
+		return false;
+	n = strlen(name);
+	if (n && name[n - 1] == '.')
+		name[--n] = '\0';
+	if (strcmp(name, "localhost") == 0 || str_ends_with(name, ".localhost"))
+		return true;
+	if (name[0] == '[') {
+		name[n - 1] = '\0';
+		return inet_pton(AF_INET6, name + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return inet_pton(AF_INET, name, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int http_auth_origin(struct http_conn *c, enum MHD_Result *ret)
+{
+	const char *host = http_header(c, "Host");
+	const char *origin = http_header(c, "Origin");
+	const char *referer = http_header(c, "Referer");
+	char want[400];
+	size_t n;
+
+	if (!host || !host[0]) {
+		*ret = http_error(c, 403, "a POST needs a Host header");
+		return 0;
+	}
+	n = (size_t)snprintf(want, sizeof want, "http://%s", host);
+	if (n >= sizeof want) {
+		*ret = http_error(c, 403, "the Host header is too long");
+		return 0;
+	}
+	if (origin) {
+		if (strcasecmp(origin, want) == 0)
+			return 1;
+		*ret = http_error(c, 403, "cross-origin POST refused: Origin %.100s is not %.100s", origin, want);
+		return 0;
+	}
+	if (referer && strncasecmp(referer, want, n) == 0 && (referer[n] == '/' || referer[n] == '\0'))
+		return 1;
+	*ret = http_error(c, 403, "a POST needs an Origin header of %.100s (cross-site requests are refused)", want);
+	return 0;
+}
+
+/* True when the raw query string has a "token" parameter. */
+static bool query_has_token(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+
+	while (q) {
+		q++;
+		if (strncmp(q, "token=", 6) == 0 || strncmp(q, "token&", 6) == 0 || strcmp(q, "token") == 0)
+			return true;
+		q = strchr(q, '&');
+	}
+	return false;
+}
+
+/* Append s to buf (HTML-escaped for an attribute); returns the new length. */
+static size_t html_escape_append(char *buf, size_t len, size_t cap, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && len + 7 < cap; i++) {
+		const char *rep = NULL;
+
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			break;
+		}
+		if (rep) {
+			memcpy(buf + len, rep, strlen(rep));
+			len += strlen(rep);
+		} else {
+			buf[len++] = s[i];
+		}
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The landing page for a page URL that carried the right ?token=: sets the
+ * cookie (the caller flagged it) and moves on to the same URL without the
+ * token, HTML-escaped, always a path on this server.
+ */
+static enum MHD_Result token_landing(struct http_conn *c)
+{
+	static const char head[] = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+				   "<meta http-equiv=\"refresh\" content=\"0;url=";
+	static const char mid[] = "\"><title>netglobe</title></head><body><p><a href=\"";
+	static const char tail[] = "\">Continue to netglobe</a></p></body></html>\n";
+	char target[HTTP_MAX_URI + 2], esc[6 * HTTP_MAX_URI + 16];
+	const char *q, *p;
+	size_t tl = 0, el;
+	char *page;
+
+	/* The path, then every query parameter but token; an absolute-form target goes to "/". */
+	p = c->uri[0] == '/' ? c->uri : "/";
+	q = strchr(p, '?');
+	/* A backslash in the path reads as "/" to browsers ("/\\host" would leave this server). */
+	if (memchr(p, '\\', q ? (size_t)(q - p) : strlen(p)))
+		p = "/", q = NULL;
+	while (p[0] == '/' && p[1] == '/')	/* "//host" would leave this server */
+		p++;
+	tl = q ? (size_t)(q - p) : strlen(p);
+	tl = NG_MIN(tl, sizeof target - 2);
+	memcpy(target, p, tl);
+	if (q) {
+		const char *item = q + 1;
+		bool first = true;
+
+		while (*item) {
+			const char *end = strchr(item, '&');
+			size_t il = end ? (size_t)(end - item) : strlen(item);
+
+			if (!(il >= 5 && strncmp(item, "token", 5) == 0 && (il == 5 || item[5] == '=')) && il &&
+			    tl + il + 2 < sizeof target) {
+				target[tl++] = first ? '?' : '&';
+				memcpy(target + tl, item, il);
+				tl += il;
+				first = false;
+			}
+			item += il;
+			if (*item == '&')
+				item++;
+		}
+	}
+	target[tl] = '\0';
+	el = html_escape_append(esc, 0, sizeof esc, target, tl);
+	page = xmalloc(sizeof head + sizeof mid + sizeof tail + 2 * el);
+	snprintf(page, sizeof head + sizeof mid + sizeof tail + 2 * el, "%s%s%s%s%s", head, esc, mid, esc, tail);
+	return http_send(c, 200, "text/html; charset=utf-8", page, strlen(page), true);
+}
+
+int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret)
+{
+	static const char *const www_auth[] = {"WWW-Authenticate", "Bearer realm=\"netglobe\"", NULL};
+	struct http_server *s = c->srv;
+	const char *host, *cookie, *auth, *qtok;
+	bool presented = false, ok = false, qok = false;
+	unsigned secs;
+
+	(void)url;
+	/*
+	 * Fetch metadata (Sec-Fetch-Site, sent by every current browser): a page
+	 * of another site may link to the page (a top-level navigation) but may
+	 * not call the API or hold event streams, which on loopback would
+	 * otherwise need nothing but a Host that names 127.0.0.1. Tools that send
+	 * no such header (curl) are unaffected.
+	 */
+	{
+		const char *sfs = http_header(c, "Sec-Fetch-Site"), *sfm = http_header(c, "Sec-Fetch-Mode");
+
+		if (sfs && strcmp(sfs, "same-origin") != 0 && strcmp(sfs, "none") != 0 &&
+		    !(c->route == HTTP_ROUTE_STATIC && sfm && strcmp(sfm, "navigate") == 0)) {
+			*ret = http_error(c, 403, "cross-site request refused (Sec-Fetch-Site: %.20s)", sfs);
+			return 0;
+		}
+	}
+	if (c->l->loopback) {
+		host = http_header(c, "Host");
+		/* No Host at all is an HTTP/1.0 tool, never a browser: rebinding needs a browser. */
+		if (host && !host_is_loopback(host, c->l->port)) {
+			*ret = http_error(c, 403,
+					  "Host '%.100s' is not a loopback name of this server: open http://127.0.0.1:%u/ "
+					  "(requests through other names are refused against DNS rebinding)",
+					  host, c->l->port);
+			return 0;
+		}
+		return 1;
+	}
+	if (rl_blocked(s->rl, &c->peer, time_mono(), &secs)) {
+		char ra[16];
+		const char *const headers[] = {"Retry-After", ra, NULL};
+
+		snprintf(ra, sizeof ra, "%u", secs);
+		*ret = http_error_headers(c, 429, headers,
+					  "too many wrong access tokens from this address; wait and retry");
+		return 0;
+	}
+	cookie = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND, "netglobe_token");
+	auth = http_header(c, "Authorization");
+	qtok = MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, "token");
+	if (cookie) {
+		presented = true;
+		ok |= token_matches(cookie, s->token);
+	}
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+		presented = true;
+		ok |= token_matches(auth + 7, s->token);
+	}
+	if (qtok || query_has_token(c->uri)) {
+		presented = true;
+		qok = qtok && token_matches(qtok, s->token);
+		ok |= qok;
+	}
+	if (ok) {
+		if (qok) {
+			c->set_cookie = true;
+			if (c->route == HTTP_ROUTE_STATIC && !http_method_is(method, "POST")) {
+				*ret = token_landing(c);
+				return 0;
+			}
+		}
+		return 1;
+	}
+	if (presented) {
+		rl_fail(s->rl, &c->peer, time_mono());
+		*ret = http_error_headers(c, 401, www_auth, "wrong access token");
+		return 0;
+	}
+	*ret = http_error_headers(c, 401, www_auth,
+				  "this netglobe needs its access token: open the URL with ?token= that it printed at "
+				  "start (the token is in the state directory's http-token file)");
+	return 0;
+}
+
+/* --- Where to open it --------------------------------------------------- */
+
+/* True when QR module (x, y) is dark; outside the symbol (the quiet zone) is light. */
+static bool qr_dark(const QRcode *q, int x, int y)
+{
+	if (x < 0 || y < 0 || x >= q->width || y >= q->width)
+		return false;
+	return q->data[y * q->width + x] & 1;
+}
+
+/*
+ * Draw a QR code of text with Unicode half blocks, two module rows per line.
+ * Light modules are drawn (terminals are mostly light text on dark), with a
+ * quiet zone of 4 modules as ISO/IEC 18004 asks.
+ */
+static void http_print_qr(FILE *out, const char *text)
+{
+	const int quiet = 4;
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	int w;
+
+	if (!q)
+		return;
+	w = q->width + 2 * quiet;
+	for (int y = 0; y < w; y += 2) {
+		for (int x = 0; x < w; x++) {
+			bool top = qr_dark(q, x - quiet, y - quiet);
+			bool bot = y + 1 < w ? qr_dark(q, x - quiet, y + 1 - quiet) : true;
+
+			fputs(!top && !bot ? "\u2588" : !top ? "\u2580" : !bot ? "\u2584" : " ", out);
+		}
+		fputc('\n', out);
+	}
+	fflush(out);
+	QRcode_free(q);
+}
+
+/* The token URLs of a LAN listener into urls (one per interface address for 0.0.0.0 and [::]); returns how many. */
+static size_t lan_urls(const struct http_server *s, const struct http_listener *l, char urls[][160], size_t max)
+{
+	struct ifaddrs *ifa0, *ifa;
+	size_t n = 0;
+
+	if (l->wildcard && getifaddrs(&ifa0) == 0) {
+		for (ifa = ifa0; ifa && n < max; ifa = ifa->ifa_next) {
+			char a[INET6_ADDRSTRLEN];
+
+			if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != l->family || (ifa->ifa_flags & IFF_LOOPBACK) ||
+			    !(ifa->ifa_flags & IFF_UP))
+				continue;
+			if (l->family == AF_INET) {
+				inet_ntop(AF_INET, &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, a, sizeof a);
+				snprintf(urls[n++], 160, "http://%s:%u/?token=%s", a, l->port, s->token);
+			} else {
+				const struct in6_addr *a6 = &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
+
+				if (IN6_IS_ADDR_LINKLOCAL(a6))	/* needs a zone the browser cannot take */
+					continue;
+				inet_ntop(AF_INET6, a6, a, sizeof a);
+				snprintf(urls[n++], 160, "http://[%s]:%u/?token=%s", a, l->port, s->token);
+			}
+		}
+		freeifaddrs(ifa0);
+	}
+	if (n == 0)
+		snprintf(urls[n++], 160, "http://%s/?token=%s", l->name, s->token);
+	return n;
+}
+
+void http_announce(struct http_server *s)
+{
+	char urls[16][160], first[160] = "";
+
+	for (size_t i = 0; i < s->nls; i++) {
+		const struct http_listener *l = &s->ls[i];
+		size_t n;
+
+		if (l->loopback) {
+			log_info("HTTP: open http://%s/ on this host", l->name);
+			continue;
+		}
+		n = lan_urls(s, l, urls, NG_ARRAY_LEN(urls));
+		for (size_t j = 0; j < n; j++)
+			log_info("HTTP: open %s from the LAN (%s; the token is needed once)", urls[j], l->name);
+		if (!first[0])
+			snprintf(first, sizeof first, "%s", urls[0]);
+	}
+	if (first[0] && isatty(STDOUT_FILENO)) {
+		printf("Scan to open %s\n", first);
+		http_print_qr(stdout, first);
+	}
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* flowjson.c: one place that turns a flow into the public JSON object and CSV row. */
+#include "flowjson.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "geoip.h"
+#include "log.h"
+#include "proc.h"
+#include "whitelist.h"
+
+const char *flowjson_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	default:
+		snprintf(buf, len, "ip-%u", proto);
+		return buf;
+	}
+}
+
+int flowjson_proto_parse(const char *s)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} names[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"icmpv6", 58}, {"sctp", 132}};
+	uint64_t n;
+
+	for (size_t i = 0; i < NG_ARRAY_LEN(names); i++) {
+		if (strcasecmp(s, names[i].name) == 0)
+			return names[i].num;
+	}
+	if (strncmp(s, "ip-", 3) == 0)
+		s += 3;
+	if (parse_uint(s, 0, 255, &n) == 0)
+		return (int)n;
+	return -1;
+}
+
+const char *flowjson_state_name(uint8_t state)
+{
+	switch (state) {
+	case FLOW_STATE_SYN_SENT:
+		return "syn_sent";
+	case FLOW_STATE_ESTABLISHED:
+		return "established";
+	case FLOW_STATE_CLOSING:
+		return "closing";
+	case FLOW_STATE_CLOSED:
+		return "closed";
+	case FLOW_STATE_RESET:
+		return "reset";
+	default:
+		return "open";
+	}
+}
+
+const char *flowjson_end_name(uint8_t end_reason)
+{
+	switch (end_reason) {
+	case FLOW_END_CLOSED:
+		return "closed";
+	case FLOW_END_IDLE:
+		return "idle";
+	case FLOW_END_EVICTED:
+		return "evicted";
+	default:
+		return NULL;
+	}
+}
+
+const char *flowjson_domain_source_name(uint8_t src)
+{
+	switch (src) {
+	case FLOW_DOMAIN_DNS:
+		return "dns";
+	case FLOW_DOMAIN_SNI:
+		return "sni";
+	case FLOW_DOMAIN_HTTP:
+		return "http";
+	default:
+		return NULL;
+	}
+}
+
+char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len)
+{
+	static const char *const dirname[2] = {"sent", "received"};
+	enum wl_verdict v = engine_flow_verdict(f);
+	int d;
+	bool both = f->packets[0] > 0 && f->packets[1] > 0;
+	char why[256];
+
+	buf[0] = '\0';
+	if (v == WL_NONE)
+		return buf;
+	/* The deciding direction: the worst one that carried traffic, sent first on a tie. */
+	if (f->packets[0] > 0 && f->verdicts[0].verdict == v)
+		d = 0;
+	else if (f->packets[1] > 0 && f->verdicts[1].verdict == v)
+		d = 1;
+	else
+		d = f->verdicts[0].verdict == v ? 0 : 1;
+	wl_reason_format(&f->verdicts[d], window, why, sizeof why);
+	if (both && f->verdicts[0].verdict != f->verdicts[1].verdict)
+		snprintf(buf, len, "%s: %s", dirname[d], why);
+	else
+		snprintf(buf, len, "%s", why);
+	return buf;
+}
+
+/* Helpers for the writer: a key, then a value of each kind. */
+static void w_key(struct strbuf *sb, const char *k)
+{
+	sb_putc(sb, ',');
+	sb_putc(sb, '"');
+	sb_puts(sb, k);
+	sb_put(sb, "\":", 2);
+}
+
+static void w_uint(struct strbuf *sb, const char *k, uint64_t v)
+{
+	w_key(sb, k);
+	sb_u64(sb, v);
+}
+
+static void w_str(struct strbuf *sb, const char *k, const char *v)
+{
+	w_key(sb, k);
+	if (v)
+		sb_json_str(sb, v);
+	else
+		sb_puts(sb, "null");
+}
+
+static void w_geo(struct strbuf *sb, const struct geo_info *g)
+{
+	w_key(sb, "geo");
+	if (!g || (!g->has_location && !g->country[0])) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"lat\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lat);
+	else
+		sb_puts(sb, "null");
+	sb_puts(sb, ",\"lon\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lon);
+	else
+		sb_puts(sb, "null");
+	w_key(sb, "accuracy_km");
+	if (g->accuracy_km >= 0)
+		sb_u64(sb, (uint64_t)g->accuracy_km);
+	else
+		sb_puts(sb, "null");
+	w_str(sb, "country", g->country[0] ? g->country : NULL);
+	w_str(sb, "country_name", g->country_name);
+	w_str(sb, "region", g->region);
+	w_str(sb, "city", g->city);
+	sb_putc(sb, '}');
+}
+
+/*
+ * "geo", "asn" and "as_org": written once per GeoIP result and kept in it,
+ * since every flow to the same place (and every address of the same
+ * database record) shares the result.
+ */
+static void w_place(struct strbuf *sb, struct geo_info *g)
+{
+	size_t start = sb->len;
+
+	if (g && g->json_cacheable && g->json) {
+		sb_put(sb, g->json, g->json_len);
+		return;
+	}
+	w_geo(sb, g);
+	if (g && g->asn) {
+		w_uint(sb, "asn", g->asn);
+	} else {
+		w_key(sb, "asn");
+		sb_puts(sb, "null");
+	}
+	w_str(sb, "as_org", g ? g->as_org : NULL);
+	if (g && g->json_cacheable) {
+		g->json_len = sb->len - start;
+		g->json = xstrndup(sb->p + start, g->json_len);
+	}
+}
+
+static void w_process(struct strbuf *sb, const struct proc_info *p)
+{
+	w_key(sb, "process");
+	if (!p) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"pid\":");
+	sb_u64(sb, (uint64_t)p->pid);
+	w_str(sb, "name", p->name);
+	w_str(sb, "exe", p->exe);
+	w_str(sb, "user", p->user);
+	w_str(sb, "cmdline", p->cmdline);
+	sb_putc(sb, '}');
+}
+
+/*
+ * DESIGN. The flow object is written straight into a text buffer: building a
+ * cJSON tree (about 40 allocations) and printing it (every number through
+ * "%1.15g" and back through sscanf) cost more than decoding the flow's
+ * packets. Every string goes through sb_json_str, which escapes and repairs
+ * UTF-8, so the output is always one valid JSON object on one line.
+ * flowjson_object parses that text for callers that want a tree to extend.
+ */
+void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
+{
+	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320];
+	enum wl_verdict v = engine_flow_verdict(f);
+
+	sb_reserve(sb, 1024);
+	sb_puts(sb, "{\"id\":");
+	sb_u64(sb, f->id);
+	w_str(sb, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
+	w_uint(sb, "proto_num", f->key.proto);
+	w_uint(sb, "ip_version", f->key.a.v);
+	w_str(sb, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
+	w_uint(sb, "local_port", flow_local_port(f));
+	w_str(sb, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
+	w_uint(sb, "remote_port", flow_remote_port(f));
+	w_str(sb, "initiator", f->initiator_local ? "local" : "remote");
+	w_uint(sb, "packets_sent", f->packets[FLOW_SENT]);
+	w_uint(sb, "packets_received", f->packets[FLOW_RECEIVED]);
+	w_uint(sb, "bytes_sent", f->bytes[FLOW_SENT]);
+	w_uint(sb, "bytes_received", f->bytes[FLOW_RECEIVED]);
+	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
+	w_str(sb, "last_seen", time_format(f->last_seen, t, sizeof t));
+	w_str(sb, "state", flowjson_state_name(f->state));
+	w_key(sb, "active");
+	sb_puts(sb, f->end_reason == FLOW_END_NONE ? "true" : "false");
+	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
+	w_uint(sb, "fragments", f->fragments);
+	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
+	w_place(sb, f->geo);
+	w_str(sb, "remote_domain", f->domain);
+	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
+	w_process(sb, f->proc);
+	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
+	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
+	w_str(sb, "verdict", wl_verdict_name(v));
+	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
+	sb_putc(sb, '}');
+}
+
+cJSON *flowjson_object(const struct flow *f, ng_time window)
+{
+	struct strbuf sb = {0};
+	cJSON *o;
+
+	flowjson_append(f, window, &sb);
+	o = cJSON_Parse(sb.p);
+	free(sb.p);
+	if (!o)
+		fatalx("internal error: the flow writer produced invalid JSON for flow %llu", (unsigned long long)f->id);
+	return o;
+}
+
+const char *flowjson_csv_header(void)
+{
+	return "id,proto,local_ip,local_port,remote_ip,remote_port,remote_domain,remote_domain_source,"
+	       "process_name,process_pid,country,city,asn,as_org,packets_sent,packets_received,bytes_sent,"
+	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason\r\n";
+}
+
+void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
+{
+	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
+	char pbuf[16];
+	const struct geo_info *g = f->geo;
+
+	snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)f->id);
+	snprintf(n[1], sizeof n[1], "%u", flow_local_port(f));
+	snprintf(n[2], sizeof n[2], "%u", flow_remote_port(f));
+	snprintf(n[3], sizeof n[3], "%d", f->proc ? (int)f->proc->pid : 0);
+	snprintf(n[4], sizeof n[4], "%u", g ? g->asn : 0);
+	snprintf(n[5], sizeof n[5], "%llu", (unsigned long long)f->packets[0]);
+	snprintf(n[6], sizeof n[6], "%llu", (unsigned long long)f->packets[1]);
+	snprintf(n[7], sizeof n[7], "%llu", (unsigned long long)f->bytes[0]);
+	snprintf(n[8], sizeof n[8], "%llu", (unsigned long long)f->bytes[1]);
+	sb_csv_field(sb, n[0], false);
+	sb_csv_field(sb, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf), false);
+	sb_csv_field(sb, addr_format(flow_local_ip(f), la, sizeof la), false);
+	sb_csv_field(sb, n[1], false);
+	sb_csv_field(sb, addr_format(flow_remote_ip(f), ra, sizeof ra), false);
+	sb_csv_field(sb, n[2], false);
+	sb_csv_field(sb, f->domain, false);
+	sb_csv_field(sb, flowjson_domain_source_name(f->domain_source), false);
+	sb_csv_field(sb, f->proc ? f->proc->name : NULL, false);
+	sb_csv_field(sb, f->proc ? n[3] : NULL, false);
+	sb_csv_field(sb, g && g->country[0] ? g->country : NULL, false);
+	sb_csv_field(sb, g ? g->city : NULL, false);
+	sb_csv_field(sb, g && g->asn ? n[4] : NULL, false);
+	sb_csv_field(sb, g ? g->as_org : NULL, false);
+	sb_csv_field(sb, n[5], false);
+	sb_csv_field(sb, n[6], false);
+	sb_csv_field(sb, n[7], false);
+	sb_csv_field(sb, n[8], false);
+	sb_csv_field(sb, time_format(f->first_seen, t1, sizeof t1), false);
+	sb_csv_field(sb, time_format(f->last_seen, t2, sizeof t2), false);
+	sb_csv_field(sb, flowjson_state_name(f->state), false);
+	sb_csv_field(sb, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[0].verdict), false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[1].verdict), false);
+	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
+	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), true);
+}

@@ -19,9 +19,9 @@
  * whitelist_open: history must never write (it opens with
  * SQLITE_OPEN_READONLY, and WAL lets it read a consistent snapshot while the
  * daemon writes), and reset-baseline must not load a million rows only to
- * delete them. Reset bumps meta.baseline_epoch so a running daemon, which
- * checks it on every flush, drops its in-memory rows instead of writing them
- * back.
+ * delete them. Reset deletes the address rows and the known services, and
+ * bumps meta.baseline_epoch so a running daemon, which checks it on every
+ * flush, drops its in-memory rows instead of writing them back.
  */
 
 #define CLI_BUSY_MS 5000
@@ -185,6 +185,7 @@ int whitelist_reset_cli(const char *state_dir, FILE *out, char *err, size_t errl
 	char ts[NG_TIMESTRLEN];
 	sqlite3_stmt *st;
 	bool missing;
+	int rc;
 	sqlite3 *db = cli_open(state_dir, true, &missing, err, errlen);
 
 	if (db == NULL) {
@@ -212,6 +213,14 @@ int whitelist_reset_cli(const char *state_dir, FILE *out, char *err, size_t errl
 	sqlite3_finalize(st);
 	if (sqlite3_exec(db, "DELETE FROM seen; DELETE FROM meta WHERE key = 'first_packet'", NULL, NULL, NULL) !=
 	    SQLITE_OK)
+		goto fail_tx;
+	/* The known services go with the rows (a database from before them has no such table). */
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'services'", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto fail_tx;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW && sqlite3_exec(db, "DELETE FROM services", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail_tx;
 	if (sqlite3_prepare_v2(db, "INSERT INTO meta (key, value) VALUES ('baseline_epoch', ?1) ON CONFLICT (key) "
 			       "DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)

@@ -37,6 +37,10 @@
  * Amortised that is O(1) per insertion and stops a flood of spoofed sources
  * from exhausting memory.
  *
+ * The known services (services.c) live in the same database and are written
+ * by the same flush, in the same transaction, after the address rows; a
+ * reset-baseline clears them with the rows.
+ *
  * Disk layout for speed: the table is keyed (addr, dir) WITHOUT ROWID and
  * has no other index, so an UPSERT touches one B-tree. Each flush sorts its
  * rows into key order first, so the B-tree is walked once from left to right
@@ -78,6 +82,7 @@ struct wl_store {
 	int64_t epoch;
 	uint64_t flushes, flush_errors, evicted, rng;
 	ng_time last_err_log;
+	struct wl_svcs *svcs;		/* the known services, flushed with the rows */
 	sqlite3 *db;
 	bool read_only;
 	sqlite3_stmt *st_begin, *st_commit, *st_rollback, *st_upsert, *st_delete, *st_meta_set, *st_meta_del,
@@ -440,6 +445,7 @@ static void store_clear(struct wl_store *s)
 	memset(s->slots, 0, s->slotcap * sizeof *s->slots);
 	s->first_packet = NG_TIME_NONE;
 	s->meta_dirty = false;
+	wl_svcs_clear(s->svcs);
 	log_notice("the baseline was reset (netglobe reset-baseline): forgot %zu learnt rows; learning again", n);
 }
 
@@ -454,10 +460,11 @@ int wl_store_flush(struct wl_store *s)
 			s->rows[s->dirty[i]].dirty_pos = UINT32_MAX;
 		s->ndirty = s->ndels = 0;
 		s->meta_dirty = false;
+		wl_svcs_written(s->svcs);
 		s->flushes++;
 		return 0;
 	}
-	if (s->ndirty == 0 && s->ndels == 0 && !s->meta_dirty) {
+	if (s->ndirty == 0 && s->ndels == 0 && !s->meta_dirty && wl_svcs_pending(s->svcs) == 0) {
 		/* Nothing to write: still notice a reset-baseline promptly. */
 		if (meta_get(s, "baseline_epoch", 0) != s->epoch) {
 			s->epoch = meta_get(s, "baseline_epoch", 0);
@@ -511,6 +518,8 @@ int wl_store_flush(struct wl_store *s)
 		if (stmt_run(st) != 0)
 			goto fail;
 	}
+	if (wl_svcs_write(s->svcs) != 0)
+		goto fail;
 	if (s->meta_dirty && meta_set(s, "first_packet", s->first_packet) != 0)
 		goto fail;
 	if (stmt_run(s->st_commit) != 0)
@@ -520,6 +529,7 @@ int wl_store_flush(struct wl_store *s)
 		s->rows[s->dirty[i]].dirty_pos = UINT32_MAX;
 	s->ndirty = s->ndels = 0;
 	s->meta_dirty = false;
+	wl_svcs_written(s->svcs);
 	s->flushes++;
 	return 0;
 fail:
@@ -557,7 +567,12 @@ size_t wl_store_count(const struct wl_store *s)
 
 size_t wl_store_pending(const struct wl_store *s)
 {
-	return s->ndirty + s->ndels;
+	return s->ndirty + s->ndels + wl_svcs_pending(s->svcs);
+}
+
+struct wl_svcs *wl_store_svcs(struct wl_store *s)
+{
+	return s->svcs;
 }
 
 uint64_t wl_store_flushes(const struct wl_store *s)
@@ -644,13 +659,15 @@ static int schema_version(struct wl_store *s)
 	return v;
 }
 
-struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, char *err, size_t errlen)
+struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, size_t max_services,
+			       char *err, size_t errlen)
 {
 	struct wl_store *s = xcalloc(1, sizeof *s);
 	int flags = SQLITE_OPEN_NOMUTEX, ver;
 	char *emsg = NULL;
 
 	s->max_entries = max_entries ? max_entries : WL_DEFAULT_MAX_ENTRIES;
+	s->svcs = wl_svcs_create(max_services);
 	s->now = s->first_packet = NG_TIME_NONE;
 	s->read_only = read_only;
 	s->rng = 0x853c49e6748fea9bULL;
@@ -740,6 +757,8 @@ struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_e
 		goto fail;
 	if (store_load(s, err, errlen) != 0)
 		goto fail;
+	if (wl_svcs_attach(s->svcs, s->db, db_path, read_only, err, errlen) != 0)
+		goto fail;
 	return s;
 fail_exec:
 	snprintf(err, errlen, "cannot set up %s: %s (move it away or use another --state-dir)", db_path,
@@ -754,6 +773,7 @@ void wl_store_close(struct wl_store *s)
 {
 	if (s == NULL)
 		return;
+	wl_svcs_free(s->svcs);	/* first: it holds statements of s->db */
 	if (s->db) {
 		sqlite3_finalize(s->st_begin);
 		sqlite3_finalize(s->st_commit);

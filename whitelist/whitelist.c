@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "regdomain.h"
 #include "strpool.h"
 #include "util.h"
 #include "whitelist.h"
@@ -31,6 +32,21 @@
  *
  * Retention is never shorter than the window (a row must outlive the window
  * to say "expired" rather than "first contact").
+ *
+ * Known services. Beside each address row, the same record call teaches
+ * two service rows per direction: the registrable domain (eTLD+1 by the
+ * Public Suffix List) of the flow's name, and the remote's AS. They follow
+ * the address rows' time rules exactly (first seen before t, latest record
+ * before t at or after t - window), so a new address of a domain or network
+ * seen lately can be told from a real first contact. They never change a
+ * verdict: an anomalous address stays anomalous, and the verdict only
+ * carries the service that explains it. Which service may explain is
+ * decided in one place, svc_explain(); the name rule for ASes lives there.
+ *
+ * Name lookups cost about 1 us each (libpsl), so the registrable domain of
+ * the names recorded lately is cached by their pooled pointer: the engine
+ * passes each flow's pooled name, and a cached entry holds a reference to
+ * its name, so an equal pointer means an equal name.
  */
 
 struct whitelist {
@@ -44,7 +60,26 @@ struct whitelist {
 	ng_cidr *public_nets;	/* --public-net: special ranges judged as public */
 	size_t npublic;
 	struct wl_parse_opts po;	/* points at public_nets, for the list parser */
+	bool psl;		/* the Public Suffix List loaded: registrable domains may be learnt */
+	bool asn_explains_nameless;	/* whitelist_options.asn_explains_nameless */
+	uint64_t svc_pruned, explained_domain, explained_asn;
+	struct rd_cache {
+		const char *name;	/* a pooled name (a reference held here), NULL when empty */
+		const char *reg;	/* its registrable domain (pooled reference), NULL when it has none */
+	} rd_cache[256];
 };
+
+/*
+ * At most this many service names are interned for verdicts over the life
+ * of the process (counted generously: a name evicted and learnt again
+ * counts twice); past it svc_name is NULL. The intern pool is never freed,
+ * and names come from the network.
+ */
+#define WL_SVC_NAMES_MAX 65536
+static size_t svc_names_interned;
+
+/* Two of these sit in every flow: keep the service fields in the padding-free tail. */
+_Static_assert(sizeof(struct wl_verdict_info) <= 72, "struct wl_verdict_info grew");
 
 /* The periodic prune runs at most this often (monotonic clock). */
 #define WL_PRUNE_EVERY (60 * NG_USEC)
@@ -76,7 +111,16 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;
 	wl->read_only = opts->read_only;
+	wl->asn_explains_nameless = opts->asn_explains_nameless;
 	wl->last_prune = time_mono();
+	{
+		char why[256];
+
+		/* Without the list "the last two labels" would merge every co.uk tenant: learn no domains then. */
+		wl->psl = regdomain_init(why, sizeof why) == 0;
+		if (!wl->psl)
+			log_warnx("whitelist: %s; known services by domain are off, by network still on", why);
+	}
 	if (opts->state_dir) {
 		size_t n = strlen(opts->state_dir) + 32;
 
@@ -92,7 +136,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 				    err, errlen);
 	if (wl->rules == NULL)
 		goto fail;
-	wl->store = wl_store_open(db, wl->read_only, opts->max_entries, err, errlen);
+	wl->store = wl_store_open(db, wl->read_only, opts->max_entries, opts->max_services, err, errlen);
 	if (wl->store == NULL)
 		goto fail;
 	if (!wl->read_only)
@@ -115,6 +159,10 @@ void whitelist_close(struct whitelist *wl)
 		wl_store_flush(wl->store);
 	wl_store_close(wl->store);
 	wl_rules_free(wl->rules);
+	for (size_t i = 0; i < NG_ARRAY_LEN(wl->rd_cache); i++) {
+		strpool_put(wl->rd_cache[i].name);
+		strpool_put(wl->rd_cache[i].reg);
+	}
 	free(wl->state_dir);
 	free(wl->public_nets);
 	free(wl);
@@ -130,6 +178,7 @@ int whitelist_prune(struct whitelist *wl)
 		return 0;
 	n = wl_store_prune(wl->store, sat_sub(now, wl->retention));
 	wl->pruned += n;
+	wl->svc_pruned += wl_svcs_prune(wl_store_svcs(wl->store), sat_sub(now, wl->retention));
 	if (n > 0)
 		log_info("whitelist: pruned %zu rows last seen over the retention before the latest packet", n);
 	return (int)NG_MIN(n, (size_t)INT32_MAX);
@@ -142,28 +191,177 @@ int whitelist_flush(struct whitelist *wl)
 	return wl_store_flush(wl->store);
 }
 
-/* The latest time the row was recorded strictly before t, or NG_TIME_NONE. */
-static ng_time latest_before(const struct wl_row *row, ng_time t)
+/* The latest time a row (address or service) was recorded strictly before t, or NG_TIME_NONE. */
+static ng_time latest_before(ng_time first, ng_time last, ng_time last_prev, ng_time t)
 {
-	if (row->last < t)
-		return row->last;
-	if (row->last_prev != NG_TIME_NONE && row->last_prev < t)
-		return row->last_prev;
-	if (row->first < t)
-		return row->first;	/* a lower bound: the row's history between was not kept */
+	if (last < t)
+		return last;
+	if (last_prev != NG_TIME_NONE && last_prev < t)
+		return last_prev;
+	if (first < t)
+		return first;	/* a lower bound: the row's history between was not kept */
 	return NG_TIME_NONE;
 }
 
-void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
-		       ng_time t, struct wl_verdict_info *out)
+/* Move a row's times on for a record at t (the address rows' rule, shared by the service rows). */
+static void times_record(ng_time *first, ng_time *last, ng_time *last_prev, ng_time t)
+{
+	if (t > *last) {
+		*last_prev = *last;
+		*last = t;
+	} else if (t < *last && (*last_prev == NG_TIME_NONE || t > *last_prev)) {
+		*last_prev = t;
+	}
+	if (t < *first)
+		*first = t;
+}
+
+/* The cache slot for a pooled name pointer. */
+static struct rd_cache *rd_slot(struct whitelist *wl, const char *name)
+{
+	uint64_t h = (uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ULL;
+
+	return &wl->rd_cache[h >> 56];
+}
+
+/*
+ * The registrable domain of a pooled name (record path): from the cache, or
+ * looked up and cached. NULL when the name has none (an address literal, a
+ * public suffix, not a host name).
+ */
+static const char *regdomain_pooled(struct whitelist *wl, const char *pooled)
+{
+	struct rd_cache *c = rd_slot(wl, pooled);
+	char buf[WL_DOMAIN_MAX];
+
+	if (c->name == pooled)
+		return c->reg;
+	strpool_put(c->name);
+	strpool_put(c->reg);
+	c->name = strpool_ref(pooled);
+	c->reg = regdomain_of(pooled, buf, sizeof buf) ? strpool_get(buf) : NULL;
+	return c->reg;
+}
+
+/*
+ * The registrable domain of any name (verdict path, no allocation): from the
+ * cache when the caller passes a pooled name recorded lately, else looked up
+ * into buf. NULL when it has none.
+ */
+static const char *regdomain_lookup(struct whitelist *wl, const char *name, char *buf, size_t len)
+{
+	const struct rd_cache *c = rd_slot(wl, name);
+
+	if (c->name == name)
+		return c->reg;
+	return regdomain_of(name, buf, len) ? buf : NULL;
+}
+
+/* A service row's name interned for verdicts (see WL_SVC_NAMES_MAX); NULL when it has none or past the cap. */
+static const char *svc_shown(struct wl_svc *row)
+{
+	if (row->shown == NULL && row->name != NULL && svc_names_interned < WL_SVC_NAMES_MAX) {
+		row->shown = str_intern(row->name);
+		svc_names_interned++;
+	}
+	return row->shown;
+}
+
+/* True when a service row was seen before t within the window; *before gets its latest time before t. */
+static bool svc_seen(const struct whitelist *wl, const struct wl_svc *row, ng_time t, ng_time *before)
+{
+	*before = row ? latest_before(row->first, row->last, row->last_prev, t) : NG_TIME_NONE;
+	return *before != NG_TIME_NONE && *before >= sat_sub(t, wl->window);
+}
+
+/*
+ * THE SERVICE RULE: which known service explains a new address. Called only
+ * for an anomalous verdict from first contact or expiry. The flow's name
+ * counts as a name only when it has a registrable domain (an address literal
+ * in SNI or Host is none). Its registrable domain explains first. The AS
+ * explains only a flow with a name: a nameless connection to a new address
+ * is what a hard-coded command-and-control server looks like, and a shared
+ * (cloud) network's past says nothing about a new tenant in it; beaconing
+ * and other behaviour signals are for what hides there.
+ * asn_explains_nameless turns the name rule off, to measure it.
+ */
+static void svc_explain(struct whitelist *wl, const char *domain, uint32_t asn, enum wl_dir dir, ng_time t,
+			struct wl_verdict_info *out)
+{
+	struct wl_svcs *svcs = wl_store_svcs(wl->store);
+	char buf[WL_DOMAIN_MAX];
+	const char *reg = domain && domain[0] ? regdomain_lookup(wl, domain, buf, sizeof buf) : NULL;
+	struct wl_svc *row;
+	ng_time before;
+
+	if (reg && wl->psl) {
+		row = wl_svcs_find_domain(svcs, reg, (uint8_t)dir);
+		if (svc_seen(wl, row, t, &before)) {
+			out->svc = WL_SVC_DOMAIN;
+			out->svc_name = svc_shown(row);
+			goto found;
+		}
+	}
+	if (asn != 0 && (reg != NULL || wl->asn_explains_nameless)) {
+		row = wl_svcs_find_asn(svcs, asn, (uint8_t)dir);
+		if (svc_seen(wl, row, t, &before)) {
+			out->svc = WL_SVC_ASN;
+			out->svc_asn = asn;
+			out->svc_name = svc_shown(row);
+			goto found;
+		}
+	}
+	return;
+found:
+	out->svc_count = (uint32_t)NG_MIN(row->flows, (uint64_t)UINT32_MAX);
+	out->svc_first = row->first;
+	out->svc_last = before;
+	if (out->svc == WL_SVC_DOMAIN)
+		wl->explained_domain++;
+	else
+		wl->explained_asn++;
+}
+
+/* Teach the service rows of this direction: the name's registrable domain and the AS. */
+static void svc_learn(struct whitelist *wl, const char *pooled_name, uint32_t asn, const char *as_org,
+		      enum wl_dir dir, ng_time t, uint32_t new_flows)
+{
+	struct wl_svcs *svcs = wl_store_svcs(wl->store);
+	const char *reg = pooled_name && wl->psl ? regdomain_pooled(wl, pooled_name) : NULL;
+	struct wl_svc *row;
+
+	if (reg) {
+		row = wl_svcs_touch_domain(svcs, reg, (uint8_t)dir, t);
+		times_record(&row->first, &row->last, &row->last_prev, t);
+		row->flows += new_flows;
+		if (row->flows == 0)
+			row->flows = 1;	/* the name came after the flow's first record: count the flow here */
+	}
+	if (asn != 0) {
+		row = wl_svcs_touch_asn(svcs, asn, (uint8_t)dir, t);
+		times_record(&row->first, &row->last, &row->last_prev, t);
+		row->flows += new_flows;
+		if (row->flows == 0)
+			row->flows = 1;
+		if (as_org && as_org[0] && (row->name == NULL || strncmp(row->name, as_org, WL_ORG_KEEP) != 0)) {
+			strpool_put(row->name);
+			row->name = strpool_getn(as_org, WL_ORG_KEEP);
+			row->shown = NULL;
+		}
+	}
+}
+
+void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, uint32_t asn,
+		       enum wl_dir dir, ng_time t, struct wl_verdict_info *out)
 {
 	const struct wl_row *row = wl_store_find(wl->store, remote, (uint8_t)dir);
-	ng_time before = row ? latest_before(row, t) : NG_TIME_NONE;
+	ng_time before = row ? latest_before(row->first, row->last, row->last_prev, t) : NG_TIME_NONE;
 	const char *rule, *entry;
 	enum ng_scope scope;
 
 	memset(out, 0, sizeof *out);
 	out->first = out->last = NG_TIME_NONE;
+	out->svc_first = out->svc_last = NG_TIME_NONE;
 	if (before != NG_TIME_NONE) {
 		out->first = row->first;
 		out->last = before;
@@ -197,15 +395,16 @@ void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *
 	if (before == NG_TIME_NONE) {
 		out->verdict = WL_ANOMALOUS;
 		out->why = WL_WHY_FIRST_CONTACT;
-		return;
-	}
-	if (before >= sat_sub(t, wl->window)) {
+	} else if (before >= sat_sub(t, wl->window)) {
 		out->verdict = WL_NORMAL;
 		out->why = WL_WHY_SEEN;
+		return;
 	} else {
 		out->verdict = WL_ANOMALOUS;
 		out->why = WL_WHY_EXPIRED;
 	}
+	if (dir == WL_SENT || dir == WL_RECEIVED)
+		svc_explain(wl, domain, asn, dir, t, out);
 }
 
 bool whitelist_has_domain_rules(const struct whitelist *wl)
@@ -214,8 +413,8 @@ bool whitelist_has_domain_rules(const struct whitelist *wl)
 }
 
 void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, ng_time t, uint32_t new_flows,
-		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
-		      enum wl_verdict verdict)
+		      uint64_t packets, uint64_t bytes, const char *domain, const char *country, uint32_t asn,
+		      const char *as_org, enum wl_verdict verdict)
 {
 	struct wl_row *row;
 
@@ -223,14 +422,7 @@ void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir d
 		return;
 	wl_store_clock(wl->store, t);
 	row = wl_store_touch(wl->store, remote, (uint8_t)dir, t);
-	if (t > row->last) {
-		row->last_prev = row->last;
-		row->last = t;
-	} else if (t < row->last && (row->last_prev == NG_TIME_NONE || t > row->last_prev)) {
-		row->last_prev = t;
-	}
-	if (t < row->first)
-		row->first = t;
+	times_record(&row->first, &row->last, &row->last_prev, t);
 	row->flows += new_flows;
 	row->packets += packets;
 	row->bytes += bytes;
@@ -248,6 +440,9 @@ void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir d
 	}
 	if ((unsigned)verdict <= WL_BLOCKLISTED && verdict > row->verdict)
 		row->verdict = (uint8_t)verdict;
+	/* Only a whole name teaches its domain (a longer one is no DNS name; the row keeps a cut copy). */
+	svc_learn(wl, domain && domain[0] && strnlen(domain, WL_DOMAIN_KEEP + 1) <= WL_DOMAIN_KEEP ? row->domain : NULL,
+		  asn, as_org, dir, t, new_flows);
 }
 
 void whitelist_learning(struct whitelist *wl, ng_time now, struct wl_learning *out)
@@ -280,6 +475,28 @@ void whitelist_entry(struct whitelist *wl, const ng_addr *remote, enum wl_dir di
 	out->flows = row->flows;
 	out->packets = row->packets;
 	out->bytes = row->bytes;
+}
+
+void whitelist_service_entry(struct whitelist *wl, enum wl_service kind, const char *domain, uint32_t asn,
+			     enum wl_dir dir, struct wl_service_entry *out)
+{
+	struct wl_svcs *svcs = wl_store_svcs(wl->store);
+	const struct wl_svc *row = NULL;
+	char buf[WL_DOMAIN_MAX];
+
+	memset(out, 0, sizeof *out);
+	out->first = out->last = NG_TIME_NONE;
+	if (kind == WL_SVC_DOMAIN && domain && regdomain_of(domain, buf, sizeof buf))
+		row = wl_svcs_find_domain(svcs, buf, (uint8_t)dir);
+	else if (kind == WL_SVC_ASN && asn != 0)
+		row = wl_svcs_find_asn(svcs, asn, (uint8_t)dir);
+	if (row == NULL)
+		return;
+	out->known = true;
+	out->first = row->first;
+	out->last = row->last;
+	out->flows = row->flows;
+	out->name = row->kind == WL_SVC_ASN ? row->name : NULL;
 }
 
 int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen)
@@ -319,6 +536,22 @@ static bool forget_match(const struct wl_row *row, void *arg)
 	return row->domain && wl_domain_match(c->pattern, row->domain);
 }
 
+/* Context for forget's service matcher: the pattern and its own registrable domain. */
+struct forget_svc_ctx {
+	const char *pattern;
+	const char *reg;	/* NULL when the pattern's name has none (e.g. "*.co.uk") */
+};
+
+/* True for domain service rows a forgotten pattern covers: its registrable domain, or one it matches. */
+static bool forget_svc_match(const struct wl_svc *row, void *arg)
+{
+	const struct forget_svc_ctx *c = arg;
+
+	if (row->kind != WL_SVC_DOMAIN)
+		return false;
+	return (c->reg && strcmp(c->reg, row->name) == 0) || wl_domain_match(c->pattern, row->name);
+}
+
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen)
 {
 	char canon[WL_DOMAIN_MAX + 8], why[256];
@@ -340,6 +573,15 @@ int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t e
 	ctx.is_cidr = cidr_parse(canon, &ctx.cidr, why, sizeof why) == 0;
 	ctx.pattern = canon;
 	gone = wl_store_remove_if(wl->store, forget_match, &ctx);
+	if (!ctx.is_cidr) {
+		/* A domain pattern also forgets the known service it belongs to ("*.cdn.example.com": example.com). */
+		struct forget_svc_ctx sc = {canon, NULL};
+		char reg[WL_DOMAIN_MAX];
+
+		if (regdomain_of(canon[0] == '*' ? canon + 2 : canon, reg, sizeof reg))
+			sc.reg = reg;
+		gone += wl_svcs_remove_if(wl_store_svcs(wl->store), forget_svc_match, &sc);
+	}
 	log_info("forgot %s: %s, %zu learnt rows removed", canon, changed ? "trust rule removed" : "no trust rule",
 		 gone);
 	if (wl_store_flush(wl->store) != 0) {
@@ -414,6 +656,32 @@ char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *bu
 	return buf;
 }
 
+char *wl_service_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len)
+{
+	char ts[NG_TIMESTRLEN], seen[64], what[WL_DOMAIN_MAX + WL_ORG_KEEP + 32];
+
+	(void)window;	/* the service's latest time is inside it by definition */
+	if (len == 0)
+		return buf;
+	if (v->svc != WL_SVC_DOMAIN && v->svc != WL_SVC_ASN) {
+		buf[0] = '\0';
+		return buf;
+	}
+	time_format_short(v->svc_first, ts, sizeof ts);
+	if (v->svc_count <= 1)
+		snprintf(seen, sizeof seen, "seen once since %s", ts);
+	else
+		snprintf(seen, sizeof seen, "seen %u times since %s", v->svc_count, ts);
+	if (v->svc == WL_SVC_DOMAIN)
+		snprintf(what, sizeof what, "of %s", v->svc_name ? v->svc_name : "a known domain");
+	else if (v->svc_name)
+		snprintf(what, sizeof what, "in AS%u %s", v->svc_asn, v->svc_name);
+	else
+		snprintf(what, sizeof what, "in AS%u", v->svc_asn);
+	snprintf(buf, len, "new address %s, %s", what, seen);
+	return buf;
+}
+
 const char *wl_verdict_name(enum wl_verdict v)
 {
 	switch (v) {
@@ -448,6 +716,11 @@ void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out
 	out->flush_errors = wl_store_flush_errors(wl->store);
 	out->evicted = wl_store_evicted(wl->store);
 	out->pruned = wl->pruned;
+	out->services = wl_svcs_count(wl_store_svcs(wl->store));
+	out->services_evicted = wl_svcs_evicted(wl_store_svcs(wl->store));
+	out->services_pruned = wl->svc_pruned;
+	out->explained_domain = wl->explained_domain;
+	out->explained_asn = wl->explained_asn;
 	wl_rules_stats(wl->rules, &out->allow_rules, &out->block_entries, &out->block_dropped_special);
 }
 

@@ -37,11 +37,24 @@ enum wl_why {
 	WL_WHY_BLOCKLISTED,	/* "in blocklist feodo.txt (1.2.3.0/24)" */
 };
 
+/*
+ * The known service that explains a new address (see "Known services" in
+ * docs/whitelist.md): the address is new in this direction, but its name's
+ * registrable domain, or else its network (AS), was seen in this direction
+ * within the window. The verdict stays anomalous; this only says why.
+ */
+enum wl_service {
+	WL_SVC_NONE = 0,
+	WL_SVC_DOMAIN = 1,	/* "new address of microsoft.com, seen 41 times since ..." */
+	WL_SVC_ASN = 2,		/* "new address in AS8075 Microsoft Corporation, seen 312 times since ..." */
+};
+
 /* One direction's verdict and the facts behind it. Plain data: copy freely. */
 struct wl_verdict_info {
 	uint8_t verdict;	/* enum wl_verdict */
 	uint8_t why;		/* enum wl_why */
 	uint8_t scope;		/* enum ng_scope, for WL_WHY_LOCAL_SCOPE */
+	uint8_t svc;		/* enum wl_service; WL_SVC_NONE unless anomalous from first contact or expired */
 	uint32_t count;		/* flows recorded with the remote in this direction (the row's total) */
 	ng_time first;		/* first time seen in this direction (NG_TIME_NONE when never before t) */
 	ng_time last;		/* latest time seen in this direction before t, even outside the window */
@@ -54,6 +67,20 @@ struct wl_verdict_info {
 	 */
 	const char *rule;
 	const char *entry;
+	/*
+	 * The service (svc != WL_SVC_NONE only): flows recorded in this
+	 * direction for that registrable domain or AS (the service row's total),
+	 * its first time seen and latest time seen before t (inside the window),
+	 * the AS number (WL_SVC_ASN; 0 otherwise) and svc_name: the registrable
+	 * domain or the AS organisation's name, interned (str_intern) and valid
+	 * for the life of the process, NULL when unknown (an AS without a
+	 * name, or past the cap on interned service names).
+	 */
+	uint32_t svc_count;
+	uint32_t svc_asn;
+	ng_time svc_first;
+	ng_time svc_last;
+	const char *svc_name;
 };
 
 struct whitelist_options {
@@ -68,6 +95,16 @@ struct whitelist_options {
 	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
 	const ng_cidr *public_nets;	/* special ranges judged as public (--public-net); copied */
 	size_t npublic;
+	size_t max_services;	/* cap on learnt service rows in memory (oldest evicted); 0: 250,000 */
+	/*
+	 * The name rule (docs/whitelist.md, "Known services"): an AS explains a
+	 * new address only when the flow has a name (one with a registrable
+	 * domain). A nameless connection to a new address is what a hard-coded
+	 * command-and-control server looks like, and a cloud network's past says
+	 * nothing about a new tenant. false (the zero default) keeps the rule;
+	 * true lets the AS alone explain a nameless flow (to measure the rule).
+	 */
+	bool asn_explains_nameless;
 };
 
 struct whitelist;
@@ -86,19 +123,25 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 void whitelist_close(struct whitelist *wl);
 
 /*
- * The verdict for traffic with `remote` (passive-DNS `domain` or NULL) in
- * direction `dir` for a flow that starts at packet time `t`, judged on what
- * was recorded before t. Precedence: blocklist > allow rule > local scope >
+ * The verdict for traffic with `remote` (the flow's name from DNS, SNI or
+ * Host, or NULL; its AS number `asn`, 0 when unknown) in direction `dir` for
+ * a flow that starts at packet time `t`, judged on what was recorded before
+ * t. Precedence: blocklist > allow rule > local scope >
  * seen within window (normal) > anomalous. Normal needs first_seen < t and
  * the latest time recorded before t >= t - window (exactly t - window is
  * inside); recording the flow's own first packet at t before asking changes
  * nothing. Domain rules: "example.com" is exact, "*.example.com" matches
  * names below it but not example.com itself; case-insensitive, a trailing dot
- * ignored. In memory only, no disk I/O, no allocation (but the first match of
- * a rule or list entry interns its text once).
+ * ignored. When the verdict is anomalous from first contact or expiry, the
+ * service fields say whether the name's registrable domain, else the AS (only
+ * for a flow with a name, unless asn_explains_nameless), was seen in this
+ * direction within the window, by the same rule as addresses; they never
+ * change the verdict. In memory only, no disk I/O, no allocation (but the
+ * first match of a rule or list entry, or the first explanation by a
+ * service, interns its text once).
  */
-void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, enum wl_dir dir,
-		       ng_time t, struct wl_verdict_info *out);
+void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *domain, uint32_t asn,
+		       enum wl_dir dir, ng_time t, struct wl_verdict_info *out);
 /* True when an allow rule matches by domain, so a flow's name can decide its verdict. */
 bool whitelist_has_domain_rules(const struct whitelist *wl);
 
@@ -107,12 +150,16 @@ bool whitelist_has_domain_rules(const struct whitelist *wl);
  * `new_flows` flows started (0 for a later touch of the same flow), `packets`
  * and `bytes` more. Updates memory at once (so the next verdict sees it) and
  * queues a row change for the next whitelist_flush. domain/country may be NULL.
- * `verdict` is the verdict the flow got in this direction (WL_NONE on touches);
- * the store keeps the worst one seen so `history --verdict` can select by it.
+ * `asn` (0 when unknown) and `as_org` (NULL when unknown) are the remote's
+ * network. The same call teaches the known services of this direction: the
+ * registrable domain of `domain` (when it has one) and the AS `asn` (when not
+ * 0), with the same times and new_flows. `verdict` is the verdict the flow
+ * got in this direction (WL_NONE on touches); the store keeps the worst one
+ * seen so `history --verdict` can select by it.
  */
 void whitelist_record(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, ng_time t, uint32_t new_flows,
-		      uint64_t packets, uint64_t bytes, const char *domain, const char *country,
-		      enum wl_verdict verdict);
+		      uint64_t packets, uint64_t bytes, const char *domain, const char *country, uint32_t asn,
+		      const char *as_org, enum wl_verdict verdict);
 
 /*
  * Write queued changes in one transaction; called from the housekeeping tick
@@ -145,13 +192,29 @@ struct wl_entry {
 };
 void whitelist_entry(struct whitelist *wl, const ng_addr *remote, enum wl_dir dir, struct wl_entry *out);
 
+/* What the store knows of one known service in one direction (for /flows/{id}). */
+struct wl_service_entry {
+	bool known;
+	ng_time first, last;
+	uint64_t flows;
+	const char *name;	/* AS rows: the organisation (valid until the next whitelist call), else NULL */
+};
+/*
+ * Look up the service row of a registrable domain (kind WL_SVC_DOMAIN, `domain`
+ * any name below it; asn unused) or of an AS (WL_SVC_ASN, `asn`; domain unused).
+ */
+void whitelist_service_entry(struct whitelist *wl, enum wl_service kind, const char *domain, uint32_t asn,
+			     enum wl_dir dir, struct wl_service_entry *out);
+
 /*
  * Trust an address, CIDR or domain pattern ("*.example.com") from now on: an
  * allow rule kept in state_dir/trusted.txt (rewritten atomically; memory only
  * without a state_dir), applied at once; trusting twice is harmless. Forget
  * removes such a rule if present and the learnt rows it covers (an address or
  * CIDR: those addresses, both directions; a pattern: rows whose recorded
- * domain matches), so they are anomalous again; it flushes. 0, or -1 with a
+ * domain matches, and the known-domain rows of the pattern's registrable
+ * domain or that the pattern matches), so they are anomalous again and no
+ * longer explained by that domain; it flushes. 0, or -1 with a
  * reason in err ("cannot trust: 'x y' is not an address, CIDR or domain
  * pattern (use example.com or *.example.com)").
  */
@@ -167,6 +230,13 @@ int whitelist_reload(struct whitelist *wl, bool force);
 
 /* Sentence for a verdict, e.g. "seen 312 times since 2026-11-19 08:14"; returns buf. */
 char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len);
+/*
+ * Sentence for the service that explains a new address, e.g. "new address of
+ * microsoft.com, seen 41 times since 2026-11-19 08:14" or "new address in
+ * AS8075 Microsoft Corporation, seen 312 times since ..."; "" (buf) when
+ * v->svc is WL_SVC_NONE. window is taken for symmetry with wl_reason_format.
+ */
+char *wl_service_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len);
 /* "normal", "anomalous", "blocklisted", "local", or NULL for WL_NONE. */
 const char *wl_verdict_name(enum wl_verdict v);
 /* Parse a verdict name; -1 when unknown. */
@@ -184,7 +254,8 @@ int wl_verdict_parse(const char *s);
 int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filter, const char *format, FILE *out,
 			  char *err, size_t errlen);
 /*
- * `netglobe reset-baseline`: delete the learnt rows and the first-packet time
+ * `netglobe reset-baseline`: delete the learnt rows (addresses and known
+ * services) and the first-packet time
  * (trusted rules stay) and print "removed N addresses (M rows) learnt since
  * ...". A running daemon notices at its next flush and forgets its rows too.
  */
@@ -200,6 +271,11 @@ struct whitelist_stats {
 	uint64_t entries, pending, flushes, flush_errors, allow_rules, block_entries, block_dropped_special;
 	uint64_t evicted;	/* rows dropped because the table was full */
 	uint64_t pruned;	/* rows dropped by retention */
+	uint64_t services;		/* known-service rows (domain and AS, per direction) in memory */
+	uint64_t services_evicted;	/* service rows dropped because their table was full */
+	uint64_t services_pruned;	/* service rows dropped by retention */
+	uint64_t explained_domain;	/* anomalous verdicts explained by a known registrable domain */
+	uint64_t explained_asn;		/* ... by a known AS (the flow had a name) */
 };
 void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out);
 

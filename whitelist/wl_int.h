@@ -22,6 +22,10 @@
 #define WL_DOMAIN_MAX 256
 /* Default cap on the in-memory table. */
 #define WL_DEFAULT_MAX_ENTRIES ((size_t)4000000)
+/* Default cap on the in-memory known-service rows. */
+#define WL_DEFAULT_MAX_SERVICES ((size_t)250000)
+/* Longest AS organisation name a service row keeps. */
+#define WL_ORG_KEEP 128
 
 enum wl_list_kind {
 	WL_LIST_ALLOW = 0,	/* addresses, CIDRs and domain patterns that make traffic normal */
@@ -164,16 +168,73 @@ struct wl_row {
 /* Longest domain a row keeps (RFC 1035 2.3.4: a name has at most 253 characters). */
 #define WL_DOMAIN_KEEP 253
 
+/*
+ * One known service in one direction, in memory: a registrable domain
+ * (kind WL_SVC_DOMAIN) or an AS (WL_SVC_ASN) seen with any address.
+ */
+struct wl_svc {
+	uint64_t hash;		/* of (kind, key, dir): the slot table's tag and home slot */
+	const char *name;	/* DOMAIN: the registrable domain (the key); ASN: the organisation or NULL (strpool) */
+	const char *shown;	/* name interned for verdicts (str_intern), NULL until first needed */
+	ng_time first, last;
+	ng_time last_prev;	/* latest recorded time before `last` (NG_TIME_NONE when unknown) */
+	uint64_t flows;
+	uint32_t asn;		/* ASN: the AS number (the key); DOMAIN: 0 */
+	uint32_t dirty_pos;	/* index in the dirty list, or UINT32_MAX */
+	uint8_t kind;		/* enum wl_service */
+	uint8_t dir;		/* enum wl_dir */
+};
+
+/* The known-service rows: an in-memory hash table mirrored to the `services` table. */
+struct wl_svcs;
+struct sqlite3;
+/* An empty table holding at most max_rows rows (0: WL_DEFAULT_MAX_SERVICES). Freed with wl_svcs_free. */
+struct wl_svcs *wl_svcs_create(size_t max_rows);
+void wl_svcs_free(struct wl_svcs *s);
+/*
+ * Bind to netglobe.db (db NULL: memory only): create the table unless
+ * read_only (an older database gains it), prepare the statements, load the
+ * rows (a read-only database without the table loads none). 0, or -1 with err.
+ */
+int wl_svcs_attach(struct wl_svcs *s, struct sqlite3 *db, const char *path, bool read_only, char *err,
+		   size_t errlen);
+/* Find the row of a registrable domain (lower-case) or of an AS in one direction; NULL when unknown. */
+struct wl_svc *wl_svcs_find_domain(struct wl_svcs *s, const char *regdomain, uint8_t dir);
+struct wl_svc *wl_svcs_find_asn(struct wl_svcs *s, uint32_t asn, uint8_t dir);
+/*
+ * Find or create (evicting the oldest when full) and mark dirty; a new row
+ * has first = last = t and no flows. `pooled` is a strpool string: the row
+ * takes its own reference.
+ */
+struct wl_svc *wl_svcs_touch_domain(struct wl_svcs *s, const char *pooled, uint8_t dir, ng_time t);
+struct wl_svc *wl_svcs_touch_asn(struct wl_svcs *s, uint32_t asn, uint8_t dir, ng_time t);
+/* Remove rows for which match() is true, and queue their deletion on disk; returns the number removed. */
+size_t wl_svcs_remove_if(struct wl_svcs *s, bool (*match)(const struct wl_svc *, void *), void *ctx);
+/* Drop rows whose last < cutoff from memory now and from disk at the next flush; returns the number removed. */
+size_t wl_svcs_prune(struct wl_svcs *s, ng_time cutoff);
+/* Forget every row in memory, queueing nothing (the database was reset by someone else). */
+void wl_svcs_clear(struct wl_svcs *s);
+/* Write dirty rows and deletions inside the caller's open transaction; 0 or -1 (then roll back). */
+int wl_svcs_write(struct wl_svcs *s);
+/* After the transaction committed (or, memory only, at each flush): nothing is pending any more. */
+void wl_svcs_written(struct wl_svcs *s);
+size_t wl_svcs_count(const struct wl_svcs *s);
+size_t wl_svcs_pending(const struct wl_svcs *s);
+uint64_t wl_svcs_evicted(const struct wl_svcs *s);
+
 /* The store: the in-memory table and, unless memory-only, netglobe.db. */
 struct wl_store;
 /* Schema version written to PRAGMA user_version. */
 #define WL_SCHEMA_VERSION 1
 /*
  * Open the store. db_path NULL keeps everything in memory. Loads the rows
- * (beyond max_entries the least recently seen are evicted) and the meta
- * values. NULL and err on failure; the caller frees with wl_store_close.
+ * (beyond max_entries the least recently seen are evicted), the known
+ * services (capped at max_services the same way) and the meta values. NULL and err on failure; the caller frees with wl_store_close.
  */
-struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, char *err, size_t errlen);
+struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, size_t max_services,
+			       char *err, size_t errlen);
+/* The known-service rows, kept in the same database and flushed in the same transaction. */
+struct wl_svcs *wl_store_svcs(struct wl_store *s);
 void wl_store_close(struct wl_store *s);
 struct wl_row *wl_store_find(struct wl_store *s, const ng_addr *addr, uint8_t dir);
 /* Find or create the row (evicting the oldest when full) and mark it dirty. */

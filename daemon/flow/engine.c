@@ -347,8 +347,8 @@ static void flow_judge(struct engine *e, struct flow *f)
 {
 	for (int d = 0; d < 2; d++) {
 		if (e->wl) {
-			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen,
-					  &f->verdicts[d]);
+			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+					  f->first_seen, &f->verdicts[d]);
 		} else {
 			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
 		}
@@ -372,7 +372,8 @@ static void flow_rejudge_name(struct engine *e, struct flow *f)
 	for (int d = 0; d < 2; d++) {
 		struct wl_verdict_info now;
 
-		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, (enum wl_dir)d, f->first_seen, &now);
+		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+				  f->first_seen, &now);
 		if (now.why == WL_WHY_ALLOWED || f->verdicts[d].why == WL_WHY_ALLOWED)
 			f->verdicts[d] = now;
 	}
@@ -450,7 +451,8 @@ static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
 			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
-			 country, first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
+			 country, f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
+			 first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
 	f->dir_recorded[d] = t;
 	f->dir_recorded_pkts[d] = f->packets[d];
 	f->dir_recorded_bytes[d] = f->bytes[d];

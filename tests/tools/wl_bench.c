@@ -13,6 +13,9 @@
 #include "util.h"
 #include "whitelist.h"
 
+/* The AS of bench row i: 4096 networks, as a real host sees a few thousand at most. */
+#define BENCH_ASN(i) ((uint32_t)(1 + (i) % 4096))
+
 /*
  * Usage: wl_bench [-n ENTRIES] [-b BLOCK_ENTRIES] [-q QUERIES] [-f FLUSH_ROWS]
  * Defaults: 1,000,000 learnt (address, direction) rows, a 1,000,000-entry
@@ -208,7 +211,7 @@ int main(int argc, char **argv)
 	c0 = cpu_now();
 	for (size_t i = 0; i < nentries; i++)
 		whitelist_record(wl, &learnt[i], (enum wl_dir)(i & 1), base + (ng_time)i, 1, 10, 1500, NULL, "DE",
-				 WL_NONE);
+				 BENCH_ASN(i), NULL, WL_NONE);
 	c1 = cpu_now();
 	t1 = time_mono();
 	whitelist_flush(wl);
@@ -238,7 +241,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nq; i++) {
 		struct wl_verdict_info v;
 
-		whitelist_verdict(wl, &q[i], qdom[i], (enum wl_dir)qdir[i], base + (ng_time)nentries + 1, &v);
+		whitelist_verdict(wl, &q[i], qdom[i], BENCH_ASN(i), (enum wl_dir)qdir[i], base + (ng_time)nentries + 1,
+				  &v);
 		counts[v.verdict]++;
 	}
 	c1 = cpu_now();
@@ -264,7 +268,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nflush; i++)
 		whitelist_record(wl, &learnt[i % nentries], (enum wl_dir)((i / nentries) & 1), base + (ng_time)i, 1,
-				 10, 1500, i % 4 ? NULL : "cdn.example.com", "DE", WL_NORMAL);
+				 10, 1500, i % 4 ? NULL : "cdn.example.com", "DE", BENCH_ASN(i), "Example AS", WL_NORMAL);
 	t0 = time_mono();
 	c0 = cpu_now();
 	if (whitelist_flush(wl) != 0) {
@@ -285,7 +289,7 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < per; i++)
 				whitelist_record(wl, &learnt[(size_t)bench_rand() % NG_MIN(nentries, nflush)], WL_SENT,
 						 base + (ng_time)(nflush + (size_t)round * per + i), 0, 1, 100, NULL,
-						 NULL, WL_NONE);
+						 NULL, 0, NULL, WL_NONE);
 			whitelist_flush(wl);
 		}
 		c1 = cpu_now();

@@ -113,7 +113,7 @@ static void rec(struct whitelist *wl, const char *addr, enum wl_dir dir, ng_time
 {
 	ng_addr a = A(addr);
 
-	whitelist_record(wl, &a, dir, t, 1, 3, 300, NULL, NULL, WL_NONE);
+	whitelist_record(wl, &a, dir, t, 1, 3, 300, NULL, NULL, 0, NULL, WL_NONE);
 }
 
 static struct wl_verdict_info verdict(struct whitelist *wl, const char *addr, const char *domain, enum wl_dir dir,
@@ -122,7 +122,7 @@ static struct wl_verdict_info verdict(struct whitelist *wl, const char *addr, co
 	struct wl_verdict_info v;
 	ng_addr a = A(addr);
 
-	whitelist_verdict(wl, &a, domain, dir, t, &v);
+	whitelist_verdict(wl, &a, domain, 0, dir, t, &v);
 	return v;
 }
 
@@ -481,9 +481,9 @@ static void test_persistence(void **state)
 
 	(void)state;
 	assert_int_equal(stat(dir, &st), 0);
-	whitelist_record(wl, &a, WL_SENT, T0, 1, 10, 1000, "dns.google", "US", WL_ANOMALOUS);
-	whitelist_record(wl, &a, WL_SENT, T0 + H, 0, 5, 500, NULL, NULL, WL_NONE);
-	whitelist_record(wl, &a, WL_RECEIVED, T0 + H, 1, 7, 700, NULL, NULL, WL_NORMAL);
+	whitelist_record(wl, &a, WL_SENT, T0, 1, 10, 1000, "dns.google", "US", 0, NULL, WL_ANOMALOUS);
+	whitelist_record(wl, &a, WL_SENT, T0 + H, 0, 5, 500, NULL, NULL, 0, NULL, WL_NONE);
+	whitelist_record(wl, &a, WL_RECEIVED, T0 + H, 1, 7, 700, NULL, NULL, 0, NULL, WL_NORMAL);
 	assert_int_equal(whitelist_flush(wl), 0);
 	whitelist_close(wl);
 	snprintf(db, sizeof db, "%s/netglobe.db", dir);
@@ -582,7 +582,7 @@ static void test_eviction_cap(void **state)
 		uint8_t b[4] = {20, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
 		ng_addr a = addr_from_v4(b);
 
-		whitelist_record(wl, &a, WL_SENT, T0 + i, 1, 1, 60, NULL, NULL, WL_NONE);
+		whitelist_record(wl, &a, WL_SENT, T0 + i, 1, 1, 60, NULL, NULL, 0, NULL, WL_NONE);
 		whitelist_get_stats(wl, &st);
 		assert_true(st.entries <= 1000);
 	}
@@ -678,7 +678,7 @@ static void test_trust_forget(void **state)
 	{
 		ng_addr b = A("5.5.5.5");
 
-		whitelist_record(wl, &b, WL_SENT, T0, 1, 1, 1, "cdn.example.com", NULL, WL_NONE);
+		whitelist_record(wl, &b, WL_SENT, T0, 1, 1, 1, "cdn.example.com", NULL, 0, NULL, WL_NONE);
 		cap_begin();
 		assert_int_equal(whitelist_forget(wl, "*.example.com", err, sizeof err), 0);
 		free(cap_end());
@@ -1357,11 +1357,11 @@ static void test_history_json_csv(void **state)
 	int lines = 0;
 
 	(void)state;
-	whitelist_record(wl, &a, WL_SENT, T0, 3, 10, 1000, "dns.google", "US", WL_ANOMALOUS);
-	whitelist_record(wl, &a, WL_SENT, T0 + H, 1, 1, 100, NULL, NULL, WL_NORMAL);
-	whitelist_record(wl, &a, WL_RECEIVED, T0 + H, 1, 2, 200, NULL, NULL, WL_NORMAL);
-	whitelist_record(wl, &b, WL_SENT, T0 + 2 * H, 1, 1, 80, "odd,\"name\".example", NULL, WL_BLOCKLISTED);
-	whitelist_record(wl, &c, WL_SENT, T0 - D, 1, 1, 60, NULL, NULL, WL_NONE);
+	whitelist_record(wl, &a, WL_SENT, T0, 3, 10, 1000, "dns.google", "US", 0, NULL, WL_ANOMALOUS);
+	whitelist_record(wl, &a, WL_SENT, T0 + H, 1, 1, 100, NULL, NULL, 0, NULL, WL_NORMAL);
+	whitelist_record(wl, &a, WL_RECEIVED, T0 + H, 1, 2, 200, NULL, NULL, 0, NULL, WL_NORMAL);
+	whitelist_record(wl, &b, WL_SENT, T0 + 2 * H, 1, 1, 80, "odd,\"name\".example", NULL, 0, NULL, WL_BLOCKLISTED);
+	whitelist_record(wl, &c, WL_SENT, T0 - D, 1, 1, 60, NULL, NULL, 0, NULL, WL_NONE);
 	assert_int_equal(whitelist_flush(wl), 0);
 
 	/* JSON Lines, read back with cJSON, while the writer still has the database open. */
@@ -1542,7 +1542,7 @@ static void crash_child(const char *dir, int wfd, uint32_t start)
 			uint8_t b[4] = {(uint8_t)(20 + (n >> 24)), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
 			ng_addr a = addr_from_v4(b);
 
-			whitelist_record(wl, &a, WL_SENT, T0 + (ng_time)n, 1, 1, 100, "x.example", "US", WL_NONE);
+			whitelist_record(wl, &a, WL_SENT, T0 + (ng_time)n, 1, 1, 100, "x.example", "US", 0, NULL, WL_NONE);
 		}
 		if (whitelist_flush(wl) != 0)
 			_exit(3);

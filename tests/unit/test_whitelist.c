@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "strpool.h"
 #include "util.h"
 #include "whitelist.h"
 #include "wl_int.h"
@@ -1627,6 +1628,642 @@ static void test_crash_safety(void **state)
 	rm_rf(dir);
 }
 
+/* ---- known services (registrable domains and ASes) ---- */
+
+/* Record one new flow with a name and a network. */
+static void recs(struct whitelist *wl, const char *addr, enum wl_dir dir, ng_time t, const char *domain,
+		 uint32_t asn, const char *org)
+{
+	ng_addr a = A(addr);
+
+	whitelist_record(wl, &a, dir, t, 1, 3, 300, domain, NULL, asn, org, WL_NONE);
+}
+
+static struct wl_verdict_info vs(struct whitelist *wl, const char *addr, const char *domain, uint32_t asn,
+				 enum wl_dir dir, ng_time t)
+{
+	struct wl_verdict_info v;
+	ng_addr a = A(addr);
+
+	whitelist_verdict(wl, &a, domain, asn, dir, t, &v);
+	return v;
+}
+
+static const char *svc_reason(const struct wl_verdict_info *v)
+{
+	static char buf[512];
+
+	return wl_service_format(v, 48 * H, buf, sizeof buf);
+}
+
+/* A verdict that no service explains. */
+static void assert_no_svc(const struct wl_verdict_info *v)
+{
+	assert_int_equal(v->svc, WL_SVC_NONE);
+	assert_int_equal(v->svc_count, 0);
+	assert_int_equal(v->svc_asn, 0);
+	assert_null(v->svc_name);
+	assert_true(v->svc_first == NG_TIME_NONE);
+	assert_true(v->svc_last == NG_TIME_NONE);
+	assert_string_equal(svc_reason(v), "");
+}
+
+static struct whitelist *open_svc(const char *state, bool nameless)
+{
+	struct whitelist_options o;
+	struct whitelist *wl;
+	char err[512];
+
+	memset(&o, 0, sizeof o);
+	o.state_dir = state;
+	o.window = 48 * H;
+	o.retention = 7 * D;
+	o.asn_explains_nameless = nameless;
+	wl = whitelist_open(&o, err, sizeof err);
+	if (wl == NULL)
+		fail_msg("whitelist_open: %s", err);
+	return wl;
+}
+
+static void test_svc_domain_explains(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+
+	(void)state;
+	recs(wl, "1.2.3.4", WL_SENT, T0, "a.cdn.example.com", 0, NULL);
+	/* Another subdomain of the same registrable domain, on a new address. */
+	v = vs(wl, "5.6.7.8", "b.cdn.example.com", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);	/* the paper's verdict is kept */
+	assert_int_equal(v.why, WL_WHY_FIRST_CONTACT);
+	assert_string_equal(reason(&v), "first contact in the 48 h window");
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_string_equal(v.svc_name, "example.com");
+	assert_int_equal(v.svc_count, 1);
+	assert_true(v.svc_first == T0);
+	assert_true(v.svc_last == T0);
+	assert_int_equal(v.svc_asn, 0);
+	assert_string_equal(svc_reason(&v), "new address of example.com, seen once since 2026-11-19 08:14");
+	/* The name is interned for the process: the same pointer each time. */
+	{
+		struct wl_verdict_info v2 = vs(wl, "5.6.7.9", "www.example.com", 0, WL_SENT, T0 + H);
+
+		assert_ptr_equal(v2.svc_name, v.svc_name);
+	}
+	/* Case and a trailing dot do not matter; the registrable domain itself counts. */
+	v = vs(wl, "5.6.7.8", "B.CDN.Example.COM.", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	v = vs(wl, "5.6.7.8", "example.com", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	/* More flows: the count is the service's total in this direction. */
+	recs(wl, "1.2.3.5", WL_SENT, T0 + 2 * H, "c.example.com", 0, NULL);
+	recs(wl, "1.2.3.4", WL_SENT, T0 + 3 * H, "a.cdn.example.com", 0, NULL);
+	v = vs(wl, "2a00:1450:4001::5", "d.example.com", 0, WL_SENT, T0 + 4 * H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_int_equal(v.svc_count, 3);
+	assert_true(v.svc_last == T0 + 3 * H);
+	assert_string_equal(svc_reason(&v), "new address of example.com, seen 3 times since 2026-11-19 08:14");
+	/* A known address is normal: no service is named. */
+	v = vs(wl, "1.2.3.4", "a.cdn.example.com", 0, WL_SENT, T0 + 4 * H);
+	assert_int_equal(v.verdict, WL_NORMAL);
+	assert_no_svc(&v);
+	/* Another domain, or no name, explains nothing. */
+	v = vs(wl, "5.6.7.8", "example.net", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", NULL, 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* An expired address of a known domain is explained too, and stays "expired". */
+	recs(wl, "9.9.9.9", WL_SENT, T0 - 3 * D, "old.example.com", 0, NULL);
+	v = vs(wl, "9.9.9.9", "old.example.com", 0, WL_SENT, T0 + 4 * H);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);
+	assert_int_equal(v.why, WL_WHY_EXPIRED);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_true(v.svc_first == T0 - 3 * D);
+	assert_true(v.svc_last == T0 + 3 * H);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 1);
+	assert_true(st.explained_domain >= 5);
+	assert_int_equal(st.explained_asn, 0);
+	whitelist_close(wl);
+}
+
+static void test_svc_names_cached_and_reused_buffers(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+	char buf[64];
+	ng_addr a = A("1.2.3.4"), b = A("5.6.7.8");
+
+	(void)state;
+	/* A caller's buffer reused for another name must never hit a cached answer for the old one. */
+	snprintf(buf, sizeof buf, "a.example.com");
+	whitelist_record(wl, &a, WL_SENT, T0, 1, 1, 1, buf, NULL, 0, NULL, WL_NONE);
+	snprintf(buf, sizeof buf, "a.other.net");
+	whitelist_verdict(wl, &b, buf, 0, WL_SENT, T0 + H, &v);
+	assert_no_svc(&v);
+	snprintf(buf, sizeof buf, "z.example.com");
+	whitelist_verdict(wl, &b, buf, 0, WL_SENT, T0 + H, &v);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	/* The engine's way: pooled names, the same pointer in record and verdict. */
+	{
+		const char *p = strpool_get("www.pooled.org"), *q = strpool_get("x.pooled.org");
+
+		whitelist_record(wl, &a, WL_RECEIVED, T0, 1, 1, 1, p, NULL, 0, NULL, WL_NONE);
+		whitelist_verdict(wl, &b, p, 0, WL_RECEIVED, T0 + H, &v);
+		assert_int_equal(v.svc, WL_SVC_DOMAIN);
+		assert_string_equal(v.svc_name, "pooled.org");
+		whitelist_verdict(wl, &b, q, 0, WL_RECEIVED, T0 + H, &v);
+		assert_string_equal(v.svc_name, "pooled.org");
+		strpool_put(p);
+		strpool_put(q);
+	}
+	/* A name that comes after the flow's first record still counts the flow once. */
+	whitelist_record(wl, &a, WL_SENT, T0, 1, 1, 1, NULL, NULL, 0, NULL, WL_NONE);
+	whitelist_record(wl, &a, WL_SENT, T0 + 1, 0, 1, 1, "late.example.org", NULL, 0, NULL, WL_NONE);
+	whitelist_verdict(wl, &b, "x.example.org", 0, WL_SENT, T0 + H, &v);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_int_equal(v.svc_count, 1);
+	whitelist_close(wl);
+}
+
+static void test_svc_psl_tenants_apart(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+
+	(void)state;
+	recs(wl, "1.2.3.4", WL_SENT, T0, "alice.github.io", 0, NULL);
+	recs(wl, "1.2.3.5", WL_SENT, T0, "www.bbc.co.uk", 0, NULL);
+	recs(wl, "1.2.3.6", WL_SENT, T0, "bucket.s3.amazonaws.com", 0, NULL);
+	/* Public suffixes and address literals are no registrable domain: nothing learnt. */
+	recs(wl, "1.2.3.7", WL_SENT, T0, "co.uk", 0, NULL);
+	recs(wl, "1.2.3.8", WL_SENT, T0, "github.io", 0, NULL);
+	recs(wl, "1.2.3.9", WL_SENT, T0, "203.0.113.5", 0, NULL);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 3);
+	v = vs(wl, "5.6.7.8", "bob.github.io", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "www.itv.co.uk", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "other.s3.amazonaws.com", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "co.uk", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "news.bbc.co.uk", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_string_equal(v.svc_name, "bbc.co.uk");
+	v = vs(wl, "5.6.7.8", "gist.alice.github.io", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_string_equal(v.svc_name, "alice.github.io");
+	whitelist_close(wl);
+}
+
+static void test_svc_asn_needs_a_name(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+
+	(void)state;
+	/* The network is learnt from a nameless flow as from any other. */
+	recs(wl, "20.1.1.1", WL_SENT, T0, NULL, 8075, "Microsoft Corporation");
+	/* A nameless connection to a new address in a known network: not explained. */
+	v = vs(wl, "20.2.2.2", NULL, 8075, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);
+	assert_no_svc(&v);
+	v = vs(wl, "20.2.2.2", "", 8075, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* An address literal in SNI or Host is no name either. */
+	v = vs(wl, "20.2.2.2", "20.2.2.2", 8075, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* With a name (of an unknown domain) the network explains. */
+	v = vs(wl, "20.2.2.2", "x.unknown-domain.net", 8075, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	assert_int_equal(v.svc_asn, 8075);
+	assert_string_equal(v.svc_name, "Microsoft Corporation");
+	assert_int_equal(v.svc_count, 1);
+	assert_true(v.svc_first == T0);
+	assert_string_equal(svc_reason(&v),
+			    "new address in AS8075 Microsoft Corporation, seen once since 2026-11-19 08:14");
+	/* Another AS, or none, explains nothing. */
+	v = vs(wl, "20.2.2.2", "x.unknown-domain.net", 15169, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "20.2.2.2", "x.unknown-domain.net", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* The domain beats the AS. */
+	recs(wl, "20.1.1.2", WL_SENT, T0, "login.live.com", 8075, "Microsoft Corporation");
+	v = vs(wl, "20.2.2.3", "www.live.com", 8075, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_string_equal(v.svc_name, "live.com");
+	assert_int_equal(v.svc_asn, 0);
+	/* An AS without an organisation's name; the name follows the latest record. */
+	recs(wl, "30.1.1.1", WL_SENT, T0, "a.example.org", 64500, NULL);
+	v = vs(wl, "30.2.2.2", "b.example.net", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	assert_null(v.svc_name);
+	assert_string_equal(svc_reason(&v), "new address in AS64500, seen once since 2026-11-19 08:14");
+	recs(wl, "30.1.1.1", WL_SENT, T0 + 1, "a.example.org", 64500, "Example Networks");
+	v = vs(wl, "30.2.2.2", "b.example.net", 64500, WL_SENT, T0 + H);
+	assert_string_equal(v.svc_name, "Example Networks");
+	assert_int_equal(v.svc_count, 2);
+	whitelist_get_stats(wl, &st);
+	assert_true(st.explained_asn >= 3);
+	whitelist_close(wl);
+
+	/* asn_explains_nameless turns the name rule off (to measure it). */
+	wl = open_svc(NULL, true);
+	recs(wl, "20.1.1.1", WL_SENT, T0, NULL, 8075, "Microsoft Corporation");
+	v = vs(wl, "20.2.2.2", NULL, 8075, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	whitelist_close(wl);
+}
+
+/* The window edges of one direction's service, by domain and by AS. */
+static void svc_window_edges(enum wl_dir dir)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+
+	recs(wl, "1.2.3.4", dir, T0, "a.example.com", 64500, "Example");
+	/* Not before t: the flow's own start explains nothing. */
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, dir, T0);
+	assert_no_svc(&v);
+	/* Exactly t - window is inside, one microsecond more is outside. */
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, dir, T0 + 48 * H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_true(v.svc_last == T0);
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, dir, T0 + 48 * H + 1);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "b.example.net", 64500, dir, T0 + 48 * H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	v = vs(wl, "5.6.7.8", "b.example.net", 64500, dir, T0 + 48 * H + 1);
+	assert_no_svc(&v);
+	/* A later record does not make an earlier verdict: the latest time before t counts. */
+	recs(wl, "1.2.3.9", dir, T0 + 60 * H, "c.example.com", 64500, "Example");
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, dir, T0 + 50 * H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, dir, T0 + 60 * H + 1);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_int_equal(v.svc_count, 2);
+	assert_true(v.svc_last == T0 + 60 * H);
+	whitelist_close(wl);
+}
+
+static void test_svc_window_edges(void **state)
+{
+	(void)state;
+	svc_window_edges(WL_SENT);
+	svc_window_edges(WL_RECEIVED);
+}
+
+static void test_svc_per_direction(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+
+	(void)state;
+	recs(wl, "1.2.3.4", WL_SENT, T0, "a.example.com", 64500, "Example");
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, WL_RECEIVED, T0 + H);
+	assert_int_equal(v.verdict, WL_ANOMALOUS);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	recs(wl, "1.2.3.4", WL_RECEIVED, T0 + 2 * H, "a.example.com", 64500, "Example");
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, WL_RECEIVED, T0 + 3 * H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_true(v.svc_first == T0 + 2 * H);
+	/* An invalid direction neither learns nor explains. */
+	{
+		ng_addr a = A("1.2.3.4");
+
+		whitelist_record(wl, &a, (enum wl_dir)7, T0, 1, 1, 1, "z.example.net", NULL, 64501, NULL, WL_NONE);
+		v = vs(wl, "5.6.7.8", "y.example.net", 64501, WL_SENT, T0 + H);
+		assert_no_svc(&v);
+	}
+	whitelist_close(wl);
+}
+
+static void test_svc_rules_untouched(void **state)
+{
+	char *dir = mkstate();
+	char *allow = put(dir, "allow.txt", "7.7.7.7\n*.allowed.example\n", 0);
+	char *block = put(dir, "block.txt", "6.6.6.6\n", 0);
+	const char *al[] = {allow}, *bl[] = {block};
+	struct whitelist *wl = open_wl(NULL, al, 1, bl, 1);
+	struct wl_verdict_info v;
+
+	(void)state;
+	recs(wl, "1.2.3.4", WL_SENT, T0, "a.example.com", 64500, "Example");
+	recs(wl, "1.2.3.5", WL_SENT, T0, "a.allowed.example", 64500, "Example");
+	v = vs(wl, "6.6.6.6", "b.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_BLOCKLISTED);
+	assert_no_svc(&v);
+	v = vs(wl, "7.7.7.7", "b.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_NORMAL);
+	assert_int_equal(v.why, WL_WHY_ALLOWED);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "b.allowed.example", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.why, WL_WHY_ALLOWED);
+	assert_no_svc(&v);
+	v = vs(wl, "192.168.1.9", "b.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_LOCAL);
+	assert_no_svc(&v);
+	v = vs(wl, "1.2.3.4", "a.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.verdict, WL_NORMAL);
+	assert_no_svc(&v);
+	whitelist_close(wl);
+	free(allow);
+	free(block);
+	rm_rf(dir);
+}
+
+static void test_svc_persist_prune_migrate(void **state)
+{
+	char *dir = mkstate();
+	char db[512], err[512];
+	struct whitelist *wl = open_svc(dir, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+	struct wl_service_entry se;
+	struct whitelist_options o;
+	sqlite3 *h;
+
+	(void)state;
+	snprintf(db, sizeof db, "%s/netglobe.db", dir);
+	recs(wl, "1.2.3.4", WL_SENT, T0, "a.example.com", 64500, "Example Networks");
+	recs(wl, "1.2.3.4", WL_SENT, T0 + H, "a.example.com", 64500, "Example Networks");
+	recs(wl, "1.2.3.5", WL_RECEIVED, T0 + 2 * D, "x.late.example", 0, NULL);
+	assert_int_equal(whitelist_flush(wl), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services"), 3);
+	assert_int_equal(sql_int(db, "SELECT flows FROM services WHERE kind = 1 AND key = 'example.com' AND dir = 0"),
+			 2);
+	assert_int_equal(sql_int(db, "SELECT last_seen FROM services WHERE kind = 2 AND key = '64500'"), T0 + H);
+	whitelist_close(wl);
+
+	/* After a restart the services are known again, from the database. */
+	wl = open_svc(dir, false);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 3);
+	v = vs(wl, "5.6.7.8", "b.example.com", 0, WL_SENT, T0 + 2 * H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_int_equal(v.svc_count, 2);
+	assert_true(v.svc_first == T0);
+	assert_true(v.svc_last == T0 + H);
+	v = vs(wl, "5.6.7.8", "b.example.net", 64500, WL_SENT, T0 + 2 * H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	assert_string_equal(v.svc_name, "Example Networks");
+	whitelist_service_entry(wl, WL_SVC_DOMAIN, "www.example.com", 0, WL_SENT, &se);
+	assert_true(se.known);
+	assert_int_equal(se.flows, 2);
+	assert_true(se.first == T0 && se.last == T0 + H);
+	whitelist_service_entry(wl, WL_SVC_ASN, NULL, 64500, WL_SENT, &se);
+	assert_true(se.known);
+	assert_string_equal(se.name, "Example Networks");
+	whitelist_service_entry(wl, WL_SVC_ASN, NULL, 64500, WL_RECEIVED, &se);
+	assert_false(se.known);
+
+	/* Retention: at T0 + 7 d + H + 1 the sent services (last T0 + H) go, from memory and disk. */
+	rec(wl, "9.9.9.9", WL_SENT, T0 + 7 * D + H);
+	whitelist_prune(wl);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 3);
+	rec(wl, "9.9.9.9", WL_SENT, T0 + 7 * D + H + 1);
+	whitelist_prune(wl);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 1);
+	assert_int_equal(st.services_pruned, 2);
+	assert_int_equal(whitelist_flush(wl), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services"), 1);
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, WL_SENT, T0 + 7 * D + H + 2);
+	assert_no_svc(&v);
+	whitelist_close(wl);
+
+	/* A database from before the services table opens as it is, read-only and read-write. */
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "DROP TABLE services", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	memset(&o, 0, sizeof o);
+	o.state_dir = dir;
+	o.read_only = true;
+	wl = whitelist_open(&o, err, sizeof err);
+	if (wl == NULL)
+		fail_msg("read-only open of a database without services: %s", err);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 0);
+	assert_true(st.entries > 0);
+	whitelist_close(wl);
+	wl = open_svc(dir, false);
+	recs(wl, "1.2.3.4", WL_SENT, T0 + 7 * D + 2 * H, "a.example.com", 0, NULL);
+	assert_int_equal(whitelist_flush(wl), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services WHERE key = 'example.com'"), 1);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), WL_SCHEMA_VERSION);
+	whitelist_close(wl);
+	rm_rf(dir);
+}
+
+static void test_svc_reset_and_forget(void **state)
+{
+	char *dir = mkstate();
+	char db[512], err[256], *buf = NULL;
+	size_t len = 0;
+	struct whitelist *wl = open_svc(dir, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+	FILE *out;
+
+	(void)state;
+	snprintf(db, sizeof db, "%s/netglobe.db", dir);
+	recs(wl, "1.2.3.4", WL_SENT, T0, "a.cdn.example.com", 64500, "Example");
+	recs(wl, "1.2.3.5", WL_SENT, T0, "www.other.org", 0, NULL);
+	recs(wl, "1.2.3.6", WL_SENT, T0, "www.bbc.co.uk", 0, NULL);
+	recs(wl, "1.2.3.7", WL_SENT, T0, "www.itv.co.uk", 0, NULL);
+	/* forget of a pattern below a registrable domain forgets that domain's service. */
+	assert_int_equal(whitelist_forget(wl, "*.cdn.example.com", err, sizeof err), 0);
+	v = vs(wl, "5.6.7.8", "b.example.com", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "b.example.com", 64500, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_ASN);	/* the network is no domain: it stays */
+	v = vs(wl, "5.6.7.8", "x.other.org", 0, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services WHERE key = 'example.com'"), 0);
+	/* A pattern over a public suffix forgets the tenants it matches. */
+	assert_int_equal(whitelist_forget(wl, "*.co.uk", err, sizeof err), 0);
+	v = vs(wl, "5.6.7.8", "news.bbc.co.uk", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	v = vs(wl, "5.6.7.8", "x.itv.co.uk", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* An exact name forgets its registrable domain. */
+	assert_int_equal(whitelist_forget(wl, "deep.www.other.org", err, sizeof err), 0);
+	v = vs(wl, "5.6.7.8", "x.other.org", 0, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	/* An address forgets no service. */
+	assert_int_equal(whitelist_forget(wl, "1.2.3.4", err, sizeof err), 0);
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 1);
+
+	/* reset-baseline deletes the services on disk, and the running instance drops them. */
+	recs(wl, "1.2.3.8", WL_SENT, T0 + H, "y.example.net", 0, NULL);
+	assert_int_equal(whitelist_flush(wl), 0);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services"), 2);
+	out = open_memstream(&buf, &len);
+	assert_int_equal(whitelist_reset_cli(dir, out, err, sizeof err), 0);
+	fclose(out);
+	free(buf);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services"), 0);
+	recs(wl, "1.2.3.9", WL_SENT, T0 + 2 * H, "z.example.org", 0, NULL);
+	cap_begin();
+	assert_int_equal(whitelist_flush(wl), 0);
+	free(cap_end());
+	whitelist_get_stats(wl, &st);
+	assert_int_equal(st.services, 0);
+	v = vs(wl, "5.6.7.8", "b.example.net", 64500, WL_SENT, T0 + 3 * H);
+	assert_no_svc(&v);
+	whitelist_close(wl);
+	assert_int_equal(sql_int(db, "SELECT COUNT(*) FROM services"), 0);
+	/* reset-baseline on a database without the services table still works. */
+	{
+		sqlite3 *h;
+
+		assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, "DROP TABLE services", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+		out = open_memstream(&buf, &len);
+		assert_int_equal(whitelist_reset_cli(dir, out, err, sizeof err), 0);
+		fclose(out);
+		free(buf);
+	}
+	rm_rf(dir);
+}
+
+static void test_svc_cap(void **state)
+{
+	struct whitelist_options o;
+	struct whitelist *wl;
+	struct whitelist_stats st;
+	struct wl_verdict_info v;
+	char err[256], name[64];
+	ng_addr a = A("1.2.3.4"), b = A("5.6.7.8");
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.max_services = 64;
+	wl = whitelist_open(&o, err, sizeof err);
+	assert_non_null(wl);
+	cap_begin();
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof name, "www.d%d.example", i);
+		whitelist_record(wl, &a, WL_SENT, T0 + i, 1, 1, 1, name, NULL, (uint32_t)(100000 + i), NULL, WL_NONE);
+		whitelist_get_stats(wl, &st);
+		assert_true(st.services <= 64);
+	}
+	free(cap_end());
+	whitelist_get_stats(wl, &st);
+	assert_true(st.services_evicted >= 2000 * 2 - 64);
+	/* The newest stay, the oldest went. */
+	whitelist_verdict(wl, &b, "x.d1999.example", 0, WL_SENT, T0 + 3000, &v);
+	assert_int_equal(v.svc, WL_SVC_DOMAIN);
+	whitelist_verdict(wl, &b, "x.d3.example", 100003, WL_SENT, T0 + 3000, &v);
+	assert_no_svc(&v);
+	whitelist_close(wl);
+}
+
+static void test_svc_hostile_names(void **state)
+{
+	struct whitelist *wl = open_svc(NULL, false);
+	struct wl_verdict_info v;
+	struct whitelist_stats st;
+	char *big = xmalloc(100001), garbage[300], org[2000], small[8];
+	ng_addr a = A("1.2.3.4"), b = A("5.6.7.8");
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	/* Very long names: all letters, labels and dots, and one label short of the limits. */
+	memset(big, 'a', 100000);
+	big[100000] = '\0';
+	for (size_t n = 250; n <= 100000; n = n < 300 ? n + 1 : n * 3) {
+		char keep = big[n];
+
+		big[n] = '\0';
+		for (int pass = 0; pass < 2; pass++) {
+			whitelist_record(wl, &a, WL_SENT, T0, 1, 1, 1, big, NULL, 64500, big, WL_NONE);
+			whitelist_verdict(wl, &b, big, 64500, WL_SENT, T0 + H, &v);
+			assert_int_equal(v.verdict, WL_ANOMALOUS);
+			for (size_t i = 1; i < n; i += 2)
+				big[i] = '.';
+		}
+		memset(big, 'a', n);
+		big[n] = keep;
+	}
+	/* NUL-free garbage: every byte value but 0, at random. */
+	for (int round = 0; round < 2000; round++) {
+		size_t n = (size_t)(round % (int)(sizeof garbage - 1));
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			garbage[i] = (char)(1 + x % 255);
+			if (round % 3 == 0 && i % 4 == 3)
+				garbage[i] = '.';
+		}
+		garbage[n] = '\0';
+		whitelist_record(wl, &a, (enum wl_dir)(round & 1), T0 + round, 1, 1, 1, garbage, NULL,
+				 (uint32_t)(x >> 40), garbage, WL_NONE);
+		whitelist_verdict(wl, &b, garbage, (uint32_t)(x >> 40), (enum wl_dir)(round & 1), T0 + H, &v);
+		assert_true(v.svc <= WL_SVC_ASN);
+		assert_non_null(wl_service_format(&v, 48 * H, small, sizeof small));
+		assert_true(strlen(small) < sizeof small);
+	}
+	/* A huge AS organisation's name is kept cut, and the sentence never overflows. */
+	memset(org, 'O', sizeof org - 1);
+	org[sizeof org - 1] = '\0';
+	whitelist_record(wl, &a, WL_SENT, T0, 1, 1, 1, "a.example.com", NULL, 64511, org, WL_NONE);
+	whitelist_verdict(wl, &b, "b.example.net", 64511, WL_SENT, T0 + H, &v);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	assert_int_equal(strlen(v.svc_name), WL_ORG_KEEP);
+	assert_non_null(strstr(svc_reason(&v), "new address in AS64511 OOOO"));
+	assert_string_equal(wl_service_format(&v, 48 * H, small, sizeof small), "new add");
+	assert_ptr_equal(wl_service_format(&v, 48 * H, small, 0), small);
+	whitelist_get_stats(wl, &st);
+	assert_true(st.services > 0);
+	whitelist_close(wl);
+	free(big);
+}
+
+static void test_svc_format(void **state)
+{
+	struct wl_verdict_info v;
+	char buf[256];
+
+	(void)state;
+	memset(&v, 0, sizeof v);
+	assert_string_equal(wl_service_format(&v, 48 * H, buf, sizeof buf), "");
+	v.verdict = WL_ANOMALOUS;
+	v.why = WL_WHY_FIRST_CONTACT;
+	v.svc = WL_SVC_DOMAIN;
+	v.svc_name = "microsoft.com";
+	v.svc_count = 41;
+	v.svc_first = T0;
+	assert_string_equal(wl_service_format(&v, 48 * H, buf, sizeof buf),
+			    "new address of microsoft.com, seen 41 times since 2026-11-19 08:14");
+	v.svc_name = NULL;
+	assert_string_equal(wl_service_format(&v, 48 * H, buf, sizeof buf),
+			    "new address of a known domain, seen 41 times since 2026-11-19 08:14");
+	v.svc = WL_SVC_ASN;
+	v.svc_asn = 8075;
+	v.svc_name = "Microsoft Corporation";
+	v.svc_count = 312;
+	assert_string_equal(wl_service_format(&v, 48 * H, buf, sizeof buf),
+			    "new address in AS8075 Microsoft Corporation, seen 312 times since 2026-11-19 08:14");
+	v.svc = 9;
+	assert_string_equal(wl_service_format(&v, 48 * H, buf, sizeof buf), "");
+	/* The struct stays small: two sit in every flow. */
+	assert_true(sizeof(struct wl_verdict_info) <= 72);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1657,6 +2294,18 @@ int main(void)
 		cmocka_unit_test(test_reset_baseline),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_crash_safety),
+		cmocka_unit_test(test_svc_domain_explains),
+		cmocka_unit_test(test_svc_names_cached_and_reused_buffers),
+		cmocka_unit_test(test_svc_psl_tenants_apart),
+		cmocka_unit_test(test_svc_asn_needs_a_name),
+		cmocka_unit_test(test_svc_window_edges),
+		cmocka_unit_test(test_svc_per_direction),
+		cmocka_unit_test(test_svc_rules_untouched),
+		cmocka_unit_test(test_svc_persist_prune_migrate),
+		cmocka_unit_test(test_svc_reset_and_forget),
+		cmocka_unit_test(test_svc_cap),
+		cmocka_unit_test(test_svc_hostile_names),
+		cmocka_unit_test(test_svc_format),
 	};
 
 	time_parse("2026-11-19T08:14:00Z", &T0);

@@ -24,9 +24,9 @@
  *
  * The table is far smaller than the address table (one row per registrable
  * domain and per AS, not per address), so its default cap is 250,000 rows
- * (about 100 bytes each with the name): at the cap, inserting a new row
- * first evicts about 1/16 of the rows, those least recently seen, as the
- * address table does. A flush writes its few rows in list order: unlike the
+ * (about 150 bytes each with its name and index): at the cap, inserting a
+ * new row first evicts about 1/16 of the rows, those least recently seen,
+ * as the address table does. A flush writes its few rows in list order: unlike the
  * address rows, a tick touches a handful of them.
  *
  * Disk: `services (kind, key, dir, first_seen, last_seen, flows, name)`,

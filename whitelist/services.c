@@ -526,7 +526,8 @@ static int svcs_load(struct wl_svcs *s, const char *path, char *err, size_t errl
 			row = row_insert(s, svc_hash(WL_SVC_DOMAIN, pooled, strlen(pooled), 0, (uint8_t)dir),
 					 WL_SVC_DOMAIN, pooled, 0, (uint8_t)dir, NG_TIME_NONE);
 		} else if (kind == WL_SVC_ASN) {
-			if (parse_uint(key, 1, UINT32_MAX, &asn) != 0 || wl_svcs_find_asn(s, (uint32_t)asn, (uint8_t)dir))
+			if (parse_uint(key, 1, UINT32_MAX, &asn) != 0 ||
+			    wl_svcs_find_asn(s, (uint32_t)asn, (uint8_t)dir))
 				continue;
 			row = row_insert(s, svc_hash(WL_SVC_ASN, NULL, 0, (uint32_t)asn, (uint8_t)dir), WL_SVC_ASN,
 					 org && org[0] ? strpool_getn(org, WL_ORG_KEEP) : NULL, (uint32_t)asn,

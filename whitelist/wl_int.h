@@ -229,7 +229,8 @@ struct wl_store;
 /*
  * Open the store. db_path NULL keeps everything in memory. Loads the rows
  * (beyond max_entries the least recently seen are evicted), the known
- * services (capped at max_services the same way) and the meta values. NULL and err on failure; the caller frees with wl_store_close.
+ * services (capped at max_services the same way) and the meta values.
+ * NULL and err on failure; the caller frees with wl_store_close.
  */
 struct wl_store *wl_store_open(const char *db_path, bool read_only, size_t max_entries, size_t max_services,
 			       char *err, size_t errlen);

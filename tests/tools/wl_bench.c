@@ -268,7 +268,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nflush; i++)
 		whitelist_record(wl, &learnt[i % nentries], (enum wl_dir)((i / nentries) & 1), base + (ng_time)i, 1,
-				 10, 1500, i % 4 ? NULL : "cdn.example.com", "DE", BENCH_ASN(i), "Example AS", WL_NORMAL);
+				 10, 1500, i % 4 ? NULL : "cdn.example.com", "DE", BENCH_ASN(i), "Example AS",
+				 WL_NORMAL);
 	t0 = time_mono();
 	c0 = cpu_now();
 	if (whitelist_flush(wl) != 0) {

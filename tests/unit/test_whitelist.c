@@ -1543,7 +1543,8 @@ static void crash_child(const char *dir, int wfd, uint32_t start)
 			uint8_t b[4] = {(uint8_t)(20 + (n >> 24)), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
 			ng_addr a = addr_from_v4(b);
 
-			whitelist_record(wl, &a, WL_SENT, T0 + (ng_time)n, 1, 1, 100, "x.example", "US", 0, NULL, WL_NONE);
+			whitelist_record(wl, &a, WL_SENT, T0 + (ng_time)n, 1, 1, 100, "x.example", "US", 0, NULL,
+					 WL_NONE);
 		}
 		if (whitelist_flush(wl) != 0)
 			_exit(3);

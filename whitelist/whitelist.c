@@ -78,8 +78,8 @@ struct whitelist {
 #define WL_SVC_NAMES_MAX 65536
 static size_t svc_names_interned;
 
-/* Two of these sit in every flow: keep the service fields in the padding-free tail. */
-_Static_assert(sizeof(struct wl_verdict_info) <= 72, "struct wl_verdict_info grew");
+/* Two of these sit in every flow: the service fields share bytes with the rule and the first time (whitelist.h). */
+_Static_assert(sizeof(struct wl_verdict_info) <= 40, "struct wl_verdict_info grew");
 
 /* The periodic prune runs at most this often (monotonic clock). */
 #define WL_PRUNE_EVERY (60 * NG_USEC)
@@ -315,7 +315,6 @@ static void svc_explain(struct whitelist *wl, const char *domain, uint32_t asn, 
 found:
 	out->svc_count = (uint32_t)NG_MIN(row->flows, (uint64_t)UINT32_MAX);
 	out->svc_first = row->first;
-	out->svc_last = before;
 	if (out->svc == WL_SVC_DOMAIN)
 		wl->explained_domain++;
 	else
@@ -361,7 +360,6 @@ void whitelist_verdict(struct whitelist *wl, const ng_addr *remote, const char *
 
 	memset(out, 0, sizeof *out);
 	out->first = out->last = NG_TIME_NONE;
-	out->svc_first = out->svc_last = NG_TIME_NONE;
 	if (before != NG_TIME_NONE) {
 		out->first = row->first;
 		out->last = before;
@@ -594,6 +592,17 @@ int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t e
 int whitelist_reload(struct whitelist *wl, bool force)
 {
 	return wl_rules_reload(wl->rules, force);
+}
+
+void wl_verdict_take_service(struct wl_verdict_info *dst, const struct wl_verdict_info *src)
+{
+	if (dst->verdict != WL_ANOMALOUS || src->svc == WL_SVC_NONE)
+		return;
+	dst->svc = src->svc;
+	dst->svc_name = src->svc_name;
+	dst->svc_count = src->svc_count;
+	dst->svc_asn = src->svc_asn;
+	dst->svc_first = src->svc_first;
 }
 
 /* The window in its most natural unit: "48 h", "7 d", "90 min", "30 s". */

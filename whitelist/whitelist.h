@@ -56,31 +56,43 @@ struct wl_verdict_info {
 	uint8_t scope;		/* enum ng_scope, for WL_WHY_LOCAL_SCOPE */
 	uint8_t svc;		/* enum wl_service; WL_SVC_NONE unless anomalous from first contact or expired */
 	uint32_t count;		/* flows recorded with the remote in this direction (the row's total) */
-	ng_time first;		/* first time seen in this direction (NG_TIME_NONE when never before t) */
+	/*
+	 * Two of these sit in every flow, so fields that are never used together
+	 * share their bytes: an address verdict explained by a service (svc !=
+	 * WL_SVC_NONE) is a first contact or expired, whose own first time says
+	 * nothing a reason uses, and it has no rule.
+	 */
+	union {
+		ng_time first;		/* svc == WL_SVC_NONE: first time seen in this direction (NG_TIME_NONE when never before t) */
+		ng_time svc_first;	/* svc != WL_SVC_NONE: the service's first time seen in this direction */
+	};
 	ng_time last;		/* latest time seen in this direction before t, even outside the window */
-	/*
-	 * Both interned (str_intern), valid for the life of the process, NULL when unused.
-	 * WL_WHY_BLOCKLISTED: rule = list file base name ("feodo.txt"), entry = the
-	 * matching entry ("1.2.3.0/24", a bare address for a host entry).
-	 * WL_WHY_ALLOWED: rule = the rule text ("*.windowsupdate.com"), entry = the
-	 * file it came from ("allow.txt", "trusted.txt").
-	 */
-	const char *rule;
-	const char *entry;
-	/*
-	 * The service (svc != WL_SVC_NONE only): flows recorded in this
-	 * direction for that registrable domain or AS (the service row's total),
-	 * its first time seen and latest time seen before t (inside the window),
-	 * the AS number (WL_SVC_ASN; 0 otherwise) and svc_name: the registrable
-	 * domain or the AS organisation's name, interned (str_intern) and valid
-	 * for the life of the process, NULL when unknown (an AS without a
-	 * name, or past the cap on interned service names).
-	 */
-	uint32_t svc_count;
-	uint32_t svc_asn;
-	ng_time svc_first;
-	ng_time svc_last;
-	const char *svc_name;
+	union {
+		/*
+		 * Both interned (str_intern), valid for the life of the process, NULL when unused.
+		 * WL_WHY_BLOCKLISTED: rule = list file base name ("feodo.txt"), entry = the
+		 * matching entry ("1.2.3.0/24", a bare address for a host entry).
+		 * WL_WHY_ALLOWED: rule = the rule text ("*.windowsupdate.com"), entry = the
+		 * file it came from ("allow.txt", "trusted.txt").
+		 */
+		struct {
+			const char *rule;
+			const char *entry;
+		};
+		/*
+		 * The service (svc != WL_SVC_NONE only): svc_name is the registrable
+		 * domain or the AS organisation's name, interned (str_intern) and
+		 * valid for the life of the process, NULL when unknown (an AS without
+		 * a name, or past the cap on interned service names); svc_count the
+		 * flows recorded in this direction for that domain or AS (the service
+		 * row's total), svc_asn the AS number (WL_SVC_ASN; 0 otherwise).
+		 */
+		struct {
+			const char *svc_name;
+			uint32_t svc_count;
+			uint32_t svc_asn;
+		};
+	};
 };
 
 struct whitelist_options {
@@ -230,6 +242,17 @@ int whitelist_reload(struct whitelist *wl, bool force);
 
 /* Sentence for a verdict, e.g. "seen 312 times since 2026-11-19 08:14"; returns buf. */
 char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len);
+/*
+ * Copy the service that explains src (svc, its name, counts, AS and first
+ * time) into dst, leaving dst's verdict as it is: a flow's name that came
+ * after its start explains its new address.
+ */
+void wl_verdict_take_service(struct wl_verdict_info *dst, const struct wl_verdict_info *src);
+/* When the explaining service was first seen (NG_TIME_NONE without one). */
+static inline ng_time wl_service_first(const struct wl_verdict_info *v)
+{
+	return v->svc != 0 ? v->svc_first : NG_TIME_NONE;
+}
 /*
  * Sentence for the service that explains a new address, e.g. "new address of
  * microsoft.com, seen 41 times since 2026-11-19 08:14" or "new address in

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "detect.h"
 #include "dns.h"
 #include "geoip.h"
 #include "local.h"
@@ -47,6 +48,12 @@
 #define DNSQ_SLOTS 8192
 #define DNSQ_WAYS 4
 #define DNSQ_TTL (10 * NG_USEC)
+/* How often the packet clock runs the detectors' periodic work (long connections). */
+#define DETECT_EVERY (60 * NG_USEC)
+/* Distinct addresses of unanswered inbound attempts counted exactly; past it the count is a floor. */
+#define ENGINE_UNANSWERED_CAP 65536
+/* f->alerted bit: the flow's high-attention alert was raised (bits 0-1 are per direction). */
+#define ALERTED_ATTENTION 0x04
 
 struct dnsq_slot {
 	ng_addr client, server;
@@ -101,6 +108,10 @@ struct engine {
 	struct geoip *geoip;
 	struct whitelist *wl;
 	struct proc_table *proc;
+	struct detect *detect;
+	bool dns_suspect;		/* the packet being processed is a DNS response detect flagged */
+	ng_time next_detect;
+	uint64_t *unanswered_set;	/* hashes of remote addresses, open addressing, ENGINE_UNANSWERED_CAP slots */
 	struct engine_sink sinks[MAX_SINKS];
 	size_t nsinks;
 	bool want_updates;		/* some sink takes flow_new/flow_update */
@@ -122,6 +133,8 @@ static void engine_on_end(void *arg, struct flow *f);
 static void engine_on_release(void *arg, struct flow *f);
 static void wl_flow_final(struct engine *e, struct flow *f);
 static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d);
+static void flow_update_attention(struct engine *e, struct flow *f);
+static void detect_marked(void *arg, struct flow *f);
 
 struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
 			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
@@ -135,6 +148,17 @@ struct engine *engine_create(const struct engine_config *cfg, struct local_set *
 	e->wl = wl;
 	e->proc = proc;
 	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
+	{
+		struct detect_config dc = cfg->detect;
+		struct wl_learning l;
+
+		if (wl && dc.window == 0) {
+			whitelist_learning(wl, 0, &l);
+			dc.window = l.window;
+		}
+		e->detect = detect_create(&dc);
+	}
+	e->next_detect = NG_TIME_NONE;
 	e->frags = xcalloc(FRAG_SLOTS, sizeof *e->frags);
 	e->dnsq = xcalloc(DNSQ_SLOTS, sizeof *e->dnsq);
 	for (int i = 0; i < DNSQ_SLOTS; i++)
@@ -151,6 +175,8 @@ void engine_destroy(struct engine *e)
 		return;
 	/* No engine_flush here: the sinks may be gone; callers publish or sync before they destroy. */
 	flow_table_destroy(e->flows);
+	detect_destroy(e->detect);
+	free(e->unanswered_set);
 	for (int i = 0; i < PIPE_DEPTH; i++)
 		free(e->pipe[i].buf);
 	free(e->frags);
@@ -185,12 +211,19 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out)
 	*out = e->stats;
 }
 
+void engine_detect_stats(const struct engine *e, struct detect_stats *out)
+{
+	detect_get_stats(e->detect, out);
+}
+
 /* Release what a flow owns, just before the table frees it. */
 static void engine_on_release(void *arg, struct flow *f)
 {
 	struct engine *e = arg;
 
 	e->stats.held_by_verdict[f->verdict]--;
+	e->stats.held_by_attention[f->attention]--;
+	detect_flow_release(f);
 	strpool_put(f->domain);
 	free(f->sniff);
 	if (f->geo)
@@ -234,12 +267,39 @@ static void sinks_flow_new(struct engine *e, struct flow *f)
 	}
 }
 
-/* The flow table ended a flow: tell the whitelist its last traffic, then the sinks. */
+/*
+ * Count an inbound attempt that ended never answered, and its remote
+ * address once (exactly up to ENGINE_UNANSWERED_CAP addresses; past that
+ * the address count is a floor, and stats say so in docs/api.md).
+ */
+static void count_unanswered(struct engine *e, const struct flow *f)
+{
+	uint64_t h = ng_hash64(flow_remote_ip(f), sizeof(ng_addr), 0x756e616e73ULL) | 1;	/* 0 marks a free slot */
+	size_t i;
+
+	e->stats.unanswered_flows++;
+	if (!e->unanswered_set)
+		e->unanswered_set = xcalloc(ENGINE_UNANSWERED_CAP, sizeof *e->unanswered_set);
+	if (e->stats.unanswered_addresses >= ENGINE_UNANSWERED_CAP * 3 / 4)
+		return;
+	for (i = h & (ENGINE_UNANSWERED_CAP - 1); e->unanswered_set[i]; i = (i + 1) & (ENGINE_UNANSWERED_CAP - 1)) {
+		if (e->unanswered_set[i] == h)
+			return;
+	}
+	e->unanswered_set[i] = h;
+	e->stats.unanswered_addresses++;
+}
+
+/* The flow table ended a flow: tell the whitelist its last traffic, the detectors, then the sinks. */
 static void engine_on_end(void *arg, struct flow *f)
 {
 	struct engine *e = arg;
 
 	wl_flow_final(e, f);
+	detect_flow_end(e->detect, f, e->flows, detect_marked, e);
+	if (detect_unanswered(f))
+		count_unanswered(e, f);
+	flow_update_attention(e, f);
 	if (!f->announced && e->want_updates)
 		sinks_flow_new(e, f);
 	for (size_t i = 0; i < e->nsinks; i++) {
@@ -342,13 +402,54 @@ static void flow_set_verdict(struct engine *e, struct flow *f)
 	f->verdict = v;
 }
 
+/*
+ * Set f's attention from its verdicts, state and signals, keeping the
+ * per-level count exact. When it becomes high the alert sinks hear of it,
+ * once per flow (unless alerts follow verdicts, see maybe_alert). The alert
+ * waits while the flow's name may still come from its first bytes (TLS SNI,
+ * HTTP Host): a connection that starts nameless to a new address of a known
+ * service is high for the few milliseconds until its ClientHello, and
+ * alerting then would alert on most HTTPS connections of a browser that
+ * resolves names over DNS-over-HTTPS.
+ */
+static void flow_update_attention(struct engine *e, struct flow *f)
+{
+	uint8_t a = (uint8_t)detect_attention(f);
+	enum flow_dir d = f->initiator_local ? FLOW_SENT : FLOW_RECEIVED;
+
+	if (a != f->attention) {
+		e->stats.held_by_attention[f->attention]--;
+		e->stats.held_by_attention[a]++;
+		f->attention = a;
+		mark_dirty(e, f);
+	}
+	if (a != NG_ATTN_HIGH || e->cfg.alert_on_verdict || (f->alerted & ALERTED_ATTENTION))
+		return;
+	if (!f->sniff_done && f->end_reason == FLOW_END_NONE)
+		return;
+	f->alerted |= ALERTED_ATTENTION;
+	e->stats.alerts++;
+	if (f->packets[d] == 0)
+		d = (enum flow_dir)!d;
+	for (size_t i = 0; i < e->nsinks; i++) {
+		if (e->sinks[i].alert)
+			e->sinks[i].alert(e->sinks[i].arg, f, d);
+	}
+}
+
+/* A detector gave f a signal outside its own packet (a scan finding, a long connection). */
+static void detect_marked(void *arg, struct flow *f)
+{
+	flow_update_attention(arg, f);
+}
+
 /* Judge both directions of f as of its start; rules may use the domain. */
 static void flow_judge(struct engine *e, struct flow *f)
 {
 	for (int d = 0; d < 2; d++) {
 		if (e->wl) {
-			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
-					  f->first_seen, &f->verdicts[d]);
+			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0,
+					  (enum wl_dir)d, f->first_seen, &f->verdicts[d]);
 		} else {
 			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
 		}
@@ -357,25 +458,30 @@ static void flow_judge(struct engine *e, struct flow *f)
 }
 
 /*
- * The flow's name changed after it started (SNI, Host): only a domain rule
- * can make that matter, so only a verdict that came from a rule, or that
- * comes from one now, is replaced. Judging afresh would also pick up what
- * the whitelist learnt since the start (a parallel flow's handshake
+ * The flow's name changed after it started (SNI, Host). Only a domain rule
+ * can change a verdict for that, so only a verdict that came from a rule, or
+ * that comes from one now, is replaced: judging afresh would also pick up
+ * what the whitelist learnt since the start (a parallel flow's handshake
  * finishing), and a TLS flow would read differently from a UDP flow to the
- * same place started at the same moment. A direction that turned bad
- * alerts now.
+ * same place started at the same moment. A name can also show that a new
+ * address belongs to a known service: then only that explanation is taken.
+ * A direction that turned bad alerts now; the name-keyed detectors look again.
  */
-static void flow_rejudge_name(struct engine *e, struct flow *f)
+static void flow_renamed(struct engine *e, struct flow *f)
 {
 	uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
 
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; e->wl && d < 2; d++) {
 		struct wl_verdict_info now;
+		struct wl_verdict_info *v = &f->verdicts[d];
 
 		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
-		if (now.why == WL_WHY_ALLOWED || f->verdicts[d].why == WL_WHY_ALLOWED)
-			f->verdicts[d] = now;
+		if (now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED)
+			*v = now;
+		else if (v->verdict == WL_ANOMALOUS && v->svc == WL_SVC_NONE && now.verdict == WL_ANOMALOUS &&
+			 now.svc != WL_SVC_NONE)
+			wl_verdict_take_service(v, &now);
 	}
 	flow_set_verdict(e, f);
 	for (int d = 0; d < 2; d++) {
@@ -384,6 +490,8 @@ static void flow_rejudge_name(struct engine *e, struct flow *f)
 			maybe_alert(e, f, (enum flow_dir)d);
 		}
 	}
+	detect_flow_named(e->detect, f);
+	flow_update_attention(e, f);
 }
 
 /* Everything decided once when a flow starts. */
@@ -408,24 +516,11 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
 		f->sniff_done = true;
 	flow_judge(e, f);
+	detect_flow_start(e->detect, f, e->stats.dns_answers);
+	flow_update_attention(e, f);
 	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
 		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
 				flow_remote_port(f));
-}
-
-/*
- * A flow is an exchange once both ends spoke, and for TCP once the handshake
- * completed: a SYN answered by a RST, or a SYN-ACK to a spoofed SYN, is not
- * one. A TCP flow whose SYN was never seen (it predates the capture) counts
- * when both ends spoke.
- */
-static bool flow_exchanged(const struct flow *f)
-{
-	if (f->packets[0] == 0 || f->packets[1] == 0)
-		return false;
-	if (f->key.proto != NG_PROTO_TCP || !(f->syn_seen & 1))
-		return true;
-	return f->handshake;
 }
 
 /* May this direction of f teach the whitelist? (see DESIGN) */
@@ -433,7 +528,7 @@ static bool wl_may_learn(const struct flow *f, enum flow_dir d)
 {
 	if (f->packets[d] == 0)
 		return false;
-	if (flow_exchanged(f))
+	if (flow_is_exchange(f))
 		return true;
 	return d == FLOW_SENT && f->initiator_local;
 }
@@ -449,10 +544,14 @@ static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
 	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
 
+	uint64_t bytes = f->bytes[d] - f->dir_recorded_bytes[d];
+
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
-			 f->packets[d] - f->dir_recorded_pkts[d], f->bytes[d] - f->dir_recorded_bytes[d], f->domain,
-			 country, f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
+			 f->packets[d] - f->dir_recorded_pkts[d], bytes, f->domain, country,
+			 f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
 			 first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
+	if (detect_traffic(e->detect, f, d == FLOW_SENT ? bytes : 0, d == FLOW_RECEIVED ? bytes : 0, t))
+		flow_update_attention(e, f);
 	f->dir_recorded[d] = t;
 	f->dir_recorded_pkts[d] = f->packets[d];
 	f->dir_recorded_bytes[d] = f->bytes[d];
@@ -474,7 +573,9 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 }
 
 /*
- * Raise the alert of a direction with a bad verdict, once. Unanswered traffic
+ * With alert_on_verdict (the first version's rule; by default alerts follow
+ * high attention, see flow_update_attention): raise the alert of a direction
+ * with a bad verdict, once. Unanswered traffic
  * (scans, spoofed floods) alerts only when blocklisted: an anomalous received
  * direction, or a sent one in a flow the remote started, waits until the flow
  * is an exchange, and engine_process calls again then.
@@ -483,13 +584,13 @@ static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d)
 {
 	uint8_t v = f->verdicts[d].verdict;
 
-	if (f->alerted & (1u << d))
+	if (!e->cfg.alert_on_verdict || (f->alerted & (1u << d)))
 		return;
 	if (v != WL_ANOMALOUS && v != WL_BLOCKLISTED) {
 		f->alerted |= (uint8_t)(1u << d);
 		return;
 	}
-	if (v == WL_ANOMALOUS && !flow_exchanged(f) && (d == FLOW_RECEIVED || !f->initiator_local))
+	if (v == WL_ANOMALOUS && !flow_is_exchange(f) && (d == FLOW_RECEIVED || !f->initiator_local))
 		return;	/* held back */
 	f->alerted |= (uint8_t)(1u << d);
 	e->stats.alerts++;
@@ -620,6 +721,8 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 			return;
 		}
 		q->ts = NG_TIME_NONE;	/* one answer per query */
+		e->stats.dns_answers++;
+		e->dns_suspect = detect_dns_response(e->detect, &p->dst, msg, len, e->now);
 	} else if (addr_scope(&p->src) == NG_SCOPE_PUBLIC) {
 		e->stats.dns_unsolicited++;	/* mDNS/LLMNR comes from the local link, never from the Internet */
 		return;
@@ -726,8 +829,10 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 	free(f->sniff);
 	f->sniff = NULL;
 	f->sniff_done = true;
-	if (e->wl && (f->domain != before || f->domain_source != before_src) && whitelist_has_domain_rules(e->wl))
-		flow_rejudge_name(e, f);
+	if (f->domain != before || f->domain_source != before_src)
+		flow_renamed(e, f);
+	else
+		flow_update_attention(e, f);	/* an alert held for the name goes now */
 }
 
 /* Slot for a fragment series, by its identifying tuple (RFC 791 3.2, RFC 8200 4.5). */
@@ -817,6 +922,11 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		flow_table_expire(e->flows, e->now);
 		e->next_expire = e->now + EXPIRE_EVERY;
 	}
+	if (e->next_detect == NG_TIME_NONE || e->now >= e->next_detect) {
+		if (e->next_detect != NG_TIME_NONE)
+			detect_tick(e->detect, e->flows, e->now, detect_marked, e);
+		e->next_detect = e->now + DETECT_EVERY;
+	}
 	if (p.frag != PKT_FRAG_NONE) {
 		e->stats.fragments++;
 		frag_ports(e, &p);
@@ -851,11 +961,15 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	if (!f) {
 		f = flow_table_insert(e->flows, &k, h, cp->ts);
 		e->stats.held_by_verdict[WL_NONE]++;	/* f->verdict is WL_NONE until judged */
+		e->stats.held_by_attention[NG_ATTN_NONE]++;
 		flow_start(e, f, &p, src_is_b);
 		is_new = true;
 	}
 	d = (src_is_b == f->local_is_b) ? FLOW_SENT : FLOW_RECEIVED;
-	was_exchanged = !is_new && flow_exchanged(f);
+	if (e->dns_suspect && detect_mark_dns(e->detect, f))
+		flow_update_attention(e, f);
+	e->dns_suspect = false;
+	was_exchanged = !is_new && flow_is_exchange(f);
 
 	if (p.proto == NG_PROTO_TCP && p.has_ports)
 		tcp_update(f, &p, d, (d == FLOW_SENT) == f->initiator_local);
@@ -876,8 +990,9 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		f->dir_first[d] = cp->ts;
 		flow_set_verdict(e, f);
 		maybe_alert(e, f, d);
+		flow_update_attention(e, f);
 	}
-	if (!was_exchanged && flow_exchanged(f)) {
+	if (!was_exchanged && flow_is_exchange(f)) {
 		/* Now that it is answered: the alerts held back, and what the whitelist may learn. */
 		for (int dd = 0; dd < 2; dd++) {
 			if (f->packets[dd] > 0)
@@ -885,6 +1000,7 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 			if (e->wl && f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
 				wl_push(e, f, (enum flow_dir)dd);
 		}
+		flow_update_attention(e, f);
 	} else if (e->wl) {
 		if (f->dir_recorded[d] == NG_TIME_NONE) {
 			if (wl_may_learn(f, d))

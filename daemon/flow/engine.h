@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "detect.h"
 #include "flow.h"
 #include "util.h"
 
@@ -21,8 +22,9 @@ struct local_set;
  * Where flow changes go. Any callback may be NULL. flow_new and flow_update
  * are called from engine_publish (batched, at most once per flow per call);
  * flow_end as soon as a flow ends (preceded by flow_new if it was never
- * published); alert when a direction of a flow starts with an anomalous or
- * blocklisted verdict (see engine.c for which ones).
+ * published); alert when a flow's attention becomes high (or, with
+ * alert_on_verdict, when a direction starts with an anomalous or
+ * blocklisted verdict: see engine.c for which ones).
  */
 struct engine_sink {
 	void (*flow_new)(void *arg, struct flow *f);
@@ -44,6 +46,8 @@ struct engine_config {
 	bool names;			/* TLS SNI and HTTP Host sniffing (default on) */
 	const ng_cidr *public_nets;	/* special ranges to treat as public (--public-net) */
 	size_t npublic_nets;
+	struct detect_config detect;	/* behaviour signals */
+	bool alert_on_verdict;		/* alert on every anomalous verdict (the first version's rule), not on high attention */
 };
 
 struct engine;
@@ -85,6 +89,9 @@ ng_time engine_now(const struct engine *e);
 
 struct flow_table *engine_flows(struct engine *e);
 
+/* The detectors' statistics and memory. */
+void engine_detect_stats(const struct engine *e, struct detect_stats *out);
+
 /* Overall verdict of a flow: the worst among the directions that carried traffic. */
 enum wl_verdict engine_flow_verdict(const struct flow *f);
 
@@ -95,6 +102,10 @@ struct engine_stats {
 	uint64_t dns_unsolicited;	/* answers to no query seen (forged, or the query was not captured) */
 	uint64_t alerts;
 	uint64_t held_by_verdict[5];	/* flows in the table now (active and kept), by overall verdict */
+	uint64_t held_by_attention[3];	/* the same, by attention level */
+	uint64_t dns_answers;		/* DNS answers learnt (they answered a query seen) */
+	uint64_t unanswered_flows;	/* inbound attempts that ended never answered */
+	uint64_t unanswered_addresses;	/* from this many remote addresses (exact up to ENGINE_UNANSWERED_CAP) */
 	ng_time first_packet, last_packet;
 };
 void engine_get_stats(const struct engine *e, struct engine_stats *out);

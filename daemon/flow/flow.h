@@ -8,12 +8,14 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "decode.h"
 #include "util.h"
 #include "whitelist.h"
 
 struct geo_info;
 struct proc_info;
 struct flow_sniff;
+struct flow_sigs;
 
 /* Direction of a packet from this host's point of view; same values as enum wl_dir. */
 enum flow_dir {
@@ -103,6 +105,9 @@ struct flow {
 	/* Kept for the evidence module (evidence.c): what of this flow it has written. */
 	uint32_t evidence_bytes;
 	uint16_t evidence_packets;
+	uint8_t attention;		/* enum ng_attention (detect.h) */
+	uint8_t detect_flags;		/* detect.c's own bits */
+	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
 } __attribute__((aligned(128)));
 
 /* The local and remote ends of a flow. */
@@ -121,6 +126,21 @@ static inline uint16_t flow_local_port(const struct flow *f)
 static inline uint16_t flow_remote_port(const struct flow *f)
 {
 	return f->local_is_b ? f->key.pa : f->key.pb;
+}
+
+/*
+ * A flow is an exchange once both ends spoke, and for TCP once the handshake
+ * completed: a SYN answered by a RST, or a SYN-ACK to a spoofed SYN, is not
+ * one. A TCP flow whose SYN was never seen (it predates the capture) counts
+ * when both ends spoke.
+ */
+static inline bool flow_is_exchange(const struct flow *f)
+{
+	if (f->packets[0] == 0 || f->packets[1] == 0)
+		return false;
+	if (f->key.proto != NG_PROTO_TCP || !(f->syn_seen & 1))
+		return true;
+	return f->handshake;
 }
 
 struct flow_table_config {

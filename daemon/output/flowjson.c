@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect.h"
 #include "engine.h"
 #include "geoip.h"
 #include "log.h"
@@ -219,6 +220,39 @@ static void w_process(struct strbuf *sb, const struct proc_info *p)
 	sb_putc(sb, '}');
 }
 
+/* "signals": [{"name", "value", "reason"}, ...] in detect.h's order. */
+static void w_signals(struct strbuf *sb, const struct flow *f, ng_time window)
+{
+	struct sig_view sv[SIG_COUNT];
+	size_t n = detect_signals(f, window, sv);
+
+	w_key(sb, "signals");
+	sb_putc(sb, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_putc(sb, ',');
+		sb_puts(sb, "{\"name\":\"");
+		sb_puts(sb, sig_name(sv[i].id));
+		sb_puts(sb, "\",\"value\":");
+		sb_fixed4(sb, sv[i].value);
+		w_str(sb, "reason", sv[i].reason);
+		sb_putc(sb, '}');
+	}
+	sb_putc(sb, ']');
+}
+
+/* The signal names of f joined by ';' (for CSV), into buf; returns buf. */
+static char *signal_names(const struct flow *f, ng_time window, char *buf, size_t len)
+{
+	struct sig_view sv[SIG_COUNT];
+	size_t n = detect_signals(f, window, sv), used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ";" : "", sig_name(sv[i].id));
+	return buf;
+}
+
 /*
  * DESIGN. The flow object is written straight into a text buffer: building a
  * cJSON tree (about 40 allocations) and printing it (every number through
@@ -263,6 +297,8 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
 	w_str(sb, "verdict", wl_verdict_name(v));
 	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
+	w_str(sb, "attention", attention_name((enum ng_attention)f->attention));
+	w_signals(sb, f, window);
 	sb_putc(sb, '}');
 }
 
@@ -283,13 +319,14 @@ const char *flowjson_csv_header(void)
 {
 	return "id,proto,local_ip,local_port,remote_ip,remote_port,remote_domain,remote_domain_source,"
 	       "process_name,process_pid,country,city,asn,as_org,packets_sent,packets_received,bytes_sent,"
-	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason\r\n";
+	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason,attention,"
+	       "signals\r\n";
 }
 
 void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 {
 	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
-	char pbuf[16];
+	char pbuf[16], sigs[256];
 	const struct geo_info *g = f->geo;
 
 	snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)f->id);
@@ -326,5 +363,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[0].verdict), false);
 	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[1].verdict), false);
 	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
-	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), true);
+	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), false);
+	sb_csv_field(sb, attention_name((enum ng_attention)f->attention), false);
+	sb_csv_field(sb, signal_names(f, window, sigs, sizeof sigs), true);
 }

@@ -2,7 +2,8 @@
 /*
  * test_engine.c: the engine's per-flow rules on hand-made TCP conversations:
  * orientation and initiator, what counts as an exchange, which directions
- * alert and when, and what the whitelist learns (never spoofed sources).
+ * alert and when, and what the whitelist learns (never spoofed sources);
+ * attention levels and the signals derived from verdicts and flow state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
+#include "detect.h"
 #include "dns.h"
 #include "engine.h"
 #include "local.h"
@@ -67,14 +69,20 @@ struct rig {
 	struct seen seen;
 };
 
-static void rig_up_allow(struct rig *r, const char *allow_file);
+static void rig_up_mode(struct rig *r, const char *allow_file, bool alert_on_verdict);
 
+/* The first version's alert rule (per direction, on verdicts), which the older tests here assert. */
 static void rig_up(struct rig *r)
 {
-	rig_up_allow(r, NULL);
+	rig_up_mode(r, NULL, true);
 }
 
 static void rig_up_allow(struct rig *r, const char *allow_file)
+{
+	rig_up_mode(r, allow_file, true);
+}
+
+static void rig_up_mode(struct rig *r, const char *allow_file, bool alert_on_verdict)
 {
 	struct whitelist_options wo = {0};
 	struct engine_config ec = {0};
@@ -92,6 +100,7 @@ static void rig_up_allow(struct rig *r, const char *allow_file)
 	r->ls = local_set_create();
 	local_set_add(r->ls, "192.168.1.10", err, sizeof err);
 	ec.names = true;
+	ec.alert_on_verdict = alert_on_verdict;
 	r->e = engine_create(&ec, r->ls, NULL, NULL, r->wl, NULL);
 	sink.alert = on_alert;
 	sink.arg = &r->seen;
@@ -125,6 +134,19 @@ static void send_http(struct rig *r, const char *src, uint16_t sp, const char *d
 	buf[2] = (uint8_t)((40 + n) >> 8);
 	buf[3] = (uint8_t)(40 + n);
 	cp.caplen = cp.wirelen = (uint32_t)(40 + n);
+	engine_packet(r->e, DLT_RAW, &cp);
+	engine_flush(r->e);
+}
+
+/* A TCP segment (ACK|PSH) from src to dst carrying bytes that are neither TLS nor HTTP. */
+static void send_data(struct rig *r, const char *src, uint16_t sp, const char *dst, uint16_t dp, ng_time t)
+{
+	uint8_t buf[128];
+	struct capture_packet cp = tcp_pkt(buf, src, sp, dst, dp, 0x18, t);
+
+	memcpy(buf + 40, "SSH-2.0-x\r\n", 11);
+	buf[3] = 40 + 11;
+	cp.caplen = cp.wirelen = 40 + 11;
 	engine_packet(r->e, DLT_RAW, &cp);
 	engine_flush(r->e);
 }
@@ -412,6 +434,127 @@ static void test_dns_answers_need_a_query(void **state)
 	whitelist_close(wl);
 }
 
+/* True when f carries the signal named `name`. */
+static bool has_signal(const struct flow *f, enum sig_id id)
+{
+	struct sig_view sv[SIG_COUNT];
+	size_t n = detect_signals(f, 48LL * 3600 * NG_USEC, sv);
+
+	for (size_t i = 0; i < n; i++) {
+		if (sv[i].id == id)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Attention by default: a first contact we start is high (one alert for the
+ * flow, not one per direction); the next connection to it is none; an
+ * inbound attempt we refuse (RST) or never answer is none with the signal
+ * "unanswered" and alerts nothing, and is counted with its address once; an
+ * inbound connection we accept from a new address is high once it is an
+ * exchange.
+ */
+static void test_attention_levels(void **state)
+{
+	const char *me = "192.168.1.10";
+	struct engine_stats st;
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	rig_up_mode(&r, NULL, false);
+	send_pkt(&r, me, 50000, "8.8.4.4", 443, 0x02, T0);
+	send_pkt(&r, "8.8.4.4", 443, me, 50000, 0x12, T0 + 1000);
+	send_pkt(&r, me, 50000, "8.8.4.4", 443, 0x10, T0 + 2000);
+	f = only_flow(&r, 1);
+	assert_int_equal(f->attention, NG_ATTN_HIGH);
+	assert_true(has_signal(f, SIG_FIRST_CONTACT));
+	assert_false(has_signal(f, SIG_UNANSWERED));
+	send_data(&r, me, 50000, "8.8.4.4", 443, T0 + 3000);	/* not TLS or HTTP: no name will come */
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 1);
+
+	send_pkt(&r, me, 50001, "8.8.4.4", 443, 0x02, T0 + 60 * NG_USEC);
+	f = only_flow(&r, 2);
+	assert_int_equal(f->attention, NG_ATTN_NONE);
+	assert_false(has_signal(f, SIG_FIRST_CONTACT));
+
+	/* Scans of this host: refused and unanswered. */
+	send_pkt(&r, "7.7.7.7", 1234, me, 81, 0x02, T0 + 70 * NG_USEC);
+	send_pkt(&r, me, 81, "7.7.7.7", 1234, 0x14, T0 + 70 * NG_USEC + 10);
+	send_pkt(&r, "7.7.7.7", 1235, me, 82, 0x02, T0 + 71 * NG_USEC);
+	send_pkt(&r, "6.6.6.6", 1234, me, 23, 0x02, T0 + 72 * NG_USEC);
+	for (uint64_t id = 3; id <= 5; id++) {
+		f = only_flow(&r, id);
+		assert_int_equal(f->attention, NG_ATTN_NONE);
+		assert_true(has_signal(f, SIG_UNANSWERED));
+		assert_false(has_signal(f, SIG_FIRST_CONTACT));
+	}
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 1);
+	engine_publish(r.e, T0);
+	send_pkt(&r, me, 50002, "8.8.4.4", 443, 0x02, T0 + 3600 * NG_USEC);	/* ends them all (idle) */
+	engine_get_stats(r.e, &st);
+	assert_int_equal(st.unanswered_flows, 3);
+	assert_int_equal(st.unanswered_addresses, 2);
+	assert_int_equal(st.held_by_attention[NG_ATTN_HIGH], 0);	/* the ended flows were freed; the new one is known */
+	assert_int_equal(st.held_by_attention[NG_ATTN_NONE], 1);
+
+	/* Accepted from a new address: high once it is an exchange, one alert. */
+	send_pkt(&r, "9.9.9.9", 40000, me, 22, 0x02, T0 + 3601 * NG_USEC);
+	f = only_flow(&r, 7);
+	assert_int_equal(f->attention, NG_ATTN_NONE);
+	send_pkt(&r, me, 22, "9.9.9.9", 40000, 0x12, T0 + 3601 * NG_USEC + 10);
+	send_pkt(&r, "9.9.9.9", 40000, me, 22, 0x10, T0 + 3601 * NG_USEC + 20);
+	send_data(&r, "9.9.9.9", 40000, me, 22, T0 + 3601 * NG_USEC + 30);
+	assert_int_equal(f->attention, NG_ATTN_HIGH);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 2);
+	rig_down(&r);
+}
+
+/*
+ * A known service: a flow named www.example.com teaches the whitelist the
+ * registrable domain example.com; a new address that an HTTP Host names
+ * cdn.example.com is then low (known_service), not high, and its alert,
+ * held while the name could still come, never fires. A nameless connection
+ * to a new address stays high.
+ */
+static void test_attention_known_service(void **state)
+{
+	const char *me = "192.168.1.10";
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	rig_up_mode(&r, NULL, false);
+	send_pkt(&r, me, 40000, "93.184.216.34", 80, 0x02, T0);
+	send_pkt(&r, "93.184.216.34", 80, me, 40000, 0x12, T0 + 1000);
+	send_pkt(&r, me, 40000, "93.184.216.34", 80, 0x10, T0 + 2000);
+	send_http(&r, me, 40000, "93.184.216.34", 80, "www.example.com", T0 + 3000);
+	send_pkt(&r, "93.184.216.34", 80, me, 40000, 0x18, T0 + 4000);
+	assert_int_equal(only_flow(&r, 1)->attention, NG_ATTN_HIGH);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 1);
+
+	send_pkt(&r, me, 40001, "93.184.216.99", 80, 0x02, T0 + NG_USEC);
+	f = only_flow(&r, 2);
+	assert_int_equal(f->attention, NG_ATTN_HIGH);	/* nameless so far */
+	send_pkt(&r, "93.184.216.99", 80, me, 40001, 0x12, T0 + NG_USEC + 1000);
+	send_pkt(&r, me, 40001, "93.184.216.99", 80, 0x10, T0 + NG_USEC + 2000);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 1);	/* held for the name */
+	send_http(&r, me, 40001, "93.184.216.99", 80, "cdn.example.com", T0 + NG_USEC + 3000);
+	assert_int_equal(f->attention, NG_ATTN_LOW);
+	assert_true(has_signal(f, SIG_KNOWN_SERVICE));
+	assert_false(has_signal(f, SIG_FIRST_CONTACT));
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 1);
+
+	send_pkt(&r, me, 40002, "93.184.216.77", 443, 0x02, T0 + 2 * NG_USEC);
+	send_pkt(&r, "93.184.216.77", 443, me, 40002, 0x12, T0 + 2 * NG_USEC + 1000);
+	send_pkt(&r, me, 40002, "93.184.216.77", 443, 0x10, T0 + 2 * NG_USEC + 2000);
+	send_data(&r, me, 40002, "93.184.216.77", 443, T0 + 2 * NG_USEC + 3000);
+	assert_int_equal(only_flow(&r, 3)->attention, NG_ATTN_HIGH);
+	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 2);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +564,8 @@ int main(void)
 		cmocka_unit_test(test_splits),
 		cmocka_unit_test(test_late_name_and_rules),
 		cmocka_unit_test(test_dns_answers_need_a_query),
+		cmocka_unit_test(test_attention_levels),
+		cmocka_unit_test(test_attention_known_service),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * detect.c: behaviour signals on flows, and the attention level they add up to.
+ *
+ * DESIGN. The whitelist answers "has this host talked to this address (or
+ * this service) lately?"; that alone makes red mean "new", and on a real PC
+ * most addresses are new every day while a command-and-control server
+ * becomes "known" after one contact. Attention combines the verdicts with
+ * what the whitelist cannot see:
+ *
+ *   high  blocklisted; first contact with something never seen (not a new
+ *         address of a known service); beaconing; DNS tunnelling or a DGA;
+ *         outbound scanning; a large upload to a new destination.
+ *   low   a new address of a known service (its registrable domain or its
+ *         network was seen in the window); a weak signal alone: a nameless
+ *         connection (no_dns), a long-lived connection.
+ *   none  the rest; and an inbound attempt this host never answered (a scan
+ *         of this host, a spoofed flood), whatever its verdict: it is noise to
+ *         count, not a place to look (signal "unanswered").
+ *
+ * Derived signals (blocklisted, first_contact, known_service, unanswered)
+ * are computed from the verdicts when asked, so they cost the flow nothing.
+ * Behaviour signals are rare; a flow that has any owns a small array of
+ * them (struct flow_sigs), with the value and reason as found.
+ *
+ * The detectors (beacon.c, dnsanom.c, scan.c, upload.c) keep their state in
+ * tables of fixed size made here; docs/detection.md gives each signal's rule,
+ * thresholds, sources and memory bound.
+ */
+#include "detect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "beacon.h"
+#include "dns.h"
+#include "dnsanom.h"
+#include "flow.h"
+#include "resolvers.h"
+#include "scan.h"
+#include "upload.h"
+#include "whitelist.h"
+
+#define DETECT_DEFAULT_KEYS 65536
+#define DETECT_DEFAULT_LONG (3600 * NG_USEC)
+#define DETECT_DEFAULT_NO_DNS_ANSWERS 5
+
+/* f->detect_flags: which keyed detectors this flow fed, so its end feeds the same ones. */
+#define DF_BEACON_PAIR 0x01
+#define DF_BEACON_NAME 0x02
+
+/* A behaviour signal stored with its flow. */
+struct flow_sig {
+	uint8_t id;		/* enum sig_id */
+	uint8_t level;		/* enum ng_attention it raises the flow to */
+	double value;
+	char reason[DETECT_REASON_MAX];
+};
+
+/* The behaviour signals of one flow, owned by it (f->sigs). */
+struct flow_sigs {
+	uint16_t mask;		/* bit per enum sig_id present */
+	uint8_t n;
+	struct flow_sig s[];
+};
+
+struct detect {
+	struct detect_config cfg;
+	struct beacon_table *beacon;
+	struct dnsanom *dns;
+	struct scan_table *scan;
+	struct upload_table *upload;
+	ng_time window;			/* the whitelist's window (beacon_level) */
+	uint64_t last_scan_finding;	/* the last finding spread over its flows */
+	struct dnsanom_result dns_last;	/* the last DNS response's judgement, for detect_mark_dns */
+	bool dns_pending;
+	struct detect_stats stats;
+};
+
+static const char *const sig_names[SIG_COUNT] = {
+	[SIG_BLOCKLISTED] = "blocklisted",
+	[SIG_BEACON] = "beacon",
+	[SIG_DNS_TUNNEL] = "dns_tunnel",
+	[SIG_SCAN] = "scan",
+	[SIG_LARGE_UPLOAD] = "large_upload",
+	[SIG_FIRST_CONTACT] = "first_contact",
+	[SIG_NO_DNS] = "no_dns",
+	[SIG_LONG_CONNECTION] = "long_connection",
+	[SIG_KNOWN_SERVICE] = "known_service",
+	[SIG_UNANSWERED] = "unanswered",
+};
+
+/* The level a behaviour signal raises a flow to, unless the detector says otherwise (beacons: beacon_level). */
+static const uint8_t sig_level[SIG_COUNT] = {
+	[SIG_BEACON] = NG_ATTN_HIGH,
+	[SIG_DNS_TUNNEL] = NG_ATTN_HIGH,
+	[SIG_SCAN] = NG_ATTN_HIGH,
+	[SIG_LARGE_UPLOAD] = NG_ATTN_HIGH,
+	[SIG_NO_DNS] = NG_ATTN_LOW,
+	[SIG_LONG_CONNECTION] = NG_ATTN_LOW,
+};
+
+const char *sig_name(enum sig_id id)
+{
+	return (unsigned)id < SIG_COUNT ? sig_names[id] : "unknown";
+}
+
+int sig_parse(const char *s)
+{
+	for (int i = 0; i < SIG_COUNT; i++) {
+		if (strcmp(s, sig_names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *attention_name(enum ng_attention a)
+{
+	switch (a) {
+	case NG_ATTN_HIGH:
+		return "high";
+	case NG_ATTN_LOW:
+		return "low";
+	default:
+		return "none";
+	}
+}
+
+int attention_parse(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return NG_ATTN_NONE;
+	if (strcmp(s, "low") == 0)
+		return NG_ATTN_LOW;
+	if (strcmp(s, "high") == 0)
+		return NG_ATTN_HIGH;
+	return -1;
+}
+
+struct detect *detect_create(const struct detect_config *cfg)
+{
+	struct detect *d = xcalloc(1, sizeof *d);
+	size_t keys;
+
+	d->cfg = *cfg;
+	d->window = cfg->window;
+	if (d->cfg.long_connection <= 0)
+		d->cfg.long_connection = DETECT_DEFAULT_LONG;
+	if (d->cfg.no_dns_min_answers == 0)
+		d->cfg.no_dns_min_answers = DETECT_DEFAULT_NO_DNS_ANSWERS;
+	keys = d->cfg.max_keys ? d->cfg.max_keys : DETECT_DEFAULT_KEYS;
+	d->cfg.max_keys = keys;
+	if (d->cfg.off)
+		return d;
+	d->beacon = beacon_table_create(keys);
+	d->dns = dnsanom_create(keys);
+	d->scan = scan_table_create(keys);
+	d->upload = upload_table_create(keys);
+	return d;
+}
+
+void detect_destroy(struct detect *d)
+{
+	if (!d)
+		return;
+	if (d->beacon)
+		beacon_table_destroy(d->beacon);
+	if (d->dns)
+		dnsanom_destroy(d->dns);
+	if (d->scan)
+		scan_table_destroy(d->scan);
+	if (d->upload)
+		upload_table_destroy(d->upload);
+	free(d);
+}
+
+void detect_flow_release(struct flow *f)
+{
+	free(f->sigs);
+	f->sigs = NULL;
+}
+
+/* The stored signal id of f, or NULL. */
+static struct flow_sig *sig_find(struct flow *f, enum sig_id id)
+{
+	if (!f->sigs || !(f->sigs->mask & (1u << id)))
+		return NULL;
+	for (uint8_t i = 0; i < f->sigs->n; i++) {
+		if (f->sigs->s[i].id == id)
+			return &f->sigs->s[i];
+	}
+	return NULL;
+}
+
+/*
+ * Give f the behaviour signal id with this value and reason, or update the
+ * one it has. Returns true when the signal is new to f (its attention may
+ * change).
+ */
+static bool sig_set_level(struct detect *d, struct flow *f, enum sig_id id, uint8_t level, double value,
+			  const char *reason)
+{
+	struct flow_sig *s = sig_find(f, id);
+	bool added = false;
+
+	if (!s) {
+		uint8_t n = f->sigs ? f->sigs->n : 0;
+
+		f->sigs = xrealloc(f->sigs, sizeof *f->sigs + (n + 1u) * sizeof f->sigs->s[0]);
+		if (n == 0)
+			f->sigs->mask = 0;
+		f->sigs->n = (uint8_t)(n + 1);
+		f->sigs->mask |= (uint16_t)(1u << id);
+		s = &f->sigs->s[n];
+		s->id = (uint8_t)id;
+		added = true;
+		switch (id) {
+		case SIG_BEACON:
+			d->stats.beacon++;
+			break;
+		case SIG_DNS_TUNNEL:
+			d->stats.dns_tunnel++;
+			break;
+		case SIG_SCAN:
+			d->stats.scan++;
+			break;
+		case SIG_LARGE_UPLOAD:
+			d->stats.large_upload++;
+			break;
+		case SIG_NO_DNS:
+			d->stats.no_dns++;
+			break;
+		case SIG_LONG_CONNECTION:
+			d->stats.long_connection++;
+			break;
+		default:
+			break;
+		}
+	}
+	s->level = level;
+	s->value = value;
+	snprintf(s->reason, sizeof s->reason, "%s", reason);
+	return added;
+}
+
+/* sig_set_level at the signal's usual level. */
+static bool sig_set(struct detect *d, struct flow *f, enum sig_id id, double value, const char *reason)
+{
+	return sig_set_level(d, f, id, sig_level[id], value, reason);
+}
+
+/* Keyed hashes naming a conversation partner (pair) and a server name, for the beacon table. */
+static uint64_t pair_key(const struct flow *f)
+{
+	struct {
+		ng_addr l, r;
+		uint16_t rport;
+		uint8_t proto;
+		uint8_t pad;
+	} k;
+
+	memset(&k, 0, sizeof k);
+	k.l = *flow_local_ip(f);
+	k.r = *flow_remote_ip(f);
+	k.rport = flow_remote_port(f);
+	k.proto = f->key.proto;
+	return ng_hash64(&k, sizeof k, 0x6265616370616972ULL);
+}
+
+static uint64_t name_key(const struct flow *f)
+{
+	return ng_hash64(f->domain, strlen(f->domain), ng_hash64(flow_local_ip(f), sizeof(ng_addr), 0x6265616e616d65ULL));
+}
+
+/*
+ * Connections that can beacon: this host starts them, to a public address,
+ * over TCP or UDP, and not DNS or NTP, whose clients poll by design.
+ */
+static bool beacon_candidate(const struct flow *f)
+{
+	uint16_t rp = flow_remote_port(f);
+
+	if (!f->initiator_local || f->remote_scope != NG_SCOPE_PUBLIC)
+		return false;
+	if (f->key.proto != NG_PROTO_TCP && f->key.proto != NG_PROTO_UDP)
+		return false;
+	return rp != 53 && rp != 853 && rp != 123 && rp != 5353;
+}
+
+/*
+ * When this host first used f's destination, as far as the whitelist
+ * knows: the address (sent direction), or its registrable domain when the
+ * domain explained a new address. NG_TIME_NONE when it is new now. The
+ * network (ASN) does not count: a cloud network's age says nothing about a
+ * tenant.
+ */
+static ng_time destination_first_seen(const struct flow *f)
+{
+	const struct wl_verdict_info *v = &f->verdicts[FLOW_SENT];
+
+	if (v->verdict == WL_NORMAL && v->why == WL_WHY_SEEN)
+		return v->first;
+	if (v->verdict == WL_ANOMALOUS && v->svc == WL_SVC_DOMAIN)
+		return wl_service_first(v);
+	return NG_TIME_NONE;
+}
+
+/*
+ * How much a beacon deserves a look. Regular check-ins to a destination
+ * this host has used for longer than the whitelist's window are an
+ * established pattern (update checks, telemetry, push services): low, still
+ * shown with its period. A beacon to a destination first used within the
+ * window is high: that is what a new implant's check-ins look like. This is
+ * RITA's "first seen" modifier, measured against the window the person
+ * chose for the whitelist.
+ */
+static uint8_t beacon_level(const struct detect *d, const struct flow *f)
+{
+	ng_time first = destination_first_seen(f);
+
+	if (first != NG_TIME_NONE && d->window > 0 && f->first_seen - first > d->window)
+		return NG_ATTN_LOW;
+	return NG_ATTN_HIGH;
+}
+
+/* Feed one beacon key with this connection's start; mark f when the series is a beacon. */
+static bool beacon_start(struct detect *d, struct flow *f, uint64_t key)
+{
+	struct beacon_result r;
+	char why[DETECT_REASON_MAX], named[DETECT_REASON_MAX];
+	uint8_t level;
+
+	beacon_conn_start(d->beacon, key, f->first_seen, &r);
+	if (!r.beacon)
+		return false;
+	beacon_reason(&r, why, sizeof why);
+	level = beacon_level(d, f);
+	snprintf(named, sizeof named, "%s%s%s%s", why,
+		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? " to " : "",
+		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? f->domain : "",
+		 level == NG_ATTN_LOW ? ", to a destination used for longer than the window" : "");
+	return sig_set_level(d, f, SIG_BEACON, level, r.score, named);
+}
+
+/* The whitelist explains no direction of f that carried traffic: an address never seen. */
+static bool first_contact_unexplained(const struct flow *f)
+{
+	const struct wl_verdict_info *v = &f->verdicts[FLOW_SENT];
+
+	return v->verdict == WL_ANOMALOUS && v->svc == WL_SVC_NONE;
+}
+
+/* Tunnel-like or generated names: under a flagged domain, or a DGA client's generated name. */
+static bool dns_check_name(struct detect *d, struct flow *f)
+{
+	struct dnsanom_result r;
+	char why[DETECT_REASON_MAX];
+
+	if (!f->domain || !dnsanom_check(d->dns, flow_local_ip(f), f->domain, f->first_seen, &r))
+		return false;
+	dnsanom_reason(&r, why, sizeof why);
+	return sig_set(d, f, SIG_DNS_TUNNEL, r.tunnel ? r.unique_subdomains : r.nxdomain, why);
+}
+
+bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
+{
+	bool changed = false;
+	struct scan_result sr;
+	char why[DETECT_REASON_MAX];
+
+	if (d->cfg.off)
+		return false;
+	if (beacon_candidate(f)) {
+		f->detect_flags |= DF_BEACON_PAIR;
+		changed |= beacon_start(d, f, pair_key(f));
+		if (f->domain) {
+			f->detect_flags |= DF_BEACON_NAME;
+			changed |= beacon_start(d, f, name_key(f));
+		}
+	}
+	/*
+	 * no_dns: this host resolves names, yet connects to a new public address
+	 * that no DNS answer named (an address written into a program, as C2
+	 * implants and some malware droppers are). Known addresses are left out:
+	 * their answer may predate the DNS cache's memory.
+	 */
+	if (f->initiator_local && f->remote_scope == NG_SCOPE_PUBLIC && !f->domain &&
+	    (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) && dns_answers >= d->cfg.no_dns_min_answers &&
+	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && f->verdicts[FLOW_SENT].verdict == WL_ANOMALOUS &&
+	    !resolver_is_public_dns(flow_remote_ip(f))) {
+		snprintf(why, sizeof why, "no DNS answer named this address before the connection (%llu answers seen)",
+			 (unsigned long long)dns_answers);
+		changed |= sig_set(d, f, SIG_NO_DNS, (double)dns_answers, why);
+	}
+	changed |= dns_check_name(d, f);
+	if (f->initiator_local && (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) &&
+	    scan_lookup(d->scan, flow_local_ip(f), flow_remote_port(f), f->key.proto, f->first_seen, &sr) && sr.scan) {
+		scan_reason(&sr, why, sizeof why);
+		changed |= sig_set(d, f, SIG_SCAN, sr.targets, why);
+	}
+	return changed;
+}
+
+bool detect_flow_named(struct detect *d, struct flow *f)
+{
+	bool changed = false;
+
+	if (d->cfg.off || !f->domain)
+		return false;
+	if ((f->detect_flags & DF_BEACON_PAIR) && !(f->detect_flags & DF_BEACON_NAME)) {
+		f->detect_flags |= DF_BEACON_NAME;
+		changed |= beacon_start(d, f, name_key(f));
+	}
+	changed |= dns_check_name(d, f);
+	return changed;
+}
+
+/* flow_table_foreach state for spreading a scan finding over the flows it covers. */
+struct scan_spread {
+	struct detect *d;
+	ng_addr local;
+	uint16_t port;
+	uint8_t proto;
+	double value;
+	const char *reason;
+	struct flow *skip;
+	void (*on_mark)(void *arg, struct flow *g);
+	void *arg;
+};
+
+/* Give a flow of the scan (same local host, port and protocol, started here, unanswered) the signal. */
+static void scan_spread_one(void *arg, struct flow *g)
+{
+	struct scan_spread *s = arg;
+
+	if (g == s->skip || !g->initiator_local || g->key.proto != s->proto || flow_remote_port(g) != s->port ||
+	    !addr_equal(flow_local_ip(g), &s->local) || flow_is_exchange(g))
+		return;
+	if (sig_set(s->d, g, SIG_SCAN, s->value, s->reason) && s->on_mark)
+		s->on_mark(s->arg, g);
+}
+
+bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
+		     void (*on_mark)(void *arg, struct flow *g), void *arg)
+{
+	struct scan_result sr;
+	char why[DETECT_REASON_MAX];
+	bool changed = false;
+
+	if (d->cfg.off)
+		return false;
+	if (f->detect_flags & DF_BEACON_PAIR)
+		beacon_conn_end(d->beacon, pair_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
+	if ((f->detect_flags & DF_BEACON_NAME) && f->domain)
+		beacon_conn_end(d->beacon, name_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
+	if (!f->initiator_local || (f->key.proto != NG_PROTO_TCP && f->key.proto != NG_PROTO_UDP))
+		return false;
+	scan_attempt(d->scan, flow_local_ip(f), flow_remote_ip(f), flow_remote_port(f), f->key.proto, flow_is_exchange(f),
+		     f->last_seen, &sr);
+	if (!sr.scan)
+		return false;
+	scan_reason(&sr, why, sizeof why);
+	if (!flow_is_exchange(f))
+		changed = sig_set(d, f, SIG_SCAN, sr.targets, why);
+	if (sr.finding_id != d->last_scan_finding && ft) {
+		struct scan_spread s = {d, *flow_local_ip(f), sr.port, sr.proto, sr.targets, why, f, on_mark, arg};
+
+		d->last_scan_finding = sr.finding_id;
+		flow_table_foreach(ft, scan_spread_one, &s);
+	}
+	return changed;
+}
+
+bool detect_traffic(struct detect *d, struct flow *f, uint64_t sent, uint64_t received, ng_time t)
+{
+	struct upload_result r;
+	char why[DETECT_REASON_MAX];
+
+	if (d->cfg.off || f->remote_scope != NG_SCOPE_PUBLIC || (sent == 0 && received == 0))
+		return false;
+	upload_add(d->upload, flow_local_ip(f), flow_remote_ip(f), sent, received, first_contact_unexplained(f), t, &r);
+	if (!r.large)
+		return false;
+	upload_reason(&r, why, sizeof why);
+	return sig_set(d, f, SIG_LARGE_UPLOAD, (double)r.sent, why);
+}
+
+bool detect_dns_response(struct detect *d, const ng_addr *client, const uint8_t *msg, size_t len, ng_time t)
+{
+	char qname[256];
+	uint16_t qtype;
+	int rcode;
+
+	d->dns_pending = false;
+	if (d->cfg.off || dns_response_summary(msg, len, qname, sizeof qname, &qtype, &rcode) != 0)
+		return false;
+	dnsanom_response(d->dns, client, qname, rcode, t);
+	d->dns_pending = dnsanom_check(d->dns, client, qname, t, &d->dns_last);
+	return d->dns_pending;
+}
+
+bool detect_mark_dns(struct detect *d, struct flow *f)
+{
+	char why[DETECT_REASON_MAX];
+
+	if (!d->dns_pending)
+		return false;
+	d->dns_pending = false;
+	dnsanom_reason(&d->dns_last, why, sizeof why);
+	return sig_set(d, f, SIG_DNS_TUNNEL, d->dns_last.tunnel ? d->dns_last.unique_subdomains : d->dns_last.nxdomain,
+		       why);
+}
+
+/* flow_table_foreach state for detect_tick. */
+struct tick_walk {
+	struct detect *d;
+	ng_time now;
+	void (*on_mark)(void *arg, struct flow *g);
+	void *arg;
+};
+
+/* Mark an active connection to a public address that has been open for long_connection or more. */
+static void tick_one(void *arg, struct flow *f)
+{
+	struct tick_walk *w = arg;
+	ng_time age = f->last_seen - f->first_seen;
+	char why[DETECT_REASON_MAX];
+	struct flow_sig *s;
+
+	if (f->end_reason != FLOW_END_NONE || f->remote_scope != NG_SCOPE_PUBLIC || age < w->d->cfg.long_connection)
+		return;
+	snprintf(why, sizeof why, "open for %.1f h, %llu bytes sent, %llu received", (double)age / (3600.0 * NG_USEC),
+		 (unsigned long long)f->bytes[FLOW_SENT], (unsigned long long)f->bytes[FLOW_RECEIVED]);
+	s = sig_find(f, SIG_LONG_CONNECTION);
+	if (s) {
+		s->value = (double)(age / NG_USEC);
+		snprintf(s->reason, sizeof s->reason, "%s", why);
+		return;
+	}
+	if (sig_set(w->d, f, SIG_LONG_CONNECTION, (double)(age / NG_USEC), why) && w->on_mark)
+		w->on_mark(w->arg, f);
+}
+
+void detect_tick(struct detect *d, struct flow_table *ft, ng_time now, void (*on_mark)(void *arg, struct flow *g),
+		 void *arg)
+{
+	struct tick_walk w = {d, now, on_mark, arg};
+
+	if (d->cfg.off)
+		return;
+	flow_table_foreach(ft, tick_one, &w);
+}
+
+bool detect_unanswered(const struct flow *f)
+{
+	return !f->initiator_local && !flow_is_exchange(f);
+}
+
+/* The directions that decide: those that carried traffic (both when neither has yet). */
+static bool dir_counts(const struct flow *f, int dir)
+{
+	if (f->packets[0] == 0 && f->packets[1] == 0)
+		return true;
+	return f->packets[dir] > 0;
+}
+
+enum ng_attention detect_attention(const struct flow *f)
+{
+	uint8_t level = NG_ATTN_NONE;
+
+	if (detect_unanswered(f))
+		return NG_ATTN_NONE;
+	for (int dir = 0; dir < 2; dir++) {
+		const struct wl_verdict_info *v = &f->verdicts[dir];
+
+		if (!dir_counts(f, dir))
+			continue;
+		if (v->verdict == WL_BLOCKLISTED)
+			level = NG_ATTN_HIGH;
+		else if (v->verdict == WL_ANOMALOUS)
+			level = NG_MAX(level, v->svc != WL_SVC_NONE ? NG_ATTN_LOW : NG_ATTN_HIGH);
+	}
+	if (f->sigs) {
+		for (uint8_t i = 0; i < f->sigs->n; i++)
+			level = NG_MAX(level, f->sigs->s[i].level);
+	}
+	return (enum ng_attention)level;
+}
+
+/* The deciding direction for a derived signal: the one with `verdict` that carried traffic, sent first. */
+static int dir_with(const struct flow *f, uint8_t verdict, bool want_svc)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		const struct wl_verdict_info *v = &f->verdicts[dir];
+
+		if (dir_counts(f, dir) && v->verdict == verdict && (verdict != WL_ANOMALOUS || (v->svc != WL_SVC_NONE) == want_svc))
+			return dir;
+	}
+	return -1;
+}
+
+size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out)
+{
+	size_t n = 0;
+	int dir;
+
+	for (int id = 0; id < SIG_COUNT; id++) {
+		struct sig_view *o = &out[n];
+
+		o->id = (enum sig_id)id;
+		o->reason[0] = '\0';
+		switch (id) {
+		case SIG_BLOCKLISTED:
+			if ((dir = dir_with(f, WL_BLOCKLISTED, false)) < 0)
+				continue;
+			o->value = 1;
+			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			break;
+		case SIG_FIRST_CONTACT:
+			if (detect_unanswered(f) || (dir = dir_with(f, WL_ANOMALOUS, false)) < 0)
+				continue;
+			o->value = f->verdicts[dir].count;
+			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			break;
+		case SIG_KNOWN_SERVICE:
+			if (detect_unanswered(f) || (dir = dir_with(f, WL_ANOMALOUS, true)) < 0)
+				continue;
+			o->value = f->verdicts[dir].svc_count;
+			wl_service_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			break;
+		case SIG_UNANSWERED:
+			if (!detect_unanswered(f))
+				continue;
+			o->value = (double)f->packets[FLOW_RECEIVED];
+			snprintf(o->reason, sizeof o->reason, "inbound attempt this host never answered (%llu packets)",
+				 (unsigned long long)f->packets[FLOW_RECEIVED]);
+			break;
+		default: {
+			const struct flow_sig *s = sig_find((struct flow *)f, (enum sig_id)id);
+
+			if (!s)
+				continue;
+			o->value = s->value;
+			memcpy(o->reason, s->reason, sizeof o->reason);
+			break;
+		}
+		}
+		n++;
+	}
+	return n;
+}
+
+void detect_get_stats(const struct detect *d, struct detect_stats *out)
+{
+	*out = d->stats;
+	out->memory_bytes = sizeof *d;
+	if (d->beacon)
+		out->memory_bytes += beacon_table_memory(d->beacon);
+	if (d->dns)
+		out->memory_bytes += dnsanom_memory(d->dns);
+	if (d->scan)
+		out->memory_bytes += scan_memory(d->scan);
+	if (d->upload)
+		out->memory_bytes += upload_memory(d->upload);
+}

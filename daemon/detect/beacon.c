@@ -27,7 +27,8 @@
  *              (median - MAD) / median.
  *   ds_score   RITA's data size score on the sizes of the connections in the
  *              ring that have ended (skew ignored below 10 bytes of IQR, as
- *              RITA does), used once BEACON_MIN_SIZES are known.
+ *              RITA does, or below BEACON_SKEW_FLOOR_REL of the median),
+ *              used once BEACON_MIN_SIZES are known.
  *   span_score stands in for RITA's histogram and duration scores, which
  *              need hours: gaps x median gap / (newest - oldest start). It is
  *              1 for evenly spread connections and small for bursts
@@ -38,8 +39,10 @@
  * BEACON_OUTLIER_SHARE of gaps off the median by more than half of it (a
  * Poisson process has about 65% such gaps, a jittered schedule none, one
  * missed beat is tolerated), and then either
- *   sizes known: ts_score >= 0.88 and (ts + ds + span) / 3 >= 0.90, or
- *   timing only: ts_score >= 0.92 and (ts + span) / 2 >= 0.92.
+ *   timing:      ts_score >= 0.92 and (ts + span) / 2 >= 0.92, or
+ *   with sizes:  ts_score >= 0.88 and (ts + ds + span) / 3 >= 0.90
+ * (sizes count once BEACON_MIN_SIZES connections have ended; they can only
+ * add evidence, never veto regular timing). score is the mean used.
  * These were set by simulation (1000 seeds each): periods 5..3600 s with
  * +-10% uniform jitter fire by the 10th connection and never drop; Poisson
  * arrivals over 200 connections and human-like bursts never fired.
@@ -174,7 +177,7 @@ static void judge(const struct beacon_entry *e, struct beacon_result *out)
 	out->span_score = span > 0 ? NG_MIN(1.0, (double)ng * median / span) : 0;
 	if (ns >= BEACON_MIN_SIZES) {
 		out->sizes_known = true;
-		out->ds_score = regularity(sizes, ns, BEACON_SIZE_SKEW_FLOOR, 0, &smed, &smad);
+		out->ds_score = regularity(sizes, ns, BEACON_SIZE_SKEW_FLOOR, BEACON_SKEW_FLOOR_REL, &smed, &smad);
 		out->score = (out->ts_score + out->ds_score + out->span_score) / 3;
 	} else {
 		out->score = (out->ts_score + out->span_score) / 2;
@@ -182,10 +185,11 @@ static void judge(const struct beacon_entry *e, struct beacon_result *out)
 	if (e->n < BEACON_MIN_CONNS || median * NG_USEC < BEACON_MIN_PERIOD ||
 	    (double)outliers > BEACON_OUTLIER_SHARE * (double)ng)
 		return;
-	if (out->sizes_known)
-		out->beacon = out->ts_score >= BEACON_TS_MIN && out->score >= BEACON_SCORE_MIN;
-	else
-		out->beacon = out->ts_score >= BEACON_TS_ONLY_MIN && out->score >= BEACON_TS_ONLY_SCORE_MIN;
+	/* Timing alone decides with the stricter rule; known sizes can only add evidence. */
+	out->beacon = out->ts_score >= BEACON_TS_ONLY_MIN &&
+		      (out->ts_score + out->span_score) / 2 >= BEACON_TS_ONLY_SCORE_MIN;
+	if (out->sizes_known && out->ts_score >= BEACON_TS_MIN && out->score >= BEACON_SCORE_MIN)
+		out->beacon = true;
 }
 
 /* The newest event whose first start is at or before t; -1 when t is older than the ring. */

@@ -30,7 +30,7 @@
  * and service names (e1234.a, r4---sn-4g5e6nsz, www) are short or repetitive.
  *
  * DGA, per client. An NXDOMAIN answer adds the name's registrable domain to
- * the client's 256-bit map (same half-window scheme). A new one adds the
+ * the client's 1024-bit map (same half-window scheme). A new one adds the
  * letter surprisal and entropy of its leftmost label (the part registered,
  * "vocyzit" in vocyzit.com). The client is DGA-like when, over the window:
  *   distinct NXDOMAIN registrable domains >= DA_DGA_NXDOMAINS (10: Slips'
@@ -59,7 +59,7 @@
 #define DA_WINDOW (3600 * NG_USEC)
 #define DA_HALF (DA_WINDOW / 2)
 #define DA_SUB_BITS 1024
-#define DA_NX_BITS 256
+#define DA_NX_BITS 1024
 #define DA_TUNNEL_UNIQUE 100
 #define DA_TUNNEL_LENGTH 20.0
 #define DA_TUNNEL_ENTROPY 3.3
@@ -177,6 +177,7 @@ static double mean_surprisal(const char *s, size_t n)
 /* A name split for the detectors. */
 struct da_name {
 	char name[DA_NAME_MAX + 1];	/* lower case, no trailing dot, odd bytes as '?' */
+	char raw[DA_NAME_MAX + 1];	/* the same with the odd bytes kept (for hashing) */
 	size_t len;
 	char reg[128];			/* registrable domain */
 	size_t sublen;			/* name[0..sublen) is the subdomain part, with its final dot */
@@ -209,12 +210,14 @@ static bool name_split(const char *in, struct da_name *dn)
 				last_odd_end = n + 1;
 			odd_label = false;
 			label_start = true;
+			dn->raw[n] = '.';
 			dn->name[n++] = '.';
 			continue;
 		}
 		if (label_start && c == '_')
 			dn->service = true;
 		label_start = false;
+		dn->raw[n] = (char)c;
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
 			c = '?';
 			odd_label = true;
@@ -266,7 +269,7 @@ static void count_subdomain(struct dnsanom *da, const struct da_name *dn, ng_tim
 	}
 	d = &da->d[i];
 	cur = window_roll(&d->half_start, &d->cur, d->bits[0], d->bits[1], DA_SUB_BITS / 64, d->sum, t);
-	h = ng_hash64(dn->name, dn->sublen, key);
+	h = ng_hash64(dn->raw, dn->sublen, key);
 	if (sketch_has(d->bits[cur ^ 1], DA_SUB_BITS, h) || !sketch_add(d->bits[cur], DA_SUB_BITS, h)) {
 		sketch_add(d->bits[cur], DA_SUB_BITS, h);
 		return;

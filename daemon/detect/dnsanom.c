@@ -65,7 +65,7 @@
 #define DA_TUNNEL_ENTROPY 3.3
 #define DA_DGA_NXDOMAINS 10
 #define DA_DGA_SURPRISAL 5.1
-#define DA_NAME_MAX 253
+#define DA_NAME_MAX 1023	/* text: a 253-byte name with \\DDD escapes (dns_response_summary) */
 
 /* Sums of what was new in one half-window. */
 struct da_sums {

@@ -102,6 +102,7 @@ static void test_hourly(void **state)
 	assert_non_null(strstr(buf, "every 6"));	/* about "every 60.x min" */
 	assert_non_null(strstr(buf, " min +- "));
 	assert_non_null(strstr(buf, "12 connections"));
+	beacon_table_destroy(bt);
 }
 
 /* Poisson arrivals (exponential gaps) never fire over 200 connections, even with constant sizes. */

@@ -772,3 +772,90 @@ void dns_get_stats(const struct dns_cache *c, struct dns_stats *out)
 	out->entries = c->nent;
 	out->names = strpool_count();
 }
+
+/* RFC 1035 4.1.1 header, 4.1.2 question, 4.1.4 compression; may leave qname unterminated on failure. */
+static int dns_summary_parse(const uint8_t *msg, size_t len, char *qname, size_t qlen, uint16_t *qtype, int *rcode)
+{
+	size_t pos = DNS_HDR_LEN, out = 0, end = 0, wire = 0;
+	size_t run_start = DNS_HDR_LEN;	/* a pointer must point before the run it is found in */
+	int hops = 0;
+	bool jumped = false;
+
+	if (qlen == 0)
+		return -1;
+	qname[0] = '\0';
+	if (len < DNS_HDR_LEN || !(msg[2] & 0x80) || rd16(msg + 4) == 0)
+		return -1;
+	for (;;) {
+		uint8_t l;
+
+		if (pos >= len)
+			return -1;
+		l = msg[pos];
+		if ((l & 0xc0) == 0xc0) {
+			size_t to;
+
+			if (pos + 1 >= len || ++hops > 16)
+				return -1;
+			to = (size_t)(l & 0x3f) << 8 | msg[pos + 1];
+			if (to < DNS_HDR_LEN || to >= run_start)
+				return -1;
+			if (!jumped)
+				end = pos + 2;
+			jumped = true;
+			pos = run_start = to;
+			continue;
+		}
+		if (l & 0xc0)
+			return -1;	/* 0x40 and 0x80 label types are obsolete or unassigned (RFC 6891 5) */
+		if (l == 0) {
+			if (!jumped)
+				end = pos + 1;
+			break;
+		}
+		if (pos + 1 + l > len)
+			return -1;
+		wire += 1 + (size_t)l;
+		if (wire + 1 > DNS_NAME_WIRE_MAX)
+			return -1;
+		if (out > 0) {
+			if (out + 2 > qlen)
+				return -1;
+			qname[out++] = '.';
+		}
+		for (size_t i = 0; i < l; i++) {
+			uint8_t c = lc(msg[pos + 1 + i]);
+
+			if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\') {
+				/* RFC 1035 5.1: \DDD keeps odd bytes distinct and the text one string. */
+				if (out + 5 > qlen)
+					return -1;
+				qname[out++] = '\\';
+				qname[out++] = (char)('0' + c / 100);
+				qname[out++] = (char)('0' + c / 10 % 10);
+				qname[out++] = (char)('0' + c % 10);
+			} else {
+				if (out + 2 > qlen)
+					return -1;
+				qname[out++] = (char)c;
+			}
+		}
+		qname[out] = '\0';
+		pos += 1 + l;
+	}
+	if (end + 4 > len)
+		return -1;
+	*qtype = rd16(msg + end);
+	*rcode = msg[3] & 0x0f;
+	return 0;
+}
+
+/* See dns.h; on failure qname is left empty. */
+int dns_response_summary(const uint8_t *msg, size_t len, char *qname, size_t qlen, uint16_t *qtype, int *rcode)
+{
+	int r = dns_summary_parse(msg, len, qname, qlen, qtype, rcode);
+
+	if (r != 0 && qlen > 0)
+		qname[0] = '\0';
+	return r;
+}

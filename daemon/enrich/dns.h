@@ -56,4 +56,16 @@ typedef void (*dns_answer_cb)(const ng_addr *addr, const char *name, uint32_t tt
  */
 int dns_parse(const uint8_t *msg, size_t len, dns_answer_cb cb, void *arg, int *truncated);
 
+/*
+ * Summary of a DNS response for the detectors (RFC 1035 4.1.1): the first
+ * question's name (lower case, no trailing dot, "" for the root; a byte
+ * outside printable ASCII, or a '.' or '\\' inside a label, written as \\DDD
+ * as in RFC 1035 5.1, so binary labels stay distinct), its type,
+ * and the header's RCODE. 0 for a response (QR set) with at least one
+ * complete question, -1 otherwise (a query, no question, a truncated or
+ * malformed name, or a name longer than qlen - 1). A compression pointer in
+ * the question is followed backwards only (never forward, at most 16 hops).
+ */
+int dns_response_summary(const uint8_t *msg, size_t len, char *qname, size_t qlen, uint16_t *qtype, int *rcode);
+
 #endif

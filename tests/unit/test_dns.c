@@ -833,6 +833,124 @@ static void test_stats(void **state)
 	dns_cache_destroy(NULL);
 }
 
+/* dns_response_summary: the first question, type and rcode of responses; queries and broken names refused. */
+static void test_summary(void **state)
+{
+	struct msg m;
+	char q[300];
+	uint16_t qt = 0;
+	int rc = -9;
+
+	(void)state;
+	/* NXDOMAIN response, mixed case name. */
+	put_header(&m, 0x8183, 1, 0, 0, 0);
+	put_name(&m, "VoCyZit.COM");
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), 0);
+	assert_string_equal(q, "vocyzit.com");
+	assert_int_equal(qt, 1);
+	assert_int_equal(rc, 3);
+	/* Every proper prefix is refused, the whole is not. */
+	for (size_t cut = 0; cut < m.n; cut++)
+		assert_int_equal(dns_response_summary(m.b, cut, q, sizeof q, &qt, &rc), -1);
+	/* The same as a query (QR clear): refused. */
+	m.b[2] &= 0x7f;
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	/* No question: refused. */
+	put_header(&m, 0x8180, 0, 0, 0, 0);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	/* The root name, type TXT. */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put8(&m, 0);
+	put16(&m, 16);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), 0);
+	assert_string_equal(q, "");
+	assert_int_equal(qt, 16);
+	assert_int_equal(rc, 0);
+	/* Binary and dotted bytes in a label come out as \DDD, distinct and one string. */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put8(&m, 4);
+	put8(&m, 0x80);
+	put8(&m, '.');
+	put8(&m, 0);
+	put8(&m, '\\');
+	put_name(&m, "t.example.com");
+	put16(&m, 10);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), 0);
+	assert_string_equal(q, "\\128\\046\\000\\092.t.example.com");
+	/* Too small an output buffer: refused, and the buffer stays a string. */
+	assert_int_equal(dns_response_summary(m.b, m.n, q, 8, &qt, &rc), -1);
+	assert_true(strlen(q) < 8);
+}
+
+/* Pointers in the question: backwards is followed, forwards, self and loops are refused; length capped at 255. */
+static void test_summary_pointers(void **state)
+{
+	struct msg m;
+	char q[300], big[300];
+	uint16_t qt;
+	int rc;
+	size_t off;
+
+	(void)state;
+	/* A question whose name points back into the header is invalid (before offset 12). */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put_ptr(&m, 4);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	/* Pointer to itself. */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put_ptr(&m, 12);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	/* Pointer forwards. */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put_labels(&m, "www");
+	put_ptr(&m, 20);
+	put16(&m, 1);
+	put16(&m, 1);
+	put_name(&m, "example.com");
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	/* A label run that ends in a pointer back to an earlier full name is followed. */
+	put_header(&m, 0x8180, 2, 0, 0, 0);
+	off = put_name(&m, "example.com");
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), 0);
+	assert_string_equal(q, "example.com");
+	(void)off;
+	/* 4 labels of 63 = 255 bytes on the wire with the root: too long. 3 of 63 and one of 61 is the limit. */
+	memset(big, 'a', sizeof big);
+	big[63] = big[127] = big[191] = '.';
+	big[255] = '\0';
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put_name(&m, big);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+	big[253] = '\0';
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put_name(&m, big);
+	put16(&m, 28);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), 0);
+	assert_int_equal(strlen(q), 253);
+	assert_int_equal(qt, 28);
+	/* Label types 0x40 and 0x80 are refused. */
+	put_header(&m, 0x8180, 1, 0, 0, 0);
+	put8(&m, 0x41);
+	put8(&m, 'a');
+	put8(&m, 0);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_response_summary(m.b, m.n, q, sizeof q, &qt, &rc), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -853,6 +971,8 @@ int main(void)
 		cmocka_unit_test(test_cache_clock_across_growth),
 		cmocka_unit_test(test_cache_flood_bounded),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_pointers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,4 +78,18 @@ for f in "$PCAPS"/*.pcap "$PCAPS"/*.pcapng; do
 	n=$((n + 1))
 done
 [ "$n" -ge 13 ] || fail "only $n captures found in $PCAPS"
-echo "PASS: $n shared captures"
+echo "ok: $n shared captures"
+
+# A capture whose only conversations are a LAN host's check-ins with one public server (and its
+# lookups at a LAN resolver, which never opens anything): the LAN host, in IPv4 and in IPv6.
+"$gen" beacon -q --remote 185.53.178.9 --local 192.168.1.10 --count 3 --name c2.example.com -o "$TMP/b4.pcap" ||
+	fail "pcapgen beacon (IPv4)"
+"$gen" beacon -q --remote 2a00:1450:4001::5 --local fd00::10 --count 1 --port 8443 -o "$TMP/b6.pcap" ||
+	fail "pcapgen beacon (IPv6)"
+for f in b4 b6; do
+	got=$(inferred "$TMP/$f.pcap" | tr '\n' ' ')
+	case $f in b4) want="192.168.1.10 " ;; b6) want="fd00::10 " ;; esac
+	[ "$got" = "$want" ] || fail "beacon capture $f: inferred '$got', want '$want'"
+	echo "ok: one-server beacon capture ($f): $got"
+done
+echo "PASS"

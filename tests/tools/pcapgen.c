@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* pcapgen.c: deterministic synthetic captures for benchmarks and tests (bench, days, flood, garbage, corrupt). */
+/* pcapgen.c: deterministic synthetic captures for benchmarks and tests (bench, days, flood, garbage, corrupt, zeek, beacon, merge). */
 
 /*
  * DESIGN
@@ -2739,17 +2739,18 @@ static void write_corrupt(struct gen *g)
  * Packets per direction. A direction that carries data gets
  * k = min(pkts - control, --cap) data segments (default cap 4, at least 1).
  * When the direction's IP bytes need more full-size packets than that, k
- * rises to what the bytes need, but never above Zeek's own packet count nor
- * above --byte-limit / 1500 (default 1 MiB per direction per connection).
+ * rises to what the bytes need, up to --byte-limit / 1500 (default 1 MiB per
+ * direction per connection). That can be more packets than Zeek counted:
+ * hosts with segmentation offload capture packets larger than 1500 bytes.
  *
  * Bytes. The target is Zeek's orig_ip_bytes / resp_ip_bytes (counted from
  * the packets themselves; orig_bytes/resp_bytes come from sequence numbers
  * and can exceed what was on the wire when missed_bytes > 0): the data
  * segments carry target - (the IP and TCP headers of every packet written),
  * so the IP bytes written equal the target whenever it fits in
- * min(k, --byte-limit / 1500) packets of 1500 bytes; beyond that the bytes
- * are capped at that many full packets (documented tolerance: exact up to
- * --byte-limit, then capped). A direction whose payload (orig_bytes /
+ * --byte-limit / 1500 packets of 1500 bytes; beyond that the bytes
+ * are capped at --byte-limit (tolerance: exact up to --byte-limit, except
+ * as below; beyond it, capped). A direction whose payload (orig_bytes /
  * resp_bytes) is 0 carries no data. The payload then includes the headers of
  * packets Zeek saw but this file leaves out. Exceptions: a ClientHello or an
  * HTTP request is never cut, so a tiny direction can grow to hold it.
@@ -3571,7 +3572,7 @@ static void z_plan_dir(struct zgen *z, const struct zconn *c, int d, uint32_t nc
 	s = B > ctl + kk * hdr ? B - ctl - kk * hdr : 1;
 	if (s > kk * mss) {
 		need = (s + mss - 1) / mss;
-		kk = NG_MIN(NG_MIN(need, NG_MAX(spare, kk)), NG_MAX(maxk, kk));
+		kk = NG_MIN(need, NG_MAX(maxk, kk));
 		s = B > ctl + kk * hdr ? B - ctl - kk * hdr : 1;
 		if (s > kk * mss) {
 			z->bytes_capped++;
@@ -3688,17 +3689,21 @@ static void z_tcp_conn(struct zgen *z, const struct zconn *c)
 			z_ev(z, 1, 0x12, 0);
 			z_ev(z, 0, 0x10, 0);
 		}
-		for (uint32_t i = 0; i < NG_MAX(k[0], k[1]); i++) {
-			for (int d = 0; d < 2; d++) {
-				if (i < k[d])
-					z_ev(z, d, 0x18, z_seg(len[d], k[d], i));
-			}
-		}
-		if (st == ZS_OTH) {
-			/* Mid-stream without data: the counted packets as pure ACKs. */
-			for (int d = 0; d < 2; d++) {
-				for (uint64_t i = k[d]; i < NG_MIN(c->pkts[d], (uint64_t)z->cap); i++)
-					z_ev(z, d, 0x10, 0);
+		{
+			/* Mid-stream (OTH): the counted packets beyond the data are pure ACKs, in turn with the data. */
+			uint32_t n[2];
+
+			for (int d = 0; d < 2; d++)
+				n[d] = st == ZS_OTH ? NG_MAX(k[d], (uint32_t)NG_MIN(c->pkts[d], (uint64_t)z->cap)) : k[d];
+			if (st == ZS_OTH && n[0] + n[1] == 0)
+				n[0] = 1;	/* a row with no packet counted still gets one, so it is in the capture */
+			for (uint32_t i = 0; i < NG_MAX(n[0], n[1]); i++) {
+				for (int d = 0; d < 2; d++) {
+					if (i < k[d])
+						z_ev(z, d, 0x18, z_seg(len[d], k[d], i));
+					else if (i < n[d])
+						z_ev(z, d, 0x10, 0);
+				}
 			}
 		}
 		switch (st) {
@@ -3802,7 +3807,7 @@ static void z_udp_conn(struct zgen *z, const struct zconn *c)
 		len[d] = c->ipb[d] > c->pkts[d] * hdr ? c->ipb[d] - k[d] * hdr : 0;
 		if (k[d] && len[d] > (uint64_t)k[d] * (Z_MTU - hdr)) {
 			need = (len[d] + Z_MTU - hdr - 1) / (Z_MTU - hdr);
-			k[d] = (uint32_t)NG_MIN(NG_MIN(need, c->pkts[d]), NG_MAX(maxk, (uint64_t)k[d]));
+			k[d] = (uint32_t)NG_MIN(need, NG_MAX(maxk, (uint64_t)k[d]));
 			len[d] = c->ipb[d] > (uint64_t)k[d] * hdr ? c->ipb[d] - (uint64_t)k[d] * hdr : 0;
 			if (len[d] > (uint64_t)k[d] * (Z_MTU - hdr)) {
 				len[d] = (uint64_t)k[d] * (Z_MTU - hdr);
@@ -3811,6 +3816,8 @@ static void z_udp_conn(struct zgen *z, const struct zconn *c)
 		}
 		n += k[d];
 	}
+	if (n == 0)
+		k[0] = 1, n = 1;	/* a row with no packet counted still gets one, so it is in the capture */
 	for (uint32_t j = 0; j < NG_MAX(k[0], k[1]); j++) {
 		for (int d = 0; d < 2; d++) {
 			uint32_t pl;
@@ -3934,6 +3941,8 @@ static void z_icmp_conn(struct zgen *z, const struct zconn *c)
 
 	k[0] = (uint32_t)NG_MIN(c->pkts[0], (uint64_t)z->cap);
 	k[1] = (uint32_t)NG_MIN(c->pkts[1], (uint64_t)z->cap);
+	if (k[0] + k[1] == 0)
+		k[0] = 1;	/* a row with no packet counted still gets one */
 	n = k[0] + k[1];
 	for (uint32_t j = 0; j < NG_MAX(k[0], k[1]); j++) {
 		for (int d = 0; d < 2; d++) {
@@ -4338,7 +4347,8 @@ static int main_beacon(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
 	};
 	struct zgen *z;
-	const char *remote = NULL, *name = NULL, *dns = "each", *local = "192.168.1.10", *resolver = NULL;
+	const char *remote = NULL, *name = NULL, *dns = "each", *local = "192.168.1.10", *resolver = NULL, *out = NULL;
+	bool quiet = false;
 	uint64_t port = 443, period = 60 * SEC, jitter = 10, count = 20, seed = 1, req = 300, resp = 800;
 	ng_time start;
 	ng_addr r, l, res;
@@ -4367,19 +4377,14 @@ static int main_beacon(int argc, char **argv)
 		case O_RESOLVER: resolver = optarg; break;
 		case O_REQ: req = opt_uint("--request-bytes", optarg, 0, 1000000); break;
 		case O_RESP: resp = opt_uint("--response-bytes", optarg, 0, 1000000); break;
-		case 'o': break;
-		case 'q': break;
+		case 'o': out = optarg; break;
+		case 'q': quiet = true; break;
 		default: usage(stderr); exit(2);
 		}
 	}
 	z = z_new(seed);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
-		if (c == 'o')
-			z->out_path = optarg;
-		else if (c == 'q')
-			z->quiet = true;
-	}
+	z->out_path = out;
+	z->quiet = quiet;
 	if (optind < argc)
 		die("unexpected argument %s (see pcapgen --help)", argv[optind]);
 	if (!remote || !z->out_path)
@@ -4598,6 +4603,18 @@ static void usage(FILE *fp)
 		"           host over --duration 60s, with --real-flows 20 real TLS connections\n"
 		"  garbage  --bytes 1048576 random bytes\n"
 		"  corrupt  a small valid capture, damaged: --damage truncate|header|caplen|magic\n"
+		"  zeek     --conn CONN.log [--ssl SSL.log] [--dns DNS.log] [--http HTTP.log] -o OUT.pcap\n"
+		"           [--cap 4] [--byte-limit 1048576] [--local ADDR]... [--seed S]\n"
+		"           the logs' connections as packets (shapes by conn_state, IP bytes, SNI, Host,\n"
+		"           DNS answers); --cap packets per direction unless the bytes need more, up to\n"
+		"           --byte-limit bytes per direction; bad lines are skipped and counted\n"
+		"  beacon   --remote ADDR [--port 443] [--period 60] [--jitter 10] [--count 20]\n"
+		"           [--start TIME (Unix seconds or RFC 3339)] [--seed S] [--local 192.168.1.10]\n"
+		"           [--name NAME [--dns each|first|none] [--resolver ADDR]]\n"
+		"           [--request-bytes 300] [--response-bytes 800] -o OUT.pcap\n"
+		"           a check-in every --period s +-jitter %%: handshake, request (SNI or Host:\n"
+		"           --name on 443/80), response, FIN; with --name a DNS answer before each\n"
+		"  merge    A.pcap B.pcap... -o OUT.pcap   every packet of the inputs in time order\n"
 		"options:\n"
 		"  -o, --output FILE      the capture (- for standard output)\n"
 		"  --truth FILE           one JSON line per flow (ends, counts, times, names, verdicts), then a summary\n"

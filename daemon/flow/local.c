@@ -4,8 +4,12 @@
  *
  * The set is small (a host's addresses plus --local-net prefixes), so a
  * linear scan per new flow is cheapest. Inference counts, per unicast
- * address, the distinct conversations it takes part in, with two small
- * open-addressing hash tables that grow by doubling.
+ * address, the distinct conversations it takes part in and those it opened
+ * (sent the TCP SYN, or the UDP datagram from a high port to a well-known
+ * one), with small open-addressing hash tables that grow by doubling. A
+ * private address that opens conversations wins over a busier public one: a
+ * capture of one LAN host talking to one server has both ends in every
+ * conversation, and only the direction of the opening tells them apart.
  */
 #include "local.h"
 
@@ -150,26 +154,48 @@ char *local_set_describe(const struct local_set *ls, char *buf, size_t len)
 	return buf;
 }
 
-/* Inference state: a set of conversation hashes and a count per address. */
+/*
+ * Inference state: a set of conversation hashes, a set of the conversations
+ * whose opening was seen, and per address the conversations it takes part in
+ * and the ones it opened.
+ */
 struct addr_count {
 	ng_addr addr;
-	uint64_t flows;
+	uint64_t flows;		/* distinct conversations */
+	uint64_t opened;	/* of those, opened by this address (TCP SYN, UDP to a well-known port) */
 	bool used;
 };
 
+/* An open-addressing set of 64-bit hashes; 0 marks an empty slot. */
+struct hash_set {
+	uint64_t *slots;
+	size_t n, cap;
+};
+
 struct local_infer {
-	uint64_t *convs;	/* conversation key hashes; 0 marks an empty slot */
-	size_t nconvs, capconvs;
+	struct hash_set convs;	/* every conversation */
+	struct hash_set opens;	/* conversations whose opening packet was seen */
 	struct addr_count *addrs;
 	size_t naddrs, capaddrs;
 };
+
+/* UDP ports below this are "well-known" (IANA system ports): a client sends to them from above. */
+#define LOCAL_WELL_KNOWN 1024
+
+/* Size an empty hash set. */
+static void hash_set_init(struct hash_set *s)
+{
+	s->cap = 1024;
+	s->n = 0;
+	s->slots = xcalloc(s->cap, sizeof *s->slots);
+}
 
 struct local_infer *local_infer_create(void)
 {
 	struct local_infer *li = xcalloc(1, sizeof *li);
 
-	li->capconvs = 1024;
-	li->convs = xcalloc(li->capconvs, sizeof *li->convs);
+	hash_set_init(&li->convs);
+	hash_set_init(&li->opens);
 	li->capaddrs = 256;
 	li->addrs = xcalloc(li->capaddrs, sizeof *li->addrs);
 	return li;
@@ -179,44 +205,45 @@ void local_infer_destroy(struct local_infer *li)
 {
 	if (!li)
 		return;
-	free(li->convs);
+	free(li->convs.slots);
+	free(li->opens.slots);
 	free(li->addrs);
 	free(li);
 }
 
-/* Insert a conversation hash; true when it was new. */
-static bool conv_insert(struct local_infer *li, uint64_t h)
+/* Insert a hash into s; true when it was new. */
+static bool hash_set_insert(struct hash_set *s, uint64_t h)
 {
 	size_t i;
 
 	if (h == 0)
 		h = 1;
-	if (li->nconvs * 2 >= li->capconvs) {
-		size_t ncap = li->capconvs * 2;
+	if (s->n * 2 >= s->cap) {
+		size_t ncap = s->cap * 2;
 		uint64_t *n = xcalloc(ncap, sizeof *n);
 
-		for (size_t j = 0; j < li->capconvs; j++) {
-			if (!li->convs[j])
+		for (size_t j = 0; j < s->cap; j++) {
+			if (!s->slots[j])
 				continue;
-			for (i = li->convs[j] & (ncap - 1); n[i]; i = (i + 1) & (ncap - 1))
+			for (i = s->slots[j] & (ncap - 1); n[i]; i = (i + 1) & (ncap - 1))
 				;
-			n[i] = li->convs[j];
+			n[i] = s->slots[j];
 		}
-		free(li->convs);
-		li->convs = n;
-		li->capconvs = ncap;
+		free(s->slots);
+		s->slots = n;
+		s->cap = ncap;
 	}
-	for (i = h & (li->capconvs - 1); li->convs[i]; i = (i + 1) & (li->capconvs - 1)) {
-		if (li->convs[i] == h)
+	for (i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1)) {
+		if (s->slots[i] == h)
 			return false;
 	}
-	li->convs[i] = h;
-	li->nconvs++;
+	s->slots[i] = h;
+	s->n++;
 	return true;
 }
 
-/* Count one more conversation for addr. */
-static void addr_bump(struct local_infer *li, const ng_addr *addr)
+/* The entry for addr, created with zero counts when new. */
+static struct addr_count *addr_entry(struct local_infer *li, const ng_addr *addr)
 {
 	size_t i;
 
@@ -236,15 +263,13 @@ static void addr_bump(struct local_infer *li, const ng_addr *addr)
 		li->capaddrs = ncap;
 	}
 	for (i = addr_hash(addr) & (li->capaddrs - 1); li->addrs[i].used; i = (i + 1) & (li->capaddrs - 1)) {
-		if (addr_equal(&li->addrs[i].addr, addr)) {
-			li->addrs[i].flows++;
-			return;
-		}
+		if (addr_equal(&li->addrs[i].addr, addr))
+			return &li->addrs[i];
 	}
 	li->addrs[i].used = true;
 	li->addrs[i].addr = *addr;
-	li->addrs[i].flows = 1;
 	li->naddrs++;
+	return &li->addrs[i];
 }
 
 /* Only unicast addresses can be "this host". */
@@ -255,26 +280,68 @@ static bool is_unicast(const ng_addr *a)
 	return s != NG_SCOPE_MULTICAST && s != NG_SCOPE_BROADCAST && s != NG_SCOPE_UNSPECIFIED;
 }
 
+/*
+ * A range a host sits in behind a router rather than on the Internet: RFC
+ * 1918 and ULA, carrier-grade NAT, documentation prefixes (test networks).
+ * Loopback and link-local are left out: every host has them, so they say
+ * nothing about which end is this one.
+ */
+static bool is_private(const ng_addr *a)
+{
+	enum ng_scope s = addr_scope(a);
+
+	return s == NG_SCOPE_LAN || s == NG_SCOPE_CGNAT || s == NG_SCOPE_DOCUMENTATION;
+}
+
+/* True when p opens a conversation: a TCP SYN without ACK, or UDP from a high port to a well-known one. */
+static bool opens_conversation(const struct pkt *p)
+{
+	if (!p->has_ports)
+		return false;
+	if (p->proto == NG_PROTO_TCP)
+		return (p->tcp_flags & (NG_TCP_SYN | NG_TCP_ACK)) == NG_TCP_SYN;
+	if (p->proto == NG_PROTO_UDP)
+		return p->sport >= LOCAL_WELL_KNOWN && p->dport < LOCAL_WELL_KNOWN && p->dport != 0;
+	return false;
+}
+
 void local_infer_packet(struct local_infer *li, const struct pkt *p)
 {
 	struct flow_key k;
 	bool swapped;
+	uint64_t h;
 
 	flow_key_make(&k, p->proto, &p->src, p->sport, &p->dst, p->dport, &swapped);
-	if (!conv_insert(li, flow_key_hash(&k)))
-		return;
-	if (is_unicast(&p->src))
-		addr_bump(li, &p->src);
-	if (is_unicast(&p->dst))
-		addr_bump(li, &p->dst);
+	h = flow_key_hash(&k);
+	if (hash_set_insert(&li->convs, h)) {
+		if (is_unicast(&p->src))
+			addr_entry(li, &p->src)->flows++;
+		if (is_unicast(&p->dst))
+			addr_entry(li, &p->dst)->flows++;
+	}
+	/* A conversation counts as opened once, by the sender of its first opening packet. */
+	if (opens_conversation(p) && is_unicast(&p->src) && hash_set_insert(&li->opens, h ^ 0x6f70656e73ULL))
+		addr_entry(li, &p->src)->opened++;
+}
+
+/* True when e beats the best so far: more conversations, ties to the lower address (never hash order). */
+static bool beats(const struct addr_count *e, const struct addr_count *best)
+{
+	return !best || e->flows > best->flows || (e->flows == best->flows && addr_compare(&e->addr, &best->addr) < 0);
 }
 
 size_t local_infer_finish(struct local_infer *li, struct local_set *ls, char *buf, size_t len)
 {
-	const struct addr_count *best[2] = {NULL, NULL};
+	const struct addr_count *best[2] = {NULL, NULL}, *opener[2] = {NULL, NULL};
 	size_t added = 0, off = 0;
 
 	buf[0] = '\0';
+	/*
+	 * Per IP version: a private address that opens conversations is the
+	 * host behind the capture (a server answers, a scanner's target never
+	 * opens); among several, the busiest. Without one, the address in the
+	 * most conversations, as a public host's own capture would show.
+	 */
 	for (size_t i = 0; i < li->capaddrs; i++) {
 		const struct addr_count *e = &li->addrs[i];
 		int v;
@@ -282,10 +349,14 @@ size_t local_infer_finish(struct local_infer *li, struct local_set *ls, char *bu
 		if (!e->used)
 			continue;
 		v = e->addr.v == 4 ? 0 : 1;
-		/* Ties go to the lower address so the choice never depends on hash order. */
-		if (!best[v] || e->flows > best[v]->flows ||
-		    (e->flows == best[v]->flows && addr_compare(&e->addr, &best[v]->addr) < 0))
+		if (beats(e, best[v]))
 			best[v] = e;
+		if (e->opened > 0 && is_private(&e->addr) && beats(e, opener[v]))
+			opener[v] = e;
+	}
+	for (int v = 0; v < 2; v++) {
+		if (opener[v])
+			best[v] = opener[v];
 	}
 	for (int v = 0; v < 2; v++) {
 		char a[NG_ADDRSTRLEN];
@@ -295,9 +366,10 @@ size_t local_infer_finish(struct local_infer *li, struct local_set *ls, char *bu
 		local_set_add_addr(ls, &best[v]->addr);
 		added++;
 		if (off < len)
-			off += (size_t)snprintf(buf + off, len - off, "%s%s (in %llu of %zu conversations)",
+			off += (size_t)snprintf(buf + off, len - off, "%s%s (in %llu of %zu conversations, opened %llu)",
 						off ? ", " : "", addr_format(&best[v]->addr, a, sizeof a),
-						(unsigned long long)best[v]->flows, li->nconvs);
+						(unsigned long long)best[v]->flows, li->convs.n,
+						(unsigned long long)best[v]->opened);
 	}
 	return added;
 }

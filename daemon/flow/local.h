@@ -31,9 +31,12 @@ void local_set_to_json(const struct local_set *ls, struct cJSON *array);
 char *local_set_describe(const struct local_set *ls, char *buf, size_t len);
 
 /*
- * Inference for capture files: the local host is the address (one per IP
- * version) that takes part in the most distinct conversations. Feed decoded
- * packets, then finish: it adds the winners to ls and describes them in buf.
+ * Inference for capture files, one address per IP version: the private
+ * (RFC 1918, ULA, CGNAT, documentation) address that opens conversations
+ * (TCP SYN sender, UDP from a high port to a port below 1024) and is in the
+ * most of them; when no private address opens any, the address in the most
+ * distinct conversations. Feed decoded packets, then finish: it adds the
+ * winners to ls and describes them in buf.
  */
 struct local_infer;
 struct local_infer *local_infer_create(void);

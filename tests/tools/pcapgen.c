@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* pcapgen.c: deterministic synthetic captures for benchmarks and tests (bench, days, flood, garbage, corrupt). */
+/* pcapgen.c: deterministic synthetic captures for benchmarks and tests (bench, days, flood, garbage, corrupt, zeek, beacon, merge). */
 
 /*
  * DESIGN
@@ -46,8 +46,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <pcap/pcap.h>
+
 #include "addr.h"
 #include "decode.h"
+#include "local.h"
 #include "util.h"
 
 /* Bump when the bytes written for the same arguments change (benchmark caches key on it). */
@@ -2720,6 +2723,1850 @@ static void write_corrupt(struct gen *g)
 	free(mem);
 }
 
+/* ---------------------------------------------------------------- zeek, beacon, merge */
+
+/*
+ * ZEEK MODE
+ *
+ * `pcapgen zeek --conn CONN.log [--ssl SSL.log] [--dns DNS.log] [--http HTTP.log] -o OUT.pcap`
+ * turns Zeek's TSV logs into a capture with the same connections: endpoints,
+ * start times, protocol, directions, shapes by conn_state, byte totals. The
+ * logs are read by their `#fields` header names, so extra columns (labels)
+ * and other column orders are fine; `-`, `(empty)` and empty values are
+ * unset; a line that cannot be used (bad address, time, port, too few
+ * fields, garbage) is skipped and counted, never fatal.
+ *
+ * Packets per direction. A direction that carries data gets
+ * k = min(pkts - control, --cap) data segments (default cap 4, at least 1).
+ * When the direction's IP bytes need more full-size packets than that, k
+ * rises to what the bytes need, up to --byte-limit / 1500 (default 1 MiB per
+ * direction per connection). That can be more packets than Zeek counted:
+ * hosts with segmentation offload capture packets larger than 1500 bytes.
+ *
+ * Bytes. The target is Zeek's orig_ip_bytes / resp_ip_bytes (counted from
+ * the packets themselves; orig_bytes/resp_bytes come from sequence numbers
+ * and can exceed what was on the wire when missed_bytes > 0): the data
+ * segments carry target - (the IP and TCP headers of every packet written),
+ * so the IP bytes written equal the target whenever it fits in
+ * --byte-limit / 1500 packets of 1500 bytes; beyond that the bytes
+ * are capped at --byte-limit (tolerance: exact up to --byte-limit, except
+ * as below; beyond it, capped). A direction whose payload (orig_bytes /
+ * resp_bytes) is 0 carries no data. The payload then includes the headers of
+ * packets Zeek saw but this file leaves out. Exceptions: a ClientHello or an
+ * HTTP request is never cut, so a tiny direction can grow to hold it.
+ *
+ * TCP shapes by conn_state (o = originator sends, r = responder sends):
+ *   S0      o SYN x min(orig_pkts, cap) (retransmissions)
+ *   REJ     o SYN x min(orig_pkts, cap), r RST+ACK
+ *   S1      o SYN, r SYN+ACK, o ACK, data both ways (no close)
+ *   SF      S1, then o FIN+ACK, r FIN+ACK, o ACK
+ *   S2      S1, then o FIN+ACK (no answer)
+ *   S3      S1, then r FIN+ACK (no answer)
+ *   RSTO    S1, then o RST+ACK
+ *   RSTR    S1, then r RST+ACK
+ *   RSTOS0  o SYN x min(orig_pkts - 1, cap - 1), o RST (no SYN+ACK)
+ *   RSTRH   r SYN+ACK, r RST (no SYN seen)
+ *   SH      o SYN, o FIN (no SYN+ACK)
+ *   SHR     r SYN+ACK, r FIN+ACK (no SYN seen)
+ *   OTH     mid-stream: ACK segments both ways as counted (capped), data by
+ *           the bytes; no SYN, FIN or RST (also any unknown state)
+ * Data segments alternate o, r, o, r... and the rest of the longer side
+ * follows. The packets of a connection are spread evenly over `duration`
+ * (at least one microsecond apart).
+ *
+ * Content. With an ssl.log row (joined by uid), service ssl or port 443,
+ * each side's stream is TLS: a ClientHello (with the row's server_name as
+ * SNI, RFC 6066) or a ServerHello, then application-data records. With an
+ * http.log row (joined by uid), service http or port 80, the client stream
+ * is the requests (method, uri, Host: the row's host, else the address) and
+ * the server's the responses, with Content-Length bodies filling the bytes.
+ * Other payload is filler bytes.
+ *
+ * UDP: originator and responder datagrams alternate as counted (capped),
+ * sized by the IP bytes. ICMP: Zeek puts the type in id.orig_p and, for a
+ * request/reply type, the reply's type in id.resp_p (else the code): the
+ * originator sends that type, the responder the counterpart (echo, NDP, MLD
+ * bodies well-formed; errors quote an IP header).
+ *
+ * DNS. Each dns.log row becomes a query at the row's ts (trans_id, query,
+ * qclass, qtype, RD) and, when rcode is set, a response one rtt later (rtt
+ * column, else the connection's duration, else 100 us) with rcode, AA, RA
+ * and the answers as A, AAAA, CNAME (a name; the chain's owner moves along
+ * it) or PTR records with their TTLs. A UDP connection with dns.log rows is
+ * written as its DNS exchanges instead of generic datagrams.
+ *
+ * Every packet is built into one arena with its timestamp, then the records
+ * are sorted by (time, order of creation) and written: timestamps never
+ * decrease. The local host (the fixed MAC 02:00:00:00:00:10) is --local, or
+ * the address in the most connection rows per IP version; every other
+ * unicast end is behind the router (02:00:00:00:00:01).
+ */
+
+static void usage(FILE *fp);
+static uint64_t opt_uint(const char *name, const char *v, uint64_t min, uint64_t max);
+
+#define Z_UID 40
+#define Z_MAXCOL 128
+#define Z_PREFIX 8192
+#define Z_MTU 1500
+#define Z_MAXLOCAL 8
+#define Z_LINE_MAX (1u << 20)
+
+enum zstate { ZS_OTH, ZS_S0, ZS_S1, ZS_SF, ZS_REJ, ZS_S2, ZS_S3, ZS_RSTO, ZS_RSTR, ZS_RSTOS0, ZS_RSTRH, ZS_SH, ZS_SHR,
+	      ZS_COUNT };
+static const char *const zstate_names[ZS_COUNT] = {
+	"OTH", "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR",
+};
+
+enum zbody { ZB_RAW, ZB_TLS, ZB_HTTP };
+
+/* One conn.log row. */
+struct zconn {
+	ng_time ts, dur;
+	ng_addr o, r;
+	uint64_t pkts[2], ipb[2], pay[2];	/* [0] originator, [1] responder; pay UINT64_MAX when unset */
+	uint32_t sni;				/* offset in the string arena, or NO_NAME */
+	uint32_t http, nhttp;			/* first row in the sorted http table, how many */
+	uint16_t op, rp;
+	uint8_t proto, state;
+	bool tls, is_http, has_dns;
+	char uid[Z_UID];
+};
+
+/* One http.log row. */
+struct zhttp {
+	ng_time ts;
+	uint32_t method, host, uri;		/* string offsets, or NO_NAME */
+	uint16_t status;
+	char uid[Z_UID];
+};
+
+/* One dns.log row. */
+struct zdns {
+	ng_time ts, rtt;
+	ng_addr o, r;
+	uint32_t query, answers, ttls;		/* string offsets, or NO_NAME */
+	uint16_t op, rp, id, qtype, qclass;
+	int16_t rcode;				/* -1: no response seen */
+	uint8_t proto;
+	bool rd, ra, aa;
+	char uid[Z_UID];
+};
+
+/* One packet record in the arena, with its sort key. */
+struct zrec {
+	ng_time t;
+	uint64_t order;
+	uint64_t off;
+	uint32_t len;
+};
+
+/* One direction's byte stream of a TCP connection. */
+struct zstream {
+	uint8_t prefix[Z_PREFIX];
+	uint32_t plen;
+	uint64_t total;		/* prefix plus body */
+	uint64_t off;		/* bytes sent so far */
+	uint8_t body;		/* enum zbody */
+};
+
+/* A packet of a connection's script: who sends it, TCP flags, payload bytes. */
+struct zev {
+	uint8_t dir, flags;
+	uint32_t len;
+};
+
+struct zgen {
+	/* options */
+	const char *conn_path, *ssl_path, *dns_path, *http_path, *out_path;
+	uint32_t cap;
+	uint64_t byte_limit;
+	ng_addr local[Z_MAXLOCAL];
+	size_t nlocal;
+	bool quiet;
+	/* logs */
+	struct zconn *conns;
+	size_t nconns, capconns;
+	struct zhttp *https;
+	size_t nhttps, caphttps;
+	struct zdns *dnss;
+	size_t ndnss, capdnss;
+	char *strs;
+	size_t strs_len, strs_cap;
+	uint64_t rows[4], skipped[4], joined[4];	/* conn, ssl, dns, http */
+	/* packets */
+	struct zrec *recs;
+	size_t nrecs, caprecs;
+	uint8_t *data;
+	uint64_t dlen, dcap;
+	struct zev *evs;
+	size_t nevs, capevs;
+	uint64_t bytes_capped, written_ip;
+	uint32_t snaplen;
+	int dlt;
+	struct rng rng;
+	uint8_t filler[FILLER_SIZE];
+	struct zstream st[2];
+};
+
+/* Copy a string into z's arena; returns its offset. */
+static uint32_t z_str(struct zgen *z, const char *s, size_t n)
+{
+	uint32_t off;
+
+	if (z->strs_len + n + 1 > z->strs_cap) {
+		z->strs_cap = z->strs_cap ? 2 * z->strs_cap : 65536;
+		while (z->strs_len + n + 1 > z->strs_cap)
+			z->strs_cap *= 2;
+		z->strs = xrealloc(z->strs, z->strs_cap);
+	}
+	off = (uint32_t)z->strs_len;
+	memcpy(z->strs + off, s, n);
+	z->strs[off + n] = '\0';
+	z->strs_len += n + 1;
+	return off;
+}
+
+/* The string at offset off, or NULL for NO_NAME. */
+static const char *z_get(const struct zgen *z, uint32_t off)
+{
+	return off == NO_NAME ? NULL : z->strs + off;
+}
+
+/* Grow an array of n items to hold one more; returns the (possibly moved) array. */
+static void *z_grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? 2 * *cap : 1024;
+	return xrealloc(arr, *cap * size);
+}
+
+/* ---- field parsers: each returns false on anything it cannot use */
+
+/* Zeek's time (seconds with up to 9 decimals) as microseconds; also used for intervals. */
+static bool z_time(const char *s, ng_time *out)
+{
+	uint64_t sec = 0, us = 0;
+	int digits = 0, frac = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (digits >= 11)
+			return false;	/* past the year 5000: garbage */
+		sec = sec * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, frac++) {
+			if (frac < 6)
+				us = us * 10 + (uint64_t)(*s - '0');
+		}
+	}
+	if (*s || digits == 0)
+		return false;
+	for (; frac < 6; frac++)
+		us *= 10;
+	*out = (ng_time)(sec * SEC + us);
+	return true;
+}
+
+/* A count (unset gives def). */
+static bool z_count(const char *s, uint64_t def, uint64_t *out)
+{
+	if (!s) {
+		*out = def;
+		return true;
+	}
+	return parse_uint(s, 0, 1ULL << 48, out) == 0;
+}
+
+/* A port 0..65535. */
+static bool z_port(const char *s, uint16_t *out)
+{
+	uint64_t v;
+
+	if (!s || parse_uint(s, 0, 65535, &v) < 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* Zeek's bool: T is true, anything else false. */
+static bool z_bool(const char *s)
+{
+	return s && strcmp(s, "T") == 0;
+}
+
+/* Copy a Zeek uid (false when absent or too long to join). */
+static bool z_uid(const char *s, char *out)
+{
+	size_t n;
+
+	if (!s || (n = strlen(s)) >= Z_UID) {
+		out[0] = '\0';
+		return false;
+	}
+	memcpy(out, s, n + 1);
+	return true;
+}
+
+/* Keep the printable ASCII of s (no spaces, at most max bytes) in the arena; NO_NAME when nothing is left. */
+static uint32_t z_clean(struct zgen *z, const char *s, size_t max)
+{
+	char tmp[1024];
+	size_t n = 0;
+
+	if (!s)
+		return NO_NAME;
+	for (; *s && n < max && n < sizeof tmp; s++) {
+		if (*s > 0x20 && *s < 0x7f)
+			tmp[n++] = *s;
+	}
+	return n ? z_str(z, tmp, n) : NO_NAME;
+}
+
+/* ---- the TSV reader */
+
+/*
+ * Read a Zeek TSV log: for every data line, call row with the values of the
+ * wanted columns (NULL when the column is missing or the value is unset).
+ * row returns false for a line it cannot use; those are counted in *skipped.
+ */
+static void z_read_log(struct zgen *z, const char *path, const char *const *want, size_t nwant,
+		       bool (*row)(struct zgen *, char **), uint64_t *rows, uint64_t *skipped)
+{
+	char *text, *p, *end;
+	size_t len;
+	int idx[32];
+	bool have_fields = false;
+	char empty[16] = "(empty)", unset[16] = "-";
+
+	if (nwant > NG_ARRAY_LEN(idx))
+		die("internal error: too many columns wanted");
+	text = file_read_all(path, 1ULL << 32, &len);
+	if (!text)
+		die("cannot read %s: %s (give an existing Zeek TSV log)", path, strerror(errno));
+	for (size_t i = 0; i < nwant; i++)
+		idx[i] = -1;
+	for (p = text, end = text + len; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *line = p, *f[Z_MAXCOL], *v[32];
+		size_t nf = 0;
+
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		p = nl + 1;
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (line[0] == '\0')
+			continue;
+		/* Split at tabs. */
+		for (char *q = line;;) {
+			char *tab = strchr(q, '\t');
+
+			if (nf < Z_MAXCOL)
+				f[nf++] = q;
+			if (!tab)
+				break;
+			*tab = '\0';
+			q = tab + 1;
+		}
+		if (line[0] == '#') {
+			if (strcmp(f[0], "#fields") == 0) {
+				for (size_t i = 0; i < nwant; i++) {
+					idx[i] = -1;
+					for (size_t j = 1; j < nf; j++) {
+						if (strcmp(f[j], want[i]) == 0)
+							idx[i] = (int)j - 1;
+					}
+				}
+				have_fields = true;
+			} else if (strcmp(f[0], "#empty_field") == 0 && nf > 1) {
+				snprintf(empty, sizeof empty, "%s", f[1]);
+			} else if (strcmp(f[0], "#unset_field") == 0 && nf > 1) {
+				snprintf(unset, sizeof unset, "%s", f[1]);
+			}
+			continue;
+		}
+		(*rows)++;
+		if (!have_fields) {
+			(*skipped)++;
+			continue;
+		}
+		for (size_t i = 0; i < nwant; i++) {
+			char *s = idx[i] >= 0 && (size_t)idx[i] < nf ? f[idx[i]] : NULL;
+
+			v[i] = s && *s && strcmp(s, empty) != 0 && strcmp(s, unset) != 0 ? s : NULL;
+		}
+		if (!row(z, v))
+			(*skipped)++;
+	}
+	free(text);
+}
+
+/* The conn.log columns, in the order conn_row reads them. */
+static const char *const conn_cols[] = {
+	"ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+	"orig_bytes", "resp_bytes", "conn_state", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes",
+};
+
+/* Take one conn.log row. */
+static bool conn_row(struct zgen *z, char **v)
+{
+	struct zconn c;
+
+	memset(&c, 0, sizeof c);
+	c.sni = NO_NAME;
+	if (!z_time(v[0], &c.ts) || !v[2] || !v[4] || addr_parse(v[2], &c.o) < 0 || addr_parse(v[4], &c.r) < 0 ||
+	    c.o.v != c.r.v || !z_port(v[3], &c.op) || !z_port(v[5], &c.rp) || !v[6])
+		return false;
+	z_uid(v[1], c.uid);
+	if (strcmp(v[6], "tcp") == 0)
+		c.proto = NG_PROTO_TCP;
+	else if (strcmp(v[6], "udp") == 0)
+		c.proto = NG_PROTO_UDP;
+	else if (strcmp(v[6], "icmp") == 0)
+		c.proto = c.o.v == 4 ? NG_PROTO_ICMP : NG_PROTO_ICMPV6;
+	else
+		return false;
+	if (v[8] ? !z_time(v[8], &c.dur) : (c.dur = 0, false))
+		return false;
+	if (c.dur > 30 * DAY)
+		c.dur = 30 * DAY;
+	if (!z_count(v[9], UINT64_MAX, &c.pay[0]) || !z_count(v[10], UINT64_MAX, &c.pay[1]) ||
+	    !z_count(v[12], 1, &c.pkts[0]) || !z_count(v[14], 0, &c.pkts[1]) ||
+	    !z_count(v[13], c.pkts[0] * 40, &c.ipb[0]) || !z_count(v[15], c.pkts[1] * 40, &c.ipb[1]))
+		return false;
+	c.state = ZS_OTH;
+	for (int i = 0; v[11] && i < ZS_COUNT; i++) {
+		if (strcmp(v[11], zstate_names[i]) == 0)
+			c.state = (uint8_t)i;
+	}
+	if (v[7] && strstr(v[7], "ssl"))
+		c.tls = true;
+	if (v[7] && strstr(v[7], "http"))
+		c.is_http = true;
+	if (c.proto == NG_PROTO_TCP && (c.rp == 443 || c.rp == 8443))
+		c.tls = true;
+	if (c.proto == NG_PROTO_TCP && c.rp == 80 && !c.tls)
+		c.is_http = true;
+	if (c.tls)
+		c.is_http = false;
+	z->conns = z_grow(z->conns, z->nconns, &z->capconns, sizeof *z->conns);
+	z->conns[z->nconns++] = c;
+	return true;
+}
+
+/* Order conns by uid (for joins). */
+static int conn_uid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct zconn *)a)->uid, ((const struct zconn *)b)->uid);
+}
+
+/* The conn with this uid, or NULL. */
+static struct zconn *z_find(struct zgen *z, const char *uid)
+{
+	struct zconn key;
+
+	if (!uid[0])
+		return NULL;
+	memcpy(key.uid, uid, Z_UID);
+	return bsearch(&key, z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
+}
+
+static const char *const ssl_cols[] = {"uid", "server_name"};
+
+/* Take one ssl.log row: the joined conn is TLS, with this SNI. */
+static bool ssl_row(struct zgen *z, char **v)
+{
+	char uid[Z_UID];
+	struct zconn *c;
+
+	if (!z_uid(v[0], uid))
+		return false;
+	c = z_find(z, uid);
+	if (!c)
+		return true;	/* a TLS session whose connection is not in conn.log: nothing to write */
+	c->tls = true;
+	c->is_http = false;
+	if (v[1] && c->sni == NO_NAME) {
+		c->sni = z_clean(z, v[1], 253);
+		if (c->sni != NO_NAME)
+			z->joined[1]++;
+	}
+	return true;
+}
+
+static const char *const http_cols[] = {"ts", "uid", "method", "host", "uri", "status_code"};
+
+/* Take one http.log row. */
+static bool http_row(struct zgen *z, char **v)
+{
+	struct zhttp h;
+	uint64_t st = 200;
+
+	memset(&h, 0, sizeof h);
+	if (!z_time(v[0], &h.ts) || !z_uid(v[1], h.uid))
+		return false;
+	h.method = z_clean(z, v[2], 16);
+	h.host = z_clean(z, v[3], 253);
+	h.uri = z_clean(z, v[4], 1000);
+	if (v[5] && parse_uint(v[5], 100, 599, &st) < 0)
+		st = 200;
+	h.status = (uint16_t)st;
+	z->https = z_grow(z->https, z->nhttps, &z->caphttps, sizeof *z->https);
+	z->https[z->nhttps++] = h;
+	return true;
+}
+
+static const char *const dns_cols[] = {
+	"ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt", "query",
+	"qclass", "qtype", "rcode", "AA", "RD", "RA", "answers", "TTLs",
+};
+
+/* True when s is a name that fits DNS's wire form (RFC 1035 2.3.4): labels of 1..63 bytes, at most 253 in all. */
+static bool dns_name_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (++label > 63 || *p <= 0x20 || *p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Take one dns.log row. */
+static bool dns_row(struct zgen *z, char **v)
+{
+	struct zdns d;
+	uint64_t x;
+
+	memset(&d, 0, sizeof d);
+	d.answers = d.ttls = NO_NAME;
+	if (!z_time(v[0], &d.ts) || !v[2] || !v[4] || addr_parse(v[2], &d.o) < 0 || addr_parse(v[4], &d.r) < 0 ||
+	    d.o.v != d.r.v || !z_port(v[3], &d.op) || !z_port(v[5], &d.rp) || !v[9] || !dns_name_ok(v[9]))
+		return false;
+	if (!v[6] || strcmp(v[6], "udp") != 0)
+		return false;	/* DNS over TCP would need its connection: conn.log has it */
+	d.proto = NG_PROTO_UDP;
+	z_uid(v[1], d.uid);
+	if (!z_count(v[7], 0, &x) || x > 65535)
+		return false;
+	d.id = (uint16_t)x;
+	d.rtt = -1;
+	if (v[8] && !z_time(v[8], &d.rtt))
+		return false;
+	d.query = z_str(z, v[9], strlen(v[9]));
+	if (!z_count(v[10], 1, &x) || x > 65535)
+		return false;
+	d.qclass = (uint16_t)x;
+	if (!z_count(v[11], 1, &x) || x > 65535)
+		return false;
+	d.qtype = (uint16_t)x;
+	d.rcode = -1;
+	if (v[12]) {
+		if (parse_uint(v[12], 0, 15, &x) < 0)
+			return false;
+		d.rcode = (int16_t)x;
+	}
+	d.aa = z_bool(v[13]);
+	d.rd = z_bool(v[14]);
+	d.ra = z_bool(v[15]);
+	if (v[16])
+		d.answers = z_str(z, v[16], strlen(v[16]));
+	if (v[17])
+		d.ttls = z_str(z, v[17], strlen(v[17]));
+	z->dnss = z_grow(z->dnss, z->ndnss, &z->capdnss, sizeof *z->dnss);
+	z->dnss[z->ndnss++] = d;
+	return true;
+}
+
+/* ---- packets */
+
+/* Ethernet address for ip: the local host, a multicast group (RFC 1112 6.4, RFC 2464 7), or the router. */
+static void z_mac(const struct zgen *z, const ng_addr *a, uint8_t *mac)
+{
+	for (size_t i = 0; i < z->nlocal; i++) {
+		if (addr_equal(&z->local[i], a)) {
+			memcpy(mac, mac_local, 6);
+			return;
+		}
+	}
+	if (a->v == 4 && a->a[0] == 255 && a->a[1] == 255 && a->a[2] == 255 && a->a[3] == 255) {
+		memset(mac, 0xff, 6);
+	} else if (a->v == 4 && (a->a[0] & 0xf0) == 0xe0) {
+		mac[0] = 0x01, mac[1] = 0x00, mac[2] = 0x5e;
+		mac[3] = a->a[1] & 0x7f, mac[4] = a->a[2], mac[5] = a->a[3];
+	} else if (a->v == 6 && a->a[0] == 0xff) {
+		mac[0] = 0x33, mac[1] = 0x33;
+		memcpy(mac + 2, a->a + 12, 4);
+	} else
+		memcpy(mac, mac_router, 6);
+}
+
+/*
+ * Append one frame to the arena at time t: Ethernet, IPv4 (RFC 791) or IPv6
+ * (RFC 8200), then l4len transport bytes from l4 with the checksum at
+ * csum_off (-1: none; ICMPv4's covers no pseudo-header).
+ */
+static void z_frame(struct zgen *z, ng_time t, const ng_addr *src, const ng_addr *dst, uint8_t proto, uint16_t ipid,
+		    const uint8_t *l4, size_t l4len, int csum_off)
+{
+	bool v4 = src->v == 4;
+	size_t iphl = v4 ? 20 : 40, iplen = iphl + l4len, reclen = 16 + 14 + iplen;
+	uint8_t *rec, *eth, *ip, *tp;
+	struct zrec *r;
+
+	if (z->dlen + reclen > z->dcap) {
+		z->dcap = z->dcap ? 2 * z->dcap : (16u << 20);
+		while (z->dlen + reclen > z->dcap)
+			z->dcap *= 2;
+		z->data = xrealloc(z->data, z->dcap);
+	}
+	rec = z->data + z->dlen;
+	eth = rec + 16;
+	ip = eth + 14;
+	tp = ip + iphl;
+	z_mac(z, dst, eth);
+	z_mac(z, src, eth + 6);
+	set16(eth + 12, v4 ? 0x0800 : 0x86dd);
+	memcpy(tp, l4, l4len);
+	if (v4) {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		set16(ip + 2, (unsigned)iplen);
+		set16(ip + 4, ipid);
+		set16(ip + 6, proto == NG_PROTO_TCP ? 0x4000 : 0);
+		ip[8] = 64;
+		ip[9] = proto;
+		ip[10] = ip[11] = 0;
+		memcpy(ip + 12, src->a, 4);
+		memcpy(ip + 16, dst->a, 4);
+		csum_store(ip + 10, csum_add(0, ip, 20), false);
+	} else {
+		set32(ip, 0x60000000u | ipid);
+		set16(ip + 4, (unsigned)l4len);
+		ip[6] = proto;
+		ip[7] = proto == NG_PROTO_ICMPV6 ? 255 : 64;	/* NDP wants 255 (RFC 4861 7.1) */
+		memcpy(ip + 8, src->a, 16);
+		memcpy(ip + 24, dst->a, 16);
+	}
+	if (csum_off >= 0) {
+		uint64_t sum = 0;
+		uint8_t ph[40];
+
+		tp[csum_off] = tp[csum_off + 1] = 0;
+		if (v4 && proto != NG_PROTO_ICMP) {
+			memcpy(ph, src->a, 4);
+			memcpy(ph + 4, dst->a, 4);
+			ph[8] = 0;
+			ph[9] = proto;
+			set16(ph + 10, (unsigned)l4len);
+			sum = csum_add(0, ph, 12);
+		} else if (!v4) {
+			memcpy(ph, src->a, 16);
+			memcpy(ph + 16, dst->a, 16);
+			set32(ph + 32, (uint32_t)l4len);
+			ph[36] = ph[37] = ph[38] = 0;
+			ph[39] = proto;
+			sum = csum_add(0, ph, 40);
+		}
+		csum_store(tp + csum_off, csum_add(sum, tp, l4len), proto == NG_PROTO_UDP);
+	}
+	setle32(rec, (uint32_t)(t / SEC));
+	setle32(rec + 4, (uint32_t)(t % SEC));
+	setle32(rec + 8, (uint32_t)(14 + iplen));
+	setle32(rec + 12, (uint32_t)(14 + iplen));
+	z->recs = z_grow(z->recs, z->nrecs, &z->caprecs, sizeof *z->recs);
+	r = &z->recs[z->nrecs];
+	r->t = t;
+	r->order = z->nrecs;
+	r->off = z->dlen;
+	r->len = (uint32_t)reclen;
+	z->nrecs++;
+	z->dlen += reclen;
+	z->written_ip += iplen;
+}
+
+/* TLS application-data records (RFC 8446 5.2) for bytes [off, off+len) of a run `total` bytes long. */
+static void z_tls_fill(const struct zgen *z, uint8_t *p, uint64_t off, uint32_t len, uint64_t total)
+{
+	while (len > 0) {
+		uint64_t rstart = off - off % TLS_REC;
+		uint32_t rlen = (uint32_t)NG_MIN((uint64_t)TLS_REC, total - rstart);
+		uint32_t pos = (uint32_t)(off - rstart), n;
+
+		if (pos < 5) {
+			uint8_t h[5] = {23, 3, 3, (uint8_t)((rlen - 5) >> 8), (uint8_t)(rlen - 5)};
+
+			*p++ = h[pos];
+			off++;
+			len--;
+			continue;
+		}
+		n = NG_MIN(len, rlen - pos);
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = z->filler[(off + i) & FILLER_MASK];
+		p += n;
+		off += n;
+		len -= n;
+	}
+}
+
+/* Copy len bytes of stream s at its current offset into p and advance it. */
+static void z_stream_take(const struct zgen *z, struct zstream *s, uint8_t *p, uint32_t len)
+{
+	while (len > 0 && s->off < s->plen) {
+		*p++ = s->prefix[s->off++];
+		len--;
+	}
+	if (len == 0)
+		return;
+	if (s->body == ZB_TLS)
+		z_tls_fill(z, p, s->off - s->plen, len, s->total - s->plen);
+	else
+		memset(p, 0, len);	/* opaque: zeros, which no port-guessing dissector takes for a broken message */
+	s->off += len;
+}
+
+/* Make a TLS body length valid: no record shorter than its header plus one byte. */
+static uint64_t z_tls_total(uint64_t n)
+{
+	uint64_t tail = n % TLS_REC;
+
+	return tail && tail < 6 ? n + (6 - tail) : n;
+}
+
+/* Append text to a stream's prefix; false when it does not fit. */
+static bool z_prefix_add(struct zstream *s, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (s->plen + n > sizeof s->prefix)
+		return false;
+	memcpy(s->prefix + s->plen, text, n);
+	s->plen += (uint32_t)n;
+	return true;
+}
+
+/* Decimal digits of v. */
+static unsigned z_digits(uint64_t v)
+{
+	unsigned d = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+/*
+ * HTTP/1.1 messages (RFC 9112) for a stream that should be `want` bytes:
+ * the requests (client) or responses (server) of conn c, the last one with a
+ * Content-Length body that brings the stream to `want` bytes. Returns the
+ * stream's total length.
+ */
+static uint64_t z_http_prefix(struct zgen *z, const struct zconn *c, struct zstream *s, int dir, uint64_t want)
+{
+	char line[1400], host[NG_ADDRSTRLEN];
+	uint32_t n = NG_MAX(c->nhttp, 1u), done = 0;
+	uint64_t body = 0;
+
+	s->plen = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct zhttp *h = c->nhttp ? &z->https[c->http + i] : NULL;
+		const char *hn = h ? z_get(z, h->host) : NULL;
+		bool last = i + 1 == n;
+		unsigned st = h ? h->status : 200;
+		size_t base;
+		int len;
+
+		if (st < 200 || st == 204 || st == 304)
+			st = 200;	/* these never carry a body (RFC 9110 6.4.1) */
+		if (!hn)
+			hn = addr_format(&c->r, host, sizeof host);
+		if (dir == 0)
+			len = snprintf(line, sizeof line, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: pcapgen\r\n",
+				       h && z_get(z, h->method) ? z_get(z, h->method) : "GET",
+				       h && z_get(z, h->uri) && z_get(z, h->uri)[0] == '/' ? z_get(z, h->uri) : "/", hn);
+		else
+			len = snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\nServer: pcapgen\r\n", st, st < 400 ? "OK" : "Error");
+		if (len < 0 || (size_t)len >= sizeof line)
+			continue;
+		base = s->plen + (size_t)len + 2;
+		if (!last || dir == 0) {
+			/* Requests without a body, and every response but the last, end here (or with a zero length). */
+			if (last && want > base + 20) {
+				unsigned d = z_digits(want - base);
+
+				body = want - base - 18 - d;	/* "Content-Length: " + digits + CRLF */
+				if (z_digits(body) != d)
+					body = want - base - 18 - z_digits(body);
+				snprintf(line + len, sizeof line - (size_t)len, "Content-Length: %llu\r\n\r\n",
+					 (unsigned long long)body);
+			} else
+				snprintf(line + len, sizeof line - (size_t)len, "%s\r\n", dir ? "Content-Length: 0\r\n" : "");
+		} else {
+			uint64_t avail = want > base + 18 ? want - base - 18 : 0;
+			unsigned d = z_digits(avail);
+
+			body = avail > d ? avail - d : 0;
+			if (body && z_digits(body) != d)
+				body = avail - z_digits(body);
+			snprintf(line + len, sizeof line - (size_t)len, "Content-Length: %llu\r\n\r\n", (unsigned long long)body);
+		}
+		if (!z_prefix_add(s, line))
+			break;
+		done++;
+	}
+	(void)done;
+	return s->plen + body;
+}
+
+/* Queue one event of a connection's script. */
+static void z_ev(struct zgen *z, int dir, uint8_t flags, uint32_t len)
+{
+	z->evs = z_grow(z->evs, z->nevs, &z->capevs, sizeof *z->evs);
+	z->evs[z->nevs].dir = (uint8_t)dir;
+	z->evs[z->nevs].flags = flags;
+	z->evs[z->nevs].len = len;
+	z->nevs++;
+}
+
+/* The time of event i of n in a connection starting at ts lasting dur (at least 1 us apart). */
+static ng_time z_ev_time(ng_time ts, ng_time dur, size_t i, size_t n, ng_time prev)
+{
+	ng_time t = n > 1 ? ts + (ng_time)muldiv((uint64_t)dur, i, n - 1) : ts;
+
+	return i > 0 && t <= prev ? prev + 1 : t;
+}
+
+/*
+ * Plan one direction's data: how many segments and how many stream bytes,
+ * from Zeek's counts (see ZEEK MODE above). ctl is the IP bytes of the
+ * control packets this direction sends, nctl their number, hdr the IP and
+ * transport header bytes of a data packet, mss the payload a packet holds.
+ */
+static void z_plan_dir(struct zgen *z, const struct zconn *c, int d, uint32_t nctl, uint64_t ctl, uint32_t hdr,
+		       uint32_t mss, uint32_t minlen, uint32_t *k, uint64_t *len)
+{
+	uint64_t P = c->pkts[d], B = c->ipb[d], spare = P > nctl ? P - nctl : 0;
+	uint64_t maxk = NG_MAX(z->byte_limit / Z_MTU, 1), kk, need, s;
+
+	*k = 0;
+	*len = 0;
+	if (c->pay[d] == 0 && minlen == 0)
+		return;
+	if (c->pay[d] == UINT64_MAX && B <= ctl + spare * hdr && minlen == 0)
+		return;		/* no payload count and the IP bytes are all headers */
+	kk = NG_MIN(NG_MAX(spare, 1), z->cap);
+	s = B > ctl + kk * hdr ? B - ctl - kk * hdr : 1;
+	if (s > kk * mss) {
+		need = (s + mss - 1) / mss;
+		kk = NG_MIN(need, NG_MAX(maxk, kk));
+		s = B > ctl + kk * hdr ? B - ctl - kk * hdr : 1;
+		if (s > kk * mss) {
+			z->bytes_capped++;
+			s = kk * mss;
+		}
+	}
+	if (s < minlen) {
+		s = minlen;
+		kk = NG_MAX(kk, (s + mss - 1) / mss);
+	}
+	*k = (uint32_t)kk;
+	*len = s;
+}
+
+/* Split len bytes into k segments of at most mss: segment i's size. */
+static uint32_t z_seg(uint64_t len, uint32_t k, uint32_t i)
+{
+	return (uint32_t)(len / k + (i < len % k ? 1 : 0));
+}
+
+/* Write a TCP connection (RFC 9293) by its conn_state. */
+static void z_tcp_conn(struct zgen *z, const struct zconn *c)
+{
+	bool v4 = c->o.v == 4;
+	uint32_t iph = v4 ? 20 : 40, hdr = iph + 20, mss = Z_MTU - hdr, k[2] = {0, 0}, nctl[2] = {0, 0};
+	uint64_t len[2] = {0, 0}, ctl[2] = {0, 0};
+	uint32_t nxt[2], synk;
+	uint16_t ipid[2];
+	uint8_t st = c->state, seg[Z_MTU];
+	bool data = st == ZS_S1 || st == ZS_SF || st == ZS_S2 || st == ZS_S3 || st == ZS_RSTO || st == ZS_RSTR ||
+		    st == ZS_OTH;
+	struct zstream *s = z->st;
+	ng_time t = 0;
+
+	z->nevs = 0;
+	synk = (uint32_t)NG_MIN(NG_MAX(c->pkts[0], 1), z->cap);
+	switch (st) {
+	case ZS_S0:
+	case ZS_REJ:
+		for (uint32_t i = 0; i < synk; i++)
+			z_ev(z, 0, 0x02, 0);
+		if (st == ZS_REJ)
+			z_ev(z, 1, 0x14, 0);
+		break;
+	case ZS_RSTOS0:
+		for (uint32_t i = 0; i + 1 < NG_MAX(synk, 2u); i++)
+			z_ev(z, 0, 0x02, 0);
+		z_ev(z, 0, 0x04, 0);
+		break;
+	case ZS_RSTRH:
+		z_ev(z, 1, 0x12, 0);
+		z_ev(z, 1, 0x04, 0);
+		break;
+	case ZS_SH:
+		z_ev(z, 0, 0x02, 0);
+		z_ev(z, 0, 0x01, 0);
+		break;
+	case ZS_SHR:
+		z_ev(z, 1, 0x12, 0);
+		z_ev(z, 1, 0x11, 0);
+		break;
+	default:
+		break;
+	}
+	if (data) {
+		uint32_t minlen[2] = {0, 0};
+
+		/* Control packets each side sends, by state: SYN (28-byte header with options), ACK, FIN/RST. */
+		if (st != ZS_OTH) {
+			nctl[0] = 2, ctl[0] = (iph + 28) + hdr;
+			nctl[1] = 1, ctl[1] = iph + 28;
+		}
+		if (st == ZS_SF)
+			nctl[0]++, ctl[0] += hdr, nctl[1]++, ctl[1] += hdr, nctl[0]++, ctl[0] += hdr;
+		if (st == ZS_S2 || st == ZS_RSTO)
+			nctl[0]++, ctl[0] += hdr;
+		if (st == ZS_S3 || st == ZS_RSTR)
+			nctl[1]++, ctl[1] += hdr;
+		for (int d = 0; d < 2; d++) {
+			s[d].plen = 0;
+			s[d].off = 0;
+			s[d].body = c->tls ? ZB_TLS : c->is_http ? ZB_HTTP : ZB_RAW;
+		}
+		if (c->tls && st != ZS_OTH) {
+			struct buf b = {s[0].prefix, 0, sizeof s[0].prefix};
+			struct buf b2 = {s[1].prefix, 0, sizeof s[1].prefix};
+
+			tls_client_hello(&b, &z->rng, z_get(z, c->sni), false);
+			s[0].plen = (uint32_t)b.len;
+			tls_server_hello(&b2, &z->rng);
+			s[1].plen = (uint32_t)b2.len;
+			minlen[0] = s[0].plen;
+		} else if (c->is_http && st != ZS_OTH) {
+			minlen[0] = (uint32_t)z_http_prefix(z, c, &s[0], 0, 0);
+		}
+		for (int d = 0; d < 2; d++) {
+			z_plan_dir(z, c, d, nctl[d], ctl[d], hdr, mss, minlen[d], &k[d], &len[d]);
+			if (!k[d]) {
+				s[d].plen = 0;
+				continue;
+			}
+			if (s[d].body == ZB_HTTP && st != ZS_OTH)
+				len[d] = z_http_prefix(z, c, &s[d], d, len[d]);
+			else if (s[d].body == ZB_TLS)
+				len[d] = s[d].plen + z_tls_total(len[d] > s[d].plen ? len[d] - s[d].plen : 6);
+			if (s[d].body == ZB_HTTP && st == ZS_OTH)
+				s[d].body = ZB_RAW;
+			len[d] = NG_MAX(len[d], (uint64_t)s[d].plen);
+			k[d] = NG_MAX(k[d], (uint32_t)((len[d] + mss - 1) / mss));
+			s[d].total = len[d];
+		}
+		if (st != ZS_OTH) {
+			z_ev(z, 0, 0x02, 0);
+			z_ev(z, 1, 0x12, 0);
+			z_ev(z, 0, 0x10, 0);
+		}
+		{
+			/* Mid-stream (OTH): the counted packets beyond the data are pure ACKs, in turn with the data. */
+			uint32_t n[2];
+
+			for (int d = 0; d < 2; d++)
+				n[d] = st == ZS_OTH ? NG_MAX(k[d], (uint32_t)NG_MIN(c->pkts[d], (uint64_t)z->cap)) : k[d];
+			if (st == ZS_OTH && n[0] + n[1] == 0)
+				n[0] = 1;	/* a row with no packet counted still gets one, so it is in the capture */
+			for (uint32_t i = 0; i < NG_MAX(n[0], n[1]); i++) {
+				for (int d = 0; d < 2; d++) {
+					if (i < k[d])
+						z_ev(z, d, 0x18, z_seg(len[d], k[d], i));
+					else if (i < n[d])
+						z_ev(z, d, 0x10, 0);
+				}
+			}
+		}
+		switch (st) {
+		case ZS_SF:
+			z_ev(z, 0, 0x11, 0);
+			z_ev(z, 1, 0x11, 0);
+			z_ev(z, 0, 0x10, 0);
+			break;
+		case ZS_S2:
+			z_ev(z, 0, 0x11, 0);
+			break;
+		case ZS_S3:
+			z_ev(z, 1, 0x11, 0);
+			break;
+		case ZS_RSTO:
+			z_ev(z, 0, 0x14, 0);
+			break;
+		case ZS_RSTR:
+			z_ev(z, 1, 0x14, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	nxt[0] = (uint32_t)rng_next(&z->rng);
+	nxt[1] = (uint32_t)rng_next(&z->rng);
+	ipid[0] = (uint16_t)rng_next(&z->rng);
+	ipid[1] = (uint16_t)rng_next(&z->rng);
+	for (size_t i = 0; i < z->nevs; i++) {
+		const struct zev *e = &z->evs[i];
+		int d = e->dir;
+		size_t o = 20;
+
+		t = z_ev_time(c->ts, c->dur, i, z->nevs, t);
+		memset(seg, 0, 24);
+		set16(seg, d ? c->rp : c->op);
+		set16(seg + 2, d ? c->op : c->rp);
+		if ((e->flags & 0x02) && i > 0 && z->evs[i - 1].dir == d && (z->evs[i - 1].flags & 0x02))
+			nxt[d]--;	/* a retransmitted SYN has the same sequence number */
+		set32(seg + 4, nxt[d]);
+		set32(seg + 8, (e->flags & 0x10) ? nxt[!d] : 0);
+		seg[13] = e->flags;
+		set16(seg + 14, 64240);
+		if (e->flags & 0x02) {	/* MSS, NOP, window scale 8 (RFC 7323): bulk data never fills the window */
+			seg[20] = 2, seg[21] = 4;
+			set16(seg + 22, mss);
+			seg[24] = 1, seg[25] = 3, seg[26] = 3, seg[27] = 8;
+			o = 28;
+		}
+		seg[12] = (uint8_t)((o / 4) << 4);
+		if (e->len)
+			z_stream_take(z, &z->st[d], seg + o, e->len);
+		nxt[d] += e->len + ((e->flags & 0x03) ? 1 : 0);
+		z_frame(z, t, d ? &c->r : &c->o, d ? &c->o : &c->r, NG_PROTO_TCP, ipid[d]++, seg, o + e->len, 16);
+	}
+}
+
+/*
+ * The payload of a datagram of conn c from side d, pl bytes (returns the
+ * length used): zeros, which port-guessing dissectors take for nothing
+ * broken, except where a well-known port's dissector needs a header: NTP
+ * (RFC 5905: at least 48 bytes, version 4, client/server mode) and CoAP
+ * (RFC 7252: version 1, a method or response code, then the payload marker).
+ */
+static uint32_t z_udp_payload(const struct zconn *c, int d, uint8_t *p, uint32_t pl)
+{
+	uint16_t port = c->rp;
+
+	if (port == 123 || c->op == 123) {
+		pl = NG_MAX(pl, 48u);
+		memset(p, 0, pl);
+		p[0] = d ? 0x24 : 0x23;
+		return pl;
+	}
+	memset(p, 0, pl);
+	if (port == 5683 && pl >= 4) {
+		p[0] = 0x50;
+		p[1] = d ? 0x45 : 0x01;
+		if (pl == 5)
+			pl = 4;
+		if (pl > 5)
+			p[4] = 0xff;
+	}
+	return pl;
+}
+
+/* UDP datagrams (RFC 768) of a connection: both sides alternate, as counted (capped), sized by the IP bytes. */
+static void z_udp_conn(struct zgen *z, const struct zconn *c)
+{
+	uint32_t hdr = (c->o.v == 4 ? 20 : 40) + 8, k[2];
+	uint8_t dg[Z_MTU];
+	uint16_t ipid[2] = {(uint16_t)rng_next(&z->rng), (uint16_t)rng_next(&z->rng)};
+	uint64_t len[2];
+	ng_time t = 0;
+	size_t n = 0, i = 0;
+
+	for (int d = 0; d < 2; d++) {
+		uint64_t maxk = NG_MAX(z->byte_limit / Z_MTU, 1), need;
+
+		k[d] = (uint32_t)NG_MIN(c->pkts[d], (uint64_t)z->cap);
+		len[d] = c->ipb[d] > c->pkts[d] * hdr ? c->ipb[d] - k[d] * hdr : 0;
+		if (k[d] && len[d] > (uint64_t)k[d] * (Z_MTU - hdr)) {
+			need = (len[d] + Z_MTU - hdr - 1) / (Z_MTU - hdr);
+			k[d] = (uint32_t)NG_MIN(need, NG_MAX(maxk, (uint64_t)k[d]));
+			len[d] = c->ipb[d] > (uint64_t)k[d] * hdr ? c->ipb[d] - (uint64_t)k[d] * hdr : 0;
+			if (len[d] > (uint64_t)k[d] * (Z_MTU - hdr)) {
+				len[d] = (uint64_t)k[d] * (Z_MTU - hdr);
+				z->bytes_capped++;
+			}
+		}
+		n += k[d];
+	}
+	if (n == 0)
+		k[0] = 1, n = 1;	/* a row with no packet counted still gets one, so it is in the capture */
+	for (uint32_t j = 0; j < NG_MAX(k[0], k[1]); j++) {
+		for (int d = 0; d < 2; d++) {
+			uint32_t pl;
+
+			if (j >= k[d])
+				continue;
+			pl = z_seg(len[d], k[d], j);
+			t = z_ev_time(c->ts, c->dur, i++, n, t);
+			set16(dg, d ? c->rp : c->op);
+			set16(dg + 2, d ? c->op : c->rp);
+			pl = z_udp_payload(c, d, dg + 8, pl);
+			set16(dg + 4, 8 + pl);
+			z_frame(z, t, d ? &c->r : &c->o, d ? &c->o : &c->r, NG_PROTO_UDP, ipid[d]++, dg, 8 + pl, 6);
+		}
+	}
+}
+
+/* Zeek's ICMP counterpart of a type (its ICMP4_counterpart/ICMP6_counterpart), or -1 for a one-way type. */
+static int z_icmp_counterpart(bool v6, int type)
+{
+	static const int pairs4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15}, {10, 9}, {9, 10},
+					{17, 18}, {18, 17}};
+	static const int pairs6[][2] = {{128, 129}, {129, 128}, {133, 134}, {134, 133}, {135, 136}, {136, 135},
+					{130, 131}, {131, 130}, {139, 140}, {140, 139}, {144, 145}, {145, 144}};
+
+	if (!v6) {
+		for (size_t i = 0; i < NG_ARRAY_LEN(pairs4); i++)
+			if (pairs4[i][0] == type)
+				return pairs4[i][1];
+	} else {
+		for (size_t i = 0; i < NG_ARRAY_LEN(pairs6); i++)
+			if (pairs6[i][0] == type)
+				return pairs6[i][1];
+	}
+	return -1;
+}
+
+/*
+ * One ICMP message (RFC 792, RFC 4443) of the given type/code from src to
+ * dst into m; returns its length (at least the type's fixed body, else
+ * `want` bytes).
+ */
+static size_t z_icmp_body(bool v6, int type, int code, const ng_addr *src, const ng_addr *dst, uint16_t id,
+			  uint16_t seq, size_t want, uint8_t *m)
+{
+	size_t n = 8;
+
+	memset(m, 0, Z_MTU);
+	m[0] = (uint8_t)type;
+	m[1] = (uint8_t)code;
+	if ((!v6 && (type == 0 || type == 8)) || (v6 && (type == 128 || type == 129))) {
+		set16(m + 4, id);
+		set16(m + 6, seq);
+		n = NG_MAX(want, (size_t)8);
+		for (size_t i = 8; i < n; i++)
+			m[i] = (uint8_t)(0x10 + i % 48);	/* like ping's pattern */
+		return n;
+	}
+	if (!v6 && (type == 3 || type == 4 || type == 5 || type == 11 || type == 12)) {
+		/* An error quotes the IP header and 8 bytes of the datagram that caused it (RFC 792). */
+		uint8_t *ip = m + 8;
+
+		ip[0] = 0x45;
+		set16(ip + 2, 28);
+		ip[8] = 64;
+		ip[9] = NG_PROTO_UDP;
+		memcpy(ip + 12, dst->a, 4);
+		memcpy(ip + 16, src->a, 4);
+		csum_store(ip + 10, csum_add(0, ip, 20), false);
+		set16(ip + 20, 40000);
+		set16(ip + 22, 33434);
+		set16(ip + 24, 8);
+		return 36;
+	}
+	if (v6 && type >= 1 && type <= 4) {
+		uint8_t *ip = m + 8;
+
+		set32(ip, 0x60000000u);
+		set16(ip + 4, 8);
+		ip[6] = NG_PROTO_UDP;
+		ip[7] = 64;
+		memcpy(ip + 8, dst->a, 16);
+		memcpy(ip + 24, src->a, 16);
+		set16(ip + 40, 40000);
+		set16(ip + 42, 33434);
+		set16(ip + 44, 8);
+		return 56;
+	}
+	if (v6) {
+		switch (type) {
+		case 130: case 131: case 132:	/* MLD (RFC 2710): delay, reserved, multicast address */
+			memcpy(m + 8, dst->a, 16);
+			return 24;
+		case 133:			/* router solicitation (RFC 4861 4.1) */
+			return 8;
+		case 134:			/* router advertisement: hop limit, flags, lifetime, reachable, retrans */
+			m[4] = 64;
+			return 16;
+		case 135: case 136:		/* neighbour solicitation / advertisement: target */
+			memcpy(m + 8, type == 135 ? dst->a : src->a, 16);
+			if (type == 136)
+				m[4] = 0x60;
+			return 24;
+		default:
+			return 8;
+		}
+	}
+	return NG_MAX(want, (size_t)8);
+}
+
+/* ICMP packets of a connection: requests of Zeek's type, answers of its counterpart. */
+static void z_icmp_conn(struct zgen *z, const struct zconn *c)
+{
+	bool v6 = c->o.v == 6;
+	int otype = c->op, cp = z_icmp_counterpart(v6, otype), ocode = cp < 0 ? c->rp : 0;
+	uint32_t hdr = v6 ? 40 : 20, k[2];
+	uint16_t id = (uint16_t)rng_next(&z->rng), ipid[2] = {(uint16_t)rng_next(&z->rng), (uint16_t)rng_next(&z->rng)};
+	uint8_t m[Z_MTU];
+	ng_time t = 0;
+	size_t n, i = 0;
+
+	k[0] = (uint32_t)NG_MIN(c->pkts[0], (uint64_t)z->cap);
+	k[1] = (uint32_t)NG_MIN(c->pkts[1], (uint64_t)z->cap);
+	if (k[0] + k[1] == 0)
+		k[0] = 1;	/* a row with no packet counted still gets one */
+	n = k[0] + k[1];
+	for (uint32_t j = 0; j < NG_MAX(k[0], k[1]); j++) {
+		for (int d = 0; d < 2; d++) {
+			const ng_addr *src = d ? &c->r : &c->o, *dst = d ? &c->o : &c->r;
+			uint64_t per = c->pkts[d] ? c->ipb[d] / c->pkts[d] : 0;
+			size_t want = per > hdr ? (size_t)NG_MIN(per - hdr, (uint64_t)(Z_MTU - hdr)) : 8, ml;
+
+			if (j >= k[d])
+				continue;
+			ml = z_icmp_body(v6, d ? (cp < 0 ? otype : cp) : otype, d ? 0 : ocode, src, dst, id,
+					 (uint16_t)(j + 1), want, m);
+			t = z_ev_time(c->ts, c->dur, i++, n, t);
+			z_frame(z, t, src, dst, v6 ? NG_PROTO_ICMPV6 : NG_PROTO_ICMP, ipid[d]++, m, ml, 2);
+		}
+	}
+}
+
+/* Append a DNS name in label form (RFC 1035 3.1); false when it is not one. */
+static bool z_dns_name(struct buf *b, const char *name)
+{
+	if (!dns_name_ok(name) || b->len + strlen(name) + 2 > b->cap)
+		return false;
+	if (strcmp(name, ".") != 0)
+		dns_put_name(b, name);
+	else
+		put8(b, 0);
+	return true;
+}
+
+/* Write one dns.log row: its query and, when it has an rcode, its response (RFC 1035 4.1). */
+static void z_dns_row(struct zgen *z, const struct zdns *d, ng_time qt, ng_time rt)
+{
+	uint8_t m[Z_MTU], *msg = m + 8;
+	struct buf b = {msg, 0, Z_MTU - 48 - 8};
+	const char *q = z_get(z, d->query), *ans = z_get(z, d->answers), *ttls = z_get(z, d->ttls);
+	size_t qend, ancount_at;
+	unsigned nans = 0;
+	char owner[256];
+
+	put16(&b, d->id);
+	put16(&b, d->rd ? 0x0100 : 0);
+	put16(&b, 1);
+	put16(&b, 0);
+	put16(&b, 0);
+	put16(&b, 0);
+	if (!z_dns_name(&b, q))
+		return;
+	put16(&b, d->qtype);
+	put16(&b, d->qclass);
+	qend = b.len;
+	set16(m, d->op);
+	set16(m + 2, d->rp);
+	set16(m + 4, (unsigned)(8 + b.len));
+	z_frame(z, qt, &d->o, &d->r, NG_PROTO_UDP, d->id, m, 8 + b.len, 6);
+	if (d->rcode < 0)
+		return;
+	b.len = 0;
+	put16(&b, d->id);
+	put16(&b, 0x8000 | (d->aa ? 0x0400 : 0) | (d->rd ? 0x0100 : 0) | (d->ra ? 0x0080 : 0) | (unsigned)d->rcode);
+	b.len = qend;
+	ancount_at = 6;
+	snprintf(owner, sizeof owner, "%s", q);
+	/* Answers: Zeek lists them comma-separated, with the TTLs in the same order. */
+	for (const char *a = ans, *tt = ttls; a && *a;) {
+		const char *comma = strchr(a, ',');
+		size_t n = comma ? (size_t)(comma - a) : strlen(a);
+		char one[256];
+		uint64_t ttl = 60;
+		ng_addr ip;
+		size_t save = b.len;
+
+		if (tt) {
+			ng_time tv;
+			const char *tc = strchr(tt, ',');
+			char tbuf[32];
+			size_t tn = tc ? (size_t)(tc - tt) : strlen(tt);
+
+			if (tn < sizeof tbuf) {
+				memcpy(tbuf, tt, tn);
+				tbuf[tn] = '\0';
+				if (z_time(tbuf, &tv))
+					ttl = (uint64_t)(tv / SEC);
+			}
+			tt = tc ? tc + 1 : NULL;
+		}
+		a = comma ? comma + 1 : a + n;
+		if (n == 0 || n >= sizeof one)
+			continue;
+		memcpy(one, a - n - (comma ? 1 : 0), n);
+		one[n] = '\0';
+		if (b.len + 300 > b.cap)
+			break;
+		if (!z_dns_name(&b, owner)) {
+			b.len = save;
+			break;
+		}
+		if (addr_parse(one, &ip) == 0) {
+			put16(&b, ip.v == 4 ? 1 : 28);
+			put16(&b, d->qclass);
+			put32(&b, (uint32_t)NG_MIN(ttl, (uint64_t)INT32_MAX));
+			put16(&b, ip.v == 4 ? 4 : 16);
+			putmem(&b, ip.a, ip.v == 4 ? 4 : 16);
+		} else if (dns_name_ok(one)) {
+			size_t rdl;
+
+			put16(&b, d->qtype == 12 ? 12 : 5);	/* PTR for a reverse lookup, else CNAME */
+			put16(&b, d->qclass);
+			put32(&b, (uint32_t)NG_MIN(ttl, (uint64_t)INT32_MAX));
+			rdl = b.len;
+			put16(&b, 0);
+			z_dns_name(&b, one);
+			set16(b.p + rdl, (unsigned)(b.len - rdl - 2));
+			if (d->qtype != 12)
+				snprintf(owner, sizeof owner, "%s", one);
+		} else {
+			b.len = save;	/* TXT and other rdata Zeek prints as text: left out */
+			continue;
+		}
+		nans++;
+	}
+	set16(msg + ancount_at, nans);
+	set16(m, d->rp);
+	set16(m + 2, d->op);
+	set16(m + 4, (unsigned)(8 + b.len));
+	z_frame(z, rt, &d->r, &d->o, NG_PROTO_UDP, (uint16_t)(d->id + 1), m, 8 + b.len, 6);
+}
+
+/* Order records by time, then by creation. */
+static int zrec_cmp(const void *a, const void *b)
+{
+	const struct zrec *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sort the records and write them as a classic pcap (microseconds) of link type z->dlt. */
+static void z_write(struct zgen *z)
+{
+	FILE *f = strcmp(z->out_path, "-") == 0 ? stdout : fopen(z->out_path, "wb");
+	uint8_t h[24];
+
+	if (!f)
+		die("cannot create %s: %s", z->out_path, strerror(errno));
+	qsort(z->recs, z->nrecs, sizeof *z->recs, zrec_cmp);
+	setle32(h, 0xa1b2c3d4);
+	h[4] = 2, h[5] = 0, h[6] = 4, h[7] = 0;
+	memset(h + 8, 0, 8);
+	setle32(h + 16, z->snaplen);
+	setle32(h + 20, (uint32_t)z->dlt);
+	if (fwrite(h, 1, sizeof h, f) != sizeof h)
+		die("cannot write %s: %s", z->out_path, strerror(errno));
+	for (size_t i = 0; i < z->nrecs; i++) {
+		if (fwrite(z->data + z->recs[i].off, 1, z->recs[i].len, f) != z->recs[i].len)
+			die("cannot write %s: %s", z->out_path, strerror(errno));
+	}
+	if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
+		die("cannot write %s: %s", z->out_path, strerror(errno));
+}
+
+/* Order http rows by uid, then time. */
+static int zhttp_cmp(const void *a, const void *b)
+{
+	const struct zhttp *x = a, *y = b;
+	int c = strcmp(x->uid, y->uid);
+
+	return c ? c : (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+/* Order dns rows by time (stable on the rest: uid). */
+static int zdns_cmp(const void *a, const void *b)
+{
+	const struct zdns *x = a, *y = b;
+	int c = (x->ts > y->ts) - (x->ts < y->ts);
+
+	return c ? c : strcmp(x->uid, y->uid);
+}
+
+/* Join http rows to their conns (by uid). */
+static void z_join_http(struct zgen *z)
+{
+	qsort(z->https, z->nhttps, sizeof *z->https, zhttp_cmp);
+	for (size_t i = 0; i < z->nhttps;) {
+		size_t j = i;
+		struct zconn *c;
+
+		while (j < z->nhttps && strcmp(z->https[j].uid, z->https[i].uid) == 0)
+			j++;
+		c = z_find(z, z->https[i].uid);
+		if (c && c->proto == NG_PROTO_TCP && !c->tls) {
+			c->http = (uint32_t)i;
+			c->nhttp = (uint32_t)NG_MIN(j - i, (size_t)8);
+			c->is_http = true;
+			z->joined[3] += j - i;
+		}
+		i = j;
+	}
+}
+
+/* Take one inferred local address. */
+static void z_local_cb(void *arg, const ng_cidr *c)
+{
+	struct zgen *z = arg;
+
+	if (z->nlocal < Z_MAXLOCAL)
+		z->local[z->nlocal++] = c->base;
+}
+
+/* Pick the local host for MAC addresses: the address in the most conn rows, per IP version. */
+static void z_infer_local(struct zgen *z)
+{
+	struct local_infer *li;
+	struct local_set *ls;
+	struct pkt p;
+	char desc[256];
+
+	if (z->nlocal)
+		return;
+	/* Count rows, not packets: feed each conn's ends once, as the daemon's busiest-address rule would. */
+	li = local_infer_create();
+	for (size_t i = 0; i < z->nconns; i++) {
+		memset(&p, 0, sizeof p);
+		p.src = z->conns[i].o;
+		p.dst = z->conns[i].r;
+		p.proto = z->conns[i].proto;
+		p.sport = z->conns[i].op;
+		p.dport = z->conns[i].rp;
+		local_infer_packet(li, &p);
+	}
+	ls = local_set_create();
+	local_infer_finish(li, ls, desc, sizeof desc);
+	local_infer_destroy(li);
+	z->nlocal = 0;
+	local_set_foreach(ls, z_local_cb, z);
+	local_set_destroy(ls);
+}
+
+/* Write every conn and dns row of z as packets, then the sorted capture. */
+static void z_build(struct zgen *z)
+{
+	size_t i;
+
+	qsort(z->dnss, z->ndnss, sizeof *z->dnss, zdns_cmp);
+	for (i = 0; i < z->ndnss; i++) {
+		struct zconn *c = z_find(z, z->dnss[i].uid);
+
+		if (c && c->proto == NG_PROTO_UDP)
+			c->has_dns = true;
+	}
+	for (i = 0; i < z->nconns; i++) {
+		const struct zconn *c = &z->conns[i];
+
+		if (c->proto == NG_PROTO_TCP)
+			z_tcp_conn(z, c);
+		else if (c->proto == NG_PROTO_UDP && !c->has_dns)
+			z_udp_conn(z, c);
+		else if (c->proto == NG_PROTO_ICMP || c->proto == NG_PROTO_ICMPV6)
+			z_icmp_conn(z, c);
+	}
+	for (i = 0; i < z->ndnss; i++) {
+		const struct zdns *d = &z->dnss[i];
+		struct zconn *c = z_find(z, d->uid);
+		ng_time qt = d->ts, rtt = d->rtt;
+
+		/* The first query of a connection opens it at the connection's own start. */
+		if (c && c->has_dns && c->ts < qt && (i == 0 || strcmp(z->dnss[i - 1].uid, d->uid) != 0))
+			qt = c->ts;
+		if (rtt < 0)
+			rtt = c && c->dur > 0 ? c->dur : 100;
+		z_dns_row(z, d, qt, qt + NG_MAX(rtt, (ng_time)1));
+	}
+	z_write(z);
+}
+
+/* Free z and everything it holds. */
+static void z_free(struct zgen *z)
+{
+	free(z->conns);
+	free(z->https);
+	free(z->dnss);
+	free(z->strs);
+	free(z->recs);
+	free(z->data);
+	free(z->evs);
+	free(z);
+}
+
+/* A new generator with the defaults. */
+static struct zgen *z_new(uint64_t seed)
+{
+	struct zgen *z = xcalloc(1, sizeof *z);
+	struct rng fr = {seed ^ 0x66696c6c6572ULL};
+
+	z->cap = 4;
+	z->byte_limit = 1u << 20;
+	z->snaplen = SNAPLEN_DEFAULT;
+	z->dlt = 1;
+	z->rng.s = seed;
+	rng_bytes(&fr, z->filler, sizeof z->filler);
+	return z;
+}
+
+/* Add a --local address. */
+static void z_add_local(struct zgen *z, const char *s)
+{
+	if (z->nlocal == Z_MAXLOCAL)
+		die("too many --local addresses (at most %d)", Z_MAXLOCAL);
+	if (addr_parse(s, &z->local[z->nlocal]) < 0)
+		die("bad --local %s (an IPv4 or IPv6 address)", s);
+	z->nlocal++;
+}
+
+/* Print how a run went (rows read, skipped, joined; packets written). */
+static void z_report(const struct zgen *z, const char *what)
+{
+	char a[NG_ADDRSTRLEN];
+
+	if (z->quiet)
+		return;
+	fprintf(stderr, "pcapgen %s: conn %llu rows (%llu skipped), ssl %llu (%llu skipped, %llu SNI joined), "
+		"dns %llu (%llu skipped), http %llu (%llu skipped, %llu joined); %zu packets, %llu IP bytes, "
+		"%llu directions' bytes capped; local %s\n", what,
+		(unsigned long long)z->rows[0], (unsigned long long)z->skipped[0], (unsigned long long)z->rows[1],
+		(unsigned long long)z->skipped[1], (unsigned long long)z->joined[1], (unsigned long long)z->rows[2],
+		(unsigned long long)z->skipped[2], (unsigned long long)z->rows[3], (unsigned long long)z->skipped[3],
+		(unsigned long long)z->joined[3], z->nrecs, (unsigned long long)z->written_ip,
+		(unsigned long long)z->bytes_capped, z->nlocal ? addr_format(&z->local[0], a, sizeof a) : "none");
+}
+
+/* `pcapgen zeek`: parse its options, read the logs, write the capture. */
+static int main_zeek(int argc, char **argv)
+{
+	enum { O_CONN = 256, O_SSL, O_DNS, O_HTTP, O_CAP, O_LIMIT, O_LOCAL, O_SEED };
+	static const struct option opts[] = {
+		{"conn", required_argument, NULL, O_CONN}, {"ssl", required_argument, NULL, O_SSL},
+		{"dns", required_argument, NULL, O_DNS}, {"http", required_argument, NULL, O_HTTP},
+		{"cap", required_argument, NULL, O_CAP}, {"byte-limit", required_argument, NULL, O_LIMIT},
+		{"local", required_argument, NULL, O_LOCAL}, {"seed", required_argument, NULL, O_SEED},
+		{"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
+	};
+	struct zgen *z = z_new(1);
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+		switch (c) {
+		case O_CONN: z->conn_path = optarg; break;
+		case O_SSL: z->ssl_path = optarg; break;
+		case O_DNS: z->dns_path = optarg; break;
+		case O_HTTP: z->http_path = optarg; break;
+		case O_CAP: z->cap = (uint32_t)opt_uint("--cap", optarg, 1, 100000); break;
+		case O_LIMIT: z->byte_limit = opt_uint("--byte-limit", optarg, 1500, 1ULL << 34); break;
+		case O_LOCAL: z_add_local(z, optarg); break;
+		case O_SEED: z->rng.s = opt_uint("--seed", optarg, 0, UINT64_MAX); break;
+		case 'o': z->out_path = optarg; break;
+		case 'q': z->quiet = true; break;
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument %s (see pcapgen --help)", argv[optind]);
+	if (!z->conn_path || !z->out_path)
+		die("zeek mode needs --conn CONN.log and -o OUT.pcap");
+	z_read_log(z, z->conn_path, conn_cols, NG_ARRAY_LEN(conn_cols), conn_row, &z->rows[0], &z->skipped[0]);
+	qsort(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
+	if (z->ssl_path)
+		z_read_log(z, z->ssl_path, ssl_cols, NG_ARRAY_LEN(ssl_cols), ssl_row, &z->rows[1], &z->skipped[1]);
+	if (z->http_path) {
+		z_read_log(z, z->http_path, http_cols, NG_ARRAY_LEN(http_cols), http_row, &z->rows[3], &z->skipped[3]);
+		z_join_http(z);
+	}
+	if (z->dns_path)
+		z_read_log(z, z->dns_path, dns_cols, NG_ARRAY_LEN(dns_cols), dns_row, &z->rows[2], &z->skipped[2]);
+	z_infer_local(z);
+	z_build(z);
+	z_report(z, "zeek");
+	z_free(z);
+	return 0;
+}
+
+/*
+ * `pcapgen beacon`: a program on the local host that checks in with one
+ * remote every --period seconds, +-(--jitter) percent uniform: TCP
+ * handshake, a small request (a ClientHello with --name as SNI on 443, an
+ * HTTP GET with Host: --name on 80, else opaque), a small response, FIN
+ * both ways. With --name, each check-in is preceded by a DNS lookup of it
+ * answered with --remote (--dns first: only before the first; --dns none:
+ * never); without --name there is no lookup (a bare address, as some C2 do).
+ */
+static int main_beacon(int argc, char **argv)
+{
+	enum { O_REMOTE = 256, O_PORT, O_PERIOD, O_JITTER, O_COUNT, O_START, O_SEED, O_LOCAL, O_NAME, O_DNS,
+	       O_RESOLVER, O_REQ, O_RESP };
+	static const struct option opts[] = {
+		{"remote", required_argument, NULL, O_REMOTE}, {"port", required_argument, NULL, O_PORT},
+		{"period", required_argument, NULL, O_PERIOD}, {"jitter", required_argument, NULL, O_JITTER},
+		{"count", required_argument, NULL, O_COUNT}, {"start", required_argument, NULL, O_START},
+		{"seed", required_argument, NULL, O_SEED}, {"local", required_argument, NULL, O_LOCAL},
+		{"name", required_argument, NULL, O_NAME}, {"dns", required_argument, NULL, O_DNS},
+		{"resolver", required_argument, NULL, O_RESOLVER}, {"request-bytes", required_argument, NULL, O_REQ},
+		{"response-bytes", required_argument, NULL, O_RESP},
+		{"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
+	};
+	struct zgen *z;
+	const char *remote = NULL, *name = NULL, *dns = "each", *local = "192.168.1.10", *resolver = NULL, *out = NULL;
+	bool quiet = false;
+	uint64_t port = 443, period = 60 * SEC, jitter = 10, count = 20, seed = 1, req = 300, resp = 800;
+	ng_time start;
+	ng_addr r, l, res;
+	struct rng rg;
+	int c;
+
+	time_parse("2026-11-16T08:00:00Z", &start);
+	while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+		switch (c) {
+		case O_REMOTE: remote = optarg; break;
+		case O_PORT: port = opt_uint("--port", optarg, 1, 65535); break;
+		case O_PERIOD:
+			if (duration_parse(optarg, (ng_time *)&period) < 0 || (ng_time)period < MSEC)
+				die("bad --period %s (seconds, or like 90s, 5m; at least 1ms)", optarg);
+			break;
+		case O_JITTER: jitter = opt_uint("--jitter", optarg, 0, 100); break;
+		case O_COUNT: count = opt_uint("--count", optarg, 1, 10000000); break;
+		case O_START:
+			if (time_parse(optarg, &start) < 0)
+				die("bad --start %s (Unix seconds or RFC 3339, like 2026-11-16T08:00:00Z)", optarg);
+			break;
+		case O_SEED: seed = opt_uint("--seed", optarg, 0, UINT64_MAX); break;
+		case O_LOCAL: local = optarg; break;
+		case O_NAME: name = optarg; break;
+		case O_DNS: dns = optarg; break;
+		case O_RESOLVER: resolver = optarg; break;
+		case O_REQ: req = opt_uint("--request-bytes", optarg, 0, 1000000); break;
+		case O_RESP: resp = opt_uint("--response-bytes", optarg, 0, 1000000); break;
+		case 'o': out = optarg; break;
+		case 'q': quiet = true; break;
+		default: usage(stderr); exit(2);
+		}
+	}
+	z = z_new(seed);
+	z->out_path = out;
+	z->quiet = quiet;
+	if (optind < argc)
+		die("unexpected argument %s (see pcapgen --help)", argv[optind]);
+	if (!remote || !z->out_path)
+		die("beacon mode needs --remote ADDR and -o OUT.pcap");
+	if (addr_parse(remote, &r) < 0)
+		die("bad --remote %s (an IPv4 or IPv6 address)", remote);
+	if (addr_parse(local, &l) < 0 || l.v != r.v)
+		die("bad --local %s (an address of the same IP version as --remote)", local);
+	if (!resolver)
+		resolver = r.v == 4 ? "192.168.1.1" : "fd00::1";
+	if (addr_parse(resolver, &res) < 0 || res.v != r.v)
+		die("bad --resolver %s (an address of the same IP version as --remote)", resolver);
+	if (name && !dns_name_ok(name))
+		die("bad --name %s (a DNS name)", name);
+	if (strcmp(dns, "each") != 0 && strcmp(dns, "first") != 0 && strcmp(dns, "none") != 0)
+		die("bad --dns %s (each, first or none)", dns);
+	z->local[z->nlocal++] = l;
+	rg.s = seed ^ 0x626561636f6eULL;
+	for (uint64_t i = 0; i < count; i++) {
+		/* The i-th check-in: i periods after --start, moved by up to +-jitter % of a period. */
+		int64_t span = (int64_t)muldiv(period, jitter, 100);
+		ng_time t = start + (ng_time)(i * period) + (span ? (ng_time)rng_below(&rg, 2 * (uint64_t)span + 1) - span : 0);
+		struct zconn cn;
+		char uid[Z_UID];
+
+		if (t < start)
+			t = start;
+		snprintf(uid, sizeof uid, "B%llu", (unsigned long long)i);
+		memset(&cn, 0, sizeof cn);
+		cn.sni = NO_NAME;
+		cn.o = l;
+		cn.r = r;
+		cn.op = (uint16_t)(EPHEMERAL_LO + (rng_below(&rg, EPHEMERAL_N)));
+		cn.rp = (uint16_t)port;
+		cn.proto = NG_PROTO_TCP;
+		cn.state = ZS_SF;
+		cn.dur = (ng_time)rng_range(&rg, 50, 400) * MSEC;
+		cn.pkts[0] = 3 + 1 + (req + 1459) / 1460;
+		cn.pkts[1] = 2 + (resp + 1459) / 1460;
+		cn.pay[0] = req;
+		cn.pay[1] = resp;
+		cn.tls = port == 443;
+		cn.is_http = port == 80;
+		memcpy(cn.uid, uid, Z_UID);
+		if (name && (strcmp(dns, "each") == 0 || (strcmp(dns, "first") == 0 && i == 0))) {
+			struct zdns d;
+			char ttl[32];
+
+			memset(&d, 0, sizeof d);
+			d.ts = t;
+			d.rtt = (ng_time)rng_range(&rg, 5, 40) * MSEC;
+			t += d.rtt + (ng_time)rng_range(&rg, 1, 20) * MSEC;
+			d.o = l;
+			d.r = res;
+			d.op = (uint16_t)(EPHEMERAL_LO + rng_below(&rg, EPHEMERAL_N));
+			d.rp = 53;
+			d.proto = NG_PROTO_UDP;
+			d.id = (uint16_t)rng_next(&rg);
+			d.qtype = r.v == 4 ? 1 : 28;
+			d.qclass = 1;
+			d.rcode = 0;
+			d.rd = d.ra = true;
+			d.query = z_str(z, name, strlen(name));
+			d.answers = z_str(z, remote, strlen(remote));
+			snprintf(ttl, sizeof ttl, "%llu.000000", (unsigned long long)NG_MAX(period / SEC / 2, 1ull));
+			d.ttls = z_str(z, ttl, strlen(ttl));
+			snprintf(d.uid, sizeof d.uid, "D%llu", (unsigned long long)i);
+			z->dnss = z_grow(z->dnss, z->ndnss, &z->capdnss, sizeof *z->dnss);
+			z->dnss[z->ndnss++] = d;
+		}
+		cn.ts = t;
+		/* IP bytes: the headers of every packet plus the payload. */
+		cn.ipb[0] = cn.pkts[0] * (r.v == 4 ? 40 : 60) + 8 + req;
+		cn.ipb[1] = cn.pkts[1] * (r.v == 4 ? 40 : 60) + 4 + resp;
+		if (name && cn.tls)
+			cn.sni = z_str(z, name, strlen(name));
+		if (name && cn.is_http) {
+			struct zhttp h;
+
+			memset(&h, 0, sizeof h);
+			h.ts = t;
+			h.method = z_str(z, "GET", 3);
+			h.host = z_str(z, name, strlen(name));
+			h.uri = z_str(z, "/check", 6);
+			h.status = 200;
+			memcpy(h.uid, uid, Z_UID);
+			z->https = z_grow(z->https, z->nhttps, &z->caphttps, sizeof *z->https);
+			z->https[z->nhttps++] = h;
+		}
+		z->conns = z_grow(z->conns, z->nconns, &z->capconns, sizeof *z->conns);
+		z->conns[z->nconns++] = cn;
+		z->rows[0]++;
+	}
+	qsort(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
+	z_join_http(z);
+	z_build(z);
+	z_report(z, "beacon");
+	z_free(z);
+	return 0;
+}
+
+/*
+ * `pcapgen merge A.pcap B.pcap ... -o OUT.pcap`: every packet of every input
+ * (pcap or pcapng, one link type) in time order; packets at the same
+ * microsecond keep the order of the inputs on the command line.
+ */
+static int main_merge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0},
+	};
+	struct zgen *z = z_new(1);
+	int c, nin = 0;
+
+	while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+		if (c == 'o')
+			z->out_path = optarg;
+		else if (c == 'q')
+			z->quiet = true;
+		else {
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (!z->out_path || optind >= argc)
+		die("merge mode needs input captures and -o OUT.pcap");
+	z->dlt = -1;
+	z->snaplen = 0;
+	for (int i = optind; i < argc; i++, nin++) {
+		char errbuf[PCAP_ERRBUF_SIZE];
+		pcap_t *p = pcap_open_offline_with_tstamp_precision(argv[i], PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int rc;
+
+		if (!p)
+			die("cannot read %s: %s", argv[i], errbuf);
+		if (z->dlt < 0)
+			z->dlt = pcap_datalink(p);
+		else if (pcap_datalink(p) != z->dlt)
+			die("%s has link type %d, the first input %d (merge captures of one link type)", argv[i],
+			    pcap_datalink(p), z->dlt);
+		z->snaplen = NG_MAX(z->snaplen, (uint32_t)pcap_snapshot(p));
+		while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+			size_t reclen = 16 + h->caplen;
+			uint8_t *rec;
+			struct zrec *r;
+
+			if (z->dlen + reclen > z->dcap) {
+				z->dcap = z->dcap ? 2 * z->dcap : (16u << 20);
+				while (z->dlen + reclen > z->dcap)
+					z->dcap *= 2;
+				z->data = xrealloc(z->data, z->dcap);
+			}
+			rec = z->data + z->dlen;
+			setle32(rec, (uint32_t)h->ts.tv_sec);
+			setle32(rec + 4, (uint32_t)h->ts.tv_usec);
+			setle32(rec + 8, h->caplen);
+			setle32(rec + 12, h->len);
+			memcpy(rec + 16, data, h->caplen);
+			z->recs = z_grow(z->recs, z->nrecs, &z->caprecs, sizeof *z->recs);
+			r = &z->recs[z->nrecs];
+			r->t = (ng_time)h->ts.tv_sec * SEC + h->ts.tv_usec;
+			r->order = z->nrecs;
+			r->off = z->dlen;
+			r->len = (uint32_t)reclen;
+			z->nrecs++;
+			z->dlen += reclen;
+		}
+		if (rc == -1)
+			die("cannot read %s: %s", argv[i], pcap_geterr(p));
+		pcap_close(p);
+	}
+	if (z->snaplen == 0)
+		z->snaplen = SNAPLEN_DEFAULT;
+	z_write(z);
+	if (!z->quiet)
+		fprintf(stderr, "pcapgen merge: %d inputs, %zu packets\n", nin, z->nrecs);
+	z_free(z);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 /* Free everything g holds, and g. */
@@ -2756,6 +4603,18 @@ static void usage(FILE *fp)
 		"           host over --duration 60s, with --real-flows 20 real TLS connections\n"
 		"  garbage  --bytes 1048576 random bytes\n"
 		"  corrupt  a small valid capture, damaged: --damage truncate|header|caplen|magic\n"
+		"  zeek     --conn CONN.log [--ssl SSL.log] [--dns DNS.log] [--http HTTP.log] -o OUT.pcap\n"
+		"           [--cap 4] [--byte-limit 1048576] [--local ADDR]... [--seed S]\n"
+		"           the logs' connections as packets (shapes by conn_state, IP bytes, SNI, Host,\n"
+		"           DNS answers); --cap packets per direction unless the bytes need more, up to\n"
+		"           --byte-limit bytes per direction; bad lines are skipped and counted\n"
+		"  beacon   --remote ADDR [--port 443] [--period 60] [--jitter 10] [--count 20]\n"
+		"           [--start TIME (Unix seconds or RFC 3339)] [--seed S] [--local 192.168.1.10]\n"
+		"           [--name NAME [--dns each|first|none] [--resolver ADDR]]\n"
+		"           [--request-bytes 300] [--response-bytes 800] -o OUT.pcap\n"
+		"           a check-in every --period s +-jitter %%: handshake, request (SNI or Host:\n"
+		"           --name on 443/80), response, FIN; with --name a DNS answer before each\n"
+		"  merge    A.pcap B.pcap... -o OUT.pcap   every packet of the inputs in time order\n"
 		"options:\n"
 		"  -o, --output FILE      the capture (- for standard output)\n"
 		"  --truth FILE           one JSON line per flow (ends, counts, times, names, verdicts), then a summary\n"
@@ -2936,6 +4795,12 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	struct rng fr;
 
+	if (argc > 1 && strcmp(argv[1], "zeek") == 0)
+		return main_zeek(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "beacon") == 0)
+		return main_beacon(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return main_merge(argc - 1, argv + 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	g->npackets = 5000000;
 	g->nflows = 100000;

@@ -37,6 +37,8 @@
 #include "dns.h"
 #include "dnsanom.h"
 #include "flow.h"
+#include "log.h"
+#include "regdomain.h"
 #include "resolvers.h"
 #include "scan.h"
 #include "upload.h"
@@ -141,6 +143,7 @@ int attention_parse(const char *s)
 struct detect *detect_create(const struct detect_config *cfg)
 {
 	struct detect *d = xcalloc(1, sizeof *d);
+	char err[256];
 	size_t keys;
 
 	d->cfg = *cfg;
@@ -153,6 +156,8 @@ struct detect *detect_create(const struct detect_config *cfg)
 	d->cfg.max_keys = keys;
 	if (d->cfg.off)
 		return d;
+	if (regdomain_init(err, sizeof err) != 0)
+		log_warnx("%s; DNS tunnel detection groups names by their last two labels", err);
 	d->beacon = beacon_table_create(keys);
 	d->dns = dnsanom_create(keys);
 	d->scan = scan_table_create(keys);
@@ -328,7 +333,7 @@ static uint8_t beacon_level(const struct detect *d, const struct flow *f)
 static bool beacon_start(struct detect *d, struct flow *f, uint64_t key)
 {
 	struct beacon_result r;
-	char why[DETECT_REASON_MAX], named[DETECT_REASON_MAX];
+	char why[DETECT_REASON_MAX], named[2 * DETECT_REASON_MAX];	/* cut to DETECT_REASON_MAX when stored */
 	uint8_t level;
 
 	beacon_conn_start(d->beacon, key, f->first_seen, &r);
@@ -454,7 +459,13 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 		beacon_conn_end(d->beacon, pair_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
 	if ((f->detect_flags & DF_BEACON_NAME) && f->domain)
 		beacon_conn_end(d->beacon, name_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
-	if (!f->initiator_local || (f->key.proto != NG_PROTO_TCP && f->key.proto != NG_PROTO_UDP))
+	/*
+	 * Only attempts at addresses no DNS answer named count, as in Slips: a
+	 * browser's unanswered attempts at the addresses a name resolved to
+	 * (broken IPv6, a dead CDN node) are not a sweep.
+	 */
+	if (!f->initiator_local || (f->key.proto != NG_PROTO_TCP && f->key.proto != NG_PROTO_UDP) ||
+	    f->domain_source == FLOW_DOMAIN_DNS)
 		return false;
 	scan_attempt(d->scan, flow_local_ip(f), flow_remote_ip(f), flow_remote_port(f), f->key.proto, flow_is_exchange(f),
 		     f->last_seen, &sr);
@@ -488,7 +499,7 @@ bool detect_traffic(struct detect *d, struct flow *f, uint64_t sent, uint64_t re
 
 bool detect_dns_response(struct detect *d, const ng_addr *client, const uint8_t *msg, size_t len, ng_time t)
 {
-	char qname[256];
+	char qname[1024];	/* odd bytes come out as \DDD: a 253-byte name can grow to about 1 KB */
 	uint16_t qtype;
 	int rcode;
 

@@ -134,6 +134,7 @@ static void engine_on_release(void *arg, struct flow *f);
 static void wl_flow_final(struct engine *e, struct flow *f);
 static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d);
 static void flow_update_attention(struct engine *e, struct flow *f);
+static void wl_push(struct engine *e, struct flow *f, enum flow_dir d);
 static void detect_marked(void *arg, struct flow *f);
 
 struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
@@ -489,6 +490,11 @@ static void flow_renamed(struct engine *e, struct flow *f)
 			f->alerted &= (uint8_t)~(1u << d);
 			maybe_alert(e, f, (enum flow_dir)d);
 		}
+	}
+	/* Directions that already taught the whitelist teach it the name's service now, not a minute later. */
+	for (int d = 0; e->wl && d < 2; d++) {
+		if (f->dir_recorded[d] != NG_TIME_NONE)
+			wl_push(e, f, (enum flow_dir)d);
 	}
 	detect_flow_named(e->detect, f);
 	flow_update_attention(e, f);

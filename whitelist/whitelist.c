@@ -61,7 +61,7 @@ struct whitelist {
 	size_t npublic;
 	struct wl_parse_opts po;	/* points at public_nets, for the list parser */
 	bool psl;		/* the Public Suffix List loaded: registrable domains may be learnt */
-	bool asn_explains_nameless;	/* whitelist_options.asn_explains_nameless */
+	uint32_t asn_nameless_min_flows;	/* whitelist_options.asn_nameless_min_flows, default applied */
 	uint64_t svc_pruned, explained_domain, explained_asn;
 	struct rd_cache {
 		const char *name;	/* a pooled name (a reference held here), NULL when empty */
@@ -76,6 +76,8 @@ struct whitelist {
  * and names come from the network.
  */
 #define WL_SVC_NAMES_MAX 65536
+/* Flows of a network in the window before it explains a nameless connection's new address. */
+#define WL_ASN_NAMELESS_MIN_FLOWS 3
 static size_t svc_names_interned;
 
 /* Two of these sit in every flow: the service fields share bytes with the rule and the first time (whitelist.h). */
@@ -111,7 +113,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;
 	wl->read_only = opts->read_only;
-	wl->asn_explains_nameless = opts->asn_explains_nameless;
+	wl->asn_nameless_min_flows = opts->asn_nameless_min_flows ? opts->asn_nameless_min_flows : WL_ASN_NAMELESS_MIN_FLOWS;
 	wl->last_prune = time_mono();
 	{
 		char why[256];
@@ -279,11 +281,12 @@ static bool svc_seen(const struct whitelist *wl, const struct wl_svc *row, ng_ti
  * for an anomalous verdict from first contact or expiry. The flow's name
  * counts as a name only when it has a registrable domain (an address literal
  * in SNI or Host is none). Its registrable domain explains first. The AS
- * explains only a flow with a name: a nameless connection to a new address
- * is what a hard-coded command-and-control server looks like, and a shared
- * (cloud) network's past says nothing about a new tenant in it; beaconing
- * and other behaviour signals are for what hides there.
- * asn_explains_nameless turns the name rule off, to measure it.
+ * explains a named flow when it was seen in the window, and a nameless one
+ * only when this host used it repeatedly (asn_nameless_min_flows flows): a
+ * single past contact with a cloud network says nothing about a new tenant
+ * in it, while on a real PC most nameless new addresses belong to the few
+ * networks it uses all day (measured in docs/detection.md). What hides in a
+ * known network is for the behaviour signals (beaconing and the like).
  */
 static void svc_explain(struct whitelist *wl, const char *domain, uint32_t asn, enum wl_dir dir, ng_time t,
 			struct wl_verdict_info *out)
@@ -302,9 +305,10 @@ static void svc_explain(struct whitelist *wl, const char *domain, uint32_t asn, 
 			goto found;
 		}
 	}
-	if (asn != 0 && (reg != NULL || wl->asn_explains_nameless)) {
+	if (asn != 0) {
 		row = wl_svcs_find_asn(svcs, asn, (uint8_t)dir);
-		if (svc_seen(wl, row, t, &before)) {
+		if (svc_seen(wl, row, t, &before) &&
+		    (reg != NULL || row->flows >= wl->asn_nameless_min_flows)) {
 			out->svc = WL_SVC_ASN;
 			out->svc_asn = asn;
 			out->svc_name = svc_shown(row);

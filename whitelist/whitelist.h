@@ -109,14 +109,13 @@ struct whitelist_options {
 	size_t npublic;
 	size_t max_services;	/* cap on learnt service rows in memory (oldest evicted); 0: 250,000 */
 	/*
-	 * The name rule (docs/whitelist.md, "Known services"): an AS explains a
-	 * new address only when the flow has a name (one with a registrable
-	 * domain). A nameless connection to a new address is what a hard-coded
-	 * command-and-control server looks like, and a cloud network's past says
-	 * nothing about a new tenant. false (the zero default) keeps the rule;
-	 * true lets the AS alone explain a nameless flow (to measure the rule).
+	 * The network rule (docs/whitelist.md "Known services"): an AS explains
+	 * a named flow's new address when it was seen in the window, and a
+	 * nameless flow's only after this many flows in the window (0: 3). A
+	 * single past contact with a cloud network says nothing about a new
+	 * tenant. 1 lets any seen AS explain a nameless flow (to measure the rule).
 	 */
-	bool asn_explains_nameless;
+	uint32_t asn_nameless_min_flows;
 };
 
 struct whitelist;
@@ -146,7 +145,7 @@ void whitelist_close(struct whitelist *wl);
  * names below it but not example.com itself; case-insensitive, a trailing dot
  * ignored. When the verdict is anomalous from first contact or expiry, the
  * service fields say whether the name's registrable domain, else the AS (only
- * for a flow with a name, unless asn_explains_nameless), was seen in this
+ * for a nameless flow after asn_nameless_min_flows flows), was seen in this
  * direction within the window, by the same rule as addresses; they never
  * change the verdict. In memory only, no disk I/O, no allocation (but the
  * first match of a rule or list entry, or the first explanation by a

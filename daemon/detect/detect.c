@@ -37,6 +37,7 @@
 #include "dns.h"
 #include "dnsanom.h"
 #include "flow.h"
+#include "lru.h"
 #include "log.h"
 #include "regdomain.h"
 #include "resolvers.h"
@@ -47,6 +48,9 @@
 #define DETECT_DEFAULT_KEYS 65536
 #define DETECT_DEFAULT_LONG (3600 * NG_USEC)
 #define DETECT_DEFAULT_NO_DNS_ANSWERS 5
+/* Names remembered per registrable domain, and how many other names vouch for a domain's beacon. */
+#define VOUCH_NAMES 4
+#define VOUCH_MIN_OTHERS 2
 
 /* f->detect_flags: which keyed detectors this flow fed, so its end feeds the same ones. */
 #define DF_BEACON_PAIR 0x01
@@ -67,8 +71,23 @@ struct flow_sigs {
 	struct flow_sig s[];
 };
 
+/*
+ * The names this host used under one registrable domain lately: a domain
+ * reached under several names (mail.example.com, api.example.com, ...) is a
+ * service the host uses broadly, and a regular poll of one of its names is
+ * that service's client at work (beacon_level).
+ */
+struct vouch {
+	uint64_t name[VOUCH_NAMES];	/* keyed hashes of full names, 0 when empty */
+	ng_time seen[VOUCH_NAMES];	/* when each was last used */
+};
+
 struct detect {
 	struct detect_config cfg;
+	struct lru *vouch_index;	/* registrable domain hash -> slot of vouch[] */
+	struct vouch *vouch;
+	struct lru *pair_index;		/* beacon pair key -> slot of pair_domain[] */
+	uint64_t *pair_domain;		/* the registrable domain hash a pair's flows were last named under */
 	struct beacon_table *beacon;
 	struct dnsanom *dns;
 	struct scan_table *scan;
@@ -162,6 +181,10 @@ struct detect *detect_create(const struct detect_config *cfg)
 	d->dns = dnsanom_create(keys);
 	d->scan = scan_table_create(keys);
 	d->upload = upload_table_create(keys);
+	d->vouch_index = lru_create(keys);
+	d->vouch = xcalloc(lru_cap(d->vouch_index), sizeof *d->vouch);
+	d->pair_index = lru_create(keys);
+	d->pair_domain = xcalloc(lru_cap(d->pair_index), sizeof *d->pair_domain);
 	return d;
 }
 
@@ -177,6 +200,12 @@ void detect_destroy(struct detect *d)
 		scan_table_destroy(d->scan);
 	if (d->upload)
 		upload_table_destroy(d->upload);
+	if (d->vouch_index)
+		lru_destroy(d->vouch_index);
+	free(d->vouch);
+	if (d->pair_index)
+		lru_destroy(d->pair_index);
+	free(d->pair_domain);
 	free(d);
 }
 
@@ -311,22 +340,120 @@ static ng_time destination_first_seen(const struct flow *f)
 	return NG_TIME_NONE;
 }
 
+/* The registrable domain hash of a name, or 0 when it has none. */
+static uint64_t domain_key(const char *name)
+{
+	char reg[256];
+
+	if (!name || !regdomain_of(name, reg, sizeof reg))
+		return 0;
+	return ng_hash64(reg, strlen(reg), 0x766f756368ULL) | 1;
+}
+
+/* The vouch entry for a registrable domain hash (created when `add`), or NULL. */
+static struct vouch *vouch_entry(struct detect *d, uint64_t dkey, bool add)
+{
+	uint32_t slot;
+
+	if (!dkey)
+		return NULL;
+	slot = lru_get(d->vouch_index, dkey);
+	if (slot == LRU_NIL) {
+		if (!add)
+			return NULL;
+		slot = lru_put(d->vouch_index, dkey, NULL, NULL);
+		memset(&d->vouch[slot], 0, sizeof d->vouch[slot]);
+	}
+	return &d->vouch[slot];
+}
+
 /*
- * How much a beacon deserves a look. Regular check-ins to a destination
- * this host has used for longer than the whitelist's window are an
- * established pattern (update checks, telemetry, push services): low, still
- * shown with its period. A beacon to a destination first used within the
- * window is high: that is what a new implant's check-ins look like. This is
- * RITA's "first seen" modifier, measured against the window the person
- * chose for the whitelist.
+ * Remember that f's name was used now under its registrable domain (the
+ * oldest name makes room), and that f's pair (local, remote, port) was
+ * named under it, for its nameless connections (a TLS session resumed
+ * without SNI, an address cached past its DNS answer).
  */
-static uint8_t beacon_level(const struct detect *d, const struct flow *f)
+static void vouch_note(struct detect *d, const struct flow *f)
+{
+	uint64_t dkey = domain_key(f->domain), h, pk;
+	struct vouch *v = vouch_entry(d, dkey, true);
+	uint32_t slot;
+	int i, use = 0;
+
+	if (!v)
+		return;
+	h = ng_hash64(f->domain, strlen(f->domain), 0x766f6e616dULL) | 1;
+	for (i = 0; i < VOUCH_NAMES; i++) {
+		if (v->name[i] == h) {
+			use = i;
+			break;
+		}
+		if (v->seen[i] < v->seen[use])
+			use = i;
+	}
+	v->name[use] = h;
+	v->seen[use] = f->first_seen;
+	pk = pair_key(f);
+	slot = lru_get(d->pair_index, pk);
+	if (slot == LRU_NIL)
+		slot = lru_put(d->pair_index, pk, NULL, NULL);
+	d->pair_domain[slot] = dkey;
+}
+
+/*
+ * True when f's registrable domain was used under at least
+ * VOUCH_MIN_OTHERS names besides f's own within the window. A nameless flow
+ * takes the domain its pair was last named under, and needs one name more
+ * (it has none of its own to leave out).
+ */
+static bool vouched(struct detect *d, const struct flow *f)
+{
+	uint64_t dkey = domain_key(f->domain), h = 0;
+	struct vouch *v;
+	int others = 0, need = VOUCH_MIN_OTHERS;
+
+	if (dkey) {
+		h = ng_hash64(f->domain, strlen(f->domain), 0x766f6e616dULL) | 1;
+	} else {
+		uint32_t slot = lru_peek(d->pair_index, pair_key(f));
+
+		if (slot == LRU_NIL)
+			return false;
+		dkey = d->pair_domain[slot];
+		need++;
+	}
+	v = vouch_entry(d, dkey, false);
+	if (!v)
+		return false;
+	for (int i = 0; i < VOUCH_NAMES; i++) {
+		if (v->name[i] && v->name[i] != h && (d->window <= 0 || f->first_seen - v->seen[i] <= d->window))
+			others++;
+	}
+	return others >= need;
+}
+
+/*
+ * How much a beacon deserves a look, and why when it is low (NULL when high).
+ * A beacon is what a new implant's check-ins look like, so it is high,
+ * except for two established patterns, still shown with their period:
+ * - check-ins to a destination this host has used for longer than the
+ *   whitelist's window (RITA's "first seen" modifier, measured against the
+ *   window the person chose);
+ * - check-ins to one name of a registrable domain that this host also uses
+ *   under other names within the window (a service used broadly, such as a
+ *   SaaS application polling for updates, is its own client at work). A
+ *   command-and-control channel hidden in a popular service's API is then
+ *   low too: blocklists and the other signals are what catch it there.
+ */
+static const char *beacon_low_reason(struct detect *d, const struct flow *f)
 {
 	ng_time first = destination_first_seen(f);
 
 	if (first != NG_TIME_NONE && d->window > 0 && f->first_seen - first > d->window)
-		return NG_ATTN_LOW;
-	return NG_ATTN_HIGH;
+		return ", to a destination used for longer than the window";
+	if (vouched(d, f))
+		return ", to a service this host also uses under other names";
+	return NULL;
 }
 
 /* Feed one beacon key with this connection's start; mark f when the series is a beacon. */
@@ -334,17 +461,18 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key)
 {
 	struct beacon_result r;
 	char why[DETECT_REASON_MAX], named[2 * DETECT_REASON_MAX];	/* cut to DETECT_REASON_MAX when stored */
+	const char *low;
 	uint8_t level;
 
 	beacon_conn_start(d->beacon, key, f->first_seen, &r);
 	if (!r.beacon)
 		return false;
 	beacon_reason(&r, why, sizeof why);
-	level = beacon_level(d, f);
+	low = beacon_low_reason(d, f);
+	level = low ? NG_ATTN_LOW : NG_ATTN_HIGH;
 	snprintf(named, sizeof named, "%s%s%s%s", why,
 		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? " to " : "",
-		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? f->domain : "",
-		 level == NG_ATTN_LOW ? ", to a destination used for longer than the window" : "");
+		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? f->domain : "", low ? low : "");
 	return sig_set_level(d, f, SIG_BEACON, level, r.score, named);
 }
 
@@ -376,6 +504,8 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 
 	if (d->cfg.off)
 		return false;
+	if (f->domain && f->initiator_local)
+		vouch_note(d, f);
 	if (beacon_candidate(f)) {
 		f->detect_flags |= DF_BEACON_PAIR;
 		changed |= beacon_start(d, f, pair_key(f));
@@ -413,6 +543,8 @@ bool detect_flow_named(struct detect *d, struct flow *f)
 
 	if (d->cfg.off || !f->domain)
 		return false;
+	if (f->initiator_local)
+		vouch_note(d, f);
 	if ((f->detect_flags & DF_BEACON_PAIR) && !(f->detect_flags & DF_BEACON_NAME)) {
 		f->detect_flags |= DF_BEACON_NAME;
 		changed |= beacon_start(d, f, name_key(f));
@@ -674,4 +806,7 @@ void detect_get_stats(const struct detect *d, struct detect_stats *out)
 		out->memory_bytes += scan_memory(d->scan);
 	if (d->upload)
 		out->memory_bytes += upload_memory(d->upload);
+	if (d->vouch_index)
+		out->memory_bytes += lru_memory(d->vouch_index) + lru_cap(d->vouch_index) * sizeof *d->vouch +
+				     lru_memory(d->pair_index) + lru_cap(d->pair_index) * sizeof *d->pair_domain;
 }

@@ -480,9 +480,9 @@ static void flow_renamed(struct engine *e, struct flow *f)
 				  f->first_seen, &now);
 		if (now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED)
 			*v = now;
-		else if (v->verdict == WL_ANOMALOUS && v->svc == WL_SVC_NONE && now.verdict == WL_ANOMALOUS &&
-			 now.svc != WL_SVC_NONE)
-			wl_verdict_take_service(v, &now);
+		else if (v->verdict == WL_ANOMALOUS && now.verdict == WL_ANOMALOUS && now.svc != WL_SVC_NONE &&
+			 (v->svc == WL_SVC_NONE || (v->svc == WL_SVC_ASN && now.svc == WL_SVC_DOMAIN)))
+			wl_verdict_take_service(v, &now);	/* a domain explains better than a network */
 	}
 	flow_set_verdict(e, f);
 	for (int d = 0; d < 2; d++) {

@@ -132,11 +132,27 @@ def main():
             if kind == "beacon" and (beacon_from is None or beacon_from > args.max_connection):
                 failures.append(f"beacon {a}: beacon signal from connection {beacon_from} (target <= {args.max_connection})")
 
-    if args.no_beacon_elsewhere:
-        others = {f["remote_ip"] for f in flows if f["remote_ip"] not in synthetic and any(s["name"] == "beacon" for s in f["signals"])}
-        print(f"ordinary remote addresses with a beacon signal: {len(others)} {sorted(others)[:10]}")
-        if others:
-            failures.append(f"{len(others)} ordinary remote addresses carry the beacon signal")
+    # Ordinary traffic with a beacon signal: real pollers are listed with their level and reason. A beacon
+    # counts as high on a flow that is high with no other signal that makes flows high.
+    others_high = {"blocklisted", "first_contact", "dns_tunnel", "scan", "large_upload"}
+    pollers = {}
+    for f in flows:
+        if f["remote_ip"] in synthetic:
+            continue
+        names = {s["name"] for s in f["signals"]}
+        for s in f["signals"]:
+            if s["name"] == "beacon":
+                high = f["attention"] == "high" and not (names & others_high)
+                p = pollers.setdefault(f["remote_ip"], {"high": False, "reason": "", "name": None})
+                p["high"] |= high
+                p["reason"] = s["reason"]
+                p["name"] = p["name"] or f["remote_domain"]
+    nhighpoll = sum(1 for p in pollers.values() if p["high"])
+    print(f"ordinary remote addresses with a beacon signal: {len(pollers)}, {nhighpoll} of them high by it")
+    for a, p in sorted(pollers.items()):
+        print(f"  {a} ({p['name'] or 'no name'}): {'high' if p['high'] else 'low'}: {p['reason']}")
+    if args.no_beacon_elsewhere and pollers:
+        failures.append(f"{len(pollers)} ordinary remote addresses carry the beacon signal")
 
     for m in failures:
         print(f"FAIL: {m}")

@@ -1676,7 +1676,7 @@ static struct whitelist *open_svc(const char *state, bool nameless)
 	o.state_dir = state;
 	o.window = 48 * H;
 	o.retention = 7 * D;
-	o.asn_explains_nameless = nameless;
+	o.asn_nameless_min_flows = nameless ? 1 : 0;
 	wl = whitelist_open(&o, err, sizeof err);
 	if (wl == NULL)
 		fail_msg("whitelist_open: %s", err);
@@ -1868,7 +1868,19 @@ static void test_svc_asn_needs_a_name(void **state)
 	assert_true(st.explained_asn >= 3);
 	whitelist_close(wl);
 
-	/* asn_explains_nameless turns the name rule off (to measure it). */
+	/* A network this host used repeatedly (three flows in the window) explains a nameless connection. */
+	wl = open_svc(NULL, false);
+	recs(wl, "20.1.1.1", WL_SENT, T0, NULL, 8075, "Microsoft Corporation");
+	recs(wl, "20.1.1.2", WL_SENT, T0 + 1, NULL, 8075, "Microsoft Corporation");
+	v = vs(wl, "20.2.2.2", NULL, 8075, WL_SENT, T0 + H);
+	assert_no_svc(&v);
+	recs(wl, "20.1.1.3", WL_SENT, T0 + 2, NULL, 8075, "Microsoft Corporation");
+	v = vs(wl, "20.2.2.2", NULL, 8075, WL_SENT, T0 + H);
+	assert_int_equal(v.svc, WL_SVC_ASN);
+	assert_int_equal(v.svc_count, 3);
+	whitelist_close(wl);
+
+	/* asn_nameless_min_flows = 1: one flow of a network explains a nameless connection too. */
 	wl = open_svc(NULL, true);
 	recs(wl, "20.1.1.1", WL_SENT, T0, NULL, 8075, "Microsoft Corporation");
 	v = vs(wl, "20.2.2.2", NULL, 8075, WL_SENT, T0 + H);

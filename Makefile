@@ -7,8 +7,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 FUZZ_SECONDS ?= 30
-# The shared test captures and databases: beside the checkout, or where this workplace keeps them.
-NG_TESTDATA ?= $(firstword $(wildcard $(abspath ..)/shared/testdata /work/shared/testdata))
+# The test captures and databases live in this checkout (tests/data, found from this Makefile's own
+# place); NG_TESTDATA=DIR uses another copy. Unit tests also get the in-tree folder compiled in.
+NG_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+NG_TESTDATA_DIR := $(NG_ROOT)/tests/data
+NG_TESTDATA ?= $(NG_TESTDATA_DIR)
 export NG_TESTDATA
 
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
@@ -80,7 +83,7 @@ $(BIN): $(BUILD)/obj/daemon/main.o $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIB) $(LDFLAGS) -lcmocka $(LDLIBS)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -DNG_TESTDATA_DIR='"$(NG_TESTDATA_DIR)"' -o $@ $< $(LIB) $(LDFLAGS) -lcmocka $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)

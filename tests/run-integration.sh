@@ -6,7 +6,8 @@
 build=${1:-build}
 export NG_BUILD=$build
 export NG_BIN=$build/netglobe
-export NG_TESTDATA=${NG_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testdata}
+# The test data: NG_TESTDATA, else this checkout's tests/data.
+export NG_TESTDATA=${NG_TESTDATA:-$(cd "$(dirname "$0")" && pwd)/data}
 passed=0
 failed=0
 skipped=0

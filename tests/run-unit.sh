@@ -3,8 +3,11 @@
 # run-unit.sh BIN...: run each unit-test binary; print PASS/FAIL per binary, keep logs only for failures.
 passed=0
 failed=0
-if [ -z "${NG_TESTDATA:-}" ] || [ ! -d "$NG_TESTDATA" ]; then
-	echo "unit: warning: no test data (set NG_TESTDATA to the shared testdata folder); tests that read it will fail"
+# The test data: NG_TESTDATA, else this checkout's tests/data.
+NG_TESTDATA=${NG_TESTDATA:-$(cd "$(dirname "$0")" && pwd)/data}
+export NG_TESTDATA
+if [ ! -d "$NG_TESTDATA/mmdb" ]; then
+	echo "unit: warning: no test data in $NG_TESTDATA (NG_TESTDATA names another copy); tests that read it will fail"
 fi
 logdir=${TMPDIR:-/tmp}/netglobe-unit-logs
 mkdir -p "$logdir"

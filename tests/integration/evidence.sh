@@ -148,7 +148,7 @@ before=$(ls -lR /var/lib/netglobe 2>/dev/null | md5sum)
 [ ! -e "$TMP/off/evidence" ] || fail "--evidence=no still wrote $TMP/off/evidence"
 
 # 4. The daemon: the same evidence, and GET /flows/{id}/pcap.
-"$NG_BIN" --help 2>&1 | grep -q -- '--listen' || skip "daemon HTTP mode not built yet"
+"$NG_BIN" --help 2>&1 | grep -q -- '--listen' || fail "$NG_BIN --help does not list --listen (the HTTP mode)"
 PORT=$(free_port)
 "$NG_BIN" -r "$PCAP" --listen "127.0.0.1:$PORT" --state-dir "$TMP/d" --blocklist "$TMP/block.txt" \
 	> "$TMP/d.out" 2> "$TMP/d.err" &

@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${NG_BUILD:-build}
 tool=$build/tools/geoip_lookup
-testdata=${NG_TESTDATA:-$here/../../../shared/testdata}
+testdata=${NG_TESTDATA:-$here/../data}
 geodata=$here/../../geoip/data
 
 if [ ! -x "$tool" ]; then

@@ -11,7 +11,7 @@
 need python3 curl
 PCAP=$PCAPS/slips-test7-malicious.pcap
 
-"$NG_BIN" --help 2>&1 | grep -q -- '--listen' || skip "daemon HTTP mode not built yet"
+"$NG_BIN" --help 2>&1 | grep -q -- '--listen' || fail "$NG_BIN --help does not list --listen (the HTTP mode)"
 
 # start_daemon NAME LISTEN ARGS...: replay $PCAP with --listen LISTEN (on 127.0.0.1) and wait until it answers.
 start_daemon() {

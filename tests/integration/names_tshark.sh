@@ -13,7 +13,7 @@
 # on tcp.reassembled.data when tshark reassembled the message, else tcp.payload.
 set -u
 : "${NG_BUILD:=build}"
-: "${NG_TESTDATA:=$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}"
+: "${NG_TESTDATA:=$(cd "$(dirname "$0")/.." && pwd)/data}"
 tool=$NG_BUILD/tools/dns_extract
 pcaps=$NG_TESTDATA/pcaps
 if ! command -v tshark > /dev/null 2>&1; then

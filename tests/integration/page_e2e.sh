@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 bin=${NG_BIN:-build/netglobe}
 build=${NG_BUILD:-build}
-testdata=${NG_TESTDATA:-$root/../shared/testdata}
+testdata=${NG_TESTDATA:-$root/tests/data}
 pcap=$testdata/pcaps/slips-test7-malicious.pcap
 artifacts=${NG_ARTIFACTS:-$build/artifacts}
 
@@ -20,8 +20,8 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 if ! "$bin" --help 2>&1 | grep -q -- '--listen'; then
-	echo "HTTP server not built yet ($bin --help has no --listen)"
-	exit 77
+	echo "FAIL: $bin --help does not list --listen (the HTTP mode)"
+	exit 1
 fi
 if ! command -v node >/dev/null 2>&1; then
 	echo "node is missing (run make deps)"
@@ -37,8 +37,8 @@ if [ ! -d web/node_modules/playwright-core ]; then
 	exit 77
 fi
 if [ ! -r "$pcap" ]; then
-	echo "test capture $pcap is missing"
-	exit 77
+	echo "FAIL: test capture $pcap is missing (tests/data of the checkout, or NG_TESTDATA)"
+	exit 1
 fi
 
 tmp=$(mktemp -d)

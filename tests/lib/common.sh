@@ -3,7 +3,8 @@
 set -u
 : "${NG_BIN:=build/netglobe}"
 : "${NG_BUILD:=build}"
-: "${NG_TESTDATA:=$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}"
+# The test data: NG_TESTDATA, else the tests/data of the checkout the script ($0, tests/integration/NAME.sh) is in.
+: "${NG_TESTDATA:=$(cd "$(dirname "$0")/.." && pwd)/data}"
 PCAPS=$NG_TESTDATA/pcaps
 MMDB=$NG_TESTDATA/mmdb
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ngtest.XXXXXX")
@@ -35,6 +36,9 @@ need() {
 is_root() {
 	[ "$(id -u)" -eq 0 ]
 }
+
+# The test data is part of the checkout: its absence is a failure, not a reason to skip.
+[ -d "$PCAPS" ] && [ -d "$MMDB" ] || fail "no test data in $NG_TESTDATA (the checkout's tests/data, or NG_TESTDATA=DIR)"
 
 # True when the netglobe under test is built with AddressSanitizer (make asan sets NG_SANITIZED=1): its
 # shadow memory and quarantine multiply the resident size, so memory caps cannot be judged there.

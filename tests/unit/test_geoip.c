@@ -25,7 +25,12 @@ static struct geoip *open_city(const char *a, const char *b, const char *asn, si
 static struct geo_info *lookup(struct geoip *g, const char *ip);
 static void expect_open_error(const char *city, const char *asn, const char *want1, const char *want2);
 
-/* A file in the shared test data ($NG_TESTDATA, else ../shared/testdata from the checkout). */
+/* The checkout's tests/data: the Makefile compiles in its absolute path; else relative to the checkout root. */
+#ifndef NG_TESTDATA_DIR
+#define NG_TESTDATA_DIR "tests/data"
+#endif
+
+/* A file in the test data ($NG_TESTDATA, else the checkout's tests/data). */
 static const char *testdata(const char *rel)
 {
 	static char buf[4][512];
@@ -33,7 +38,7 @@ static const char *testdata(const char *rel)
 	const char *dir = getenv("NG_TESTDATA");
 
 	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir != NULL && dir[0] != '\0' ? dir : "../shared/testdata", rel);
+	snprintf(buf[k], sizeof buf[k], "%s/%s", dir != NULL && dir[0] != '\0' ? dir : NG_TESTDATA_DIR, rel);
 	return buf[k];
 }
 

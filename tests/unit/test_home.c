@@ -24,13 +24,18 @@ static int teardown_tree(void **state);
 static void sys_for_tree(struct home_sys *sys);
 static const char *testdata(const char *rel);
 
-/* A file in the shared test data ($NG_TESTDATA, else ../shared/testdata from the checkout). */
+/* The checkout's tests/data: the Makefile compiles in its absolute path; else relative to the checkout root. */
+#ifndef NG_TESTDATA_DIR
+#define NG_TESTDATA_DIR "tests/data"
+#endif
+
+/* A file in the test data ($NG_TESTDATA, else the checkout's tests/data). */
 static const char *testdata(const char *rel)
 {
 	static char buf[512];
 	const char *dir = getenv("NG_TESTDATA");
 
-	snprintf(buf, sizeof buf, "%s/%s", dir != NULL && dir[0] != '\0' ? dir : "../shared/testdata", rel);
+	snprintf(buf, sizeof buf, "%s/%s", dir != NULL && dir[0] != '\0' ? dir : NG_TESTDATA_DIR, rel);
 	return buf;
 }
 

@@ -76,6 +76,7 @@ struct http_outbuf {
 	size_t len;
 };
 
+/* MHD is done with a body: free it and take it off the in-flight count. */
 static void http_outbuf_free_cb(void *cls)
 {
 	struct http_outbuf *o = cls;

@@ -50,6 +50,7 @@ static void stream_publish(struct stream *s, struct flow *f, const char *type)
 	}
 }
 
+/* The engine's sinks: a flow first published, changed, ended. */
 static void stream_new(void *arg, struct flow *f)
 {
 	stream_publish(arg, f, "flow-new");
@@ -84,6 +85,7 @@ static void stream_stats(void *arg, cJSON *doc)
 		cJSON_AddNumberToObject(doc, "last_event_id", (double)events_last_id(s->env->events));
 }
 
+/* The end of the run: the ring itself belongs to the daemon. */
 static int stream_close(void *arg)
 {
 	struct stream *s = arg;

@@ -50,7 +50,6 @@ struct alerts_stats {
 };
 
 struct alerts;
-struct config;
 
 /*
  * Set up alerts: parse the command into argv (NULL and one line in err for

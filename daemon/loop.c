@@ -26,20 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerts.h"
 #include "capture.h"
 #include "dns.h"
 #include "engine.h"
 #include "events.h"
-#include "evidence.h"
-#include "flowjson.h"
-#include "flowlog.h"
 #include "geoip.h"
 #include "home.h"
 #include "http.h"
-#include "ipfix.h"
 #include "local.h"
 #include "log.h"
+#include "output.h"
 #include "proc.h"
 #include "privs.h"
 #include "setup.h"
@@ -57,8 +53,6 @@
 #define TURN_BUDGET_US 5000
 #define SLICE_PACKETS 256
 #define MAX_POLLFDS 64
-/* Flow events formatted per tick at most (see publish_flow). */
-#define EVENTS_PER_TICK 5000
 
 volatile sig_atomic_t loop_stop, loop_hup;
 
@@ -68,10 +62,8 @@ struct daemon {
 	struct capture *cap;
 	struct engine *engine;
 	struct event_ring *events;
-	struct alerts *alerts;		/* alerts.jsonl, --on-alert (alerts.c) */
-	struct evidence *evidence;	/* evidence pcaps, NULL with --evidence=no (evidence.c) */
-	struct ipfix *ipfix;		/* --ipfix exporter (ipfix.c) */
-	struct flowlog *flowlog;	/* --flow-log (flowlog.c) */
+	struct output_env env;		/* what the outputs see of the daemon */
+	struct outputs *outs;		/* the event stream, alerts, evidence, exports (output.c) */
 	struct http_server *http;
 	struct http_context hctx;
 	struct home home;
@@ -91,9 +83,7 @@ struct daemon {
 	double pps;
 	ng_time next_tick, next_stats;
 	bool capture_failed;		/* live capture broke: exit non-zero */
-	struct strbuf line;		/* reused for each published flow */
 	ng_time next_reload_check, next_local_refresh;	/* monotonic */
-	unsigned events_this_tick;	/* flow events formatted in this tick (publish_flow) */
 };
 
 static void on_signal(int sig)
@@ -122,61 +112,6 @@ void loop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-}
-
-/* Publish one flow as an event of `type`; when nobody listens only an id is used up. */
-static void publish_flow(struct daemon *d, struct flow *f, const char *type)
-{
-	/*
-	 * Format the flow only for streams that will read it, and at most
-	 * EVENTS_PER_TICK flows a tick: past that (a flood) only ids are used up,
-	 * and streams get a reset and refetch /flows instead of a backlog.
-	 */
-	if (d->events_this_tick < EVENTS_PER_TICK && http_sse_listening(d->http) > 0) {
-		d->line.len = 0;
-		flowjson_append(f, d->cfg->window, &d->line);
-		f->event_id = events_publish(d->events, type, d->line.p);
-		d->events_this_tick++;
-	} else {
-		f->event_id = events_publish(d->events, type, NULL);
-	}
-}
-
-static void sink_new(void *arg, struct flow *f)
-{
-	publish_flow(arg, f, "flow-new");
-}
-
-static void sink_update(void *arg, struct flow *f)
-{
-	publish_flow(arg, f, "flow-update");
-}
-
-static void sink_end(void *arg, struct flow *f)
-{
-	publish_flow(arg, f, "flow-closed");
-}
-
-/* A new anomalous or blocklisted remote: alerts.c rate-limits, writes and runs --on-alert; we publish it. */
-static void sink_alert(void *arg, struct flow *f, enum flow_dir dir)
-{
-	struct daemon *d = arg;
-	struct wl_learning l;
-	char *txt;
-
-	whitelist_learning(d->m.wl, engine_now(d->engine), &l);
-	txt = alerts_raise(d->alerts, f, dir, d->cfg->window, l.learning);
-	if (txt)
-		events_publish(d->events, "alert", txt);
-	free(txt);
-}
-
-/* A frame of an anomalous or blocklisted flow: keep it as evidence. */
-static void sink_suspect(void *arg, struct flow *f, int dlt, const struct capture_packet *p)
-{
-	struct daemon *d = arg;
-
-	evidence_packet(d->evidence, f, dlt, p);
 }
 
 /* The learning state as JSON, judged on the packet clock (the wall clock before any packet). */
@@ -247,12 +182,7 @@ static void stats_cb(void *arg, cJSON *o)
 	cJSON_AddStringToObject(o, "source", capture_source(d->cap));
 	cJSON_AddBoolToObject(o, "live", d->live);
 	cJSON_AddNumberToObject(o, "packets_per_sec", round(d->pps * 10.0) / 10.0);
-	cJSON_AddItemToObject(o, "alerts", alerts_stats_json(d->alerts));
-	cJSON_AddItemToObject(o, "evidence", evidence_stats_json(d->evidence));
-	r = cJSON_AddObjectToObject(o, "export");
-	ipfix_stats_json(d->ipfix, r);
-	flowlog_stats_json(d->flowlog, r);
-	cJSON_AddNumberToObject(o, "last_event_id", (double)events_last_id(d->events));
+	outputs_stats(d->outs, o);	/* "alerts", "evidence", "export", "last_event_id" */
 	v = cJSON_AddObjectToObject(o, "verdicts");
 	cJSON_AddNumberToObject(v, "normal", (double)es.held_by_verdict[WL_NORMAL]);
 	cJSON_AddNumberToObject(v, "anomalous", (double)es.held_by_verdict[WL_ANOMALOUS]);
@@ -413,14 +343,10 @@ static void tick(struct daemon *d, ng_time mono)
 	struct capture_stats cs;
 	ng_time wall = time_now();
 
-	d->events_this_tick = 0;
 	engine_publish(d->engine, wall);
-	alerts_tick(d->alerts, mono);
-	evidence_flush(d->evidence);
+	outputs_tick(d->outs, wall, mono);
 	if (d->live && capture_get_stats(d->cap, &cs) == 0)
 		log_capture_drops(wall, cs.dropped, cs.if_dropped);	/* at most once a minute, when they grew */
-	ipfix_tick(d->ipfix, wall);
-	flowlog_tick(d->flowlog, wall);
 	if (mono >= d->next_stats) {
 		cJSON *o = cJSON_CreateObject();
 		char *txt;
@@ -484,7 +410,6 @@ int daemon_run(const struct config *cfg)
 	struct http_options ho;
 	struct privs_options po;
 	struct engine_config ec;
-	struct engine_sink sink;
 	char err[1024], statebuf[4096];
 	int rc = 1;
 
@@ -534,22 +459,23 @@ int daemon_run(const struct config *cfg)
 	modules_engine_config(cfg, &d->m, d->live, &ec);
 	d->engine = engine_create(&ec, d->m.local, d->m.dns, d->m.geoip, d->m.wl, d->m.proc);
 	d->events = events_create(0, 0);
-	if (alerts_setup(cfg, false, d->live, &d->alerts, err, sizeof err) != 0 ||
-	    evidence_setup(cfg, false, &d->evidence, err, sizeof err) != 0) {
-		log_errx("%s", err);
-		goto out;
-	}
-
 	d->hctx.engine = d->engine;
 	d->hctx.wl = d->m.wl;
 	d->hctx.events = d->events;
-	d->hctx.evidence = d->evidence;
 	d->hctx.window = cfg->window;
 	d->hctx.describe = describe_cb;
 	d->hctx.stats = stats_cb;
 	d->hctx.arg = d;
-	if ((cfg->ipfix && !(d->ipfix = ipfix_open_config(cfg, err, sizeof err))) ||
-	    (cfg->flow_log && !(d->flowlog = flowlog_open_config(cfg, err, sizeof err)))) {
+
+	d->env.cfg = cfg;
+	d->env.live = d->live;
+	d->env.engine = d->engine;
+	d->env.m = &d->m;
+	d->env.events = d->events;
+	d->env.http = d->http;
+	d->env.hctx = &d->hctx;
+	d->outs = outputs_open(&d->env, err, sizeof err);
+	if (!d->outs) {
 		log_errx("%s", err);
 		goto out;
 	}
@@ -563,17 +489,6 @@ int daemon_run(const struct config *cfg)
 		log_errx("%s", err);
 		goto out;
 	}
-
-	memset(&sink, 0, sizeof sink);
-	sink.flow_new = sink_new;
-	sink.flow_update = sink_update;
-	sink.flow_end = sink_end;
-	sink.alert = sink_alert;
-	sink.suspect_packet = d->evidence ? sink_suspect : NULL;
-	sink.arg = d;
-	engine_add_sink(d->engine, &sink);
-	ipfix_attach(d->ipfix, d->engine, true);
-	flowlog_attach(d->flowlog, d->engine);
 
 	log_info("%s; local: %s (%s); home: %.4f,%.4f (%s)%s%s", capture_source(d->cap),
 		 local_set_count(d->m.local) ? local_set_describe(d->m.local, err, sizeof err) : "none",
@@ -631,30 +546,20 @@ int daemon_run(const struct config *cfg)
 			else if (nchanged > 0)
 				log_warnx("SIGHUP: %s changed %s since start-up: restart netglobe to apply (only the contents "
 					  "of the allow and block files reload live)", cfgpath, changed);
-			flowlog_reopen(d->flowlog);
+			outputs_reopen(d->outs);
 		}
 	}
 	log_info("stopping: committing the whitelist");
 	rc = d->capture_failed ? 1 : 0;
 out:
-	if (d->engine) {
-		engine_publish(d->engine, time_now());
-		engine_sync_whitelist(d->engine);
-		/* Still-active flows leave with the exports too ("forced end"), as --dump prints them. */
-		ipfix_export_active(d->ipfix, engine_flows(d->engine));
-		flowlog_write_active(d->flowlog, engine_flows(d->engine));
-	}
-	ipfix_close(d->ipfix);
-	flowlog_close(d->flowlog);
+	/* Still-active flows leave with the exports too ("forced end"), as --dump prints them. */
+	if (outputs_finish(d->outs, d->engine) != 0)
+		rc = 1;
 	http_stop(d->http);
-	alerts_drain(d->alerts, NG_USEC / 2);	/* SIGTERM must end the daemon within a second */
-	alerts_destroy(d->alerts);
-	evidence_destroy(d->evidence);
 	engine_destroy(d->engine);
 	events_destroy(d->events);
 	modules_close(&d->m);
 	capture_close(d->cap);
-	free(d->line.p);
 	free(d);
 	return rc;
 }

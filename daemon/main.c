@@ -8,152 +8,74 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerts.h"
 #include "capture.h"
 #include "config.h"
-#include "dns.h"
 #include "engine.h"
-#include "evidence.h"
-#include "flowjson.h"
-#include "flowlog.h"
-#include "geoip.h"
-#include "ipfix.h"
-#include "local.h"
 #include "log.h"
 #include "loop.h"
+#include "output.h"
 #include "setup.h"
 #include "whitelist.h"
 
-/* State of a --dump run. */
-struct dump {
-	FILE *out;
-	ng_time window;
-	int dlt;
+/* Packets read per turn of the --dump loop, and the outputs' tick. */
+#define DUMP_BATCH 4096
+#define DUMP_TICK (250 * 1000)
+
+/* Where a --dump run's packets go. */
+struct dump_run {
 	struct engine *engine;
-	struct whitelist *wl;
-	struct alerts *alerts;		/* --on-alert, and alerts.jsonl with --state-dir */
-	struct evidence *evidence;	/* only with --state-dir */
-	struct ipfix *ipfix;		/* --ipfix */
-	struct flowlog *flowlog;	/* --flow-log */
-	struct flow **tail;
-	size_t ntail;
-	struct strbuf line;	/* reused for every flow */
+	int dlt;
 };
-
-/* Print one flow as a JSON line. */
-static void dump_print(struct dump *d, const struct flow *f)
-{
-	d->line.len = 0;
-	flowjson_append(f, d->window, &d->line);
-	sb_putc(&d->line, '\n');
-	fwrite(d->line.p, 1, d->line.len, d->out);
-}
-
-static void dump_flow_end(void *arg, struct flow *f)
-{
-	dump_print(arg, f);
-}
-
-/* An alert: to alerts.jsonl and --on-alert (never to standard output, which holds the flows). */
-static void dump_alert(void *arg, struct flow *f, enum flow_dir dir)
-{
-	struct dump *d = arg;
-	struct wl_learning l;
-
-	whitelist_learning(d->wl, engine_now(d->engine), &l);
-	free(alerts_raise(d->alerts, f, dir, d->window, l.learning));
-}
-
-/* A frame of an anomalous or blocklisted flow: keep it as evidence (only with --state-dir). */
-static void dump_suspect(void *arg, struct flow *f, int dlt, const struct capture_packet *p)
-{
-	struct dump *d = arg;
-
-	evidence_packet(d->evidence, f, dlt, p);
-}
 
 static void dump_packet(void *arg, const struct capture_packet *p)
 {
-	struct dump *d = arg;
+	struct dump_run *r = arg;
 
-	engine_packet(d->engine, d->dlt, p);
+	engine_packet(r->engine, r->dlt, p);
 }
 
-/* The final summary line of --dump. */
-static void dump_summary(struct dump *d, struct modules *m, const char *error)
+/*
+ * Read the capture until the end of the file or SIGINT/SIGTERM, ticking
+ * the outputs about 4 times a second on the monotonic clock (a clock
+ * stepped back must not stop the ticks). Live flows also expire on the wall
+ * clock (engine_publish); a file's flows change only with its packets and
+ * reach the outputs as they end. 0, or -1 with the capture's error in err.
+ */
+static int dump_read(struct dump_run *r, struct capture *c, struct outputs *outs, bool live, char *err,
+		     size_t errlen)
 {
-	struct engine_stats es;
-	struct flow_table_stats fs;
-	cJSON *root = cJSON_CreateObject(), *s = cJSON_AddObjectToObject(root, "summary"), *loc;
-	char t[NG_TIMESTRLEN], *txt;
-
-	engine_get_stats(d->engine, &es);
-	flow_table_get_stats(engine_flows(d->engine), &fs);
-	cJSON_AddNumberToObject(s, "packets", (double)es.packets);
-	cJSON_AddNumberToObject(s, "bytes", (double)es.bytes);
-	cJSON_AddNumberToObject(s, "ip_packets", (double)es.ip_packets);
-	cJSON_AddNumberToObject(s, "not_ip", (double)es.not_ip);
-	cJSON_AddNumberToObject(s, "malformed", (double)es.malformed);
-	cJSON_AddNumberToObject(s, "fragments", (double)es.fragments);
-	cJSON_AddNumberToObject(s, "flows", (double)fs.created);
-	cJSON_AddNumberToObject(s, "evicted", (double)fs.evicted);
-	cJSON_AddNumberToObject(s, "dns_messages", (double)es.dns_messages);
-	cJSON_AddNumberToObject(s, "dns_unsolicited", (double)es.dns_unsolicited);
-	cJSON_AddNumberToObject(s, "names_sni", (double)es.names_sni);
-	cJSON_AddNumberToObject(s, "names_http", (double)es.names_http);
-	cJSON_AddNumberToObject(s, "alerts", (double)es.alerts);
-	if (es.first_packet != NG_TIME_NONE) {
-		cJSON_AddStringToObject(s, "first_packet", time_format(es.first_packet, t, sizeof t));
-		cJSON_AddStringToObject(s, "last_packet", time_format(es.last_packet, t, sizeof t));
-	} else {
-		cJSON_AddNullToObject(s, "first_packet");
-		cJSON_AddNullToObject(s, "last_packet");
-	}
-	loc = cJSON_AddArrayToObject(s, "local");
-	local_set_to_json(m->local, loc);
-	cJSON_AddStringToObject(s, "local_source", m->local_source);
-	if (error)
-		cJSON_AddStringToObject(s, "error", error);
-	else
-		cJSON_AddNullToObject(s, "error");
-	txt = cJSON_PrintUnformatted(root);
-	fputs(txt, d->out);
-	fputc('\n', d->out);
-	free(txt);
-	cJSON_Delete(root);
-}
-
-/* Read a live capture until SIGINT/SIGTERM, expiring flows on the wall clock. */
-static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen)
-{
-	ng_time next_tick = time_mono();	/* monotonic: a clock stepped back must not stop the ticks */
+	ng_time next_tick = time_mono();
+	int n;
 
 	loop_signals();
 	while (!loop_stop) {
-		struct pollfd pfd = {.fd = capture_fd(c), .events = POLLIN};
-		int n;
+		ng_time mono;
 
-		if (poll(&pfd, 1, 250) < 0 && errno != EINTR) {
-			snprintf(err, errlen, "poll on the capture: %s", strerror(errno));
-			return -1;
+		if (live) {
+			struct pollfd pfd = {.fd = capture_fd(c), .events = POLLIN};
+
+			if (poll(&pfd, 1, DUMP_TICK / 1000) < 0 && errno != EINTR) {
+				snprintf(err, errlen, "poll on the capture: %s", strerror(errno));
+				return -1;
+			}
 		}
 		do {
-			n = capture_dispatch(c, 4096, dump_packet, d, err, errlen);
-		} while (n == 4096);
+			n = capture_dispatch(c, DUMP_BATCH, dump_packet, r, err, errlen);
+		} while (live && n == DUMP_BATCH);
 		if (n < 0)
 			return -1;
-		if (time_mono() >= next_tick) {
-			engine_publish(d->engine, time_now());
-			alerts_tick(d->alerts, time_mono());
-			evidence_flush(d->evidence);
-			ipfix_tick(d->ipfix, time_now());
-			flowlog_tick(d->flowlog, time_now());
-			fflush(d->out);
-			next_tick = time_mono() + 250000;
+		if (!live && n == 0)
+			break;
+		mono = time_mono();
+		if (mono >= next_tick) {
+			if (live)
+				engine_publish(r->engine, time_now());
+			outputs_tick(outs, time_now(), mono);
+			next_tick = mono + DUMP_TICK;
 		}
 		if (loop_hup) {
 			loop_hup = 0;
-			flowlog_reopen(d->flowlog);
+			outputs_reopen(outs);
 		}
 	}
 	return 0;
@@ -161,18 +83,20 @@ static int dump_live(struct dump *d, struct capture *c, char *err, size_t errlen
 
 /*
  * --dump: every flow as JSON Lines as it ends, the ones still active at the
- * end (of the file, or at SIGINT for live capture), then a summary line.
+ * end (of the file, or at SIGINT/SIGTERM), then a summary line (output/dump.c).
+ * The outputs are the daemon's (output.c), less those that need it.
  */
 static int run_dump(const struct config *cfg)
 {
 	struct engine_config ec;
-	struct engine_sink sink;
+	struct output_env env;
+	struct outputs *outs;
+	struct dump_run r;
 	struct modules m;
-	struct dump d;
 	struct capture *c;
 	char err[1024], rerr[1024] = "";
 	bool live;
-	int rc = 0, n = 0;
+	int rc = 0;
 
 	c = loop_open_capture(cfg, err, sizeof err);
 	if (!c) {
@@ -186,70 +110,35 @@ static int run_dump(const struct config *cfg)
 		return 1;
 	}
 	modules_engine_config(cfg, &m, live, &ec);
-
-	memset(&d, 0, sizeof d);
-	d.out = stdout;
-	d.window = cfg->window;
-	d.dlt = capture_datalink(c);
-	d.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
+	r.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
+	r.dlt = capture_datalink(c);
 	if (m.geoip_desc[0])
 		log_debug("GeoIP: %s", m.geoip_desc);
-	d.wl = m.wl;
-	if (alerts_setup(cfg, true, live, &d.alerts, err, sizeof err) != 0 ||
-	    evidence_setup(cfg, true, &d.evidence, err, sizeof err) != 0) {
-		log_errx("%s", err);
-		rc = 1;
-		goto done;
-	}
-	if ((cfg->ipfix && !(d.ipfix = ipfix_open_config(cfg, err, sizeof err))) ||
-	    (cfg->flow_log && !(d.flowlog = flowlog_open_config(cfg, err, sizeof err)))) {
-		log_errx("%s", err);
-		rc = 1;
-		goto done;
-	}
-	memset(&sink, 0, sizeof sink);
-	sink.flow_end = dump_flow_end;
-	sink.alert = d.alerts ? dump_alert : NULL;
-	sink.suspect_packet = d.evidence ? dump_suspect : NULL;
-	sink.arg = &d;
-	engine_add_sink(d.engine, &sink);
-	ipfix_attach(d.ipfix, d.engine, false);	/* flows leave at their end only */
-	flowlog_attach(d.flowlog, d.engine);
-	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 
-	if (live) {
+	memset(&env, 0, sizeof env);
+	env.cfg = cfg;
+	env.dump = true;
+	env.live = live;
+	env.engine = r.engine;
+	env.m = &m;
+	env.out = stdout;
+	outs = outputs_open(&env, err, sizeof err);
+	if (!outs) {
+		log_errx("%s", err);
+		rc = 1;
+		goto done;
+	}
+	if (live)
 		log_info("dumping flows from %s until interrupted", capture_source(c));
-		n = dump_live(&d, c, rerr, sizeof rerr);
-	} else {
-		while ((n = capture_dispatch(c, 8192, dump_packet, &d, rerr, sizeof rerr)) > 0)
-			alerts_tick(d.alerts, time_mono());
-	}
-	if (n < 0) {
+	if (dump_read(&r, c, outs, live, rerr, sizeof rerr) != 0) {
 		log_errx("%s", rerr);
+		env.error = rerr;
 		rc = 1;
 	}
-	engine_publish(d.engine, time_now());	/* the last process answers */
-	engine_sync_whitelist(d.engine);
-	d.tail = flow_table_active_by_id(engine_flows(d.engine), &d.ntail);
-	for (size_t i = 0; i < d.ntail; i++) {
-		dump_print(&d, d.tail[i]);
-		flowlog_write(d.flowlog, d.tail[i]);
-		ipfix_flow_end(d.ipfix, d.tail[i]);	/* still active: flowEndReason "forced end" */
-	}
-	free(d.tail);
-	free(d.line.p);
-	dump_summary(&d, &m, n < 0 ? rerr : NULL);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		log_warn("cannot write the dump to standard output");
+	if (outputs_finish(outs, r.engine) != 0)
 		rc = 1;
-	}
-	alerts_drain(d.alerts, INT64_MAX / 4);	/* every command finishes or is killed at its timeout */
 done:
-	ipfix_close(d.ipfix);
-	flowlog_close(d.flowlog);
-	alerts_destroy(d.alerts);
-	evidence_destroy(d.evidence);
-	engine_destroy(d.engine);
+	engine_destroy(r.engine);
 	modules_close(&m);
 	capture_close(c);
 	return rc;

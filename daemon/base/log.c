@@ -32,11 +32,6 @@ void log_init(int level)
 	log_journal = stderr_is_journal();
 }
 
-int log_level(void)
-{
-	return log_max;
-}
-
 static void log_vline(int level, int with_errno, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Format one line and write it with a single write(2), so lines never interleave. */
@@ -84,12 +79,6 @@ void log_errx(const char *fmt, ...) { LOG_BODY(NG_LOG_ERR, 0); }
 void fatalx(const char *fmt, ...)
 {
 	LOG_BODY(NG_LOG_ERR, 0);
-	exit(1);
-}
-
-void fatal(const char *fmt, ...)
-{
-	LOG_BODY(NG_LOG_ERR, 1);
 	exit(1);
 }
 

@@ -20,8 +20,6 @@ enum ng_log_level {
  * starts with a "<N>" priority prefix and no program name, as sd-daemon(3) asks.
  */
 void log_init(int level);
-/* Current verbosity (for callers that would otherwise build costly messages). */
-int log_level(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -33,7 +31,6 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Start-up failure or broken invariant: print one line and exit(1). */
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * Call from the tick with the capture's cumulative drop counters (pcap_stats:

@@ -12,7 +12,8 @@ struct pooled {
 	struct pooled *next;	/* hash chain */
 	uint64_t hash;
 	uint32_t refs;
-	uint32_t len;
+	uint32_t len : 31;
+	uint32_t immortal : 1;	/* str_intern holds one reference for the life of the process */
 	char s[];
 };
 
@@ -51,8 +52,8 @@ const char *strpool_getn(const char *s, size_t n)
 	struct pooled *p;
 
 	n = strnlen(s, n);
-	if (n > UINT32_MAX)
-		n = UINT32_MAX;
+	if (n > UINT32_MAX >> 1)
+		n = UINT32_MAX >> 1;
 	if (pool_count >= pool_nbucket)
 		pool_grow();
 	/* Keyed hash (util.c mixes in a per-process secret): names come from the wire. */
@@ -69,6 +70,7 @@ const char *strpool_getn(const char *s, size_t n)
 	p->hash = h;
 	p->refs = 1;
 	p->len = (uint32_t)n;
+	p->immortal = 0;
 	p->next = pool_tab[h & (pool_nbucket - 1)];
 	pool_tab[h & (pool_nbucket - 1)] = p;
 	pool_count++;
@@ -109,4 +111,16 @@ void strpool_put(const char *s)
 size_t strpool_count(void)
 {
 	return pool_count;
+}
+
+const char *str_intern(const char *s)
+{
+	const char *v = strpool_get(s);
+	struct pooled *p = pooled_of(v);
+
+	/* One reference is kept for good; interning the same text again takes no more. */
+	if (p->immortal)
+		p->refs--;
+	p->immortal = 1;
+	return v;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* strpool.h: one process-wide pool of reference-counted, interned strings (domain names). */
+/* strpool.h: the one process-wide pool of interned strings: reference-counted (domain names) or kept for good. */
 #ifndef NG_STRPOOL_H
 #define NG_STRPOOL_H
 
@@ -27,5 +27,12 @@ const char *strpool_ref(const char *s);
 void strpool_put(const char *s);
 /* Distinct strings held now (for statistics and tests). */
 size_t strpool_count(void);
+
+/*
+ * The pooled copy of s, kept for the life of the process (list names, rule
+ * texts): equal strings give the same pointer, and holders never give it
+ * back. Meant for small, bounded sets; never for packet-derived data.
+ */
+const char *str_intern(const char *s);
 
 #endif

@@ -299,21 +299,6 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-char *ascii_lower(char *dst, const char *s, size_t dstlen)
-{
-	size_t i = 0;
-
-	if (dstlen == 0)
-		return dst;
-	for (; s[i] && i + 1 < dstlen; i++) {
-		char c = s[i];
-
-		dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-	}
-	dst[i] = '\0';
-	return dst;
-}
-
 bool str_ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -363,43 +348,6 @@ char *file_read_all(const char *path, size_t max, size_t *lenp)
 	if (lenp)
 		*lenp = len;
 	return buf;
-}
-
-/* The intern pool: a small open-addressing set of strings, grown by doubling. */
-static const char **intern_slots;
-static size_t intern_cap, intern_used;
-
-const char *str_intern(const char *s)
-{
-	uint64_t h;
-	size_t i;
-
-	if (intern_used * 2 >= intern_cap) {
-		size_t ncap = intern_cap ? intern_cap * 2 : 64;
-		const char **nslots = xcalloc(ncap, sizeof *nslots);
-
-		for (size_t j = 0; j < intern_cap; j++) {
-			const char *e = intern_slots[j];
-
-			if (!e)
-				continue;
-			i = ng_hash64(e, strlen(e), 0) & (ncap - 1);
-			while (nslots[i])
-				i = (i + 1) & (ncap - 1);
-			nslots[i] = e;
-		}
-		free(intern_slots);
-		intern_slots = nslots;
-		intern_cap = ncap;
-	}
-	h = ng_hash64(s, strlen(s), 0);
-	for (i = h & (intern_cap - 1); intern_slots[i]; i = (i + 1) & (intern_cap - 1)) {
-		if (strcmp(intern_slots[i], s) == 0)
-			return intern_slots[i];
-	}
-	intern_slots[i] = xstrdup(s);
-	intern_used++;
-	return intern_slots[i];
 }
 
 void sb_reserve(struct strbuf *sb, size_t more)

@@ -7,12 +7,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strpool.h"	/* str_intern, used by many holders of util.h */
+
 /* Allocation failure is not recoverable for a daemon: these abort with a message. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+/* Read a big-endian (network order) 16-bit value; the caller has checked that 2 bytes are there. */
+static inline uint16_t ng_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Read a big-endian (network order) 32-bit value; the caller has checked that 4 bytes are there. */
+static inline uint32_t ng_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* Time everywhere in netglobe: microseconds since the Unix epoch, UTC. */
 typedef int64_t ng_time;
@@ -47,8 +61,6 @@ uint64_t ng_hash64(const void *data, size_t len, uint64_t seed);
 
 /* Parse a whole decimal number in [min, max]; 0 or -1. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Lower-case ASCII copy of s into dst (at most dstlen-1 bytes); returns dst. */
-char *ascii_lower(char *dst, const char *s, size_t dstlen);
 /* True when s ends with suffix. */
 bool str_ends_with(const char *s, const char *suffix);
 
@@ -99,12 +111,5 @@ void sb_json_str(struct strbuf *sb, const char *s);
  * field, CRLF. NULL is an empty field.
  */
 void sb_csv_field(struct strbuf *sb, const char *s, bool last);
-
-/*
- * Intern a short string for the life of the process (list names, rule texts):
- * equal strings give the same pointer, so holders need not free or copy it.
- * Meant for small, bounded sets; never for packet-derived data.
- */
-const char *str_intern(const char *s);
 
 #endif

@@ -16,6 +16,8 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include "util.h"
+
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
@@ -29,17 +31,6 @@
 #define MAX_MPLS_LABELS 8
 #define MAX_IPV6_EXT 12
 #define MAX_TUNNEL_DEPTH 2
-
-/* Big-endian 16/32-bit reads; callers have checked the bounds. */
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* A window on the frame: `cap` bytes readable at p, `wire` bytes on the wire from p. */
 struct span {
@@ -81,9 +72,9 @@ static enum decode_result decode_transport(struct span s, uint8_t proto, struct 
 		doff = (uint32_t)(s.p[12] >> 4) * 4;
 		if (doff < 20 || (out->frag == PKT_FRAG_NONE && doff > s.wire))
 			return DECODE_MALFORMED;
-		out->sport = be16(s.p);
-		out->dport = be16(s.p + 2);
-		out->tcp_seq = be32(s.p + 4);
+		out->sport = ng_rd16(s.p);
+		out->dport = ng_rd16(s.p + 2);
+		out->tcp_seq = ng_rd32(s.p + 4);
 		out->tcp_flags = s.p[13];
 		out->has_ports = true;
 		if (doff <= s.cap) {
@@ -99,10 +90,10 @@ static enum decode_result decode_transport(struct span s, uint8_t proto, struct 
 
 		if (s.cap < 8)
 			return DECODE_MALFORMED;
-		out->sport = be16(s.p);
-		out->dport = be16(s.p + 2);
+		out->sport = ng_rd16(s.p);
+		out->dport = ng_rd16(s.p + 2);
 		out->has_ports = true;
-		ulen = be16(s.p + 4);
+		ulen = ng_rd16(s.p + 4);
 		out->payload = s.p + 8;
 		out->payload_len = s.cap - 8;
 		out->payload_wire = s.wire > 8 ? s.wire - 8 : 0;
@@ -119,8 +110,8 @@ static enum decode_result decode_transport(struct span s, uint8_t proto, struct 
 	case 132:	/* SCTP: ports like TCP/UDP */
 		if (s.cap < 12)
 			return DECODE_MALFORMED;
-		out->sport = be16(s.p);
-		out->dport = be16(s.p + 2);
+		out->sport = ng_rd16(s.p);
+		out->dport = ng_rd16(s.p + 2);
 		out->has_ports = true;
 		return DECODE_OK;
 	case NG_PROTO_ICMP:
@@ -157,7 +148,7 @@ static enum decode_result decode_ipv4(struct span s, struct pkt *out, int depth)
 	if (s.cap < 20 || (s.p[0] >> 4) != 4)
 		return DECODE_MALFORMED;
 	ihl = (uint32_t)(s.p[0] & 0x0f) * 4;
-	total = be16(s.p + 2);
+	total = ng_rd16(s.p + 2);
 	if (total == 0)		/* TCP segmentation offload: the length is not filled in */
 		total = s.wire;
 	if (ihl < 20 || ihl > s.cap || total < ihl || total > s.wire)
@@ -167,8 +158,8 @@ static enum decode_result decode_ipv4(struct span s, struct pkt *out, int depth)
 	out->ip_version = 4;
 	out->src = addr_from_v4(s.p + 12);
 	out->dst = addr_from_v4(s.p + 16);
-	out->frag_id = be16(s.p + 4);
-	fragw = be16(s.p + 6);
+	out->frag_id = ng_rd16(s.p + 4);
+	fragw = ng_rd16(s.p + 6);
 	if ((fragw & 0x1fff) != 0)
 		out->frag = PKT_FRAG_LATER;
 	else if (fragw & 0x2000)
@@ -204,7 +195,7 @@ static enum decode_result decode_ipv6(struct span s, struct pkt *out, int depth)
 
 	if (s.cap < 40 || (s.p[0] >> 4) != 6)
 		return DECODE_MALFORMED;
-	total = 40 + (uint32_t)be16(s.p + 4);
+	total = 40 + (uint32_t)ng_rd16(s.p + 4);
 	if (total == 40 && s.wire > 40)	/* jumbogram or offload: trust the frame */
 		total = s.wire;
 	if (total > s.wire)
@@ -237,8 +228,8 @@ static enum decode_result decode_ipv6(struct span s, struct pkt *out, int depth)
 
 			if (s.cap < 8)
 				return DECODE_MALFORMED;
-			offw = be16(s.p + 2);
-			out->frag_id = be32(s.p + 4);
+			offw = ng_rd16(s.p + 2);
+			out->frag_id = ng_rd32(s.p + 4);
 			if ((offw & 0xfff8) != 0)
 				out->frag = PKT_FRAG_LATER;
 			else if (offw & 1)
@@ -297,7 +288,7 @@ static enum decode_result decode_ethertype(struct span s, uint16_t type, struct 
 		case ETHERTYPE_QINQ_OLD:
 			if (tags >= MAX_VLAN_TAGS || s.cap < 4)
 				return DECODE_MALFORMED;
-			type = be16(s.p + 2);
+			type = ng_rd16(s.p + 2);
 			span_skip(&s, 4);
 			continue;
 		case ETHERTYPE_PPPOE_SESSION: {
@@ -305,7 +296,7 @@ static enum decode_result decode_ethertype(struct span s, uint16_t type, struct 
 
 			if (s.cap < 8)
 				return DECODE_MALFORMED;
-			ppp = be16(s.p + 6);
+			ppp = ng_rd16(s.p + 6);
 			span_skip(&s, 8);
 			if (ppp == 0x0021 || ppp == 0x0057)
 				return decode_ip(s, out, 0);
@@ -361,18 +352,18 @@ enum decode_result decode_packet(int dlt, const uint8_t *frame, uint32_t caplen,
 		if (s.cap < 14)
 			return DECODE_MALFORMED;
 		span_skip(&s, 14);
-		return decode_ethertype(s, be16(s.p - 2), out);
+		return decode_ethertype(s, ng_rd16(s.p - 2), out);
 	case DLT_LINUX_SLL:	/* 16-byte cooked header, protocol last */
 		if (s.cap < 16)
 			return DECODE_MALFORMED;
 		span_skip(&s, 16);
-		return decode_ethertype(s, be16(s.p - 2), out);
+		return decode_ethertype(s, ng_rd16(s.p - 2), out);
 #ifdef DLT_LINUX_SLL2
 	case DLT_LINUX_SLL2:	/* 20-byte cooked header, protocol first */
 		if (s.cap < 20)
 			return DECODE_MALFORMED;
 		span_skip(&s, 20);
-		return decode_ethertype(s, be16(s.p - 20), out);
+		return decode_ethertype(s, ng_rd16(s.p - 20), out);
 #endif
 	case DLT_NULL:
 	case DLT_LOOP: {
@@ -381,7 +372,7 @@ enum decode_result decode_packet(int dlt, const uint8_t *frame, uint32_t caplen,
 		if (s.cap < 4)
 			return DECODE_MALFORMED;
 		/* DLT_NULL is in the writer's byte order, DLT_LOOP in network order. */
-		fam = be32(s.p);
+		fam = ng_rd32(s.p);
 		if (dlt == DLT_NULL && (fam & 0xffff) == 0)
 			fam = fam >> 24 | (fam >> 8 & 0xff00);
 		span_skip(&s, 4);

@@ -142,18 +142,6 @@ static int dns_section(struct dns_msg *d, size_t *off, unsigned count, bool keep
 static int dns_resolve(const struct dns_msg *d, const struct dns_rr *a, uint32_t *ttl);
 static void dns_learn_cb(const ng_addr *addr, const char *name, uint32_t ttl, void *arg);
 
-/* Read a big-endian 16-bit value; callers check the bounds. */
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Read a big-endian 32-bit value; callers check the bounds. */
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ASCII lower case of one byte (RFC 4343: DNS compares names case-insensitively). */
 static inline uint8_t lc(uint8_t c)
 {
@@ -311,10 +299,10 @@ static int dns_section(struct dns_msg *d, size_t *off, unsigned count, bool keep
 			return e;
 		if (*off + 10 > len)
 			return DNS_ETRUNC;
-		type = rd16(m + *off);
-		class = rd16(m + *off + 2) & 0x7fff;	/* top bit: mDNS cache-flush (RFC 6762 10.2) */
-		ttl = rd32(m + *off + 4);
-		rdlen = rd16(m + *off + 8);
+		type = ng_rd16(m + *off);
+		class = ng_rd16(m + *off + 2) & 0x7fff;	/* top bit: mDNS cache-flush (RFC 6762 10.2) */
+		ttl = ng_rd32(m + *off + 4);
+		rdlen = ng_rd16(m + *off + 8);
 		rdoff = *off + 10;
 		if (rdoff + rdlen > len)
 			return DNS_ETRUNC;
@@ -366,11 +354,11 @@ static int dns_scan(struct dns_msg *d)
 		d->truncated = true;
 		return DNS_OK;
 	}
-	flags = rd16(m + 2);
-	d->qdcount = rd16(m + 4);
-	an = rd16(m + 6);
-	ns = rd16(m + 8);
-	ar = rd16(m + 10);
+	flags = ng_rd16(m + 2);
+	d->qdcount = ng_rd16(m + 4);
+	an = ng_rd16(m + 6);
+	ns = ng_rd16(m + 8);
+	ar = ng_rd16(m + 10);
 	/* QR set, opcode QUERY, RCODE NoError; LLMNR (RFC 4795) shares these bits. */
 	if (!(flags & 0x8000) || (flags & 0x7800) != 0 || (flags & 0x000f) != 0)
 		return DNS_OK;

@@ -63,12 +63,6 @@ static enum names_result rd_need(const struct rd *r, size_t n)
 	return NAMES_FOUND;
 }
 
-/* Read a big-endian 16-bit value; callers check the bounds. */
-static inline size_t rd16(const uint8_t *p)
-{
-	return (size_t)p[0] << 8 | p[1];
-}
-
 /*
  * Validate a host name of n bytes and write it lower-case without a trailing
  * dot. NAMES_FOUND, NAMES_NONE for an IP literal (or an out buffer too small
@@ -138,7 +132,7 @@ static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen)
 		return e;
 	r->pos += n;
 	/* cipher_suites (2 + 2..2^16-2, even) */
-	n = rd16(p + r->pos);
+	n = ng_rd16(p + r->pos);
 	r->pos += 2;
 	if (n < 2 || n % 2 != 0)
 		return NAMES_MALFORMED;
@@ -156,7 +150,7 @@ static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen)
 		return NAMES_NONE;	/* no extensions at all (SSL 3.0 style) */
 	if ((e = rd_need(r, 2)) != NAMES_FOUND)
 		return e;
-	n = rd16(p + r->pos);
+	n = ng_rd16(p + r->pos);
 	r->pos += 2;
 	if (n > r->end - r->pos)
 		return NAMES_MALFORMED;
@@ -168,8 +162,8 @@ static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen)
 			return NAMES_MALFORMED;
 		if ((e = rd_need(r, 4)) != NAMES_FOUND)
 			return e;
-		type = rd16(p + r->pos);
-		elen = rd16(p + r->pos + 2);
+		type = ng_rd16(p + r->pos);
+		elen = ng_rd16(p + r->pos + 2);
 		r->pos += 4;
 		if (elen > ext_end - r->pos)
 			return NAMES_MALFORMED;
@@ -181,7 +175,7 @@ static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen)
 				return NAMES_MALFORMED;
 			if ((e = rd_need(r, 2)) != NAMES_FOUND)
 				return e;
-			if (rd16(p + r->pos) != elen - 2)
+			if (ng_rd16(p + r->pos) != elen - 2)
 				return NAMES_MALFORMED;
 			list_end = r->pos + elen;
 			r->pos += 2;
@@ -193,7 +187,7 @@ static enum names_result tls_hello_parse(struct rd *r, char *out, size_t outlen)
 				if ((e = rd_need(r, 3)) != NAMES_FOUND)
 					return e;
 				ntype = p[r->pos];
-				nlen = rd16(p + r->pos + 1);
+				nlen = ng_rd16(p + r->pos + 1);
 				r->pos += 3;
 				if (nlen > list_end - r->pos)
 					return NAMES_MALFORMED;
@@ -257,13 +251,13 @@ enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t 
 	}
 	if (!tls_record_ok(p))
 		return NAMES_NONE;
-	reclen = rd16(p + 3);
+	reclen = ng_rd16(p + 3);
 	if (reclen == 0 || reclen > TLS_RECORD_MAX)
 		return NAMES_MALFORMED;	/* RFC 8446 5.1 forbids both for handshake records */
 	avail = NG_MIN(len - TLS_RECORD_HDR, reclen);
 	if (avail >= 1 && p[TLS_RECORD_HDR] != TLS_HS_CLIENT_HELLO)
 		return NAMES_NONE;	/* a ServerHello, or a stream that is not a client's */
-	if (avail >= 4 && (hslen = (size_t)p[6] << 16 | rd16(p + 7)) + 4 <= reclen) {
+	if (avail >= 4 && (hslen = (size_t)p[6] << 16 | ng_rd16(p + 7)) + 4 <= reclen) {
 		/* The common case: the whole ClientHello sits in the first record. */
 		r.p = p + TLS_RECORD_HDR + 4;
 		r.pos = 0;
@@ -291,7 +285,7 @@ enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t 
 		complete = chunk == reclen;
 		off += TLS_RECORD_HDR + reclen;
 		if (have >= 4) {
-			hslen = (size_t)joined[1] << 16 | rd16(joined + 2);
+			hslen = (size_t)joined[1] << 16 | ng_rd16(joined + 2);
 			if (hslen + 4 > sizeof joined)
 				return NAMES_NONE;	/* bigger than we gather: no name from it */
 			if (have >= hslen + 4)
@@ -303,7 +297,7 @@ enum names_result tls_sni_parse(const uint8_t *p, size_t len, char *out, size_t 
 			bad = memcmp(p + off, hdr, NG_MIN(len - off, 2)) != 0;
 			break;
 		}
-		reclen = rd16(p + off + 3);
+		reclen = ng_rd16(p + off + 3);
 		if (!tls_record_ok(p + off) || reclen == 0 || reclen > TLS_RECORD_MAX) {
 			bad = true;	/* another content type in the middle of a handshake */
 			break;

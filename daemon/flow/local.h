@@ -22,8 +22,6 @@ void local_set_add_addr(struct local_set *ls, const ng_addr *addr);
 int local_set_add_interfaces(struct local_set *ls, char *err, size_t errlen);
 bool local_set_contains(const struct local_set *ls, const ng_addr *addr);
 size_t local_set_count(const struct local_set *ls);
-/* Visit each prefix. */
-void local_set_foreach(const struct local_set *ls, void (*cb)(void *arg, const ng_cidr *c), void *arg);
 /* Append each prefix to a cJSON array as text ("192.168.1.10", "10.0.0.0/8"). */
 struct cJSON;
 void local_set_to_json(const struct local_set *ls, struct cJSON *array);

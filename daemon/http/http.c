@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "events.h"
-#include "http_int.h"
+#include "http_api.h"
+#include "http_auth.h"
+#include "http_sse.h"
+#include "http_static.h"
 #include "log.h"
 
 /*
@@ -291,7 +294,7 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->body_over = false;
 	c->set_cookie = false;
 	c->bodylen = 0;
-	c->route = HTTP_ROUTE_STATIC;
+	c->route = NULL;
 	return c;
 }
 
@@ -577,191 +580,35 @@ size_t http_sse_listening(struct http_server *s)
 	return s->listening;
 }
 
-size_t http_connections(const struct http_server *s)
-{
-	return s ? s->nconns : 0;
-}
-
-/* --- Responses ---------------------------------------------------------- */
-
-bool http_method_is(const char *method, const char *m)
-{
-	return strcmp(method, m) == 0;
-}
-
-const char *http_header(struct http_conn *c, const char *name)
-{
-	return MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, name);
-}
-
-void http_common_headers(struct MHD_Response *r)
-{
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-				"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-				"form-action 'self'; frame-ancestors 'none'");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
-	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-}
-
-enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Response *r)
-{
-	enum MHD_Result ret;
-
-	http_common_headers(r);
-	if (c->set_cookie) {
-		char cookie[HTTP_TOKEN_HEX + 128];
-
-		snprintf(cookie, sizeof cookie,
-			 "netglobe_token=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000", c->srv->token);
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-		explicit_bzero(cookie, sizeof cookie);
-	}
-	switch (status) {
-	case 400:
-	case 401:
-	case 403:
-	case 405:
-	case 413:
-	case 414:
-	case 415:
-	case 429:
-	case 503:
-		c->srv->rejected++;
-		break;
-	default:
-		break;
-	}
-	ret = MHD_queue_response(c->mc, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* A response body we own, freed (and taken off the in-flight count) when MHD is done with it. */
-struct http_outbuf {
-	struct http_server *srv;
-	char *data;
-	size_t len;
-};
-
-static void http_outbuf_free_cb(void *cls)
-{
-	struct http_outbuf *o = cls;
-
-	o->srv->inflight -= o->len;
-	free(o->data);
-	free(o);
-}
-
-enum MHD_Result http_send(struct http_conn *c, unsigned status, const char *content_type, char *body, size_t len,
-			  bool api)
-{
-	struct http_server *s = c->srv;
-	struct http_outbuf *o;
-	struct MHD_Response *r;
-
-	if (s->inflight + len > HTTP_MAX_INFLIGHT && len > 4096) {
-		free(body);
-		return http_error(c, 503, "the server holds too many unsent responses; try again shortly");
-	}
-	o = xmalloc(sizeof *o);
-	o->srv = s;
-	o->data = body;
-	o->len = len;
-	r = MHD_create_response_from_buffer_with_free_callback_cls(len, body, http_outbuf_free_cb, o);
-	if (!r) {
-		free(body);
-		free(o);
-		return MHD_NO;
-	}
-	s->inflight += len;
-	MHD_add_response_header(r, "Content-Type", content_type ? content_type : "application/json");
-	if (api)
-		MHD_add_response_header(r, "Cache-Control", "no-store");
-	if (status == 503 || status == 429)
-		MHD_add_response_header(r, "Retry-After", "5");
-	return http_queue(c, status, r);
-}
-
-enum MHD_Result http_json(struct http_conn *c, unsigned status, cJSON *doc)
-{
-	char *txt = cJSON_PrintUnformatted(doc);
-
-	cJSON_Delete(doc);
-	if (!txt)
-		return MHD_NO;
-	return http_send(c, status, NULL, txt, strlen(txt), true);
-}
-
-/* An error document with extra headers (Allow, Retry-After), given as name/value pairs ending in NULL. */
-enum MHD_Result http_error_headers(struct http_conn *c, unsigned status, const char *const *headers, const char *msg)
-{
-	cJSON *doc = cJSON_CreateObject();
-	struct MHD_Response *r;
-	char *txt;
-
-	if (c->route == HTTP_ROUTE_TRUST || c->route == HTTP_ROUTE_FORGET)
-		cJSON_AddFalseToObject(doc, "ok");
-	cJSON_AddStringToObject(doc, "error", msg);
-	txt = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	r = MHD_create_response_from_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(txt);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	for (size_t i = 0; headers && headers[i]; i += 2)
-		MHD_add_response_header(r, headers[i], headers[i + 1]);
-	return http_queue(c, status, r);
-}
-
-enum MHD_Result http_error(struct http_conn *c, unsigned status, const char *fmt, ...)
-{
-	static const char *const retry[] = {"Retry-After", "5", NULL};
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return http_error_headers(c, status, status == 503 ? retry : NULL, msg);
-}
-
-/* 405 with the Allow header of what the route accepts. */
-static enum MHD_Result http_not_allowed(struct http_conn *c, const char *method, const char *allow)
-{
-	const char *const headers[] = {"Allow", allow, NULL};
-	char msg[200];
-
-	snprintf(msg, sizeof msg, "method %.20s is not allowed here (allowed: %s)", method, allow);
-	return http_error_headers(c, 405, headers, msg);
-}
-
 /* --- Requests ----------------------------------------------------------- */
 
-/* Which handler serves a (decoded) path. */
-static enum http_route http_route_of(const char *url)
+/*
+ * Every route, first match wins. The method test (405 with Allow), the
+ * "ok": false of POST error bodies and the page's access rules read the
+ * matched row; a POST route's body is read before its handler runs.
+ */
+static const struct http_route http_routes[] = {
+	{"/flows", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_flows},
+	{"/flows/", true, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_flow},
+	{"/events", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_sse_start},
+	{"/api/stats", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_stats},
+	{"/api/trust", false, HTTP_M_POST, HTTP_AUTH_API, http_api_trust},
+	{"/api/forget", false, HTTP_M_POST, HTTP_AUTH_API, http_api_forget},
+	{"/api", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_unknown},
+	{"/api/", true, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_unknown},
+	{NULL, true, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_PAGE, http_static},
+};
+
+/* The route of a (decoded) path: the first row that matches (the last matches every path). */
+static const struct http_route *http_route_of(const char *url)
 {
-	if (strcmp(url, "/flows") == 0)
-		return HTTP_ROUTE_FLOWS;
-	if (strncmp(url, "/flows/", 7) == 0)
-		return HTTP_ROUTE_FLOW;
-	if (strcmp(url, "/events") == 0)
-		return HTTP_ROUTE_EVENTS;
-	if (strcmp(url, "/api/stats") == 0)
-		return HTTP_ROUTE_STATS;
-	if (strcmp(url, "/api/trust") == 0)
-		return HTTP_ROUTE_TRUST;
-	if (strcmp(url, "/api/forget") == 0)
-		return HTTP_ROUTE_FORGET;
-	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
-		return HTTP_ROUTE_API_UNKNOWN;
-	return HTTP_ROUTE_STATIC;
+	for (size_t i = 0; i < NG_ARRAY_LEN(http_routes); i++) {
+		const struct http_route *r = &http_routes[i];
+
+		if (!r->path || (r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0 : strcmp(url, r->path) == 0))
+			return r;
+	}
+	return &http_routes[NG_ARRAY_LEN(http_routes) - 1];
 }
 
 /* True when the media type of a Content-Type value is application/json (parameters allowed). */
@@ -777,8 +624,6 @@ static bool http_is_json_type(const char *ct)
 /* Checks every request gets: target length, %00, access control, method. 1 to go on, 0 when a response is queued. */
 static int http_check(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret)
 {
-	bool post_route = c->route == HTTP_ROUTE_TRUST || c->route == HTTP_ROUTE_FORGET;
-
 	if (c->urilen > HTTP_MAX_URI) {
 		*ret = http_error(c, 414, "the request target is %zu bytes long; the limit is %d", c->urilen,
 				  HTTP_MAX_URI);
@@ -790,9 +635,8 @@ static int http_check(struct http_conn *c, const char *url, const char *method, 
 	}
 	if (!http_auth_request(c, url, method, ret))
 		return 0;
-	if (post_route ? !http_method_is(method, "POST")
-		       : !http_method_is(method, "GET") && !http_method_is(method, "HEAD")) {
-		*ret = http_not_allowed(c, method, post_route ? "POST" : "GET, HEAD");
+	if (!(c->route->methods & http_method_bit(method))) {
+		*ret = http_not_allowed(c, method);
 		return 0;
 	}
 	return 1;
@@ -827,27 +671,14 @@ static enum MHD_Result http_post_begin(struct http_conn *c, const char *url, con
 	return MHD_YES;
 }
 
-/* A GET or HEAD (or another method, refused): all of the request is in; answer it. */
+/* A request without a body to read (or a refused one): all of it is in; answer it. */
 static enum MHD_Result http_answer(struct http_conn *c, const char *url, const char *method)
 {
 	enum MHD_Result ret;
 
 	if (!http_check(c, url, method, &ret))
 		return ret;
-	switch (c->route) {
-	case HTTP_ROUTE_FLOWS:
-		return http_api_flows(c);
-	case HTTP_ROUTE_FLOW:
-		return http_api_flow(c, url);
-	case HTTP_ROUTE_EVENTS:
-		return http_sse_start(c);
-	case HTTP_ROUTE_STATS:
-		return http_api_stats(c);
-	case HTTP_ROUTE_API_UNKNOWN:
-		return http_error(c, 404, "no such API endpoint: %.200s (see docs/api.md)", url);
-	default:
-		return http_static(c, url);
-	}
+	return c->route->handler(c, url);
 }
 
 /*
@@ -881,7 +712,7 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 		c->deadline = time_mono() + HTTP_HEADER_TIMEOUT;
 		c->route = http_route_of(url);
 		l->srv->requests++;
-		if (http_method_is(method, "POST"))
+		if (http_method_bit(method) == HTTP_M_POST)
 			return http_post_begin(c, url, method);
 		return MHD_YES;
 	}
@@ -905,5 +736,5 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 	if (!c->body)
 		return http_answer(c, url, method);
 	c->body[c->bodylen] = '\0';
-	return http_api_rule(c, c->route == HTTP_ROUTE_TRUST);
+	return c->route->handler(c, url);
 }

@@ -76,7 +76,5 @@ size_t http_sse_clients(const struct http_server *s);
  * nobody will read; cheap enough to call for every event.
  */
 size_t http_sse_listening(struct http_server *s);
-/* Every connection (for /api/stats). */
-size_t http_connections(const struct http_server *s);
 
 #endif

@@ -11,7 +11,7 @@
 #include "flow.h"
 #include "flowjson.h"
 #include "geoip.h"
-#include "http_int.h"
+#include "http_api.h"
 #include "log.h"
 #include "proc.h"
 #include "whitelist.h"
@@ -97,69 +97,6 @@ struct flows_query {
 };
 
 /* Parameters seen so far while checking a query (for repeats), and the first error. */
-struct args_check {
-	const char *const *known;
-	const char *seen[32];
-	size_t nseen;
-	char err[300];
-};
-
-/* Iterator for http_api_check_args. */
-static enum MHD_Result args_check_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-				     const char *value, size_t value_size)
-{
-	struct args_check *a = cls;
-	bool known = false;
-
-	(void)kind;
-	if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-		snprintf(a->err, sizeof a->err, "parameter '%.40s' holds a NUL byte", key);
-		return MHD_NO;
-	}
-	if (strcmp(key, "token") == 0)	/* the LAN access token, checked by http_auth.c */
-		return MHD_YES;
-	for (size_t i = 0; a->known[i]; i++)
-		known |= strcmp(key, a->known[i]) == 0;
-	if (!known) {
-		size_t n = 0;
-
-		n += (size_t)snprintf(a->err, sizeof a->err, "unknown parameter '%.40s'", key);
-		if (a->known[0]) {
-			for (size_t i = 0; a->known[i] && n < sizeof a->err; i++)
-				n += (size_t)snprintf(a->err + n, sizeof a->err - n, "%s%s", i ? ", " : " (known: ",
-						      a->known[i]);
-			if (n < sizeof a->err)
-				snprintf(a->err + n, sizeof a->err - n, ")");
-		} else {
-			snprintf(a->err + n, sizeof a->err - n, " (this endpoint takes none)");
-		}
-		return MHD_NO;
-	}
-	for (size_t i = 0; i < a->nseen; i++) {
-		if (strcmp(a->seen[i], key) == 0) {
-			snprintf(a->err, sizeof a->err, "parameter '%.40s' is given twice (use a comma list)", key);
-			return MHD_NO;
-		}
-	}
-	if (a->nseen < NG_ARRAY_LEN(a->seen))
-		a->seen[a->nseen++] = key;
-	return MHD_YES;
-}
-
-int http_api_check_args(struct http_conn *c, const char *const *known, enum MHD_Result *ret)
-{
-	struct args_check a;
-
-	memset(&a, 0, sizeof a);
-	a.known = known;
-	MHD_get_connection_values_n(c->mc, MHD_GET_ARGUMENT_KIND, args_check_cb, &a);
-	if (a.err[0]) {
-		*ret = http_error(c, 400, "%s", a.err);
-		return 0;
-	}
-	return 1;
-}
-
 /* A query parameter's value, or NULL when absent (a name without '=' counts as the empty string). */
 static const char *arg(struct http_conn *c, const char *name)
 {
@@ -477,7 +414,7 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : CMP(a->id, b->id);
 }
 
-enum MHD_Result http_api_flows(struct http_conn *c)
+enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
 	static const char *const known[] = {"verdict", "proto", "country", "process", "q", "active", "since",
 					    "sort", "limit", "format", NULL};
@@ -489,6 +426,7 @@ enum MHD_Result http_api_flows(struct http_conn *c)
 	char err[400];
 	size_t n;
 
+	(void)url;
 	if (!http_api_check_args(c, known, &ret))
 		return ret;
 	if (flows_parse(c, &fq, err, sizeof err) != 0)
@@ -629,7 +567,7 @@ enum MHD_Result http_api_flow(struct http_conn *c, const char *url)
 	return http_json(c, 200, o);
 }
 
-enum MHD_Result http_api_stats(struct http_conn *c)
+enum MHD_Result http_api_stats(struct http_conn *c, const char *url)
 {
 	static const char *const known[] = {NULL};
 	struct http_server *s = c->srv;
@@ -637,6 +575,7 @@ enum MHD_Result http_api_stats(struct http_conn *c)
 	enum MHD_Result ret;
 	cJSON *doc, *h;
 
+	(void)url;
 	if (!http_api_check_args(c, known, &ret))
 		return ret;
 	doc = cJSON_CreateObject();
@@ -660,7 +599,8 @@ enum MHD_Result http_api_stats(struct http_conn *c)
 	return http_json(c, 200, doc);
 }
 
-enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
+/* POST /api/trust or /api/forget: the body names an address (CIDR) or a domain pattern. */
+static enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
 {
 	struct http_context *ctx = c->srv->ctx;
 	cJSON *doc, *item, *res;
@@ -719,4 +659,21 @@ enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
 	cJSON_AddStringToObject(res, "rule", what);
 	cJSON_Delete(doc);
 	return http_json(c, 200, res);
+}
+
+enum MHD_Result http_api_trust(struct http_conn *c, const char *url)
+{
+	(void)url;
+	return http_api_rule(c, true);
+}
+
+enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
+{
+	(void)url;
+	return http_api_rule(c, false);
+}
+
+enum MHD_Result http_api_unknown(struct http_conn *c, const char *url)
+{
+	return http_error(c, 404, "no such API endpoint: %.200s (see docs/api.md)", url);
 }

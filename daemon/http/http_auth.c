@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "http_int.h"
+#include "http_auth.h"
 #include "log.h"
 
 /*
@@ -502,7 +502,7 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 		const char *sfs = http_header(c, "Sec-Fetch-Site"), *sfm = http_header(c, "Sec-Fetch-Mode");
 
 		if (sfs && strcmp(sfs, "same-origin") != 0 && strcmp(sfs, "none") != 0 &&
-		    !(c->route == HTTP_ROUTE_STATIC && sfm && strcmp(sfm, "navigate") == 0)) {
+		    !(c->route->auth == HTTP_AUTH_PAGE && sfm && strcmp(sfm, "navigate") == 0)) {
 			*ret = http_error(c, 403, "cross-site request refused (Sec-Fetch-Site: %.20s)", sfs);
 			return 0;
 		}
@@ -547,7 +547,7 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 	if (ok) {
 		if (qok) {
 			c->set_cookie = true;
-			if (c->route == HTTP_ROUTE_STATIC && !http_method_is(method, "POST")) {
+			if (c->route->auth == HTTP_AUTH_PAGE && http_method_bit(method) != HTTP_M_POST) {
 				*ret = token_landing(c);
 				return 0;
 			}

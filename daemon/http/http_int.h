@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* http_int.h: what the HTTP server's files (http.c, http_auth.c, http_api.c, http_static.c, http_sse.c) share. */
+/* http_int.h: the HTTP server's shared structures (listeners, connections, routes) and limits; no functions. */
 #ifndef NG_HTTP_INT_H
 #define NG_HTTP_INT_H
 
@@ -14,7 +14,7 @@
 #include "http.h"
 #include "util.h"
 
-/* Limits (issue 5, section 4); docs/security.md explains each. */
+/* Limits; docs/security.md explains each. */
 #define HTTP_MAX_URI 2048		/* request target, query included: longer gets 414 */
 #define HTTP_MAX_BODY 4096		/* POST bodies: larger gets 413 */
 #define HTTP_IDLE_TIMEOUT 30		/* seconds without progress before MHD drops a connection */
@@ -62,7 +62,7 @@ struct http_conn {
 	bool in_request;		/* the access handler has seen this request's headers */
 	bool body_over;			/* the POST body went past HTTP_MAX_BODY */
 	bool set_cookie;		/* add the token cookie to the response */
-	int route;			/* enum http_route, chosen at the first call */
+	const struct http_route *route;	/* chosen from the path at the first call; NULL before */
 	char uri[HTTP_MAX_URI + 1];	/* the raw request target (truncated copy) */
 	size_t urilen;			/* its full length */
 	char *body;			/* POST body (HTTP_MAX_BODY + 1), allocated on demand */
@@ -95,73 +95,31 @@ struct http_server {
 	bool stopping;
 };
 
-/* Routes, chosen from the path at the first call of a request. */
-enum http_route {
-	HTTP_ROUTE_STATIC = 0,
-	HTTP_ROUTE_FLOWS,
-	HTTP_ROUTE_FLOW,		/* /flows/{id}[/sub] */
-	HTTP_ROUTE_EVENTS,
-	HTTP_ROUTE_STATS,
-	HTTP_ROUTE_TRUST,
-	HTTP_ROUTE_FORGET,
-	HTTP_ROUTE_API_UNKNOWN,
+/* Request methods a route accepts (any other method gets 405). */
+enum {
+	HTTP_M_GET = 1u << 0,
+	HTTP_M_HEAD = 1u << 1,
+	HTTP_M_POST = 1u << 2,	/* the body (JSON, at most HTTP_MAX_BODY) is read before the handler runs */
 };
 
-/* http.c: responses. Each queues a response and returns what the access handler returns. */
-enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Response *r);
-/* A body we own (freed by MHD after sending); content_type NULL means JSON. */
-enum MHD_Result http_send(struct http_conn *c, unsigned status, const char *content_type, char *body, size_t len,
-			  bool api);
-/* {"error": msg} (and "ok": false for POSTs), Cache-Control: no-store. */
-enum MHD_Result http_error(struct http_conn *c, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* The same with a message as is and extra headers: name/value pairs ending in NULL. */
-enum MHD_Result http_error_headers(struct http_conn *c, unsigned status, const char *const *headers, const char *msg);
-/* A cJSON document (deleted here) as the response. */
-enum MHD_Result http_json(struct http_conn *c, unsigned status, cJSON *doc);
-/* The security headers every response carries. */
-void http_common_headers(struct MHD_Response *r);
-/* True when the request's method is `m`. */
-bool http_method_is(const char *method, const char *m);
-/* A request header, or NULL. */
-const char *http_header(struct http_conn *c, const char *name);
+/* What a route asks of a requester beyond the listener's rules (http_auth.c). */
+enum http_auth_kind {
+	HTTP_AUTH_API,		/* the API and streams: never for another site's page (Sec-Fetch-Site) */
+	HTTP_AUTH_PAGE,		/* the page: another site may link to it, and a right ?token= lands on it */
+};
 
-/* http_auth.c: access control and the LAN token. */
-struct http_ratelimit *http_ratelimit_create(void);
-void http_ratelimit_destroy(struct http_ratelimit *rl);
-/* Load or create state_dir/http-token (0600); 0, or -1 with one line in err. */
-int http_token_load(const char *state_dir, char *token, char *err, size_t errlen);
 /*
- * Decide whether the request may go on: 1 to go on (c->set_cookie may be
- * set), 0 when a response (401, 403, 429, or the token landing page) was
- * queued and *ret holds what to return to MHD.
+ * One route of the table in http.c: dispatch, the method test (405 with
+ * Allow), the error bodies ("ok": false for POST routes) and access control
+ * all read it.
  */
-int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret);
-/* A POST's Origin (or Referer) names this server as the request's Host: 1, else 0 with a 403 queued. */
-int http_auth_origin(struct http_conn *c, enum MHD_Result *ret);
-/* Expire old rate-limit entries (housekeeping; now is monotonic). */
-void http_ratelimit_expire(struct http_ratelimit *rl, ng_time now);
-
-/* http_api.c: the JSON API. */
-enum MHD_Result http_api_flows(struct http_conn *c);
-enum MHD_Result http_api_flow(struct http_conn *c, const char *url);
-enum MHD_Result http_api_stats(struct http_conn *c);
-enum MHD_Result http_api_rule(struct http_conn *c, bool trust);
-/* Check the query string of an API route: unknown, repeated or NUL-holding parameters give 400 (0 queued). */
-int http_api_check_args(struct http_conn *c, const char *const *known, enum MHD_Result *ret);
-
-/* http_static.c: the page. */
-enum MHD_Result http_static(struct http_conn *c, const char *url);
-
-/* http_sse.c: GET /events. */
-enum MHD_Result http_sse_start(struct http_conn *c);
-/* Wake streams that have something to send; with heartbeat also those quiet for too long. */
-void http_sse_wake(struct http_server *s, bool heartbeat);
-/* Streams not due a reset (recounted from the ring). */
-size_t http_sse_count_listening(struct http_server *s);
-/* End every stream (before the daemons stop): resume them so they finish. */
-void http_sse_close_all(struct http_server *s);
-/* The connection went away: detach its stream. */
-void http_sse_conn_closed(struct http_conn *c);
+struct http_route {
+	const char *path;		/* the decoded path; NULL matches every path */
+	bool prefix;			/* path is a prefix ("/flows/") rather than the whole path */
+	unsigned methods;		/* HTTP_M_* */
+	enum http_auth_kind auth;
+	/* Answer the request: the whole of it is in (a POST's body in c->body). */
+	enum MHD_Result (*handler)(struct http_conn *c, const char *url);
+};
 
 #endif

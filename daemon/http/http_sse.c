@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "events.h"
-#include "http_int.h"
+#include "http_sse.h"
 #include "log.h"
 
 /*
@@ -180,7 +180,7 @@ void http_sse_conn_closed(struct http_conn *c)
 	}
 }
 
-enum MHD_Result http_sse_start(struct http_conn *c)
+enum MHD_Result http_sse_start(struct http_conn *c, const char *url)
 {
 	static const char *const known[] = {"last_event_id", NULL};
 	struct http_server *s = c->srv;
@@ -193,6 +193,7 @@ enum MHD_Result http_sse_start(struct http_conn *c)
 	char hello[64];
 	int n;
 
+	(void)url;
 	if (!http_api_check_args(c, known, &ret))
 		return ret;
 	if (!ring)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "http_int.h"
+#include "http_static.h"
 #include "log.h"
 #include "webassets.h"
 

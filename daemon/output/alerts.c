@@ -45,11 +45,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "engine.h"
+#include "events.h"
 #include "flowjson.h"
 #include "geoip.h"
 #include "log.h"
 #include "proc.h"
 #include "setup.h"
+#include "output.h"
 #include "whitelist.h"
 
 extern char **environ;
@@ -115,6 +118,7 @@ struct alerts {
 	ng_time win_supp_mono, win_supp_first;
 	uint64_t next_id;
 	struct alerts_stats st;
+	const struct output_env *env;	/* the run, when opened as an output */
 };
 
 static void cap_summary(struct alerts *a);
@@ -330,31 +334,37 @@ fail:
 	return NULL;
 }
 
-int alerts_setup(const struct config *cfg, bool dump, bool live, struct alerts **out, char *err, size_t errlen)
+/*
+ * The output's open: the daemon writes state_dir/alerts.jsonl; --dump writes
+ * it only with an explicit --state-dir; --on-alert CMD in both (a --dump of
+ * a file waits for a free command slot rather than drop).
+ */
+static void *alerts_open_env(const struct output_env *env, char *err, size_t errlen)
 {
+	const struct config *cfg = env->cfg;
 	struct alerts_options o;
+	struct alerts *a;
 	char statebuf[4096];
 
-	*out = NULL;
 	memset(&o, 0, sizeof o);
-	if (!dump || cfg->state_dir)
+	if (!env->dump || cfg->state_dir)
 		o.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
 	o.command = cfg->on_alert;
 	if (!o.state_dir && !o.command)
-		return 0;
+		return NULL;
 	o.timeout = cfg->alert_timeout;
-	o.wait_for_slot = dump && !live;
-	*out = alerts_create(&o, err, errlen);
-	if (!*out)
-		return -1;
+	o.wait_for_slot = env->dump && !env->live;
+	a = alerts_create(&o, err, errlen);
+	if (!a)
+		return NULL;
+	a->env = env;
 	if (o.command)
 		log_info("alerts: %s%s; running --on-alert %s (timeout %.3g s, %u at once)",
 			 o.state_dir ? "appending to " : "no alerts file (--dump without --state-dir)",
-			 o.state_dir ? (*out)->path : "", (*out)->argv[0], (double)(*out)->o.timeout / NG_USEC,
-			 (*out)->o.max_running);
+			 o.state_dir ? a->path : "", a->argv[0], (double)a->o.timeout / NG_USEC, a->o.max_running);
 	else
-		log_debug("alerts: appending to %s", (*out)->path);
-	return 0;
+		log_debug("alerts: appending to %s", a->path);
+	return a;
 }
 
 void alerts_destroy(struct alerts *a)
@@ -969,3 +979,54 @@ cJSON *alerts_stats_json(const struct alerts *a)
 	cJSON_AddNumberToObject(o, "last_id", (double)s.last_id);
 	return o;
 }
+
+/* The engine's alert: raise it, and publish it on the event stream when the run has one. */
+static void alerts_sink_alert(void *arg, struct flow *f, enum flow_dir dir)
+{
+	struct alerts *a = arg;
+	const struct output_env *env = a->env;
+	struct wl_learning l;
+	char *txt;
+
+	whitelist_learning(env->m->wl, engine_now(env->engine), &l);
+	txt = alerts_raise(a, f, dir, env->cfg->window, l.learning);
+	if (txt && env->events)
+		events_publish(env->events, "alert", txt);
+	free(txt);
+}
+
+/* The output's tick: commands, on the monotonic clock. */
+static void alerts_tick_cb(void *arg, ng_time wall, ng_time mono)
+{
+	(void)wall;
+	alerts_tick(arg, mono);
+}
+
+/* The "alerts" object of /api/stats. */
+static void alerts_stats_cb(void *arg, cJSON *doc)
+{
+	cJSON_AddItemToObject(doc, "alerts", alerts_stats_json(arg));
+}
+
+/*
+ * The output's close: commands still running get time to finish: all of it
+ * for --dump (each one ends or is killed at its timeout), half a second for
+ * the daemon (SIGTERM must end it within a second).
+ */
+static int alerts_close_cb(void *arg)
+{
+	struct alerts *a = arg;
+
+	alerts_drain(a, a->env->dump ? INT64_MAX / 4 : NG_USEC / 2);
+	alerts_destroy(a);
+	return 0;
+}
+
+const struct output_type alerts_output = {
+	.name = "alerts",
+	.open = alerts_open_env,
+	.sink = {.alert = alerts_sink_alert},
+	.tick = alerts_tick_cb,
+	.stats = alerts_stats_cb,
+	.close = alerts_close_cb,
+};

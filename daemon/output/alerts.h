@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "output.h"
 #include "util.h"
 
 /* Defaults for the zero fields of struct alerts_options (docs/alerts.md). */
@@ -49,7 +50,6 @@ struct alerts_stats {
 };
 
 struct alerts;
-struct config;
 
 /*
  * Set up alerts: parse the command into argv (NULL and one line in err for
@@ -58,13 +58,6 @@ struct config;
  * alerts_destroy.
  */
 struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t errlen);
-/*
- * Alerts as the configuration asks: the daemon writes state_dir/alerts.jsonl;
- * --dump writes it only with an explicit --state-dir; --on-alert CMD in both
- * (a --dump of a file waits for a free command slot rather than drop).
- * 0 with *out (NULL when --dump has nothing to do), or -1 with one line in err.
- */
-int alerts_setup(const struct config *cfg, bool dump, bool live, struct alerts **out, char *err, size_t errlen);
 /* Kill (SIGKILL) and reap commands still running, log what was counted, close the file. */
 void alerts_destroy(struct alerts *a);
 
@@ -101,5 +94,8 @@ cJSON *alerts_stats_json(const struct alerts *a);
  */
 char **alerts_argv_split(const char *cmd, char *err, size_t errlen);
 void alerts_argv_free(char **argv);
+
+/* The row of the output table: alerts.jsonl and --on-alert, each alert also on the event stream. */
+extern const struct output_type alerts_output;
 
 #endif

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "setup.h"
 
@@ -73,6 +74,7 @@ struct ev_file {
 
 struct evidence {
 	struct evidence_options o;
+	const struct output_env *env;	/* the run, when opened as an output */
 	char *dir;
 	int dirfd;
 	struct ev_file **files;		/* oldest first; the last is `cur` while one is open */
@@ -248,24 +250,32 @@ fail:
 	return NULL;
 }
 
-int evidence_setup(const struct config *cfg, bool dump, struct evidence **out, char *err, size_t errlen)
+/*
+ * The output's open: on unless --evidence=no, within --evidence-mb; --dump
+ * keeps evidence only with an explicit --state-dir. The daemon's HTTP server
+ * serves the kept packets at /flows/{id}/pcap.
+ */
+static void *evidence_open_env(const struct output_env *env, char *err, size_t errlen)
 {
+	const struct config *cfg = env->cfg;
 	struct evidence_options o;
+	struct evidence *ev;
 	char statebuf[4096];
 
-	*out = NULL;
-	if (!cfg->evidence || (dump && !cfg->state_dir))
-		return 0;
+	if (!cfg->evidence || (env->dump && !cfg->state_dir))
+		return NULL;
 	memset(&o, 0, sizeof o);
 	o.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
 	o.max_bytes = cfg->evidence_mb * 1024 * 1024;
-	*out = evidence_create(&o, err, errlen);
-	if (!*out)
-		return -1;
+	ev = evidence_create(&o, err, errlen);
+	if (!ev)
+		return NULL;
 	log_debug("evidence: first %u packets or %u KiB of each suspect flow into %s (%llu MiB at most)",
-		  (*out)->o.flow_packets, (*out)->o.flow_bytes / 1024, (*out)->dir,
-		  (unsigned long long)((*out)->o.max_bytes >> 20));
-	return 0;
+		  ev->o.flow_packets, ev->o.flow_bytes / 1024, ev->dir, (unsigned long long)(ev->o.max_bytes >> 20));
+	ev->env = env;
+	if (env->hctx)
+		env->hctx->evidence = ev;
+	return ev;
 }
 
 void evidence_destroy(struct evidence *ev)
@@ -542,3 +552,43 @@ cJSON *evidence_stats_json(const struct evidence *ev)
 	cJSON_AddNumberToObject(o, "index_records", (double)s.index_records);
 	return o;
 }
+
+/* The engine's suspect frame. */
+static void evidence_sink_suspect(void *arg, struct flow *f, int dlt, const struct capture_packet *p)
+{
+	evidence_packet(arg, f, dlt, p);
+}
+
+/* The output's tick: frames to disk. */
+static void evidence_tick_cb(void *arg, ng_time wall, ng_time mono)
+{
+	(void)wall;
+	(void)mono;
+	evidence_flush(arg);
+}
+
+/* The "evidence" object of /api/stats. */
+static void evidence_stats_cb(void *arg, cJSON *doc)
+{
+	cJSON_AddItemToObject(doc, "evidence", evidence_stats_json(arg));
+}
+
+/* The output's close: HTTP stops serving the files from this run's index, then it is freed. */
+static int evidence_close_cb(void *arg)
+{
+	struct evidence *ev = arg;
+
+	if (ev->env->hctx && ev->env->hctx->evidence == ev)
+		ev->env->hctx->evidence = NULL;
+	evidence_destroy(ev);
+	return 0;
+}
+
+const struct output_type evidence_output = {
+	.name = "evidence",
+	.open = evidence_open_env,
+	.sink = {.suspect_packet = evidence_sink_suspect},
+	.tick = evidence_tick_cb,
+	.stats = evidence_stats_cb,
+	.close = evidence_close_cb,
+};

@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "flow.h"
+#include "output.h"
 #include "util.h"
 
 /* Defaults for the zero fields of struct evidence_options (docs/alerts.md). */
@@ -29,7 +30,6 @@ struct evidence_options {
 };
 
 struct evidence;
-struct config;
 
 /*
  * Create state_dir/evidence/, account for the files earlier runs left there
@@ -37,12 +37,6 @@ struct config;
  * first suspect packet arrives. NULL and one line in err on failure.
  */
 struct evidence *evidence_create(const struct evidence_options *o, char *err, size_t errlen);
-/*
- * Evidence as the configuration asks: on unless --evidence=no, within
- * --evidence-mb; --dump keeps evidence only with an explicit --state-dir.
- * 0 with *out (NULL when off), or -1 with one line in err.
- */
-int evidence_setup(const struct config *cfg, bool dump, struct evidence **out, char *err, size_t errlen);
 /* Flush and close the current file, free the index (the files stay). */
 void evidence_destroy(struct evidence *ev);
 
@@ -78,5 +72,8 @@ struct evidence_stats {
 void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out);
 /* The "evidence" object of /api/stats (caller owns it); a NULL `ev` gives {"enabled": false, zeros}. */
 cJSON *evidence_stats_json(const struct evidence *ev);
+
+/* The row of the output table: the first frames of suspect flows, served at /flows/{id}/pcap. */
+extern const struct output_type evidence_output;
 
 #endif

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "engine.h"
+#include "output.h"
 #include "flowjson.h"
 #include "log.h"
 
@@ -167,38 +167,6 @@ void flowlog_write(struct flowlog *l, const struct flow *f)
 	append_line(l, l->line.p, l->line.len);
 }
 
-void flowlog_write_active(struct flowlog *l, struct flow_table *ft)
-{
-	struct flow **v;
-	size_t n;
-
-	if (!l || !ft)
-		return;
-	v = flow_table_active_by_id(ft, &n);
-	for (size_t i = 0; i < n; i++)
-		flowlog_write(l, v[i]);
-	free(v);
-	flowlog_flush(l);
-}
-
-/* Engine sink callback. */
-static void sink_end_cb(void *arg, struct flow *f)
-{
-	flowlog_write(arg, f);
-}
-
-void flowlog_attach(struct flowlog *l, struct engine *e)
-{
-	struct engine_sink s;
-
-	if (!l)
-		return;
-	memset(&s, 0, sizeof s);
-	s.flow_end = sink_end_cb;
-	s.arg = l;
-	engine_add_sink(e, &s);
-}
-
 void flowlog_reopen(struct flowlog *l)
 {
 	if (!l || l->to_stdout)
@@ -306,3 +274,55 @@ void flowlog_stats_json(const struct flowlog *l, cJSON *o)
 	cJSON_AddNumberToObject(o, "flowlog_errors", (double)s.errors);
 	cJSON_AddNumberToObject(o, "flowlog_dropped", (double)s.dropped);
 }
+
+/* The output's open: --flow-log FILE. */
+static void *flowlog_open_env(const struct output_env *env, char *err, size_t errlen)
+{
+	if (!env->cfg->flow_log)
+		return NULL;
+	return flowlog_open_config(env->cfg, err, errlen);
+}
+
+/* A flow ended, or is still open when the run ends. */
+static void flowlog_sink_end(void *arg, struct flow *f)
+{
+	flowlog_write(arg, f);
+}
+
+static void flowlog_tick_cb(void *arg, ng_time wall, ng_time mono)
+{
+	(void)mono;
+	flowlog_tick(arg, wall);
+}
+
+/* The "flowlog_*" members of /api/stats "export" (the object is shared with other exporters). */
+static void flowlog_stats_cb(void *arg, cJSON *doc)
+{
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "export");
+
+	if (!e)
+		e = cJSON_AddObjectToObject(doc, "export");
+	flowlog_stats_json(arg, e);
+}
+
+static void flowlog_reopen_cb(void *arg)
+{
+	flowlog_reopen(arg);
+}
+
+static int flowlog_close_cb(void *arg)
+{
+	flowlog_close(arg);
+	return 0;
+}
+
+const struct output_type flowlog_output = {
+	.name = "flowlog",
+	.open = flowlog_open_env,
+	.sink = {.flow_end = flowlog_sink_end},
+	.flow_at_end = flowlog_sink_end,
+	.tick = flowlog_tick_cb,
+	.stats = flowlog_stats_cb,
+	.reopen = flowlog_reopen_cb,
+	.close = flowlog_close_cb,
+};

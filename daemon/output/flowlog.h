@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "output.h"
 #include "util.h"
 
 struct config;
-struct engine;
 
 #define FLOWLOG_DEFAULT_MAX_BYTES (100ULL << 20)
 #define FLOWLOG_DEFAULT_KEEP 5
@@ -32,13 +32,8 @@ struct flowlog *flowlog_open_config(const struct config *cfg, char *err, size_t 
 /* Write what is buffered and close. NULL is fine. */
 void flowlog_close(struct flowlog *l);
 
-/* Register as a sink of the engine: one line per ended flow. NULL l does nothing. */
-void flowlog_attach(struct flowlog *l, struct engine *e);
 /* Append one flow (buffered; rotates first when the line would take the file past its size). */
 void flowlog_write(struct flowlog *l, const struct flow *f);
-/* Append every still-active flow of the table in flow id order (the end of a file, shutdown). */
-void flowlog_write_active(struct flowlog *l, struct flow_table *ft);
-
 /* From the loop's tick: write what is buffered; retry opening a file that could not be reopened. */
 void flowlog_tick(struct flowlog *l, ng_time wall);
 void flowlog_flush(struct flowlog *l);
@@ -54,5 +49,8 @@ struct flowlog_stats {
 void flowlog_get_stats(const struct flowlog *l, struct flowlog_stats *out);
 /* Add the "flowlog_*" members of /api/stats "export" to o (zeros and a null file when l is NULL). */
 void flowlog_stats_json(const struct flowlog *l, cJSON *o);
+
+/* The row of the output table: --flow-log. */
+extern const struct output_type flowlog_output;
 
 #endif

@@ -44,6 +44,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "output.h"
 #include "geoip.h"
 #include "log.h"
 #include "proc.h"
@@ -189,6 +190,7 @@ struct ipfix {
 	ng_time (*clock)(void);
 	uint32_t domain;
 	ng_time active_timeout, refresh;
+	bool interim;			/* as an output: active-timeout records from flow_new/flow_update */
 	uint32_t refresh_msgs;
 	size_t mtu;
 
@@ -686,48 +688,6 @@ void ipfix_flow_update(struct ipfix *x, const struct flow *f)
 	l->last_end = f->last_seen;
 }
 
-void ipfix_export_active(struct ipfix *x, struct flow_table *ft)
-{
-	struct flow **v;
-	size_t n;
-
-	if (!x || !ft)
-		return;
-	v = flow_table_active_by_id(ft, &n);
-	for (size_t i = 0; i < n; i++)
-		ipfix_flow_end(x, v[i]);
-	free(v);
-	ipfix_flush(x);
-}
-
-/* Engine sink callbacks. */
-static void sink_end_cb(void *arg, struct flow *f)
-{
-	ipfix_flow_end(arg, f);
-}
-
-static void sink_update_cb(void *arg, struct flow *f)
-{
-	ipfix_flow_update(arg, f);
-}
-
-void ipfix_attach(struct ipfix *x, struct engine *e, bool interim)
-{
-	struct engine_sink s;
-
-	if (!x)
-		return;
-	memset(&s, 0, sizeof s);
-	s.flow_end = sink_end_cb;
-	if (interim && x->active_timeout > 0) {
-		/* A flow's first publish is flow_new: in a fast replay it may already be long. */
-		s.flow_new = sink_update_cb;
-		s.flow_update = sink_update_cb;
-	}
-	s.arg = x;
-	engine_add_sink(e, &s);
-}
-
 /* Drop every queued TCP message, counting its records. */
 static void tcp_discard(struct ipfix *x)
 {
@@ -1092,20 +1052,6 @@ fail:
 	return NULL;
 }
 
-struct ipfix *ipfix_open_config(const struct config *cfg, char *err, size_t errlen)
-{
-	struct ipfix_options o;
-	struct ipfix *x;
-
-	memset(&o, 0, sizeof o);
-	o.collector = cfg->ipfix;
-	o.active_timeout = cfg->ipfix_active_timeout;
-	x = ipfix_open(&o, err, errlen);
-	if (x)
-		log_info("exporting flows as IPFIX to %s (observation domain %u)", x->collector, x->domain);
-	return x;
-}
-
 void ipfix_close(struct ipfix *x)
 {
 	if (!x)
@@ -1166,3 +1112,71 @@ void ipfix_stats_json(const struct ipfix *x, cJSON *o)
 	cJSON_AddNumberToObject(o, "ipfix_connects", (double)s.connects);
 	cJSON_AddBoolToObject(o, "ipfix_connected", x && s.connected);
 }
+
+/* The output's open: --ipfix; records of long flows at their active timeout in the daemon only. */
+static void *ipfix_open_env(const struct output_env *env, char *err, size_t errlen)
+{
+	struct ipfix_options o;
+	struct ipfix *x;
+
+	if (!env->cfg->ipfix)
+		return NULL;
+	memset(&o, 0, sizeof o);
+	o.collector = env->cfg->ipfix;
+	o.active_timeout = env->cfg->ipfix_active_timeout;
+	x = ipfix_open(&o, err, errlen);
+	if (!x)
+		return NULL;
+	/* --dump exports a flow once, at its end. */
+	x->interim = !env->dump && x->active_timeout > 0;
+	log_info("exporting flows as IPFIX to %s (observation domain %u)", x->collector, x->domain);
+	return x;
+}
+
+/* A flow ended, or is still open when the run ends (then its flowEndReason is "forced end"). */
+static void ipfix_sink_end(void *arg, struct flow *f)
+{
+	ipfix_flow_end(arg, f);
+}
+
+/* A flow was published: a flow's first publish may already be long in a fast replay. */
+static void ipfix_sink_update(void *arg, struct flow *f)
+{
+	struct ipfix *x = arg;
+
+	if (x->interim)
+		ipfix_flow_update(x, f);
+}
+
+/* The output's tick, on the wall clock. */
+static void ipfix_tick_cb(void *arg, ng_time wall, ng_time mono)
+{
+	(void)mono;
+	ipfix_tick(arg, wall);
+}
+
+/* The "ipfix_*" members of /api/stats "export" (the object is shared with other exporters). */
+static void ipfix_stats_cb(void *arg, cJSON *doc)
+{
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "export");
+
+	if (!e)
+		e = cJSON_AddObjectToObject(doc, "export");
+	ipfix_stats_json(arg, e);
+}
+
+static int ipfix_close_cb(void *arg)
+{
+	ipfix_close(arg);
+	return 0;
+}
+
+const struct output_type ipfix_output = {
+	.name = "ipfix",
+	.open = ipfix_open_env,
+	.sink = {.flow_new = ipfix_sink_update, .flow_update = ipfix_sink_update, .flow_end = ipfix_sink_end},
+	.flow_at_end = ipfix_sink_end,
+	.tick = ipfix_tick_cb,
+	.stats = ipfix_stats_cb,
+	.close = ipfix_close_cb,
+};

@@ -9,10 +9,9 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "output.h"
 #include "util.h"
 
-struct config;
-struct engine;
 
 /*
  * netglobe's own Information Elements live under this Private Enterprise
@@ -67,19 +66,10 @@ struct ipfix;
  * NULL with one line in err. The caller frees it with ipfix_close.
  */
 struct ipfix *ipfix_open(const struct ipfix_options *o, char *err, size_t errlen);
-/* ipfix_open with --ipfix and --ipfix-active-timeout of a configuration. */
-struct ipfix *ipfix_open_config(const struct config *cfg, char *err, size_t errlen);
 /* An exporter that hands each message to fn instead of a socket (UDP rules: template refresh, no session). */
 struct ipfix *ipfix_open_fn(const struct ipfix_options *o, ipfix_send_fn fn, void *arg);
 /* Send what is pending (TCP: wait up to 3 s for the collector to take it), log a summary, free. NULL is fine. */
 void ipfix_close(struct ipfix *x);
-
-/*
- * Register as a sink of the engine: a record per direction of every ended
- * flow and, when `interim` (daemon mode), active-timeout records of long
- * flows from the publish ticks. NULL x does nothing.
- */
-void ipfix_attach(struct ipfix *x, struct engine *e, bool interim);
 
 /*
  * The final records of a flow: one per direction that carried packets since
@@ -89,9 +79,6 @@ void ipfix_attach(struct ipfix *x, struct engine *e, bool interim);
 void ipfix_flow_end(struct ipfix *x, const struct flow *f);
 /* A flow changed: when its last record is an active timeout old (packet clock), send interim records. */
 void ipfix_flow_update(struct ipfix *x, const struct flow *f);
-/* Final records of every still-active flow of the table (shutdown), in flow id order. */
-void ipfix_export_active(struct ipfix *x, struct flow_table *ft);
-
 /* From the loop's tick: send the pending message, refresh UDP templates, drive the TCP connection. */
 void ipfix_tick(struct ipfix *x, ng_time wall);
 /* Send the message being filled now. */
@@ -119,5 +106,8 @@ void ipfix_stats_json(const struct ipfix *x, cJSON *o);
  */
 int ipfix_parse_collector(const char *s, char *host, size_t hostlen, char *port, size_t portlen, bool *tcp,
 			  char *err, size_t errlen);
+
+/* The row of the output table: --ipfix. */
+extern const struct output_type ipfix_output;
 
 #endif

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # 10-capture.sh: reading a capture into flows. netglobe -r FILE --dump beside the plain libpcap read
 # (tcpdump -r FILE -w /dev/null) and the flow tools of FACTS.md, on the same file; ratios to tcpdump.
-# Issue 2's target: netglobe within 2x of tcpdump, that is a ratio of at least 0.5.
+# The target: netglobe within 2x of tcpdump, that is a ratio of at least 0.5.
 set -u
 . "${BENCH_DIR:-$(dirname "$0")}/lib.sh"
 sec=capture

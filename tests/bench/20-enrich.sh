@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # 20-enrich.sh: the cost of enrichment. netglobe --dump on the bench capture with GeoIP (the bundled
 # DB-IP City Lite and ASN table), passive DNS and SNI/Host names, against the same run with all three
-# off; the ratio is the enriched speed over the plain one (issue 3's target: under 10% slower, >= 0.9).
+# off; the ratio is the enriched speed over the plain one (the target: under 10% slower, >= 0.9).
 set -u
 . "${BENCH_DIR:-$(dirname "$0")}/lib.sh"
 sec=enrich

@@ -3,12 +3,12 @@
 # 30-http.sh: the HTTP server under load, on loopback.
 #  1. wrk against GET /flows (and a few lighter URLs) of a daemon holding 10,000 flows: requests per second.
 #  2. A capture replayed at full speed with and without 200 event-stream clients reading /events: the
-#     capture's packets per second (wall and CPU) and their ratio; issue 5's target is less than 10% slower.
+#     capture's packets per second (wall and CPU) and their ratio; the target is less than 10% slower.
 #     A third run beside a busy process instead of the clients shows what the neighbour alone costs (on a
 #     2-vCPU VM it is most of the difference: the clients need a CPU too).
 #  3. Event delay, packet time to receipt: the daemon captures UDP on lo (root only) while 200 clients
 #     stream; a sender opens new flows, one client times each flow-new against the packet's own time;
-#     issue 5's target is under 1 s.
+#     the target is under 1 s.
 # Settings: HTTP_BENCH_PCAP (the replay of part 2; default the main bench capture), HTTP_BENCH_CLIENTS (200),
 # HTTP_BENCH_SECONDS (wrk duration, 10), HTTP_BENCH_PARTS (which of 1 2 3 to run, default all).
 set -u

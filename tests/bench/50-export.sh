@@ -3,7 +3,7 @@
 # 50-export.sh: what exporting costs the capture. netglobe -r FILE --dump on the cached benchmark capture,
 # without export, then with --ipfix to a loopback UDP socket that nobody reads (every send still costs
 # its system call; the kernel drops the datagrams at the full receiver), then with --flow-log to a file.
-# Ratios are to the run without export (1.00 = no cost); issue 8's target is under 5% slower, a ratio of
+# Ratios are to the run without export (1.00 = no cost); the target is under 5% slower, a ratio of
 # at least 0.95. The machine is shared, so the CPU-time ratio is printed too.
 set -u
 . "${BENCH_DIR:-$(dirname "$0")}/lib.sh"

@@ -5,7 +5,7 @@
 # line they print in BUILD/bench/results.txt.
 #
 # Settings (environment):
-#	BENCH_PACKETS, BENCH_FLOWS	size of the main capture (5000000, 100000; issue 2)
+#	BENCH_PACKETS, BENCH_FLOWS	size of the main capture (5000000, 100000)
 #	BENCH_SNAPLEN			bytes kept per frame (512; 262144 keeps whole frames, a 4.4 GB file)
 #	BENCH_RUNS			runs per measurement, the median is reported (3)
 #	BENCH_ONLY			run only the sections whose file name contains this word

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# abuse.sh: hostile input the daemon must survive with bounded memory and a responsive API (issue 7, item 6).
+# abuse.sh: hostile input the daemon must survive with bounded memory and a responsive API.
 #
 #   - a DNS answer flood: 150,000 responses, each with 8 distinct A records (1.2 million addresses): the passive
 #     DNS cache stays at --dns-max entries, memory under the cap of docs/operations.md;

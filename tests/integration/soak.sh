@@ -26,7 +26,7 @@ PACKETS=${NG_SOAK_PACKETS:-5000000}
 MAXFLOWS=100000
 KEEPENDED=100000
 DNSMAX=16384	# the flood carries no DNS: a small cache keeps the memory cap tight
-[ "$PACKETS" -ge 5000000 ] || echo "NOTE: NG_SOAK_PACKETS=$PACKETS: a smaller flood than issue 7's 5,000,000 packets"
+[ "$PACKETS" -ge 5000000 ] || echo "NOTE: NG_SOAK_PACKETS=$PACKETS: a smaller flood than the 5,000,000 packets the memory bounds are checked against"
 
 FLOOD=$TMP/flood.pcap
 t0=$(date +%s)

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* http_resp.c: what every HTTP handler uses: responses with the common headers, JSON errors, query checks. */
+#include "http_resp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+unsigned http_method_bit(const char *method)
+{
+	if (strcmp(method, "GET") == 0)
+		return HTTP_M_GET;
+	if (strcmp(method, "HEAD") == 0)
+		return HTTP_M_HEAD;
+	if (strcmp(method, "POST") == 0)
+		return HTTP_M_POST;
+	return 0;
+}
+
+const char *http_header(struct http_conn *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, name);
+}
+
+void http_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+				"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+				"form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	http_common_headers(r);
+	if (c->set_cookie) {
+		char cookie[HTTP_TOKEN_HEX + 128];
+
+		snprintf(cookie, sizeof cookie,
+			 "netglobe_token=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000", c->srv->token);
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+		explicit_bzero(cookie, sizeof cookie);
+	}
+	switch (status) {
+	case 400:
+	case 401:
+	case 403:
+	case 405:
+	case 413:
+	case 414:
+	case 415:
+	case 429:
+	case 503:
+		c->srv->rejected++;
+		break;
+	default:
+		break;
+	}
+	ret = MHD_queue_response(c->mc, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A response body we own, freed (and taken off the in-flight count) when MHD is done with it. */
+struct http_outbuf {
+	struct http_server *srv;
+	char *data;
+	size_t len;
+};
+
+/* MHD is done with a body: free it and take it off the in-flight count. */
+static void http_outbuf_free_cb(void *cls)
+{
+	struct http_outbuf *o = cls;
+
+	o->srv->inflight -= o->len;
+	free(o->data);
+	free(o);
+}
+
+enum MHD_Result http_send(struct http_conn *c, unsigned status, const char *content_type, char *body, size_t len,
+			  bool api)
+{
+	struct http_server *s = c->srv;
+	struct http_outbuf *o;
+	struct MHD_Response *r;
+
+	if (s->inflight + len > HTTP_MAX_INFLIGHT && len > 4096) {
+		free(body);
+		return http_error(c, 503, "the server holds too many unsent responses; try again shortly");
+	}
+	o = xmalloc(sizeof *o);
+	o->srv = s;
+	o->data = body;
+	o->len = len;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, body, http_outbuf_free_cb, o);
+	if (!r) {
+		free(body);
+		free(o);
+		return MHD_NO;
+	}
+	s->inflight += len;
+	MHD_add_response_header(r, "Content-Type", content_type ? content_type : "application/json");
+	if (api)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (status == 503 || status == 429)
+		MHD_add_response_header(r, "Retry-After", "5");
+	return http_queue(c, status, r);
+}
+
+enum MHD_Result http_json(struct http_conn *c, unsigned status, cJSON *doc)
+{
+	char *txt = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	if (!txt)
+		return MHD_NO;
+	return http_send(c, status, NULL, txt, strlen(txt), true);
+}
+
+/* An error document with extra headers (Allow, Retry-After), given as name/value pairs ending in NULL. */
+enum MHD_Result http_error_headers(struct http_conn *c, unsigned status, const char *const *headers, const char *msg)
+{
+	cJSON *doc = cJSON_CreateObject();
+	struct MHD_Response *r;
+	char *txt;
+
+	if (c->route && (c->route->methods & HTTP_M_POST))
+		cJSON_AddFalseToObject(doc, "ok");
+	cJSON_AddStringToObject(doc, "error", msg);
+	txt = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	r = MHD_create_response_from_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(txt);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	for (size_t i = 0; headers && headers[i]; i += 2)
+		MHD_add_response_header(r, headers[i], headers[i + 1]);
+	return http_queue(c, status, r);
+}
+
+enum MHD_Result http_error(struct http_conn *c, unsigned status, const char *fmt, ...)
+{
+	static const char *const retry[] = {"Retry-After", "5", NULL};
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return http_error_headers(c, status, status == 503 ? retry : NULL, msg);
+}
+
+enum MHD_Result http_not_allowed(struct http_conn *c, const char *method)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{HTTP_M_GET, "GET"}, {HTTP_M_HEAD, "HEAD"}, {HTTP_M_POST, "POST"}};
+	char allow[64] = "", msg[200];
+	const char *const headers[] = {"Allow", allow, NULL};
+	size_t n = 0;
+
+	for (size_t i = 0; i < NG_ARRAY_LEN(names); i++) {
+		if (c->route->methods & names[i].bit)
+			n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", names[i].name);
+	}
+	snprintf(msg, sizeof msg, "method %.20s is not allowed here (allowed: %s)", method, allow);
+	return http_error_headers(c, 405, headers, msg);
+}
+
+struct args_check {
+	const char *const *known;
+	const char *seen[32];
+	size_t nseen;
+	char err[300];
+};
+
+/* Iterator for http_api_check_args. */
+static enum MHD_Result args_check_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				     const char *value, size_t value_size)
+{
+	struct args_check *a = cls;
+	bool known = false;
+
+	(void)kind;
+	if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+		snprintf(a->err, sizeof a->err, "parameter '%.40s' holds a NUL byte", key);
+		return MHD_NO;
+	}
+	if (strcmp(key, "token") == 0)	/* the LAN access token, checked by http_auth.c */
+		return MHD_YES;
+	for (size_t i = 0; a->known[i]; i++)
+		known |= strcmp(key, a->known[i]) == 0;
+	if (!known) {
+		size_t n = 0;
+
+		n += (size_t)snprintf(a->err, sizeof a->err, "unknown parameter '%.40s'", key);
+		if (a->known[0]) {
+			for (size_t i = 0; a->known[i] && n < sizeof a->err; i++)
+				n += (size_t)snprintf(a->err + n, sizeof a->err - n, "%s%s", i ? ", " : " (known: ",
+						      a->known[i]);
+			if (n < sizeof a->err)
+				snprintf(a->err + n, sizeof a->err - n, ")");
+		} else {
+			snprintf(a->err + n, sizeof a->err - n, " (this endpoint takes none)");
+		}
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < a->nseen; i++) {
+		if (strcmp(a->seen[i], key) == 0) {
+			snprintf(a->err, sizeof a->err, "parameter '%.40s' is given twice (use a comma list)", key);
+			return MHD_NO;
+		}
+	}
+	if (a->nseen < NG_ARRAY_LEN(a->seen))
+		a->seen[a->nseen++] = key;
+	return MHD_YES;
+}
+
+int http_api_check_args(struct http_conn *c, const char *const *known, enum MHD_Result *ret)
+{
+	struct args_check a;
+
+	memset(&a, 0, sizeof a);
+	a.known = known;
+	MHD_get_connection_values_n(c->mc, MHD_GET_ARGUMENT_KIND, args_check_cb, &a);
+	if (a.err[0]) {
+		*ret = http_error(c, 400, "%s", a.err);
+		return 0;
+	}
+	return 1;
+}
+

@@ -772,7 +772,7 @@ static int dns_summary_parse(const uint8_t *msg, size_t len, char *qname, size_t
 	if (qlen == 0)
 		return -1;
 	qname[0] = '\0';
-	if (len < DNS_HDR_LEN || !(msg[2] & 0x80) || rd16(msg + 4) == 0)
+	if (len < DNS_HDR_LEN || !(msg[2] & 0x80) || ng_rd16(msg + 4) == 0)
 		return -1;
 	for (;;) {
 		uint8_t l;
@@ -833,7 +833,7 @@ static int dns_summary_parse(const uint8_t *msg, size_t len, char *qname, size_t
 	}
 	if (end + 4 > len)
 		return -1;
-	*qtype = rd16(msg + end);
+	*qtype = ng_rd16(msg + end);
 	*rcode = msg[3] & 0x0f;
 	return 0;
 }

@@ -635,12 +635,6 @@ static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, boo
 	}
 }
 
-/* Big-endian 16-bit read. */
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /*
  * The bucket of a query's identifying tuple: DNSQ_WAYS slots, so several
  * queries in flight at once never push each other out (the table is fixed
@@ -693,7 +687,7 @@ static void dns_message(struct engine *e, const struct pkt *p, const uint8_t *ms
 
 	if (len < 12)
 		return;
-	txid = rd16(msg);
+	txid = ng_rd16(msg);
 	if (!(msg[2] & 0x80)) {	/* QR = 0: a query from p->src */
 		struct dnsq_slot *b;
 
@@ -751,7 +745,7 @@ static void learn_dns(struct engine *e, const struct pkt *p)
 			return;	/* a fragmented message: only its first piece is here */
 		dns_message(e, p, p->payload, p->payload_len);
 	} else if (p->proto == NG_PROTO_TCP && (p->sport == 53 || p->dport == 53) && p->payload_len > 2) {
-		uint16_t mlen = rd16(p->payload);
+		uint16_t mlen = ng_rd16(p->payload);
 
 		if ((uint32_t)mlen + 2 <= p->payload_len)
 			dns_message(e, p, p->payload + 2, mlen);

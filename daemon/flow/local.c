@@ -118,6 +118,12 @@ size_t local_set_count(const struct local_set *ls)
 	return ls->n;
 }
 
+void local_set_foreach(const struct local_set *ls, void (*cb)(void *arg, const ng_cidr *c), void *arg)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		cb(arg, &ls->nets[i]);
+}
+
 /* One prefix as text: a bare address for a host prefix, else "base/len". */
 static char *local_prefix_text(const ng_cidr *c, char *buf, size_t len)
 {

@@ -21,6 +21,8 @@ void local_set_add_addr(struct local_set *ls, const ng_addr *addr);
 /* Add every address of this host's interfaces (getifaddrs); 0 or -1 with err. */
 int local_set_add_interfaces(struct local_set *ls, char *err, size_t errlen);
 bool local_set_contains(const struct local_set *ls, const ng_addr *addr);
+/* Visit each prefix (pcapgen zeek writes the local host's addresses from them). */
+void local_set_foreach(const struct local_set *ls, void (*cb)(void *arg, const ng_cidr *c), void *arg);
 size_t local_set_count(const struct local_set *ls);
 /* Append each prefix to a cJSON array as text ("192.168.1.10", "10.0.0.0/8"). */
 struct cJSON;

@@ -134,7 +134,12 @@ static void test_bounded(void **state)
 		scan_attempt(st, &local, &t, 23, 6, false, T0 + (ng_time)i * SEC / 100, &r);
 	}
 	assert_true(r.scan);
-	assert_in_range(r.targets, 4500, 5500);
+	/*
+	 * Linear counting in 1024 bits: at 5,000 targets its standard error is
+	 * about 7% (Whang et al.), and the keyed hash changes every run, so the
+	 * range is 3.5 standard errors wide, not 10% (which failed one run in six).
+	 */
+	assert_in_range(r.targets, 3750, 6250);
 	for (uint32_t i = 0; i < 100000; i++) {
 		ng_addr t = target(i);
 

@@ -84,6 +84,8 @@ static const struct opt options[] = {
 	{"speed", 0, OPT_DOUBLE, O(speed), "N", "with -r: replay N times faster than recorded", 0, 0, true},
 	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections (default 512)", 1, 100000, false},
 	{"user", 0, OPT_STR, O(user), "USER", "drop privileges to USER after opening the capture (default netglobe if it exists)", 0, 0, false},
+	{"no-signals", 0, OPT_BOOL, O(no_signals), NULL, "no behaviour signals (beacon, DNS tunnel, scan, upload ...): attention from the whitelist's verdicts alone", 0, 0, false},
+	{"alert-on", 0, OPT_STR, O(alert_on), "WHAT", "alert on 'high' attention (default) or on every 'anomalous' or blocklisted verdict", 0, 0, false},
 	{"on-alert", 0, OPT_STR, O(on_alert), "CMD", "run CMD (no shell) with each alert as JSON on stdin", 0, 0, false},
 	{"alert-timeout", 0, OPT_DURATION, O(alert_timeout), "DUR", "kill an --on-alert command after (default 10s)", 0, 0, false},
 	{"evidence", 0, OPT_BOOL, O(evidence), NULL, "keep the first packets of anomalous flows as pcap evidence (default yes; --evidence=no turns it off)", 0, 0, false},
@@ -485,6 +487,11 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 	if (cli_pace && c->dump) {
 		snprintf(err, errlen, "--dump reads the file as fast as it can: drop --realtime/--speed, or drop --dump "
 				      "to replay it at that pace for the page");
+		return -1;
+	}
+	if (c->alert_on && strcmp(c->alert_on, "high") != 0 && strcmp(c->alert_on, "anomalous") != 0) {
+		snprintf(err, errlen, "--alert-on %s: expected high (alerts on high attention) or anomalous (on every "
+				      "anomalous or blocklisted verdict)", c->alert_on);
 		return -1;
 	}
 	if (c->home && home_parse_latlon(c->home, &lat, &lon) != 0) {

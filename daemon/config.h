@@ -30,7 +30,7 @@ struct config {
 	/* Enrichment */
 	struct strlist geoip_city;
 	char *geoip_asn;
-	bool no_geoip, no_dns, no_names, no_process;
+	bool no_geoip, no_dns, no_names, no_process, no_signals;
 	ng_time dns_grace;
 	uint64_t dns_max;
 	char *home, *home_ip;
@@ -47,6 +47,7 @@ struct config {
 	/* Operation */
 	char *user;
 	char *on_alert;
+	char *alert_on;		/* "high" (NULL: the default) or "anomalous" */
 	ng_time alert_timeout;
 	bool evidence;
 	uint64_t evidence_mb;

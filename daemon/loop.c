@@ -188,6 +188,26 @@ static void stats_cb(void *arg, cJSON *o)
 	cJSON_AddNumberToObject(v, "anomalous", (double)es.held_by_verdict[WL_ANOMALOUS]);
 	cJSON_AddNumberToObject(v, "blocklisted", (double)es.held_by_verdict[WL_BLOCKLISTED]);
 	cJSON_AddNumberToObject(v, "local", (double)es.held_by_verdict[WL_LOCAL]);
+	v = cJSON_AddObjectToObject(o, "attention");
+	cJSON_AddNumberToObject(v, "none", (double)es.held_by_attention[NG_ATTN_NONE]);
+	cJSON_AddNumberToObject(v, "low", (double)es.held_by_attention[NG_ATTN_LOW]);
+	cJSON_AddNumberToObject(v, "high", (double)es.held_by_attention[NG_ATTN_HIGH]);
+	v = cJSON_AddObjectToObject(o, "unanswered");
+	cJSON_AddNumberToObject(v, "flows", (double)es.unanswered_flows);
+	cJSON_AddNumberToObject(v, "addresses", (double)es.unanswered_addresses);
+	{
+		struct detect_stats ds;
+
+		engine_detect_stats(d->engine, &ds);
+		v = cJSON_AddObjectToObject(o, "signals");
+		cJSON_AddNumberToObject(v, "beacon", (double)ds.beacon);
+		cJSON_AddNumberToObject(v, "dns_tunnel", (double)ds.dns_tunnel);
+		cJSON_AddNumberToObject(v, "scan", (double)ds.scan);
+		cJSON_AddNumberToObject(v, "large_upload", (double)ds.large_upload);
+		cJSON_AddNumberToObject(v, "no_dns", (double)ds.no_dns);
+		cJSON_AddNumberToObject(v, "long_connection", (double)ds.long_connection);
+		cJSON_AddNumberToObject(v, "memory_bytes", (double)ds.memory_bytes);
+	}
 	cJSON_AddItemToObject(o, "learning", learning_json(d));
 	if (!d->live) {
 		r = cJSON_AddObjectToObject(o, "replay");
@@ -211,6 +231,9 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(r, "flush_errors", (double)ws.flush_errors);
 		cJSON_AddNumberToObject(r, "allow_rules", (double)ws.allow_rules);
 		cJSON_AddNumberToObject(r, "block_entries", (double)ws.block_entries);
+		cJSON_AddNumberToObject(r, "services", (double)ws.services);
+		cJSON_AddNumberToObject(r, "explained_by_domain", (double)ws.explained_domain);
+		cJSON_AddNumberToObject(r, "explained_by_network", (double)ws.explained_asn);
 	}
 	if (d->m.dns) {
 		struct dns_stats ds;

@@ -197,6 +197,8 @@ void modules_engine_config(const struct config *cfg, const struct modules *m, bo
 	ec->flows.udp_timeout = cfg->udp_timeout;
 	ec->live = live;
 	ec->names = !cfg->no_names;
+	ec->detect.off = cfg->no_signals;
+	ec->alert_on_verdict = cfg->alert_on && strcmp(cfg->alert_on, "anomalous") == 0;
 	ec->public_nets = m->public_nets;
 	ec->npublic_nets = m->npublic;
 }

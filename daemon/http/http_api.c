@@ -42,6 +42,7 @@ enum flows_sort {
 	SORT_REMOTE,
 	SORT_PORT,
 	SORT_VERDICT,
+	SORT_ATTENTION,
 	SORT_COUNTRY,
 	SORT_PROCESS,
 	SORT_DOMAIN,
@@ -68,6 +69,7 @@ static const struct {
 	{"port", SORT_PORT},
 	{"remote_port", SORT_PORT},
 	{"verdict", SORT_VERDICT},
+	{"attention", SORT_ATTENTION},
 	{"country", SORT_COUNTRY},
 	{"process", SORT_PROCESS},
 	{"domain", SORT_DOMAIN},
@@ -78,6 +80,7 @@ static const struct {
 /* A parsed /flows query. */
 struct flows_query {
 	unsigned verdicts;		/* bit (1 << enum wl_verdict); 0: any */
+	unsigned attention;		/* bit (1 << enum ng_attention); 0: any */
 	bool any_proto;
 	bool protos[256];
 	char countries[FLOWS_MAX_LIST][3];
@@ -161,6 +164,20 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 				return -1;
 			}
 			fq->verdicts |= 1u << vd;
+		}
+	}
+	if ((v = arg(c, "attention"))) {
+		if (split_list("attention", v, items, &n, err, errlen) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			int a = attention_parse(items[i]);
+
+			if (a < 0) {
+				snprintf(err, errlen, "bad attention '%.63s' (use high, low or none; a comma list for several)",
+					 items[i]);
+				return -1;
+			}
+			fq->attention |= 1u << a;
 		}
 	}
 	if ((v = arg(c, "proto"))) {
@@ -261,7 +278,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 		if (!found) {
 			snprintf(err, errlen,
 				 "bad sort '%.40s' (use id, bytes, sent, received, packets, first_seen, last_seen, remote, "
-				 "port, verdict, country, process, domain or proto; a leading - sorts descending)", v);
+				 "port, verdict, attention, country, process, domain or proto; a leading - sorts descending)", v);
 			return -1;
 		}
 	}
@@ -290,6 +307,8 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 static bool flows_match(const struct flows_query *fq, const struct flow *f)
 {
 	if (fq->verdicts && !(fq->verdicts & (1u << engine_flow_verdict(f))))
+		return false;
+	if (fq->attention && !(fq->attention & (1u << f->attention)))
 		return false;
 	if (!fq->any_proto && !fq->protos[f->key.proto])
 		return false;
@@ -395,6 +414,9 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 	case SORT_VERDICT:
 		r = CMP(engine_flow_verdict(a), engine_flow_verdict(b));
 		break;
+	case SORT_ATTENTION:
+		r = CMP(a->attention, b->attention);
+		break;
 	case SORT_COUNTRY:
 		r = cmp_str(a->geo ? a->geo->country : NULL, b->geo ? b->geo->country : NULL);
 		break;
@@ -416,7 +438,7 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 
 enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
-	static const char *const known[] = {"verdict", "proto", "country", "process", "q", "active", "since",
+	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "q", "active", "since",
 					    "sort", "limit", "format", NULL};
 	struct http_context *ctx = c->srv->ctx;
 	struct flows_query fq;

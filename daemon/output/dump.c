@@ -81,6 +81,8 @@ static void dump_summary(struct dump *d)
 	cJSON_AddNumberToObject(s, "names_sni", (double)es.names_sni);
 	cJSON_AddNumberToObject(s, "names_http", (double)es.names_http);
 	cJSON_AddNumberToObject(s, "alerts", (double)es.alerts);
+	cJSON_AddNumberToObject(s, "unanswered_flows", (double)es.unanswered_flows);
+	cJSON_AddNumberToObject(s, "unanswered_addresses", (double)es.unanswered_addresses);
 	if (es.first_packet != NG_TIME_NONE) {
 		cJSON_AddStringToObject(s, "first_packet", time_format(es.first_packet, t, sizeof t));
 		cJSON_AddStringToObject(s, "last_packet", time_format(es.last_packet, t, sizeof t));

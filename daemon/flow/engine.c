@@ -52,8 +52,11 @@
 #define DETECT_EVERY (60 * NG_USEC)
 /* Distinct addresses of unanswered inbound attempts counted exactly; past it the count is a floor. */
 #define ENGINE_UNANSWERED_CAP 65536
-/* f->alerted bit: the flow's high-attention alert was raised (bits 0-1 are per direction). */
+/* f->alerted bits: the flow's high-attention alert was raised; it waits on the held list (bits 0-1 are per direction). */
 #define ALERTED_ATTENTION 0x04
+#define ALERT_HELD 0x08
+/* How long (packet time) a high flow's alert waits for the flow's name from its first bytes. */
+#define ALERT_HOLD (2 * NG_USEC)
 
 struct dnsq_slot {
 	ng_addr client, server;
@@ -110,8 +113,11 @@ struct engine {
 	struct proc_table *proc;
 	struct detect *detect;
 	bool dns_suspect;		/* the packet being processed is a DNS response detect flagged */
+	bool releasing;			/* release_held at the end of a run: no alert is held any more */
 	ng_time next_detect;
 	uint64_t *unanswered_set;	/* hashes of remote addresses, open addressing, ENGINE_UNANSWERED_CAP slots */
+	uint64_t *held;			/* ids of flows whose alert waits for their name (flow_update_attention) */
+	size_t nheld, capheld;
 	struct engine_sink sinks[MAX_SINKS];
 	size_t nsinks;
 	bool want_updates;		/* some sink takes flow_new/flow_update */
@@ -178,6 +184,7 @@ void engine_destroy(struct engine *e)
 	flow_table_destroy(e->flows);
 	detect_destroy(e->detect);
 	free(e->unanswered_set);
+	free(e->held);
 	for (int i = 0; i < PIPE_DEPTH; i++)
 		free(e->pipe[i].buf);
 	free(e->frags);
@@ -426,8 +433,19 @@ static void flow_update_attention(struct engine *e, struct flow *f)
 	}
 	if (a != NG_ATTN_HIGH || e->cfg.alert_on_verdict || (f->alerted & ALERTED_ATTENTION))
 		return;
-	if (!f->sniff_done && f->end_reason == FLOW_END_NONE)
+	if (f->packets[0] + f->packets[1] == 0)
+		return;	/* judged at its start, before its first packet is counted: that packet decides */
+	if (!f->sniff_done && f->end_reason == FLOW_END_NONE && e->now - f->first_seen < ALERT_HOLD && !e->releasing) {
+		if (!(f->alerted & ALERT_HELD)) {
+			f->alerted |= ALERT_HELD;
+			if (e->nheld == e->capheld) {
+				e->capheld = e->capheld ? e->capheld * 2 : 256;
+				e->held = xrealloc(e->held, e->capheld * sizeof *e->held);
+			}
+			e->held[e->nheld++] = f->id;
+		}
 		return;
+	}
 	f->alerted |= ALERTED_ATTENTION;
 	e->stats.alerts++;
 	if (f->packets[d] == 0)
@@ -436,6 +454,34 @@ static void flow_update_attention(struct engine *e, struct flow *f)
 		if (e->sinks[i].alert)
 			e->sinks[i].alert(e->sinks[i].arg, f, d);
 	}
+}
+
+/*
+ * Give the held alerts another look: a flow whose name came, or whose hold
+ * is over (ALERT_HOLD of packet time, or `all` at the end of a run), alerts
+ * now if it is still high; the others wait on.
+ */
+static void release_held(struct engine *e, bool all)
+{
+	size_t n = e->nheld, kept = 0;
+
+	e->releasing = all;
+	for (size_t i = 0; i < n; i++) {
+		struct flow *f = flow_table_by_id(e->flows, e->held[i]);
+
+		if (!f || !(f->alerted & ALERT_HELD))
+			continue;
+		if (!all && !f->sniff_done && f->end_reason == FLOW_END_NONE && e->now - f->first_seen < ALERT_HOLD) {
+			e->held[kept++] = e->held[i];
+			continue;
+		}
+		f->alerted &= (uint8_t)~ALERT_HELD;
+		flow_update_attention(e, f);
+	}
+	/* flow_update_attention may hold again (not with `all`): those were appended past n. */
+	memmove(e->held + kept, e->held + n, (e->nheld - n) * sizeof *e->held);
+	e->nheld = kept + (e->nheld - n);
+	e->releasing = false;
 }
 
 /* A detector gave f a signal outside its own packet (a scan finding, a long connection). */
@@ -921,6 +967,8 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	if (e->now >= e->next_expire) {
 		flow_table_expire(e->flows, e->now);
 		e->next_expire = e->now + EXPIRE_EVERY;
+		if (e->nheld)
+			release_held(e, false);
 	}
 	if (e->next_detect == NG_TIME_NONE || e->now >= e->next_detect) {
 		if (e->next_detect != NG_TIME_NONE)
@@ -1091,6 +1139,7 @@ static void sync_one(void *arg, struct flow *f)
 void engine_sync_whitelist(struct engine *e)
 {
 	engine_flush(e);
+	release_held(e, true);	/* the end of a run: no name is coming any more */
 	if (!e->wl)
 		return;
 	flow_table_foreach(e->flows, sync_one, e);

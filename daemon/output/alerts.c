@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "detect.h"
 #include "engine.h"
 #include "events.h"
 #include "flowjson.h"
@@ -354,6 +356,9 @@ static void *alerts_open_env(const struct output_env *env, char *err, size_t err
 		return NULL;
 	o.timeout = cfg->alert_timeout;
 	o.wait_for_slot = env->dump && !env->live;
+	o.by_verdict = cfg->alert_on && strcmp(cfg->alert_on, "anomalous") == 0;
+	if (!o.by_verdict)
+		o.dedup_period = cfg->window;	/* once per remote and direction per window */
 	a = alerts_create(&o, err, errlen);
 	if (!a)
 		return NULL;
@@ -468,6 +473,24 @@ static void add_str(cJSON *o, const char *k, const char *s)
 }
 
 /* The documented alert object (docs/alerts.md); the caller owns it. */
+/* "attention" and "signals" (the flow object's, docs/api.md): what raised the alert, in words. */
+static void add_attention(cJSON *o, const struct flow *f, ng_time window)
+{
+	struct sig_view sv[SIG_COUNT];
+	size_t n = detect_signals(f, window, sv);
+	cJSON *arr, *x;
+
+	cJSON_AddStringToObject(o, "attention", attention_name((enum ng_attention)f->attention));
+	arr = cJSON_AddArrayToObject(o, "signals");
+	for (size_t i = 0; i < n; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", sig_name(sv[i].id));
+		cJSON_AddNumberToObject(x, "value", round(sv[i].value * 10000.0) / 10000.0);
+		cJSON_AddStringToObject(x, "reason", sv[i].reason);
+		cJSON_AddItemToArray(arr, x);
+	}
+}
+
 static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time window, bool learning, uint64_t id,
 			   uint32_t repeats, ng_time t)
 {
@@ -529,6 +552,7 @@ static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time wind
 	}
 	cJSON_AddBoolToObject(o, "learning", learning);
 	cJSON_AddNumberToObject(o, "repeats", repeats);
+	add_attention(o, f, window);
 	return o;
 }
 
@@ -874,7 +898,8 @@ char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng
 	if (!a)
 		return NULL;
 	a->st.candidates++;
-	e = dedup_slot(a, flow_remote_ip(f), (uint8_t)dir, v->verdict, &found);
+	/* By attention, a remote alerts once per period whatever raised it (the verdict may even be normal: a beacon). */
+	e = dedup_slot(a, flow_remote_ip(f), (uint8_t)dir, a->o.by_verdict ? v->verdict : 0, &found);
 	if (found && t - e->last < a->o.dedup_period) {
 		if (e->repeats < UINT32_MAX)
 			e->repeats++;
@@ -903,7 +928,7 @@ char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng
 			a->st.dedup_evicted++;
 		e->remote = *flow_remote_ip(f);
 		e->dir = (uint8_t)dir;
-		e->verdict = v->verdict;
+		e->verdict = a->o.by_verdict ? v->verdict : 0;
 		e->used = 1;
 	}
 	e->last = t;

@@ -29,7 +29,9 @@ struct alerts_options {
 	unsigned max_running;		/* commands running at once */
 	unsigned max_queued;		/* alerts waiting for a free command slot */
 	bool wait_for_slot;		/* a full queue waits for a slot instead of dropping (--dump of a file) */
-	ng_time dedup_period;		/* one alert per (remote, direction, verdict) per period, packet time */
+	bool by_verdict;		/* --alert-on anomalous: alerts are a direction's bad verdict (the first rule) */
+	ng_time dedup_period;		/* by_verdict: one alert per (remote, direction, verdict) per period;
+					   else one per (remote, direction) per period (the whitelist's window); packet time */
 	size_t dedup_entries;		/* bound on the remotes remembered for that */
 	unsigned max_per_minute;	/* global cap per minute of packet time */
 	uint64_t file_max_bytes;	/* rotate alerts.jsonl before it would grow past this */

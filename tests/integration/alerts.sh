@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# alerts.sh: --on-alert gets exactly one call per new anomalous or blocklisted remote and direction, computed
+# alerts.sh: by default an alert is a flow whose attention became high, once per remote and direction per
+# window, never an unanswered inbound attempt, and it carries the flow's signals (part 5). With
+# --alert-on anomalous (the first version's rule, parts 1-4): --on-alert gets exactly one call per new
+# anomalous or blocklisted remote and direction, computed
 # independently from the --dump flows (the rules of docs/alerts.md), each with the documented JSON on stdin and
 # its id in the environment; a blocklisted remote with several flows is one alert per direction; a command that
 # hangs is killed at --alert-timeout and the dump still ends promptly; the daemon appends the same alerts to
@@ -117,7 +120,7 @@ PY
 # 1. --dump --on-alert: one call per new remote and direction, the documented JSON on stdin.
 export CALLS="$TMP/calls.txt"
 : > "$CALLS"
-"$NG_BIN" -r "$PCAP" --dump --on-alert "sh $TMP/record.sh" > "$TMP/dump.jsonl" 2> "$TMP/dump.err" ||
+"$NG_BIN" -r "$PCAP" --dump --alert-on anomalous --on-alert "sh $TMP/record.sh" > "$TMP/dump.jsonl" 2> "$TMP/dump.err" ||
 	{ cat "$TMP/dump.err"; fail "--dump --on-alert failed"; }
 [ -s "$CALLS" ] || { cat "$TMP/dump.err"; fail "the --on-alert command was never called"; }
 python3 "$TMP/check.py" calls "$TMP/dump.jsonl" "$CALLS" true || fail "--on-alert calls differ from the oracle"
@@ -125,7 +128,7 @@ python3 "$TMP/check.py" calls "$TMP/dump.jsonl" "$CALLS" true || fail "--on-aler
 # A capture with unanswered inbound traffic from a new remote (which must not alert), UDP and TCP.
 : > "$CALLS"
 XDG_STATE_HOME="$TMP/xdg" HOME="$TMP/home" "$NG_BIN" -r "$PCAPS/ndpi-KakaoTalk_chat.pcap" --dump \
-	--on-alert "sh $TMP/record.sh" > "$TMP/dump-kt.jsonl" 2> "$TMP/dump-kt.err" ||
+	--alert-on anomalous --on-alert "sh $TMP/record.sh" > "$TMP/dump-kt.jsonl" 2> "$TMP/dump-kt.err" ||
 	{ cat "$TMP/dump-kt.err"; fail "--dump --on-alert failed on the second capture"; }
 python3 "$TMP/check.py" calls "$TMP/dump-kt.jsonl" "$CALLS" true || fail "--on-alert calls differ from the oracle (2)"
 # Without --state-dir the dump writes nothing anywhere: not even the default state directory appears.
@@ -135,7 +138,7 @@ python3 "$TMP/check.py" calls "$TMP/dump-kt.jsonl" "$CALLS" true || fail "--on-a
 remote=45.32.238.202
 echo "$remote" > "$TMP/block.txt"
 : > "$CALLS"
-"$NG_BIN" -r "$PCAP" --dump --blocklist "$TMP/block.txt" --on-alert "sh $TMP/record.sh" \
+"$NG_BIN" -r "$PCAP" --dump --alert-on anomalous --blocklist "$TMP/block.txt" --on-alert "sh $TMP/record.sh" \
 	> "$TMP/dump-bl.jsonl" 2> "$TMP/dump-bl.err" || { cat "$TMP/dump-bl.err"; fail "--dump --blocklist failed"; }
 [ "$(grep -c "\"remote_ip\":\"$remote\"" "$TMP/dump-bl.jsonl")" -ge 3 ] || fail "expected several flows to $remote"
 python3 "$TMP/check.py" calls "$TMP/dump-bl.jsonl" "$CALLS" true || fail "blocklisted alerts differ from the oracle"
@@ -144,7 +147,7 @@ python3 "$TMP/check.py" calls "$TMP/dump-bl.jsonl" "$CALLS" true || fail "blockl
 # 3. A command that hangs is killed at --alert-timeout; the dump still ends promptly, leaving nothing behind.
 marker="600.$$"
 start=$(date +%s)
-"$NG_BIN" -r "$PCAP" --dump --on-alert "sleep $marker" --alert-timeout 1s > "$TMP/dump-hang.jsonl" \
+"$NG_BIN" -r "$PCAP" --dump --alert-on anomalous --on-alert "sleep $marker" --alert-timeout 1s > "$TMP/dump-hang.jsonl" \
 	2> "$TMP/dump-hang.err" || { cat "$TMP/dump-hang.err"; fail "--dump with a hanging command failed"; }
 secs=$(($(date +%s) - start))
 echo "hanging commands: the dump took ${secs}s"
@@ -188,7 +191,7 @@ while time.time() < end:
 PY
 client=$!
 : > "$CALLS"
-"$NG_BIN" -r "$PCAP" --speed 20 --listen "127.0.0.1:$PORT" --state-dir "$TMP/state" --on-alert "sh $TMP/record.sh" \
+"$NG_BIN" -r "$PCAP" --speed 20 --listen "127.0.0.1:$PORT" --state-dir "$TMP/state" --alert-on anomalous --on-alert "sh $TMP/record.sh" \
 	> "$TMP/daemon.out" 2> "$TMP/daemon.err" &
 daemon=$!
 NG_PIDS="$NG_PIDS $daemon $client"
@@ -255,4 +258,42 @@ for k in ('raised', 'suppressed', 'repeats', 'commands_run', 'commands_killed', 
     assert isinstance(st[k], int), (k, st)
 print('daemon: %d alerts in alerts.jsonl, %d streamed as SSE events (all after the first half second)' % (len(lines), len(events)))
 PY
+
+# 5. By attention (the default): one alert per remote and direction among the flows that are high, none for
+# a flow that is not (an unanswered inbound attempt, a known service's new address), each carrying the
+# flow's attention and signals. Captures with fewer high flows than the global cap of 100 alerts a minute.
+for cap in "$PCAP" "$PCAPS/ndpi-KakaoTalk_chat.pcap" "$PCAPS/cs-http_espn.pcapng"; do
+	: > "$CALLS"
+	"$NG_BIN" -r "$cap" --dump --on-alert "sh $TMP/record.sh" > "$TMP/dump-at.jsonl" 2> "$TMP/dump-at.err" ||
+		{ cat "$TMP/dump-at.err"; fail "--dump --on-alert failed on $cap"; }
+	python3 - "$TMP/dump-at.jsonl" "$CALLS" "$(basename "$cap")" <<'PY' || fail "attention alerts differ from the oracle on $cap"
+import json, sys
+flows = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if 'id' in o:
+        flows[o['id']] = o
+exp = set()
+for f in flows.values():
+    if f['attention'] == 'high':
+        d = 'sent' if f['initiator'] == 'local' else 'received'
+        if f['packets_' + d] == 0:
+            d = 'received' if d == 'sent' else 'sent'
+        exp.add((f['remote_ip'], d))
+got = []
+for line in open(sys.argv[2]):
+    env_id, argc, text = line.rstrip('\n').split('\t', 2)
+    a = json.loads(text)
+    f = flows[a['flow_id']]
+    assert f['attention'] == 'high' and a['attention'] == 'high', ('alert for a flow that is not high', a)
+    assert not any(s['name'] == 'unanswered' for s in f['signals']), ('alert for an unanswered attempt', a)
+    assert a['signals'] and [s['name'] for s in a['signals']] == [s['name'] for s in f['signals']], (a['signals'], f['signals'])
+    got.append((a['remote_ip'], a['direction']))
+assert len(got) == len(set(got)), 'repeated alerts: %s' % sorted(k for k in set(got) if got.count(k) > 1)
+assert set(got) == exp, 'missing %s, extra %s' % (sorted(exp - set(got))[:5], sorted(set(got) - exp)[:5])
+unans = sum(1 for f in flows.values() if any(s['name'] == 'unanswered' for s in f['signals']))
+print('%s: %d attention alerts for %d high flows of %d; %d unanswered attempts, none alerted' % (
+    sys.argv[3], len(got), sum(1 for f in flows.values() if f['attention'] == 'high'), len(flows), unans))
+PY
+done
 echo "PASS"

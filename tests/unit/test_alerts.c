@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "alerts.h"
+#include "detect.h"
 #include "flow.h"
 #include "util.h"
 #include "whitelist.h"
@@ -150,6 +151,7 @@ static void test_dedup(void **state)
 	cJSON *j;
 
 	(void)state;
+	o.by_verdict = true;	/* --alert-on anomalous: the first version's rule */
 	a = create(&o);
 	make_flow(&f, 1, "203.0.113.5", WL_ANOMALOUS, T0);
 	assert_true(raise1(a, &f, FLOW_SENT));
@@ -608,11 +610,49 @@ static void test_failures(void **state)
 	alerts_destroy(a);
 }
 
+/*
+ * By attention (the default): a remote alerts once per direction per period
+ * whatever raised it (a later blocklist hit or another verdict is a repeat),
+ * and the alert carries the flow's attention and signals.
+ */
+static void test_dedup_attention(void **state)
+{
+	struct alerts_options o = {0};
+	struct alerts *a;
+	struct flow f;
+	char *txt;
+	cJSON *j, *sig;
+
+	(void)state;
+	o.dedup_period = 48LL * 3600 * NG_USEC;
+	a = create(&o);
+	make_flow(&f, 1, "203.0.113.5", WL_ANOMALOUS, T0);
+	f.attention = NG_ATTN_HIGH;
+	txt = alerts_raise(a, &f, FLOW_SENT, 48 * 3600 * NG_USEC, false);
+	assert_non_null(txt);
+	j = cJSON_Parse(txt);
+	assert_string_equal(cJSON_GetObjectItem(j, "attention")->valuestring, "high");
+	sig = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "signals"), 0);
+	assert_non_null(sig);
+	assert_string_equal(cJSON_GetObjectItem(sig, "name")->valuestring, "first_contact");
+	assert_string_equal(cJSON_GetObjectItem(sig, "reason")->valuestring, "first contact in the 48 h window");
+	cJSON_Delete(j);
+	free(txt);
+	make_flow(&f, 2, "203.0.113.5", WL_BLOCKLISTED, T0 + 3601 * NG_USEC);
+	assert_false(raise1(a, &f, FLOW_SENT));
+	make_flow(&f, 3, "203.0.113.5", WL_ANOMALOUS, T0 + 47 * 3600 * NG_USEC);
+	assert_false(raise1(a, &f, FLOW_SENT));
+	make_flow(&f, 4, "203.0.113.5", WL_ANOMALOUS, T0 + 49 * 3600 * NG_USEC);
+	assert_true(raise1(a, &f, FLOW_SENT));
+	alerts_destroy(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv_split),
 		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_dedup_attention),
 		cmocka_unit_test(test_alert_json),
 		cmocka_unit_test(test_global_cap),
 		cmocka_unit_test(test_dedup_bounded),

@@ -743,6 +743,39 @@ static int dir_with(const struct flow *f, uint8_t verdict, bool want_svc)
 	return -1;
 }
 
+/*
+ * True when f carries signal id; *dir is the deciding direction for the
+ * signals derived from a verdict (unused for the others).
+ */
+static bool sig_present(const struct flow *f, enum sig_id id, int *dir)
+{
+	*dir = 0;
+	switch (id) {
+	case SIG_BLOCKLISTED:
+		return (*dir = dir_with(f, WL_BLOCKLISTED, false)) >= 0;
+	case SIG_FIRST_CONTACT:
+		return !detect_unanswered(f) && (*dir = dir_with(f, WL_ANOMALOUS, false)) >= 0;
+	case SIG_KNOWN_SERVICE:
+		return !detect_unanswered(f) && (*dir = dir_with(f, WL_ANOMALOUS, true)) >= 0;
+	case SIG_UNANSWERED:
+		return detect_unanswered(f);
+	default:
+		return f->sigs && (f->sigs->mask & (1u << id));
+	}
+}
+
+uint32_t detect_signal_mask(const struct flow *f)
+{
+	uint32_t mask = 0;
+	int dir;
+
+	for (int id = 0; id < SIG_COUNT; id++) {
+		if (sig_present(f, (enum sig_id)id, &dir))
+			mask |= 1u << id;
+	}
+	return mask;
+}
+
 size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out)
 {
 	size_t n = 0;
@@ -751,30 +784,24 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 	for (int id = 0; id < SIG_COUNT; id++) {
 		struct sig_view *o = &out[n];
 
+		if (!sig_present(f, (enum sig_id)id, &dir))
+			continue;
 		o->id = (enum sig_id)id;
 		o->reason[0] = '\0';
 		switch (id) {
 		case SIG_BLOCKLISTED:
-			if ((dir = dir_with(f, WL_BLOCKLISTED, false)) < 0)
-				continue;
 			o->value = 1;
 			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
 			break;
 		case SIG_FIRST_CONTACT:
-			if (detect_unanswered(f) || (dir = dir_with(f, WL_ANOMALOUS, false)) < 0)
-				continue;
 			o->value = f->verdicts[dir].count;
 			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
 			break;
 		case SIG_KNOWN_SERVICE:
-			if (detect_unanswered(f) || (dir = dir_with(f, WL_ANOMALOUS, true)) < 0)
-				continue;
 			o->value = f->verdicts[dir].svc_count;
 			wl_service_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
 			break;
 		case SIG_UNANSWERED:
-			if (!detect_unanswered(f))
-				continue;
 			o->value = (double)f->packets[FLOW_RECEIVED];
 			snprintf(o->reason, sizeof o->reason, "inbound attempt this host never answered (%llu packets)",
 				 (unsigned long long)f->packets[FLOW_RECEIVED]);
@@ -782,8 +809,6 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 		default: {
 			const struct flow_sig *s = sig_find((struct flow *)f, (enum sig_id)id);
 
-			if (!s)
-				continue;
 			o->value = s->value;
 			memcpy(o->reason, s->reason, sizeof o->reason);
 			break;

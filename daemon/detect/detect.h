@@ -107,6 +107,8 @@ void detect_tick(struct detect *d, struct flow_table *ft, ng_time now,
 bool detect_unanswered(const struct flow *f);
 /* The attention level of f from its verdicts, its state and its signals. */
 enum ng_attention detect_attention(const struct flow *f);
+/* The signals f carries as a bit mask (bit = enum sig_id), for exporters. */
+uint32_t detect_signal_mask(const struct flow *f);
 /* Every signal f carries, in enum order, into out (room for SIG_COUNT); returns how many. */
 size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out);
 /* Free what the flow's signals hold (from the flow table's release hook). */

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "detect.h"
 #include "engine.h"
 #include "output.h"
 #include "geoip.h"
@@ -95,6 +96,8 @@ enum field_kind {
 	FK_COUNTRY,
 	FK_DOMAIN,
 	FK_PROCESS,
+	FK_ATTENTION,
+	FK_SIGNALS,
 };
 
 /* One field specifier of a template (RFC 7011 3.2). */
@@ -131,7 +134,9 @@ struct ipfix_field {
 	{IPFIX_NG_PROCESS_ID, 4, IPFIX_PEN, FK_PID},                                       \
 	{IPFIX_NG_COUNTRY_CODE, 2, IPFIX_PEN, FK_COUNTRY},                                 \
 	{IPFIX_NG_REMOTE_DOMAIN, IPFIX_VARLEN, IPFIX_PEN, FK_DOMAIN},                      \
-	{IPFIX_NG_PROCESS_NAME, IPFIX_VARLEN, IPFIX_PEN, FK_PROCESS}
+	{IPFIX_NG_PROCESS_NAME, IPFIX_VARLEN, IPFIX_PEN, FK_PROCESS},                     \
+	{IPFIX_NG_ATTENTION, 1, IPFIX_PEN, FK_ATTENTION},                                  \
+	{IPFIX_NG_SIGNALS, 4, IPFIX_PEN, FK_SIGNALS}
 
 static const struct ipfix_field fields_v4[] = {
 	{8, 4, 0, FK_SRC_ADDR},			/* sourceIPv4Address */
@@ -153,8 +158,8 @@ struct ipfix_rec {
 	uint64_t octets, packets, flow_id;
 	ng_time start, end;
 	uint32_t src_as, dst_as;
-	uint8_t verdict_sent, verdict_received, verdict, initiator, domain_source;
-	uint32_t pid;
+	uint8_t verdict_sent, verdict_received, verdict, initiator, domain_source, attention;
+	uint32_t pid, signals;
 	char cc[2];
 	const char *domain, *process;
 	size_t domain_len, process_len;
@@ -399,6 +404,12 @@ static uint8_t *encode_record(const struct ipfix_field *fl, size_t n, const stru
 				memcpy(p, r->process, r->process_len);
 			p += r->process_len;
 			break;
+		case FK_ATTENTION:
+			p = put8(p, r->attention);
+			break;
+		case FK_SIGNALS:
+			p = put32(p, r->signals);
+			break;
 		}
 	}
 	return p;
@@ -562,6 +573,8 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.domain_len = str_cut(f->domain);
 	r.process = f->proc ? f->proc->name : NULL;
 	r.process_len = str_cut(r.process);
+	r.attention = f->attention;
+	r.signals = detect_signal_mask(f);
 	add_record(x, &r);
 }
 

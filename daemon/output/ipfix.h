@@ -34,6 +34,8 @@ enum ipfix_ng_ie {
 	IPFIX_NG_COUNTRY_CODE = 7,		/* string, 2 octets (ISO 3166-1 alpha-2; zeros when unknown) */
 	IPFIX_NG_VERDICT = 8,			/* unsigned8, overall verdict of the flow */
 	IPFIX_NG_INITIATOR = 9,			/* unsigned8: 1 this host started the flow, 2 the remote did */
+	IPFIX_NG_ATTENTION = 10,		/* unsigned8: 0 none, 1 low, 2 high (docs/detection.md) */
+	IPFIX_NG_SIGNALS = 11,			/* unsigned32: bit per signal, in docs/ipfix.md's order */
 };
 
 /* flowEndReason values (RFC 5102/IANA IPFIX registry, element 136). */

@@ -49,10 +49,13 @@ PEN_NAME = '(Example Enterprise Number for Documentation Use)'
 COMMON = [(7, 2, 0), (11, 2, 0), (4, 1, 0), (60, 1, 0), (61, 1, 0), (136, 1, 0), (1, 8, 0), (2, 8, 0),
           (152, 8, 0), (153, 8, 0), (148, 8, 0), (16, 4, 0), (17, 4, 0),
           (1, 1, 32473), (2, 1, 32473), (8, 1, 32473), (9, 1, 32473), (4, 1, 32473), (6, 4, 32473),
-          (7, 2, 32473), (3, 65535, 32473), (5, 65535, 32473)]
+          (7, 2, 32473), (3, 65535, 32473), (5, 65535, 32473), (10, 1, 32473), (11, 4, 32473)]
 WANT_TMPL = {256: [(8, 4, 0), (12, 4, 0)] + COMMON, 257: [(27, 16, 0), (28, 16, 0)] + COMMON}
 VERDICT = {None: 0, 'local': 1, 'normal': 2, 'anomalous': 3, 'blocklisted': 4}
 DSRC = {None: 0, 'dns': 1, 'http': 2, 'sni': 3}
+ATTENTION = {'none': 0, 'low': 1, 'high': 2}
+SIGNAL_BIT = {n: i for i, n in enumerate(('blocklisted', 'beacon', 'dns_tunnel', 'scan', 'large_upload', 'first_contact',
+                                          'no_dns', 'long_connection', 'known_service', 'unanswered'))}
 
 flows = {}
 for line in open(sys.argv[1]):
@@ -146,6 +149,8 @@ for r in records:
         4: bytes([DSRC[f['remote_domain_source']] if f['remote_domain'] else 0]),
         6: ((f['process'] or {}).get('pid') or 0).to_bytes(4, 'big'),
         7: country.encode() if country else b'\0\0',
+        10: bytes([ATTENTION[f['attention']]]),
+        11: sum(1 << SIGNAL_BIT[s['name']] for s in f['signals']).to_bytes(4, 'big'),
     }
     if f['remote_domain']:
         wpen[3] = f['remote_domain'].encode()

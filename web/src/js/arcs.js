@@ -9,6 +9,7 @@
 // per-frame CPU work), and animation (fade in, fade to "closed", moving pulses) runs on uTime.
 // 5,000 places in "both" mode are 10,000 instances in one draw call.
 import * as THREE from '../vendor/three.module.js';
+import { higher } from './state.js';
 
 const SEGMENTS = 32;
 export const GLOBE_LIFT = 1.003;
@@ -322,6 +323,7 @@ export class ArcLayer {
 		const prev = this.prevAnim;
 		const next = new Map();
 		const drawn = new Set();
+		const shown = new Map();	// place key -> highest level among its arcs drawn in this view
 		this.instances = [];
 		list.forEach(([p, d], i) => {
 			latLonToVec3(p.lat, p.lon, 1, e);
@@ -360,6 +362,7 @@ export class ArcLayer {
 			dim[i] = opts.dimOf(p);
 			style[i] = level === 'low' ? 1 : 0;
 			drawn.add(p.key);
+			shown.set(p.key, higher(shown.get(p.key), level));
 			this.instances.push({ key: p.key, dir: d, end: e.clone(), h, level });
 		});
 		this.prevAnim = next;
@@ -367,18 +370,20 @@ export class ArcLayer {
 		g.instanceCount = list.length;
 		this.count = list.length;
 
-		// Dots at the places, sized by number of flows, coloured by the place's attention (low: a ring).
+		// Dots at the places with an arc in this view, sized by number of flows, coloured by the highest
+		// level of those arcs (low: a ring); a place with no arc in this direction shows no dot.
 		const n = places.size;
 		const pos = new Float32Array(n * 3), col = new Float32Array(n * 3), size = new Float32Array(n), dd = new Float32Array(n), st = new Float32Array(n);
 		let i = 0;
 		for (const p of places.values()) {
 			latLonToVec3(p.lat, p.lon, GLOBE_LIFT + 0.001, e);
 			pos.set([e.x, e.y, e.z], i * 3);
-			c.set(opts.colorOf(p.attention || 'none'));
-			st[i] = p.attention === 'low' ? 1 : 0;
+			const level = shown.get(p.key) || 'none';
+			c.set(opts.colorOf(level));
+			st[i] = level === 'low' ? 1 : 0;
 			col.set([c.r, c.g, c.b], i * 3);
 			size[i] = Math.min(16, 6 + 2.2 * Math.log2(p.flows));
-			dd[i] = opts.dimOf(p) * (p.active > 0 ? 1 : 0.7);
+			dd[i] = shown.has(p.key) ? opts.dimOf(p) * (p.active > 0 ? 1 : 0.7) : 0;
 			i++;
 		}
 		this.dotGeom.setAttribute('position', new THREE.BufferAttribute(pos, 3));

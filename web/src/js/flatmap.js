@@ -7,6 +7,7 @@
 // the same methods as GlobeView (update, pick, frame, ...) so main.js and the tests need not care.
 import { drawWorld, loadWorld } from './geo.js';
 import { distanceKm } from './util.js';
+import { higher } from './state.js';
 
 const SEA = '#0a2340', LAND = '#2d4a5e', COAST = '#7fa7c4', BORDER = '#4f7390';
 
@@ -137,11 +138,15 @@ export class FlatView {
 						g.setLineDash([]);
 					}
 				}
+				if (!dirs.length) continue;
+				// The dot takes the highest level of the arcs drawn for it in this view.
+				const level = dirs.map((d) => (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none')
+					.reduce((a, b) => higher(a, b));
 				g.globalAlpha = this.opts.dimOf(p);
-				const col = this.opts.colorOf(p.attention || 'none');
+				const col = this.opts.colorOf(level);
 				const [x, y] = this.xy(p.lon, p.lat);
 				g.beginPath();
-				if (p.attention === 'low') {
+				if (level === 'low') {
 					// A hollow ring marks a known service's new address.
 					g.strokeStyle = col;
 					g.lineWidth = 1.5;

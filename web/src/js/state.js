@@ -32,13 +32,13 @@ export const FADE_S = 60;
 
 export const PALETTES = {
 	standard: {
-		high: '#ff2d2d', low: '#a8d5ff', none: '#3d9bff', unanswered: '#a0a0a0',
+		high: '#ff2d2d', low: '#c0e0ff', none: '#3d9bff', unanswered: '#c8c8c8',
 		normal: '#3d9bff', anomalous: '#ff2d2d', blocklisted: '#d64dff', local: '#9aa6b5', home: '#58f0b0',
 	},
 	// Okabe-Ito colours: safe for the common colour-vision deficiencies. Low is a lighter sky blue
 	// and also carries a shape (dashed arc end, hollow dot), so it never depends on hue alone.
 	colorblind: {
-		high: '#e69f00', low: '#bde5fa', none: '#56b4e9', unanswered: '#a0a0a0',
+		high: '#e69f00', low: '#bde5fa', none: '#56b4e9', unanswered: '#c8c8c8',
 		normal: '#56b4e9', anomalous: '#e69f00', blocklisted: '#cc79a7', local: '#a0a0a0', home: '#f0e442',
 	},
 };

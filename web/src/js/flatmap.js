@@ -219,11 +219,11 @@ export class FlatView {
 		return best;
 	}
 
-	// The middle of a place's arc.
-	arcScreenPoint(key) {
+	// The middle of a place's arc (or its point at t).
+	arcScreenPoint(key, at) {
 		const a = this.arcs.instances.find((i) => i.key === key);
 		if (!a) return null;
-		const [x, y] = this.point(a.c, 0.5);
+		const [x, y] = this.point(a.c, at != null ? at : 0.5);
 		return { x, y };
 	}
 

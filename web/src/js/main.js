@@ -298,7 +298,8 @@ function initControls() {
 	const un = $('unanswered-toggle');
 	const applyUn = () => {
 		un.setAttribute('aria-pressed', String(state.ui.showUnanswered));
-		un.textContent = state.ui.showUnanswered ? 'Hide them' : 'Show them in grey';
+		// (On a phone the words in .long are left out: "Show in grey", "Hide".)
+		un.innerHTML = state.ui.showUnanswered ? 'Hide<span class="long"> them</span>' : 'Show<span class="long"> them</span> in grey';
 	};
 	un.addEventListener('click', () => {
 		state.ui.showUnanswered = !state.ui.showUnanswered;
@@ -408,9 +409,9 @@ function installHook() {
 			}));
 		},
 		placeKey,
-		// CSS px (relative to the page) of the middle of a place's arc, or null when hidden.
-		arcPoint(key) {
-			const s = view && view.arcScreenPoint(key);
+		// CSS px (relative to the page) of the middle of a place's arc (or of its point at t in [0, 1]), or null when hidden.
+		arcPoint(key, t) {
+			const s = view && view.arcScreenPoint(key, typeof t === 'number' ? t : undefined);
 			if (!s) return null;
 			const r = $('view').getBoundingClientRect();
 			return { x: r.left + s.x, y: r.top + s.y };

@@ -34,6 +34,8 @@ async function snapshot(page) {
 		const d = await (await fetch('/flows', { cache: 'no-store' })).json();
 		const keys = new Set();
 		for (const f of d.flows) {
+			// Unanswered inbound attempts (signal `unanswered`) are not places until the page is asked to show them.
+			if (Array.isArray(f.signals) && f.signals.some((x) => x && x.name === 'unanswered')) continue;
 			const g = f.geo;
 			if (g && typeof g.lat === 'number' && typeof g.lon === 'number') keys.add(`${Math.round(g.lat * 10) / 10},${Math.round(g.lon * 10) / 10}`);
 		}

@@ -3,27 +3,71 @@
 // mock-daemon.mjs: a stand-in for netglobe's HTTP API (docs/api.md) serving a built page, for
 // developing the page and checking the e2e test itself without the C daemon.
 //
-//   node tests/e2e/mock-daemon.mjs --web build/web [--port 8099] [--all-normal] [--no-events] [--csp]
+//   node tests/e2e/mock-daemon.mjs --web build/web [--port 8099] [--world mixed|quiet] [--no-events] [--csp]
 //
-// It serves a fixed, realistic world (home in Tokyo; public places with geo; LAN, multicast and
-// unlocated flows; anomalous, blocklisted and local verdicts), /flows/{id} with history, /api/stats,
-// /events (SSE: stats every second, and a new flow, an update and a close a few seconds in), and
-// POST /api/trust. --no-events answers /events with 404 (the page must warn and retry).
-// Uses node built-ins only.
+// Flow objects are built from the documented schema: tests/e2e/schema.mjs reads the flow example
+// and the field table of docs/api.md at start, every flow starts as a copy of that example, and
+// every flow served or streamed is checked against the table (documented keys only, null only where
+// allowed, enumerations such as attention, documented signal names). A flow that does not conform
+// stops the mock with the reason, so docs/api.md and the mock cannot drift apart unnoticed.
+//
+// Worlds (home in Tokyo; public places with geo; LAN, multicast and unlocated flows):
+//   mixed (default): high attention (first contact, beacon, blocklist, large upload), low (known
+//     services' new addresses, a lone no_dns), none, and unanswered inbound attempts (three places
+//     with nothing else, two beside normal traffic); learning (3 h of 48 h).
+//   quiet: only low and none attention (unanswered attempts too, with anomalous verdicts that must
+//     still not show red); learning done.
+// /events: stats every second; a new flow, an update and a close every 4 s (only flows of no
+// attention, so the levels the tests look at stay put). --no-events answers /events with 404.
+// Test controls (not part of netglobe's API): GET /mock/info says {"mock": true, ...};
+// POST /mock/end?id=N ends flow N now (a flow-closed event). Node built-ins only.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadSchema, newFlow, checkFlow } from './schema.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
 const flag = (name) => args.includes(name);
 const webRoot = path.resolve(opt('--web', 'build/web'));
 const port = Number(opt('--port', '8099'));
-const allNormal = flag('--all-normal');
+const world = opt('--world', 'mixed');
+if (!['mixed', 'quiet'].includes(world)) {
+	console.error(`mock-daemon: unknown world '${world}' (use --world mixed or --world quiet)`);
+	process.exit(2);
+}
+const quiet = world === 'quiet';
 const noEvents = flag('--no-events');
 // --csp: send the strict Content-Security-Policy the page is written to work under.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const csp = flag('--csp');
+
+let schema;
+try {
+	schema = loadSchema();
+} catch (e) {
+	console.error(`mock-daemon: ${e.message}`);
+	process.exit(1);
+}
+
+// Stop when a flow does not match docs/api.md: the mock must serve only what the API documents.
+function conform(f) {
+	const errs = checkFlow(schema, f);
+	if (errs.length) {
+		console.error(`mock-daemon: a flow does not match docs/api.md:\n  ${errs.join('\n  ')}`);
+		process.exit(1);
+	}
+	return f;
+}
+
+// Fill a flow from the documented example: only documented fields may be set.
+function fill(f, values) {
+	for (const [k, v] of Object.entries(values)) {
+		if (!schema.fields.has(k)) throw new Error(`mock-daemon: field ${k} is not in docs/api.md`);
+		f[k] = v;
+	}
+	return f;
+}
 
 // Places: [city, region, cc, country name, lat, lon, domain, org, asn].
 const PLACES = [
@@ -66,7 +110,9 @@ let seed = 42;
 const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296);
 const t0 = Date.parse('2026-11-21T08:00:00Z');
 const iso = (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+const sig = (name, value, reason) => ({ name, value, reason });
 
+// A flow to place pi (PLACES index) of no attention; extra overrides documented fields.
 function makeFlow(id, pi, extra = {}) {
 	const [city, region, cc, cname, lat, lon, domain, org, asn] = PLACES[pi];
 	const bs = Math.floor(300 * 10 ** (rnd() * 4));
@@ -74,7 +120,7 @@ function makeFlow(id, pi, extra = {}) {
 	const start = t0 + id * 37000;
 	const active = rnd() < 0.45;
 	const tcp = rnd() < 0.8;
-	return {
+	const f = fill(newFlow(schema), {
 		id, proto: tcp ? 'tcp' : 'udp', proto_num: tcp ? 6 : 17, ip_version: 4,
 		local_ip: '192.168.2.17', local_port: 49152 + id, remote_ip: `${20 + pi}.${(pi * 7) % 250}.${id % 250}.${(id * 13) % 250}`,
 		remote_port: tcp ? (rnd() < 0.8 ? 443 : 80) : (rnd() < 0.5 ? 53 : 123), initiator: 'local',
@@ -86,50 +132,110 @@ function makeFlow(id, pi, extra = {}) {
 		asn, as_org: org, remote_domain: domain, remote_domain_source: domain ? 'dns' : null,
 		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: null, user: 'alice', cmdline: null } : null,
 		verdict_sent: 'normal', verdict_received: 'normal', verdict: 'normal',
-		reason: 'seen 41 times since 2026-11-19 08:14', ...extra,
-	};
+		reason: 'seen 41 times since 2026-11-19 08:14', attention: 'none', signals: [],
+	});
+	return fill(f, extra);
 }
+
+// Make flow f active (the places the tests look at must be current, not faded).
+function activate(f) {
+	return fill(f, { active: true, state: f.proto === 'tcp' ? 'established' : 'open', end_reason: null });
+}
+
+// An inbound attempt from place pi this host never answered (a scan of this host).
+function unanswered(id, pi, port) {
+	const f = makeFlow(id, pi);
+	return fill(f, {
+		proto: 'tcp', proto_num: 6, initiator: 'remote', local_port: port, remote_port: 40000 + id,
+		packets_sent: 0, bytes_sent: 0, packets_received: 1 + (id % 3), bytes_received: 60 * (1 + (id % 3)),
+		state: 'syn_sent', active: id % 2 === 0, end_reason: id % 2 === 0 ? null : 'idle', process: null, remote_domain: null, remote_domain_source: null,
+		verdict_sent: 'normal', verdict_received: 'anomalous', verdict: 'anomalous',
+		reason: 'received from this address for the first time in the 48 h window',
+		attention: 'none', signals: [sig('unanswered', 1 + (id % 3), `inbound SYN to port ${port} never answered (${1 + (id % 3)} tries)`)],
+	});
+}
+
+// Attention of the places by index (PLACES): what the daemon would say about them.
+const LOW = {
+	7: (f) => [sig('known_service', 41, 'new address of amazonaws.com, seen 41 times since 2026-11-19 08:14')],
+	15: (f) => [sig('known_service', 212, 'new address of debian.org, seen 212 times since 2026-11-12 06:02')],
+	17: (f) => [sig('known_service', 88, 'new address of spotifycdn.com, seen 88 times since 2026-11-18 19:40')],
+	10: (f) => [sig('no_dns', 1, `no DNS answer named ${f.remote_ip} before the connection`)],
+};
+const HIGH = {
+	18: (f) => [sig('first_contact', 1, `${f.remote_ip} (JSC Selectel, RU) never seen before`)],
+	20: (f) => [sig('beacon', 0.93, 'every 5.0 s +- 0.3 s, 86 connections'), sig('first_contact', 1, `${f.remote_ip} never seen before`)],
+	22: (f) => [sig('blocklisted', 1, `in blocklist feodo.txt (${f.remote_ip.split('.').slice(0, 3).join('.')}.0/24)`)],
+	30: (f) => [sig('blocklisted', 1, `in blocklist feodo.txt (${f.remote_ip})`)],
+	24: (f) => [sig('large_upload', 48.2, 'sent 48.2 MB, 40 times this host\'s usual upload'), sig('first_contact', 1, `${f.remote_ip} never seen before`)],
+};
+// Places where nothing but unanswered attempts arrive (no arc unless asked for).
+const SCANNERS = [25, 28, 31];
+// Mexico City: one high flow beside normal ones (the tests end it and watch the place turn blue).
+const MIXED_PLACE = 29;
 
 function makeWorld() {
 	const flows = [];
 	let id = 1;
 	PLACES.forEach((_, pi) => {
+		if (SCANNERS.includes(pi)) return;
 		const n = 1 + Math.floor(rnd() * (pi < 10 ? 6 : 3));
-		for (let k = 0; k < n; k++) flows.push(makeFlow(id++, pi));
-	});
-	if (!allNormal) {
-		// First contacts (anomalous) and two blocklisted hosts.
-		for (const f of flows) {
-			const pi = PLACES.findIndex((p) => p[4] === f.geo.lat);
-			if ([18, 20, 24, 25, 10].includes(pi)) {
-				f.verdict_received = 'anomalous';
-				f.verdict = 'anomalous';
-				f.reason = 'received from this address for the first time in the 48 h window';
-				if (pi === 18) { f.verdict_sent = 'anomalous'; f.reason = 'first contact in the 48 h window'; }
+		for (let k = 0; k < n; k++) {
+			const f = makeFlow(id++, pi);
+			const high = !quiet && HIGH[pi];
+			const low = LOW[pi];
+			if (high) {
+				const blocked = pi === 22 || pi === 30;
+				fill(f, {
+					verdict_sent: blocked ? 'blocklisted' : pi === 18 ? 'anomalous' : 'normal',
+					verdict_received: blocked ? 'blocklisted' : 'anomalous', verdict: blocked ? 'blocklisted' : 'anomalous',
+					reason: blocked ? `in blocklist feodo.txt (${f.remote_ip})` : 'first contact in the 48 h window',
+					attention: 'high', signals: high(f),
+				});
+			} else if (low) {
+				fill(f, {
+					verdict_received: pi === 10 ? 'normal' : 'anomalous', verdict: pi === 10 ? 'normal' : 'anomalous',
+					reason: pi === 10 ? 'seen 12 times since 2026-11-20 10:00' : 'received from this address for the first time in the 48 h window',
+					attention: 'low', signals: low(f),
+				});
 			}
-			if (pi === 22 || pi === 30) {
-				f.verdict_sent = f.verdict_received = f.verdict = 'blocklisted';
-				f.reason = 'in blocklist feodo.txt (' + f.remote_ip.split('.').slice(0, 3).join('.') + '.0/24)';
+			if (k === 0 && (high || low)) activate(f);
+			flows.push(f);
+		}
+		if (pi === MIXED_PLACE) {
+			flows.push(activate(makeFlow(id++, pi)));
+			if (!quiet) {
+				const f = activate(makeFlow(id++, pi));
+				fill(f, {
+					verdict_sent: 'anomalous', verdict: 'anomalous', reason: 'first contact in the 48 h window',
+					attention: 'high', signals: [sig('first_contact', 1, `${f.remote_ip} (UNAM, MX) never seen before`)],
+				});
+				flows.push(f);
 			}
 		}
-	}
+	});
+	// Scans of this host: places with nothing else, and two beside normal traffic in Amsterdam.
+	for (const pi of SCANNERS) for (let k = 0; k < 2; k++) flows.push(unanswered(id++, pi, [22, 3389, 445][k % 3]));
+	flows.push(unanswered(id++, 14, 23), unanswered(id++, 14, 8080));
 	// Flows with no location: LAN, multicast, and a public address the database does not know.
 	const local = [
 		['192.168.2.1', 53, 'udp', 'lan'], ['192.168.2.1', 53, 'udp', 'lan'], ['224.0.0.251', 5353, 'udp', 'multicast'],
 		['192.168.2.40', 8009, 'tcp', 'lan'], ['239.255.255.250', 1900, 'udp', 'multicast'],
 	];
 	for (const [ip, p, proto, scope] of local) {
-		const f = makeFlow(id++, 0);
-		Object.assign(f, { remote_ip: ip, remote_port: p, proto, proto_num: proto === 'tcp' ? 6 : 17, remote_scope: scope, geo: null,
+		flows.push(makeFlow(id++, 0, {
+			remote_ip: ip, remote_port: p, proto, proto_num: proto === 'tcp' ? 6 : 17, remote_scope: scope, geo: null,
 			asn: null, as_org: null, remote_domain: null, remote_domain_source: null,
-			verdict_sent: allNormal ? 'normal' : 'local', verdict_received: allNormal ? 'normal' : 'local', verdict: allNormal ? 'normal' : 'local',
-			reason: allNormal ? 'allowed by rule 0.0.0.0/0' : `local address (${scope})` });
-		flows.push(f);
+			verdict_sent: 'local', verdict_received: 'local', verdict: 'local', reason: `local address (${scope})`,
+		}));
 	}
-	const unk = makeFlow(id++, 0);
-	Object.assign(unk, { remote_ip: '203.0.113.77', geo: null, asn: null, as_org: null, remote_domain: null });
+	const unk = makeFlow(id++, 0, { remote_ip: '203.0.113.77', geo: null, asn: null, as_org: null, remote_domain: null, remote_domain_source: null });
+	if (!quiet) {
+		fill(unk, { verdict_sent: 'anomalous', verdict: 'anomalous', reason: 'first contact in the 48 h window', attention: 'high',
+			signals: [sig('first_contact', 1, '203.0.113.77 never seen before')] });
+	}
 	flows.push(unk);
-	return flows;
+	return flows.map(conform);
 }
 
 const flows = makeWorld();
@@ -140,38 +246,73 @@ const clients = new Set();
 const startMs = Date.now();
 
 function publish(type, data) {
+	if (type.startsWith('flow-')) conform(data);
 	const ev = { id: ++eventId, type, data };
 	events.push(ev);
 	if (events.length > 500) events.shift();
 	for (const res of clients) res.write(`id: ${ev.id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-function statsDoc() {
-	const v = { normal: 0, anomalous: 0, blocklisted: 0, local: 0 };
-	for (const f of flows) v[f.verdict]++;
-	return {
-		packets: 182345, bytes: 93455123, drops: 0, malformed: 2, flows_active: flows.filter((f) => f.active).length,
-		flows_total: flows.length, evictions: 0, clients: clients.size, uptime_s: Math.round((Date.now() - startMs) / 1000),
-		source: 'interface eth0', packets_per_sec: 120 + Math.round(30 * Math.sin(Date.now() / 3000)), verdicts: v,
-	};
+const isUnanswered = (f) => f.signals.some((s) => s.name === 'unanswered');
+// Older unanswered attempts the daemon counted but no longer holds (its table evicts them first).
+const EVICTED_UNANSWERED = { flows: 1190, addresses: 805 };
+
+function learningDoc() {
+	return quiet ? { learning: false, since: iso(t0 - 3 * 86400e3), elapsed_s: 259200, window_s: 172800, progress: 1 }
+		: { learning: true, since: iso(t0), elapsed_s: 10800, window_s: 172800, progress: 0.0625 };
 }
 
-// Live world: stats every second; a new flow, an update and a close early on, then every 20 s.
+function statsDoc() {
+	const v = { normal: 0, anomalous: 0, blocklisted: 0, local: 0 };
+	const a = { none: 0, low: 0, high: 0 };
+	const unAddrs = new Set();
+	let un = 0;
+	for (const f of flows) {
+		v[f.verdict]++;
+		a[f.attention]++;
+		if (isUnanswered(f)) { un++; unAddrs.add(f.remote_ip); }
+	}
+	const doc = {
+		generated: new Date().toISOString(), packets: 182345, bytes: 93455123, drops: 0, malformed: 2,
+		flows_active: flows.filter((f) => f.active).length, flows_total: flows.length, evictions: 0, clients: clients.size,
+		uptime_s: Math.round((Date.now() - startMs) / 1000), source: 'interface eth0', live: true,
+		packets_per_sec: 120 + Math.round(30 * Math.sin(Date.now() / 3000)), verdicts: v, attention: a,
+		unanswered: { flows: un + EVICTED_UNANSWERED.flows, addresses: unAddrs.size + EVICTED_UNANSWERED.addresses },
+		learning: learningDoc(), last_event_id: eventId,
+	};
+	const odd = Object.keys(doc).filter((k) => schema.statsKeys.size && !schema.statsKeys.has(k));
+	if (odd.length) {
+		console.error(`mock-daemon: /api/stats keys not in docs/api.md: ${odd.join(', ')}`);
+		process.exit(1);
+	}
+	return doc;
+}
+
+// End flow f now, as the daemon does when a connection closes.
+function endFlow(f) {
+	fill(f, { active: false, state: f.proto === 'tcp' ? 'closed' : 'open', end_reason: f.proto === 'tcp' ? 'closed' : 'idle', last_seen: iso(Date.now()) });
+	publish('flow-closed', f);
+}
+
+// Live world: stats every second; a new flow, an update and a close every 4 s (no attention only).
 setInterval(() => publish('stats', statsDoc()), 1000);
 let step = 0;
+const calm = (x) => x.active && x.geo && x.attention === 'none' && !isUnanswered(x) && x.geo.lat !== PLACES[MIXED_PLACE][4];
 setInterval(() => {
 	step++;
 	if (step % 3 === 1) {
-		const f = makeFlow(nextId++, Math.floor(rnd() * PLACES.length), { active: true, state: 'established', end_reason: null });
-		f.last_seen = new Date().toISOString();
+		const pi = Math.floor(rnd() * PLACES.length);
+		if (SCANNERS.includes(pi) || HIGH[pi] || LOW[pi]) return;
+		const f = activate(makeFlow(nextId++, pi));
+		f.last_seen = iso(Date.now());
 		flows.push(f);
 		publish('flow-new', f);
 	} else if (step % 3 === 2) {
-		const f = flows.find((x) => x.active && x.geo);
-		if (f) { f.bytes_received += 50000; f.packets_received += 40; f.last_seen = new Date().toISOString(); publish('flow-update', f); }
+		const f = flows.find(calm);
+		if (f) { f.bytes_received += 50000; f.packets_received += 40; f.last_seen = iso(Date.now()); publish('flow-update', f); }
 	} else {
-		const f = flows.find((x) => x.active && x.geo);
-		if (f) { f.active = false; f.state = 'closed'; f.end_reason = 'closed'; publish('flow-closed', f); }
+		const f = flows.find(calm);
+		if (f) endFlow(f);
 	}
 }, 4000);
 
@@ -186,15 +327,25 @@ function send(res, code, type, body) {
 const server = http.createServer((req, res) => {
 	const u = new URL(req.url, 'http://x');
 	const p = u.pathname;
+	if (p === '/mock/info') return send(res, 200, 'application/json', JSON.stringify({ mock: true, world, flows: flows.length }));
+	if (p === '/mock/end' && req.method === 'POST') {
+		const f = flows.find((x) => x.id === Number(u.searchParams.get('id')));
+		if (!f) return send(res, 404, 'application/json', '{"error":"no such flow"}');
+		if (f.active) endFlow(f);
+		return send(res, 200, 'application/json', JSON.stringify({ ok: true, id: f.id }));
+	}
 	if (p === '/flows') {
+		const levels = u.searchParams.get('attention');
+		const bad = levels && levels.split(',').find((l) => !schema.fields.get('attention').values.includes(l));
+		if (bad) return send(res, 400, 'application/json', JSON.stringify({ error: `bad attention '${bad}' (use none, low or high)` }));
+		const list = levels ? flows.filter((f) => levels.split(',').includes(f.attention)) : flows;
 		if (u.searchParams.get('format') === 'csv') {
 			const cols = ['id', 'proto', 'local_ip', 'local_port', 'remote_ip', 'remote_port', 'bytes_sent', 'bytes_received', 'verdict'];
-			return send(res, 200, 'text/csv', [cols.join(','), ...flows.map((f) => cols.map((c) => f[c]).join(','))].join('\n') + '\n');
+			return send(res, 200, 'text/csv', [cols.join(','), ...list.map((f) => cols.map((c) => f[c]).join(','))].join('\n') + '\n');
 		}
 		return send(res, 200, 'application/json', JSON.stringify({
 			generated: new Date().toISOString(), home: { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
-			learning: { learning: true, since: iso(t0), elapsed_s: 46800, window_s: 172800, progress: 0.27 },
-			capture: { source: 'interface eth0', live: true }, last_event_id: eventId, flows,
+			learning: learningDoc(), capture: { source: 'interface eth0', live: true }, last_event_id: eventId, flows: list,
 		}));
 	}
 	const m = /^\/flows\/(\d+)$/.exec(p);
@@ -239,4 +390,4 @@ const server = http.createServer((req, res) => {
 	send(res, 200, TYPES[path.extname(file)] || 'application/octet-stream', fs.readFileSync(file));
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`mock-daemon: http://127.0.0.1:${port}/ (web ${webRoot}${allNormal ? ', all normal' : ''}${noEvents ? ', no /events' : ''})`));
+server.listen(port, '127.0.0.1', () => console.log(`mock-daemon: http://127.0.0.1:${port}/ (web ${webRoot}, world ${world}${noEvents ? ', no /events' : ''})`));

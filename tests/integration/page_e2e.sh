@@ -1,11 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# page_e2e.sh: the globe page end to end: the real daemon replays a capture and serves the page,
-# headless Chromium (playwright-core) checks WebGL, arcs = places in /flows, red for anomalous
-# traffic, details on click, the phone bottom sheet and that no other host is contacted
-# (tests/e2e/page.test.mjs). A second run with an allow-everything rule must show no red. A third
-# opens the page during a paced replay and checks the live stream (tests/e2e/live.test.mjs).
-# Screenshots go to $NG_ARTIFACTS (default $NG_BUILD/artifacts): desktop.png, phone.png.
+# page_e2e.sh: the globe page end to end in headless Chromium (playwright-core; tests/e2e/page.test.mjs):
+# WebGL, arcs = places in /flows, red only for high attention (per direction view), attention
+# chips that select, signals in details, unanswered attempts counted in words and drawn only on
+# request (grey), the learning banner, the phone bottom sheet, and that no other host is contacted.
+# First against the mock daemon (tests/e2e/mock-daemon.mjs, whose flows follow docs/api.md): its
+# mixed world (every check, including a place turning blue after its high flow ends) and its quiet
+# world (low and none only: no red anywhere). Then the real daemon replays a capture: a fresh state
+# (red must show), an allow-everything rule (no red), and a paced replay that the page follows live
+# (tests/e2e/live.test.mjs). Checks that need the flow fields `attention` and `signals` are
+# skipped, with a SKIP line, while the real daemon does not send them; NG_REQUIRE_ATTENTION=1 makes
+# them required for the real daemon too.
+# Screenshots go to $NG_ARTIFACTS (default $NG_BUILD/artifacts): desktop.png, phone.png (real
+# daemon), mock-mixed/ and mock-quiet/ (mock).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
@@ -14,6 +21,8 @@ build=${NG_BUILD:-build}
 testdata=${NG_TESTDATA:-$root/tests/data}
 pcap=$testdata/pcaps/slips-test7-malicious.pcap
 artifacts=${NG_ARTIFACTS:-$build/artifacts}
+# 1 once the daemon sends `attention` and `signals`: then the real-daemon runs require them too.
+require_attention=${NG_REQUIRE_ATTENTION:-0}
 
 if [ ! -x "$bin" ]; then
 	echo "no daemon binary at $bin"
@@ -102,16 +111,64 @@ start() {
 	esac
 }
 
+# start_mock NAME ARGS...: run tests/e2e/mock-daemon.mjs on a free port; sets $url.
+start_mock() {
+	name=$1
+	shift
+	port=$(free_port)
+	node tests/e2e/mock-daemon.mjs --web "$build/web" --port "$port" --csp "$@" > "$tmp/mock-$name.log" 2>&1 &
+	pid=$!
+	url=http://127.0.0.1:$port/
+	i=0
+	until curl -sf "${url}mock/info" > /dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
+			echo "mock daemon ($name) did not start; its log:"
+			cat "$tmp/mock-$name.log"
+			exit 1
+		fi
+		sleep 0.2
+	done
+	echo "mock daemon ($name) at $url"
+}
+
+# Say plainly whether the daemon at $url sends the attention fields (else page.test skips what needs them).
+note_attention() {
+	if curl -sf "${url}flows?limit=1" | grep -q '"attention"'; then
+		echo "the daemon sends attention and signals: every check runs"
+	elif [ "$require_attention" = 1 ]; then
+		echo "the daemon sends no attention field, and NG_REQUIRE_ATTENTION=1: the checks that need it fail"
+	else
+		echo "NOTE: the daemon sends no attention field yet: page.test skips (SKIP lines) the checks that need attention or signals"
+	fi
+}
+
 rc=0
-# 1. A fresh state dir: first contacts are anomalous, so red must show.
+# 0. The mock daemon: attention and signals as docs/api.md documents them. Mixed world: every
+# check, including ending a high flow and watching its place turn blue; quiet world (low and none
+# only, unanswered attempts with anomalous verdicts): no red pixel in any view.
+if [ -f "$build/web/vendor/three.module.js" ]; then
+	start_mock mixed
+	NG_URL=$url NG_EXPECT_RED=1 NG_REQUIRE_ATTENTION=1 NG_ARTIFACTS=$artifacts/mock-mixed NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+	cleanup
+	start_mock quiet --world quiet
+	NG_URL=$url NG_EXPECT_RED=0 NG_REQUIRE_ATTENTION=1 NG_PHONE=0 NG_ARTIFACTS=$artifacts/mock-quiet NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+	cleanup
+else
+	echo "FAIL the built page $build/web lacks vendor/three.module.js (web/node_modules missing: run make deps)"
+	rc=1
+fi
+
+# 1. A fresh state dir: first contacts are high attention (anomalous, for a daemon without attention), so red must show.
 start malicious
-NG_URL=$url NG_EXPECT_RED=1 NG_ARTIFACTS=$artifacts NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+note_attention
+NG_URL=$url NG_EXPECT_RED=1 NG_REQUIRE_ATTENTION=$require_attention NG_ARTIFACTS=$artifacts NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
 cleanup
 
-# 2. An allow rule that trusts every address: everything normal, no red anywhere on the globe.
+# 2. An allow rule that trusts every address: nothing high, no red anywhere on the globe.
 printf '0.0.0.0/0\n::/0\n' > "$tmp/allow-all.txt"
 start normal --allow "$tmp/allow-all.txt"
-NG_URL=$url NG_EXPECT_RED=0 NG_PHONE=0 NG_ARTIFACTS=$tmp/artifacts-normal NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+NG_URL=$url NG_EXPECT_RED=0 NG_PHONE=0 NG_REQUIRE_ATTENTION=$require_attention NG_ARTIFACTS=$tmp/artifacts-normal NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
 cleanup
 
 # 3. Live: the page opens while the capture still replays (20 times its recorded pace, about 30 s),

@@ -9,6 +9,7 @@
 // per-frame CPU work), and animation (fade in, fade to "closed", moving pulses) runs on uTime.
 // 5,000 places in "both" mode are 10,000 instances in one draw call.
 import * as THREE from '../vendor/three.module.js';
+import { higher } from './state.js';
 
 const SEGMENTS = 32;
 export const GLOBE_LIFT = 1.003;
@@ -22,6 +23,7 @@ attribute vec3 aColor;
 attribute vec4 aShape;	// width px, height, pulses, direction (+1 home->place, -1 place->home)
 attribute vec4 aAnim;	// birth s, fade start s, alpha from, alpha to
 attribute float aDim;
+attribute float aStyle;	// 1: low attention (dashed far end)
 uniform float uTime;
 uniform vec2 uViewport;
 uniform float uPixelRatio;
@@ -31,6 +33,7 @@ varying float vHalf;
 varying vec3 vColor;
 varying float vAlpha;
 varying vec2 vPulse;
+varying float vStyle;
 
 // The great circle from aStart as cos/sin of one angle (the basis comes from the CPU), raised by
 // height * sin(pi t); also its derivative, for the screen-space direction. Four trig calls a vertex.
@@ -64,6 +67,7 @@ void main() {
 	float fade = mix(aAnim.z, aAnim.w, clamp((uTime - aAnim.y) / 1.5, 0.0, 1.0));
 	vAlpha = fade * grow * aDim;
 	vPulse = aShape.zw;
+	vStyle = aStyle;
 }
 `;
 
@@ -75,6 +79,7 @@ varying float vHalf;
 varying vec3 vColor;
 varying float vAlpha;
 varying vec2 vPulse;
+varying float vStyle;
 
 void main() {
 	// Soft edges: the outermost pixel on each side fades out (cheap anti-aliasing).
@@ -83,6 +88,8 @@ void main() {
 	float ends = smoothstep(0.0, 0.04, vT) * smoothstep(0.0, 0.04, 1.0 - vT) * 0.6 + 0.4;
 	vec3 col = vColor;
 	float a = vAlpha * edge * ends;
+	// Low attention: the last stretch towards the place is dashed (a mark that needs no colour).
+	if (vStyle > 0.5 && vT > 0.7) a *= step(fract((vT - 0.7) * 20.0), 0.55);
 	if (vPulse.x > 0.0) {
 		float x = fract((vT * vPulse.y - uTime * 0.35) * vPulse.x);
 		float pulse = smoothstep(0.7, 0.97, x) * (1.0 - smoothstep(0.97, 1.0, x));
@@ -98,25 +105,31 @@ const DOT_VERT = /* glsl */ `
 attribute vec3 aColor;
 attribute float aSize;
 attribute float aDim;
+attribute float aStyle;
 uniform float uPixelRatio;
 varying vec3 vColor;
 varying float vDim;
+varying float vStyle;
 void main() {
 	vec4 mv = modelViewMatrix * vec4(position, 1.0);
 	gl_Position = projectionMatrix * mv;
 	gl_PointSize = aSize * uPixelRatio;
 	vColor = aColor;
 	vDim = aDim;
+	vStyle = aStyle;
 }
 `;
 
 const DOT_FRAG = /* glsl */ `
 varying vec3 vColor;
 varying float vDim;
+varying float vStyle;
 void main() {
 	vec2 c = gl_PointCoord - 0.5;
 	float r = length(c) * 2.0;
 	float core = 1.0 - smoothstep(0.55, 0.75, r);
+	// Low attention: a hollow ring instead of a filled dot.
+	if (vStyle > 0.5) core *= smoothstep(0.2, 0.32, r);
 	float halo = (1.0 - smoothstep(0.75, 1.0, r)) * 0.35;
 	float a = max(core, halo) * vDim;
 	if (a < 0.01) discard;
@@ -227,6 +240,7 @@ export class ArcLayer {
 		this.homeGeom.setAttribute('aColor', new THREE.BufferAttribute(new Float32Array(6), 3));
 		this.homeGeom.setAttribute('aSize', new THREE.BufferAttribute(new Float32Array([30, 0]), 1));
 		this.homeGeom.setAttribute('aDim', new THREE.BufferAttribute(new Float32Array([2, 1]), 1));
+		this.homeGeom.setAttribute('aStyle', new THREE.BufferAttribute(new Float32Array(2), 1));
 		this.homeMat = new THREE.ShaderMaterial({
 			vertexShader: DOT_VERT, fragmentShader: HOME_FRAG, uniforms: this.uniforms,
 			transparent: true, depthWrite: false,
@@ -250,7 +264,7 @@ export class ArcLayer {
 			a.setUsage(THREE.DynamicDrawUsage);
 			g.setAttribute(name, a);
 		};
-		mk('aStart', 3); mk('aBasis', 4); mk('aColor', 3); mk('aShape', 4); mk('aAnim', 4); mk('aDim', 1);
+		mk('aStart', 3); mk('aBasis', 4); mk('aColor', 3); mk('aShape', 4); mk('aAnim', 4); mk('aDim', 1); mk('aStyle', 1);
 		this.capacity = cap;
 		this.prevAnim = new Map();
 	}
@@ -281,9 +295,10 @@ export class ArcLayer {
 	}
 
 	/*
-	 * Rewrite every instance from the places. opts: {direction, colorOf(verdict), widthOf(bytes),
-	 * dimOf(place) -> 0..1, recentTraffic(key, dir) -> bool, now (s)}. Returns the number of places
-	 * that got at least one arc.
+	 * Rewrite every instance from the places. opts: {direction, colorOf(level), widthOf(bytes),
+	 * dimOf(place) -> 0..1, recentTraffic(key, dir) -> bool, pulses (bool), now (s)}. Each arc takes
+	 * its direction's attention level (place.attentionSent / attentionReceived). Returns the number of
+	 * places that got at least one arc.
 	 */
 	update(places, opts) {
 		const list = [];
@@ -299,7 +314,7 @@ export class ArcLayer {
 		this.ensure(list.length);
 		const g = this.geometry;
 		const A = (n) => g.attributes[n].array;
-		const start = A('aStart'), basis = A('aBasis'), color = A('aColor'), shape = A('aShape'), anim = A('aAnim'), dim = A('aDim');
+		const start = A('aStart'), basis = A('aBasis'), color = A('aColor'), shape = A('aShape'), anim = A('aAnim'), dim = A('aDim'), style = A('aStyle');
 		const home = this.homeVec;
 		const e = new THREE.Vector3();
 		const u = new THREE.Vector3();
@@ -308,20 +323,21 @@ export class ArcLayer {
 		const prev = this.prevAnim;
 		const next = new Map();
 		const drawn = new Set();
+		const shown = new Map();	// place key -> highest level among its arcs drawn in this view
 		this.instances = [];
 		list.forEach(([p, d], i) => {
 			latLonToVec3(p.lat, p.lon, 1, e);
 			const ang = Math.acos(Math.min(1, Math.max(-1, home.dot(e))));
 			let h = arcHeight(ang);
 			if (d === 'received' && opts.direction === 'both') h *= 0.78;
-			const verdict = (d === 'sent' ? p.verdictSent : p.verdictReceived) || p.verdict || 'normal';
-			c.set(opts.colorOf(verdict));
+			const level = (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none';
+			c.set(opts.colorOf(level));
 			const bytes = d === 'sent' ? p.bytesSent : p.bytesReceived;
 			const w = Math.max(1.1, opts.widthOf(bytes));
 			const live = p.active > 0;
 			// Pulses: one slow train on an active arc; more while bytes are moving that way now.
 			const recent = opts.recentTraffic(p.key, d);
-			const pulses = live || recent ? Math.max(1, Math.min(4, Math.round(ang * 2.2))) * (recent ? 2 : 1) : 0;
+			const pulses = opts.pulses !== false && (live || recent) ? Math.max(1, Math.min(4, Math.round(ang * 2.2))) * (recent ? 2 : 1) : 0;
 			start.set([home.x, home.y, home.z], i * 3);
 			// u: unit vector at right angles to home, in the plane of home and the place.
 			u.copy(e).addScaledVector(home, -Math.cos(ang));
@@ -344,31 +360,37 @@ export class ArcLayer {
 			next.set(id, a);
 			anim.set(a, i * 4);
 			dim[i] = opts.dimOf(p);
+			style[i] = level === 'low' ? 1 : 0;
 			drawn.add(p.key);
-			this.instances.push({ key: p.key, dir: d, end: e.clone(), h });
+			shown.set(p.key, higher(shown.get(p.key), level));
+			this.instances.push({ key: p.key, dir: d, end: e.clone(), h, level });
 		});
 		this.prevAnim = next;
-		for (const name of ['aStart', 'aBasis', 'aColor', 'aShape', 'aAnim', 'aDim']) g.attributes[name].needsUpdate = true;
+		for (const name of ['aStart', 'aBasis', 'aColor', 'aShape', 'aAnim', 'aDim', 'aStyle']) g.attributes[name].needsUpdate = true;
 		g.instanceCount = list.length;
 		this.count = list.length;
 
-		// Dots at the places, sized by number of flows, coloured by overall verdict.
+		// Dots at the places with an arc in this view, sized by number of flows, coloured by the highest
+		// level of those arcs (low: a ring); a place with no arc in this direction shows no dot.
 		const n = places.size;
-		const pos = new Float32Array(n * 3), col = new Float32Array(n * 3), size = new Float32Array(n), dd = new Float32Array(n);
+		const pos = new Float32Array(n * 3), col = new Float32Array(n * 3), size = new Float32Array(n), dd = new Float32Array(n), st = new Float32Array(n);
 		let i = 0;
 		for (const p of places.values()) {
 			latLonToVec3(p.lat, p.lon, GLOBE_LIFT + 0.001, e);
 			pos.set([e.x, e.y, e.z], i * 3);
-			c.set(opts.colorOf(p.verdict || 'normal'));
+			const level = shown.get(p.key) || 'none';
+			c.set(opts.colorOf(level));
+			st[i] = level === 'low' ? 1 : 0;
 			col.set([c.r, c.g, c.b], i * 3);
 			size[i] = Math.min(16, 6 + 2.2 * Math.log2(p.flows));
-			dd[i] = opts.dimOf(p) * (p.active > 0 ? 1 : 0.7);
+			dd[i] = shown.has(p.key) ? opts.dimOf(p) * (p.active > 0 ? 1 : 0.7) : 0;
 			i++;
 		}
 		this.dotGeom.setAttribute('position', new THREE.BufferAttribute(pos, 3));
 		this.dotGeom.setAttribute('aColor', new THREE.BufferAttribute(col, 3));
 		this.dotGeom.setAttribute('aSize', new THREE.BufferAttribute(size, 1));
 		this.dotGeom.setAttribute('aDim', new THREE.BufferAttribute(dd, 1));
+		this.dotGeom.setAttribute('aStyle', new THREE.BufferAttribute(st, 1));
 		return drawn.size;
 	}
 

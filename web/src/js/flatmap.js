@@ -7,6 +7,7 @@
 // the same methods as GlobeView (update, pick, frame, ...) so main.js and the tests need not care.
 import { drawWorld, loadWorld } from './geo.js';
 import { distanceKm } from './util.js';
+import { higher } from './state.js';
 
 const SEA = '#0a2340', LAND = '#2d4a5e', COAST = '#7fa7c4', BORDER = '#4f7390';
 
@@ -116,23 +117,46 @@ export class FlatView {
 				if (this.opts.direction !== 'sent' && hasRecv) dirs.push('received');
 				for (const d of dirs) {
 					const lift = d === 'received' && this.opts.direction === 'both' ? 0.78 : 1;
-					const verdict = (d === 'sent' ? p.verdictSent : p.verdictReceived) || p.verdict || 'normal';
+					const level = (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none';
 					const c = this.curve(p, lift);
-					inst.push({ key: p.key, dir: d, c, live: p.active > 0 });
-					g.strokeStyle = this.opts.colorOf(verdict);
+					inst.push({ key: p.key, dir: d, c, live: p.active > 0, level });
+					g.strokeStyle = this.opts.colorOf(level);
 					g.globalAlpha = (p.active > 0 ? 0.9 : 0.4) * this.opts.dimOf(p);
 					g.lineWidth = Math.max(1.1, this.opts.widthOf(d === 'sent' ? p.bytesSent : p.bytesReceived));
+					// Low attention: solid to 70 %, then dashed to the place (as on the globe).
+					const split = level === 'low' ? 0.7 : 1;
 					g.beginPath();
 					g.moveTo(c[0], c[1]);
-					g.quadraticCurveTo(c[2], c[3], c[4], c[5]);
+					for (let k = 1; k <= 24; k++) g.lineTo(...this.point(c, split * k / 24));
 					g.stroke();
+					if (split < 1) {
+						g.setLineDash([4, 3]);
+						g.beginPath();
+						g.moveTo(...this.point(c, split));
+						for (let k = 1; k <= 8; k++) g.lineTo(...this.point(c, split + (1 - split) * k / 8));
+						g.stroke();
+						g.setLineDash([]);
+					}
 				}
+				if (!dirs.length) continue;
+				// The dot takes the highest level of the arcs drawn for it in this view.
+				const level = dirs.map((d) => (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none')
+					.reduce((a, b) => higher(a, b));
 				g.globalAlpha = this.opts.dimOf(p);
-				g.fillStyle = this.opts.colorOf(p.verdict || 'normal');
+				const col = this.opts.colorOf(level);
 				const [x, y] = this.xy(p.lon, p.lat);
 				g.beginPath();
-				g.arc(x, y, 2.5, 0, Math.PI * 2);
-				g.fill();
+				if (level === 'low') {
+					// A hollow ring marks a known service's new address.
+					g.strokeStyle = col;
+					g.lineWidth = 1.5;
+					g.arc(x, y, 3, 0, Math.PI * 2);
+					g.stroke();
+				} else {
+					g.fillStyle = col;
+					g.arc(x, y, 2.5, 0, Math.PI * 2);
+					g.fill();
+				}
 			}
 			g.globalAlpha = 1;
 		}
@@ -158,7 +182,7 @@ export class FlatView {
 		const s = (nowMs / 1000 * 0.35) % 1;
 		let n = 0;
 		for (const a of this.arcs.instances) {
-			if (!a.live || n++ > 3000) continue;
+			if (!a.live || (this.opts && this.opts.pulses === false) || n++ > 3000) continue;
 			const t = a.dir === 'sent' ? s : 1 - s;
 			const [x0, y0, cx, cy, x1, y1] = a.c;
 			const u = 1 - t;
@@ -195,11 +219,11 @@ export class FlatView {
 		return best;
 	}
 
-	// The middle of a place's arc.
-	arcScreenPoint(key) {
+	// The middle of a place's arc (or its point at t).
+	arcScreenPoint(key, at) {
 		const a = this.arcs.instances.find((i) => i.key === key);
 		if (!a) return null;
-		const [x, y] = this.point(a.c, 0.5);
+		const [x, y] = this.point(a.c, at != null ? at : 0.5);
 		return { x, y };
 	}
 

@@ -309,11 +309,11 @@ export class GlobeView {
 		return best;
 	}
 
-	// Screen point of the middle of a place's arc (test hook and labels), or null when hidden.
-	arcScreenPoint(key) {
+	// Screen point of the middle of a place's arc (or of the point at t), or null when hidden.
+	arcScreenPoint(key, at) {
 		const inst = this.arcs.instances.find((a) => a.key === key);
 		if (!inst) return null;
-		for (const t of [0.5, 0.65, 0.35, 0.8, 0.2, 0.9]) {
+		for (const t of at != null ? [at] : [0.5, 0.65, 0.35, 0.8, 0.2, 0.9]) {
 			const v = arcPointJs(this.arcs.homeVec, inst.end, inst.h, t, new THREE.Vector3());
 			const s = this.project(v);
 			if (!s.hidden && s.x >= 0 && s.y >= 0 && s.x <= this.w && s.y <= this.h) return { x: s.x, y: s.y };

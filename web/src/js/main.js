@@ -3,10 +3,11 @@
 // runs the frame loop, and exposes the read-only test hook window.netglobe.
 //
 // URL parameters (for tests and benchmarks): ?bench=N draws N synthetic places and talks to no
-// server; ?webgl=0 forces the flat map; ?rotate=0 stops the auto-rotation; ?token=... is the LAN
-// access token (the server turns it into a cookie; we drop it from the address bar).
-import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces } from './state.js';
-import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, verdictBadge, placeName } from './util.js';
+// server; ?webgl=0 forces the flat map; ?rotate=0 stops the auto-rotation; ?fade=S sets how long an
+// ended flow keeps colouring its place (default FADE_S); ?token=... is the LAN access token (the
+// server turns it into a cookie; we drop it from the address bar).
+import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces, levelOf } from './state.js';
+import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, levelBadge, LEVEL_WORDS, placeName } from './util.js';
 import { startStream } from './stream.js';
 import { initPanel, openPlace, openFlow, matches } from './panel.js';
 import { initStatus } from './status.js';
@@ -16,6 +17,7 @@ import { synthesize } from './bench.js';
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const phoneQuery = window.matchMedia('(max-width: 600px)');
+const motionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
 let view = null;
 let dirty = true;
 let aimed = false;
@@ -49,7 +51,7 @@ async function makeView() {
 	if (webglAvailable()) {
 		try {
 			const { GlobeView } = await import('./globe.js');
-			const v = new GlobeView(container, { rotate: params.get('rotate') !== '0' && !matchMedia('(prefers-reduced-motion: reduce)').matches });
+			const v = new GlobeView(container, { rotate: params.get('rotate') !== '0' && !motionQuery.matches });
 			state.render.webgl = true;
 			state.render.mode = 'globe';
 			v.loadEarth(small).then(() => { state.render.earth = true; dirty = true; }).catch((e) => console.error('netglobe: world map:', e));
@@ -94,7 +96,7 @@ function recentTraffic(key, dir) {
 // Is any list filter narrowing the flows?
 function filtersActive() {
 	const f = state.ui.filters;
-	return f.verdicts.size < 4 || f.proto || f.country || f.process || f.text || f.active;
+	return f.level || f.proto || f.country || f.process || f.text || f.active;
 }
 
 // Rebuild arcs from state.places (called at most once per frame).
@@ -109,10 +111,11 @@ function updateView() {
 	}
 	const drawn = view.update(state.places, {
 		direction: state.ui.direction,
-		colorOf: (v) => pal[v] || pal.normal,
+		colorOf: (v) => pal[v] || pal.none,
 		widthOf: widthForBytes,
 		dimOf,
 		recentTraffic,
+		pulses: !state.ui.reducedMotion,
 		now: performance.now() / 1000,
 	});
 	if (view.arcs && view.arcs.setLocal) view.arcs.setLocal(state.localFlows, pal.local);
@@ -180,18 +183,24 @@ function homeNote() {
 // The legend in the corner of the map (rewritten only when it changes).
 function renderLegend() {
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
-	const row = (color, label, long) => `<div class="lrow"><span class="sw" data-c="${color}"></span>${label}<span class="long">${long}</span></div>`;
+	const row = (color, label, long, dashed) => `<div class="lrow"><span class="sw${dashed ? ' dash' : ''}" data-c="${color}"></span>${label}<span class="long">${long}</span></div>`;
 	const dirNote = { both: 'upper arc: sent · lower arc: received', sent: 'showing traffic sent from here', received: 'showing traffic received here' }[state.ui.direction];
-	const html = row(pal.normal, 'normal', ' (seen in the last 48 h)') + row(pal.anomalous, 'anomalous', ' (first contact)') +
-		row(pal.blocklisted, 'blocklisted', '') +
+	const shownUn = state.ui.showUnanswered || state.ui.filters.level === 'unanswered';
+	const html = row(pal.high, 'high', ': look here (never seen before, odd behaviour, blocklist)') +
+		row(pal.low, 'low', ': known service, new address (dashed end, ring)', true) +
+		row(pal.none, 'known', '') +
+		(shownUn ? row(pal.unanswered, 'unanswered', ': inbound attempts never answered') : '') +
 		row(pal.home, 'home', `${homeNote()} · grey ring: ${fmtInt(state.localFlows)} local/unlocated`) +
-		`<div class="note">${dirNote}; width grows with bytes; pulses move with the traffic; dim arcs are closed flows.</div>`;
+		`<div class="note">${dirNote}; a place shows its current flows; width grows with bytes; pulses move with the traffic; dim arcs are closed flows.</div>`;
 	const el = $('legend');
 	if (el.dataset.html !== html) {
 		el.dataset.html = html;
 		// Swatch colours are set through the CSSOM (no inline style attributes, so a strict CSP holds).
 		el.innerHTML = html;
-		el.querySelectorAll('[data-c]').forEach((s) => { s.style.background = s.dataset.c; });
+		el.querySelectorAll('[data-c]').forEach((s) => {
+			const c = s.dataset.c;
+			s.style.background = s.classList.contains('dash') ? `linear-gradient(90deg, ${c} 0 55%, transparent 55% 65%, ${c} 65% 80%, transparent 80% 88%, ${c} 88%)` : c;
+		});
 	}
 }
 
@@ -227,7 +236,7 @@ function initPointer() {
 		el.style.cursor = 'pointer';
 		tip.hidden = false;
 		tip.innerHTML = `<b>${flagHtml(p.geo && p.geo.country)} ${esc(placeName(p.geo) || key)}</b><br>` +
-			`${fmtInt(p.flows)} flow${p.flows > 1 ? 's' : ''} (${fmtInt(p.active)} active) · ${verdictBadge(p.verdict)}<br>` +
+			`${fmtInt(p.flows)} flow${p.flows > 1 ? 's' : ''} (${fmtInt(p.active)} active) · ${levelBadge(p.attention, LEVEL_WORDS[p.attention])}<br>` +
 			`↑ ${fmtBytes(p.bytesSent)} · ↓ ${fmtBytes(p.bytesReceived)}<br><span class="muted">click for details</span>`;
 		tip.style.left = `${Math.min(x + 14, r.width - 290)}px`;
 		tip.style.top = `${Math.min(y + 14, r.height - 100)}px`;
@@ -238,12 +247,15 @@ function initPointer() {
 /* ---------- Alerts ---------- */
 
 let toastTimer = 0;
-// Show an alert event for 8 s; clicking it opens the flow.
+// Show an alert event for 8 s; clicking it opens the flow. Alerts of flows that the daemon says need
+// no or low attention (a known service's new address, a scan nobody answered) do not pop up.
 function showAlert(a) {
+	const f = a && a.flow_id != null ? state.flows.get(a.flow_id) : null;
+	if (f && levelOf(f) !== 'high') return;
 	const t = $('toast');
 	const who = a.remote_domain || a.remote_ip;
 	const where = a.geo ? placeName(a.geo) : '';
-	t.innerHTML = `${verdictBadge(a.verdict)} <b>${esc(who)}</b> ${where ? `(${esc(where)})` : ''} · ${esc(a.direction)}<br><span class="muted">${esc(a.reason || '')}</span>`;
+	t.innerHTML = `${levelBadge('high', a.verdict)} <b>${esc(who)}</b> ${where ? `(${esc(where)})` : ''} · ${esc(a.direction)}<br><span class="muted">${esc(a.reason || '')}</span>`;
 	t.hidden = false;
 	t.onclick = () => { if (a.flow_id != null) openFlow(a.flow_id); t.hidden = true; };
 	clearTimeout(toastTimer);
@@ -282,6 +294,24 @@ function initControls() {
 		dirty = true;
 	});
 	applyDir();
+	// Unanswered inbound attempts: hidden unless asked for (then grey arcs and listed under "all").
+	const un = $('unanswered-toggle');
+	const applyUn = () => {
+		un.setAttribute('aria-pressed', String(state.ui.showUnanswered));
+		// (On a phone the words in .long are left out: "Show in grey", "Hide".)
+		un.innerHTML = state.ui.showUnanswered ? 'Hide<span class="long"> them</span>' : 'Show<span class="long"> them</span> in grey';
+	};
+	un.addEventListener('click', () => {
+		state.ui.showUnanswered = !state.ui.showUnanswered;
+		applyUn();
+		rebuildPlaces();
+		emit('flows', { snapshot: false, count: 0 });
+		emit('ui');
+	});
+	applyUn();
+	const applyMotion = () => { state.ui.reducedMotion = motionQuery.matches; dirty = true; };
+	motionQuery.addEventListener('change', applyMotion);
+	applyMotion();
 	const controls = document.querySelector('.controls');
 	const setLayout = () => {
 		state.ui.layout = phoneQuery.matches ? 'phone' : 'desktop';
@@ -312,6 +342,8 @@ function loop(now) {
 	if (frameTimes.length > 240) frameTimes.shift();
 	// Arcs whose traffic went quiet slow their pulses down again.
 	if (recentUntil && now > recentUntil) { recentUntil = 0; dirty = true; }
+	// An ended flow stopped colouring its place: recompute the places' levels.
+	if (now >= state.nextFade && !state.benchMode) { rebuildPlaces(); emit('flows', { snapshot: false, count: 0, fade: true }); }
 	if (dirty) updateView();
 	let ms = view.frame(now, Math.min(0.1, dt / 1000));
 	if (state.benchMode && view.gl) {
@@ -360,20 +392,26 @@ function installHook() {
 				lastEventId: state.lastEventId,
 				detailsOpen: !$('details').hidden,
 				selected: state.ui.selected,
+				level: state.ui.filters.level || 'all',
+				showUnanswered: state.ui.showUnanswered,
+				unansweredFlows: state.unanswered,
+				fadeS: state.ui.fadeS,
+				learningBanner: !$('learning-banner').hidden,
 			};
 		},
 		// Every place (merged arc) with its numbers.
 		places() {
 			return [...state.places.values()].map((p) => ({
 				key: p.key, lat: p.lat, lon: p.lon, flows: p.flows, active: p.active, verdict: p.verdict,
-				verdictSent: p.verdictSent, verdictReceived: p.verdictReceived, bytesSent: p.bytesSent,
+				verdictSent: p.verdictSent, verdictReceived: p.verdictReceived, attention: p.attention,
+				attentionSent: p.attentionSent, attentionReceived: p.attentionReceived, bytesSent: p.bytesSent,
 				bytesReceived: p.bytesReceived, country: p.geo && p.geo.country, city: p.geo && p.geo.city,
 			}));
 		},
 		placeKey,
-		// CSS px (relative to the page) of the middle of a place's arc, or null when hidden.
-		arcPoint(key) {
-			const s = view && view.arcScreenPoint(key);
+		// CSS px (relative to the page) of the middle of a place's arc (or of its point at t in [0, 1]), or null when hidden.
+		arcPoint(key, t) {
+			const s = view && view.arcScreenPoint(key, typeof t === 'number' ? t : undefined);
 			if (!s) return null;
 			const r = $('view').getBoundingClientRect();
 			return { x: r.left + s.x, y: r.top + s.y };
@@ -390,6 +428,8 @@ function installHook() {
 // Start everything.
 async function main() {
 	stripToken();
+	const fade = Number(params.get('fade'));
+	if (params.has('fade') && Number.isFinite(fade) && fade >= 0) state.ui.fadeS = fade;
 	initControls();
 	installHook();
 	view = await makeView();

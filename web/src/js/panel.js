@@ -6,8 +6,11 @@
 // aria-activedescendant; arrows, Page Up/Down, Home/End move, Enter opens details, Escape closes
 // them. Row highlights (green new, red closed, yellow changed) are CSS animations started with a
 // negative delay, so a row re-rendered mid-animation carries on where it was.
-import { state, emit, on, VERDICTS, placeKey, verdictCounts, severity } from './state.js';
-import { fmtBytes, fmtInt, fmtTime, esc, flagHtml, verdictBadge, verdictIcon, remoteName, placeName, distanceKm } from './util.js';
+import { state, emit, on, CHIP_LEVELS, placeKey, levelCounts, severity, levelOf, rank, rebuildPlaces } from './state.js';
+import {
+	fmtBytes, fmtInt, fmtTime, esc, flagHtml, verdictBadge, levelBadge, levelIcon, LEVEL_WORDS, signalWords, signalsOf,
+	remoteName, placeName, distanceKm,
+} from './util.js';
 import { fetchFlow, postRule } from './stream.js';
 
 const HIGHLIGHT_MS = 2000;
@@ -23,16 +26,20 @@ let optionsSig = '';
 // Wire the panel to the page: filters, list, details, sheet.
 export function initPanel() {
 	const f = state.ui.filters;
-	const chips = $('f-verdicts');
-	chips.innerHTML = VERDICTS.map((v) =>
-		`<button type="button" data-v="${v}" aria-pressed="true">${verdictIcon(v)}<span>${v}</span> <span class="n" id="n-${v}">0</span></button>`).join('');
+	// Attention chips select: one level at a time (click it again, or "all", to see every level).
+	const chips = $('f-levels');
+	chips.innerHTML = '<button type="button" data-v="" aria-pressed="true"><span>all</span></button>' + CHIP_LEVELS.map((v) =>
+		`<button type="button" data-v="${v}" aria-pressed="false" title="Show only: ${LEVEL_WORDS[v]}">${levelIcon(v)}<span>${v}</span> <span class="n" id="n-${v}">0</span></button>`).join('');
 	chips.addEventListener('click', (e) => {
 		const b = e.target.closest('button[data-v]');
 		if (!b) return;
 		const v = b.dataset.v;
-		if (f.verdicts.has(v)) f.verdicts.delete(v); else f.verdicts.add(v);
-		b.setAttribute('aria-pressed', String(f.verdicts.has(v)));
+		f.level = !v || f.level === v ? '' : v;
+		chips.querySelectorAll('button[data-v]').forEach((c) => c.setAttribute('aria-pressed', String(c.dataset.v === f.level)));
+		// Choosing "unanswered" draws those attempts on the globe too.
+		rebuildPlaces();
 		filtersChanged();
+		emit('flows', { snapshot: false, count: 0 });
 	});
 	$('f-text').addEventListener('input', (e) => { f.text = e.target.value.trim().toLowerCase(); filtersChanged(); });
 	$('f-proto').addEventListener('change', (e) => { f.proto = e.target.value; filtersChanged(); });
@@ -90,7 +97,8 @@ function filtersChanged() {
 function updateExportLink() {
 	const f = state.ui.filters;
 	const q = new URLSearchParams({ format: 'csv' });
-	if (f.verdicts.size && f.verdicts.size < VERDICTS.length) q.set('verdict', [...f.verdicts].join(','));
+	// Only a daemon that sends `attention` knows the attention= parameter (others answer 400).
+	if (['high', 'low', 'none'].includes(f.level) && daemonHasAttention()) q.set('attention', f.level);
 	if (f.proto) q.set('proto', f.proto);
 	if (f.country) q.set('country', f.country);
 	if (f.process) q.set('process', f.process);
@@ -99,10 +107,17 @@ function updateExportLink() {
 	$('export').href = `/flows?${q}`;
 }
 
-// Does a flow pass the filters?
+// Does the daemon send attention levels (not only verdicts)?
+function daemonHasAttention() {
+	for (const fl of state.flows.values()) return 'attention' in fl;
+	return false;
+}
+
+// Does a flow pass the filters? Unanswered attempts pass "all" only while they are shown.
 export function matches(fl) {
 	const f = state.ui.filters;
-	if (!f.verdicts.has(fl.verdict || 'normal')) return false;
+	const lvl = levelOf(fl);
+	if (f.level ? lvl !== f.level : lvl === 'unanswered' && !state.ui.showUnanswered) return false;
 	if (f.proto && fl.proto !== f.proto) return false;
 	if (f.country && ((fl.geo && fl.geo.country) || '') !== f.country) return false;
 	if (f.process && ((fl.process && fl.process.name) || '') !== f.process) return false;
@@ -117,6 +132,7 @@ export function matches(fl) {
 }
 
 const SORTERS = {
+	attention: (a, b) => rank(levelOf(a)) - rank(levelOf(b)) || cmp(a.last_seen, b.last_seen),
 	last: (a, b) => cmp(a.last_seen, b.last_seen),
 	first: (a, b) => cmp(a.first_seen, b.first_seen) || a.id - b.id,
 	bytes: (a, b) => (a.bytes_sent + a.bytes_received) - (b.bytes_sent + b.bytes_received),
@@ -137,10 +153,10 @@ function refresh() {
 	const dir = state.ui.sort.dir;
 	rows = [...state.flows.values()].filter(matches).sort((a, b) => dir * s(a, b) || b.id - a.id);
 	active = selId != null ? rows.findIndex((r) => r.id === selId) : -1;
-	const counts = verdictCounts();
-	for (const v of VERDICTS) { const n = $(`n-${v}`); if (n) n.textContent = fmtInt(counts[v]); }
+	const counts = levelCounts();
+	for (const v of CHIP_LEVELS) { const n = $(`n-${v}`); if (n) n.textContent = fmtInt(counts[v]); }
 	$('list-count').textContent = rows.length === state.flows.size ? `(${fmtInt(rows.length)})` : `(${fmtInt(rows.length)} of ${fmtInt(state.flows.size)})`;
-	$('sheet-summary').textContent = `${fmtInt(state.flows.size)} connections · ${fmtInt(counts.anomalous)} anomalous · ${fmtInt(counts.blocklisted)} blocklisted`;
+	$('sheet-summary').textContent = `${fmtInt(state.flows.size)} connections · ${fmtInt(counts.high)} high · ${fmtInt(counts.low)} low attention`;
 	$('list-empty').hidden = rows.length > 0 || state.flows.size === 0;
 	updateOptions();
 	queueRender();
@@ -214,8 +230,10 @@ function renderRows() {
 		el.setAttribute('aria-selected', String(i === active));
 		if (el.dataset.sig !== sig) {
 			el.dataset.sig = sig;
-			el.innerHTML = rowHtml(f);
-			el.style.setProperty('--vc', `var(--c-${f.verdict || 'normal'})`);
+			const lvl = levelOf(f);
+			el.innerHTML = rowHtml(f, lvl);
+			el.dataset.level = lvl;
+			el.style.setProperty('--vc', `var(--c-${lvl})`);
 			el.classList.toggle('closed-flow', !f.active);
 			el.setAttribute('aria-label', rowLabel(f));
 		}
@@ -228,7 +246,7 @@ function renderRows() {
 
 // What a row shows, as a string: the row is rebuilt only when this changes.
 function rowSig(f) {
-	return `${f.last_seen}|${f.verdict}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}`;
+	return `${f.last_seen}|${f.verdict}|${f.attention}|${signalsOf(f).map((s) => s.name).join()}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}`;
 }
 
 // Start (or continue) the flash of a row that changed lately.
@@ -255,8 +273,8 @@ function tickHighlights() {
 	if (changed) queueRender();
 }
 
-// The two lines of a row.
-function rowHtml(f) {
+// The two lines of a row, after the attention marker (its shape tells the level without colour).
+function rowHtml(f, lvl) {
 	const g = f.geo;
 	const where = g ? `${flagHtml(g.country)} ${esc(g.city || g.country_name || g.country || '')}` : `<span class="muted">${esc(f.remote_scope || 'no location')}</span>`;
 	const parts = [];
@@ -264,8 +282,10 @@ function rowHtml(f) {
 	parts.push(where);
 	if (f.as_org) parts.push(esc(f.as_org));
 	const port = f.remote_port ? `:${f.remote_port}` : '';
-	return `<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span></div>` +
-		`<div class="v">${verdictBadge(f.verdict)}</div>` +
+	const sig = signalsOf(f)[0];
+	return `<div class="mk" title="${esc(LEVEL_WORDS[lvl])}">${levelIcon(lvl)}</div>` +
+		`<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span></div>` +
+		`<div class="v">${levelBadge(lvl, sig && lvl !== 'none' ? signalWords(sig.name) : lvl)}</div>` +
 		`<div class="r2">${parts.join(' · ')}</div>` +
 		`<div class="b"><span title="sent">↑ ${fmtBytes(f.bytes_sent)}</span><span title="received">↓ ${fmtBytes(f.bytes_received)}</span></div>`;
 }
@@ -273,7 +293,8 @@ function rowHtml(f) {
 // A row read out in one sentence (screen readers).
 function rowLabel(f) {
 	const g = f.geo;
-	return `${remoteName(f)} port ${f.remote_port} ${f.proto}, ${f.verdict}, ` +
+	const sig = signalsOf(f)[0];
+	return `${remoteName(f)} port ${f.remote_port} ${f.proto}, ${LEVEL_WORDS[levelOf(f)]}${sig ? ` (${signalWords(sig.name)})` : ''}, ` +
 		`${g ? placeName(g) + ', ' : ''}${f.as_org ? f.as_org + ', ' : ''}sent ${fmtBytes(f.bytes_sent)}, received ${fmtBytes(f.bytes_received)}` +
 		`${f.active ? '' : ', closed'}`;
 }
@@ -372,8 +393,15 @@ function renderFlowFacts(f) {
 	const t = (s) => esc(s ?? '–');
 	const home = state.home;
 	const dist = f.geo && home && typeof g.lat === 'number' ? `${fmtInt(distanceKm(home.lat, home.lon, g.lat, g.lon))} km from home` : null;
-	box.innerHTML = `<div class="reason vc-${esc(f.verdict || 'normal')}">${verdictBadge(f.verdict)}<div>${t(f.reason)}</div></div>` +
+	const lvl = levelOf(f);
+	const sigs = signalsOf(f);
+	box.innerHTML = `<div class="reason vc-${esc(lvl)}">${levelBadge(lvl, LEVEL_WORDS[lvl])}` +
+		(sigs.length ? `<ul class="signals">${sigs.map((s) =>
+			`<li data-signal="${esc(s.name)}"><b>${esc(signalWords(s.name))}</b>${s.reason ? `: ${esc(s.reason)}` : ''}</li>`).join('')}</ul>` :
+			`<div class="muted">${'signals' in f ? 'no signal' : esc(f.attention ? '' : 'from the verdict (this daemon sends no attention level)')}</div>`) +
+		'</div>' +
 		kv([
+			['verdict', `${verdictBadge(f.verdict)} ${t(f.reason)}`],
 			['sent', `${verdictBadge(f.verdict_sent)} ${fmtBytes(f.bytes_sent)} in ${fmtInt(f.packets_sent)} packets`],
 			['received', `${verdictBadge(f.verdict_received)} ${fmtBytes(f.bytes_received)} in ${fmtInt(f.packets_received)} packets`],
 		]) +
@@ -425,17 +453,19 @@ export function openPlace(key) {
 	const g = p.geo || {};
 	showDetails(`${g.city || g.country_name || key} · ${p.flows} flows`);
 	const flows = p.ids.map((id) => state.flows.get(id)).filter(Boolean)
-		.sort((a, b) => severity(b.verdict) - severity(a.verdict) || (b.bytes_sent + b.bytes_received) - (a.bytes_sent + a.bytes_received));
+		.sort((a, b) => rank(levelOf(b)) - rank(levelOf(a)) || severity(b.verdict) - severity(a.verdict) ||
+			(b.bytes_sent + b.bytes_received) - (a.bytes_sent + a.bytes_received));
 	const home = state.home;
 	$('details-body').innerHTML =
-		`<div class="reason vc-${esc(p.verdict || 'normal')}">${verdictBadge(p.verdict)} <b>${flagHtml(g.country)} ${esc([g.city, g.region, g.country_name].filter(Boolean).join(', '))}</b></div>` +
+		`<div class="reason vc-${esc(p.attention || 'none')}">${levelBadge(p.attention, LEVEL_WORDS[p.attention])} <b>${flagHtml(g.country)} ${esc([g.city, g.region, g.country_name].filter(Boolean).join(', '))}</b>` +
+		`<div class="muted">the level of its current flows (active, or ended in the last ${fmtInt(state.ui.fadeS)} s)</div></div>` +
 		`<dl class="kv"><dt>flows</dt><dd>${fmtInt(p.flows)} (${fmtInt(p.active)} active)</dd>` +
-		`<dt>sent</dt><dd>${p.verdictSent ? verdictBadge(p.verdictSent) : ''} ${fmtBytes(p.bytesSent)}</dd>` +
-		`<dt>received</dt><dd>${p.verdictReceived ? verdictBadge(p.verdictReceived) : ''} ${fmtBytes(p.bytesReceived)}</dd>` +
+		`<dt>sent</dt><dd>${p.attentionSent ? levelBadge(p.attentionSent) : ''} ${fmtBytes(p.bytesSent)}</dd>` +
+		`<dt>received</dt><dd>${p.attentionReceived ? levelBadge(p.attentionReceived) : ''} ${fmtBytes(p.bytesReceived)}</dd>` +
 		`<dt>distance</dt><dd>${home ? fmtInt(distanceKm(home.lat, home.lon, p.lat, p.lon)) + ' km' : '–'}</dd>` +
 		`<dt>seen</dt><dd>${esc(fmtTime(p.firstSeen))} – ${esc(fmtTime(p.lastSeen))}</dd></dl>` +
 		`<h3>Flows to this place</h3><ul class="placeflows">${flows.slice(0, 200).map((f) =>
-			`<li><button type="button" data-id="${f.id}"><span>${verdictIcon(f.verdict)} ${esc(remoteName(f))}:${esc(f.remote_port)} <span class="muted">${esc(f.proto)}</span></span>` +
+			`<li><button type="button" data-id="${f.id}"><span>${levelIcon(levelOf(f))} ${esc(remoteName(f))}:${esc(f.remote_port)} <span class="muted">${esc(f.proto)}</span></span>` +
 			`<span class="muted">↑ ${fmtBytes(f.bytes_sent)} ↓ ${fmtBytes(f.bytes_received)}</span></button></li>`).join('')}</ul>` +
 		`<div class="actions"><button type="button" class="btn" id="d-copy">Copy as text</button></div>`;
 	$('details-body').querySelector('.placeflows').addEventListener('click', (e) => {
@@ -465,6 +495,8 @@ export function flowText(f, history) {
 	const g = f.geo || {};
 	const lines = [
 		`${f.proto} ${f.local_ip}:${f.local_port} -> ${f.remote_ip}:${f.remote_port}${f.remote_domain ? ` (${f.remote_domain})` : ''}`,
+		`attention: ${levelOf(f)}${f.attention ? '' : ' (from the verdict)'}`,
+		...signalsOf(f).map((s) => `  signal ${s.name} (${signalWords(s.name)}) ${s.value}: ${s.reason || ''}`),
 		`verdict: ${f.verdict} (sent: ${f.verdict_sent}, received: ${f.verdict_received}): ${f.reason || ''}`,
 		`place: ${[g.city, g.region, g.country_name || g.country].filter(Boolean).join(', ') || '-'}${f.geo ? ` (${g.lat}, ${g.lon})` : ''}`,
 		`network: ${f.asn != null ? 'AS' + f.asn : '-'} ${f.as_org || ''}`,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// status.js: the header: capture source, packets/s, active flows, verdict counts, learning, warnings.
-import { state, on, VERDICTS, verdictCounts } from './state.js';
-import { fmtInt, fmtRate, fmtHours, esc, verdictIcon } from './util.js';
+// status.js: the header: capture source, packets/s, active flows, attention counts, warnings; the
+// learning banner under it; and the count of unanswered inbound attempts over the globe.
+import { state, on, LEVELS, levelCounts } from './state.js';
+import { fmtInt, fmtRate, fmtHours, esc, levelIcon, LEVEL_WORDS } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCONNECT_GRACE_MS = 2500;
@@ -27,25 +28,17 @@ function render() {
 	const shown = src.replace(/^file (.*\/)?([^/]+)$/, 'file $2');
 	$('st-source').innerHTML = src ? `<span class="${live ? 'live' : 'file'}" aria-hidden="true"></span>${esc(shown)}` : '–';
 	$('st-source').title = src ? `Capture source: ${src}${live ? ' (live)' : ' (replayed file)'}` : 'Capture source';
-	const counts = verdictCounts();
+	const counts = levelCounts();
 	$('st-rate').querySelector('b').textContent = st.packets_per_sec != null ? fmtRate(st.packets_per_sec) : '–';
-	$('st-active').querySelector('b').textContent = fmtInt(st.flows_active != null ? st.flows_active : counts.active);
-	$('st-verdicts').innerHTML = VERDICTS.map((v) =>
-		`<span class="verdict v-${v}" title="${v}: ${counts[v]} flows">${verdictIcon(v)}<span class="vl">${v}</span><b>${fmtInt(counts[v])}</b></span>`).join('');
-	$('st-verdicts').setAttribute('aria-label', VERDICTS.map((v) => `${counts[v]} ${v}`).join(', '));
+	$('st-active').querySelector('b').textContent = fmtInt(st.flows_active != null ? st.flows_active : state.flows.size ? [...state.flows.values()].filter((f) => f.active).length : 0);
+	const lv = LEVELS.map((v) =>
+		`<span class="attn a-${v}" title="${LEVEL_WORDS[v]}: ${counts[v]} flows">${levelIcon(v)}<span class="vl">${v}</span><b>${fmtInt(counts[v])}</b></span>`).join('');
+	const box = $('st-levels');
+	if (box.dataset.html !== lv) { box.dataset.html = lv; box.innerHTML = lv; }
+	$('st-levels').setAttribute('aria-label', LEVELS.map((v) => `${counts[v]} ${LEVEL_WORDS[v]}`).join(', '));
 
-	const L = state.learning;
-	const el = $('st-learning');
-	if (L && L.learning) {
-		const elapsed = Math.min(L.window_s, (L.elapsed_s || 0) + (performance.now() - state.learningAt) / 1000);
-		const pct = Math.max(0, Math.min(100, 100 * elapsed / (L.window_s || 1)));
-		el.hidden = false;
-		el.innerHTML = `<span>learning: ${fmtHours(elapsed)} of ${fmtHours(L.window_s)}</span><span class="bar" aria-hidden="true"><i></i></span>`;
-		el.querySelector('.bar i').style.width = `${pct.toFixed(1)}%`;
-		el.title = 'The first 48 h build the whitelist: until then, many first contacts are marked anomalous.';
-	} else {
-		el.hidden = true;
-	}
+	renderLearning();
+	renderUnanswered(counts.unanswered);
 
 	// Warnings: the stream (after a short grace, so a quick reconnect does not flash) and drops.
 	const warns = [];
@@ -64,4 +57,48 @@ function render() {
 	const html = warns.join('');
 	const w = $('warnings');
 	if (w.innerHTML !== html) w.innerHTML = html;
+}
+
+/*
+ * While the whitelist learns (the first 48 h), nearly every destination is a first contact, so
+ * nearly everything is red: say so in words under the header, with the progress.
+ */
+function renderLearning() {
+	const L = state.learning;
+	const el = $('learning-banner');
+	if (!(L && L.learning)) {
+		el.hidden = true;
+		return;
+	}
+	const elapsed = Math.min(L.window_s, (L.elapsed_s || 0) + (performance.now() - state.learningAt) / 1000);
+	const pct = Math.max(0, Math.min(100, 100 * elapsed / (L.window_s || 1)));
+	const text = `Learning what this computer normally talks to (${fmtHours(elapsed)} of ${fmtHours(L.window_s)}). ` +
+		'Until then red marks every destination seen for the first time; known services are blue.';
+	if (el.dataset.text !== text) {
+		el.dataset.text = text;
+		el.innerHTML = `<span class="bar" aria-hidden="true"><i></i></span><span class="txt">${esc(text)}</span>`;
+	}
+	el.querySelector('.bar i').style.width = `${pct.toFixed(1)}%`;
+	el.hidden = false;
+}
+
+/*
+ * Unanswered inbound attempts (scans of this host) draw nothing by default; say how many in words,
+ * from /api/stats `unanswered` (which counts beyond the flows the page holds), else from the flows
+ * held. The button beside it shows them in grey.
+ */
+function renderUnanswered(held) {
+	const u = state.stats && state.stats.unanswered;
+	const flows = u && typeof u.flows === 'number' ? u.flows : held;
+	const addrs = u && typeof u.addresses === 'number' ? u.addresses : null;
+	const box = $('unanswered');
+	if (!flows && !held) {
+		box.hidden = true;
+		return;
+	}
+	const text = `${fmtInt(flows)} unanswered connection attempt${flows === 1 ? '' : 's'}` +
+		(addrs != null ? ` from ${fmtInt(addrs)} address${addrs === 1 ? '' : 'es'}` : '');
+	const t = $('unanswered-text');
+	if (t.textContent !== text) t.textContent = text;
+	box.hidden = false;
 }

@@ -9,7 +9,7 @@
 // as ?last_event_id= too (a server may honour it), and resync through /flows. A `reset` event
 // refetches /flows. Changes are applied in batches at most every BATCH_MS, so a burst of events
 // costs one rebuild of the arcs and the list.
-import { state, emit, mark, rebuildPlaces, noteTraffic } from './state.js';
+import { state, emit, mark, rebuildPlaces, noteTraffic, noteEnded, noteEndedAtLoad } from './state.js';
 
 const BATCH_MS = 250;
 const BACKOFF_S = [1, 2, 4, 8, 15, 30];
@@ -46,11 +46,20 @@ async function getJson(url) {
 // GET /api/stats into state.stats.
 async function fetchStats() {
 	try {
-		state.stats = await getJson('/api/stats');
-		emit('stats');
+		takeStats(await getJson('/api/stats'));
 	} catch (e) {
 		/* the header shows what it has */
 	}
+}
+
+// Keep a /api/stats document (or stats event); its learning state is newer than the snapshot's.
+function takeStats(doc) {
+	state.stats = doc;
+	if (doc && doc.learning && typeof doc.learning === 'object') {
+		state.learning = doc.learning;
+		state.learningAt = performance.now();
+	}
+	emit('stats');
 }
 
 // Replace the flows with a fresh /flows snapshot, then apply what the stream buffered meanwhile.
@@ -91,14 +100,25 @@ function applySnapshot(doc) {
 	state.generated = doc.generated || null;
 	if (typeof doc.last_event_id === 'number') state.lastEventId = doc.last_event_id;
 	const flows = new Map();
+	const live = !!(doc.capture && doc.capture.live);
+	const generatedMs = Date.parse(doc.generated);
+	const ended = new Map();
 	for (const f of doc.flows || []) {
 		flows.set(f.id, f);
+		const o = old.get(f.id);
+		if (state.ended.has(f.id)) ended.set(f.id, state.ended.get(f.id));
 		if (!first) {
-			const o = old.get(f.id);
 			if (!o) mark(f.id, 'new');
 			else if (o.active && !f.active) mark(f.id, 'closed');
-			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict) mark(f.id, 'changed');
+			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict || o.attention !== f.attention) mark(f.id, 'changed');
 		}
+	}
+	// Only flows still held keep an end time; flows new to the page get one estimated.
+	state.ended = ended;
+	for (const f of flows.values()) {
+		const o = old.get(f.id);
+		if (o) noteEnded(f, o);
+		else noteEndedAtLoad(f, live, generatedMs);
 	}
 	state.flows = flows;
 	state.conn.error = '';
@@ -175,8 +195,7 @@ function handle(ev) {
 		flushSoon();
 		break;
 	case 'stats':
-		state.stats = ev.data;
-		emit('stats');
+		takeStats(ev.data);
 		break;
 	case 'alert':
 		state.alerts.unshift(ev.data);
@@ -205,6 +224,7 @@ function flush() {
 		const old = state.flows.get(f.id);
 		state.flows.set(f.id, f);
 		noteTraffic(old, f);
+		noteEnded(f, old);
 		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
 		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
 		else mark(f.id, 'changed');
@@ -220,6 +240,7 @@ function trim() {
 	for (const f of closed.slice(0, state.flows.size - MAX_FLOWS)) {
 		state.flows.delete(f.id);
 		state.marks.delete(f.id);
+		state.ended.delete(f.id);
 	}
 }
 

@@ -102,6 +102,60 @@ export function verdictBadge(v) {
 	return `<span class="verdict v-${esc(name)}">${verdictIcon(v)}<span class="vl">${esc(VERDICT_LABEL[v] || name)}</span></span>`;
 }
 
+// Shapes that tell attention levels apart without colour: a triangle (look here), a hollow ring
+// (known service, new address: the same ring marks such a place on the globe), a filled circle with
+// a tick (known), and a dashed circle (an unanswered inbound attempt).
+const LEVEL_ICONS = {
+	high: '<path d="M8 1.5l7 12.5H1z" fill="currentColor"/><path d="M8 6v4" stroke="#0b1220" stroke-width="1.8" stroke-linecap="round"/><circle cx="8" cy="12" r="1" fill="#0b1220"/>',
+	low: '<circle cx="8" cy="8" r="5.2" fill="none" stroke="currentColor" stroke-width="2.2"/>',
+	none: '<circle cx="8" cy="8" r="6" fill="currentColor"/><path d="M5 8.2l2 2 4-4.2" stroke="#0b1220" stroke-width="1.8" fill="none" stroke-linecap="round" stroke-linejoin="round"/>',
+	unanswered: '<circle cx="8" cy="8" r="5.5" fill="none" stroke="currentColor" stroke-width="1.6" stroke-dasharray="2.6 2"/>',
+};
+export const LEVEL_LABEL = { high: 'high', low: 'low', none: 'none', unanswered: 'unanswered' };
+// Longer words for the legend, tooltips and screen readers.
+export const LEVEL_WORDS = {
+	high: 'high attention',
+	low: 'low attention',
+	none: 'no attention needed',
+	unanswered: 'unanswered inbound attempt',
+};
+
+// An inline SVG icon for an attention level (decorative: a label or aria-label carries the meaning).
+export function levelIcon(level) {
+	const body = LEVEL_ICONS[level] || LEVEL_ICONS.none;
+	return `<svg class="li a-${esc(level || 'none')}" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">${body}</svg>`;
+}
+
+// Icon plus label for an attention level (label defaults to the level's name).
+export function levelBadge(level, label) {
+	const l = level || 'none';
+	return `<span class="attn a-${esc(l)}">${levelIcon(l)}<span class="vl">${esc(label || LEVEL_LABEL[l] || l)}</span></span>`;
+}
+
+// Signal names in words (docs/api.md lists the names the daemon sends).
+const SIGNAL_WORDS = {
+	first_contact: 'first contact',
+	known_service: 'known service, new address',
+	beacon: 'beacon (regular timing)',
+	long_connection: 'long connection',
+	dns_tunnel: 'DNS tunnel',
+	no_dns: 'no DNS lookup before it',
+	scan: 'scan',
+	large_upload: 'large upload',
+	blocklisted: 'blocklisted',
+	unanswered: 'unanswered inbound attempt',
+};
+
+// A signal name in words ("beacon (regular timing)"); unknown names are shown with spaces.
+export function signalWords(name) {
+	return SIGNAL_WORDS[name] || String(name || 'signal').replace(/_/g, ' ');
+}
+
+// The signals of a flow that are well formed ({name, value, reason}), in the daemon's order.
+export function signalsOf(f) {
+	return f && Array.isArray(f.signals) ? f.signals.filter((s) => s && typeof s.name === 'string') : [];
+}
+
 // Great-circle distance in km between two lat/lon points.
 export function distanceKm(lat1, lon1, lat2, lon2) {
 	const r = Math.PI / 180;

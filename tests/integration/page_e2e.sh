@@ -8,9 +8,8 @@
 # mixed world (every check, including a place turning blue after its high flow ends) and its quiet
 # world (low and none only: no red anywhere). Then the real daemon replays a capture: a fresh state
 # (red must show), an allow-everything rule (no red), and a paced replay that the page follows live
-# (tests/e2e/live.test.mjs). Checks that need the flow fields `attention` and `signals` are
-# skipped, with a SKIP line, while the real daemon does not send them; NG_REQUIRE_ATTENTION=1 makes
-# them required for the real daemon too.
+# (tests/e2e/live.test.mjs). The real daemon must send the flow fields `attention` and `signals`
+# (NG_REQUIRE_ATTENTION=0 turns the checks that need them into SKIP lines, for an older daemon).
 # Screenshots go to $NG_ARTIFACTS (default $NG_BUILD/artifacts): desktop.png, phone.png (real
 # daemon), mock-mixed/ and mock-quiet/ (mock).
 set -u
@@ -21,8 +20,8 @@ build=${NG_BUILD:-build}
 testdata=${NG_TESTDATA:-$root/tests/data}
 pcap=$testdata/pcaps/slips-test7-malicious.pcap
 artifacts=${NG_ARTIFACTS:-$build/artifacts}
-# 1 once the daemon sends `attention` and `signals`: then the real-daemon runs require them too.
-require_attention=${NG_REQUIRE_ATTENTION:-0}
+# The daemon sends `attention` and `signals`: the real-daemon runs require them.
+require_attention=${NG_REQUIRE_ATTENTION:-1}
 
 if [ ! -x "$bin" ]; then
 	echo "no daemon binary at $bin"

@@ -555,6 +555,107 @@ static void test_attention_known_service(void **state)
 	rig_down(&r);
 }
 
+/* The stored (behaviour) signal of f with this id, or NULL. */
+static const struct sig_view *signal_of(const struct flow *f, enum sig_id id, struct sig_view *sv)
+{
+	size_t n = detect_signals(f, 48LL * 3600 * NG_USEC, sv);
+
+	for (size_t i = 0; i < n; i++) {
+		if (sv[i].id == id)
+			return &sv[i];
+	}
+	return NULL;
+}
+
+/*
+ * no_dns: once this host has had DNS answers (5), a connection it starts to
+ * a new public address that no answer named is low on its own (and first
+ * contact keeps it high); the address the answer named gets no such signal,
+ * nor does a connection to a public resolver. long_connection: a known
+ * connection open past an hour turns low, with its age as the value.
+ */
+static void test_no_dns_and_long_connection(void **state)
+{
+	const char *me = "192.168.1.10";
+	struct whitelist_options wo = {0};
+	struct engine_config ec = {0};
+	struct dns_cache *dns = dns_cache_create(64, 3600 * NG_USEC);
+	struct local_set *ls = local_set_create();
+	struct sig_view sv[SIG_COUNT];
+	const struct sig_view *s;
+	struct whitelist *wl;
+	struct engine *e;
+	struct flow *f;
+	uint8_t m[128], buf[256];
+	struct capture_packet cp;
+	char err[128];
+	size_t n;
+
+	(void)state;
+	wo.window = 48LL * 3600 * NG_USEC;
+	wl = whitelist_open(&wo, err, sizeof err);
+	local_set_add(ls, me, err, sizeof err);
+	e = engine_create(&ec, ls, dns, NULL, wl, NULL);
+	for (uint16_t i = 0; i < 5; i++) {
+		n = dns_msg(m, (uint16_t)(0x100 + i), false);
+		cp = udp_pkt(buf, me, (uint16_t)(40000 + i), "192.168.1.1", 53, m, n, T0 + i * 10);
+		engine_packet(e, DLT_RAW, &cp);
+		n = dns_msg(m, (uint16_t)(0x100 + i), true);
+		cp = udp_pkt(buf, "192.168.1.1", 53, me, (uint16_t)(40000 + i), m, n, T0 + i * 10 + 5);
+		engine_packet(e, DLT_RAW, &cp);
+	}
+	/* Flows 1-10 are the DNS exchanges. */
+	cp = tcp_pkt(buf, me, 50000, "45.33.32.156", 443, 0x02, T0 + 100);	/* named by the answers */
+	engine_packet(e, DLT_RAW, &cp);
+	cp = tcp_pkt(buf, "45.33.32.156", 443, me, 50000, 0x12, T0 + 110);
+	engine_packet(e, DLT_RAW, &cp);
+	cp = tcp_pkt(buf, me, 50000, "45.33.32.156", 443, 0x10, T0 + 120);
+	engine_packet(e, DLT_RAW, &cp);
+	cp = tcp_pkt(buf, me, 50001, "45.33.32.157", 443, 0x02, T0 + 200);	/* named by nothing */
+	engine_packet(e, DLT_RAW, &cp);
+	cp = tcp_pkt(buf, me, 50002, "9.9.9.9", 443, 0x02, T0 + 300);		/* a public resolver (DoH) */
+	engine_packet(e, DLT_RAW, &cp);
+	engine_flush(e);
+	assert_null(signal_of(flow_table_by_id(engine_flows(e), 6), SIG_NO_DNS, sv));
+	f = flow_table_by_id(engine_flows(e), 7);
+	s = signal_of(f, SIG_NO_DNS, sv);
+	assert_non_null(s);
+	assert_true(s->value == 5);
+	assert_int_equal(f->attention, NG_ATTN_HIGH);	/* first contact decides */
+	assert_null(signal_of(flow_table_by_id(engine_flows(e), 8), SIG_NO_DNS, sv));
+
+	/* A second connection to the named address, kept open for 61 minutes (a packet every 4). */
+	for (int min = 0; min <= 61; min += 4) {
+		cp = tcp_pkt(buf, me, 50010, "45.33.32.156", 443, min ? 0x10 : 0x02, T0 + NG_USEC + min * 60 * NG_USEC);
+		engine_packet(e, DLT_RAW, &cp);
+		cp = tcp_pkt(buf, "45.33.32.156", 443, me, 50010, min ? 0x10 : 0x12, T0 + NG_USEC + min * 60 * NG_USEC + 10);
+		engine_packet(e, DLT_RAW, &cp);
+		engine_flush(e);
+		if (min == 0) {
+			cp = tcp_pkt(buf, me, 50010, "45.33.32.156", 443, 0x10, T0 + NG_USEC + 20);
+			engine_packet(e, DLT_RAW, &cp);
+			engine_flush(e);
+			f = flow_table_by_id(engine_flows(e), 9);
+			assert_non_null(f);
+			assert_int_equal(f->attention, NG_ATTN_NONE);
+		}
+	}
+	cp = tcp_pkt(buf, me, 50010, "45.33.32.156", 443, 0x10, T0 + NG_USEC + 64 * 60 * NG_USEC);
+	engine_packet(e, DLT_RAW, &cp);
+	engine_flush(e);
+	f = flow_table_by_id(engine_flows(e), 9);
+	assert_non_null(f);
+	s = signal_of(f, SIG_LONG_CONNECTION, sv);
+	assert_non_null(s);
+	assert_true(s->value >= 3600);
+	assert_int_equal(f->attention, NG_ATTN_LOW);
+
+	engine_destroy(e);
+	dns_cache_destroy(dns);
+	local_set_destroy(ls);
+	whitelist_close(wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_dns_answers_need_a_query),
 		cmocka_unit_test(test_attention_levels),
 		cmocka_unit_test(test_attention_known_service),
+		cmocka_unit_test(test_no_dns_and_long_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

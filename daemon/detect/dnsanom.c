@@ -327,13 +327,29 @@ void dnsanom_response(struct dnsanom *da, const ng_addr *client, const char *qna
 		count_nxdomain(da, client, &dn, t);
 }
 
+/*
+ * True when dn reads like a DGA client's generated names: its label's letters
+ * are as unusual as theirs must be on average. (The client's NXDOMAIN map is
+ * no help here: with a few hundred names in 1024 bits it would also match
+ * many ordinary names.)
+ */
+static bool dga_name(const struct da_name *dn)
+{
+	const char *dot = strchr(dn->reg, '.');
+	size_t ll = dot ? (size_t)(dot - dn->reg) : strlen(dn->reg);
+
+	return mean_surprisal(dn->reg, ll) >= DA_DGA_SURPRISAL;
+}
+
 bool dnsanom_check(struct dnsanom *da, const ng_addr *client, const char *name, ng_time t,
 		   struct dnsanom_result *out)
 {
 	struct da_name dn;
+	bool named = false;
 
 	memset(out, 0, sizeof *out);
 	if (name && name_split(name, &dn)) {
+		named = true;
 		uint64_t key = ng_hash64(dn.reg, strlen(dn.reg), 0x74756e6e656cULL);
 		uint32_t i = lru_peek(da->domains, key);
 
@@ -362,6 +378,14 @@ bool dnsanom_check(struct dnsanom *da, const ng_addr *client, const char *name, 
 			/* The exact count of new names is better than the estimate while it is small. */
 			out->nxdomain = n < 64 ? n : (uint32_t)lround(est);
 			out->dga = out->nxdomain >= DA_DGA_NXDOMAINS && out->nx_surprisal >= DA_DGA_SURPRISAL;
+			/*
+			 * With a name, the client's state marks only names that read like its
+			 * generated ones (dga_name). Every other
+			 * lookup and connection of the host stays as it was (a DGA client
+			 * also browses; painting all of it red hides the generated names).
+			 */
+			if (out->dga && name)
+				out->dga = named && dga_name(&dn);
 		}
 	}
 	return out->tunnel || out->dga;

@@ -138,6 +138,7 @@ static void test_dga(void **state)
 	ng_addr c = addr("192.168.1.116"), other = addr("192.168.1.117");
 	struct dnsanom_result r;
 	char name[64], why[256];
+	int marked = 0;
 
 	(void)state;
 	rng_seed(3);
@@ -147,8 +148,24 @@ static void test_dga(void **state)
 		if (i < 9)
 			assert_false(dnsanom_check(da, &c, name, T0 + i * SEC / 10, &r));
 	}
-	assert_true(dnsanom_check(da, &c, "www.example.com", T0 + 10 * SEC, &r));
+	/* The client is DGA-like: its own verdict (no name) and its generated names say so. */
+	assert_true(dnsanom_check(da, &c, NULL, T0 + 10 * SEC, &r));
 	assert_true(r.dga);
+	rng_seed(3);
+	for (int i = 0; i < 50; i++) {
+		simda_name(name, sizeof name);
+		if (dnsanom_check(da, &c, name, T0 + 10 * SEC, &r) && r.dga)
+			marked++;
+	}
+	printf("generated names marked: %d of 50\n", marked);
+	assert_in_range(marked, 25, 50);	/* 30 with this seed: some generated labels read ordinary */
+	assert_true(dnsanom_check(da, &c, "c2.qyzvoxj.com", T0 + 10 * SEC, &r));	/* resolves, but reads like them */
+	assert_true(r.dga);
+	/* Its ordinary lookups and connections are not marked: red would cover the whole host. */
+	assert_false(dnsanom_check(da, &c, "www.example.com", T0 + 10 * SEC, &r));
+	assert_false(dnsanom_check(da, &c, "en.wikipedia.org", T0 + 10 * SEC, &r));
+	assert_false(dnsanom_check(da, &c, "wpad", T0 + 10 * SEC, &r));
+	dnsanom_check(da, &c, NULL, T0 + 10 * SEC, &r);
 	assert_false(r.tunnel);
 	assert_in_range(r.nxdomain, 45, 50);
 	assert_true(r.nx_surprisal > 5.1);

@@ -48,7 +48,7 @@
 #define DETECT_DEFAULT_KEYS 65536
 #define DETECT_DEFAULT_LONG (3600 * NG_USEC)
 #define DETECT_DEFAULT_NO_DNS_ANSWERS 5
-/* Names remembered per registrable domain, and how many other names vouch for a domain's beacon. */
+/* Names remembered per registrable domain, and how many other names (on other addresses) vouch for a domain's beacon. */
 #define VOUCH_NAMES 4
 #define VOUCH_MIN_OTHERS 2
 
@@ -79,6 +79,7 @@ struct flow_sigs {
  */
 struct vouch {
 	uint64_t name[VOUCH_NAMES];	/* keyed hashes of full names, 0 when empty */
+	uint64_t where[VOUCH_NAMES];	/* keyed hash of the remote address each was last used with */
 	ng_time seen[VOUCH_NAMES];	/* when each was last used */
 };
 
@@ -302,6 +303,12 @@ static uint64_t pair_key(const struct flow *f)
 	return ng_hash64(&k, sizeof k, 0x6265616370616972ULL);
 }
 
+/* A keyed hash of f's remote address. */
+static uint64_t remote_key(const struct flow *f)
+{
+	return ng_hash64(flow_remote_ip(f), sizeof(ng_addr), 0x72656d6f7465ULL);
+}
+
 static uint64_t name_key(const struct flow *f)
 {
 	return ng_hash64(f->domain, strlen(f->domain), ng_hash64(flow_local_ip(f), sizeof(ng_addr), 0x6265616e616d65ULL));
@@ -391,8 +398,9 @@ static void vouch_note(struct detect *d, const struct flow *f)
 		if (v->seen[i] < v->seen[use])
 			use = i;
 	}
-	v->name[use] = h;
+	v->name[use] = h;	/* a new name takes the least recently used place */
 	v->seen[use] = f->first_seen;
+	v->where[use] = remote_key(f);
 	pk = pair_key(f);
 	slot = lru_get(d->pair_index, pk);
 	if (slot == LRU_NIL)
@@ -402,13 +410,16 @@ static void vouch_note(struct detect *d, const struct flow *f)
 
 /*
  * True when f's registrable domain was used under at least
- * VOUCH_MIN_OTHERS names besides f's own within the window. A nameless flow
- * takes the domain its pair was last named under, and needs one name more
- * (it has none of its own to leave out).
+ * VOUCH_MIN_OTHERS names besides f's own within the window, each last seen
+ * with another remote address than f's: a service used broadly spreads its
+ * names over many addresses, while names that only ever point at the
+ * beacon's own address (a C2 rotating names under its own domain) vouch for
+ * nothing. A nameless flow takes the domain its pair was last named under,
+ * and needs one name more (it has none of its own to leave out).
  */
 static bool vouched(struct detect *d, const struct flow *f)
 {
-	uint64_t dkey = domain_key(f->domain), h = 0;
+	uint64_t dkey = domain_key(f->domain), h = 0, here = remote_key(f);
 	struct vouch *v;
 	int others = 0, need = VOUCH_MIN_OTHERS;
 
@@ -426,7 +437,8 @@ static bool vouched(struct detect *d, const struct flow *f)
 	if (!v)
 		return false;
 	for (int i = 0; i < VOUCH_NAMES; i++) {
-		if (v->name[i] && v->name[i] != h && (d->window <= 0 || f->first_seen - v->seen[i] <= d->window))
+		if (v->name[i] && v->name[i] != h && v->where[i] != here &&
+		    (d->window <= 0 || f->first_seen - v->seen[i] <= d->window))
 			others++;
 	}
 	return others >= need;

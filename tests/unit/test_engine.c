@@ -656,6 +656,42 @@ static void test_no_dns_and_long_connection(void **state)
 	whitelist_close(wl);
 }
 
+/*
+ * A beacon that rotates names under its own domain (api., upd., img.
+ * cdn-sync.net, all on one new address) is high: names that only ever
+ * point at the beacon's own address vouch for nothing.
+ */
+static void test_beacon_rotating_names(void **state)
+{
+	static const char *const names[] = {"api.cdn-sync.net", "upd.cdn-sync.net", "img.cdn-sync.net"};
+	static const int jitter_ms[] = {0, 700, -900, 400, -300, 1100, -600, 200, 900, -1000, 500, -200, 800};
+	const char *me = "192.168.1.10", *c2 = "45.77.12.34";
+	struct sig_view sv[SIG_COUNT];
+	const struct sig_view *s = NULL;
+	struct rig r;
+	struct flow *f = NULL;
+
+	(void)state;
+	rig_up_mode(&r, NULL, false);
+	for (int i = 0; i < 13; i++) {
+		ng_time t = T0 + i * 60 * NG_USEC + jitter_ms[i] * 1000LL;
+		uint16_t port = (uint16_t)(41000 + i);
+
+		send_pkt(&r, me, port, c2, 80, 0x02, t);
+		send_pkt(&r, c2, 80, me, port, 0x12, t + 1000);
+		send_pkt(&r, me, port, c2, 80, 0x10, t + 2000);
+		send_http(&r, me, port, c2, 80, names[i % 3], t + 3000);
+		send_pkt(&r, c2, 80, me, port, 0x11, t + 4000);
+		send_pkt(&r, me, port, c2, 80, 0x11, t + 5000);
+		f = only_flow(&r, (uint64_t)i + 1);
+	}
+	s = signal_of(f, SIG_BEACON, sv);
+	assert_non_null(s);
+	assert_null(strstr(s->reason, "other names"));
+	assert_int_equal(f->attention, NG_ATTN_HIGH);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_attention_levels),
 		cmocka_unit_test(test_attention_known_service),
 		cmocka_unit_test(test_no_dns_and_long_connection),
+		cmocka_unit_test(test_beacon_rotating_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

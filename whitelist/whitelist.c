@@ -302,6 +302,7 @@ static void svc_explain(struct whitelist *wl, const char *domain, uint32_t asn, 
 		if (svc_seen(wl, row, t, &before)) {
 			out->svc = WL_SVC_DOMAIN;
 			out->svc_name = svc_shown(row);
+			out->svc_asn = row->asn;
 			goto found;
 		}
 	}
@@ -335,6 +336,8 @@ static void svc_learn(struct whitelist *wl, const char *pooled_name, uint32_t as
 
 	if (reg) {
 		row = wl_svcs_touch_domain(svcs, reg, (uint8_t)dir, t);
+		if (asn != 0)
+			row->asn = asn;
 		times_record(&row->first, &row->last, &row->last_prev, t);
 		row->flows += new_flows;
 		if (row->flows == 0)

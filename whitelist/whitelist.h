@@ -85,7 +85,9 @@ struct wl_verdict_info {
 		 * valid for the life of the process, NULL when unknown (an AS without
 		 * a name, or past the cap on interned service names); svc_count the
 		 * flows recorded in this direction for that domain or AS (the service
-		 * row's total), svc_asn the AS number (WL_SVC_ASN; 0 otherwise).
+		 * row's total), svc_asn the AS number (WL_SVC_ASN), or for
+		 * WL_SVC_DOMAIN the AS the domain was last seen in (0: unknown, as
+		 * after a restart: it is kept in memory only).
 		 */
 		struct {
 			const char *svc_name;

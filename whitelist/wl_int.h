@@ -179,7 +179,7 @@ struct wl_svc {
 	ng_time first, last;
 	ng_time last_prev;	/* latest recorded time before `last` (NG_TIME_NONE when unknown) */
 	uint64_t flows;
-	uint32_t asn;		/* ASN: the AS number (the key); DOMAIN: 0 */
+	uint32_t asn;		/* ASN: the AS number (the key); DOMAIN: the AS of the latest flow that taught it (0: none known) */
 	uint32_t dirty_pos;	/* index in the dirty list, or UINT32_MAX */
 	uint8_t kind;		/* enum wl_service */
 	uint8_t dir;		/* enum wl_dir */

@@ -505,6 +505,22 @@ static void flow_judge(struct engine *e, struct flow *f)
 }
 
 /*
+ * True when a name the client itself sent (TLS SNI, HTTP Host; no DNS
+ * answer vouches for it) claims a known domain that this host reached in
+ * another network: a client can write any name into its ClientHello, and a
+ * command-and-control implant that sends "www.google.com" to its own server
+ * must not pass as a new Google address. Names from DNS answers to queries
+ * seen on the wire are not judged here.
+ */
+static bool name_claims_elsewhere(const struct flow *f, const struct wl_verdict_info *now)
+{
+	uint32_t asn = f->geo ? f->geo->asn : 0;
+
+	return now->svc == WL_SVC_DOMAIN && f->domain_source != FLOW_DOMAIN_DNS && now->svc_asn != 0 && asn != 0 &&
+	       now->svc_asn != asn;
+}
+
+/*
  * The flow's name changed after it started (SNI, Host). Only a domain rule
  * can change a verdict for that, so only a verdict that came from a rule, or
  * that comes from one now, is replaced: judging afresh would also pick up
@@ -527,7 +543,8 @@ static void flow_renamed(struct engine *e, struct flow *f)
 		if (now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED)
 			*v = now;
 		else if (v->verdict == WL_ANOMALOUS && now.verdict == WL_ANOMALOUS && now.svc != WL_SVC_NONE &&
-			 (v->svc == WL_SVC_NONE || (v->svc == WL_SVC_ASN && now.svc == WL_SVC_DOMAIN)))
+			 (v->svc == WL_SVC_NONE || (v->svc == WL_SVC_ASN && now.svc == WL_SVC_DOMAIN)) &&
+			 !name_claims_elsewhere(f, &now))
 			wl_verdict_take_service(v, &now);	/* a domain explains better than a network */
 	}
 	flow_set_verdict(e, f);

@@ -49,4 +49,27 @@ echo "--- a beacon every 20 s +-10% among 4,000 synthetic ordinary flows"
 	{ cat "$TMP/err"; fail "netglobe --dump failed on the synthetic capture"; }
 python3 "$repo/tests/lib/attention_eval.py" --dump "$TMP/dump2.jsonl" --split 0 --max-share 1 --beacon 45.33.32.156 \
 	--max-connection 10 --no-beacon-elsewhere || fail "beacon targets missed among synthetic traffic (above)"
+# A client may write any name into its ClientHello. Six connections to a real Google address named by DNS
+# teach google.com (AS15169); then a server in another network (45.77.12.34, AS20473) is sent the same SNI,
+# with no DNS answer: it must not pass as "a new address of google.com" (first contact, high).
+echo "--- a ClientHello naming www.google.com, sent to a server in another network"
+"$gen" beacon --remote 142.250.74.36 --port 443 --period 30 --jitter 10 --count 6 --start 2026-11-16T08:00:00Z \
+	--local 192.168.1.10 --name www.google.com --dns each --seed 4 -o "$TMP/g1.pcap" || fail "pcapgen beacon failed"
+"$gen" beacon --remote 45.77.12.34 --port 443 --period 60 --jitter 10 --count 2 --start 2026-11-16T08:05:00Z \
+	--local 192.168.1.10 --name www.google.com --dns none --seed 5 -o "$TMP/g2.pcap" || fail "pcapgen beacon failed"
+"$gen" merge "$TMP/g1.pcap" "$TMP/g2.pcap" -o "$TMP/g.pcap" || fail "pcapgen merge failed"
+"$NG_BIN" -r "$TMP/g.pcap" --dump --local-net 192.168.1.10/32 > "$TMP/g.jsonl" 2> "$TMP/err" ||
+	{ cat "$TMP/err"; fail "netglobe --dump failed on the SNI capture"; }
+python3 - "$TMP/g.jsonl" <<'PY' || fail "a ClientHello's name made a server in another network a known service"
+import json, sys
+fl = [json.loads(l) for l in open(sys.argv[1]) if '"remote_ip"' in l]
+real = [f for f in fl if f['remote_ip'] == '142.250.74.36' and f['remote_port'] == 443]
+spoof = [f for f in fl if f['remote_ip'] == '45.77.12.34']
+assert real and spoof, (len(real), len(spoof))
+first = min(spoof, key=lambda f: f['first_seen'])
+names = [s['name'] for s in first['signals']]
+print('spoofed SNI www.google.com at 45.77.12.34 (AS%s): attention %s, signals %s' % (first['asn'], first['attention'], names))
+assert first['remote_domain'] == 'www.google.com' and first['remote_domain_source'] == 'sni', first
+assert first['attention'] == 'high' and 'first_contact' in names and 'known_service' not in names, first['signals']
+PY
 echo "PASS"

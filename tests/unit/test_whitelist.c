@@ -1853,7 +1853,7 @@ static void test_svc_asn_needs_a_name(void **state)
 	v = vs(wl, "20.2.2.3", "www.live.com", 8075, WL_SENT, T0 + H);
 	assert_int_equal(v.svc, WL_SVC_DOMAIN);
 	assert_string_equal(v.svc_name, "live.com");
-	assert_int_equal(v.svc_asn, 0);
+	assert_int_equal(v.svc_asn, 8075);	/* the network the domain was last seen in */
 	/* An AS without an organisation's name; the name follows the latest record. */
 	recs(wl, "30.1.1.1", WL_SENT, T0, "a.example.org", 64500, NULL);
 	v = vs(wl, "30.2.2.2", "b.example.net", 64500, WL_SENT, T0 + H);

@@ -40,7 +40,7 @@ struct outputs *outputs_open(const struct output_env *env, char *err, size_t err
 	o->env = env;
 	for (size_t i = 0; i < NOUTPUTS; i++) {
 		const struct output_type *t = output_table[i];
-		const struct engine_sink *s = &t->sink;
+		struct engine_sink sink = t->sink;
 
 		err[0] = '\0';
 		o->st[i] = t->open(env, err, errlen);
@@ -54,12 +54,9 @@ struct outputs *outputs_open(const struct output_env *env, char *err, size_t err
 			free(o);
 			return NULL;
 		}
-		if (s->flow_new || s->flow_update || s->flow_end || s->alert || s->suspect_packet) {
-			struct engine_sink sink = *s;
-
-			sink.arg = o->st[i];
-			engine_add_sink(env->engine, &sink);
-		}
+		/* Every open output is a sink (the engine skips the callbacks it leaves NULL). */
+		sink.arg = o->st[i];
+		engine_add_sink(env->engine, &sink);
 	}
 	return o;
 }

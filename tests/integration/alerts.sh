@@ -163,10 +163,12 @@ cmp -s "$TMP/dump.jsonl" "$TMP/dump-hang.jsonl" || fail "the command changed the
 # 4. The daemon: alerts.jsonl in the state dir, the same JSON as SSE `alert` events, counts in /api/stats.
 "$NG_BIN" --help 2>&1 | grep -q -- '--listen' || fail "$NG_BIN --help does not list --listen (the HTTP mode)"
 PORT=$(free_port)
-# The stream client starts first and retries until the daemon answers, so it sees the replay from its start.
+# The stream client starts first and retries until the daemon answers, so it sees the replay from its start;
+# the daemon starts only once the client runs (on a loaded machine Python alone can take a second to start).
 python3 - "$PORT" "$TMP/sse.txt" > "$TMP/sse.log" 2>&1 <<'PY' &
 import socket, sys, time
 port, out = int(sys.argv[1]), sys.argv[2]
+open(out + '.ready', 'w').close()
 end = time.time() + 60
 while True:
     try:
@@ -190,6 +192,12 @@ while time.time() < end:
         pass
 PY
 client=$!
+i=0
+until [ -f "$TMP/sse.txt.ready" ]; do
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "the stream client did not start"
+	sleep 0.05
+done
 : > "$CALLS"
 "$NG_BIN" -r "$PCAP" --speed 20 --listen "127.0.0.1:$PORT" --state-dir "$TMP/state" --alert-on anomalous --on-alert "sh $TMP/record.sh" \
 	> "$TMP/daemon.out" 2> "$TMP/daemon.err" &

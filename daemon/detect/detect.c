@@ -42,10 +42,11 @@
 #include "regdomain.h"
 #include "resolvers.h"
 #include "scan.h"
+#include "strpool.h"
 #include "upload.h"
 #include "whitelist.h"
 
-#define DETECT_DEFAULT_KEYS 65536
+#define DETECT_DEFAULT_KEYS 16384
 #define DETECT_DEFAULT_LONG (3600 * NG_USEC)
 #define DETECT_DEFAULT_NO_DNS_ANSWERS 5
 /* Names remembered per registrable domain, and how many other names (on other addresses) vouch for a domain's beacon. */
@@ -55,6 +56,11 @@
 /* f->detect_flags: which keyed detectors this flow fed, so its end feeds the same ones. */
 #define DF_BEACON_PAIR 0x01
 #define DF_BEACON_NAME 0x02
+/* f->detect_flags: no DNS answer named f's new address (a flag, not a stored signal: it is common). */
+#define DF_NO_DNS 0x04
+/* f->detect_flags: the flow's traffic counts toward the upload windows (detect_traffic). */
+#define DF_UPLOAD 0x08
+#define DETECT_UPLOAD_MIN_FLOW (256 * 1024)
 
 /* A behaviour signal stored with its flow. */
 struct flow_sig {
@@ -83,8 +89,16 @@ struct vouch {
 	ng_time seen[VOUCH_NAMES];	/* when each was last used */
 };
 
+/* Registrable domain hashes of recent names (domain_key). */
+#define DETECT_RD_CACHE 256
+struct rd_slot {
+	const char *name;	/* a strpool reference, NULL when empty */
+	uint64_t key;
+};
+
 struct detect {
 	struct detect_config cfg;
+	struct rd_slot rd_cache[DETECT_RD_CACHE];
 	struct lru *vouch_index;	/* registrable domain hash -> slot of vouch[] */
 	struct vouch *vouch;
 	struct lru *pair_index;		/* beacon pair key -> slot of pair_domain[] */
@@ -97,6 +111,8 @@ struct detect {
 	uint64_t last_scan_finding;	/* the last finding spread over its flows */
 	struct dnsanom_result dns_last;	/* the last DNS response's judgement, for detect_mark_dns */
 	bool dns_pending;
+	bool dns_flagged;		/* some DNS response looked like tunnelling or a DGA */
+	bool scan_found;		/* some scan finding was made */
 	struct detect_stats stats;
 };
 
@@ -204,6 +220,8 @@ void detect_destroy(struct detect *d)
 	if (d->vouch_index)
 		lru_destroy(d->vouch_index);
 	free(d->vouch);
+	for (int i = 0; i < DETECT_RD_CACHE; i++)
+		strpool_put(d->rd_cache[i].name);
 	if (d->pair_index)
 		lru_destroy(d->pair_index);
 	free(d->pair_domain);
@@ -262,9 +280,6 @@ static bool sig_set_level(struct detect *d, struct flow *f, enum sig_id id, uint
 			break;
 		case SIG_LARGE_UPLOAD:
 			d->stats.large_upload++;
-			break;
-		case SIG_NO_DNS:
-			d->stats.no_dns++;
 			break;
 		case SIG_LONG_CONNECTION:
 			d->stats.long_connection++;
@@ -347,14 +362,27 @@ static ng_time destination_first_seen(const struct flow *f)
 	return NG_TIME_NONE;
 }
 
-/* The registrable domain hash of a name, or 0 when it has none. */
-static uint64_t domain_key(const char *name)
+/*
+ * The registrable domain hash of a flow's name (a strpool string), or 0 when
+ * it has none. A Public Suffix List lookup costs about a microsecond, and
+ * most flows carry one of a few names, so the answers are cached by the
+ * pooled pointer (the cache holds a reference, so an equal pointer is the
+ * same name).
+ */
+static uint64_t domain_key(struct detect *d, const char *name)
 {
+	struct rd_slot *c;
 	char reg[256];
 
-	if (!name || !regdomain_of(name, reg, sizeof reg))
+	if (!name)
 		return 0;
-	return ng_hash64(reg, strlen(reg), 0x766f756368ULL) | 1;
+	c = &d->rd_cache[(ng_hash64(&name, sizeof name, 0x7264636163ULL)) & (DETECT_RD_CACHE - 1)];
+	if (c->name == name)
+		return c->key;
+	strpool_put(c->name);
+	c->name = strpool_ref(name);
+	c->key = regdomain_of(name, reg, sizeof reg) ? ng_hash64(reg, strlen(reg), 0x766f756368ULL) | 1 : 0;
+	return c->key;
 }
 
 /* The vouch entry for a registrable domain hash (created when `add`), or NULL. */
@@ -382,7 +410,7 @@ static struct vouch *vouch_entry(struct detect *d, uint64_t dkey, bool add)
  */
 static void vouch_note(struct detect *d, const struct flow *f)
 {
-	uint64_t dkey = domain_key(f->domain), h, pk;
+	uint64_t dkey = domain_key(d, f->domain), h, pk;
 	struct vouch *v = vouch_entry(d, dkey, true);
 	uint32_t slot;
 	int i, use = 0;
@@ -419,7 +447,7 @@ static void vouch_note(struct detect *d, const struct flow *f)
  */
 static bool vouched(struct detect *d, const struct flow *f)
 {
-	uint64_t dkey = domain_key(f->domain), h = 0, here = remote_key(f);
+	uint64_t dkey = domain_key(d, f->domain), h = 0, here = remote_key(f);
 	struct vouch *v;
 	int others = 0, need = VOUCH_MIN_OTHERS;
 
@@ -536,12 +564,14 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 	    (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) && dns_answers >= d->cfg.no_dns_min_answers &&
 	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && f->verdicts[FLOW_SENT].verdict == WL_ANOMALOUS &&
 	    !resolver_is_public_dns(flow_remote_ip(f))) {
-		snprintf(why, sizeof why, "no DNS answer named this address before the connection (%llu answers seen)",
-			 (unsigned long long)dns_answers);
-		changed |= sig_set(d, f, SIG_NO_DNS, (double)dns_answers, why);
+		f->detect_flags |= DF_NO_DNS;
+		d->stats.no_dns++;
+		changed = true;
 	}
-	changed |= dns_check_name(d, f);
-	if (f->initiator_local && (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) &&
+	/* The DNS and scan tables are asked only once they have found something: most hosts never do. */
+	if (d->dns_flagged)
+		changed |= dns_check_name(d, f);
+	if (d->scan_found && f->initiator_local && (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) &&
 	    scan_lookup(d->scan, flow_local_ip(f), flow_remote_port(f), f->key.proto, f->first_seen, &sr) && sr.scan) {
 		scan_reason(&sr, why, sizeof why);
 		changed |= sig_set(d, f, SIG_SCAN, sr.targets, why);
@@ -561,7 +591,8 @@ bool detect_flow_named(struct detect *d, struct flow *f)
 		f->detect_flags |= DF_BEACON_NAME;
 		changed |= beacon_start(d, f, name_key(f));
 	}
-	changed |= dns_check_name(d, f);
+	if (d->dns_flagged)
+		changed |= dns_check_name(d, f);
 	return changed;
 }
 
@@ -615,6 +646,7 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 		     f->last_seen, &sr);
 	if (!sr.scan)
 		return false;
+	d->scan_found = true;
 	scan_reason(&sr, why, sizeof why);
 	if (!flow_is_exchange(f))
 		changed = sig_set(d, f, SIG_SCAN, sr.targets, why);
@@ -627,12 +659,30 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 	return changed;
 }
 
-bool detect_traffic(struct detect *d, struct flow *f, uint64_t sent, uint64_t received, ng_time t)
+bool detect_traffic(struct detect *d, struct flow *f, int dir, uint64_t delta, ng_time t)
 {
 	struct upload_result r;
 	char why[DETECT_REASON_MAX];
+	uint64_t sent = dir == FLOW_SENT ? delta : 0, received = dir == FLOW_RECEIVED ? delta : 0;
 
-	if (d->cfg.off || f->remote_scope != NG_SCOPE_PUBLIC || (sent == 0 && received == 0))
+	if (d->cfg.off || f->remote_scope != NG_SCOPE_PUBLIC)
+		return false;
+	/*
+	 * A flow counts toward the upload windows once it has sent
+	 * DETECT_UPLOAD_MIN_FLOW bytes, then with everything it carried so far
+	 * (the whitelist's records, which later deltas start from): the windows
+	 * judge tens of megabytes, and most flows never send this much, so most
+	 * flows cost the tables nothing. Uploads spread over many flows smaller
+	 * than that are missed (docs/detection.md).
+	 */
+	if (!(f->detect_flags & DF_UPLOAD)) {
+		if (f->bytes[FLOW_SENT] < DETECT_UPLOAD_MIN_FLOW)
+			return false;
+		f->detect_flags |= DF_UPLOAD;
+		sent += f->dir_recorded_bytes[FLOW_SENT];
+		received += f->dir_recorded_bytes[FLOW_RECEIVED];
+	}
+	if (sent == 0 && received == 0)
 		return false;
 	upload_add(d->upload, flow_local_ip(f), flow_remote_ip(f), sent, received, first_contact_unexplained(f), t, &r);
 	if (!r.large)
@@ -652,6 +702,7 @@ bool detect_dns_response(struct detect *d, const ng_addr *client, const uint8_t 
 		return false;
 	dnsanom_response(d->dns, client, qname, rcode, t);
 	d->dns_pending = dnsanom_check(d->dns, client, qname, t, &d->dns_last);
+	d->dns_flagged |= d->dns_pending;
 	return d->dns_pending;
 }
 
@@ -736,6 +787,8 @@ enum ng_attention detect_attention(const struct flow *f)
 		else if (v->verdict == WL_ANOMALOUS)
 			level = NG_MAX(level, v->svc != WL_SVC_NONE ? NG_ATTN_LOW : NG_ATTN_HIGH);
 	}
+	if (f->detect_flags & DF_NO_DNS)
+		level = NG_MAX(level, sig_level[SIG_NO_DNS]);
 	if (f->sigs) {
 		for (uint8_t i = 0; i < f->sigs->n; i++)
 			level = NG_MAX(level, f->sigs->s[i].level);
@@ -771,6 +824,8 @@ static bool sig_present(const struct flow *f, enum sig_id id, int *dir)
 		return !detect_unanswered(f) && (*dir = dir_with(f, WL_ANOMALOUS, true)) >= 0;
 	case SIG_UNANSWERED:
 		return detect_unanswered(f);
+	case SIG_NO_DNS:
+		return (f->detect_flags & DF_NO_DNS) != 0;
 	default:
 		return f->sigs && (f->sigs->mask & (1u << id));
 	}
@@ -812,6 +867,11 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 		case SIG_KNOWN_SERVICE:
 			o->value = f->verdicts[dir].svc_count;
 			wl_service_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			break;
+		case SIG_NO_DNS:
+			o->value = 1;
+			snprintf(o->reason, sizeof o->reason,
+				 "no DNS answer named this address before the connection, on a host that resolves names");
 			break;
 		case SIG_UNANSWERED:
 			o->value = (double)f->packets[FLOW_RECEIVED];

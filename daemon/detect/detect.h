@@ -87,8 +87,12 @@ bool detect_flow_named(struct detect *d, struct flow *f);
  */
 bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 		     void (*on_mark)(void *arg, struct flow *g), void *arg);
-/* Traffic counted for the whitelist (each minute and at the end): feeds the upload detector. */
-bool detect_traffic(struct detect *d, struct flow *f, uint64_t sent, uint64_t received, ng_time t);
+/*
+ * Traffic counted for the whitelist (each minute and at the end): `delta`
+ * bytes in direction dir (enum flow_dir) beyond f->dir_recorded_bytes, which
+ * must not have moved on yet. Feeds the upload detector.
+ */
+bool detect_traffic(struct detect *d, struct flow *f, int dir, uint64_t delta, ng_time t);
 /*
  * One DNS response (RFC 1035 message at msg) that answered a query from
  * `client`. Returns true when it makes the DNS flow carrying it suspicious;

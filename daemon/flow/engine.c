@@ -612,14 +612,13 @@ static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 	bool first = f->dir_recorded[d] == NG_TIME_NONE;
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
 	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
-
 	uint64_t bytes = f->bytes[d] - f->dir_recorded_bytes[d];
 
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
 			 f->packets[d] - f->dir_recorded_pkts[d], bytes, f->domain, country,
 			 f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
 			 first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
-	if (detect_traffic(e->detect, f, d == FLOW_SENT ? bytes : 0, d == FLOW_RECEIVED ? bytes : 0, t))
+	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before dir_recorded_bytes moves on */
 		flow_update_attention(e, f);
 	f->dir_recorded[d] = t;
 	f->dir_recorded_pkts[d] = f->packets[d];

@@ -72,4 +72,22 @@ print('spoofed SNI www.google.com at 45.77.12.34 (AS%s): attention %s, signals %
 assert first['remote_domain'] == 'www.google.com' and first['remote_domain_source'] == 'sni', first
 assert first['attention'] == 'high' and 'first_contact' in names and 'known_service' not in names, first['signals']
 PY
+# A large upload: 150 MB sent to a new, nameless destination in one connection (a Zeek conn.log row turned
+# into packets) is high with large_upload; the same bytes received are not an upload.
+echo "--- 150 MB sent to a new destination"
+printf '#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n' > "$TMP/up.log"
+printf '1763280000.0\tCup1\t192.168.1.10\t45000\t45.77.12.34\t443\ttcp\t-\t300.0\t150000000\t100000\tSF\tT\tF\t0\tShADadFf\t100000\t155000000\t5000\t300000\t-\n' >> "$TMP/up.log"
+printf '1763290000.0\tCup2\t192.168.1.10\t45001\t45.77.12.35\t443\ttcp\t-\t300.0\t100000\t150000000\tSF\tT\tF\t0\tShADadFf\t5000\t300000\t100000\t155000000\t-\n' >> "$TMP/up.log"
+"$gen" zeek --conn "$TMP/up.log" --byte-limit 200000000 -o "$TMP/up.pcap" -q || fail "pcapgen zeek (upload) failed"
+"$NG_BIN" -r "$TMP/up.pcap" --dump --local-net 192.168.1.10/32 > "$TMP/up.jsonl" 2> "$TMP/err" ||
+	{ cat "$TMP/err"; fail "netglobe --dump failed on the upload capture"; }
+python3 - "$TMP/up.jsonl" <<'PY' || fail "the large upload was not flagged, or a large download was"
+import json, sys
+fl = {f['remote_ip']: f for f in (json.loads(l) for l in open(sys.argv[1])) if 'remote_ip' in f}
+up, down = fl['45.77.12.34'], fl['45.77.12.35']
+names = lambda f: [s['name'] for s in f['signals']]
+print('upload: %d bytes sent, attention %s, %s' % (up['bytes_sent'], up['attention'], [s['reason'] for s in up['signals'] if s['name'] == 'large_upload']))
+assert up['bytes_sent'] > 140000000 and 'large_upload' in names(up) and up['attention'] == 'high', up['signals']
+assert 'large_upload' not in names(down), down['signals']
+PY
 echo "PASS"

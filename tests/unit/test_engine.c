@@ -620,7 +620,7 @@ static void test_no_dns_and_long_connection(void **state)
 	f = flow_table_by_id(engine_flows(e), 7);
 	s = signal_of(f, SIG_NO_DNS, sv);
 	assert_non_null(s);
-	assert_true(s->value == 5);
+	assert_true(s->value == 1);
 	assert_int_equal(f->attention, NG_ATTN_HIGH);	/* first contact decides */
 	assert_null(signal_of(flow_table_by_id(engine_flows(e), 8), SIG_NO_DNS, sv));
 

@@ -36,7 +36,6 @@
  * the schema version stays 1 and an older netglobe ignores the table.
  */
 
-#define WL_SVC_EVICT_SAMPLES 1024
 
 /* A deletion waiting for the next flush; `name` is a strpool reference (domain rows). */
 struct wl_svc_del {
@@ -256,36 +255,17 @@ static void row_remove(struct wl_svcs *s, size_t idx)
 	s->nrows--;
 }
 
-/* A small deterministic generator for eviction samples (xorshift64). */
-static uint64_t svc_rand(struct wl_svcs *s)
+/* A service row's last-seen time, for wl_evict_cut. */
+static ng_time svc_last(const void *rows, size_t i)
 {
-	uint64_t x = s->rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	s->rng = x;
-	return x;
-}
-
-/* Order ng_time values. */
-static int time_cmp(const void *a, const void *b)
-{
-	ng_time x = *(const ng_time *)a, y = *(const ng_time *)b;
-
-	return x < y ? -1 : x > y;
+	return ((const struct wl_svc *)rows)[i].last;
 }
 
 /* Evict about 1/16 of the rows, those least recently seen (as store.c does for addresses). */
 static void svcs_evict(struct wl_svcs *s)
 {
-	ng_time sample[WL_SVC_EVICT_SAMPLES], cut;
-	size_t ns = NG_MIN(s->nrows, (size_t)WL_SVC_EVICT_SAMPLES), want = NG_MAX(s->nrows / 16, (size_t)1), gone = 0;
-
-	for (size_t i = 0; i < ns; i++)
-		sample[i] = s->rows[ns == s->nrows ? i : svc_rand(s) % s->nrows].last;
-	qsort(sample, ns, sizeof *sample, time_cmp);
-	cut = sample[ns / 16];
+	ng_time cut = wl_evict_cut(s->rows, s->nrows, svc_last, 16, &s->rng);
+	size_t want = NG_MAX(s->nrows / 16, (size_t)1), gone = 0;
 	for (size_t i = s->nrows; i-- > 0 && gone < want;) {
 		if (s->rows[i].last <= cut) {
 			row_remove(s, i);

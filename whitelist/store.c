@@ -243,15 +243,15 @@ static void row_remove(struct wl_store *s, size_t idx, bool queue_delete)
 	s->nrows--;
 }
 
-/* A small deterministic generator for eviction samples (xorshift64). */
-static uint64_t store_rand(struct wl_store *s)
+/* xorshift64: a small deterministic generator for eviction samples. */
+static uint64_t xorshift64(uint64_t *state)
 {
-	uint64_t x = s->rng;
+	uint64_t x = *state;
 
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
-	s->rng = x;
+	*state = x;
 	return x;
 }
 
@@ -263,16 +263,29 @@ static int time_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+ng_time wl_evict_cut(const void *rows, size_t n, ng_time (*last_of)(const void *rows, size_t i), size_t fraction,
+		     uint64_t *rng)
+{
+	ng_time sample[WL_EVICT_SAMPLES];
+	size_t ns = NG_MIN(n, (size_t)WL_EVICT_SAMPLES);
+
+	for (size_t i = 0; i < ns; i++)
+		sample[i] = last_of(rows, ns == n ? i : xorshift64(rng) % n);
+	qsort(sample, ns, sizeof *sample, time_cmp);
+	return sample[ns / fraction];
+}
+
+/* A row's last-seen time, for wl_evict_cut. */
+static ng_time row_last(const void *rows, size_t i)
+{
+	return ((const struct wl_row *)rows)[i].last;
+}
+
 /* Evict about 1/16 of the rows, those least recently seen. */
 static void store_evict(struct wl_store *s)
 {
-	ng_time sample[WL_EVICT_SAMPLES], cut;
-	size_t ns = NG_MIN(s->nrows, (size_t)WL_EVICT_SAMPLES), want = NG_MAX(s->nrows / 16, (size_t)1), gone = 0;
-
-	for (size_t i = 0; i < ns; i++)
-		sample[i] = s->rows[ns == s->nrows ? i : store_rand(s) % s->nrows].last;
-	qsort(sample, ns, sizeof *sample, time_cmp);
-	cut = sample[ns / 16];
+	ng_time cut = wl_evict_cut(s->rows, s->nrows, row_last, 16, &s->rng);
+	size_t want = NG_MAX(s->nrows / 16, (size_t)1), gone = 0;
 	for (size_t i = s->nrows; i-- > 0 && gone < want;) {
 		if (s->rows[i].last <= cut) {
 			row_remove(s, i, true);

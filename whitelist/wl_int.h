@@ -259,4 +259,14 @@ uint64_t wl_store_flushes(const struct wl_store *s);
 uint64_t wl_store_flush_errors(const struct wl_store *s);
 uint64_t wl_store_evicted(const struct wl_store *s);
 
+/*
+ * Row eviction, shared by the address rows (store.c) and the service rows
+ * (services.c): the last-seen time below which about `fraction` of `n` rows
+ * lie, estimated from at most 1024 rows picked by *rng (xorshift64, so the
+ * same sequence of calls evicts the same rows). last_of(rows, i) reads row
+ * i's last-seen time.
+ */
+ng_time wl_evict_cut(const void *rows, size_t n, ng_time (*last_of)(const void *rows, size_t i), size_t fraction,
+		     uint64_t *rng);
+
 #endif

@@ -60,6 +60,14 @@
 #define DF_NO_DNS 0x04
 /* f->detect_flags: the flow's traffic counts toward the upload windows (detect_traffic). */
 #define DF_UPLOAD 0x08
+/*
+ * f->detect_flags: the pair (name) key had connections before f. Only then
+ * does f's end feed its size, and the pair learn its domain: most keys see
+ * one connection, and each lookup in a table larger than the cache costs a
+ * miss or two.
+ */
+#define DF_PAIR_REPEAT 0x10
+#define DF_NAME_REPEAT 0x20
 #define DETECT_UPLOAD_MIN_FLOW (256 * 1024)
 
 /* A behaviour signal stored with its flow. */
@@ -429,6 +437,8 @@ static void vouch_note(struct detect *d, const struct flow *f)
 	v->name[use] = h;	/* a new name takes the least recently used place */
 	v->seen[use] = f->first_seen;
 	v->where[use] = remote_key(f);
+	if (!(f->detect_flags & DF_PAIR_REPEAT))
+		return;
 	pk = pair_key(f);
 	slot = lru_get(d->pair_index, pk);
 	if (slot == LRU_NIL)
@@ -497,7 +507,7 @@ static const char *beacon_low_reason(struct detect *d, const struct flow *f)
 }
 
 /* Feed one beacon key with this connection's start; mark f when the series is a beacon. */
-static bool beacon_start(struct detect *d, struct flow *f, uint64_t key)
+static bool beacon_start(struct detect *d, struct flow *f, uint64_t key, uint8_t repeat_flag)
 {
 	struct beacon_result r;
 	char why[DETECT_REASON_MAX], named[2 * DETECT_REASON_MAX];	/* cut to DETECT_REASON_MAX when stored */
@@ -505,6 +515,8 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key)
 	uint8_t level;
 
 	beacon_conn_start(d->beacon, key, f->first_seen, &r);
+	if (r.connections >= 2)
+		f->detect_flags |= repeat_flag;
 	if (!r.beacon)
 		return false;
 	beacon_reason(&r, why, sizeof why);
@@ -544,16 +556,16 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 
 	if (d->cfg.off)
 		return false;
-	if (f->domain && f->initiator_local)
-		vouch_note(d, f);
 	if (beacon_candidate(f)) {
 		f->detect_flags |= DF_BEACON_PAIR;
-		changed |= beacon_start(d, f, pair_key(f));
+		changed |= beacon_start(d, f, pair_key(f), DF_PAIR_REPEAT);
 		if (f->domain) {
 			f->detect_flags |= DF_BEACON_NAME;
-			changed |= beacon_start(d, f, name_key(f));
+			changed |= beacon_start(d, f, name_key(f), DF_NAME_REPEAT);
 		}
 	}
+	if (f->domain && f->initiator_local)
+		vouch_note(d, f);
 	/*
 	 * no_dns: this host resolves names, yet connects to a new public address
 	 * that no DNS answer named (an address written into a program, as C2
@@ -585,12 +597,12 @@ bool detect_flow_named(struct detect *d, struct flow *f)
 
 	if (d->cfg.off || !f->domain)
 		return false;
-	if (f->initiator_local)
-		vouch_note(d, f);
 	if ((f->detect_flags & DF_BEACON_PAIR) && !(f->detect_flags & DF_BEACON_NAME)) {
 		f->detect_flags |= DF_BEACON_NAME;
-		changed |= beacon_start(d, f, name_key(f));
+		changed |= beacon_start(d, f, name_key(f), DF_NAME_REPEAT);
 	}
+	if (f->initiator_local)
+		vouch_note(d, f);
 	if (d->dns_flagged)
 		changed |= dns_check_name(d, f);
 	return changed;
@@ -630,9 +642,9 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 
 	if (d->cfg.off)
 		return false;
-	if (f->detect_flags & DF_BEACON_PAIR)
+	if (f->detect_flags & DF_PAIR_REPEAT)
 		beacon_conn_end(d->beacon, pair_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
-	if ((f->detect_flags & DF_BEACON_NAME) && f->domain)
+	if ((f->detect_flags & DF_NAME_REPEAT) && f->domain)
 		beacon_conn_end(d->beacon, name_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
 	/*
 	 * Only attempts at addresses no DNS answer named count, as in Slips: a

@@ -20,6 +20,20 @@
 
 static psl_ctx_t *psl;
 
+/*
+ * Answers of recent lookups: libpsl's walk costs thousands of instructions
+ * a name, and a host asks about the same names again and again (DNS answers,
+ * each connection's name, the whitelist's services). The registrable domain
+ * is a suffix of the name, so an entry is only the name's keyed hash and the
+ * suffix's offset: direct-mapped, fixed in size, nothing to free.
+ */
+#define REGDOMAIN_CACHE 8192
+struct rd_entry {
+	uint64_t hash;		/* of the lower-cased name; 0: empty */
+	int16_t offset;		/* where the registrable domain starts; -1: the name has none */
+};
+static struct rd_entry rd_cache[REGDOMAIN_CACHE];
+
 int regdomain_init(char *err, size_t errlen)
 {
 	if (psl)
@@ -39,6 +53,7 @@ void regdomain_cleanup(void)
 	if (psl)
 		psl_free(psl);
 	psl = NULL;
+	memset(rd_cache, 0, sizeof rd_cache);
 }
 
 /* True when s is a host name we will look up: letters, digits, '-', '_' and dots, no empty label. */
@@ -77,6 +92,8 @@ bool regdomain_of(const char *name, char *buf, size_t len)
 {
 	char low[256];
 	const char *rd;
+	struct rd_entry *e;
+	uint64_t h;
 	size_t n;
 
 	if (len > 0)
@@ -96,7 +113,15 @@ bool regdomain_of(const char *name, char *buf, size_t len)
 	low[n] = '\0';
 	if (!plausible_host(low, n))
 		return false;
-	rd = psl ? psl_registrable_domain(psl, low) : last_two_labels(low, n);
+	h = ng_hash64(low, n, psl ? 0x7073ULL : 0x6c32ULL) | 1;
+	e = &rd_cache[h & (REGDOMAIN_CACHE - 1)];
+	if (e->hash == h) {
+		rd = e->offset >= 0 ? low + e->offset : NULL;
+	} else {
+		rd = psl ? psl_registrable_domain(psl, low) : last_two_labels(low, n);
+		e->hash = h;
+		e->offset = rd ? (int16_t)(rd - low) : -1;
+	}
 	if (!rd || strlen(rd) >= len)
 		return false;
 	memcpy(buf, rd, strlen(rd) + 1);

@@ -55,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ec.flows.max_flows = 64;
 	ec.flows.max_ended = 8;
 	ec.names = true;
+	ec.detect.max_keys = 64;	/* small tables: the fuzzer creates an engine per input, and eviction is exercised sooner */
 	memset(&wo, 0, sizeof wo);
 	wo.window = 48LL * 3600 * NG_USEC;
 	wl = whitelist_open(&wo, err, sizeof err);

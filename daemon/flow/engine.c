@@ -465,6 +465,8 @@ static void release_held(struct engine *e, bool all)
 {
 	size_t n = e->nheld, kept = 0;
 
+	if (n == 0)
+		return;
 	e->releasing = all;
 	for (size_t i = 0; i < n; i++) {
 		struct flow *f = flow_table_by_id(e->flows, e->held[i]);

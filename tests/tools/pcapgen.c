@@ -4080,6 +4080,13 @@ static int zrec_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* qsort that accepts an empty (NULL) array: qsort's arguments must never be NULL, even for no rows. */
+static void sort_rows(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* Sort the records and write them as a classic pcap (microseconds) of link type z->dlt. */
 static void z_write(struct zgen *z)
 {
@@ -4088,7 +4095,7 @@ static void z_write(struct zgen *z)
 
 	if (!f)
 		die("cannot create %s: %s", z->out_path, strerror(errno));
-	qsort(z->recs, z->nrecs, sizeof *z->recs, zrec_cmp);
+	sort_rows(z->recs, z->nrecs, sizeof *z->recs, zrec_cmp);
 	setle32(h, 0xa1b2c3d4);
 	h[4] = 2, h[5] = 0, h[6] = 4, h[7] = 0;
 	memset(h + 8, 0, 8);
@@ -4125,7 +4132,7 @@ static int zdns_cmp(const void *a, const void *b)
 /* Join http rows to their conns (by uid). */
 static void z_join_http(struct zgen *z)
 {
-	qsort(z->https, z->nhttps, sizeof *z->https, zhttp_cmp);
+	sort_rows(z->https, z->nhttps, sizeof *z->https, zhttp_cmp);
 	for (size_t i = 0; i < z->nhttps;) {
 		size_t j = i;
 		struct zconn *c;
@@ -4186,7 +4193,7 @@ static void z_build(struct zgen *z)
 {
 	size_t i;
 
-	qsort(z->dnss, z->ndnss, sizeof *z->dnss, zdns_cmp);
+	sort_rows(z->dnss, z->ndnss, sizeof *z->dnss, zdns_cmp);
 	for (i = 0; i < z->ndnss; i++) {
 		struct zconn *c = z_find(z, z->dnss[i].uid);
 
@@ -4307,7 +4314,7 @@ static int main_zeek(int argc, char **argv)
 	if (!z->conn_path || !z->out_path)
 		die("zeek mode needs --conn CONN.log and -o OUT.pcap");
 	z_read_log(z, z->conn_path, conn_cols, NG_ARRAY_LEN(conn_cols), conn_row, &z->rows[0], &z->skipped[0]);
-	qsort(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
+	sort_rows(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
 	if (z->ssl_path)
 		z_read_log(z, z->ssl_path, ssl_cols, NG_ARRAY_LEN(ssl_cols), ssl_row, &z->rows[1], &z->skipped[1]);
 	if (z->http_path) {
@@ -4478,7 +4485,7 @@ static int main_beacon(int argc, char **argv)
 		z->conns[z->nconns++] = cn;
 		z->rows[0]++;
 	}
-	qsort(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
+	sort_rows(z->conns, z->nconns, sizeof *z->conns, conn_uid_cmp);
 	z_join_http(z);
 	z_build(z);
 	z_report(z, "beacon");
@@ -4791,7 +4798,7 @@ static void parse_args(struct gen *g, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct gen *g = xcalloc(1, sizeof *g);
+	struct gen *g;
 	struct timespec t0, t1;
 	struct rng fr;
 
@@ -4801,6 +4808,7 @@ int main(int argc, char **argv)
 		return main_beacon(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "merge") == 0)
 		return main_merge(argc - 1, argv + 1);
+	g = xcalloc(1, sizeof *g);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	g->npackets = 5000000;
 	g->nflows = 100000;

@@ -121,7 +121,7 @@ struct detect {
 	bool dns_pending;
 	bool dns_flagged;		/* some DNS response looked like tunnelling or a DGA */
 	bool scan_found;		/* some scan finding was made */
-	struct detect_stats stats;
+	uint64_t given[SIG_COUNT];	/* flows given each behaviour signal */
 };
 
 static const char *const sig_names[SIG_COUNT] = {
@@ -150,15 +150,6 @@ static const uint8_t sig_level[SIG_COUNT] = {
 const char *sig_name(enum sig_id id)
 {
 	return (unsigned)id < SIG_COUNT ? sig_names[id] : "unknown";
-}
-
-int sig_parse(const char *s)
-{
-	for (int i = 0; i < SIG_COUNT; i++) {
-		if (strcmp(s, sig_names[i]) == 0)
-			return i;
-	}
-	return -1;
 }
 
 const char *attention_name(enum ng_attention a)
@@ -276,25 +267,7 @@ static bool sig_set_level(struct detect *d, struct flow *f, enum sig_id id, uint
 		s = &f->sigs->s[n];
 		s->id = (uint8_t)id;
 		added = true;
-		switch (id) {
-		case SIG_BEACON:
-			d->stats.beacon++;
-			break;
-		case SIG_DNS_TUNNEL:
-			d->stats.dns_tunnel++;
-			break;
-		case SIG_SCAN:
-			d->stats.scan++;
-			break;
-		case SIG_LARGE_UPLOAD:
-			d->stats.large_upload++;
-			break;
-		case SIG_LONG_CONNECTION:
-			d->stats.long_connection++;
-			break;
-		default:
-			break;
-		}
+		d->given[id]++;
 	}
 	s->level = level;
 	s->value = value;
@@ -513,6 +486,7 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key, uint8_t
 	char why[DETECT_REASON_MAX], named[2 * DETECT_REASON_MAX];	/* cut to DETECT_REASON_MAX when stored */
 	const char *low;
 	uint8_t level;
+	bool by_name;
 
 	beacon_conn_start(d->beacon, key, f->first_seen, &r);
 	if (r.connections >= 2)
@@ -522,9 +496,8 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key, uint8_t
 	beacon_reason(&r, why, sizeof why);
 	low = beacon_low_reason(d, f);
 	level = low ? NG_ATTN_LOW : NG_ATTN_HIGH;
-	snprintf(named, sizeof named, "%s%s%s%s", why,
-		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? " to " : "",
-		 f->domain && (f->detect_flags & DF_BEACON_NAME) && key == name_key(f) ? f->domain : "", low ? low : "");
+	by_name = repeat_flag == DF_NAME_REPEAT;
+	snprintf(named, sizeof named, "%s%s%s%s", why, by_name ? " to " : "", by_name ? f->domain : "", low ? low : "");
 	return sig_set_level(d, f, SIG_BEACON, level, r.score, named);
 }
 
@@ -577,7 +550,7 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && f->verdicts[FLOW_SENT].verdict == WL_ANOMALOUS &&
 	    !resolver_is_public_dns(flow_remote_ip(f))) {
 		f->detect_flags |= DF_NO_DNS;
-		d->stats.no_dns++;
+		d->given[SIG_NO_DNS]++;
 		changed = true;
 	}
 	/* The DNS and scan tables are asked only once they have found something: most hosts never do. */
@@ -905,7 +878,13 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 
 void detect_get_stats(const struct detect *d, struct detect_stats *out)
 {
-	*out = d->stats;
+	memset(out, 0, sizeof *out);
+	out->beacon = d->given[SIG_BEACON];
+	out->dns_tunnel = d->given[SIG_DNS_TUNNEL];
+	out->scan = d->given[SIG_SCAN];
+	out->large_upload = d->given[SIG_LARGE_UPLOAD];
+	out->no_dns = d->given[SIG_NO_DNS];
+	out->long_connection = d->given[SIG_LONG_CONNECTION];
 	out->memory_bytes = sizeof *d;
 	if (d->beacon)
 		out->memory_bytes += beacon_table_memory(d->beacon);

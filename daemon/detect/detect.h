@@ -65,8 +65,6 @@ void detect_destroy(struct detect *d);
 
 /* "beacon", "first_contact", ... */
 const char *sig_name(enum sig_id id);
-/* Parse a signal name; -1 when unknown. */
-int sig_parse(const char *s);
 /* "none", "low", "high". */
 const char *attention_name(enum ng_attention a);
 /* Parse a comma-free level name; -1 when unknown. */

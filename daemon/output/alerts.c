@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <math.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -473,22 +472,11 @@ static void add_str(cJSON *o, const char *k, const char *s)
 }
 
 /* The documented alert object (docs/alerts.md); the caller owns it. */
-/* "attention" and "signals" (the flow object's, docs/api.md): what raised the alert, in words. */
+/* "attention" and "signals" as in the flow object (docs/api.md): what raised the alert, in words. */
 static void add_attention(cJSON *o, const struct flow *f, ng_time window)
 {
-	struct sig_view sv[SIG_COUNT];
-	size_t n = detect_signals(f, window, sv);
-	cJSON *arr, *x;
-
 	cJSON_AddStringToObject(o, "attention", attention_name((enum ng_attention)f->attention));
-	arr = cJSON_AddArrayToObject(o, "signals");
-	for (size_t i = 0; i < n; i++) {
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "name", sig_name(sv[i].id));
-		cJSON_AddNumberToObject(x, "value", round(sv[i].value * 10000.0) / 10000.0);
-		cJSON_AddStringToObject(x, "reason", sv[i].reason);
-		cJSON_AddItemToArray(arr, x);
-	}
+	cJSON_AddItemToObject(o, "signals", flowjson_signals(f, window));
 }
 
 static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time window, bool learning, uint64_t id,

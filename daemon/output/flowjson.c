@@ -241,6 +241,19 @@ static void w_signals(struct strbuf *sb, const struct flow *f, ng_time window)
 	sb_putc(sb, ']');
 }
 
+cJSON *flowjson_signals(const struct flow *f, ng_time window)
+{
+	struct strbuf sb = {0};
+	cJSON *arr;
+
+	w_signals(&sb, f, window);
+	arr = cJSON_Parse(sb.p + strlen(",\"signals\":"));
+	free(sb.p);
+	if (!arr)
+		fatalx("internal error: the signals writer produced invalid JSON for flow %llu", (unsigned long long)f->id);
+	return arr;
+}
+
 /* The signal names of f joined by ';' (for CSV), into buf; returns buf. */
 static char *signal_names(const struct flow *f, ng_time window, char *buf, size_t len)
 {

@@ -21,6 +21,8 @@ const char *flowjson_domain_source_name(uint8_t src);
 void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb);
 /* The same object as a new cJSON tree (caller owns it), for callers that add members. */
 cJSON *flowjson_object(const struct flow *f, ng_time window);
+/* The flow's "signals" array as a new cJSON tree (caller owns it), written as flowjson_append writes it. */
+cJSON *flowjson_signals(const struct flow *f, ng_time window);
 /* The reason sentence for the overall verdict into buf; returns buf. */
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);
 

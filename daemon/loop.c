@@ -36,7 +36,6 @@
 #include "local.h"
 #include "log.h"
 #include "output.h"
-#include "proc.h"
 #include "privs.h"
 #include "setup.h"
 #include "whitelist.h"
@@ -245,16 +244,7 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(r, "entries", (double)ds.entries);
 		cJSON_AddNumberToObject(r, "unsolicited", (double)es.dns_unsolicited);
 	}
-	if (d->m.proc) {
-		struct proc_stats ps;
-
-		proc_get_stats(d->m.proc, &ps);
-		r = cJSON_AddObjectToObject(o, "process");
-		cJSON_AddNumberToObject(r, "requests", (double)ps.requests);
-		cJSON_AddNumberToObject(r, "found", (double)ps.found);
-		cJSON_AddNumberToObject(r, "socket_gone", (double)ps.socket_gone);
-		cJSON_AddNumberToObject(r, "rate_limited", (double)ps.rate_limited);
-	}
+	modules_enrich_stats(&d->m, o);	/* "geoip", "process" */
 }
 
 static void handle_packet(void *arg, const struct capture_packet *p)
@@ -433,6 +423,7 @@ int daemon_run(const struct config *cfg)
 	struct http_options ho;
 	struct privs_options po;
 	struct engine_config ec;
+	struct engine_parts parts;
 	char err[1024], statebuf[4096];
 	int rc = 1;
 
@@ -480,7 +471,8 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 	modules_engine_config(cfg, &d->m, d->live, &ec);
-	d->engine = engine_create(&ec, d->m.local, d->m.dns, d->m.geoip, d->m.wl, d->m.proc);
+	modules_engine_parts(&d->m, &parts);
+	d->engine = engine_create(&ec, &parts);
 	d->events = events_create(0, 0);
 	d->hctx.engine = d->engine;
 	d->hctx.wl = d->m.wl;

@@ -447,6 +447,14 @@ static cJSON *flow_object(struct history *h, sqlite3_stmt *get, int64_t run, uin
 	return o;
 }
 
+/* qsort comparator: snapshot records by flow id. */
+static int rec_cmp(const void *a, const void *b)
+{
+	uint64_t x = get64(a), y = get64(b);
+
+	return x < y ? -1 : x > y;
+}
+
 cJSON *history_at(struct history *h, ng_time t, ng_time *snap, int64_t *run, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL, *get = NULL;
@@ -475,9 +483,11 @@ cJSON *history_at(struct history *h, ng_time t, ng_time *snap, int64_t *run, cha
 	*run = sqlite3_column_int64(st, 0);
 	*snap = sqlite3_column_int64(st, 1);
 	{
-		const uint8_t *d = sqlite3_column_blob(st, 2);
 		size_t n = (size_t)sqlite3_column_bytes(st, 2) / HISTORY_REC;
+		uint8_t *d = xmalloc(n * HISTORY_REC + 1);
 
+		memcpy(d, sqlite3_column_blob(st, 2), n * HISTORY_REC);
+		qsort(d, n, HISTORY_REC, rec_cmp);	/* id order, as /flows lists them */
 		arr = cJSON_CreateArray();
 		for (size_t i = 0; i < n; i++) {
 			const uint8_t *r = d + i * HISTORY_REC;
@@ -499,6 +509,7 @@ cJSON *history_at(struct history *h, ng_time t, ng_time *snap, int64_t *run, cha
 			set_item(o, "attention", cJSON_CreateString(attention_name((enum ng_attention)r[61])));
 			cJSON_AddItemToArray(arr, o);
 		}
+		free(d);
 	}
 out:
 	sqlite3_finalize(st);

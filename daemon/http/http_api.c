@@ -818,13 +818,13 @@ static enum MHD_Result need_confirm(struct http_conn *c, const char *what, size_
 static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 {
 	static const char *const fields[] = {"address", "domain", "subdomains", "exe", "sha256", "asn", "learning",
-					     "confirm", NULL};
+					     "confirm", "detail", NULL};
 	struct http_context *ctx = c->srv->ctx;
 	struct rule_list rl = {0};
 	cJSON *item, *res, *arr;
 	const char *kind = NULL;
 	char err[512], canon[300], what[80];
-	bool confirm = false, *done;
+	bool confirm = false, brief, *done;
 	size_t added = 0, changed;
 	enum MHD_Result ret;
 	struct undo_entry *u;
@@ -854,6 +854,8 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 			return http_error(c, 400, "\"confirm\" must be true or false");
 		confirm = cJSON_IsTrue(item);
 	}
+	if ((item = body_get(doc, "detail")) && !cJSON_IsBool(item))
+		return http_error(c, 400, "\"detail\" must be true or false");
 	if ((item = body_get(doc, "subdomains")) && (!cJSON_IsBool(item) || strcmp(kind, "domain") != 0))
 		return http_error(c, 400, "\"subdomains\" is true or false, and only beside \"domain\"");
 	if ((item = body_get(doc, "sha256")) && (!cJSON_IsString(item) || strcmp(kind, "exe") != 0))
@@ -946,7 +948,9 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 	res = cJSON_CreateObject();
 	cJSON_AddTrueToObject(res, "ok");
 	cJSON_AddStringToObject(res, "rule", rl.v[0]);
-	arr = cJSON_AddArrayToObject(res, "rules");
+	/* A plain {"address"} or {"domain"} body answers as it always did, unless it asks for the detail. */
+	brief = cJSON_GetArraySize(doc) == 1 && (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0);
+	arr = brief ? cJSON_CreateArray() : cJSON_AddArrayToObject(res, "rules");
 	for (size_t i = 0; i < rl.n; i++) {
 		cJSON_AddItemToArray(arr, cJSON_CreateString(rl.v[i]));
 		if (done[i]) {
@@ -954,10 +958,14 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 			added++;
 		}
 	}
-	cJSON_AddNumberToObject(res, "added", (double)added);
-	cJSON_AddNumberToObject(res, "addresses", strcmp(kind, "domain") == 0 ? 0 : (double)rl.n);
-	cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
-	cJSON_AddNumberToObject(res, "undo", (double)u->id);
+	if (brief) {
+		cJSON_Delete(arr);
+	} else {
+		cJSON_AddNumberToObject(res, "added", (double)added);
+		cJSON_AddNumberToObject(res, "addresses", strcmp(kind, "domain") == 0 ? 0 : (double)rl.n);
+		cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
+		cJSON_AddNumberToObject(res, "undo", (double)u->id);
+	}
 	free(done);
 	rules_free(&rl);
 	return http_json(c, 200, res);

@@ -82,7 +82,7 @@ for q in (word, 'attention:high -proto:udp', 'port:443', 'verdict:anomalous dir:
     rows = list(csv.DictReader(io.StringIO(get('/flows?format=csv&q=' + urllib.parse.quote(q)).decode())))
     check([int(r['id']) for r in rows] == [f['id'] for f in js], 'q=%s: CSV rows equal JSON rows (%d)' % (q, len(js)))
 want = [f['id'] for f in all_flows if f['geo'] and word in ' '.join(str(f['geo'].get(k) or '') for k in ('city', 'country', 'country_name')).lower()
-        or word in ' '.join(str(f.get(k) or '') for k in ('remote_ip', 'local_ip', 'remote_domain', 'as_org', 'proto')).lower()]
+        or word in ' '.join(str(f.get(k) or '') for k in ('remote_ip', 'remote_domain', 'as_org', 'proto')).lower()]
 check([f['id'] for f in flows('?q=' + word)] == want, 'q=%s (a city) finds the %d flows python finds' % (word, len(want)))
 try:
     get('/flows?q=attention:urgent')
@@ -119,7 +119,7 @@ def follow():
 threading.Thread(target=follow, daemon=True).start()
 time.sleep(0.5)
 target = high[0]['remote_domain']
-st_, res = post('/api/trust', {'domain': target})
+st_, res = post('/api/trust', {'domain': target, 'detail': True})
 check(st_ == 200 and res['rules'] == [target] and res['flows_changed'] >= 1, 'trust %s: %s' % (target, res))
 t0 = time.time()
 now = {f['id']: f for f in flows('?q=' + urllib.parse.quote('domain:' + target))}
@@ -145,7 +145,7 @@ check(st_ == 409 and res4['would_affect'] == n_addr and 'confirm' in res4, 'AS%d
 # A blocklist hit or a signal is never cleared: a flow with a behaviour signal stays high when trusted.
 sig = [f for f in all_flows if f['attention'] == 'high' and any(s['name'] not in ('first_contact', 'known_service') for s in f['signals'])]
 if sig:
-    st_, r5 = post('/api/trust', {'address': sig[0]['remote_ip']})
+    st_, r5 = post('/api/trust', {'address': sig[0]['remote_ip'], 'detail': True})
     f = json.loads(get('/flows/%d' % sig[0]['id']))
     kept = [s['name'] for s in sig[0]['signals'] if s['name'] not in ('first_contact', 'known_service')]
     check(all(k in [s['name'] for s in f['signals']] for k in kept) and f['attention'] != 'none',

@@ -82,6 +82,7 @@ struct flow {
 	uint8_t announced : 1;		/* flow-new was published */
 	uint8_t end_reason : 2;		/* enum flow_end */
 	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
+	uint8_t evidence : 1;		/* some of its frames are kept as evidence (evidence.c) */
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;

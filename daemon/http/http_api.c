@@ -392,7 +392,7 @@ void http_flow_view(const struct flow *f, struct filter_view *v, char *ra, char 
 	v->active = f->end_reason == FLOW_END_NONE;
 	v->initiator_local = f->initiator_local;
 	v->trusted = flowjson_trust_rule(f) != NULL;
-	v->evidence = f->evidence_packets > 0;
+	v->evidence = f->evidence;
 	v->bytes_sent = f->bytes[FLOW_SENT];
 	v->bytes_received = f->bytes[FLOW_RECEIVED];
 }

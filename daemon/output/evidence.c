@@ -545,6 +545,7 @@ void evidence_packet(struct evidence *ev, struct flow *f, int dlt, const struct 
 
 	if (t->packets == 0)
 		ev->st.flows++;
+	f->evidence = 1;	/* /flows says so, and links the pcap (docs/api.md) */
 	t->packets++;
 	t->bytes += p->caplen;
 	ev->st.packets++;

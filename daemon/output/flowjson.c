@@ -230,9 +230,9 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_puts(sb, flowjson_trust_rule(f) ? "true" : "false");
 	w_str(sb, "trust_rule", flowjson_trust_rule(f));
 	w_key(sb, "evidence");
-	sb_puts(sb, f->evidence_packets > 0 ? "true" : "false");
+	sb_puts(sb, f->evidence ? "true" : "false");
 	w_key(sb, "evidence_url");
-	if (f->evidence_packets > 0) {
+	if (f->evidence) {
 		sb_puts(sb, "\"/flows/");
 		sb_u64(sb, f->id);
 		sb_puts(sb, "/pcap\"");

@@ -341,7 +341,10 @@ static void pb_proc(struct procbpf *pb, const struct pa_proc *r)
 		while (len > 0 && r->cmdline[len - 1] == '\0')
 			len--;
 		if (len > 0) {
-			p->cmdline = xstrndup(r->cmdline, len);
+			/* Arguments are NUL-separated: copy the bytes, then join them with spaces. */
+			p->cmdline = xmalloc(len + 1);
+			memcpy(p->cmdline, r->cmdline, len);
+			p->cmdline[len] = '\0';
 			for (size_t i = 0; i < len; i++)
 				if (p->cmdline[i] == '\0')
 					p->cmdline[i] = ' ';

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "geoip.h"
 #include "log.h"
+#include "exehash.h"
 #include "proc.h"
 #include "whitelist.h"
 
@@ -217,6 +218,19 @@ static void w_process(struct strbuf *sb, const struct proc_info *p)
 	w_str(sb, "exe", p->exe);
 	w_str(sb, "user", p->user);
 	w_str(sb, "cmdline", p->cmdline);
+	w_str(sb, "sha256", p->hash && p->hash->state == EXEHASH_DONE ? p->hash->hex : NULL);
+	w_key(sb, "parents");
+	sb_putc(sb, '[');
+	for (unsigned i = 0; i < p->nparents; i++) {
+		if (i)
+			sb_putc(sb, ',');
+		sb_puts(sb, "{\"pid\":");
+		sb_u64(sb, (uint64_t)p->parents[i].pid);
+		w_str(sb, "name", p->parents[i].name);
+		w_str(sb, "exe", p->parents[i].exe);
+		sb_putc(sb, '}');
+	}
+	sb_putc(sb, ']');
 	sb_putc(sb, '}');
 }
 

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "output.h"
 #include "privs.h"
+#include "proc.h"
 #include "setup.h"
 #include "whitelist.h"
 
@@ -499,6 +500,7 @@ int daemon_run(const struct config *cfg)
 	po.user = cfg->user;
 	po.capture = d->live;
 	po.process = d->m.proc != NULL;
+	po.bpf = proc_table_bpf(d->m.proc);
 	po.state_dir = ho.state_dir;
 	if (privs_drop(&po, err, sizeof err) != 0) {
 		log_errx("%s", err);
@@ -515,11 +517,18 @@ int daemon_run(const struct config *cfg)
 	d->next_local_refresh = time_mono() + 60 * NG_USEC;
 	while (!loop_stop) {
 		struct pollfd fds[MAX_POLLFDS];
-		int nfds = 0, timeout, t;
+		int nfds = 0, timeout, t, procfd = proc_table_fd(d->m.proc), procidx = -1;
 		ng_time mono = time_mono();
 
 		if (d->live && capture_fd(d->cap) >= 0) {
 			fds[nfds].fd = capture_fd(d->cap);
+			fds[nfds].events = POLLIN;
+			nfds++;
+		}
+		if (procfd >= 0) {
+			/* The kernel's records of socket owners (BPF), read as they come so the ring never fills. */
+			procidx = nfds;
+			fds[nfds].fd = procfd;
 			fds[nfds].events = POLLIN;
 			nfds++;
 		}
@@ -537,6 +546,8 @@ int daemon_run(const struct config *cfg)
 			log_warn("poll");
 			break;
 		}
+		if (procidx >= 0 && (fds[procidx].revents & POLLIN))
+			proc_table_drain(d->m.proc);
 		if (d->live)
 			live_step(d);
 		engine_flush(d->engine);	/* HTTP reads the flows next: no packet may be half-way */

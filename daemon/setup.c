@@ -181,6 +181,13 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 		m->proc = proc_table_create(why, sizeof why);
 		if (!m->proc)
 			log_warnx("no process attribution: %s", why);
+		else if (cfg->no_bpf)
+			log_info("process attribution: sock_diag and /proc (--no-bpf)");
+		else if (proc_table_enable_bpf(m->proc, why, sizeof why) != 0)
+			log_warnx("process attribution: sock_diag and /proc, without BPF: %s", why);
+		else
+			log_info("process attribution: BPF tracepoints (%s); sock_diag and /proc for older sockets",
+				 proc_table_hooks(m->proc));
 	}
 	return 0;
 fail:

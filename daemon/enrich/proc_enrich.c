@@ -2,6 +2,7 @@
 /* proc_enrich.c: the process enrichment: asks proc.c for each flow's owner and hands its answers to the engine. */
 #include "proc_enrich.h"
 
+#include "exehash.h"
 #include "proc.h"
 
 /* Ask for the owner now, while the socket exists; the answer comes through the poll. */
@@ -41,7 +42,7 @@ static void proc_release(void *value)
 	proc_info_unref(value);
 }
 
-/* "process": {"pid", "name", "exe", "user", "cmdline"} or null (docs/api.md). */
+/* "process": {"pid", "name", "exe", "user", "cmdline", "sha256", "parents"} or null (docs/api.md). */
 static void proc_json(const void *value, struct strbuf *sb)
 {
 	const struct proc_info *p = value;
@@ -57,6 +58,19 @@ static void proc_json(const void *value, struct strbuf *sb)
 	sb_json_member_str(sb, "exe", p->exe);
 	sb_json_member_str(sb, "user", p->user);
 	sb_json_member_str(sb, "cmdline", p->cmdline);
+	sb_json_member_str(sb, "sha256", p->hash && p->hash->state == EXEHASH_DONE ? p->hash->hex : NULL);
+	sb_json_key(sb, "parents");
+	sb_putc(sb, '[');
+	for (unsigned i = 0; i < p->nparents; i++) {
+		if (i)
+			sb_putc(sb, ',');
+		sb_puts(sb, "{\"pid\":");
+		sb_u64(sb, (uint64_t)p->parents[i].pid);
+		sb_json_member_str(sb, "name", p->parents[i].name);
+		sb_json_member_str(sb, "exe", p->parents[i].exe);
+		sb_putc(sb, '}');
+	}
+	sb_putc(sb, ']');
 	sb_putc(sb, '}');
 }
 
@@ -70,6 +84,12 @@ static void proc_stats(const void *self, cJSON *o)
 	cJSON_AddNumberToObject(o, "found", (double)ps.found);
 	cJSON_AddNumberToObject(o, "socket_gone", (double)ps.socket_gone);
 	cJSON_AddNumberToObject(o, "rate_limited", (double)ps.rate_limited);
+	cJSON_AddNumberToObject(o, "no_process", (double)ps.no_process);
+	cJSON_AddNumberToObject(o, "dropped", (double)ps.dropped);
+	cJSON_AddNumberToObject(o, "pending", (double)ps.pending);
+	cJSON_AddNumberToObject(o, "bpf_found", (double)ps.bpf_found);
+	cJSON_AddNumberToObject(o, "memory_bytes", (double)ps.memory_bytes);
+	cJSON_AddStringToObject(o, "source", proc_table_source(self));
 }
 
 const struct enrichment_kind proc_enrichment = {

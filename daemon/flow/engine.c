@@ -1148,21 +1148,35 @@ void engine_flush(struct engine *e)
 	}
 }
 
-/* An enrichment answered late for a flow (enrich_answer_fn). */
+/*
+ * An enrichment answered late for a flow (enrich_answer_fn). The same value
+ * again means it completed in place (a process whose executable's hash came):
+ * the flow is published again, an ended one through flow_update.
+ */
 static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot slot, void *value)
 {
 	struct engine *e = arg;
 	struct flow *f = flow_table_by_id(e->flows, flow_id);
+	bool again;
 
 	if (!value)
 		return;
+	again = f && f->slot[slot] == value;
 	if (!f || f->slot[slot]) {
 		enrichment_kinds[slot]->release(value);
+		if (!again)
+			return;
+	} else {
+		f->slot[slot] = value;
+	}
+	if (f->end_reason == FLOW_END_NONE) {
+		mark_dirty(e, f);
 		return;
 	}
-	f->slot[slot] = value;
-	if (f->end_reason == FLOW_END_NONE)
-		mark_dirty(e, f);
+	for (size_t i = 0; again && f->announced && i < e->nsinks; i++) {
+		if (e->sinks[i].flow_update)
+			e->sinks[i].flow_update(e->sinks[i].arg, f);
+	}
 }
 
 /* What engine_rejudge asks of each held flow. */

@@ -26,10 +26,12 @@
 #include "detect.h"
 #include "dns.h"
 #include "enrich.h"
+#include "exehash.h"
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
 #include "names.h"
+#include "proc.h"
 #include "strpool.h"
 #include "whitelist.h"
 
@@ -1168,6 +1170,14 @@ static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot s
 			return;
 	} else {
 		f->slot[slot] = value;
+	}
+	if (slot == ENRICH_PROC) {
+		const struct proc_info *p = f->proc;
+		const struct exehash_rec *h = p->hash;
+		bool done = h && h->state == EXEHASH_DONE;
+
+		if (detect_flow_process(e->detect, f, p->exe, done ? h->hex : NULL, done && h->changed, e->now))
+			flow_update_attention(e, f);
 	}
 	if (f->end_reason == FLOW_END_NONE) {
 		mark_dirty(e, f);

@@ -91,7 +91,8 @@ for i in range(n):
         s.sendto(b"x", ("198.51.100.7", 20000 + i))    # a new 5-tuple for each datagram
         print("udp", s.getsockname()[1], 20000 + i, flush=True)
         s.close()
-sys.stderr.write("the longest python3 TCP connection lasted %.1f ms\n" % (longest * 1000))
+if mode == "tcp":
+    sys.stderr.write("the longest python3 TCP connection lasted %.1f ms\n" % (longest * 1000))
 EOF
 # The launching script: one line "PID PROTO LPORT EXE" per connection, PID from $!.
 cat > "$TMP/launch.sh" << EOF

@@ -49,25 +49,29 @@ exe_conn=$(readlink -f "$TMP/conn_once")
 
 # The test host: answers each connection with a minimal HTTP response and closes it.
 cat > "$TMP/server.py" << 'EOF'
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.51.100.7", 8080))
-s.listen(4096)
+import select, socket
+ls = []
+for port in (8080, 8081, 8082):    # one port per program: no 5-tuple is ever used by two programs
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("198.51.100.7", port))
+    s.listen(4096)
+    ls.append(s)
 while True:
-    c, _ = s.accept()
-    c.settimeout(0.2)
-    try:
-        c.recv(4096)
-        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
-    except OSError:
-        pass
-    c.close()
+    for s in select.select(ls, [], [])[0]:
+        c, _ = s.accept()
+        c.settimeout(0.2)
+        try:
+            c.recv(4096)
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+        c.close()
 EOF
 ip netns exec $B $py "$TMP/server.py" &
 NG_PIDS="$NG_PIDS $!"
 i=0
-until ip netns exec $B ss -ltnH 'sport = :8080' | grep -q LISTEN; do
+until [ "$(ip netns exec $B ss -ltnH | grep -c LISTEN)" -ge 3 ]; do
 	i=$((i + 1))
 	[ $i -lt 100 ] || fail "the test host's server did not listen"
 	sleep 0.1
@@ -105,14 +109,14 @@ sed "s|^|\$p |; s|\\\$| $exe_python|" "\$rec.py2" >> "\$rec"
 echo "launch: curl \$(date +%s.%N)" >&2
 i=0
 while [ \$i -lt 100 ]; do
-	curl -s -o /dev/null -w 'tcp %{local_port} 8080\n' http://198.51.100.7:8080/ > "\$rec.c" & p=\$!; wait \$p
+	curl -s -o /dev/null -w 'tcp %{local_port} 8081\n' http://198.51.100.7:8081/ > "\$rec.c" & p=\$!; wait \$p
 	sed "s|^|\$p |; s|\\\$| $exe_curl|" "\$rec.c" >> "\$rec"
 	i=\$((i + 1))
 done
 echo "launch: conn_once \$(date +%s.%N)" >&2
 i=0
 while [ \$i -lt 150 ]; do
-	if [ \$i -lt 100 ]; then proto=tcp port=8080; else proto=udp port=\$((30000 + i)); fi
+	if [ \$i -lt 100 ]; then proto=tcp port=8082; else proto=udp port=\$((30000 + i)); fi
 	"$TMP/conn_once" \$proto 198.51.100.7 \$port > "\$rec.o" & p=\$!; wait \$p
 	sed "s|^[0-9]* |\$p |; s|\\\$| \$port $exe_conn|" "\$rec.o" >> "\$rec"
 	i=\$((i + 1))

@@ -390,7 +390,8 @@ static int pb_tracefs(char *err, size_t errlen)
 }
 
 /* libbpf's messages: warnings to the debug log only (a failed probe is not an error). */
-static int pb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int pb_libbpf_print(enum libbpf_print_level level, const char *fmt,
+								   va_list ap)
 {
 	char line[512];
 

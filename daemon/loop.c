@@ -374,7 +374,7 @@ static void tick(struct daemon *d, ng_time mono)
 		d->rate_mono = mono;
 		stats_cb(d, o);
 		txt = cJSON_PrintUnformatted(o);
-		events_publish(d->events, "stats", http_sse_clients(d->http) ? txt : NULL);
+		events_publish(d->events, "stats", http_sse_listening(d->http) ? txt : NULL);
 		free(txt);
 		cJSON_Delete(o);
 		d->next_stats = mono + STATS_EVERY;

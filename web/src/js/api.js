@@ -183,3 +183,24 @@ export function apiEvents(path, handlers, lastEventId) {
 		lastEventId() { return p.id; },
 	};
 }
+
+// Route clicks on same-origin <a download> links (the CSV export, evidence pcaps) through apiDownload.
+export function interceptDownloads() {
+	document.addEventListener('click', (ev) => {
+		const a = ev.target && ev.target.closest ? ev.target.closest('a[download]') : null;
+		if (!a || ev.defaultPrevented || ev.button !== 0) return;
+		const u = new URL(a.href, location.href);
+		if (u.origin !== location.origin || u.protocol === 'blob:') return;
+		ev.preventDefault();
+		apiDownload(u.pathname + u.search, a.getAttribute('download') || 'netglobe-download').catch((e) => {
+			console.error('netglobe: download failed:', e);
+			for (const cb of downloadErrorListeners) cb(e);
+		});
+	});
+}
+
+const downloadErrorListeners = [];
+// Call cb(error) when a download fails.
+export function onDownloadError(cb) {
+	downloadErrorListeners.push(cb);
+}

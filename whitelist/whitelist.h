@@ -233,6 +233,12 @@ void whitelist_service_entry(struct whitelist *wl, enum wl_service kind, const c
  */
 int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen);
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);
+/*
+ * How many learnt rows (an address in one direction) a rule covers: the
+ * rows forget would erase and trust would make normal; -1 when `what` is
+ * not a rule.
+ */
+long whitelist_covered(struct whitelist *wl, const char *what);
 
 /*
  * Reload the allow and block files when `force` (SIGHUP) or when a file

@@ -244,6 +244,8 @@ struct wl_row *wl_store_touch(struct wl_store *s, const ng_addr *addr, uint8_t d
 void wl_store_mark(struct wl_store *s, struct wl_row *row);
 /* Remove rows for which match() is true, and queue their deletion on disk; returns the number removed. */
 size_t wl_store_remove_if(struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
+/* How many rows match (nothing changes). */
+size_t wl_store_count_if(const struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
 /* Drop rows whose last < cutoff from memory now and from disk at the next flush; returns the number removed. */
 size_t wl_store_prune(struct wl_store *s, ng_time cutoff);
 /* Write dirty rows, deletions and meta in one transaction; 0 or -1 (kept for the next try). */

@@ -293,6 +293,7 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->in_request = false;
 	c->body_over = false;
 	c->clear_cookie = false;
+	c->close_after = false;
 	c->bodylen = 0;
 	c->route = NULL;
 	return c;
@@ -390,7 +391,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 					  MHD_OPTION_NOTIFY_CONNECTION, http_conn_cb, l,
 					  MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, l,
 					  MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, l,
-					  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+					  /* 0: a request without Host reaches http_begin, which answers in JSON */
+					  MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 					  MHD_OPTION_END);
 		if (!l->mhd) {
 			snprintf(err, errlen, "cannot start the HTTP server on %s (libmicrohttpd refused; run with -v)",
@@ -671,6 +673,51 @@ static enum MHD_Result http_post_begin(struct http_conn *c, const char *url, con
 	return MHD_YES;
 }
 
+/* True when the request announces a body (a Content-Length above 0, or any Transfer-Encoding). */
+static bool http_has_body(struct http_conn *c)
+{
+	const char *cl = http_header(c, "Content-Length");
+
+	return http_header(c, "Transfer-Encoding") || (cl && strspn(cl, "0") != strlen(cl));
+}
+
+/*
+ * The first call of every request: the headers are in, a body is not. A
+ * request that will be refused is answered now, before a byte of its body
+ * is read, and its connection closed (MHD then reads no further); a POST is
+ * made ready to collect its body; any other request is answered at the
+ * last call (keep-alive needs that, see http_access_cb).
+ */
+static enum MHD_Result http_begin(struct http_conn *c, const char *url, const char *method, const char *version)
+{
+	enum MHD_Result ret;
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !http_header(c, "Host")) {
+		/* RFC 9112 3.2: an HTTP/1.1 request without Host is malformed. */
+		c->close_after = true;
+		return http_error(c, 400, "an HTTP/1.1 request needs a Host header");
+	}
+
+	if (http_header(c, "Transfer-Encoding") && http_header(c, "Content-Length")) {
+		/* RFC 9112 6.3: such a message may be an attempt at request smuggling; close after answering. */
+		c->close_after = true;
+		return http_error(c, 400, "a request may carry Content-Length or Transfer-Encoding, not both");
+	}
+	if (http_method_bit(method) == HTTP_M_POST) {
+		c->close_after = true;	/* until the POST is accepted */
+		ret = http_post_begin(c, url, method);
+		if (c->body)
+			c->close_after = false;
+		return ret;
+	}
+	if (!http_has_body(c))
+		return MHD_YES;
+	c->close_after = true;
+	if (!http_check(c, url, method, &ret))
+		return ret;
+	return http_error(c, 400, "a %.10s request takes no body", method);
+}
+
 /* A request without a body to read (or a refused one): all of it is in; answer it. */
 static enum MHD_Result http_answer(struct http_conn *c, const char *url, const char *method)
 {
@@ -696,7 +743,6 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 	struct http_listener *l = cls;
 	struct http_conn *c = *con_cls;
 
-	(void)version;
 	if (!c) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
@@ -712,18 +758,24 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 		c->deadline = time_mono() + HTTP_HEADER_TIMEOUT;
 		c->route = http_route_of(url);
 		l->srv->requests++;
-		if (http_method_bit(method) == HTTP_M_POST)
-			return http_post_begin(c, url, method);
-		return MHD_YES;
+		return http_begin(c, url, method, version);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
 		if (!c->body)
 			;	/* not an accepted POST: the body is dropped; http_answer gives 401 or 405 */
-		else if (c->bodylen + n > HTTP_MAX_BODY)
+		else if (c->bodylen + n > HTTP_MAX_BODY) {
+			/* A chunked body past the limit: answer now and close rather than read the rest. */
+			char msg[64];
+
 			c->body_over = true;
-		else {
+			c->close_after = true;
+			c->deadline = 0;
+			*upload_data_size = 0;
+			snprintf(msg, sizeof msg, "the body may be at most %d bytes", HTTP_MAX_BODY);
+			return http_error_abort(c, 413, "Content Too Large", msg);
+		} else {
 			memcpy(c->body + c->bodylen, upload_data, n);
 			c->bodylen += n;
 		}

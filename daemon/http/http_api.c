@@ -12,6 +12,7 @@
 #include "flowjson.h"
 #include "geoip.h"
 #include "http_api.h"
+#include "regdomain.h"
 #include "log.h"
 #include "proc.h"
 #include "whitelist.h"
@@ -621,24 +622,94 @@ enum MHD_Result http_api_stats(struct http_conn *c, const char *url)
 	return http_json(c, 200, doc);
 }
 
+/* True when a JSON text holds the escape \u0000 inside a string (cJSON would cut the string there). */
+static bool json_has_nul_escape(const char *s, size_t n)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = false;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			if (s[i + 1] == 'u' && i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++;	/* skip the escaped character */
+		}
+	}
+	return false;
+}
+
+/*
+ * Whether a rule is broad enough to need "confirm": true (docs/api.md): an
+ * IPv4 prefix shorter than HTTP_BROAD_V4, an IPv6 prefix shorter than
+ * HTTP_BROAD_V6, or a domain pattern whose base is a public suffix. Writes
+ * the reason into why.
+ */
+static bool rule_is_broad(const char *what, bool is_address, const ng_cidr *cidr, char *why, size_t whylen)
+{
+	char reg[300];
+	const char *base;
+
+	if (is_address) {
+		unsigned bound = cidr->base.v == 4 ? HTTP_BROAD_V4 : HTTP_BROAD_V6;
+
+		if (cidr->prefix >= bound)
+			return false;
+		if (cidr->prefix == 0)
+			snprintf(why, whylen, "%s covers every IPv%u address", what, (unsigned)cidr->base.v);
+		else
+			snprintf(why, whylen, "%s is broader than a /%u", what, bound);
+		return true;
+	}
+	base = strncmp(what, "*.", 2) == 0 ? what + 2 : what;
+	/* Only a valid name can be a public suffix; anything else is the whitelist's to refuse. */
+	if (!base[0] || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != strlen(base))
+		return false;
+	if (regdomain_of(base, reg, sizeof reg))
+		return false;
+	snprintf(why, whylen, "%s covers a whole public suffix", what);
+	return true;
+}
+
 /* POST /api/trust or /api/forget: the body names an address (CIDR) or a domain pattern. */
 static enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
 {
 	struct http_context *ctx = c->srv->ctx;
 	cJSON *doc, *item, *res;
-	const char *what = NULL, *kind = NULL;
+	const char *what = NULL, *kind = NULL, *body = c->body ? c->body : "", *end = NULL;
 	char err[512], why[160];
+	bool confirm = false;
 	ng_cidr cidr;
 	int rc;
 
 	if (!ctx->wl)
 		return http_error(c, 503, "the whitelist is not open");
-	doc = cJSON_ParseWithLength(c->body ? c->body : "", c->bodylen);
+	if (memchr(body, '\0', c->bodylen) || json_has_nul_escape(body, c->bodylen))
+		return http_error(c, 400, "the body holds a NUL character (raw or as \\u0000)");
+	doc = cJSON_ParseWithLengthOpts(body, c->bodylen, &end, false);
 	if (!doc || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
 		return http_error(c, 400, "the body must be a JSON object: {\"address\": ...} or {\"domain\": ...}");
 	}
+	while (end && end < body + c->bodylen && strchr(" \t\r\n", *end))
+		end++;
+	if (!end || end != body + c->bodylen) {
+		cJSON_Delete(doc);
+		return http_error(c, 400, "the body must be one JSON object and nothing after it");
+	}
 	cJSON_ArrayForEach(item, doc) {
+		if (item->string && strcmp(item->string, "confirm") == 0) {
+			if (!cJSON_IsBool(item)) {
+				cJSON_Delete(doc);
+				return http_error(c, 400, "\"confirm\" must be true or false");
+			}
+			confirm = cJSON_IsTrue(item);
+			continue;
+		}
 		if (!item->string || (strcmp(item->string, "address") != 0 && strcmp(item->string, "domain") != 0)) {
 			snprintf(err, sizeof err, "unknown field '%.40s' (give \"address\" or \"domain\")",
 				 item->string ? item->string : "");
@@ -669,6 +740,19 @@ static enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
 	if (strcmp(kind, "domain") == 0 && cidr_parse(what, &cidr, why, sizeof why) == 0) {
 		cJSON_Delete(doc);
 		return http_error(c, 400, "'%.80s' is an address: give it as \"address\"", what);
+	}
+	if (!confirm && rule_is_broad(what, strcmp(kind, "address") == 0, &cidr, why, sizeof why)) {
+		long n = whitelist_covered(ctx->wl, what);
+
+		res = cJSON_CreateObject();
+		cJSON_AddFalseToObject(res, "ok");
+		snprintf(err, sizeof err, "%s: this would %s %ld learnt rows", why, trust ? "trust" : "erase",
+			 n < 0 ? 0 : n);
+		cJSON_AddStringToObject(res, "error", err);
+		cJSON_AddNumberToObject(res, "would_affect", (double)(n < 0 ? 0 : n));
+		cJSON_AddStringToObject(res, "confirm", "resend with \"confirm\": true");
+		cJSON_Delete(doc);
+		return http_json(c, 409, res);
 	}
 	err[0] = '\0';
 	rc = trust ? whitelist_trust(ctx->wl, what, err, sizeof err) : whitelist_forget(ctx->wl, what, err, sizeof err);

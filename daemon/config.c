@@ -82,7 +82,7 @@ static const struct opt options[] = {
 	{"web-root", 0, OPT_STR, O(web_root), "DIR", "serve the page from DIR instead of the built-in copy", 0, 0, false},
 	{"realtime", 0, OPT_BOOL, O(realtime), NULL, "with -r: replay at the recorded pace", 0, 0, true},
 	{"speed", 0, OPT_DOUBLE, O(speed), "N", "with -r: replay N times faster than recorded", 0, 0, true},
-	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections (default 512)", 1, 100000, false},
+	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections per listener (default 512)", 1, 100000, false},
 	{"user", 0, OPT_STR, O(user), "USER", "drop privileges to USER after opening the capture (default netglobe if it exists)", 0, 0, false},
 	{"no-signals", 0, OPT_BOOL, O(no_signals), NULL, "no behaviour signals (beacon, DNS tunnel, scan, upload ...): attention from the whitelist's verdicts alone", 0, 0, false},
 	{"alert-on", 0, OPT_STR, O(alert_on), "WHAT", "alert on 'high' attention (default) or on every 'anomalous' or blocklisted verdict", 0, 0, false},

@@ -36,9 +36,8 @@
  * two separate, explicit choices.
  *
  * Connections are tracked from MHD's connection notifications (struct
- * http_conn is the socket context): that gives the global and per-address
- * limits (applied at accept, loopback peers exempt from the per-address
- * one), the raw request target (MHD's URI log callback, before it is
+ * http_conn is the socket context): that gives the per-listener and
+ * per-address limits (applied at accept; see http_accept_cb), the raw request target (MHD's URI log callback, before it is
  * decoded: lengths and %00 are judged on it), and a deadline: a request's
  * headers must be complete within HTTP_HEADER_TIMEOUT of the connection
  * opening (or of the previous response ending plus the idle timeout). MHD's
@@ -208,24 +207,54 @@ static ng_addr http_sockaddr_addr(const struct sockaddr *sa)
 	return a;
 }
 
-/* MHD's accept policy: the global cap, and the per-address cap for peers that are not this host. */
+/* The key the per-address cap counts by: an IPv4 address, or an IPv6 /64 (as the token limiter counts). */
+static ng_addr http_peer_group(const ng_addr *a)
+{
+	ng_addr k = *a;
+
+	if (k.v == 6)
+		memset(k.a + 8, 0, 8);
+	return k;
+}
+
+/* Connections a listener keeps for this host's own clients: an eighth of --max-clients, at least 1. */
+static size_t http_loopback_reserve(const struct http_server *s)
+{
+	return NG_MAX(s->max_clients / 8, (size_t)1);
+}
+
+/*
+ * MHD's accept policy. Each listener has its own --max-clients (MHD stops
+ * accepting there, and the rest wait in the kernel's backlog), so clients
+ * of one listener never use up another's. Peers that are not this host may
+ * take all but the loopback reserve of a listener, and at most --max-per-ip
+ * connections per address (per /64 for IPv6) over all listeners; beyond
+ * either they are closed at once.
+ */
 static enum MHD_Result http_accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct http_listener *l = cls;
 	struct http_server *s = l->srv;
-	ng_addr peer;
+	ng_addr peer, group;
 	size_t same = 0;
 
 	(void)addrlen;
-	if (s->stopping || s->nconns >= s->max_clients) {
+	if (s->stopping || l->nconns >= s->max_clients) {
 		s->rejected++;
 		return MHD_NO;
 	}
 	peer = http_sockaddr_addr(addr);
 	if (addr_scope(&peer) == NG_SCOPE_LOOPBACK)
 		return MHD_YES;
+	if (l->nconns + http_loopback_reserve(s) >= s->max_clients) {
+		s->rejected++;
+		return MHD_NO;
+	}
+	group = http_peer_group(&peer);
 	for (struct http_conn *c = s->conns; c; c = c->next) {
-		if (addr_equal(&c->peer, &peer) && ++same >= s->max_per_ip) {
+		ng_addr cg = http_peer_group(&c->peer);
+
+		if (addr_equal(&cg, &group) && ++same >= s->max_per_ip) {
 			s->rejected++;
 			return MHD_NO;
 		}
@@ -256,6 +285,7 @@ static void http_conn_cb(void *cls, struct MHD_Connection *mc, void **socket_con
 			s->conns->prev = c;
 		s->conns = c;
 		s->nconns++;
+		l->nconns++;
 		*socket_context = c;
 		return;
 	}
@@ -270,6 +300,7 @@ static void http_conn_cb(void *cls, struct MHD_Connection *mc, void **socket_con
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	l->nconns--;
 	free(c->body);
 	free(c);
 	*socket_context = NULL;

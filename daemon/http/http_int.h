@@ -47,6 +47,7 @@ struct http_listener {
 	bool loopback;			/* configured on a loopback address: Host check instead of the token */
 	bool wildcard;			/* 0.0.0.0 or [::]: the URL names each interface address */
 	uint16_t port;
+	size_t nconns;			/* open connections through this listener */
 	char host[NG_ADDRSTRLEN + 2];	/* "127.0.0.1" or "[::1]" as it goes into a URL */
 	char name[NG_ADDRSTRLEN + 16];	/* "127.0.0.1:8080" for messages */
 };

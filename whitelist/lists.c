@@ -662,18 +662,26 @@ fail:
 	return -1;
 }
 
-int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
-		 char *err, size_t errlen)
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, unsigned how,
+		 struct wl_list **out, char *err, size_t errlen)
 {
+	char why[256];
 	size_t len;
-	char *buf = file_read_all(path, WL_FILE_MAX, &len);
+	char *buf = file_read_checked(path, WL_FILE_MAX, &len, how, why, sizeof why);
 	int rc;
 
 	*out = NULL;
 	if (buf == NULL) {
-		snprintf(err, errlen, "cannot read %s %s: %s (check --%s)", kind == WL_LIST_ALLOW ? "allow file" :
-			 "blocklist", path, errno == EFBIG ? "larger than 256 MiB" : strerror(errno),
-			 kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+		int e = errno;
+
+		if (how & NG_OPEN_OWNED)
+			snprintf(err, errlen, "cannot read the trusted rules %s: %s", path,
+				 e == EFBIG ? "larger than 256 MiB (move it away)" : why);
+		else
+			snprintf(err, errlen, "cannot read %s %s: %s (check --%s)",
+				 kind == WL_LIST_ALLOW ? "allow file" : "blocklist", path,
+				 e == EFBIG ? "larger than 256 MiB" : why, kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+		errno = e;
 		return -1;
 	}
 	rc = wl_list_parse(kind, path, buf, len, po, out, err, errlen);

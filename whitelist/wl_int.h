@@ -75,8 +75,8 @@ struct wl_parse_opts {
 int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len,
 		  const struct wl_parse_opts *po, struct wl_list **out, char *err, size_t errlen);
 /* Read and parse a list file; as wl_list_parse, plus "cannot read FILE: reason". */
-int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
-		 char *err, size_t errlen);
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, unsigned how,
+		 struct wl_list **out, char *err, size_t errlen);
 /* Take one more reference. */
 struct wl_list *wl_list_ref(struct wl_list *l);
 /* Drop a reference; the last one frees the list. */

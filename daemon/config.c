@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "addr.h"
 #include "home.h"
+#include "http.h"
 
 enum opt_type {
 	OPT_STR,
@@ -299,25 +301,39 @@ static char *trim(char *s)
 
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char line[4096];
-	int lineno = 0;
+	enum { LINE_MAX_BYTES = 4095 };
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, 0, why, sizeof why);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
 
 	if (!fp) {
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			close(fd);
+		}
+		snprintf(err, errlen, "cannot read config file %s: %s (give -c FILE)", path, why);
 		return -1;
 	}
-	while (fgets(line, sizeof line, fp)) {
+	while ((n = getline(&line, &cap, fp)) >= 0) {
 		char *s, *name, *val;
 		const struct opt *o;
 		size_t nlen;
-		char why[512];
+		char awhy[512];
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(fp)) {
-			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 1);
-			fclose(fp);
-			return -1;
+		if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%d: the line holds a NUL byte (is this a text file?)", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (n > LINE_MAX_BYTES + 1 || (n == LINE_MAX_BYTES + 1 && line[n - 1] != '\n')) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno, LINE_MAX_BYTES);
+			rc = -1;
+			break;
 		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
@@ -330,22 +346,27 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		o = opt_by_name(name, nlen);
 		if (!o || o->cli_only) {
 			snprintf(err, errlen, "%s:%d: unknown option '%.*s' (see netglobe --help)", path, lineno, (int)nlen, name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (opt_takes_arg(o) && *val == '\0') {
 			snprintf(err, errlen, "%s:%d: option '%s' needs a value", path, lineno, o->name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (opt_apply(c, o, *val ? val : NULL, false, why, sizeof why) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-			fclose(fp);
-			return -1;
+		if (opt_apply(c, o, *val ? val : NULL, false, awhy, sizeof awhy) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, awhy);
+			rc = -1;
+			break;
 		}
 	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
 	fclose(fp);
-	return 0;
+	return rc;
 }
 
 /*
@@ -479,6 +500,10 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 	if (iface_and_file) {
 		snprintf(err, errlen, "give -r FILE or -i IFACE, not both");
 		return -1;
+	}
+	for (size_t i = 0; i < c->listen.n; i++) {
+		if (http_listen_check(c->listen.v[i], err, errlen) != 0)
+			return -1;
 	}
 	if (cli_pace && !c->file) {
 		snprintf(err, errlen, "--realtime and --speed pace a replay: they need -r FILE");

@@ -625,7 +625,8 @@ int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char
 			snprintf(why, whylen, "it is a symbolic link, which netglobe does not follow in its state "
 				 "directory (remove it)");
 		else if (e == ENXIO && stat(path, &st) == 0)
-			snprintf(why, whylen, "it is %s, not a regular file (remove it)", file_type_name(st.st_mode));
+			snprintf(why, whylen, "it is %s, not a regular file%s", file_type_name(st.st_mode),
+				 how ? " (remove it)" : "");
 		else
 			snprintf(why, whylen, "%s", strerror(e));
 		errno = e;
@@ -639,7 +640,7 @@ int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "it is %s, not a regular file (remove it)", file_type_name(st.st_mode));
+		snprintf(why, whylen, "it is %s, not a regular file%s", file_type_name(st.st_mode), how ? " (remove it)" : "");
 		close(fd);
 		errno = EINVAL;
 		return -1;

@@ -145,6 +145,16 @@ static int http_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 	return 0;
 }
 
+int http_listen_check(const char *spec, char *err, size_t errlen)
+{
+	struct http_listener l;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	memset(&l, 0, sizeof l);
+	return http_parse_listen(spec, &ss, &sslen, &l, err, errlen);
+}
+
 /* Create, bind and listen; -1 with one line in err naming the address and the likely fix. */
 static int http_bind(const char *spec, struct http_listener *l, char *err, size_t errlen)
 {

@@ -80,6 +80,7 @@ static const struct opt options[] = {
 	{"retention", 0, OPT_DURATION, O(retention), "DUR", "forget addresses not seen for (default 7d)", 0, 0, false},
 	{"allow", 0, OPT_LIST, O(allow), "FILE", "allow rules: addresses, CIDRs, *.domain patterns (repeatable)", 0, 0, false},
 	{"blocklist", 0, OPT_LIST, O(blocklist), "FILE", "IP blocklist: netset/ipset, Spamhaus DROP, Feodo CSV (repeatable)", 0, 0, false},
+	{"blocklist-max", 0, OPT_UINT, O(blocklist_max), "N", "entries kept from one blocklist file (default 2000000; about 34 bytes each)", 1, 1000000000, false},
 	{"listen", 0, OPT_LIST, O(listen), "ADDR:PORT", "HTTP address (repeatable; default 127.0.0.1:8080 and [::1]:8080)", 0, 0, false},
 	{"web-root", 0, OPT_STR, O(web_root), "DIR", "serve the page from DIR instead of the built-in copy", 0, 0, false},
 	{"realtime", 0, OPT_BOOL, O(realtime), NULL, "with -r: replay at the recorded pace", 0, 0, true},

@@ -171,6 +171,9 @@ static void list_log(const struct wl_list *l, const char *path)
 	if (l->bad > 0)
 		log_warnx("%s:%zu: %s (skipped %zu malformed of %zu entry lines)", path, l->first_bad_line,
 			  l->first_bad, l->bad, l->entry_lines);
+	if (l->over_cap > 0)
+		log_warnx("blocklist %s: kept the first %zu entries and ignored %zu more (the cap; raise "
+			  "--blocklist-max N)", path, l->ncidrs, l->over_cap);
 }
 
 /*

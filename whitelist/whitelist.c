@@ -109,6 +109,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	}
 	wl->po.public_nets = wl->public_nets;
 	wl->po.npublic = wl->npublic;
+	wl->po.max_entries = opts->max_list_entries;
 	wl->retention = opts->retention > 0 ? opts->retention : 7 * 86400 * NG_USEC;
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;

@@ -105,6 +105,7 @@ struct whitelist_options {
 	size_t nallow;
 	const char **block_files;	/* --blocklist FILE, repeatable */
 	size_t nblock;
+	size_t max_list_entries;	/* entries kept per blocklist file (--blocklist-max); 0: 2,000,000 */
 	bool read_only;		/* history and other CLI readers: never write */
 	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
 	const ng_cidr *public_nets;	/* special ranges judged as public (--public-net); copied */

@@ -14,14 +14,14 @@
 
 /* Longest line a list file may hold; a longer one rejects the file. */
 #define WL_LINE_MAX 4096
-/* Largest list file read (a FireHOL level 4 set is a few MiB). */
-#define WL_FILE_MAX ((size_t)256 << 20)
 /* A blocklist is rejected when more than this percentage of its entry lines is malformed. */
 #define WL_BAD_PERCENT 1
 /* Longest domain name (RFC 1035 2.3.4) plus the "*." of a pattern and the NUL. */
 #define WL_DOMAIN_MAX 256
 /* Default cap on the in-memory table. */
 #define WL_DEFAULT_MAX_ENTRIES ((size_t)4000000)
+/* Default cap on the entries kept from one blocklist file (--blocklist-max). */
+#define WL_DEFAULT_MAX_LIST_ENTRIES ((size_t)2000000)
 /* Default cap on the in-memory known-service rows. */
 #define WL_DEFAULT_MAX_SERVICES ((size_t)250000)
 /* Longest AS organisation name a service row keeps. */
@@ -58,12 +58,14 @@ struct wl_list {
 	size_t bad;			/* malformed entry lines skipped */
 	size_t first_bad_line;		/* line number of the first of them, 0 when none */
 	char first_bad[256];		/* and why */
+	size_t over_cap;		/* blocklist entry lines past the cap (wl_parse_opts.max_entries), not kept */
 };
 
 /* What the parser needs to know beyond the bytes (NULL: nothing). */
 struct wl_parse_opts {
 	const ng_cidr *public_nets;	/* special ranges declared public (--public-net): kept in blocklists */
 	size_t npublic;
+	size_t max_entries;		/* blocklists: entries kept per file (--blocklist-max); 0: the default */
 };
 
 /*

@@ -502,6 +502,11 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 		snprintf(err, errlen, "give -r FILE or -i IFACE, not both");
 		return -1;
 	}
+	if (c->listen.n > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "%zu --listen addresses: at most %d (listen on 0.0.0.0 or [::] to cover every address)",
+			 c->listen.n, HTTP_MAX_LISTEN);
+		return -1;
+	}
 	for (size_t i = 0; i < c->listen.n; i++) {
 		if (http_listen_check(c->listen.v[i], err, errlen) != 0)
 			return -1;

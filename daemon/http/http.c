@@ -383,8 +383,9 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 	s->next_housekeeping = time_mono() + NG_USEC;
 	s->share_last = time_mono();
 	s->share_tokens = HTTP_SHARE_BURST;
-	if (opts->nlisten == 0) {
-		snprintf(err, errlen, "no --listen address given");
+	if (opts->nlisten == 0 || opts->nlisten > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "%s --listen addresses: give 1 to %d", opts->nlisten ? "too many" : "no",
+			 HTTP_MAX_LISTEN);
 		goto fail;
 	}
 	if (opts->web_root) {

@@ -33,6 +33,9 @@ struct http_context {
 	void *arg;
 };
 
+/* Most --listen addresses: each is one descriptor in the loop's poll set, which has room for all of them. */
+#define HTTP_MAX_LISTEN 32
+
 struct http_options {
 	const char **listen;		/* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
 	size_t nlisten;

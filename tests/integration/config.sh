@@ -174,7 +174,11 @@ mkfifo "$TMP/fifo.conf"
 timeout 10 "$NG_BIN" -n -c "$TMP/fifo.conf" 2> "$TMP/n.err"
 [ $? -eq 2 ] || fail "-c FIFO: hung or accepted"
 grep -q "it is a FIFO" "$TMP/n.err" || { cat "$TMP/n.err"; fail "-c FIFO message"; }
-echo "ok -n checks listen addresses and that the configuration is a regular file; a NUL has its own message"
+many=
+for i in $(seq 1 33); do many="$many --listen 127.0.0.$i:8080"; done
+"$NG_BIN" -n $many 2> "$TMP/n.err" && fail "-n accepted 33 listen addresses"
+grep -q "33 --listen addresses: at most 32" "$TMP/n.err" || { cat "$TMP/n.err"; fail "33 listeners: message"; }
+echo "ok -n checks listen addresses (at most 32) and that the configuration is a regular file; a NUL has its own message"
 
 # 4. -q, default, -v; journald priority prefix when JOURNAL_STREAM names stderr.
 DUMP="-r $PCAP --dump --geoip-city $MMDB/tiny-flat-ipv4.mmdb"

@@ -9,7 +9,8 @@
 # catch-all (0.0.0.0/0, ::/0, a /8, *.com) is refused with 409 and would_affect equal to the learnt rows
 # `netglobe history` lists in that range (the independent oracle), and goes ahead with "confirm": true;
 # a forget of 0.0.0.0/0 without it erases nothing. 1,000 query parameters in a short URL and an HTTP/1.1
-# request without Host get JSON errors with the documented headers, not libmicrohttpd's HTML.
+# request without Host get JSON errors with the documented headers, not libmicrohttpd's HTML. The most
+# listeners allowed (32) all answer at once (each is polled).
 . "$(dirname "$0")/../lib/common.sh"
 need python3 curl strace
 
@@ -254,5 +255,32 @@ for name, req in (('1,000 query parameters in a short URL',
         ok = ok and k in h
     check(ok, '%s -> %d, JSON with the common headers' % (name, st))
 sys.exit(1 if failures else 0)
+PY
+
+# The most listeners allowed (32): every one is polled, so every one answers at once.
+MPORT=$(free_port)
+many=
+for i in $(seq 1 32); do many="$many --listen 127.0.0.$i:$MPORT"; done
+mkdir -m 700 "$TMP/many"
+"$NG_BIN" -r "$PCAPS/slips-test7-malicious.pcap" $many --state-dir "$TMP/many" > "$TMP/many.out" 2> "$TMP/many.err" &
+NG_PIDS="$NG_PIDS $!"
+i=0
+until curl -s -o /dev/null "http://127.0.0.32:$MPORT/api/stats"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { cat "$TMP/many.err"; fail "32 listeners: no answer"; }
+	sleep 0.1
+done
+python3 - "$MPORT" <<'PY' || fail "32 listeners"
+import socket, sys, time
+port, worst, ok = int(sys.argv[1]), 0, 0
+for i in range(1, 33):
+    t0 = time.time()
+    s = socket.create_connection(('127.0.0.%d' % i, port), timeout=5)
+    s.sendall(b'GET /api/stats HTTP/1.1\r\nHost: 127.0.0.%d:%d\r\nConnection: close\r\n\r\n' % (i, port))
+    ok += s.recv(16).startswith(b'HTTP/1.1 200')
+    s.close()
+    worst = max(worst, time.time() - t0)
+print('%s 32 listeners: %d answered, the slowest in %.3f s' % ('ok' if ok == 32 and worst < 0.5 else 'FAIL', ok, worst))
+sys.exit(0 if ok == 32 and worst < 0.5 else 1)
 PY
 echo "PASS http_refusals"

@@ -37,8 +37,9 @@
  *
  * Connections are tracked from MHD's connection notifications (struct
  * http_conn is the socket context): that gives the per-listener and
- * per-address limits (applied at accept; see http_accept_cb), the raw request target (MHD's URI log callback, before it is
- * decoded: lengths and %00 are judged on it), and a deadline: a request's
+ * per-address limits (applied at accept; see http_accept_cb), the raw
+ * request target (MHD's URI log callback, before it is decoded: lengths
+ * and %00 are judged on it), and a deadline: a request's
  * headers must be complete within HTTP_HEADER_TIMEOUT of the connection
  * opening (or of the previous response ending plus the idle timeout). MHD's
  * own timeout is about inactivity, which a slowloris client defeats by
@@ -237,9 +238,9 @@ static size_t http_loopback_reserve(const struct http_server *s)
  * MHD's accept policy. Each listener has its own --max-clients (MHD stops
  * accepting there, and the rest wait in the kernel's backlog), so clients
  * of one listener never use up another's. Peers that are not this host may
- * take all but the loopback reserve of a listener, and at most --max-per-ip
- * connections per address (per /64 for IPv6) over all listeners; beyond
- * either they are closed at once.
+ * take all but the loopback reserve of a listener, and at most max_per_ip
+ * (64) connections per address (per /64 for IPv6) over all listeners;
+ * beyond either they are closed at once.
  */
 static enum MHD_Result http_accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -742,7 +743,6 @@ static enum MHD_Result http_begin(struct http_conn *c, const char *url, const ch
 		c->close_after = true;
 		return http_error(c, 400, "an HTTP/1.1 request needs a Host header");
 	}
-
 	if (http_header(c, "Transfer-Encoding") && http_header(c, "Content-Length")) {
 		/* RFC 9112 6.3: such a message may be an attempt at request smuggling; close after answering. */
 		c->close_after = true;
@@ -809,7 +809,7 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 		size_t n = *upload_data_size;
 
 		if (!c->body)
-			;	/* not an accepted POST: the body is dropped; http_answer gives 401 or 405 */
+			;	/* not an accepted POST (refused ones are answered at their headers): dropped */
 		else if (c->bodylen + n > HTTP_MAX_BODY) {
 			/* A chunked body past the limit: answer now and close rather than read the rest. */
 			char msg[64];

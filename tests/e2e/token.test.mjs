@@ -126,7 +126,7 @@ try {
 	const note = await fresh.waitForFunction(() => {
 		const n = document.getElementById('view-note');
 		return n && !n.hidden && /access token/.test(n.textContent) ? n.textContent : null;
-	}, null, { timeout: 15000 }).then((h) => h.jsonValue()).catch(() => null);
+	}, null, { timeout: 45000 }).then((h) => h.jsonValue()).catch(() => null);
 	result(!!note, 'a tab without the token explains how to get it', note || 'no note');
 } finally {
 	await ctx.close();

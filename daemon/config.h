@@ -45,6 +45,7 @@ struct config {
 	bool realtime;
 	double speed;
 	uint64_t max_clients;
+	uint64_t blocklist_max;	/* entries kept per blocklist file; 0: the default */
 	/* Operation */
 	char *user;
 	char *on_alert;

@@ -52,7 +52,7 @@
  */
 #define TURN_BUDGET_US 5000
 #define SLICE_PACKETS 256
-#define MAX_POLLFDS 64
+#define MAX_POLLFDS (1 + HTTP_MAX_LISTEN)	/* the capture and every listener: none is left out */
 
 volatile sig_atomic_t loop_stop, loop_hup;
 

@@ -160,6 +160,7 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 	wo.nallow = cfg->allow.n;
 	wo.block_files = (const char **)cfg->blocklist.v;
 	wo.nblock = cfg->blocklist.n;
+	wo.max_list_entries = cfg->blocklist_max;
 	wo.public_nets = m->public_nets;
 	wo.npublic = m->npublic;
 	m->wl = whitelist_open(&wo, err, errlen);

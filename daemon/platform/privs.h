@@ -32,7 +32,11 @@ struct privs_options {
  */
 int privs_drop(const struct privs_options *opts, char *err, size_t errlen);
 
-/* Check early, before anything is opened, that --user names a user: 0, or -1 with one line in err. */
+/*
+ * Check early, before anything is opened, that --user names a user: 0, or
+ * -1 with one line in err. As root, also trusts the state directory and its
+ * files when that account owns them (state_owner_allow).
+ */
 int privs_check_user(const char *user, char *err, size_t errlen);
 
 #endif

@@ -22,7 +22,7 @@ DAEMON_DIRS := daemon daemon/base daemon/capture daemon/flow daemon/enrich daemo
 INCS    := $(addprefix -I,$(DAEMON_DIRS)) -Igeoip -Iwhitelist -I$(BUILD)/gen
 CFLAGS  ?=
 CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP -DNG_DATADIR='"$(PREFIX)/share/netglobe"'
-LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lpsl -lm -lpthread
+LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lpsl -lnettle -lm -lpthread
 
 # Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
 LIB_SRCS := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(DAEMON_DIRS)) geoip/*.c whitelist/*.c))

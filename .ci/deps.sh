@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 
 # Build: compiler and libraries. Run: none beyond the libraries. Test/bench: the rest.
 PKGS="gcc make pkg-config libpcap-dev libmaxminddb-dev libmicrohttpd-dev libcjson-dev libsqlite3-dev
-libcap-dev libqrencode-dev libpsl-dev publicsuffix libcmocka-dev clang libclang-rt-14-dev python3 curl ca-certificates
+libcap-dev libqrencode-dev libpsl-dev nettle-dev publicsuffix libcmocka-dev clang libclang-rt-14-dev python3 curl ca-certificates
 tshark mmdb-bin tcpdump sqlite3 iproute2 chromium wrk nfdump softflowd argus-client argus-server
-libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time groff-base strace bsdextrautils"
+libndpi-bin libmaxmind-db-writer-perl python3-dpkt systemd libcap2-bin time groff-base strace bsdextrautils"
 
 missing=""
 for p in $PKGS; do

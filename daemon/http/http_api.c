@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* http_api.c: the JSON API: GET /flows (filters, sort, CSV), GET /flows/{id}, GET /api/stats, POST trust/forget. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "communityid.h"
 #include "engine.h"
 #include "evidence.h"
 #include "events.h"
@@ -89,6 +91,8 @@ struct flows_query {
 	size_t process_len[FLOWS_MAX_LIST];
 	size_t nprocess;
 	const char *q;			/* substring, any case */
+	char cids[FLOWS_MAX_LIST][COMMUNITYID_HEX_LEN];	/* Community IDs, base64 or hex form */
+	size_t ncids;
 	int active;			/* -1 any, 0 ended, 1 active */
 	int since;			/* 0 none, 1 event id, 2 time */
 	uint64_t since_id;
@@ -232,6 +236,30 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			p = end + 1;
 		}
 	}
+	if ((v = arg(c, "community_id"))) {
+		if (split_list("community_id", v, items, &n, err, errlen) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			char *x = items[i];
+			size_t len = strlen(x);
+
+			/* An unencoded '+' of base64 arrives as a space. */
+			for (char *p = x; *p; p++)
+				if (*p == ' ')
+					*p = '+';
+			if (strncmp(x, "1:", 2) != 0 || (len != COMMUNITYID_LEN - 1 && len != COMMUNITYID_HEX_LEN - 1) ||
+			    (len == COMMUNITYID_HEX_LEN - 1 && strspn(x + 2, "0123456789abcdefABCDEF") != len - 2)) {
+				snprintf(err, errlen,
+					 "bad community_id '%.63s' (want a Community ID v1: 1: and 28 base64 characters, "
+					 "or 1: and 40 hex digits; encode + as %%2B)", x);
+				return -1;
+			}
+			for (char *p = x; len == COMMUNITYID_HEX_LEN - 1 && *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			snprintf(fq->cids[i], sizeof fq->cids[i], "%s", x);
+		}
+		fq->ncids = n;
+	}
 	if ((v = arg(c, "q"))) {
 		if (strlen(v) > 256) {
 			snprintf(err, errlen, "q= is longer than 256 bytes");
@@ -332,6 +360,23 @@ static bool flows_match(const struct flows_query *fq, const struct flow *f)
 		for (size_t i = 0; f->proc && f->proc->name && i < fq->nprocess; i++)
 			ok |= strlen(f->proc->name) == fq->process_len[i] &&
 			      memcmp(f->proc->name, fq->process[i], fq->process_len[i]) == 0;
+		if (!ok)
+			return false;
+	}
+	if (fq->ncids) {
+		char b64[COMMUNITYID_LEN], hex[COMMUNITYID_HEX_LEN];
+		bool ok = false;
+
+		b64[0] = hex[0] = '\0';
+		for (size_t i = 0; i < fq->ncids && !ok; i++) {
+			bool is_hex = strlen(fq->cids[i]) == COMMUNITYID_HEX_LEN - 1;
+
+			if (is_hex && !hex[0])
+				communityid_flow(f, true, hex, sizeof hex);
+			else if (!is_hex && !b64[0])
+				communityid_flow(f, false, b64, sizeof b64);
+			ok = strcmp(fq->cids[i], is_hex ? hex : b64) == 0;
+		}
 		if (!ok)
 			return false;
 	}
@@ -438,8 +483,8 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 
 enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
-	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "q", "active", "since",
-					    "sort", "limit", "format", NULL};
+	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "community_id", "q",
+					    "active", "since", "sort", "limit", "format", NULL};
 	struct http_context *ctx = c->srv->ctx;
 	struct flows_query fq;
 	struct flows_pick pick;

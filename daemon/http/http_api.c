@@ -571,7 +571,8 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 {
 	struct http_context *ctx = c->srv->ctx;
 	struct MHD_Response *r;
-	char *buf = NULL, disp[96];
+	struct flow *f;
+	char *buf = NULL, disp[160], cid[COMMUNITYID_HEX_LEN];
 	size_t len = 0;
 
 	if (!ctx->evidence)
@@ -584,7 +585,16 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 		free(buf);
 		return MHD_NO;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	/* The name carries the Community ID's hex form ("1:" as "1_"), while the flow is in the table. */
+	f = ctx->engine ? flow_table_by_id(engine_flows(ctx->engine), id) : NULL;
+	if (f) {
+		communityid_flow(f, true, cid, sizeof cid);
+		cid[1] = '_';
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu-%s.pcap\"", (unsigned long long)id,
+			 cid);
+	} else {
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	}
 	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
 	MHD_add_response_header(r, "Content-Disposition", disp);
 	MHD_add_response_header(r, "Cache-Control", "no-store");

@@ -260,7 +260,7 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			}
 			for (char *p = x; len == COMMUNITYID_HEX_LEN - 1 && *p; p++)
 				*p = (char)tolower((unsigned char)*p);
-			snprintf(fq->cids[i], sizeof fq->cids[i], "%s", x);
+			memcpy(fq->cids[i], x, len + 1);	/* len is one of the two lengths checked above */
 		}
 		fq->ncids = n;
 	}

@@ -88,8 +88,7 @@ static int icmp_counterpart(uint8_t proto, uint8_t type)
 	return -1;
 }
 
-/* "1:" and the digest, base64 or hex, into buf. */
-static char *format_id(const uint8_t d[20], bool hex, char *buf, size_t len)
+char *communityid_format(const uint8_t d[20], bool hex, char *buf, size_t len)
 {
 	char tmp[COMMUNITYID_HEX_LEN];
 
@@ -105,10 +104,10 @@ static char *format_id(const uint8_t d[20], bool hex, char *buf, size_t len)
 	return buf;
 }
 
-char *communityid_tuple(uint16_t seed, uint8_t proto, const ng_addr *src, uint16_t sport, const ng_addr *dst,
-			uint16_t dport, bool hex, char *buf, size_t len)
+/* The digest of one packet's tuple, ordered and mapped as the specification says. */
+static void tuple_digest(uint16_t seed, uint8_t proto, const ng_addr *src, uint16_t sport, const ng_addr *dst,
+			 uint16_t dport, uint8_t d[20])
 {
-	uint8_t d[20];
 	bool ports = proto == NG_PROTO_TCP || proto == NG_PROTO_UDP || proto == PROTO_SCTP ||
 		     proto == NG_PROTO_ICMP || proto == NG_PROTO_ICMPV6;
 	bool one_way = false;
@@ -129,10 +128,18 @@ char *communityid_tuple(uint16_t seed, uint8_t proto, const ng_addr *src, uint16
 		communityid_digest(seed, proto, src, dst, ports, sport, dport, d);
 	else
 		communityid_digest(seed, proto, dst, src, ports, dport, sport, d);
-	return format_id(d, hex, buf, len);
 }
 
-char *communityid_flow(const struct flow *f, bool hex, char *buf, size_t len)
+char *communityid_tuple(uint16_t seed, uint8_t proto, const ng_addr *src, uint16_t sport, const ng_addr *dst,
+			uint16_t dport, bool hex, char *buf, size_t len)
+{
+	uint8_t d[20];
+
+	tuple_digest(seed, proto, src, sport, dst, dport, d);
+	return communityid_format(d, hex, buf, len);
+}
+
+void communityid_flow_digest(const struct flow *f, uint8_t digest[20])
 {
 	const struct flow_key *k = &f->key;
 
@@ -140,7 +147,62 @@ char *communityid_flow(const struct flow *f, bool hex, char *buf, size_t len)
 		const ng_addr *src = f->icmp_from_b ? &k->b : &k->a, *dst = f->icmp_from_b ? &k->a : &k->b;
 
 		/* A flow of later fragments only (no ICMP header seen) hashes type 0, code 0. */
-		return communityid_tuple(cid_seed, k->proto, src, f->icmp_type, dst, f->icmp_code, hex, buf, len);
+		tuple_digest(cid_seed, k->proto, src, f->icmp_type, dst, f->icmp_code, digest);
+		return;
 	}
-	return communityid_tuple(cid_seed, k->proto, &k->a, k->pa, &k->b, k->pb, hex, buf, len);
+	tuple_digest(cid_seed, k->proto, &k->a, k->pa, &k->b, k->pb, digest);
+}
+
+char *communityid_flow(const struct flow *f, bool hex, char *buf, size_t len)
+{
+	uint8_t d[20];
+
+	communityid_flow_digest(f, d);
+	return communityid_format(d, hex, buf, len);
+}
+
+/* The value of one hex digit, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int communityid_parse(const char *s, uint8_t digest[20])
+{
+	char b64[COMMUNITYID_LEN], again[COMMUNITYID_LEN];
+	size_t n = strnlen(s, COMMUNITYID_HEX_LEN);
+	struct base64_decode_ctx ctx;
+	uint8_t raw[BASE64_DECODE_LENGTH(COMMUNITYID_LEN)];
+	size_t got = sizeof raw;
+
+	if (n < 2 || s[0] != '1' || s[1] != ':')
+		return -1;
+	if (n == COMMUNITYID_HEX_LEN - 1) {
+		for (int i = 0; i < 20; i++) {
+			int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
+
+			if (hi < 0 || lo < 0)
+				return -1;
+			digest[i] = (uint8_t)(hi << 4 | lo);
+		}
+		return 0;
+	}
+	if (n != COMMUNITYID_LEN - 1)
+		return -1;
+	memcpy(b64, s, n + 1);
+	for (char *p = b64; *p; p++)
+		if (*p == ' ')
+			*p = '+';
+	base64_decode_init(&ctx);
+	if (!base64_decode_update(&ctx, &got, raw, n - 2, b64 + 2) || !base64_decode_final(&ctx) || got != 20)
+		return -1;
+	memcpy(digest, raw, 20);
+	/* Only the canonical spelling (what every implementation writes) is an ID. */
+	return strcmp(communityid_format(digest, false, again, sizeof again), b64) == 0 ? 0 : -1;
 }

@@ -39,6 +39,20 @@ char *communityid_tuple(uint16_t seed, uint8_t proto, const ng_addr *src, uint16
 			uint16_t dport, bool hex, char *buf, size_t len);
 
 /*
+ * Read an ID as another tool writes it: "1:" and 28 base64 characters (a
+ * space stands for '+', as an unencoded '+' arrives in a URL query) or "1:"
+ * and 40 hex digits in either case. 0 with its 20-byte digest, -1 for
+ * anything else (never reads past the NUL).
+ */
+int communityid_parse(const char *s, uint8_t digest[20]);
+
+/* "1:" and a digest in base64 (or hex when `hex`) into buf; returns buf. */
+char *communityid_format(const uint8_t d[20], bool hex, char *buf, size_t len);
+
+/* A flow's digest with the current seed (what communityid_flow formats). */
+void communityid_flow_digest(const struct flow *f, uint8_t digest[20]);
+
+/*
  * A flow's ID with the current seed, from its key; ICMP and ICMPv6 flows use
  * their first packet's type, code and sender (a flow holding later packets
  * of other types keeps that first one's ID). Returns buf.

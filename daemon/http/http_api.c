@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* http_api.c: the JSON API: GET /flows (filters, sort, CSV), GET /flows/{id}, GET /api/stats, POST trust/forget. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +92,7 @@ struct flows_query {
 	const char *process[FLOWS_MAX_LIST];
 	size_t process_len[FLOWS_MAX_LIST];
 	size_t nprocess;
-	char cids[FLOWS_MAX_LIST][COMMUNITYID_HEX_LEN];	/* Community IDs, base64 or hex form */
+	uint8_t cids[FLOWS_MAX_LIST][20];	/* Community IDs' digests */
 	size_t ncids;
 	struct filter *filter;		/* q=, NULL when absent */
 	int group;			/* 0 none, else enum group_kind */
@@ -244,23 +243,12 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 		if (split_list("community_id", v, items, &n, err, errlen) != 0)
 			return -1;
 		for (size_t i = 0; i < n; i++) {
-			char *x = items[i];
-			size_t len = strlen(x);
-
-			/* An unencoded '+' of base64 arrives as a space. */
-			for (char *p = x; *p; p++)
-				if (*p == ' ')
-					*p = '+';
-			if (strncmp(x, "1:", 2) != 0 || (len != COMMUNITYID_LEN - 1 && len != COMMUNITYID_HEX_LEN - 1) ||
-			    (len == COMMUNITYID_HEX_LEN - 1 && strspn(x + 2, "0123456789abcdefABCDEF") != len - 2)) {
+			if (communityid_parse(items[i], fq->cids[i]) != 0) {
 				snprintf(err, errlen,
 					 "bad community_id '%.63s' (want a Community ID v1: 1: and 28 base64 characters, "
-					 "or 1: and 40 hex digits; encode + as %%2B)", x);
+					 "or 1: and 40 hex digits; encode + as %%2B)", items[i]);
 				return -1;
 			}
-			for (char *p = x; len == COMMUNITYID_HEX_LEN - 1 && *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-			memcpy(fq->cids[i], x, len + 1);	/* len is one of the two lengths checked above */
 		}
 		fq->ncids = n;
 	}
@@ -378,19 +366,12 @@ static bool flows_match(const struct flows_query *fq, const struct flow *f)
 			return false;
 	}
 	if (fq->ncids) {
-		char b64[COMMUNITYID_LEN], hex[COMMUNITYID_HEX_LEN];
+		uint8_t d[20];
 		bool ok = false;
 
-		b64[0] = hex[0] = '\0';
-		for (size_t i = 0; i < fq->ncids && !ok; i++) {
-			bool is_hex = strlen(fq->cids[i]) == COMMUNITYID_HEX_LEN - 1;
-
-			if (is_hex && !hex[0])
-				communityid_flow(f, true, hex, sizeof hex);
-			else if (!is_hex && !b64[0])
-				communityid_flow(f, false, b64, sizeof b64);
-			ok = strcmp(fq->cids[i], is_hex ? hex : b64) == 0;
-		}
+		communityid_flow_digest(f, d);
+		for (size_t i = 0; i < fq->ncids && !ok; i++)
+			ok = memcmp(d, fq->cids[i], sizeof d) == 0;
 		if (!ok)
 			return false;
 	}

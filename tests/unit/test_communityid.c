@@ -151,12 +151,37 @@ static void test_flow(void **state)
 	assert_string_equal(hex, cid(0, 1, "192.168.0.89", 3, "192.168.0.1", 1, false));
 }
 
+/* Reading IDs back: both forms, a '+' that became a space, and what is not an ID. */
+static void test_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "1:", "2:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:LQU9qZlK+B5F3KDmev6m5PMibrg", "1:LQU9qZlK+B5F3KDmev6m5PMibrh=",
+		"1:LQU9qZlK+B5F3KDmev6m5PMibr==", "1:2d053da9994af81e45dca0e67afea6e4f3226eb", "1:2d053da9994af81e45dca0e67afea6e4f3226ebg",
+		"1:2d053da9994af81e45dca0e67afea6e4f3226eb80", "1:LQU9qZlK+B5F3KDmev6m5PMibrg=x", "1:LQU9qZlK*B5F3KDmev6m5PMibrg=",
+	};
+	uint8_t a[20], b[20], c[20];
+
+	(void)state;
+	assert_int_equal(communityid_parse("1:LQU9qZlK+B5F3KDmev6m5PMibrg=", a), 0);
+	assert_int_equal(communityid_parse("1:LQU9qZlK B5F3KDmev6m5PMibrg=", b), 0);
+	assert_int_equal(communityid_parse("1:2D053DA9994AF81E45DCA0E67AFEA6E4F3226EB8", c), 0);
+	assert_memory_equal(a, b, 20);
+	assert_memory_equal(a, c, 20);
+	assert_int_equal(a[0], 0x2d);
+	assert_int_equal(a[19], 0xb8);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (communityid_parse(bad[i], a) == 0)
+			fail_msg("'%s' was read as an ID", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_written_vectors),
 		cmocka_unit_test(test_baselines),
 		cmocka_unit_test(test_flow),
+		cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

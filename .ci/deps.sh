@@ -11,7 +11,7 @@ PKGS="gcc make pkg-config libpcap-dev libmaxminddb-dev libmicrohttpd-dev libcjso
 libcap-dev libqrencode-dev libpsl-dev publicsuffix libcmocka-dev clang libclang-rt-14-dev python3 curl ca-certificates
 libbpf-dev libelf-dev zlib1g-dev bpftool llvm nettle-dev
 tshark mmdb-bin tcpdump sqlite3 iproute2 chromium wrk nfdump softflowd argus-client argus-server
-libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time groff-base strace bsdextrautils"
+libndpi-bin libmaxmind-db-writer-perl python3-dpkt systemd libcap2-bin time groff-base strace bsdextrautils"
 
 missing=""
 for p in $PKGS; do

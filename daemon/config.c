@@ -35,6 +35,8 @@ enum opt_type {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_PRINT,	/* --print-config */
+	OPT_OPTSTR,	/* a string whose value may be left out: `dflt` then (the next argument counts unless it
+			   starts with '-') */
 };
 
 struct opt {
@@ -98,6 +100,10 @@ static const struct opt options[] = {
 	{"ipfix", 0, OPT_STR, O(ipfix), "HOST:PORT", "export flows as IPFIX (UDP; tcp://HOST:PORT for TCP)", 0, 0, false},
 	{"ipfix-active-timeout", 0, OPT_DURATION, O(ipfix_active_timeout), "DUR", "IPFIX record for long flows every (default 60s)", 0, 0, false},
 	{"flow-log", 0, OPT_STR, O(flow_log), "FILE", "append every ended flow as JSON Lines (\"-\" = stdout)", 0, 0, false},
+	{"flow-log-format", 0, OPT_STR, O(flow_log_format), "FORMAT", "--flow-log's lines: json (the flow object, default) or ecs (Elastic Common Schema)", 0, 0, false},
+	{"alert-format", 0, OPT_STR, O(alert_format), "FORMAT", "alerts in alerts.jsonl, --on-alert and syslog: json (default) or ecs", 0, 0, false},
+	{"alert-syslog", 0, OPT_OPTSTR, O(alert_syslog), "[TARGET]", "send alerts to syslog (RFC 5424): unix:PATH or udp:HOST:PORT (default unix:/dev/log)", 0, 0, false},
+	{"community-id-seed", 0, OPT_UINT, O(community_id_seed), "N", "seed of the flows' Community IDs (default 0; use the seed your other sensors use)", 0, 65535, false},
 	{"config", 'c', OPT_STR, O(config_file), "FILE", "read options from FILE (default /etc/netglobe.conf if present)", 0, 0, true},
 	{"check", 'n', OPT_BOOL, O(check_only), NULL, "check the options and configuration file (files are opened only at start) and exit", 0, 0, true},
 	{"verbose", 'v', OPT_VERBOSE, 0, NULL, "more log lines (repeatable)", 0, 0, true},
@@ -106,6 +112,23 @@ static const struct opt options[] = {
 	{"help", 'h', OPT_HELP, 0, NULL, "this help", 0, 0, true},
 	{"version", 'V', OPT_VERSION, 0, NULL, "print the version", 0, 0, true},
 };
+
+/* The value of an OPT_OPTSTR option given without one. */
+static const struct {
+	const char *name, *value;
+} optstr_defaults[] = {
+	{"alert-syslog", "unix:/dev/log"},
+};
+
+/* An OPT_OPTSTR option's value when none is given ("" if the table above lacks it). */
+static const char *optstr_default(const struct opt *o)
+{
+	for (size_t i = 0; i < NG_ARRAY_LEN(optstr_defaults); i++) {
+		if (strcmp(optstr_defaults[i].name, o->name) == 0)
+			return optstr_defaults[i].value;
+	}
+	return "";
+}
 
 #ifndef NG_VERSION
 #define NG_VERSION "0.1.0"
@@ -165,7 +188,7 @@ void config_free(struct config *c)
 		const struct opt *o = &options[i];
 		void *field = (char *)c + o->offset;
 
-		if (o->type == OPT_STR)
+		if (o->type == OPT_STR || o->type == OPT_OPTSTR)
 			free(*(char **)field);
 		else if (o->type == OPT_LIST)
 			strlist_clear(field);
@@ -218,14 +241,15 @@ static int opt_apply(struct config *c, const struct opt *o, const char *val, boo
 	void *field = (char *)c + o->offset;
 
 	/* A line break would make --print-config write a file that does not read back. */
-	if ((o->type == OPT_STR || o->type == OPT_LIST) && strpbrk(val, "\r\n")) {
+	if ((o->type == OPT_STR || o->type == OPT_LIST || o->type == OPT_OPTSTR) && val && strpbrk(val, "\r\n")) {
 		snprintf(err, errlen, "--%s: a value cannot contain a line break", o->name);
 		return -1;
 	}
 	switch (o->type) {
 	case OPT_STR:
+	case OPT_OPTSTR:
 		free(*(char **)field);
-		*(char **)field = xstrdup(val);
+		*(char **)field = xstrdup(val ? val : optstr_default(o));
 		return 0;
 	case OPT_LIST: {
 		struct strlist *l = field;
@@ -528,6 +552,21 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 				      "anomalous or blocklisted verdict)", c->alert_on);
 		return -1;
 	}
+	if (c->flow_log_format && strcmp(c->flow_log_format, "json") != 0 && strcmp(c->flow_log_format, "ecs") != 0) {
+		snprintf(err, errlen, "--flow-log-format %s: expected json (the flow object of docs/api.md) or ecs "
+				      "(Elastic Common Schema)", c->flow_log_format);
+		return -1;
+	}
+	if (c->alert_format && strcmp(c->alert_format, "json") != 0 && strcmp(c->alert_format, "ecs") != 0) {
+		snprintf(err, errlen, "--alert-format %s: expected json (docs/alerts.md) or ecs (Elastic Common Schema)",
+			 c->alert_format);
+		return -1;
+	}
+	if (c->alert_syslog && strncmp(c->alert_syslog, "unix:/", 6) != 0 && strncmp(c->alert_syslog, "udp:", 4) != 0) {
+		snprintf(err, errlen, "--alert-syslog %s: expected unix:/PATH (a local syslog socket, default "
+				      "unix:/dev/log) or udp:HOST:PORT", c->alert_syslog);
+		return -1;
+	}
 	if (c->home && home_parse_latlon(c->home, &lat, &lon) != 0) {
 		snprintf(err, errlen, "--home %s: expected LAT,LON in decimal degrees, e.g. --home 35.6895,139.6917",
 			 c->home);
@@ -587,13 +626,15 @@ int config_parse_args(struct config *c, int argc, char **argv, bool default_file
 				}
 			}
 		}
-		if (opt_takes_arg(o) && !val) {
+		if (o->type == OPT_OPTSTR && !val && i + 1 < argc && argv[i + 1][0] != '-') {
+			val = argv[++i];
+		} else if (opt_takes_arg(o) && !val) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option --%s needs a value (%s)", o->name, o->arg);
 				return -1;
 			}
 			val = argv[++i];
-		} else if (!opt_takes_arg(o) && val && o->type != OPT_BOOL) {
+		} else if (!opt_takes_arg(o) && val && o->type != OPT_BOOL && o->type != OPT_OPTSTR) {
 			snprintf(err, errlen, "option --%s takes no value", o->name);
 			return -1;
 		}
@@ -659,6 +700,7 @@ void config_write(const struct config *c, FILE *out, bool all)
 			continue;
 		switch (o->type) {
 		case OPT_STR:
+		case OPT_OPTSTR:
 			if (*(char *const *)field)
 				fprintf(out, "%s %s\n", o->name, *(char *const *)field);
 			else if (all)

@@ -55,6 +55,10 @@ struct config {
 	uint64_t evidence_mb;
 	uint64_t history_mb;		/* --history-mb: the flow history's disk cap; 0 off */
 	char *ipfix, *flow_log;
+	char *flow_log_format;	/* "json" (NULL: the default) or "ecs" */
+	char *alert_format;	/* "json" (NULL: the default) or "ecs": alerts.jsonl, --on-alert, syslog */
+	char *alert_syslog;	/* "unix:PATH" or "udp:HOST:PORT"; NULL: no syslog */
+	uint64_t community_id_seed;
 	ng_time ipfix_active_timeout;
 	int verbosity;		/* -q -1, default 0, -v +1 */
 	char *config_file;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "communityid.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
+	communityid_set_seed((uint16_t)cfg.community_id_seed);
 	if (cfg.check_only) {
 		/* -n: the command line and the config file parse; nothing is opened (as ntpd -n). */
 		log_notice("configuration OK");

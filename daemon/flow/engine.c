@@ -694,8 +694,11 @@ static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, boo
 
 	if (fl & NG_TCP_RST) {
 		f->state = FLOW_STATE_RESET;
+		f->rst_seen |= (uint8_t)(1u << d);
 		return;
 	}
+	if ((fl & (NG_TCP_SYN | NG_TCP_ACK)) == (NG_TCP_SYN | NG_TCP_ACK))
+		f->synack_seen = 1;
 	if ((fl & NG_TCP_SYN) && !(fl & NG_TCP_ACK)) {
 		f->syn_seen |= 1;	/* keep the SYN-ACK bit of a retransmitted SYN's connection */
 		if (f->packets[0] + f->packets[1] <= 1)
@@ -1056,8 +1059,16 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	e->dns_suspect = false;
 	was_exchanged = !is_new && flow_is_exchange(f);
 
-	if (p.proto == NG_PROTO_TCP && p.has_ports)
+	if (p.proto == NG_PROTO_TCP && p.has_ports) {
 		tcp_update(f, &p, d, (d == FLOW_SENT) == f->initiator_local);
+	} else if (!f->icmp_set && (p.proto == NG_PROTO_ICMP || p.proto == NG_PROTO_ICMPV6) &&
+		   p.frag != PKT_FRAG_LATER) {
+		/* The first ICMP header names the flow's Community ID (communityid.h). */
+		f->icmp_type = p.icmp_type;
+		f->icmp_code = p.icmp_code;
+		f->icmp_from_b = src_is_b;
+		f->icmp_set = 1;
+	}
 	f->packets[d]++;
 	f->bytes[d] += p.ip_len;
 	if (p.frag == PKT_FRAG_LATER)

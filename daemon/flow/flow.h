@@ -83,6 +83,12 @@ struct flow {
 	uint8_t end_reason : 2;		/* enum flow_end */
 	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
 	uint8_t evidence : 1;		/* some of its frames are kept as evidence (evidence.c) */
+	uint8_t rst_seen : 2;		/* TCP: bit per direction (enum flow_dir) that sent a RST */
+	uint8_t synack_seen : 1;	/* TCP: a SYN-ACK was seen, whatever the state */
+	uint8_t icmp_set : 1;		/* ICMP/ICMPv6: icmp_type/icmp_code are the first header's */
+	uint8_t icmp_from_b : 1;	/* ... and key.b sent it */
+	/* The first ICMP header's type and code: the flow's Community ID (communityid.h). */
+	uint8_t icmp_type, icmp_code;
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;

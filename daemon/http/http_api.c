@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "communityid.h"
 #include "engine.h"
 #include "evidence.h"
 #include "events.h"
@@ -91,6 +92,8 @@ struct flows_query {
 	const char *process[FLOWS_MAX_LIST];
 	size_t process_len[FLOWS_MAX_LIST];
 	size_t nprocess;
+	uint8_t cids[FLOWS_MAX_LIST][20];	/* Community IDs' digests */
+	size_t ncids;
 	struct filter *filter;		/* q=, NULL when absent */
 	int group;			/* 0 none, else enum group_kind */
 	int active;			/* -1 any, 0 ended, 1 active */
@@ -236,6 +239,19 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			p = end + 1;
 		}
 	}
+	if ((v = arg(c, "community_id"))) {
+		if (split_list("community_id", v, items, &n, err, errlen) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (communityid_parse(items[i], fq->cids[i]) != 0) {
+				snprintf(err, errlen,
+					 "bad community_id '%.63s' (want a Community ID v1: 1: and 28 base64 characters, "
+					 "or 1: and 40 hex digits; encode + as %%2B)", items[i]);
+				return -1;
+			}
+		}
+		fq->ncids = n;
+	}
 	if ((v = arg(c, "group"))) {
 		if (strcmp(v, "destination") == 0) {
 			fq->group = GROUP_DESTINATION;
@@ -346,6 +362,16 @@ static bool flows_match(const struct flows_query *fq, const struct flow *f)
 		for (size_t i = 0; f->proc && f->proc->name && i < fq->nprocess; i++)
 			ok |= strlen(f->proc->name) == fq->process_len[i] &&
 			      memcmp(f->proc->name, fq->process[i], fq->process_len[i]) == 0;
+		if (!ok)
+			return false;
+	}
+	if (fq->ncids) {
+		uint8_t d[20];
+		bool ok = false;
+
+		communityid_flow_digest(f, d);
+		for (size_t i = 0; i < fq->ncids && !ok; i++)
+			ok = memcmp(d, fq->cids[i], sizeof d) == 0;
 		if (!ok)
 			return false;
 	}
@@ -488,8 +514,8 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 
 enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
-	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "q", "active", "since",
-					    "sort", "limit", "format", "group", "at", NULL};
+	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "community_id", "q",
+					    "active", "since", "sort", "limit", "format", "group", "at", NULL};
 	struct http_context *ctx = c->srv->ctx;
 	struct flows_query fq;
 	struct flows_pick pick;
@@ -591,7 +617,8 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 {
 	struct http_context *ctx = c->srv->ctx;
 	struct MHD_Response *r;
-	char *buf = NULL, disp[96];
+	struct flow *f;
+	char *buf = NULL, disp[160], cid[COMMUNITYID_HEX_LEN];
 	size_t len = 0;
 
 	if (!ctx->evidence)
@@ -604,7 +631,16 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 		free(buf);
 		return MHD_NO;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	/* The name carries the Community ID's hex form ("1:" as "1_"), while the flow is in the table. */
+	f = ctx->engine ? flow_table_by_id(engine_flows(ctx->engine), id) : NULL;
+	if (f) {
+		communityid_flow(f, true, cid, sizeof cid);
+		cid[1] = '_';
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu-%s.pcap\"", (unsigned long long)id,
+			 cid);
+	} else {
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	}
 	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
 	MHD_add_response_header(r, "Content-Disposition", disp);
 	MHD_add_response_header(r, "Cache-Control", "no-store");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "communityid.h"
 #include "detect.h"
 #include "engine.h"
 #include "enrich.h"
@@ -69,6 +70,85 @@ const char *flowjson_state_name(uint8_t state)
 	default:
 		return "open";
 	}
+}
+
+/* Zeek's endpoint states (conn.log), as far as a flow's bits tell them. */
+enum zeek_ep {
+	EP_INACTIVE = 0,
+	EP_PARTIAL,		/* spoke without a SYN (or SYN-ACK) seen */
+	EP_SYN_SENT,
+	EP_SYN_ACK_SENT,
+	EP_ESTABLISHED,
+	EP_CLOSED,		/* sent a FIN */
+	EP_RESET,		/* sent a RST */
+};
+
+/*
+ * One end's state: the originator (`orig`) sent the SYN, the responder the
+ * SYN-ACK; a RST outranks a FIN, which outranks the handshake.
+ */
+static enum zeek_ep zeek_endpoint(const struct flow *f, int d, bool orig)
+{
+	if (f->rst_seen & (1u << d))
+		return EP_RESET;
+	if (f->fin_seen & (1u << d))
+		return EP_CLOSED;
+	if (f->handshake)
+		return EP_ESTABLISHED;
+	if (orig && (f->syn_seen & 1))
+		return EP_SYN_SENT;
+	if (!orig && f->synack_seen)
+		return EP_SYN_ACK_SENT;
+	return f->packets[d] ? EP_PARTIAL : EP_INACTIVE;
+}
+
+/*
+ * DESIGN. Zeek's conn_state (base/protocols/conn/main.zeek documents the
+ * codes) from what a flow keeps: who sent a SYN, a SYN-ACK, a FIN or a RST,
+ * whether the handshake completed, and packets per direction. The
+ * originator is the flow's initiator. Two of Zeek's tests use what a flow
+ * does not keep, and are approximated: REJ for resets both ways needs no
+ * payload (here: no handshake), and RSTOS0 needs the history "SYN, then
+ * nothing but the RST" (here: a SYN and no SYN-ACK).
+ */
+const char *flowjson_conn_state(const struct flow *f)
+{
+	int od = f->initiator_local ? FLOW_SENT : FLOW_RECEIVED, rd = 1 - od;
+	enum zeek_ep os, rs;
+	bool o_inactive, r_inactive;
+
+	if (f->key.proto == NG_PROTO_UDP) {
+		if (f->packets[od])
+			return f->packets[rd] ? "SF" : "S0";
+		return f->packets[rd] ? "SHR" : "OTH";
+	}
+	if (f->key.proto != NG_PROTO_TCP)
+		return "OTH";
+	os = zeek_endpoint(f, od, true);
+	rs = zeek_endpoint(f, rd, false);
+	o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
+	r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
+	if (rs == EP_RESET) {
+		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT || (os == EP_RESET && !f->handshake))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == EP_RESET) {
+		if (!r_inactive)
+			return "RSTO";
+		return (f->syn_seen & 1) && !f->synack_seen ? "RSTOS0" : "OTH";
+	}
+	if (os == EP_CLOSED && rs == EP_CLOSED)
+		return "SF";
+	if (os == EP_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == EP_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
+		return "S0";
+	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
+		return "S1";
+	return "OTH";
 }
 
 const char *flowjson_end_name(uint8_t end_reason)
@@ -191,7 +271,7 @@ static char *signal_names(const struct flow *f, ng_time window, char *buf, size_
  */
 void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 {
-	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320];
+	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320], cid[COMMUNITYID_LEN];
 	enum wl_verdict v = engine_flow_verdict(f);
 
 	sb_reserve(sb, 1024);
@@ -212,6 +292,8 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
 	w_str(sb, "last_seen", time_format(f->last_seen, t, sizeof t));
 	w_str(sb, "state", flowjson_state_name(f->state));
+	w_str(sb, "conn_state", flowjson_conn_state(f));
+	w_str(sb, "community_id", communityid_flow(f, false, cid, sizeof cid));
 	w_key(sb, "active");
 	sb_puts(sb, f->end_reason == FLOW_END_NONE ? "true" : "false");
 	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
@@ -271,13 +353,13 @@ const char *flowjson_csv_header(void)
 	return "id,proto,local_ip,local_port,remote_ip,remote_port,remote_domain,remote_domain_source,"
 	       "process_name,process_pid,country,city,asn,as_org,packets_sent,packets_received,bytes_sent,"
 	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason,attention,"
-	       "signals\r\n";
+	       "signals,community_id,conn_state\r\n";
 }
 
 void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 {
 	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
-	char pbuf[16], sigs[256];
+	char pbuf[16], sigs[256], cid[COMMUNITYID_LEN];
 	const struct geo_info *g = f->geo;
 
 	snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)f->id);
@@ -316,5 +398,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
 	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), false);
 	sb_csv_field(sb, attention_name((enum ng_attention)f->attention), false);
-	sb_csv_field(sb, signal_names(f, window, sigs, sizeof sigs), true);
+	sb_csv_field(sb, signal_names(f, window, sigs, sizeof sigs), false);
+	sb_csv_field(sb, communityid_flow(f, false, cid, sizeof cid), false);
+	sb_csv_field(sb, flowjson_conn_state(f), true);
 }

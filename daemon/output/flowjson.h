@@ -14,6 +14,8 @@ const char *flowjson_proto_name(uint8_t proto, char *buf, size_t len);
 /* Parse a protocol name or number back; -1 when unknown. */
 int flowjson_proto_parse(const char *s);
 const char *flowjson_state_name(uint8_t state);
+/* Zeek's conn_state code for the flow ("S0", "SF", "REJ", ... "OTH"; docs/api.md). */
+const char *flowjson_conn_state(const struct flow *f);
 const char *flowjson_end_name(uint8_t end_reason);
 const char *flowjson_domain_source_name(uint8_t src);
 

@@ -50,7 +50,8 @@ strings = {'IFACE': ['ngtest0'], 'FILE': ['/nonexistent/a.file', '/nonexistent/b
            'DIR': ['/nonexistent/dir'], 'EXPR': ['tcp port 80 and not host 10.0.0.1'],
            'CIDR': ['10.1.0.0/16', '2001:db8:77::/48'], 'LAT,LON': ['48.8566,2.3522'], 'ADDR': ['203.0.113.9'],
            'ADDR:PORT': ['127.0.0.1:18080', '[::1]:18080'], 'HOST:PORT': ['192.0.2.50:4739'],
-           'USER': ['nobody'], 'CMD': ['/bin/cat -u --'], 'WHAT': ['anomalous']}
+           'USER': ['nobody'], 'CMD': ['/bin/cat -u --'], 'WHAT': ['anomalous'], 'FORMAT': ['ecs'],
+           '[TARGET]': ['udp:192.0.2.50:514']}
 
 
 def values(name, arg, help_):

@@ -22,7 +22,8 @@ echo "$sec: capture $pcap ($(du -m "$pcap" | cut -f1) MB, $pkts packets, one flo
 local="--local-net 192.168.1.10 --local-net fd00::10"
 tmp=$(mktemp -d)
 dpid=
-trap '[ -n "$dpid" ] && kill "$dpid" 2> /dev/null; rm -rf "$tmp"' EXIT INT TERM
+trap '[ -n "$dpid" ] && kill "$dpid" 2> /dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 
 bench_time tcpdump -n -r "$pcap" -w /dev/null
 [ "$BT_RC" -eq 0 ] || { echo "$sec: tcpdump failed (exit $BT_RC): $BT_ERR"; exit 1; }

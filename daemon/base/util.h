@@ -95,6 +95,14 @@ void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
 /* An unsigned decimal. */
 void sb_u64(struct strbuf *sb, uint64_t v);
+/* Write v in decimal and a NUL into buf (NG_U64STRLEN bytes, as "%llu" would); returns buf. */
+#define NG_U64STRLEN 21
+char *u64_format(uint64_t v, char *buf);
+/*
+ * Append s to the NUL-terminated text of length at in buf (len bytes), as
+ * much as fits, as snprintf would truncate it; returns the new length.
+ */
+size_t str_append(char *buf, size_t len, size_t at, const char *s);
 /* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
 void sb_fixed4(struct strbuf *sb, double v);
 /*

@@ -31,6 +31,7 @@ struct config {
 	struct strlist geoip_city;
 	char *geoip_asn;
 	bool no_geoip, no_dns, no_names, no_process, no_signals;
+	bool no_bpf;		/* --no-bpf: process attribution without BPF */
 	ng_time dns_grace;
 	uint64_t dns_max;
 	char *home, *home_ip;
@@ -51,6 +52,7 @@ struct config {
 	ng_time alert_timeout;
 	bool evidence;
 	uint64_t evidence_mb;
+	uint64_t history_mb;		/* --history-mb: the flow history's disk cap; 0 off */
 	char *ipfix, *flow_log;
 	ng_time ipfix_active_timeout;
 	int verbosity;		/* -q -1, default 0, -v +1 */

@@ -519,6 +519,22 @@ static size_t utf8_valid_len(const unsigned char *p)
 	return 0;
 }
 
+void sb_json_key(struct strbuf *sb, const char *key)
+{
+	sb_puts(sb, ",\"");
+	sb_puts(sb, key);
+	sb_puts(sb, "\":");
+}
+
+void sb_json_member_str(struct strbuf *sb, const char *key, const char *v)
+{
+	sb_json_key(sb, key);
+	if (v)
+		sb_json_str(sb, v);
+	else
+		sb_puts(sb, "null");
+}
+
 void sb_json_str(struct strbuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -111,6 +111,10 @@ void sb_fixed4(struct strbuf *sb, double v);
  * U+FFFD, so packet- or process-derived text can never break the document.
  */
 void sb_json_str(struct strbuf *sb, const char *s);
+/* A member of an object being written: ",\"key\":" (the key is a literal, written as it is). */
+void sb_json_key(struct strbuf *sb, const char *key);
+/* ",\"key\":" and the string v (sb_json_str), or null when v is NULL. */
+void sb_json_member_str(struct strbuf *sb, const char *key, const char *v);
 
 /*
  * One CSV field (RFC 4180 2.6-2.7), quoted when it holds a comma, quote or

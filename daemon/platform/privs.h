@@ -12,7 +12,8 @@
 struct privs_options {
 	const char *user;	/* --user USER (a name or a numeric uid), or NULL for PRIVS_DEFAULT_USER */
 	bool capture;		/* a live capture: keep CAP_NET_RAW so it can be re-opened */
-	bool process;		/* process attribution is on: keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH */
+	bool process;		/* process attribution is on: keep CAP_DAC_READ_SEARCH, and CAP_SYS_PTRACE without bpf */
+	bool bpf;		/* attribution by BPF: keep CAP_BPF and CAP_PERFMON instead of CAP_SYS_PTRACE */
 	const char *state_dir;	/* made the new user's (mode 0700) before the switch; NULL: none */
 };
 

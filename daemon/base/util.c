@@ -406,7 +406,7 @@ char *file_read_all(const char *path, size_t max, size_t *lenp)
 	return buf;
 }
 
-void sb_reserve(struct strbuf *sb, size_t more)
+void sb_grow(struct strbuf *sb, size_t more)
 {
 	if (sb->len + more + 1 <= sb->cap)
 		return;
@@ -414,25 +414,11 @@ void sb_reserve(struct strbuf *sb, size_t more)
 	sb->p = xrealloc(sb->p, sb->cap);
 }
 
-void sb_put(struct strbuf *sb, const char *s, size_t n)
-{
-	sb_reserve(sb, n);
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
 void sb_puts(struct strbuf *sb, const char *s)
 {
 	sb_put(sb, s, strlen(s));
 }
 
-void sb_putc(struct strbuf *sb, char c)
-{
-	sb_reserve(sb, 1);
-	sb->p[sb->len++] = c;
-	sb->p[sb->len] = '\0';
-}
 
 void sb_u64(struct strbuf *sb, uint64_t v)
 {

@@ -181,6 +181,7 @@ static void flow_free(struct flow_table *ft, struct flow *f)
 
 	if (ft->release)
 		ft->release(ft->arg, f);
+	f->id = 0;	/* flow_table_recheck: no longer that flow */
 	h->next = ft->holes;
 	ft->holes = h;
 }
@@ -573,6 +574,12 @@ struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id)
 			return f;
 	}
 	return NULL;
+}
+
+struct flow *flow_table_recheck(struct flow_table *ft, struct flow *f, uint64_t id)
+{
+	(void)ft;
+	return f->id == id ? f : NULL;
 }
 
 void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg)

@@ -5,7 +5,8 @@
 # passive DNS and names off, beside tcpdump -r -w /dev/null, softflowd and argus on the same file; ratios
 # to tcpdump and to softflowd (the target: netglobe with everything on faster than softflowd, a ratio
 # above 1.0), and memory per flow: peak RSS beyond the GeoIP data the run maps, and /api/stats'
-# flow_memory_bytes from a daemon that holds every flow (targets: <= 400 and <= 200 bytes a flow).
+# flow_memory_bytes from a daemon that holds every flow (targets: <= 400 and <= 200 bytes a flow); and
+# GET /flows with 100,000 flows, per flow (target: <= 1 us).
 # Settings: MANY_PACKETS (1000000; also the number of flows), MANY_IPV6 (20 percent).
 set -u
 . "${BENCH_DIR:-$(dirname "$0")}/lib.sh"
@@ -120,6 +121,60 @@ if [ -n "$dflows" ] && [ "$dflows" -gt 0 ]; then
 else
 	geo=0
 fi
+
+# GET /flows from a daemon holding 100,000 flows (the same kind of capture, a tenth of it): wall time with curl
+# reading to /dev/null and the daemon's CPU time, per flow (the target: at most 1 us a flow), as JSON and CSV.
+hpkts=$((pkts / 10))
+hpcap=$(bench_capture "flood-$hpkts" flood --packets "$hpkts" --real-flows 0 --ipv6-percent "${MANY_IPV6:-20}" \
+	--seed 1) || exit 1
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2086
+"$ng" -q -r "$hpcap" $local --listen "127.0.0.1:$port" --state-dir "$tmp/state2" > /dev/null 2> "$tmp/daemon2.err" &
+dpid=$!
+python3 - "$port" "$dpid" "${BENCH_RUNS:-3}" > "$tmp/flows.txt" <<'PY' || { echo "$sec: the /flows run failed:"; tail -n 3 "$tmp/daemon2.err"; }
+import json, os, subprocess, sys, time, urllib.request
+port, pid, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+base = 'http://127.0.0.1:%s' % port
+t0 = time.time()
+while time.time() - t0 < 600:
+    try:
+        s = json.loads(urllib.request.urlopen(base + '/api/stats', timeout=60).read())
+        if s['replay']['done']:
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+else:
+    sys.exit('no end of replay in 600 s')
+time.sleep(1)
+n = s['flows_active'] + s['flows_kept_ended']
+hz = os.sysconf('SC_CLK_TCK')
+def cpu():
+    f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+    return (int(f[11]) + int(f[12])) / hz
+for key, path in (('json', '/flows'), ('csv', '/flows?format=csv')):
+    walls, cpus = [], []
+    for i in range(runs):
+        c0 = cpu()
+        out = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', base + path],
+                             capture_output=True, text=True).stdout.split()
+        cpus.append(cpu() - c0)
+        walls.append(float(out[0]))
+        size = int(out[1])
+    walls.sort()
+    cpus.sort()
+    print('%s %d %.6f %.6f %d' % (key, n, walls[len(walls) // 2], cpus[len(cpus) // 2], size))
+PY
+kill "$dpid" 2> /dev/null
+wait "$dpid" 2> /dev/null
+dpid=
+while read -r key n wall cpu size; do
+	awk -v k="$key" -v n="$n" -v w="$wall" -v c="$cpu" -v s="$size" 'BEGIN {
+		printf "manyflows: GET /flows%s of %d flows (%d MB): wall %.3f s = %.2f us a flow, daemon cpu %.3f s = %.2f us a flow (target <= 1 us: %s)\n",
+			(k == "csv" ? "?format=csv" : ""), n, s / 1048576, w, w * 1e6 / n, c, c * 1e6 / n, (w * 1e6 / n <= 1 ? "met" : "NOT MET") }'
+	bench_line "$sec.flows_$key.us_per_flow" "$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.2f", w * 1e6 / n }')"
+	bench_line "$sec.flows_$key.cpu_us_per_flow" "$(awk -v n="$n" -v c="$cpu" 'BEGIN { printf "%.2f", c * 1e6 / n }')"
+done < "$tmp/flows.txt"
 
 # netglobe_run LABEL FLAGS: time netglobe --dump and report it against tcpdump and softflowd, with peak RSS
 # beyond the GeoIP files per flow (runs without GeoIP map none of them).

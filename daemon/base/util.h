@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "strpool.h"	/* str_intern, used by many holders of util.h */
 
@@ -109,12 +110,47 @@ struct strbuf {
 	char *p;
 	size_t len, cap;
 };
-void sb_reserve(struct strbuf *sb, size_t more);
-void sb_put(struct strbuf *sb, const char *s, size_t n);
+/* Make room for more bytes and the NUL (the slow part of sb_reserve). */
+void sb_grow(struct strbuf *sb, size_t more);
+
+/*
+ * The writers of flows call these a few dozen times a flow, so the common
+ * case (the room is there) is inline.
+ */
+static inline void sb_reserve(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 > sb->cap)
+		sb_grow(sb, more);
+}
+
+/* Append n bytes. */
+static inline void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_reserve(sb, n);
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	sb->p[sb->len] = '\0';
+}
+
+/* Append one character. */
+static inline void sb_putc(struct strbuf *sb, char c)
+{
+	sb_reserve(sb, 1);
+	sb->p[sb->len++] = c;
+	sb->p[sb->len] = '\0';
+}
+
 void sb_puts(struct strbuf *sb, const char *s);
-void sb_putc(struct strbuf *sb, char c);
 /* An unsigned decimal. */
 void sb_u64(struct strbuf *sb, uint64_t v);
+/* Write v in decimal and a NUL into buf (NG_U64STRLEN bytes, as "%llu" would); returns buf. */
+#define NG_U64STRLEN 21
+char *u64_format(uint64_t v, char *buf);
+/*
+ * Append s to the NUL-terminated text of length at in buf (len bytes), as
+ * much as fits, as snprintf would truncate it; returns the new length.
+ */
+size_t str_append(char *buf, size_t len, size_t at, const char *s);
 /* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
 void sb_fixed4(struct strbuf *sb, double v);
 /*

@@ -920,13 +920,19 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 			break;
 		case SIG_NO_DNS:
 			o->value = 1;
-			snprintf(o->reason, sizeof o->reason,
-				 "no DNS answer named this address before the connection, on a host that resolves names");
+			str_append(o->reason, sizeof o->reason, 0,
+				   "no DNS answer named this address before the connection, on a host that resolves names");
 			break;
 		case SIG_UNANSWERED:
 			o->value = (double)f->packets[FLOW_RECEIVED];
-			snprintf(o->reason, sizeof o->reason, "inbound attempt this host never answered (%llu packets)",
-				 (unsigned long long)f->packets[FLOW_RECEIVED]);
+			{
+				char num[NG_U64STRLEN];
+				size_t at = str_append(o->reason, sizeof o->reason, 0,
+						       "inbound attempt this host never answered (");
+
+				at = str_append(o->reason, sizeof o->reason, at, u64_format(f->packets[FLOW_RECEIVED], num));
+				str_append(o->reason, sizeof o->reason, at, " packets)");
+			}
 			break;
 		default: {
 			const struct flow_sig *s = sig_find((struct flow *)f, (enum sig_id)id);

@@ -512,6 +512,119 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : CMP(a->id, b->id);
 }
 
+/* The /flows document without its flows, as text ending in "[]}" (the caller frees it). */
+static char *flows_head(struct http_context *ctx)
+{
+	cJSON *doc = cJSON_CreateObject();
+	char t[NG_TIMESTRLEN], *head;
+
+	cJSON_AddStringToObject(doc, "generated", time_format(time_now(), t, sizeof t));
+	if (ctx->describe)
+		ctx->describe(ctx->arg, doc);
+	cJSON_AddNumberToObject(doc, "last_event_id", ctx->events ? (double)events_last_id(ctx->events) : 0);
+	cJSON_AddItemToObject(doc, "flows", cJSON_CreateArray());
+	head = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	return head;
+}
+
+/*
+ * DESIGN. A large /flows answer is written while the client reads it, a part
+ * of about FLOWS_STREAM_PART bytes at a time into one reused buffer, instead
+ * of whole first: 100,000 flows are about 100 MB of JSON, and building that
+ * cost more in page faults and cache misses than in formatting. The loop
+ * goes on between parts and may free a chosen flow (an ended flow pushed out
+ * of the kept list), so each is kept with its id and checked again
+ * (flow_table_recheck) before it is written: a freed one is left out, the
+ * others are written as they are when their part is made.
+ */
+#define FLOWS_STREAM_MIN 256
+#define FLOWS_STREAM_PART (32 * 1024)
+
+/* A chosen flow: its pointer and its id (flow_table_recheck). */
+struct flow_ref {
+	struct flow *f;
+	uint64_t id;
+};
+
+struct flows_stream {
+	struct http_context *ctx;
+	struct flow_ref *refs;
+	size_t n, next;
+	char *head;		/* JSON: the document up to its flows, NULL once written */
+	bool csv, any, closed;
+};
+
+/* http_fill_fn: the head, then flows until the part is full, then the end of the document. */
+static bool flows_stream_fill(void *state, struct strbuf *sb)
+{
+	struct flows_stream *st = state;
+	struct flow_table *ft = st->ctx->engine ? engine_flows(st->ctx->engine) : NULL;
+	size_t start = sb->len;
+
+	if (st->closed)
+		return false;
+	if (st->head) {
+		if (st->csv)
+			sb_puts(sb, st->head);
+		else
+			sb_put(sb, st->head, strlen(st->head) - 2);
+		free(st->head);
+		st->head = NULL;
+	}
+	while (ft && st->next < st->n && sb->len - start < FLOWS_STREAM_PART) {
+		struct flow_ref *r = &st->refs[st->next++];
+		struct flow *f = flow_table_recheck(ft, r->f, r->id);
+
+		if (!f)
+			continue;
+		if (st->csv) {
+			flowjson_csv_row(f, st->ctx->window, sb);
+		} else {
+			if (st->any)
+				sb_putc(sb, ',');
+			flowjson_append(f, st->ctx->window, sb);
+		}
+		st->any = true;
+	}
+	if (!ft || st->next == st->n) {
+		if (!st->csv)
+			sb_put(sb, "]}", 2);
+		st->closed = true;
+	}
+	return true;
+}
+
+/* The response is over (sent, or the client left). */
+static void flows_stream_done(void *state)
+{
+	struct flows_stream *st = state;
+
+	free(st->refs);
+	free(st->head);
+	free(st);
+}
+
+/* Stream the first n flows of v (the order of the answer); v is freed here. */
+static enum MHD_Result flows_stream(struct http_conn *c, const struct flows_query *fq, struct flow **v, size_t n)
+{
+	struct http_context *ctx = c->srv->ctx;
+	struct flows_stream *st = xcalloc(1, sizeof *st);
+
+	st->ctx = ctx;
+	st->csv = fq->csv;
+	st->n = n;
+	st->refs = xmalloc(n * sizeof *st->refs);
+	for (size_t i = 0; i < n; i++) {
+		st->refs[i].f = v[i];
+		st->refs[i].id = v[i]->id;
+	}
+	free(v);
+	st->head = st->csv ? xstrdup(flowjson_csv_header()) : flows_head(ctx);
+	return http_send_stream(c, 200, st->csv ? "text/csv; charset=utf-8" : NULL, flows_stream_fill,
+				flows_stream_done, st, true);
+}
+
 enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
 	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "community_id", "q",
@@ -552,6 +665,8 @@ enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 	if (pick.n > 1)
 		qsort_r(pick.v, pick.n, sizeof *pick.v, flows_cmp, &fq);
 	n = (size_t)NG_MIN((uint64_t)pick.n, fq.limit);
+	if (n >= FLOWS_STREAM_MIN)
+		return flows_stream(c, &fq, pick.v, n);
 	if (fq.csv) {
 		sb_reserve(&sb, 256 * (n + 1));
 		sb_puts(&sb, flowjson_csv_header());
@@ -560,16 +675,8 @@ enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 		free(pick.v);
 		return http_send(c, 200, "text/csv; charset=utf-8", sb.p, sb.len, true);
 	} else {
-		cJSON *doc = cJSON_CreateObject();
-		char t[NG_TIMESTRLEN], *head;
+		char *head = flows_head(ctx);
 
-		cJSON_AddStringToObject(doc, "generated", time_format(time_now(), t, sizeof t));
-		if (ctx->describe)
-			ctx->describe(ctx->arg, doc);
-		cJSON_AddNumberToObject(doc, "last_event_id", ctx->events ? (double)events_last_id(ctx->events) : 0);
-		cJSON_AddItemToObject(doc, "flows", cJSON_CreateArray());
-		head = cJSON_PrintUnformatted(doc);
-		cJSON_Delete(doc);
 		/* head ends in "[]}": the flows go between the brackets, each written straight into the buffer. */
 		sb_reserve(&sb, strlen(head) + 900 * n + 16);
 		sb_put(&sb, head, strlen(head) - 2);

@@ -113,6 +113,75 @@ enum MHD_Result http_send(struct http_conn *c, unsigned status, const char *cont
 	return http_queue(c, status, r);
 }
 
+/* Bytes MHD asks for at a time when streaming (its buffer for the response). */
+#define HTTP_STREAM_BLOCK (64 * 1024)
+
+/* A streamed body: what the writer made and MHD has not taken yet is sb.p[off, sb.len). */
+struct http_stream {
+	http_fill_fn fill;
+	void (*done)(void *state);
+	void *state;
+	struct strbuf sb;
+	size_t off;
+	bool eof;
+};
+
+/* MHD wants up to max more bytes: ask the writer for parts until there are enough or no more. */
+static ssize_t http_stream_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	size_t n;
+
+	(void)pos;
+	while (st->sb.len - st->off < max && !st->eof) {
+		if (st->off > 0) {
+			memmove(st->sb.p, st->sb.p + st->off, st->sb.len - st->off);
+			st->sb.len -= st->off;
+			st->off = 0;
+		}
+		if (!st->fill(st->state, &st->sb))
+			st->eof = true;
+	}
+	n = NG_MIN(max, st->sb.len - st->off);
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	memcpy(buf, st->sb.p + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+/* MHD is done with a streamed response. */
+static void http_stream_free_cb(void *cls)
+{
+	struct http_stream *st = cls;
+
+	if (st->done)
+		st->done(st->state);
+	free(st->sb.p);
+	free(st);
+}
+
+enum MHD_Result http_send_stream(struct http_conn *c, unsigned status, const char *content_type, http_fill_fn fill,
+				 void (*done)(void *state), void *state, bool api)
+{
+	struct http_stream *st = xcalloc(1, sizeof *st);
+	struct MHD_Response *r;
+
+	st->fill = fill;
+	st->done = done;
+	st->state = state;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, http_stream_reader_cb, st,
+					      http_stream_free_cb);
+	if (!r) {
+		http_stream_free_cb(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", content_type ? content_type : "application/json");
+	if (api)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	return http_queue(c, status, r);
+}
+
 enum MHD_Result http_json(struct http_conn *c, unsigned status, cJSON *doc)
 {
 	char *txt = cJSON_PrintUnformatted(doc);

@@ -199,9 +199,9 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 		d = f->verdicts[0].verdict == v ? 0 : 1;
 	wl_reason_format(&f->verdicts[d], window, why, sizeof why);
 	if (both && f->verdicts[0].verdict != f->verdicts[1].verdict)
-		snprintf(buf, len, "%s: %s", dirname[d], why);
+		str_append(buf, len, str_append(buf, len, str_append(buf, len, 0, dirname[d]), ": "), why);
 	else
-		snprintf(buf, len, "%s", why);
+		str_append(buf, len, 0, why);
 	return buf;
 }
 
@@ -256,8 +256,8 @@ static char *signal_names(const struct flow *f, ng_time window, char *buf, size_
 	size_t n = detect_signals(f, window, sv), used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ";" : "", sig_name(sv[i].id));
+	for (size_t i = 0; i < n; i++)
+		used = str_append(buf, len, str_append(buf, len, used, i ? ";" : ""), sig_name(sv[i].id));
 	return buf;
 }
 
@@ -361,16 +361,23 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
 	char pbuf[16], sigs[256], cid[COMMUNITYID_LEN];
 	const struct geo_info *g = f->geo;
+	int pid = f->proc ? (int)f->proc->pid : 0;
 
-	snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)f->id);
-	snprintf(n[1], sizeof n[1], "%u", flow_local_port(f));
-	snprintf(n[2], sizeof n[2], "%u", flow_remote_port(f));
-	snprintf(n[3], sizeof n[3], "%d", f->proc ? (int)f->proc->pid : 0);
-	snprintf(n[4], sizeof n[4], "%u", g ? g->asn : 0);
-	snprintf(n[5], sizeof n[5], "%llu", (unsigned long long)f->packets[0]);
-	snprintf(n[6], sizeof n[6], "%llu", (unsigned long long)f->packets[1]);
-	snprintf(n[7], sizeof n[7], "%llu", (unsigned long long)f->bytes[0]);
-	snprintf(n[8], sizeof n[8], "%llu", (unsigned long long)f->bytes[1]);
+	/* Numbers by hand (u64_format), not snprintf: a CSV answer writes nine a flow. */
+	u64_format(f->id, n[0]);
+	u64_format(flow_local_port(f), n[1]);
+	u64_format(flow_remote_port(f), n[2]);
+	if (pid < 0) {
+		n[3][0] = '-';
+		u64_format((uint64_t)-(int64_t)pid, n[3] + 1);
+	} else {
+		u64_format((uint64_t)pid, n[3]);
+	}
+	u64_format(g ? g->asn : 0, n[4]);
+	u64_format(f->packets[0], n[5]);
+	u64_format(f->packets[1], n[6]);
+	u64_format(f->bytes[0], n[7]);
+	u64_format(f->bytes[1], n[8]);
 	sb_csv_field(sb, n[0], false);
 	sb_csv_field(sb, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf), false);
 	sb_csv_field(sb, addr_format(flow_local_ip(f), la, sizeof la), false);

@@ -6,7 +6,7 @@
 // aria-activedescendant; arrows, Page Up/Down, Home/End move, Enter opens details, Escape closes
 // them. Row highlights (green new, red closed, yellow changed) are CSS animations started with a
 // negative delay, so a row re-rendered mid-animation carries on where it was.
-import { state, emit, on, CHIP_LEVELS, placeKey, levelCounts, severity, levelOf, rank, rebuildPlaces } from './state.js';
+import { state, emit, on, CHIP_LEVELS, placeKey, levelCounts, severity, levelOf, rank, rebuildPlaces, shownFlows } from './state.js';
 import {
 	fmtBytes, fmtInt, fmtTime, esc, flagHtml, verdictBadge, levelBadge, levelIcon, LEVEL_WORDS, signalWords, signalsOf,
 	remoteName, placeName, distanceKm,
@@ -62,6 +62,10 @@ export function initPanel() {
 
 	const list = $('list');
 	list.addEventListener('scroll', queueRender, { passive: true });
+	// While the mouse is over the list, rows keep their places (new ones go at the end), so the row
+	// about to be clicked never slides away; leaving the list lets the order catch up.
+	list.addEventListener('pointerenter', (e) => { if (e.pointerType === 'mouse') holdOrder(true); });
+	list.addEventListener('pointerleave', () => { if (hold) { holdOrder(false); refresh(); } });
 	list.addEventListener('click', (e) => {
 		const r = e.target.closest('.row');
 		if (!r) return;
@@ -86,8 +90,17 @@ export function initPanel() {
 	setInterval(tickHighlights, 500);
 }
 
+let hold = null;		// place of each row id while the order is held, or null
+
+// Hold (or release) the rows' order; the note says so.
+function holdOrder(on) {
+	hold = on ? new Map(rows.map((f, i) => [f.id, i])) : null;
+	$('hold-note').hidden = !hold;
+}
+
 // A filter changed: new export link, new rows, dimmed arcs.
 function filtersChanged() {
+	if (hold) hold = null, $('hold-note').hidden = true;
 	updateExportLink();
 	refresh();
 	emit('filters');
@@ -105,6 +118,11 @@ function updateExportLink() {
 	if (f.text) q.set('q', f.text);
 	if (f.active) q.set('active', '1');
 	$('export').href = `/flows?${q}`;
+}
+
+// The flows the list shows (live, or of the moment the time bar points at).
+function listedFlows() {
+	return [...shownFlows().values()];
 }
 
 // Does the daemon send attention levels (not only verdicts)?
@@ -151,25 +169,34 @@ function refresh() {
 	const selId = active >= 0 && rows[active] ? rows[active].id : state.ui.selected;
 	const s = SORTERS[state.ui.sort.key] || SORTERS.last;
 	const dir = state.ui.sort.dir;
-	rows = [...state.flows.values()].filter(matches).sort((a, b) => dir * s(a, b) || b.id - a.id);
+	rows = listedFlows().filter(matches).sort((a, b) => dir * s(a, b) || b.id - a.id);
+	if (hold) {
+		// Held: known rows where they were, new ones after them.
+		const kept = rows.filter((f) => hold.has(f.id)).sort((a, b) => hold.get(a.id) - hold.get(b.id));
+		rows = kept.concat(rows.filter((f) => !hold.has(f.id)));
+	}
 	active = selId != null ? rows.findIndex((r) => r.id === selId) : -1;
 	const counts = levelCounts();
 	for (const v of CHIP_LEVELS) { const n = $(`n-${v}`); if (n) n.textContent = fmtInt(counts[v]); }
-	$('list-count').textContent = rows.length === state.flows.size ? `(${fmtInt(rows.length)})` : `(${fmtInt(rows.length)} of ${fmtInt(state.flows.size)})`;
-	$('sheet-summary').textContent = `${fmtInt(state.flows.size)} connections · ${fmtInt(counts.high)} high · ${fmtInt(counts.low)} low attention`;
-	$('list-empty').hidden = rows.length > 0 || state.flows.size === 0;
+	$('list-count').textContent = rows.length === shownFlows().size ? `(${fmtInt(rows.length)})` : `(${fmtInt(rows.length)} of ${fmtInt(shownFlows().size)})`;
+	$('sheet-summary').textContent = `${fmtInt(shownFlows().size)} connections · ${fmtInt(counts.high)} high · ${fmtInt(counts.low)} low attention`;
+	const empty = $('list-empty');
+	empty.hidden = rows.length > 0;
+	const emptyText = state.flows.size === 0 ? (state.generated ? 'No connections yet: netglobe has seen no traffic since it started.' : 'Loading…')
+		: 'No connection matches these filters.';
+	if (empty.textContent !== emptyText) empty.textContent = emptyText;
 	updateOptions();
 	queueRender();
 	// Details of a flow that changed: refresh its numbers (not the history).
-	if (!$('details').hidden && state.ui.selected != null && state.flows.has(state.ui.selected) && detailsKind === 'flow') {
-		renderFlowFacts(state.flows.get(state.ui.selected));
+	if (!$('details').hidden && state.ui.selected != null && shownFlows().has(state.ui.selected) && detailsKind === 'flow') {
+		renderFlowFacts(shownFlows().get(state.ui.selected));
 	}
 }
 
 // Keep the protocol/country/process choices in step with the data.
 function updateOptions() {
 	const protos = new Set(), countries = new Map(), procs = new Set();
-	for (const f of state.flows.values()) {
+	for (const f of shownFlows().values()) {
 		protos.add(f.proto);
 		if (f.geo && f.geo.country) countries.set(f.geo.country, f.geo.country_name || f.geo.country);
 		if (f.process && f.process.name) procs.add(f.process.name);
@@ -246,7 +273,7 @@ function renderRows() {
 
 // What a row shows, as a string: the row is rebuilt only when this changes.
 function rowSig(f) {
-	return `${f.last_seen}|${f.verdict}|${f.attention}|${signalsOf(f).map((s) => s.name).join()}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}`;
+	return `${f.last_seen}|${f.verdict}|${f.attention}|${signalsOf(f).map((s) => s.name).join()}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}|${!!f.trusted_by_user}`;
 }
 
 // Start (or continue) the flash of a row that changed lately.
@@ -284,7 +311,7 @@ function rowHtml(f, lvl) {
 	const port = f.remote_port ? `:${f.remote_port}` : '';
 	const sig = signalsOf(f)[0];
 	return `<div class="mk" title="${esc(LEVEL_WORDS[lvl])}">${levelIcon(lvl)}</div>` +
-		`<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span></div>` +
+		`<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span>${f.trusted_by_user ? '<span class="trusted">trusted by you</span>' : ''}</div>` +
 		`<div class="v">${levelBadge(lvl, sig && lvl !== 'none' ? signalWords(sig.name) : lvl)}</div>` +
 		`<div class="r2">${parts.join(' · ')}</div>` +
 		`<div class="b"><span title="sent">↑ ${fmtBytes(f.bytes_sent)}</span><span title="received">↓ ${fmtBytes(f.bytes_received)}</span></div>`;
@@ -350,7 +377,7 @@ export function closeDetails() {
 
 // Open a flow's details: what we hold now, then its whitelist history from /flows/{id}.
 export function openFlow(id) {
-	const f = state.flows.get(id);
+	const f = shownFlows().get(id);
 	if (!f) return;
 	detailsKind = 'flow';
 	state.ui.selected = id;
@@ -369,7 +396,7 @@ export function openFlow(id) {
 	renderFlowFacts(f);
 	$('d-trust-ip').addEventListener('click', () => trust({ address: f.remote_ip }));
 	if (f.remote_domain) $('d-trust-domain').addEventListener('click', () => trust({ domain: f.remote_domain }));
-	$('d-copy').addEventListener('click', () => copyText(flowText(state.flows.get(id) || f, lastHistory)));
+	$('d-copy').addEventListener('click', () => copyText(flowText(shownFlows().get(id) || f, lastHistory)));
 	lastHistory = null;
 	fetchFlow(id).then((doc) => {
 		if (state.ui.selected !== id) return;
@@ -452,7 +479,7 @@ export function openPlace(key) {
 	emit('selection');
 	const g = p.geo || {};
 	showDetails(`${g.city || g.country_name || key} · ${p.flows} flows`);
-	const flows = p.ids.map((id) => state.flows.get(id)).filter(Boolean)
+	const flows = p.ids.map((id) => shownFlows().get(id)).filter(Boolean)
 		.sort((a, b) => rank(levelOf(b)) - rank(levelOf(a)) || severity(b.verdict) - severity(a.verdict) ||
 			(b.bytes_sent + b.bytes_received) - (a.bytes_sent + a.bytes_received));
 	const home = state.home;

@@ -110,7 +110,7 @@ function applySnapshot(doc) {
 		if (!first) {
 			if (!o) mark(f.id, 'new');
 			else if (o.active && !f.active) mark(f.id, 'closed');
-			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict || o.attention !== f.attention) mark(f.id, 'changed');
+			else if (meaningfulChange(o, f)) mark(f.id, 'changed');
 		}
 	}
 	// Only flows still held keep an end time; flows new to the page get one estimated.
@@ -122,10 +122,22 @@ function applySnapshot(doc) {
 	}
 	state.flows = flows;
 	state.conn.error = '';
+	state.conn.lastUpdate = Date.now();
 	rebuildPlaces();
 	emit('home');
 	emit('flows', { snapshot: true });
 	emit('status');
+}
+
+/*
+ * Did a flow change in a way worth a flash of its row? Its level, verdict, signals, name or
+ * program, or trust: yes. More bytes and a later last_seen (every active flow, every second): no,
+ * or a busy list would flash all over.
+ */
+export function meaningfulChange(o, f) {
+	const sig = (x) => (Array.isArray(x.signals) ? x.signals.map((s) => s && s.name).join() : '');
+	return o.attention !== f.attention || o.verdict !== f.verdict || sig(o) !== sig(f) || o.remote_domain !== f.remote_domain ||
+		((o.process && o.process.name) || '') !== ((f.process && f.process.name) || '') || !!o.trusted_by_user !== !!f.trusted_by_user;
 }
 
 // Open (or reopen) the EventSource.
@@ -139,6 +151,7 @@ function connect() {
 	es.onopen = () => {
 		retry = 0;
 		lastMessageAt = performance.now();
+		state.conn.lastUpdate = Date.now();
 		state.conn.connected = true;
 		state.conn.state = 'open';
 		emit('status');
@@ -160,6 +173,7 @@ function connect() {
 	for (const type of ['flow-new', 'flow-update', 'flow-closed', 'alert', 'stats', 'reset']) {
 		es.addEventListener(type, (m) => {
 			lastMessageAt = performance.now();
+			state.conn.lastUpdate = Date.now();
 			if (!state.conn.connected) {
 				state.conn.connected = true;
 				state.conn.state = 'open';
@@ -227,7 +241,7 @@ function flush() {
 		noteEnded(f, old);
 		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
 		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
-		else mark(f.id, 'changed');
+		else if (meaningfulChange(old, f)) mark(f.id, 'changed');
 	}
 	if (state.flows.size > MAX_FLOWS) trim();
 	rebuildPlaces();

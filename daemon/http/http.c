@@ -292,7 +292,7 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->uri[n] = '\0';
 	c->in_request = false;
 	c->body_over = false;
-	c->set_cookie = false;
+	c->clear_cookie = false;
 	c->bodylen = 0;
 	c->route = NULL;
 	return c;

@@ -61,7 +61,7 @@ struct http_conn {
 	/* The current request. */
 	bool in_request;		/* the access handler has seen this request's headers */
 	bool body_over;			/* the POST body went past HTTP_MAX_BODY */
-	bool set_cookie;		/* add the token cookie to the response */
+	bool clear_cookie;		/* the request carried an old token cookie: expire it */
 	const struct http_route *route;	/* chosen from the path at the first call; NULL before */
 	char uri[HTTP_MAX_URI + 1];	/* the raw request target (truncated copy) */
 	size_t urilen;			/* its full length */

@@ -41,14 +41,8 @@ enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Resp
 	enum MHD_Result ret;
 
 	http_common_headers(r);
-	if (c->set_cookie) {
-		char cookie[HTTP_TOKEN_HEX + 128];
-
-		snprintf(cookie, sizeof cookie,
-			 "netglobe_token=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000", c->srv->token);
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-		explicit_bzero(cookie, sizeof cookie);
-	}
+	if (c->clear_cookie)
+		MHD_add_response_header(r, "Set-Cookie", "netglobe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 	switch (status) {
 	case 400:
 	case 401:

@@ -4,13 +4,14 @@
 //
 // URL parameters (for tests and benchmarks): ?bench=N draws N synthetic places and talks to no
 // server; ?webgl=0 forces the flat map; ?rotate=0 stops the auto-rotation; ?fade=S sets how long an
-// ended flow keeps colouring its place (default FADE_S); ?token=... is the LAN access token (the
-// server turns it into a cookie; we drop it from the address bar).
+// ended flow keeps colouring its place (default FADE_S). #token=... is the LAN access token: api.js
+// moves it into sessionStorage and out of the address bar and history before anything else runs.
 import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces, levelOf, shownFlows } from './state.js';
 import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, levelBadge, LEVEL_WORDS, placeName } from './util.js';
 import { chooseLabels, drawLabels, drawnLabels, drawInset, insetPick, insetPlaces } from './labels.js';
 import { resolveHome, parseLatLon, saveHome } from './home.js';
 import { startStream } from './stream.js';
+import { hasToken, onAuthNeeded, interceptDownloads, onDownloadError } from './api.js';
 import { initPanel, openPlace, openFlow, matches } from './panel.js';
 import { initStatus } from './status.js';
 import { FlatView } from './flatmap.js';
@@ -27,12 +28,15 @@ const frameTimes = [];
 const renderTimes = [];
 const onePixel = new Uint8Array(4);
 
-// Remove ?token= from the address bar once the server has set its cookie.
-function stripToken() {
-	if (!params.has('token')) return;
-	const u = new URL(location.href);
-	u.searchParams.delete('token');
-	history.replaceState(null, '', u.pathname + (u.search ? u.search : '') + u.hash);
+// The daemon wants the LAN token: say where it comes from (once).
+function showTokenNeeded() {
+	const n = $('view-note');
+	if (!n || n.dataset.token) return;
+	n.dataset.token = '1';
+	n.hidden = false;
+	n.textContent = hasToken()
+		? 'netglobe refused this tab\'s access token. Open the link netglobe printed at start (it ends in #token=...) again, or scan its QR code.'
+		: 'This netglobe needs its access token. Open the link netglobe printed at start (it ends in #token=...), or scan the QR code it shows on its terminal with your phone.';
 }
 
 // True when a WebGL context can be made here.
@@ -470,7 +474,13 @@ function installHook() {
 
 // Start everything.
 async function main() {
-	stripToken();
+	onAuthNeeded(showTokenNeeded);
+	interceptDownloads();
+	onDownloadError((e) => {
+		const n = $('view-note');
+		n.hidden = false;
+		n.textContent = `The download failed: ${e.message}`;
+	});
 	const fade = Number(params.get('fade'));
 	if (params.has('fade') && Number.isFinite(fade) && fade >= 0) state.ui.fadeS = fade;
 	initControls();

@@ -10,6 +10,8 @@ import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces, lev
 import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, levelBadge, LEVEL_WORDS, placeName } from './util.js';
 import { chooseLabels, drawLabels, drawnLabels, drawInset, insetPick, insetPlaces } from './labels.js';
 import { resolveHome, parseLatLon, saveHome } from './home.js';
+import { initHistory, showAt, goLive } from './history.js';
+import { shownGroups } from './groups.js';
 import { startStream } from './stream.js';
 import { hasToken, onAuthNeeded, interceptDownloads, onDownloadError } from './api.js';
 import { initPanel, openPlace, openFlow, matches } from './panel.js';
@@ -21,6 +23,8 @@ const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const phoneQuery = window.matchMedia('(max-width: 600px)');
 const motionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
+// A phone held sideways (style.css has the same query): globe left, list right, compact.
+const landscapeQuery = window.matchMedia('(max-height: 500px) and (orientation: landscape) and (max-width: 1000px)');
 let view = null;
 let dirty = true;
 let aimed = 0;		// 1: aimed at home alone, 2: aimed with places
@@ -339,12 +343,13 @@ function initControls() {
 	applyMotion();
 	const controls = document.querySelector('.controls');
 	const setLayout = () => {
-		state.ui.layout = phoneQuery.matches ? 'phone' : 'desktop';
+		state.ui.layout = phoneQuery.matches ? 'phone' : landscapeQuery.matches ? 'landscape' : 'desktop';
 		document.documentElement.dataset.layout = state.ui.layout;
 		// On a phone the direction and palette buttons float over the globe, saving a header row.
 		(state.ui.layout === 'phone' ? $('view') : $('status')).appendChild(controls);
 	};
 	phoneQuery.addEventListener('change', setLayout);
+	landscapeQuery.addEventListener('change', setLayout);
 	setLayout();
 }
 
@@ -461,6 +466,11 @@ function installHook() {
 		labels: drawnLabels,
 		// The places the inset near home shows.
 		inset: insetPlaces,
+		// The groups listed (By destination / By program), as the daemon gave them.
+		groups: shownGroups,
+		// Show the moment iso of the history (as the time bar does), or live again.
+		showAt,
+		goLive,
 		// Every drawn arc: {key, dir, height (globe radii), width (px), level}.
 		arcs() { return view ? view.arcs.instances.map((a) => ({ key: a.key, dir: a.dir, height: a.h, width: a.width, level: a.level })) : []; },
 		resetFrameTimes() { frameTimes.length = 0; renderTimes.length = 0; },
@@ -516,6 +526,7 @@ async function main() {
 		emit('flows', { snapshot: true });
 	} else {
 		startStream();
+		initHistory();
 	}
 	requestAnimationFrame(loop);
 }

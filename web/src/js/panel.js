@@ -11,7 +11,10 @@ import {
 	fmtBytes, fmtInt, fmtTime, esc, flagHtml, verdictBadge, levelBadge, levelIcon, LEVEL_WORDS, signalWords, signalsOf,
 	remoteName, placeName, distanceKm,
 } from './util.js';
-import { fetchFlow, postRule } from './stream.js';
+import { fetchFlow } from './stream.js';
+import { apiFetch } from './api.js';
+import { actionsHtml, wireActions } from './actions.js';
+import { initGroups } from './groups.js';
 
 const HIGHLIGHT_MS = 2000;
 const OVERSCAN = 8;
@@ -41,7 +44,10 @@ export function initPanel() {
 		filtersChanged();
 		emit('flows', { snapshot: false, count: 0 });
 	});
-	$('f-text').addEventListener('input', (e) => { f.text = e.target.value.trim().toLowerCase(); filtersChanged(); });
+	// The free text is the daemon's filter grammar (docs/api.md): sent as typed, so the list, the
+	// groups and the CSV export hold the same flows.
+	$('f-text').addEventListener('input', (e) => { f.text = e.target.value.trim(); filtersChanged(); askServer(); });
+	on('flows', () => { if (f.text) askServerSoon(); });
 	$('f-proto').addEventListener('change', (e) => { f.proto = e.target.value; filtersChanged(); });
 	$('f-country').addEventListener('change', (e) => { f.country = e.target.value; filtersChanged(); });
 	$('f-process').addEventListener('change', (e) => { f.process = e.target.value; filtersChanged(); });
@@ -85,6 +91,9 @@ export function initPanel() {
 
 	on('flows', refresh);
 	on('ui', refresh);
+	on('ui', updateExportLink);
+	updateExportLink();
+	initGroups(serverQuery, openFlow);
 	initSheet();
 	refresh();
 	setInterval(tickHighlights, 500);
@@ -106,18 +115,79 @@ function filtersChanged() {
 	emit('filters');
 }
 
-// The CSV export carries the filters the server understands.
-function updateExportLink() {
+/*
+ * The query that selects, on the server, exactly the flows the list shows: the typed text, plus a
+ * term for the chip (unanswered attempts are listed only under their own chip, or when shown),
+ * plus the selects. Used for the CSV export and the groups.
+ */
+export function serverQuery(extra = {}) {
 	const f = state.ui.filters;
-	const q = new URLSearchParams({ format: 'csv' });
+	const q = new URLSearchParams(extra);
+	const terms = [];
+	if (f.text) terms.push(f.text);
+	if (f.level === 'unanswered') terms.push('signal:unanswered');
+	else if (f.level || !state.ui.showUnanswered) terms.push('-signal:unanswered');
+	if (terms.length) q.set('q', terms.join(' '));
 	// Only a daemon that sends `attention` knows the attention= parameter (others answer 400).
 	if (['high', 'low', 'none'].includes(f.level) && daemonHasAttention()) q.set('attention', f.level);
 	if (f.proto) q.set('proto', f.proto);
 	if (f.country) q.set('country', f.country);
 	if (f.process) q.set('process', f.process);
-	if (f.text) q.set('q', f.text);
 	if (f.active) q.set('active', '1');
-	$('export').href = `/flows?${q}`;
+	return q;
+}
+
+// The CSV export carries the same selection as the list.
+function updateExportLink() {
+	$('export').href = `/flows?${serverQuery({ format: 'csv' })}`;
+}
+
+/*
+ * The typed text, judged by the daemon: the ids of the flows that pass it (live, or at the moment
+ * the time bar shows). Until the answer comes, a plain substring test stands in.
+ */
+const textMatch = { text: '', at: null, ids: null, error: '' };
+let askTimer = 0;
+let asking = false;
+// Ask again a little later (the flows changed while a text filter is on).
+function askServerSoon() {
+	if (!askTimer) askTimer = setTimeout(() => { askTimer = 0; askServer(); }, 1000);
+}
+// GET /flows?q=TEXT (at=T in the past) and keep the ids that pass.
+export async function askServer() {
+	const text = state.ui.filters.text;
+	const at = state.history.at;
+	if (!text) { textMatch.text = ''; textMatch.ids = null; textMatch.error = ''; showFilterError(); return; }
+	if (asking) { askServerSoon(); return; }
+	asking = true;
+	try {
+		const q = new URLSearchParams({ q: text });
+		if (at) q.set('at', at);
+		const r = await apiFetch(`/flows?${q}`, { headers: { Accept: 'application/json' } });
+		const doc = await r.json().catch(() => ({}));
+		if (text !== state.ui.filters.text || at !== state.history.at) return;
+		textMatch.text = text;
+		textMatch.at = at;
+		textMatch.error = r.ok ? '' : (doc.error || `HTTP ${r.status}`);
+		textMatch.ids = r.ok ? new Set((doc.flows || []).map((x) => x.id)) : new Set();
+		showFilterError();
+		refresh();
+		emit('filters');
+	} catch (e) {
+		/* keep the stand-in */
+	} finally {
+		asking = false;
+	}
+}
+// Say under the filter box why the daemon refused the text (its message names the term).
+function showFilterError() {
+	const el = $('f-error');
+	el.textContent = textMatch.error;
+	el.hidden = !textMatch.error;
+}
+// True when the daemon's answer for the text shown now is in.
+export function textJudged() {
+	return !!state.ui.filters.text && textMatch.text === state.ui.filters.text && textMatch.at === state.history.at && !!textMatch.ids;
 }
 
 // The flows the list shows (live, or of the moment the time bar points at).
@@ -140,11 +210,13 @@ export function matches(fl) {
 	if (f.country && ((fl.geo && fl.geo.country) || '') !== f.country) return false;
 	if (f.process && ((fl.process && fl.process.name) || '') !== f.process) return false;
 	if (f.active && !fl.active) return false;
-	if (f.text) {
+	if (f.text && textJudged()) {
+		if (!textMatch.ids.has(fl.id)) return false;
+	} else if (f.text) {
 		const g = fl.geo || {};
 		const hay = [fl.remote_ip, fl.remote_domain, fl.as_org, fl.process && fl.process.name, g.city, g.country,
 			g.country_name, String(fl.remote_port), fl.proto, fl.local_ip].join(' ').toLowerCase();
-		if (!hay.includes(f.text)) return false;
+		if (!hay.includes(f.text.toLowerCase())) return false;
 	}
 	return true;
 }
@@ -387,16 +459,9 @@ export function openFlow(id) {
 	const body = $('details-body');
 	body.innerHTML = `<div id="d-facts"></div>
 		<h3>Whitelist history of ${esc(f.remote_ip)}</h3><div id="d-history" class="muted">loading…</div>
-		<div class="actions">
-			<button type="button" class="btn" id="d-trust-ip">Trust this address</button>
-			${f.remote_domain ? '<button type="button" class="btn" id="d-trust-domain">Trust this domain</button>' : ''}
-			<button type="button" class="btn" id="d-copy">Copy as text</button>
-		</div>
+		<div id="d-actions"></div>
 		<div class="result" id="d-result" role="status" aria-live="polite"></div>`;
 	renderFlowFacts(f);
-	$('d-trust-ip').addEventListener('click', () => trust({ address: f.remote_ip }));
-	if (f.remote_domain) $('d-trust-domain').addEventListener('click', () => trust({ domain: f.remote_domain }));
-	$('d-copy').addEventListener('click', () => copyText(flowText(shownFlows().get(id) || f, lastHistory)));
 	lastHistory = null;
 	fetchFlow(id).then((doc) => {
 		if (state.ui.selected !== id) return;
@@ -410,8 +475,22 @@ export function openFlow(id) {
 }
 let lastHistory = null;
 
+// The actions of a flow (rewritten when its trust or evidence changes).
+function renderActions(f) {
+	const box = $('d-actions');
+	if (!box) return;
+	const sig = `${f.id}|${!!f.trusted_by_user}|${f.trust_rule}|${f.evidence_url}|${!!state.history.flows}`;
+	if (box.dataset.sig === sig) return;
+	box.dataset.sig = sig;
+	// A moment of the past is looked at, not acted on (its flows may be gone): only copying then.
+	box.innerHTML = state.history.flows ? '<div class="actions"><button type="button" class="btn" id="d-copy">Copy as text</button></div>' : actionsHtml(f);
+	if (!state.history.flows) wireActions(f);
+	$('d-copy').addEventListener('click', () => copyText(flowText(shownFlows().get(f.id) || f, lastHistory)));
+}
+
 // Everything the flow object says, as a definition list.
 function renderFlowFacts(f) {
+	renderActions(f);
 	const box = $('d-facts');
 	if (!box) return;
 	const g = f.geo || {};
@@ -500,21 +579,6 @@ export function openPlace(key) {
 		if (b) openFlow(Number(b.dataset.id));
 	});
 	$('d-copy').addEventListener('click', () => copyText(flows.map((f) => flowText(f, null)).join('\n\n')));
-}
-
-// POST /api/trust and say what the daemon answered.
-async function trust(what) {
-	const out = $('d-result');
-	out.className = 'result';
-	out.textContent = 'asking the daemon…';
-	try {
-		const r = await postRule('trust', what);
-		out.className = `result ${r.ok ? 'ok' : 'err'}`;
-		out.textContent = r.ok ? `Trusted: ${r.rule || Object.values(what)[0]}. New flows to it will be normal.` : `Not trusted: ${r.error || 'unknown error'}`;
-	} catch (e) {
-		out.className = 'result err';
-		out.textContent = `Not trusted: ${e.message}`;
-	}
 }
 
 // A flow as plain text (for the clipboard).

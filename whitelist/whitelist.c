@@ -524,6 +524,36 @@ int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t er
 	return 0;
 }
 
+int whitelist_rule_canon(const char *what, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (wl_rule_normalize(what, out, outlen, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int whitelist_trust_many(struct whitelist *wl, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			 size_t errlen)
+{
+	size_t k = 0;
+
+	if (wl->read_only) {
+		snprintf(err, errlen, "cannot change trusted rules: the whitelist is open read-only");
+		return -1;
+	}
+	if (wl_rules_trust_many(wl->rules, rules, n, add, done, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		k += done[i];
+	if (k)
+		log_info("%s %zu trusted rule%s (%s%s)", add ? "added" : "removed", k, k == 1 ? "" : "s", rules[0],
+			 n > 1 ? ", ..." : "");
+	return 0;
+}
+
 /* Context for forget's row matcher. */
 struct forget_ctx {
 	bool is_cidr;

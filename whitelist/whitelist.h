@@ -235,6 +235,20 @@ int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t er
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);
 
 /*
+ * The canonical text of a rule (an address, CIDR or domain pattern), as
+ * trust writes it and a verdict's rule names it. 0, or -1 with why in err.
+ */
+int whitelist_rule_canon(const char *what, char *out, size_t outlen, char *err, size_t errlen);
+/*
+ * Add (add true) or remove canonical rules of trusted.txt with one write,
+ * applied at once; done[i] says rule i changed the list (new, or present and
+ * removed). Removing keeps the learnt history (unlike forget). 0, or -1 with
+ * a reason in err (nothing changed).
+ */
+int whitelist_trust_many(struct whitelist *wl, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			 size_t errlen);
+
+/*
  * Reload the allow and block files when `force` (SIGHUP) or when a file
  * changed on disk. A file that fails to parse keeps its old contents and logs
  * why with the line number. Returns the number of files reloaded.

@@ -146,6 +146,13 @@ bool wl_rules_have_domains(const struct wl_rules *r);
 bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *domain, const char **rule,
 		    const char **source);
 /* Add (trust) or remove (forget) a normalised rule in trusted.txt; 0, or -1 with err. *changed says if it did. */
+/*
+ * Add (or remove) several rules of trusted.txt with one write; done[i] says
+ * rule i changed the list (a repeat in `rules` counts once). 0, or -1 with
+ * err (nothing changed).
+ */
+int wl_rules_trust_many(struct wl_rules *r, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			size_t errlen);
 int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed, char *err, size_t errlen);
 /* True when the normalised domain pattern matches the domain (both lower-case, no trailing dot). */
 bool wl_domain_match(const char *pattern, const char *domain);

@@ -122,6 +122,8 @@ struct engine {
 	size_t nsinks;
 	bool want_updates;		/* some sink takes flow_new/flow_update */
 	bool want_suspects;		/* some sink takes suspect_packet */
+	bool want_minutes;		/* some sink takes packet_minute */
+	ng_time minute;			/* the packet clock's whole minute (packet_minute), NG_TIME_NONE before */
 
 	ng_time now;			/* packet clock */
 	ng_time next_expire;
@@ -171,6 +173,7 @@ struct engine *engine_create(const struct engine_config *cfg, struct local_set *
 	for (int i = 0; i < DNSQ_SLOTS; i++)
 		e->dnsq[i].ts = NG_TIME_NONE;
 	e->now = NG_TIME_NONE;
+	e->minute = NG_TIME_NONE;
 	e->next_expire = NG_TIME_NONE;
 	e->stats.first_packet = e->stats.last_packet = NG_TIME_NONE;
 	return e;
@@ -202,6 +205,23 @@ void engine_add_sink(struct engine *e, const struct engine_sink *sink)
 		e->want_updates = true;
 	if (sink->suspect_packet)
 		e->want_suspects = true;
+	if (sink->packet_minute)
+		e->want_minutes = true;
+}
+
+/* The packet clock moved: tell the sinks that take it about a new whole minute. */
+static void clock_minute(struct engine *e)
+{
+	ng_time m = e->now - (e->now % (60 * NG_USEC));
+
+	if (e->minute != NG_TIME_NONE && m > e->minute) {
+		for (size_t i = 0; i < e->nsinks; i++) {
+			if (e->sinks[i].packet_minute)
+				e->sinks[i].packet_minute(e->sinks[i].arg, m);
+		}
+	}
+	if (e->minute == NG_TIME_NONE || m > e->minute)
+		e->minute = m;
 }
 
 struct flow_table *engine_flows(struct engine *e)
@@ -981,6 +1001,8 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		e->next_expire = cp->ts;
 	}
 
+	if (e->want_minutes)
+		clock_minute(e);
 	/* Flow expiry runs on the packet clock, so a replayed file ages flows as it did live. */
 	if (e->now >= e->next_expire) {
 		flow_table_expire(e->flows, e->now);
@@ -1145,6 +1167,63 @@ static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
 	f->proc = info;
 	if (info && f->end_reason == FLOW_END_NONE)
 		mark_dirty(e, f);
+}
+
+/* What engine_rejudge asks of each held flow. */
+struct rejudge {
+	struct engine *e;
+	bool (*covers)(void *arg, const struct flow *f);
+	void *arg;
+	bool forgotten;
+	size_t changed;
+};
+
+/* flow_table_foreach callback of engine_rejudge: judge one flow again as of its start. */
+static void rejudge_one(void *arg, struct flow *f)
+{
+	struct rejudge *r = arg;
+	struct engine *e = r->e;
+	bool changed = false;
+
+	if (r->covers && !r->covers(r->arg, f))
+		return;
+	for (int d = 0; d < 2; d++) {
+		struct wl_verdict_info now;
+		struct wl_verdict_info *v = &f->verdicts[d];
+
+		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+				  f->first_seen, &now);
+		if (!(now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED ||
+		      (r->forgotten && v->verdict == WL_NORMAL && now.verdict == WL_ANOMALOUS)))
+			continue;
+		changed |= now.verdict != v->verdict || now.why != v->why ||
+			   (now.why == WL_WHY_ALLOWED && now.rule != v->rule);
+		*v = now;
+	}
+	if (!changed)
+		return;
+	flow_set_verdict(e, f);
+	flow_update_attention(e, f);
+	r->changed++;
+	if (f->end_reason == FLOW_END_NONE) {
+		mark_dirty(e, f);
+		return;
+	}
+	for (size_t i = 0; f->announced && i < e->nsinks; i++) {
+		if (e->sinks[i].flow_update)
+			e->sinks[i].flow_update(e->sinks[i].arg, f);
+	}
+}
+
+size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten)
+{
+	struct rejudge r = {.e = e, .covers = covers, .arg = arg, .forgotten = forgotten};
+
+	if (!e->wl)
+		return 0;
+	engine_flush(e);
+	flow_table_foreach(e->flows, rejudge_one, &r);
+	return r.changed;
 }
 
 /* flow_table_foreach callback for engine_sync_whitelist. */

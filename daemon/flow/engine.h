@@ -37,6 +37,13 @@ struct engine_sink {
 	 * is valid only during the call; dlt is its link type.
 	 */
 	void (*suspect_packet)(void *arg, struct flow *f, int dlt, const struct capture_packet *p);
+	/*
+	 * The packet clock reached a new whole minute t (UTC) after the run's
+	 * first packet: called before the packet that reached it is counted and
+	 * before any flow expires on its account, so the flow table is as it was
+	 * at t (for history snapshots).
+	 */
+	void (*packet_minute)(void *arg, ng_time t);
 	void *arg;
 };
 
@@ -83,6 +90,17 @@ void engine_publish(struct engine *e, ng_time wall);
  * it (end of a file, shutdown), so the store's counts match the flows.
  */
 void engine_sync_whitelist(struct engine *e);
+
+/*
+ * Judge again the held flows (active and kept ended) that `covers` selects
+ * (NULL: all), after trusted rules changed or learnt history was forgotten.
+ * A direction whose verdict came from an allow rule, or comes from one now,
+ * takes today's verdict; with `forgotten`, so does one that was normal and
+ * is anomalous now. Attention follows (behaviour signals and blocklist hits
+ * stay). Changed active flows are published at the next engine_publish,
+ * changed ended ones at once (flow_update). Returns how many flows changed.
+ */
+size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten);
 
 /* The packet clock: time of the newest packet seen (NG_TIME_NONE before any). */
 ng_time engine_now(const struct engine *e);

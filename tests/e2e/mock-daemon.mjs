@@ -38,6 +38,8 @@ if (!['mixed', 'quiet'].includes(world)) {
 }
 const quiet = world === 'quiet';
 const noEvents = flag('--no-events');
+// --home-unknown: the daemon could not tell where home is (its time zone names no city).
+const homeUnknown = flag('--home-unknown');
 // --csp: send the strict Content-Security-Policy the page is written to work under.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const csp = flag('--csp');
@@ -130,7 +132,7 @@ function makeFlow(id, pi, extra = {}) {
 		fragments: 0, remote_scope: 'public',
 		geo: { lat, lon, accuracy_km: 20, country: cc, country_name: cname, region, city },
 		asn, as_org: org, remote_domain: domain, remote_domain_source: domain ? 'dns' : null,
-		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: null, user: 'alice', cmdline: null } : null,
+		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: `/usr/bin/${['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5]}`, user: 'alice', cmdline: null } : null,
 		verdict_sent: 'normal', verdict_received: 'normal', verdict: 'normal',
 		reason: 'seen 41 times since 2026-11-19 08:14', attention: 'none', signals: [],
 	});
@@ -338,7 +340,11 @@ function parseQuery(q) {
 		if (field && !FIELDS[field]) { val = `${field}:${val || ''}`; field = null; }
 		if (val === undefined) throw new Error(`empty term ${terms.length + 1}`);
 		const unq = (x) => (x.startsWith('"') ? x.slice(1, -1).replace(/\\"/g, '"') : x).toLowerCase();
-		terms.push({ neg: !!neg, field: field || null, values: field ? val.split(',').map(unq) : [unq(val)] });
+		const values = field ? val.split(',').map(unq) : [unq(val)];
+		const ENUM = { attention: ['high', 'low', 'none'], verdict: ['normal', 'anomalous', 'blocklisted', 'local', 'none'], trusted: ['yes', 'no'], evidence: ['yes', 'no'] };
+		const badv = field && ENUM[field] && values.find((v) => !ENUM[field].includes(v));
+		if (badv) throw new Error(`bad ${field} '${badv}' in term ${terms.length + 1} (use ${ENUM[field].join(', ')})`);
+		terms.push({ neg: !!neg, field: field || null, values });
 	}
 	return terms;
 }
@@ -522,7 +528,7 @@ const server = http.createServer((req, res) => {
 			return send(res, 200, 'text/csv', [cols.join(','), ...list.map((f) => cols.map((c) => f[c]).join(','))].join('\r\n') + '\r\n');
 		}
 		return send(res, 200, 'application/json', JSON.stringify({
-			generated: new Date().toISOString(), home: { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
+			generated: new Date().toISOString(), home: homeUnknown ? { lat: 0, lon: 0, source: 'time zone Etc/UTC has no city (use --home LAT,LON)' } : { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
 			learning: learningDoc(), capture: { source: 'interface eth0', live: true }, last_event_id: eventId, flows: list,
 			...(snap ? { at, snapshot: snap.at, run: 1 } : {}),
 		}));

@@ -93,6 +93,7 @@ export function drawnLabels() {
 /* ---------- Inset: places near home ---------- */
 
 let insetKeys = [];
+let insetSig = '';
 let insetPts = [];
 
 // The places within INSET_KM of home (not home's own spot), nearest first.
@@ -106,10 +107,14 @@ export function nearPlaces(home) {
 export function drawInset(el, home, pal, small) {
 	const near = nearPlaces(home);
 	insetKeys = near.map((p) => p.key);
-	if (!near.length) { el.hidden = true; insetPts = []; return; }
+	if (!near.length) { el.hidden = true; insetPts = []; insetSig = ''; return; }
 	el.hidden = false;
 	const c = el.querySelector('canvas');
 	const r = c.getBoundingClientRect();
+	// Redrawn only when what it shows changes (drawing the land costs more than a frame).
+	const sig = `${home.lat},${home.lon}|${near.map((p) => `${p.key}:${p.attention}`).join()}|${pal.home}|${r.width}x${r.height}|${!!world}`;
+	if (sig === insetSig) return;
+	insetSig = sig;
 	const pr = Math.min(window.devicePixelRatio || 1, 2);
 	const w = Math.max(1, Math.round(r.width)), h = Math.max(1, Math.round(r.height));
 	c.width = w * pr; c.height = h * pr;

@@ -14,7 +14,7 @@ import { initHistory, showAt, goLive } from './history.js';
 import { shownGroups } from './groups.js';
 import { startStream } from './stream.js';
 import { hasToken, onAuthNeeded, interceptDownloads, onDownloadError } from './api.js';
-import { initPanel, openPlace, openFlow, matches } from './panel.js';
+import { initPanel, openPlace, openFlow, matches, listIds } from './panel.js';
 import { initStatus } from './status.js';
 import { FlatView } from './flatmap.js';
 import { synthesize } from './bench.js';
@@ -468,6 +468,8 @@ function installHook() {
 		inset: insetPlaces,
 		// The groups listed (By destination / By program), as the daemon gave them.
 		groups: shownGroups,
+		// The ids of the list's rows (all of them, not only those in view), top to bottom.
+		listIds,
 		// Show the moment iso of the history (as the time bar does), or live again.
 		showAt,
 		goLive,

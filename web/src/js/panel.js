@@ -265,6 +265,11 @@ function refresh() {
 	}
 }
 
+// The ids of the rows the list holds now, top to bottom (the test hook).
+export function listIds() {
+	return rows.map((f) => f.id);
+}
+
 // Keep the protocol/country/process choices in step with the data.
 function updateOptions() {
 	const protos = new Set(), countries = new Map(), procs = new Set();

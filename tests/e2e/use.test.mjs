@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodePng } from './png.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -468,6 +469,7 @@ async function main() {
 				void hi;
 				const ends = saved.flows.filter((f) => f.active && f.attention !== 'none').slice(0, 2);
 				for (const f of ends) await post(page, `/mock/end?id=${f.id}`);
+				for (const f of saved.flows.filter((x) => x.active && x.geo).slice(0, 5)) await post(page, `/mock/touch?id=${f.id}`);
 				await page.waitForTimeout(800);
 				await page.reload();
 				await page.waitForFunction(() => window.netglobe && window.netglobe.stats().ready, null, { timeout: TIMEOUT });
@@ -477,12 +479,14 @@ async function main() {
 				await page.waitForTimeout(800);
 				const want = placesOf(saved);
 				const got = await hook(page, 'places');
-				const wrong = got.filter((p) => !want.has(p.key) || want.get(p.key).level !== p.attention).map((p) => p.key);
+				const bytes = new Map();
+				for (const f of saved.flows) if (!isUnanswered(f) && placeOf(f)) bytes.set(placeOf(f), (bytes.get(placeOf(f)) || 0) + f.bytes_sent + f.bytes_received);
+				const wrong = got.filter((p) => !want.has(p.key) || want.get(p.key).level !== p.attention || bytes.get(p.key) !== p.bytesSent + p.bytesReceived).map((p) => p.key);
 				const ids = await hook(page, 'listIds');
 				const wantIds = saved.flows.filter((f) => !isUnanswered(f)).map((f) => f.id);
 				const st = await stats(page);
 				result(st.history === saved.at && got.length === want.size && !wrong.length && ids.length === wantIds.length && wantIds.every((i) => ids.includes(i)),
-					'history: the time bar\'s past state equals the /flows answer saved at that time (places, levels and rows)',
+					'history: the time bar\'s past state equals the /flows answer saved at that time (places, levels, bytes and rows)',
 					`${got.length} places (saved ${want.size})${wrong.length ? `; differ: ${wrong.slice(0, 3)}` : ''}; rows ${ids.length} (saved ${wantIds.length})`);
 				const past = await page.evaluate(() => document.documentElement.classList.contains('past') && document.getElementById('t-live').getAttribute('aria-pressed') === 'false');
 				result(past, 'history: the page says it shows the past (Live is not pressed)');
@@ -493,12 +497,15 @@ async function main() {
 				const now = placesOf((await json(page, '/flows')).doc);
 				result(live.history === null && live.places === now.size, 'history: Live returns to the live flows', `places ${live.places} (live ${now.size})`);
 				// While you were away: the summary since this browser last looked.
-				await page.evaluate((t) => localStorage.setItem('netglobe.seenUntil', t), saved.at);
-				await page.reload();
-				const away = await until(page, () => page.evaluate(() => { const e = document.getElementById('away'); return e.hidden ? '' : e.textContent; }), 8000);
-				const sum = (await json(page, `/api/history/summary?from=${encodeURIComponent(saved.at)}`)).doc;
+				// A browser that last looked at the snapshot's time (set before the page's scripts run).
+				const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+				await actx.addInitScript((t) => { if (!sessionStorage.getItem('set')) { localStorage.setItem('netglobe.seenUntil', t); sessionStorage.setItem('set', '1'); } }, saved.at);
+				const ap = await openReady(actx);
+				const away = await until(ap, () => ap.evaluate(() => { const e = document.getElementById('away'); return e.hidden ? '' : e.textContent; }), 10000);
+				const sum = (await json(ap, `/api/history/summary?from=${encodeURIComponent(saved.at)}`)).doc;
 				result(!!away && away.includes('While you were away') && away.includes(sum.text), 'history: "while you were away" summarises the time since the last visit', away || 'no summary');
-				await page.screenshot({ path: path.join(artifacts, 'away.png') });
+				await ap.screenshot({ path: path.join(artifacts, 'away.png') });
+				await actx.close();
 			} else {
 				const s = await json(page, '/api/history/summary');
 				if (s.status !== 200) skip('history: the time bar', `/api/history/summary answers ${s.status}`);
@@ -525,14 +532,21 @@ async function main() {
 			else {
 				await post(page, '/mock/pause');
 				const st = await until(page, async () => { const s = await stats(page); return s.stale ? s : null; }, 8000);
+				// Frozen: two pictures of the map 2 s apart are the same (pulses and the home ring move otherwise).
+				await page.waitForTimeout(600);
+				const clip = await page.evaluate(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
+				const a = decodePng(await page.screenshot({ clip }));
 				const r0 = (await stats(page)).renders;
 				await page.waitForTimeout(2000);
+				const b = decodePng(await page.screenshot({ clip }));
 				const r1 = (await stats(page)).renders;
-				const look = await page.evaluate(() => ({ filter: getComputedStyle(document.querySelector('#view canvas')).filter, up: document.getElementById('st-updated').textContent, warn: document.getElementById('warnings').textContent }));
-				const want = new Date((st || {}).lastUpdate || 0);
+				let diff = 0;
+				for (let i = 0; i < a.data.length; i += 4) if (Math.abs(a.data[i] - b.data[i]) + Math.abs(a.data[i + 1] - b.data[i + 1]) + Math.abs(a.data[i + 2] - b.data[i + 2]) > 24) diff++;
+				const look = await page.evaluate(() => ({ filter: getComputedStyle(document.querySelector('#view canvas')).filter, up: document.getElementById('st-updated').textContent, warn: document.getElementById('warnings').textContent, last: window.netglobe.stats().lastUpdate }));
+				const want = new Date(look.last || 0);
 				const hh = (x) => String(x).padStart(2, '0');
 				const clock = `${hh(want.getHours())}:${hh(want.getMinutes())}:${hh(want.getSeconds())}`;
-				result(!!st && r1 === r0, 'stale: the stream stopped, the view stops drawing (no rotation, no pulses)', `renders ${r0} -> ${r1}`);
+				result(!!st && diff === 0, 'stale: the stream stopped, the picture stops moving (no rotation, no pulses)', `${diff} pixels changed in 2 s; renders ${r0} -> ${r1}`);
 				result(/grayscale\(1\)/.test(look.filter), 'stale: the view turns grey', look.filter);
 				result(look.up === `last update ${clock}` && /disconnected/.test(look.warn), 'stale: the header says "last update hh:mm:ss" and that it keeps retrying', `${look.up}; ${look.warn}`);
 				await page.screenshot({ path: path.join(artifacts, 'stale.png') });

@@ -505,7 +505,7 @@ async function main() {
 	initPointer();
 	initHomePrompt();
 	on('flows', () => { dirty = true; chooseLabels(); });
-	on('status', () => { dirty = true; });
+	on('stale', () => { dirty = true; });
 	on('home', () => { dirty = true; });
 	on('filters', () => { dirty = true; });
 	on('selection', (d) => {

@@ -64,6 +64,8 @@ export function initPanel() {
 		const open = !box.classList.contains('open');
 		box.classList.toggle('open', open);
 		e.currentTarget.setAttribute('aria-expanded', String(open));
+		// On a phone the sheet grows to full height with the filters, so the list stays in view under them.
+		if (open && state.ui.layout === 'phone' && snap < 2) setSnap(2);
 	});
 
 	const list = $('list');

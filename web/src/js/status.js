@@ -53,7 +53,7 @@ function render() {
 		state.conn.stale = stale;
 		if (stale) state.conn.staleAt = performance.now();
 		document.documentElement.classList.toggle('stale', stale);
-		emit('status');
+		emit('stale');
 	}
 	const up = $('st-updated');
 	const upText = state.conn.lastUpdate ? `${stale ? 'last update' : 'updated'} ${fmtClock(state.conn.lastUpdate)}` : '';

@@ -90,6 +90,7 @@ static const struct opt options[] = {
 	{"alert-timeout", 0, OPT_DURATION, O(alert_timeout), "DUR", "kill an --on-alert command after (default 10s)", 0, 0, false},
 	{"evidence", 0, OPT_BOOL, O(evidence), NULL, "keep the first packets of anomalous flows as pcap evidence (default yes; --evidence=no turns it off)", 0, 0, false},
 	{"evidence-mb", 0, OPT_UINT, O(evidence_mb), "MB", "disk space for evidence pcaps (default 64)", 1, 1048576, false},
+	{"history-mb", 0, OPT_UINT, O(history_mb), "MB", "disk cap of the flow history (state_dir/history.db; default 256; 0 turns it off)", 0, 1048576, false},
 	{"ipfix", 0, OPT_STR, O(ipfix), "HOST:PORT", "export flows as IPFIX (UDP; tcp://HOST:PORT for TCP)", 0, 0, false},
 	{"ipfix-active-timeout", 0, OPT_DURATION, O(ipfix_active_timeout), "DUR", "IPFIX record for long flows every (default 60s)", 0, 0, false},
 	{"flow-log", 0, OPT_STR, O(flow_log), "FILE", "append every ended flow as JSON Lines (\"-\" = stdout)", 0, 0, false},
@@ -135,6 +136,7 @@ void config_init(struct config *c)
 	c->alert_timeout = 10 * NG_USEC;
 	c->evidence = true;
 	c->evidence_mb = 64;
+	c->history_mb = 256;
 	c->ipfix_active_timeout = 60 * NG_USEC;
 }
 

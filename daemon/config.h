@@ -51,6 +51,7 @@ struct config {
 	ng_time alert_timeout;
 	bool evidence;
 	uint64_t evidence_mb;
+	uint64_t history_mb;		/* --history-mb: the flow history's disk cap; 0 off */
 	char *ipfix, *flow_log;
 	ng_time ipfix_active_timeout;
 	int verbosity;		/* -q -1, default 0, -v +1 */

@@ -97,6 +97,9 @@ struct wl_verdict_info {
 	};
 };
 
+/* The name a verdict's `entry` carries for rules the user added with trust (state_dir/trusted.txt). */
+#define WL_TRUSTED_NAME "trusted.txt"
+
 struct whitelist_options {
 	const char *state_dir;	/* NULL: keep everything in memory (no SQLite file) */
 	ng_time window;		/* default 48 h */

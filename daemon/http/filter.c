@@ -226,7 +226,7 @@ static bool value_match(enum ffield field, const struct fvalue *x, const struct 
 
 	switch (field) {
 	case FF_TEXT:
-		return has(v->remote_ip, s) || has(v->local_ip, s) || has(v->domain, s) || has(v->as_org, s) ||
+		return has(v->remote_ip, s) || has(v->domain, s) || has(v->as_org, s) ||
 		       has(v->proc_name, s) || has(v->exe, s) || has(v->city, s) || has(v->country, s) ||
 		       has(v->country_name, s) || has(v->proto, s) || (x->num && v->remote_port == x->lo);
 	case FF_ATTENTION:

@@ -16,6 +16,7 @@ struct engine;
 struct whitelist;
 struct event_ring;
 struct evidence;
+struct history;
 
 /*
  * What the server shows. Everything is borrowed from the daemon and used from
@@ -26,6 +27,7 @@ struct http_context {
 	struct whitelist *wl;		/* verdict history for /flows/{id}, trust/forget */
 	struct event_ring *events;
 	struct evidence *evidence;	/* GET /flows/{id}/pcap; NULL when evidence is off */
+	struct history *history;	/* /flows?at=, /api/history; NULL when the history is off */
 	ng_time window;			/* the whitelist window, for reason sentences */
 	/* Fills the daemon-level parts of documents: "home", "learning", "capture" for /flows, and /api/stats. */
 	void (*describe)(void *arg, cJSON *flows_doc);

@@ -312,7 +312,31 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
 	w_str(sb, "attention", attention_name((enum ng_attention)f->attention));
 	w_signals(sb, f, window);
+	w_key(sb, "trusted_by_user");
+	sb_puts(sb, flowjson_trust_rule(f) ? "true" : "false");
+	w_str(sb, "trust_rule", flowjson_trust_rule(f));
+	w_key(sb, "evidence");
+	sb_puts(sb, f->evidence_packets > 0 ? "true" : "false");
+	w_key(sb, "evidence_url");
+	if (f->evidence_packets > 0) {
+		sb_puts(sb, "\"/flows/");
+		sb_u64(sb, f->id);
+		sb_puts(sb, "/pcap\"");
+	} else {
+		sb_puts(sb, "null");
+	}
 	sb_putc(sb, '}');
+}
+
+const char *flowjson_trust_rule(const struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct wl_verdict_info *v = &f->verdicts[d];
+
+		if (v->why == WL_WHY_ALLOWED && v->entry && strcmp(v->entry, WL_TRUSTED_NAME) == 0)
+			return v->rule;
+	}
+	return NULL;
 }
 
 cJSON *flowjson_object(const struct flow *f, ng_time window)

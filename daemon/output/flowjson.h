@@ -26,6 +26,9 @@ cJSON *flowjson_signals(const struct flow *f, ng_time window);
 /* The reason sentence for the overall verdict into buf; returns buf. */
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);
 
+/* The rule of trusted.txt (the user's trust) that decides a direction of f, or NULL. */
+const char *flowjson_trust_rule(const struct flow *f);
+
 /* The CSV header row (with CRLF) and one flow as a CSV row (RFC 4180) appended to a text buffer. */
 const char *flowjson_csv_header(void);
 void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "addr.h"
 #include "home.h"
+#include "http.h"
 
 enum opt_type {
 	OPT_STR,
@@ -73,16 +75,18 @@ static const struct opt options[] = {
 	{"dns-grace", 0, OPT_DURATION, O(dns_grace), "DUR", "keep a DNS name this long past its TTL (default 1h)", 0, 0, false},
 	{"dns-max", 0, OPT_UINT, O(dns_max), "N", "most addresses with a remembered name (default 262144)", 16, 100000000, false},
 	{"no-process", 0, OPT_BOOL, O(no_process), NULL, "no process attribution (and no /proc privileges)", 0, 0, false},
+	{"no-bpf", 0, OPT_BOOL, O(no_bpf), NULL, "process attribution by sock_diag and /proc only, without the kernel's BPF records", 0, 0, false},
 	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe)", 0, 0, false},
 	{"window", 0, OPT_DURATION, O(window), "DUR", "rolling whitelist window (default 48h)", 0, 0, false},
 	{"retention", 0, OPT_DURATION, O(retention), "DUR", "forget addresses not seen for (default 7d)", 0, 0, false},
 	{"allow", 0, OPT_LIST, O(allow), "FILE", "allow rules: addresses, CIDRs, *.domain patterns (repeatable)", 0, 0, false},
 	{"blocklist", 0, OPT_LIST, O(blocklist), "FILE", "IP blocklist: netset/ipset, Spamhaus DROP, Feodo CSV (repeatable)", 0, 0, false},
+	{"blocklist-max", 0, OPT_UINT, O(blocklist_max), "N", "entries kept from one blocklist file (default 2000000; about 34 bytes each)", 1, 1000000000, false},
 	{"listen", 0, OPT_LIST, O(listen), "ADDR:PORT", "HTTP address (repeatable; default 127.0.0.1:8080 and [::1]:8080)", 0, 0, false},
 	{"web-root", 0, OPT_STR, O(web_root), "DIR", "serve the page from DIR instead of the built-in copy", 0, 0, false},
 	{"realtime", 0, OPT_BOOL, O(realtime), NULL, "with -r: replay at the recorded pace", 0, 0, true},
 	{"speed", 0, OPT_DOUBLE, O(speed), "N", "with -r: replay N times faster than recorded", 0, 0, true},
-	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections (default 512)", 1, 100000, false},
+	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections per listener (default 512)", 1, 100000, false},
 	{"user", 0, OPT_STR, O(user), "USER", "drop privileges to USER after opening the capture (default netglobe if it exists)", 0, 0, false},
 	{"no-signals", 0, OPT_BOOL, O(no_signals), NULL, "no behaviour signals (beacon, DNS tunnel, scan, upload ...): attention from the whitelist's verdicts alone", 0, 0, false},
 	{"alert-on", 0, OPT_STR, O(alert_on), "WHAT", "alert on 'high' attention (default) or on every 'anomalous' or blocklisted verdict", 0, 0, false},
@@ -301,25 +305,39 @@ static char *trim(char *s)
 
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char line[4096];
-	int lineno = 0;
+	enum { LINE_MAX_BYTES = 4095 };
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, 0, why, sizeof why);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
 
 	if (!fp) {
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			close(fd);
+		}
+		snprintf(err, errlen, "cannot read config file %s: %s (give -c FILE)", path, why);
 		return -1;
 	}
-	while (fgets(line, sizeof line, fp)) {
+	while ((n = getline(&line, &cap, fp)) >= 0) {
 		char *s, *name, *val;
 		const struct opt *o;
 		size_t nlen;
-		char why[512];
+		char awhy[512];
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(fp)) {
-			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 1);
-			fclose(fp);
-			return -1;
+		if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%d: the line holds a NUL byte (is this a text file?)", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (n > LINE_MAX_BYTES + 1 || (n == LINE_MAX_BYTES + 1 && line[n - 1] != '\n')) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno, LINE_MAX_BYTES);
+			rc = -1;
+			break;
 		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
@@ -332,22 +350,27 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		o = opt_by_name(name, nlen);
 		if (!o || o->cli_only) {
 			snprintf(err, errlen, "%s:%d: unknown option '%.*s' (see netglobe --help)", path, lineno, (int)nlen, name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (opt_takes_arg(o) && *val == '\0') {
 			snprintf(err, errlen, "%s:%d: option '%s' needs a value", path, lineno, o->name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (opt_apply(c, o, *val ? val : NULL, false, why, sizeof why) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-			fclose(fp);
-			return -1;
+		if (opt_apply(c, o, *val ? val : NULL, false, awhy, sizeof awhy) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, awhy);
+			rc = -1;
+			break;
 		}
 	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
 	fclose(fp);
-	return 0;
+	return rc;
 }
 
 /*
@@ -481,6 +504,15 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 	if (iface_and_file) {
 		snprintf(err, errlen, "give -r FILE or -i IFACE, not both");
 		return -1;
+	}
+	if (c->listen.n > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "%zu --listen addresses: at most %d (listen on 0.0.0.0 or [::] to cover every address)",
+			 c->listen.n, HTTP_MAX_LISTEN);
+		return -1;
+	}
+	for (size_t i = 0; i < c->listen.n; i++) {
+		if (http_listen_check(c->listen.v[i], err, errlen) != 0)
+			return -1;
 	}
 	if (cli_pace && !c->file) {
 		snprintf(err, errlen, "--realtime and --speed pace a replay: they need -r FILE");

@@ -31,6 +31,7 @@ struct config {
 	struct strlist geoip_city;
 	char *geoip_asn;
 	bool no_geoip, no_dns, no_names, no_process, no_signals;
+	bool no_bpf;		/* --no-bpf: process attribution without BPF */
 	ng_time dns_grace;
 	uint64_t dns_max;
 	char *home, *home_ip;
@@ -44,6 +45,7 @@ struct config {
 	bool realtime;
 	double speed;
 	uint64_t max_clients;
+	uint64_t blocklist_max;	/* entries kept per blocklist file; 0: the default */
 	/* Operation */
 	char *user;
 	char *on_alert;

@@ -89,6 +89,7 @@ static int dump_read(struct dump_run *r, struct capture *c, struct outputs *outs
 static int run_dump(const struct config *cfg)
 {
 	struct engine_config ec;
+	struct engine_parts parts;
 	struct output_env env;
 	struct outputs *outs;
 	struct dump_run r;
@@ -110,7 +111,8 @@ static int run_dump(const struct config *cfg)
 		return 1;
 	}
 	modules_engine_config(cfg, &m, live, &ec);
-	r.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
+	modules_engine_parts(&m, &parts);
+	r.engine = engine_create(&ec, &parts);
 	r.dlt = capture_datalink(c);
 	if (m.geoip_desc[0])
 		log_debug("GeoIP: %s", m.geoip_desc);

@@ -171,6 +171,9 @@ static void list_log(const struct wl_list *l, const char *path)
 	if (l->bad > 0)
 		log_warnx("%s:%zu: %s (skipped %zu malformed of %zu entry lines)", path, l->first_bad_line,
 			  l->first_bad, l->bad, l->entry_lines);
+	if (l->over_cap > 0)
+		log_warnx("blocklist %s: kept the first %zu entries and ignored %zu more (the cap; raise "
+			  "--blocklist-max N)", path, l->ncidrs, l->over_cap);
 }
 
 /*
@@ -221,7 +224,9 @@ static int source_load(const struct wl_rules *r, struct wl_source *s, bool force
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->mtime = st.st_mtim;
-	if (wl_list_load(s->kind, s->path, r->po, &l, err, errlen) != 0) {
+	/* trusted.txt lives in the state directory: never through a link, and only if nobody else could have put it there. */
+	if (wl_list_load(s->kind, s->path, r->po, s->trusted ? NG_OPEN_NOFOLLOW | NG_OPEN_OWNED : 0, &l, err,
+			 errlen) != 0) {
 		if (s->trusted && errno == EACCES)	/* the generic message would point at --allow */
 			snprintf(err, errlen, "cannot read the trusted rules %s: %s (fix its permissions, or move it "
 				 "away to start without trusted rules)", s->path, strerror(EACCES));

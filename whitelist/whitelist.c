@@ -109,6 +109,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	}
 	wl->po.public_nets = wl->public_nets;
 	wl->po.npublic = wl->npublic;
+	wl->po.max_entries = opts->max_list_entries;
 	wl->retention = opts->retention > 0 ? opts->retention : 7 * 86400 * NG_USEC;
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;
@@ -585,6 +586,19 @@ static bool forget_svc_match(const struct wl_svc *row, void *arg)
 	if (row->kind != WL_SVC_DOMAIN)
 		return false;
 	return (c->reg && strcmp(c->reg, row->name) == 0) || wl_domain_match(c->pattern, row->name);
+}
+
+long whitelist_covered(struct whitelist *wl, const char *what)
+{
+	char canon[WL_DOMAIN_MAX + 8], why[256];
+	struct forget_ctx ctx;
+
+	if (wl_rule_normalize(what, canon, sizeof canon, why, sizeof why) != 0)
+		return -1;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.is_cidr = cidr_parse(canon, &ctx.cidr, why, sizeof why) == 0;
+	ctx.pattern = canon;
+	return (long)wl_store_count_if(wl->store, forget_match, &ctx);
 }
 
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen)

@@ -108,6 +108,7 @@ struct whitelist_options {
 	size_t nallow;
 	const char **block_files;	/* --blocklist FILE, repeatable */
 	size_t nblock;
+	size_t max_list_entries;	/* entries kept per blocklist file (--blocklist-max); 0: 2,000,000 */
 	bool read_only;		/* history and other CLI readers: never write */
 	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
 	const ng_cidr *public_nets;	/* special ranges judged as public (--public-net); copied */
@@ -236,6 +237,12 @@ void whitelist_service_entry(struct whitelist *wl, enum wl_service kind, const c
  */
 int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen);
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);
+/*
+ * How many learnt rows (an address in one direction) a rule covers: the
+ * rows forget would erase and trust would make normal; -1 when `what` is
+ * not a rule.
+ */
+long whitelist_covered(struct whitelist *wl, const char *what);
 
 /*
  * The canonical text of a rule (an address, CIDR or domain pattern), as

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "strpool.h"	/* str_intern, used by many holders of util.h */
@@ -68,15 +69,34 @@ bool str_ends_with(const char *s, const char *suffix);
 int mkdir_p(const char *dir);
 
 /*
- * Create the state directory if missing and check it can be trusted: a
- * directory others may write to (group or world writable, or sticky like
- * /tmp) would let them plant the access token, trusted rules or the
- * database. Not root: it must also be ours. 0, or -1 with one line in err.
+ * Create the state directory if missing and check it can be trusted, as
+ * OpenSSH checks its files: owned by this user, root or the account the
+ * daemon switches to (state_owner_allow), and not writable by its group or
+ * others (nor sticky like /tmp): others could plant the access token,
+ * trusted rules or the database there. 0, or -1 with one line in err.
  */
 int state_dir_check(const char *dir, char *err, size_t errlen);
+/* The same checks without creating the directory (the history and reset-baseline commands). */
+int state_dir_trust(const char *dir, char *err, size_t errlen);
+/* Also trust files and the state directory owned by uid (the account the daemon switches to). */
+void state_owner_allow(uid_t uid);
+
+/* How ng_open_checked trusts a file (it is always a regular file and never blocks on a FIFO). */
+#define NG_OPEN_NOFOLLOW 1u	/* not through a symbolic link (files of the state directory) */
+#define NG_OPEN_OWNED 2u	/* owned by this user, root or the allowed account; not group/world writable */
+/*
+ * Open a file without trusting what is there: O_NONBLOCK for the open (a
+ * FIFO never blocks; cleared afterwards), fstat, and only a regular file;
+ * with `how`, the checks above. The fd, or -1 with errno and a phrase in
+ * why for "cannot read PATH: WHY": "is a FIFO, not a regular file (remove
+ * it)", "belongs to uid 65534 ...". ENOENT leaves why as strerror.
+ */
+int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen);
 
 /* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
 char *file_read_all(const char *path, size_t max, size_t *lenp);
+/* file_read_all through ng_open_checked(how); on failure why says what is wrong (EFBIG: over max). */
+char *file_read_checked(const char *path, size_t max, size_t *lenp, unsigned how, char *why, size_t whylen);
 
 #define NG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NG_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -103,6 +123,10 @@ void sb_fixed4(struct strbuf *sb, double v);
  * U+FFFD, so packet- or process-derived text can never break the document.
  */
 void sb_json_str(struct strbuf *sb, const char *s);
+/* A member of an object being written: ",\"key\":" (the key is a literal, written as it is). */
+void sb_json_key(struct strbuf *sb, const char *key);
+/* ",\"key\":" and the string v (sb_json_str), or null when v is NULL. */
+void sb_json_member_str(struct strbuf *sb, const char *key, const char *v);
 
 /*
  * One CSV field (RFC 4180 2.6-2.7), quoted when it holds a comma, quote or

@@ -25,11 +25,11 @@
 #include "decode.h"
 #include "detect.h"
 #include "dns.h"
+#include "enrich.h"
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
 #include "names.h"
-#include "proc.h"
 #include "strpool.h"
 #include "whitelist.h"
 
@@ -108,9 +108,8 @@ struct engine {
 	struct flow_table *flows;
 	struct local_set *local;
 	struct dns_cache *dns;
-	struct geoip *geoip;
 	struct whitelist *wl;
-	struct proc_table *proc;
+	void *enrich[ENRICH_SLOTS];	/* each enrichment's state, NULL when off (enrich.h) */
 	struct detect *detect;
 	bool dns_suspect;		/* the packet being processed is a DNS response detect flagged */
 	bool releasing;			/* release_held at the end of a run: no alert is held any more */
@@ -145,17 +144,16 @@ static void flow_update_attention(struct engine *e, struct flow *f);
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d);
 static void detect_marked(void *arg, struct flow *f);
 
-struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
-			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_parts *parts)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
+	struct whitelist *wl = parts->wl;
 
 	e->cfg = *cfg;
-	e->local = local;
-	e->dns = dns;
-	e->geoip = geoip;
+	e->local = parts->local;
+	e->dns = parts->dns;
 	e->wl = wl;
-	e->proc = proc;
+	memcpy(e->enrich, parts->enrich, sizeof e->enrich);
 	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
 	{
 		struct detect_config dc = cfg->detect;
@@ -254,10 +252,7 @@ static void engine_on_release(void *arg, struct flow *f)
 	detect_flow_release(f);
 	strpool_put(f->domain);
 	free(f->sniff);
-	if (f->geo)
-		geo_info_unref(f->geo);
-	if (f->proc)
-		proc_info_unref(f->proc);
+	enrich_release(f);
 }
 
 enum wl_verdict engine_flow_verdict(const struct flow *f)
@@ -597,11 +592,14 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	f->remote_scope = (uint8_t)addr_scope(remote);
 	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
 		f->remote_scope = NG_SCOPE_PUBLIC;
-	/* The DNS cache's first miss overlaps the GeoIP lookup's instead of queueing behind it. */
+	/* The DNS cache's first miss overlaps the enrichments' lookups instead of queueing behind them. */
 	if (e->dns)
 		dns_prefetch(e->dns, remote);
-	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
-		f->geo = geoip_lookup(e->geoip, remote);
+	/* Before the judgement: the whitelist knows services by their network (the GeoIP slot's ASN). */
+	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		if (e->enrich[s])
+			f->slot[s] = enrichment_kinds[s]->flow_start(e->enrich[s], f);
+	}
 	if (e->dns)
 		flow_set_domain(f, dns_lookup(e->dns, remote, f->first_seen), FLOW_DOMAIN_DNS);
 	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
@@ -609,9 +607,6 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	flow_judge(e, f);
 	detect_flow_start(e->detect, f, e->stats.dns_answers);
 	flow_update_attention(e, f);
-	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
-		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
-				flow_remote_port(f));
 }
 
 /* May this direction of f teach the whitelist? (see DESIGN) */
@@ -1153,19 +1148,20 @@ void engine_flush(struct engine *e)
 	}
 }
 
-/* The process module answered for a flow. */
-static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
+/* An enrichment answered late for a flow (enrich_answer_fn). */
+static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot slot, void *value)
 {
 	struct engine *e = arg;
 	struct flow *f = flow_table_by_id(e->flows, flow_id);
 
-	if (!f || f->proc) {
-		if (info)
-			proc_info_unref(info);
+	if (!value)
+		return;
+	if (!f || f->slot[slot]) {
+		enrichment_kinds[slot]->release(value);
 		return;
 	}
-	f->proc = info;
-	if (info && f->end_reason == FLOW_END_NONE)
+	f->slot[slot] = value;
+	if (f->end_reason == FLOW_END_NONE)
 		mark_dirty(e, f);
 }
 
@@ -1248,8 +1244,10 @@ void engine_publish(struct engine *e, ng_time wall)
 	size_t n;
 
 	engine_flush(e);
-	if (e->proc)
-		proc_table_poll(e->proc, wall, engine_proc_cb, e);
+	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		if (e->enrich[s] && enrichment_kinds[s]->poll)
+			enrichment_kinds[s]->poll(e->enrich[s], wall, engine_enrich_answer, e);
+	}
 	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */
 	if (e->cfg.live && wall - e->last_wall_expire >= NG_USEC) {
 		flow_table_expire(e->flows, wall);

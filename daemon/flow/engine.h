@@ -10,11 +10,10 @@
 #include "capture.h"
 #include "detect.h"
 #include "flow.h"
+#include "slots.h"
 #include "util.h"
 
-struct geoip;
 struct whitelist;
-struct proc_table;
 struct dns_cache;
 struct local_set;
 
@@ -59,9 +58,20 @@ struct engine_config {
 
 struct engine;
 
-/* The engine borrows every module pointer (any may be NULL) and owns the flow table. */
-struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
-			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc);
+/*
+ * What the engine runs, borrowed (any may be NULL): the local host's
+ * addresses, the names learnt from DNS, the whitelist that judges, and the
+ * enrichments by slot (enrich.h: each its own state; NULL leaves it off).
+ */
+struct engine_parts {
+	struct local_set *local;
+	struct dns_cache *dns;
+	struct whitelist *wl;
+	void *enrich[ENRICH_SLOTS];
+};
+
+/* The engine owns the flow table. */
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_parts *parts);
 void engine_destroy(struct engine *e);
 
 /* Add a consumer of flow changes (up to 8). */

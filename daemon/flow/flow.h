@@ -9,11 +9,10 @@
 
 #include "addr.h"
 #include "decode.h"
+#include "slots.h"
 #include "util.h"
 #include "whitelist.h"
 
-struct geo_info;
-struct proc_info;
 struct flow_sniff;
 struct flow_sigs;
 
@@ -55,8 +54,9 @@ struct flow_key {
 };
 
 /*
- * One flow. The table owns it; everything it points to (domain, geo, proc,
- * sniff) is released by the table's release hook when the flow is freed.
+ * One flow. The table owns it; everything it points to (domain, the
+ * enrichments' slots, sniff) is released by the table's release hook when
+ * the flow is freed.
  *
  * Layout: what every packet reads or writes sits in the first 128 bytes, and
  * flows are allocated on 128-byte boundaries, so a packet costs at most the
@@ -82,6 +82,7 @@ struct flow {
 	uint8_t announced : 1;		/* flow-new was published */
 	uint8_t end_reason : 2;		/* enum flow_end */
 	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
+	uint8_t evidence : 1;		/* some of its frames are kept as evidence (evidence.c) */
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;
@@ -97,14 +98,10 @@ struct flow {
 	uint8_t remote_scope;		/* enum ng_scope */
 	uint8_t domain_source;		/* enum flow_domain_source */
 	const char *domain;		/* a strpool reference, or NULL */
-	struct geo_info *geo;		/* one reference */
-	struct proc_info *proc;		/* one reference */
+	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
 	struct wl_verdict_info verdicts[2];
 	uint64_t event_id;		/* id of the last event that published this flow */
-	/* Kept for the evidence module (evidence.c): what of this flow it has written. */
-	uint32_t evidence_bytes;
-	uint16_t evidence_packets;
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
 	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */

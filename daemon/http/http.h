@@ -35,6 +35,9 @@ struct http_context {
 	void *arg;
 };
 
+/* Most --listen addresses: each is one descriptor in the loop's poll set, which has room for all of them. */
+#define HTTP_MAX_LISTEN 32
+
 struct http_options {
 	const char **listen;		/* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
 	size_t nlisten;
@@ -59,6 +62,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
  * has opened, so a later start-up error is never preceded by "open ...".
  */
 void http_announce(struct http_server *s);
+/* Check a --listen value as http_start reads it (address, brackets, port 0-65535); 0, or -1 with one line in err. */
+int http_listen_check(const char *spec, char *err, size_t errlen);
 void http_stop(struct http_server *s);
 
 /* Descriptors the loop must poll (up to max); returns how many were written. */

@@ -392,7 +392,7 @@ void http_flow_view(const struct flow *f, struct filter_view *v, char *ra, char 
 	v->active = f->end_reason == FLOW_END_NONE;
 	v->initiator_local = f->initiator_local;
 	v->trusted = flowjson_trust_rule(f) != NULL;
-	v->evidence = f->evidence_packets > 0;
+	v->evidence = f->evidence;
 	v->bytes_sent = f->bytes[FLOW_SENT];
 	v->bytes_received = f->bytes[FLOW_RECEIVED];
 }
@@ -800,6 +800,58 @@ static cJSON *body_get(cJSON *doc, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(doc, name);
 }
 
+/*
+ * Whether an address or domain rule is broad enough to need "confirm": true
+ * (docs/api.md): an IPv4 prefix shorter than HTTP_BROAD_V4, an IPv6 prefix
+ * shorter than HTTP_BROAD_V6, or a domain pattern whose base is a public
+ * suffix. Writes the reason into why.
+ */
+static bool rule_is_broad(const char *what, bool is_address, char *why, size_t whylen)
+{
+	char reg[300], e[160];
+	const char *base;
+	ng_cidr cidr;
+
+	if (is_address) {
+		unsigned bound;
+
+		if (cidr_parse(what, &cidr, e, sizeof e) != 0)
+			return false;
+		bound = cidr.base.v == 4 ? HTTP_BROAD_V4 : HTTP_BROAD_V6;
+		if (cidr.prefix >= bound)
+			return false;
+		if (cidr.prefix == 0)
+			snprintf(why, whylen, "%s covers every IPv%u address", what, (unsigned)cidr.base.v);
+		else
+			snprintf(why, whylen, "%s is broader than a /%u", what, bound);
+		return true;
+	}
+	base = strncmp(what, "*.", 2) == 0 ? what + 2 : what;
+	/* Only a valid name can be a public suffix; anything else is the whitelist's to refuse. */
+	if (!base[0] || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != strlen(base))
+		return false;
+	if (regdomain_of(base, reg, sizeof reg))
+		return false;
+	snprintf(why, whylen, "%s covers a whole public suffix", what);
+	return true;
+}
+
+/* 409 for a broad address or domain rule: why, and how many learnt rows it would trust or erase. */
+static enum MHD_Result need_confirm_broad(struct http_conn *c, const char *why, const char *rule, bool trust)
+{
+	long n = whitelist_covered(c->srv->ctx->wl, rule);
+	cJSON *o = cJSON_CreateObject();
+	char msg[300];
+
+	n = n < 0 ? 0 : n;
+	snprintf(msg, sizeof msg, "%s: this would %s %ld learnt rows; confirm it", why, trust ? "trust" : "erase", n);
+	cJSON_AddFalseToObject(o, "ok");
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddNumberToObject(o, "would_affect", (double)n);
+	cJSON_AddStringToObject(o, "confirm", "resend with \"confirm\": true");
+	return http_json(c, 409, o);
+}
+
 /* 409: a trust that needs the explicit confirmation, and how many addresses it would cover. */
 static enum MHD_Result need_confirm(struct http_conn *c, const char *what, size_t n)
 {
@@ -876,13 +928,20 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 			return http_error(c, 400, "'%.80s' is an address: give it as \"address\"", v);
 		if (whitelist_rule_canon(v, canon, sizeof canon, err, sizeof err) != 0)
 			return http_error(c, 400, "cannot trust: %s", err);
+		if (!confirm && rule_is_broad(canon, strcmp(kind, "address") == 0, why, sizeof why))
+			return need_confirm_broad(c, why, canon, true);
 		rules_add(&rl, canon);
 		if (cJSON_IsTrue(body_get(doc, "subdomains")) && canon[0] != '*') {
 			char wild[310];
 
 			snprintf(wild, sizeof wild, "*.%s", canon);
-			if (whitelist_rule_canon(wild, canon, sizeof canon, err, sizeof err) == 0)
+			if (whitelist_rule_canon(wild, canon, sizeof canon, err, sizeof err) == 0) {
+				if (!confirm && rule_is_broad(canon, false, why, sizeof why)) {
+					rules_free(&rl);
+					return need_confirm_broad(c, why, canon, true);
+				}
 				rules_add(&rl, canon);
+			}
 		}
 	} else {
 		struct bulk b = {.out = &rl};
@@ -971,14 +1030,52 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 	return http_json(c, 200, res);
 }
 
-/* Parse a POST body as a JSON object, or answer 400. */
+/* True when a JSON text holds the escape \u0000 inside a string (cJSON would cut the string there). */
+static bool json_has_nul_escape(const char *s, size_t n)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = false;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			if (s[i + 1] == 'u' && i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++;	/* skip the escaped character */
+		}
+	}
+	return false;
+}
+
+/*
+ * Parse a POST body as exactly one JSON object, or answer 400: a NUL (raw,
+ * or \u0000, which would cut a name short) or text after the object is
+ * refused.
+ */
 static cJSON *body_object(struct http_conn *c, enum MHD_Result *ret, const char *hint)
 {
-	cJSON *doc = cJSON_ParseWithLength(c->body ? c->body : "", c->bodylen);
+	const char *body = c->body ? c->body : "", *end = NULL;
+	cJSON *doc;
 
+	if (memchr(body, '\0', c->bodylen) || json_has_nul_escape(body, c->bodylen)) {
+		*ret = http_error(c, 400, "the body holds a NUL character (raw or as \\u0000)");
+		return NULL;
+	}
+	doc = cJSON_ParseWithLengthOpts(body, c->bodylen, &end, false);
 	if (!doc || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
 		*ret = http_error(c, 400, "the body must be a JSON object: %s", hint);
+		return NULL;
+	}
+	while (end && end < body + c->bodylen && strchr(" \t\r\n", *end))
+		end++;
+	if (!end || end != body + c->bodylen) {
+		cJSON_Delete(doc);
+		*ret = http_error(c, 400, "the body must be one JSON object and nothing after it");
 		return NULL;
 	}
 	return doc;
@@ -1087,6 +1184,7 @@ enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
 	struct forgot g = {0};
 	enum MHD_Result ret;
 	size_t changed = 0;
+	bool confirm = false;
 
 	(void)url;
 	if (!ctx->wl)
@@ -1094,6 +1192,14 @@ enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
 	if (!(doc = body_object(c, &ret, "{\"address\": ...} or {\"domain\": ...}")))
 		return ret;
 	cJSON_ArrayForEach(item, doc) {
+		if (item->string && strcmp(item->string, "confirm") == 0) {
+			if (!cJSON_IsBool(item)) {
+				cJSON_Delete(doc);
+				return http_error(c, 400, "\"confirm\" must be true or false");
+			}
+			confirm = cJSON_IsTrue(item);
+			continue;
+		}
 		if (!item->string || (strcmp(item->string, "address") != 0 && strcmp(item->string, "domain") != 0)) {
 			snprintf(err, sizeof err, "unknown field '%.40s' (give \"address\" or \"domain\")",
 				 item->string ? item->string : "");
@@ -1124,6 +1230,11 @@ enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
 	if (strcmp(kind, "domain") == 0 && cidr_parse(what, &g.cidr, why, sizeof why) == 0) {
 		cJSON_Delete(doc);
 		return http_error(c, 400, "'%.80s' is an address: give it as \"address\"", what);
+	}
+	if (!confirm && rule_is_broad(what, strcmp(kind, "address") == 0, why, sizeof why)) {
+		ret = need_confirm_broad(c, why, what, false);
+		cJSON_Delete(doc);
+		return ret;
 	}
 	err[0] = '\0';
 	if (whitelist_forget(ctx->wl, what, err, sizeof err) != 0) {

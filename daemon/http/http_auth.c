@@ -187,7 +187,7 @@ static bool token_well_formed(const char *s)
 int http_token_load(const char *state_dir, char *token, char *err, size_t errlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	char path[PATH_MAX], tmp[PATH_MAX + 32], buf[256];
+	char path[PATH_MAX], tmp[PATH_MAX + 32], buf[256], why[256];
 	unsigned char rnd[HTTP_TOKEN_HEX / 2];
 	struct stat st;
 	ssize_t n;
@@ -196,7 +196,8 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 	if (state_dir_check(state_dir, err, errlen) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/http-token", state_dir);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Never through a link, never blocking on a FIFO, only a regular file (the owner is judged below). */
+	fd = ng_open_checked(path, O_RDONLY, 0, NG_OPEN_NOFOLLOW, why, sizeof why);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof buf - 1);
 		if (n < 0) {
@@ -229,8 +230,7 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 		}
 		log_warnx("%s does not hold a token; making a new one", path);
 	} else if (errno != ENOENT) {
-		snprintf(err, errlen, "cannot read the LAN access token %s: %s (fix it, or choose --state-dir DIR)", path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot read the LAN access token %s: %s", path, why);
 		return -1;
 	}
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {

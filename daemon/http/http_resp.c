@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 unsigned http_method_bit(const char *method)
 {
@@ -43,6 +44,8 @@ enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Resp
 	http_common_headers(r);
 	if (c->clear_cookie)
 		MHD_add_response_header(r, "Set-Cookie", "netglobe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	if (c->close_after)
+		MHD_add_response_header(r, "Connection", "close");
 	switch (status) {
 	case 400:
 	case 401:
@@ -237,3 +240,47 @@ int http_api_check_args(struct http_conn *c, const char *const *known, enum MHD_
 	return 1;
 }
 
+
+/* Iterator over a response's headers: append "Name: value\r\n" to a buffer. */
+static enum MHD_Result raw_header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	char *buf = cls;
+	size_t n = strlen(buf);
+
+	(void)kind;
+	snprintf(buf + n, 2048 - n, "%s: %s\r\n", key, value);
+	return MHD_YES;
+}
+
+enum MHD_Result http_error_abort(struct http_conn *c, unsigned status, const char *reason, const char *msg)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	cJSON *doc = cJSON_CreateObject();
+	struct MHD_Response *r;
+	char head[2048], *txt;
+	size_t hl;
+
+	if (c->route && (c->route->methods & HTTP_M_POST))
+		cJSON_AddFalseToObject(doc, "ok");
+	cJSON_AddStringToObject(doc, "error", msg);
+	txt = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	snprintf(head, sizeof head, "HTTP/1.1 %u %s\r\n", status, reason);
+	if (r) {
+		http_common_headers(r);
+		MHD_get_response_headers(r, raw_header_cb, head);
+		MHD_destroy_response(r);
+	}
+	hl = strlen(head);
+	snprintf(head + hl, sizeof head - hl,
+		 "Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n"
+		 "Content-Length: %zu\r\n\r\n", strlen(txt));
+	if (ci) {
+		(void)!send(ci->connect_fd, head, strlen(head), MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)!send(ci->connect_fd, txt, strlen(txt), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	free(txt);
+	c->srv->rejected++;
+	return MHD_NO;
+}

@@ -15,6 +15,12 @@ enum MHD_Result http_error(struct http_conn *c, unsigned status, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 /* The same with a message as is and extra headers: name/value pairs ending in NULL. */
 enum MHD_Result http_error_headers(struct http_conn *c, unsigned status, const char *const *headers, const char *msg);
+/*
+ * A JSON error written straight to the socket in the middle of a request's
+ * body (libmicrohttpd 0.9.75 cannot queue a response there), then MHD_NO so
+ * that the connection closes without reading the rest.
+ */
+enum MHD_Result http_error_abort(struct http_conn *c, unsigned status, const char *reason, const char *msg);
 /* 405 with an Allow header listing what the request's route accepts. */
 enum MHD_Result http_not_allowed(struct http_conn *c, const char *method);
 /* A cJSON document (deleted here) as the response. */

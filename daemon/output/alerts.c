@@ -230,7 +230,8 @@ static uint64_t last_id_in(const char *path)
 	struct stat sb;
 	ssize_t n;
 	off_t at;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED, why, sizeof why);
 
 	if (fd < 0)
 		return 0;
@@ -271,6 +272,7 @@ static uint64_t last_id_in(const char *path)
 struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t errlen)
 {
 	struct alerts *a = xcalloc(1, sizeof *a);
+	char why[256];
 	struct stat sb;
 	size_t n;
 
@@ -312,10 +314,10 @@ struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t e
 		n = strlen(o->state_dir) + sizeof "/" ALERTS_FILE;
 		a->path = xmalloc(n);
 		snprintf(a->path, n, "%s/%s", o->state_dir, ALERTS_FILE);
-		a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		a->fd = ng_open_checked(a->path, O_WRONLY | O_APPEND | O_CREAT, 0600, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED,
+					why, sizeof why);
 		if (a->fd < 0) {
-			snprintf(err, errlen, "cannot open %s: %s (check the permissions of --state-dir %s)", a->path,
-				 strerror(errno), o->state_dir);
+			snprintf(err, errlen, "cannot open %s: %s", a->path, why);
 			goto fail;
 		}
 		if (fstat(a->fd, &sb) == 0)
@@ -547,7 +549,7 @@ static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time wind
 /* Rename alerts.jsonl to .1 (and .1 to .2 ...), then open a new one; on failure keep the old one. */
 static void file_rotate(struct alerts *a)
 {
-	char from[PATH_MAX], to[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], why[256];
 	int fd;
 
 	for (unsigned i = a->o.file_keep; i >= 1; i--) {
@@ -563,7 +565,8 @@ static void file_rotate(struct alerts *a)
 			return;
 		}
 	}
-	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = ng_open_checked(a->path, O_WRONLY | O_APPEND | O_CREAT, 0600, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED, why,
+			     sizeof why);
 	if (fd < 0) {
 		/* The old descriptor now writes to alerts.jsonl.1: keep it rather than lose lines. */
 		if (!a->rotate_failing)

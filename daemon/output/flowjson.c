@@ -9,6 +9,7 @@
 
 #include "detect.h"
 #include "engine.h"
+#include "enrich.h"
 #include "geoip.h"
 #include "log.h"
 #include "proc.h"
@@ -124,100 +125,14 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 	return buf;
 }
 
-/* Helpers for the writer: a key, then a value of each kind. */
-static void w_key(struct strbuf *sb, const char *k)
-{
-	sb_putc(sb, ',');
-	sb_putc(sb, '"');
-	sb_puts(sb, k);
-	sb_put(sb, "\":", 2);
-}
+/* Helpers for the writer: a key, then a value of each kind (base/util.h has the string member). */
+#define w_key sb_json_key
+#define w_str sb_json_member_str
 
 static void w_uint(struct strbuf *sb, const char *k, uint64_t v)
 {
 	w_key(sb, k);
 	sb_u64(sb, v);
-}
-
-static void w_str(struct strbuf *sb, const char *k, const char *v)
-{
-	w_key(sb, k);
-	if (v)
-		sb_json_str(sb, v);
-	else
-		sb_puts(sb, "null");
-}
-
-static void w_geo(struct strbuf *sb, const struct geo_info *g)
-{
-	w_key(sb, "geo");
-	if (!g || (!g->has_location && !g->country[0])) {
-		sb_puts(sb, "null");
-		return;
-	}
-	sb_puts(sb, "{\"lat\":");
-	if (g->has_location)
-		sb_fixed4(sb, g->lat);
-	else
-		sb_puts(sb, "null");
-	sb_puts(sb, ",\"lon\":");
-	if (g->has_location)
-		sb_fixed4(sb, g->lon);
-	else
-		sb_puts(sb, "null");
-	w_key(sb, "accuracy_km");
-	if (g->accuracy_km >= 0)
-		sb_u64(sb, (uint64_t)g->accuracy_km);
-	else
-		sb_puts(sb, "null");
-	w_str(sb, "country", g->country[0] ? g->country : NULL);
-	w_str(sb, "country_name", g->country_name);
-	w_str(sb, "region", g->region);
-	w_str(sb, "city", g->city);
-	sb_putc(sb, '}');
-}
-
-/*
- * "geo", "asn" and "as_org": written once per GeoIP result and kept in it,
- * since every flow to the same place (and every address of the same
- * database record) shares the result.
- */
-static void w_place(struct strbuf *sb, struct geo_info *g)
-{
-	size_t start = sb->len;
-
-	if (g && g->json_cacheable && g->json) {
-		sb_put(sb, g->json, g->json_len);
-		return;
-	}
-	w_geo(sb, g);
-	if (g && g->asn) {
-		w_uint(sb, "asn", g->asn);
-	} else {
-		w_key(sb, "asn");
-		sb_puts(sb, "null");
-	}
-	w_str(sb, "as_org", g ? g->as_org : NULL);
-	if (g && g->json_cacheable) {
-		g->json_len = sb->len - start;
-		g->json = xstrndup(sb->p + start, g->json_len);
-	}
-}
-
-static void w_process(struct strbuf *sb, const struct proc_info *p)
-{
-	w_key(sb, "process");
-	if (!p) {
-		sb_puts(sb, "null");
-		return;
-	}
-	sb_puts(sb, "{\"pid\":");
-	sb_u64(sb, (uint64_t)p->pid);
-	w_str(sb, "name", p->name);
-	w_str(sb, "exe", p->exe);
-	w_str(sb, "user", p->user);
-	w_str(sb, "cmdline", p->cmdline);
-	sb_putc(sb, '}');
 }
 
 /* "signals": [{"name", "value", "reason"}, ...] in detect.h's order. */
@@ -302,10 +217,9 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
 	w_uint(sb, "fragments", f->fragments);
 	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
-	w_place(sb, f->geo);
+	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
 	w_str(sb, "remote_domain", f->domain);
 	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
-	w_process(sb, f->proc);
 	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
 	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
 	w_str(sb, "verdict", wl_verdict_name(v));
@@ -316,9 +230,9 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_puts(sb, flowjson_trust_rule(f) ? "true" : "false");
 	w_str(sb, "trust_rule", flowjson_trust_rule(f));
 	w_key(sb, "evidence");
-	sb_puts(sb, f->evidence_packets > 0 ? "true" : "false");
+	sb_puts(sb, f->evidence ? "true" : "false");
 	w_key(sb, "evidence_url");
-	if (f->evidence_packets > 0) {
+	if (f->evidence) {
 		sb_puts(sb, "\"/flows/");
 		sb_u64(sb, f->id);
 		sb_puts(sb, "/pcap\"");

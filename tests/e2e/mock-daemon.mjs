@@ -352,7 +352,7 @@ function parseQuery(q) {
 function qMatch(f, terms) {
 	return terms.every((t) => {
 		const g = f.geo || {};
-		const hay = [f.remote_ip, f.local_ip, f.remote_domain, f.as_org, f.process && f.process.name, g.city, g.country, g.country_name, f.proto].join(' ').toLowerCase();
+		const hay = [f.remote_ip, f.remote_domain, f.as_org, f.process && f.process.name, g.city, g.country, g.country_name, f.proto].join(' ').toLowerCase();
 		const ok = t.values.some((v) => (t.field ? FIELDS[t.field](f, v) : hay.includes(v) || (/^\d+$/.test(v) && f.remote_port === Number(v))));
 		return t.neg ? !ok : ok;
 	});

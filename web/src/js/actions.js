@@ -90,7 +90,8 @@ export async function trust(body, out) {
 	say(out, '', 'asking the daemon…');
 	let r;
 	try {
-		r = await apiPost('/api/trust', body);
+		// "detail": the full answer (rules, flows judged again, the undo id) for plain address and domain trusts too.
+		r = await apiPost('/api/trust', { ...body, detail: true });
 	} catch (e) {
 		say(out, 'err', `Not trusted: ${e.message}`);
 		return null;

@@ -9,7 +9,8 @@
 // trust (a network, everything seen while learning) answers 409 with `would_affect`; the page
 // shows that number and sends the trust again with "confirm": true only when the person says so.
 import { apiPost, apiDownload } from './api.js';
-import { resync } from './stream.js';
+import { pullChanged } from './stream.js';
+import { state } from './state.js';
 import { esc, fmtInt } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -88,6 +89,7 @@ function say(out, kind, text, html) {
  */
 export async function trust(body, out) {
 	say(out, '', 'asking the daemon…');
+	const since = state.lastEventId;
 	let r;
 	try {
 		// "detail": the full answer (rules, flows judged again, the undo id) for plain address and domain trusts too.
@@ -117,13 +119,14 @@ export async function trust(body, out) {
 		(d.undo != null ? '<button type="button" class="btn" id="d-undo">Undo</button>' : ''));
 	const u = $('d-undo');
 	if (u) u.addEventListener('click', () => undo({ undo: d.undo }, out));
-	resync();
+	pullChanged(since);
 	return d;
 }
 
 // POST /api/trust/undo ({undo: id} or {rule: text}) and say what was taken back.
 export async function undo(body, out) {
 	say(out, '', 'asking the daemon…');
+	const since = state.lastEventId;
 	let r;
 	try {
 		r = await apiPost('/api/trust/undo', body);
@@ -138,6 +141,6 @@ export async function undo(body, out) {
 	}
 	say(out, 'ok', `Undone: ${(d.removed || []).join(', ') || 'nothing left to take back'}.` +
 		(d.flows_changed != null ? ` ${fmtInt(d.flows_changed)} flow${d.flows_changed === 1 ? '' : 's'} judged again.` : ''));
-	resync();
+	pullChanged(since);
 	return d;
 }

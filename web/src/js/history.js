@@ -48,7 +48,12 @@ async function probe() {
 		if (!r.ok) { $('timebar').hidden = true; return; }
 		const s = await r.json();
 		const to = Math.max(Date.parse(s.to) || 0, newestPacket() || 0);
-		const from = Date.parse(s.from);
+		let from = Date.parse(s.from);
+		if (!isFinite(from)) {
+			// The whole store's summary names no bounds: its oldest flow starts the bar.
+			const h = await apiJson('/api/history?limit=1');
+			from = h.flows && h.flows.length ? Date.parse(h.flows[0].first_seen) : NaN;
+		}
 		if (!isFinite(from) || !(to > from)) return;
 		range.from = from;
 		range.to = to;

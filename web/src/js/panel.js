@@ -91,7 +91,8 @@ export function initPanel() {
 		if (e.key === 'Escape' && !$('details').hidden) closeDetails();
 	});
 
-	on('flows', refresh);
+	// A change the person just made (a trust, an undo) is drawn at once, not at the next frame.
+	on('flows', (d) => { refresh(); if (d && d.now) renderRows(); });
 	on('ui', refresh);
 	on('ui', updateExportLink);
 	updateExportLink();

@@ -234,7 +234,7 @@ function flushSoon() {
 }
 
 // Apply the batched flow events, then rebuild places once and tell everyone.
-function flush() {
+function flush(now) {
 	flushTimer = 0;
 	if (!pending.length) return;
 	const batch = pending;
@@ -251,7 +251,23 @@ function flush() {
 	}
 	if (state.flows.size > MAX_FLOWS) trim();
 	rebuildPlaces();
-	emit('flows', { snapshot: false, count: batch.length });
+	emit('flows', { snapshot: false, count: batch.length, now: !!now });
+}
+
+/*
+ * Take at once the flows that changed after event `since` (GET /flows?since=N): after a trust or an
+ * undo, so the rows and arcs change without waiting for the stream's next batch or a full reload.
+ */
+export async function pullChanged(since) {
+	try {
+		const doc = await getJson(`/flows?since=${encodeURIComponent(since)}`);
+		for (const f of doc.flows || []) pending.push({ type: 'flow-update', id: 0, data: f });
+		clearTimeout(flushTimer);
+		flushTimer = 0;
+		flush(true);
+	} catch (e) {
+		resync();
+	}
 }
 
 // Forget the oldest closed flows when the page holds too many.

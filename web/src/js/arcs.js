@@ -169,12 +169,12 @@ export function latLonToVec3(lat, lon, r = 1, out = new THREE.Vector3()) {
 /*
  * Height of an arc above the globe (in globe radii) for an angular distance in radians: it grows
  * with distance up to a quarter of the way round (0.15), then sinks again towards the far side
- * (0.05 at the antipode), so arcs to the other side of the Earth hug the surface instead of
+ * (0.09 at 15,000 km, 0.03 at the antipode), so arcs to the other side of the Earth hug the surface instead of
  * looping out into space.
  */
 export function arcHeight(angle) {
 	const a = Math.min(Math.PI, Math.max(0, angle));
-	return 0.012 + (a <= Math.PI / 2 ? 0.138 * Math.sin(a) : 0.038 + 0.1 * Math.sin(a));
+	return a <= Math.PI / 2 ? 0.012 + 0.138 * Math.sin(a) : 0.03 + 0.12 * Math.sin(a) ** 2;
 }
 
 // A point of the arc at t, in JS, matching the vertex shader (for picking and labels).

@@ -30,7 +30,7 @@ export function initGroups(sq, openFlow) {
 		if (!b) return;
 		setView(b.dataset.g);
 	});
-	$('groups').addEventListener('click', onClick);
+	$('groups-list').addEventListener('click', onClick);
 	on('flows', () => soon());
 	on('filters', () => soon(true));
 	on('ui', () => soon(true));
@@ -45,7 +45,7 @@ export function setView(v) {
 	$('groups').hidden = !grouped;
 	open = new Set();
 	doc = null;
-	if (grouped) { $('groups').innerHTML = '<p class="muted pad">loading…</p>'; load(); }
+	if (grouped) { $('groups-list').innerHTML = '<p class="muted pad">loading…</p>'; load(); }
 	emit('view');
 }
 
@@ -74,7 +74,7 @@ async function load() {
 		doc.sig = sig;
 		render();
 	} catch (e) {
-		$('groups').innerHTML = `<p class="muted pad">Groups are not available: ${esc(e.message)}</p>`;
+		$('groups-list').innerHTML = `<p class="muted pad">Groups are not available: ${esc(e.message)}</p>`;
 	}
 }
 
@@ -90,7 +90,7 @@ function spark(counts) {
 
 // The groups as rows (open ones with their flows).
 function render() {
-	const box = $('groups');
+	const box = $('groups-list');
 	const groups = (doc && doc.groups) || [];
 	if (!groups.length) { box.innerHTML = '<p class="muted pad">No connection matches these filters.</p>'; return; }
 	const what = state.ui.view === 'process' ? 'program' : 'destination';
@@ -121,7 +121,7 @@ function groupBody(g) {
 		if (g.kind === 'domain') acts.push(`<button type="button" class="btn" data-gtrust="domain">Trust ${esc(g.key)} and its subdomains</button>`);
 		if (g.kind === 'exe' && g.process && g.process.exe) acts.push(`<button type="button" class="btn" data-gtrust="exe">Trust the program ${esc(g.process.name || g.process.exe)}</button>`);
 	}
-	return (acts.length ? `<div class="gacts">${acts.join('')}<div class="result" role="status"></div></div>` : '') +
+	return (acts.length ? `<div class="gacts">${acts.join('')}</div>` : '') +
 		`<ul class="gflows">${flows.slice(0, 300).map((f) =>
 			`<li><button type="button" data-id="${f.id}"><span>${levelIcon(levelOf(f))} ${esc(remoteName(f))}:${esc(f.remote_port)} <span class="muted">${esc(f.proto)}</span>` +
 			`${f.trusted_by_user ? ' <span class="trusted">trusted by you</span>' : ''}</span>` +
@@ -138,7 +138,8 @@ function onClick(e) {
 		const g = doc.groups[Number(t.closest('.group').dataset.i)];
 		const body = t.dataset.gtrust === 'domain' ? { domain: g.key, subdomains: true } :
 			{ exe: g.process.exe, ...(g.process.sha256 ? { sha256: g.process.sha256 } : {}) };
-		trust(body, t.parentElement.querySelector('.result'));
+		// The answer (and its Undo) goes above the groups, which are redrawn as the trust changes them.
+		trust(body, $('g-result'));
 		return;
 	}
 	const h = e.target.closest('button.gh');

@@ -81,11 +81,11 @@ export function drawLabels(c, box, view) {
 		g.globalAlpha = 1;
 		g.fillStyle = selected ? '#ffffff' : '#e8eef7';
 		g.fillText(text, x + 5, y);
-		drawn.push({ key, text, x, y, selected });
+		drawn.push({ key, text, x, y: y - hgt / 2, w, h: hgt, selected });
 	}
 }
 
-// The labels the last frame drew (the test hook).
+// The labels the last frame drew (the test hook): {key, text, x, y (top left, view px), w, h, selected}.
 export function drawnLabels() {
 	return drawn.map((d) => ({ ...d }));
 }

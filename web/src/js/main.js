@@ -462,7 +462,7 @@ function installHook() {
 			const r = $('view').getBoundingClientRect();
 			return { x: r.left + s.x, y: r.top + s.y };
 		},
-		// The labels drawn over the map in the last frame: {key, text, x, y, selected} (view px).
+		// The labels drawn over the map in the last frame: {key, text, x, y, w, h, selected} (view px, top left).
 		labels: drawnLabels,
 		// The places the inset near home shows.
 		inset: insetPlaces,

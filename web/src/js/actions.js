@@ -10,7 +10,6 @@
 // shows that number and sends the trust again with "confirm": true only when the person says so.
 import { apiPost, apiDownload } from './api.js';
 import { pullChanged } from './stream.js';
-import { state } from './state.js';
 import { esc, fmtInt } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -89,7 +88,6 @@ function say(out, kind, text, html) {
  */
 export async function trust(body, out) {
 	say(out, '', 'asking the daemon…');
-	const since = state.lastEventId;
 	let r;
 	try {
 		// "detail": the full answer (rules, flows judged again, the undo id) for plain address and domain trusts too.
@@ -119,14 +117,13 @@ export async function trust(body, out) {
 		(d.undo != null ? '<button type="button" class="btn" id="d-undo">Undo</button>' : ''));
 	const u = $('d-undo');
 	if (u) u.addEventListener('click', () => undo({ undo: d.undo }, out));
-	pullChanged(since);
+	pullChanged();
 	return d;
 }
 
 // POST /api/trust/undo ({undo: id} or {rule: text}) and say what was taken back.
 export async function undo(body, out) {
 	say(out, '', 'asking the daemon…');
-	const since = state.lastEventId;
 	let r;
 	try {
 		r = await apiPost('/api/trust/undo', body);
@@ -141,6 +138,6 @@ export async function undo(body, out) {
 	}
 	say(out, 'ok', `Undone: ${(d.removed || []).join(', ') || 'nothing left to take back'}.` +
 		(d.flows_changed != null ? ` ${fmtInt(d.flows_changed)} flow${d.flows_changed === 1 ? '' : 's'} judged again.` : ''));
-	pullChanged(since);
+	pullChanged();
 	return d;
 }

@@ -255,13 +255,17 @@ function flush(now) {
 }
 
 /*
- * Take at once the flows that changed after event `since` (GET /flows?since=N): after a trust or an
- * undo, so the rows and arcs change without waiting for the stream's next batch or a full reload.
+ * Take at once the flows a trust or an undo changed: the daemon's /flows says so from its answer on
+ * (the stream follows within its next batch), so the rows and arcs change without waiting for it.
+ * Only flows whose judgement changed are applied (as updates): the rest stays as the stream has it.
  */
-export async function pullChanged(since) {
+export async function pullChanged() {
 	try {
-		const doc = await getJson(`/flows?since=${encodeURIComponent(since)}`);
-		for (const f of doc.flows || []) pending.push({ type: 'flow-update', id: 0, data: f });
+		const doc = await getJson('/flows');
+		for (const f of doc.flows || []) {
+			const o = state.flows.get(f.id);
+			if (o && meaningfulChange(o, f)) pending.push({ type: 'flow-update', id: 0, data: f });
+		}
 		clearTimeout(flushTimer);
 		flushTimer = 0;
 		flush(true);

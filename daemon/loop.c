@@ -206,6 +206,8 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(v, "large_upload", (double)ds.large_upload);
 		cJSON_AddNumberToObject(v, "no_dns", (double)ds.no_dns);
 		cJSON_AddNumberToObject(v, "long_connection", (double)ds.long_connection);
+		cJSON_AddNumberToObject(v, "new_program", (double)ds.new_program);
+		cJSON_AddNumberToObject(v, "exe_changed", (double)ds.exe_changed);
 		cJSON_AddNumberToObject(v, "memory_bytes", (double)ds.memory_bytes);
 	}
 	cJSON_AddItemToObject(o, "learning", learning_json(d));
@@ -372,7 +374,7 @@ static void tick(struct daemon *d, ng_time mono)
 		d->rate_mono = mono;
 		stats_cb(d, o);
 		txt = cJSON_PrintUnformatted(o);
-		events_publish(d->events, "stats", http_sse_clients(d->http) ? txt : NULL);
+		events_publish(d->events, "stats", http_sse_listening(d->http) ? txt : NULL);
 		free(txt);
 		cJSON_Delete(o);
 		d->next_stats = mono + STATS_EVERY;

@@ -12,6 +12,7 @@
 struct exehash_rec {
 	unsigned refs;		/* private */
 	uint64_t dev, ino, used;
+	uint64_t size;		/* bytes, as stat saw the path when queued (0 unknown) */
 	int64_t mtime_sec;
 	uint32_t mtime_nsec;
 	char *path;
@@ -31,11 +32,16 @@ struct exehash_rec *exehash_get(struct exehash *eh, const char *path, uint64_t d
 				uint32_t mtime_nsec);
 struct exehash_rec *exehash_ref(struct exehash_rec *r);
 void exehash_unref(struct exehash_rec *r);
-/* Hash queued files for at most EXEHASH_BYTES_PER_RUN bytes and EXEHASH_US_PER_RUN of time (call from the tick). */
+/*
+ * Hash queued files for at most EXEHASH_BYTES_PER_RUN bytes and EXEHASH_US_PER_RUN of time (call from the tick),
+ * smallest first, so one large executable never holds back the others.
+ */
 void exehash_run(struct exehash *eh);
 
+/* hashed + failed + pending == versions ever queued (evicted pending ones count as failed). */
 struct exehash_stats {
 	uint64_t hashed, failed, bytes, cached, memory_bytes;
+	uint64_t pending;	/* queued versions not hashed yet (now) */
 };
 void exehash_get_stats(const struct exehash *eh, struct exehash_stats *out);
 

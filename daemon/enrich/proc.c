@@ -147,6 +147,7 @@ void proc_info_unref(struct proc_info *info)
 #define PROC_WANT_TAKEN		UINT64_MAX	/* tombstone in the wanted-inode set */
 #define PROC_PEND_MAX		65536		/* flows waiting at most; more are answered NULL at once */
 #define PROC_BPF_GRACE		(1 * NG_USEC)	/* BPF: wait this long for the kernel's record, then sock_diag */
+#define PROC_HASHWAIT_MAX	4096		/* answered flows whose executable's hash is still coming (64 KiB) */
 
 /* What a pending flow waits for, or how it ended. */
 enum proc_state {
@@ -224,6 +225,12 @@ struct proc_done {
 	struct proc_info *info;
 };
 
+/* A flow answered before its executable was hashed: it is answered again (and so republished) when the hash is. */
+struct proc_hashwait {
+	uint64_t flow_id;
+	struct proc_info *info;	/* a reference */
+};
+
 struct proc_table {
 	int nl;				/* NETLINK_SOCK_DIAG, -1 when closed */
 	bool diag[2];			/* sock_diag answers for [0] TCP, [1] UDP */
@@ -264,6 +271,8 @@ struct proc_table {
 	struct procbpf *bpf;		/* kernel records, NULL without BPF */
 	struct exehash *eh;		/* executables' hashes, NULL when off */
 	bool hashing;
+	struct proc_hashwait *hwait;	/* PROC_HASHWAIT_MAX: flows to answer again once their hash is done */
+	size_t nhwait;
 
 	struct proc_stats st;
 };
@@ -314,6 +323,7 @@ static bool proc_socket_alive(struct proc_table *, const struct proc_pending *);
 static void proc_lookup_socket(struct proc_table *, struct proc_pending *);
 static struct proc_info *proc_info_from_bpf(struct proc_table *, const struct procbpf_owner *);
 static void proc_parents_read(struct proc_table *, struct proc_info *, pid_t);
+static void proc_hash_answers(struct proc_table *, proc_result_cb, void *);
 static void proc_hash_attach(struct proc_table *, struct proc_info *, const char *, uint64_t, uint64_t, int64_t,
 			     uint32_t);
 
@@ -1506,6 +1516,9 @@ void proc_table_destroy(struct proc_table *pt)
 		proc_info_unref(pt->ents[i].info);
 	for (unsigned i = 0; i < PROC_UIDS; i++)
 		free(pt->uids[i].name);
+	for (size_t i = 0; i < pt->nhwait; i++)
+		proc_info_unref(pt->hwait[i].info);
+	free(pt->hwait);
 	proc_diag_close(pt);
 	procbpf_close(pt->bpf);
 	exehash_destroy(pt->eh);
@@ -1613,6 +1626,29 @@ void proc_flow_start(struct proc_table *pt, uint64_t flow_id, uint8_t proto, con
 	proc_lookup_socket(pt, p);
 }
 
+/* Answer again the flows whose executable's hash has come (the engine republishes them); forget failed ones. */
+static void proc_hash_answers(struct proc_table *pt, proc_result_cb cb, void *arg)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < pt->nhwait; i++) {
+		struct proc_hashwait *h = &pt->hwait[i];
+		int state = h->info->hash->state;
+
+		if (state == EXEHASH_PENDING) {
+			pt->hwait[w++] = *h;
+			continue;
+		}
+		if (state == EXEHASH_DONE && cb) {
+			pt->st.hash_republished++;
+			cb(arg, h->flow_id, h->info);	/* the list's reference moves to the callee */
+		} else {
+			proc_info_unref(h->info);
+		}
+	}
+	pt->nhwait = w;
+}
+
 void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void *arg)
 {
 	unsigned need = 0, giveup_protos = 0;
@@ -1629,9 +1665,11 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 	pt->tick++;
 	if (pt->bpf)
 		procbpf_drain(pt->bpf);
-	exehash_run(pt->eh);	/* executables' hashes, within their own budget */
-	if (pt->npend == 0)
+	if (pt->npend == 0) {
+		exehash_run(pt->eh);	/* executables' hashes, within their own budget */
+		proc_hash_answers(pt, cb, arg);
 		return;
+	}
 
 	/* BPF: records that arrived since; past the grace, sockets older than the daemon go the classic way. */
 	for (size_t i = 0; i < pt->npend; i++) {
@@ -1771,6 +1809,23 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 		pt->done[ndone++].flow_id = p->flow_id;
 	}
 	pt->npend = w;
+	/* Hash the executables of these answers now (within the budget), so most carry their sha256 at once. */
+	exehash_run(pt->eh);
+	proc_hash_answers(pt, cb, arg);
+	for (size_t i = 0; i < ndone; i++) {
+		struct proc_info *info = pt->done[i].info;
+
+		if (info && info->hash && info->hash->state == EXEHASH_PENDING && cb) {
+			if (pt->nhwait == PROC_HASHWAIT_MAX) {
+				pt->st.hash_unwaited++;	/* published without its hash; GET /flows shows it later */
+				continue;
+			}
+			if (!pt->hwait)
+				pt->hwait = xcalloc(PROC_HASHWAIT_MAX, sizeof *pt->hwait);
+			pt->hwait[pt->nhwait].flow_id = pt->done[i].flow_id;
+			pt->hwait[pt->nhwait++].info = proc_info_ref(info);
+		}
+	}
 	if (pt->npend == 0 && pt->cappend > PROC_PEND_KEEP) {
 		free(pt->pend);	/* give a flood's memory back */
 		pt->pend = NULL;
@@ -1796,7 +1851,8 @@ void proc_get_stats(const struct proc_table *pt, struct proc_stats *out)
 		return;
 	*out = pt->st;
 	out->pending = pt->npend;
-	out->memory_bytes = pt->cappend * sizeof *pt->pend + pt->capdone * sizeof *pt->done +
+	out->hash_waiting = pt->nhwait;
+	out->memory_bytes = (pt->hwait ? PROC_HASHWAIT_MAX * sizeof *pt->hwait : 0) + pt->cappend * sizeof *pt->pend + pt->capdone * sizeof *pt->done +
 			    pt->imap_cap * sizeof *pt->imap + pt->socks.cap * sizeof *pt->socks.v + sizeof *pt;
 	if (pt->bpf) {
 		struct procbpf_stats bs;
@@ -1809,6 +1865,10 @@ void proc_get_stats(const struct proc_table *pt, struct proc_stats *out)
 
 		exehash_get_stats(pt->eh, &es);
 		out->memory_bytes += es.memory_bytes;
+		out->hash_hashed = es.hashed;
+		out->hash_failed = es.failed;
+		out->hash_pending = es.pending;
+		out->hash_bytes = es.bytes;
 	}
 }
 

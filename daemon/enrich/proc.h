@@ -79,6 +79,10 @@ struct proc_stats {
 	uint64_t pending;	/* waiting for an answer now */
 	uint64_t bpf_found;	/* of found: answered from the kernel's records (BPF) */
 	uint64_t memory_bytes;	/* attribution's tables now (pending queue, inode map, BPF tables) */
+	/* Executables' hashes (exehash.h): versions hashed, failed (unreadable, replaced, too large), waiting. */
+	uint64_t hash_hashed, hash_failed, hash_pending, hash_bytes;
+	/* Flows answered before their hash was done: waiting now, answered again since, not waited for (list full). */
+	uint64_t hash_waiting, hash_republished, hash_unwaited;
 };
 void proc_get_stats(const struct proc_table *pt, struct proc_stats *out);
 

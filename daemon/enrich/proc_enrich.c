@@ -78,6 +78,7 @@ static void proc_json(const void *value, struct strbuf *sb)
 static void proc_stats(const void *self, cJSON *o)
 {
 	struct proc_stats ps;
+	cJSON *h;
 
 	proc_get_stats(self, &ps);
 	cJSON_AddNumberToObject(o, "requests", (double)ps.requests);
@@ -90,6 +91,14 @@ static void proc_stats(const void *self, cJSON *o)
 	cJSON_AddNumberToObject(o, "bpf_found", (double)ps.bpf_found);
 	cJSON_AddNumberToObject(o, "memory_bytes", (double)ps.memory_bytes);
 	cJSON_AddStringToObject(o, "source", proc_table_source(self));
+	h = cJSON_AddObjectToObject(o, "exe_hash");
+	cJSON_AddNumberToObject(h, "hashed", (double)ps.hash_hashed);
+	cJSON_AddNumberToObject(h, "failed", (double)ps.hash_failed);
+	cJSON_AddNumberToObject(h, "pending", (double)ps.hash_pending);
+	cJSON_AddNumberToObject(h, "bytes", (double)ps.hash_bytes);
+	cJSON_AddNumberToObject(h, "flows_waiting", (double)ps.hash_waiting);
+	cJSON_AddNumberToObject(h, "flows_republished", (double)ps.hash_republished);
+	cJSON_AddNumberToObject(h, "flows_unwaited", (double)ps.hash_unwaited);
 }
 
 const struct enrichment_kind proc_enrichment = {

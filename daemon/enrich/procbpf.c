@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@
 #define PB_PROCS	2048		/* process records kept */
 #define PB_MAX_AGE	(120 * NG_USEC)	/* older rows are not answered */
 #define PB_RING_BYTES	(2u << 20)	/* the ring buffer (charged to the memory cgroup) */
+#define PB_TRACEFS_MAGIC 0x74726163	/* TRACEFS_MAGIC, include/uapi/linux/magic.h */
 
 /* A FIFO table with a chained hash index over fixed-size keys and values. */
 struct pb_map {
@@ -378,6 +380,12 @@ static int pb_record_cb(void *ctx, void *data, size_t len)
 /* Mount tracefs where libbpf looks for tracepoint ids, when neither place has it; 0 or -1. */
 static int pb_tracefs(char *err, size_t errlen)
 {
+	struct statfs sf;
+
+	/* By file system type: a user other than root cannot look inside tracefs (mode 0700) but may still attach. */
+	if ((statfs("/sys/kernel/tracing", &sf) == 0 && sf.f_type == PB_TRACEFS_MAGIC) ||
+	    (statfs("/sys/kernel/debug/tracing", &sf) == 0 && sf.f_type == PB_TRACEFS_MAGIC))
+		return 0;
 	if (access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
 		return 0;
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
@@ -390,7 +398,8 @@ static int pb_tracefs(char *err, size_t errlen)
 }
 
 /* libbpf's messages: warnings to the debug log only (a failed probe is not an error). */
-static int pb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int pb_libbpf_print(enum libbpf_print_level level, const char *fmt,
+								   va_list ap)
 {
 	char line[512];
 

@@ -26,10 +26,12 @@
 #include "detect.h"
 #include "dns.h"
 #include "enrich.h"
+#include "exehash.h"
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
 #include "names.h"
+#include "proc.h"
 #include "strpool.h"
 #include "whitelist.h"
 
@@ -1148,21 +1150,43 @@ void engine_flush(struct engine *e)
 	}
 }
 
-/* An enrichment answered late for a flow (enrich_answer_fn). */
+/*
+ * An enrichment answered late for a flow (enrich_answer_fn). The same value
+ * again means it completed in place (a process whose executable's hash came):
+ * the flow is published again, an ended one through flow_update.
+ */
 static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot slot, void *value)
 {
 	struct engine *e = arg;
 	struct flow *f = flow_table_by_id(e->flows, flow_id);
+	bool again;
 
 	if (!value)
 		return;
+	again = f && f->slot[slot] == value;
 	if (!f || f->slot[slot]) {
 		enrichment_kinds[slot]->release(value);
+		if (!again)
+			return;
+	} else {
+		f->slot[slot] = value;
+	}
+	if (slot == ENRICH_PROC) {
+		const struct proc_info *p = f->proc;
+		const struct exehash_rec *h = p->hash;
+		bool done = h && h->state == EXEHASH_DONE;
+
+		if (detect_flow_process(e->detect, f, p->exe, done ? h->hex : NULL, done && h->changed, e->now))
+			flow_update_attention(e, f);
+	}
+	if (f->end_reason == FLOW_END_NONE) {
+		mark_dirty(e, f);
 		return;
 	}
-	f->slot[slot] = value;
-	if (f->end_reason == FLOW_END_NONE)
-		mark_dirty(e, f);
+	for (size_t i = 0; again && f->announced && i < e->nsinks; i++) {
+		if (e->sinks[i].flow_update)
+			e->sinks[i].flow_update(e->sinks[i].arg, f);
+	}
 }
 
 /* What engine_rejudge asks of each held flow. */

@@ -10,7 +10,12 @@
 #include "slots.h"
 #include "util.h"
 
-/* Deliver a late value for a flow's slot; the callee owns the reference. */
+/*
+ * Deliver a late value for a flow's slot; the callee owns the reference. The
+ * value already in the slot, again, says it completed in place (its JSON
+ * changed): the flow is published again. Any other value for a filled slot is
+ * dropped.
+ */
 typedef void (*enrich_answer_fn)(void *arg, uint64_t flow_id, enum enrich_slot slot, void *value);
 
 /*

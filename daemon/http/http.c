@@ -613,8 +613,10 @@ size_t http_sse_listening(struct http_server *s)
 {
 	uint64_t last;
 
-	if (!s || !s->nsse)
+	if (!s)
 		return 0;
+	if (!s->nsse)
+		return s->listened_mono && time_mono() - s->listened_mono < HTTP_SSE_RESUME_GRACE ? 1 : 0;
 	/* Recount every 64 events (and when streams come or go): O(streams), not per event. */
 	last = s->ctx->events ? events_last_id(s->ctx->events) : 0;
 	if (s->listening_nsse != s->nsse || last < s->listening_id || last - s->listening_id >= 64) {
@@ -622,6 +624,8 @@ size_t http_sse_listening(struct http_server *s)
 		s->listening_id = last;
 		s->listening_nsse = s->nsse;
 	}
+	if (s->listening)
+		s->listened_mono = time_mono();
 	return s->listening;
 }
 

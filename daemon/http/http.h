@@ -78,10 +78,14 @@ void http_notify(struct http_server *s);
 size_t http_sse_clients(const struct http_server *s);
 /*
  * SSE clients that will receive the next event: connected and not so far
- * behind that they are due a reset anyway. When it is 0 the loop may
- * publish ids only (events_publish with NULL data) and skip building JSON
- * nobody will read; cheap enough to call for every event.
+ * behind that they are due a reset anyway; and 1 for HTTP_SSE_RESUME_GRACE
+ * after the last one left, so that a client that lost its connection (a
+ * phone changing networks) can resume from its Last-Event-ID instead of
+ * starting over. When it is 0 the loop may publish ids only (events_publish
+ * with NULL data) and skip building JSON nobody will read; cheap enough to
+ * call for every event.
  */
+#define HTTP_SSE_RESUME_GRACE (120 * NG_USEC)
 size_t http_sse_listening(struct http_server *s);
 
 #endif

@@ -90,6 +90,7 @@ struct http_server {
 	size_t listening;		/* streams not due a reset, as of listening_id (http_sse_listening) */
 	uint64_t listening_id;
 	size_t listening_nsse;
+	ng_time listened_mono;		/* when a stream last listened (http_sse_listening), 0 never */
 	uint64_t requests, rejected;
 	size_t inflight;		/* bytes of responses built and not yet sent */
 	ng_time next_housekeeping;	/* monotonic */

@@ -118,6 +118,8 @@ export const LEVEL_WORDS = {
 	low: 'low attention',
 	none: 'no attention needed',
 	unanswered: 'unanswered inbound attempt',
+	new_program: 'first flow of this program',
+	exe_changed: 'program changed (new SHA-256)',
 };
 
 // An inline SVG icon for an attention level (decorative: a label or aria-label carries the meaning).
@@ -144,6 +146,8 @@ const SIGNAL_WORDS = {
 	large_upload: 'large upload',
 	blocklisted: 'blocklisted',
 	unanswered: 'unanswered inbound attempt',
+	new_program: 'first flow of this program',
+	exe_changed: 'program changed (new SHA-256)',
 };
 
 // A signal name in words ("beacon (regular timing)"); unknown names are shown with spaces.

@@ -453,7 +453,9 @@ async function main() {
 				const ids = await hook(page, 'listIds');
 				// A flow of no attention low in the list: more bytes and a new last_seen would move it up (attention, then last activity).
 				const byId = new Map(doc.flows.map((f) => [f.id, f]));
-				const idx = ids.findIndex((id, i) => i > 20 && byId.get(id) && levelOf(byId.get(id)) === 'none' && byId.get(id).active);
+				// Well below the first row of no attention, so a touch moves it up (and a new flow cannot shift it first).
+				const firstNone = ids.findIndex((i) => byId.get(i) && levelOf(byId.get(i)) === 'none');
+				const idx = ids.findIndex((id, i) => i > firstNone + 8 && byId.get(id) && levelOf(byId.get(id)) === 'none' && byId.get(id).active);
 				const id = ids[idx];
 				await page.hover(`#list`);
 				await page.evaluate((i) => { document.getElementById('list').scrollTop = Math.max(0, i * 52 - 100); }, idx);

@@ -110,7 +110,7 @@ function applySnapshot(doc) {
 		if (!first) {
 			if (!o) mark(f.id, 'new');
 			else if (o.active && !f.active) mark(f.id, 'closed');
-			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict || o.attention !== f.attention) mark(f.id, 'changed');
+			else if (meaningfulChange(o, f)) mark(f.id, 'changed');
 		}
 	}
 	// Only flows still held keep an end time; flows new to the page get one estimated.
@@ -122,10 +122,22 @@ function applySnapshot(doc) {
 	}
 	state.flows = flows;
 	state.conn.error = '';
+	state.conn.lastUpdate = Date.now();
 	rebuildPlaces();
 	emit('home');
 	emit('flows', { snapshot: true });
 	emit('status');
+}
+
+/*
+ * Did a flow change in a way worth a flash of its row? Its level, verdict, signals, name or
+ * program, or trust: yes. More bytes and a later last_seen (every active flow, every second): no,
+ * or a busy list would flash all over.
+ */
+export function meaningfulChange(o, f) {
+	const sig = (x) => (Array.isArray(x.signals) ? x.signals.map((s) => s && s.name).join() : '');
+	return o.attention !== f.attention || o.verdict !== f.verdict || sig(o) !== sig(f) || o.remote_domain !== f.remote_domain ||
+		((o.process && o.process.name) || '') !== ((f.process && f.process.name) || '') || !!o.trusted_by_user !== !!f.trusted_by_user;
 }
 
 // Open (or reopen) the event stream.
@@ -139,6 +151,7 @@ function connect() {
 			if (es !== me) return;
 			retry = 0;
 			lastMessageAt = performance.now();
+			state.conn.lastUpdate = Date.now();
 			state.conn.connected = true;
 			state.conn.state = 'open';
 			emit('status');
@@ -163,6 +176,7 @@ function connect() {
 		onEvent(type, id, text) {
 			if (es !== me || !EVENT_TYPES.has(type)) return;
 			lastMessageAt = performance.now();
+			state.conn.lastUpdate = Date.now();
 			if (!state.conn.connected) {
 				state.conn.connected = true;
 				state.conn.state = 'open';
@@ -220,7 +234,7 @@ function flushSoon() {
 }
 
 // Apply the batched flow events, then rebuild places once and tell everyone.
-function flush() {
+function flush(now) {
 	flushTimer = 0;
 	if (!pending.length) return;
 	const batch = pending;
@@ -233,11 +247,31 @@ function flush() {
 		noteEnded(f, old);
 		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
 		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
-		else mark(f.id, 'changed');
+		else if (meaningfulChange(old, f)) mark(f.id, 'changed');
 	}
 	if (state.flows.size > MAX_FLOWS) trim();
 	rebuildPlaces();
-	emit('flows', { snapshot: false, count: batch.length });
+	emit('flows', { snapshot: false, count: batch.length, now: !!now });
+}
+
+/*
+ * Take at once the flows a trust or an undo changed: the daemon's /flows says so from its answer on
+ * (the stream follows within its next batch), so the rows and arcs change without waiting for it.
+ * Only flows whose judgement changed are applied (as updates): the rest stays as the stream has it.
+ */
+export async function pullChanged() {
+	try {
+		const doc = await getJson('/flows');
+		for (const f of doc.flows || []) {
+			const o = state.flows.get(f.id);
+			if (o && meaningfulChange(o, f)) pending.push({ type: 'flow-update', id: 0, data: f });
+		}
+		clearTimeout(flushTimer);
+		flushTimer = 0;
+		flush(true);
+	} catch (e) {
+		resync();
+	}
 }
 
 // Forget the oldest closed flows when the page holds too many.

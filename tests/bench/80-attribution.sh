@@ -136,9 +136,12 @@ print(sys.argv[4], sys.argv[5], gen['connections'], '%.3f' % (float(sys.argv[7])
       mine, len(rows), gen['rate'], p.get('pending', 0))
 EOF
 	tail -n 1 "$tmp/runs" | awk -v s=$sec '{
-		printf "%s:   run %-10s %6d/s: %6d connections (%5.0f/s achieved), daemon %6.2f s cpu = %6.1f us/conn; "
-		printf "%d of %d flows with the generator'"'"'s pid%s\n", s, ($1 == "bpf" ? "BPF" : ($1 == "nobpf" ? "--no-bpf" :
-		"--no-process")), $2, $3, $8, $4, $4 * 1e6 / $3, $6, $7, ($9 > 0 ? "; " $9 " still pending" : "")
+		m = "--no-process"
+		if ($1 == "bpf") m = "BPF"
+		if ($1 == "nobpf") m = "--no-bpf"
+		printf "%s:   run %-12s %6d/s: %6d connections (%5.0f/s achieved), daemon %6.2f s cpu = %6.1f us/conn; ", s, m,
+			$2, $3, $8, $4, $4 * 1e6 / $3
+		printf "%d of %d flows with the generator pid%s\n", $6, $7, ($9 > 0 ? "; " $9 " still pending" : "")
 	}'
 }
 

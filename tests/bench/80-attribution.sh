@@ -65,7 +65,10 @@ ip -n $B route add 203.0.113.0/24 dev vB$$
 # every run ports of its own on the test host, so no 5-tuple is used twice.
 ip netns exec $A sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip netns exec $B sysctl -qw net.core.somaxconn=4096
-ip netns exec $B "$gen" serve 198.51.100.7 9000 64 > "$tmp/serve.out" 2>&1 &
+# Two ports a run: runs x rates x 3 modes x 2 (at most 1,024).
+nports=$((runs * $(echo $rates | wc -w) * 6))
+[ $nports -le 1024 ] || { echo "$sec: too many runs for the test host's 1,024 ports: lower BENCH_ATTRIBUTION_RUNS"; exit 1; }
+ip netns exec $B "$gen" serve 198.51.100.7 9000 $nports > "$tmp/serve.out" 2>&1 &
 pids="$pids $!"
 i=0
 until grep -q listening "$tmp/serve.out"; do
@@ -100,6 +103,7 @@ run_one() {
 	ip netns exec $A "$ng" -i vA$$ --listen 127.0.0.1:8080 --state-dir "$tmp/st" --no-geoip --no-signals \
 		--public-net 198.51.100.0/24 --max-flows 200000 $opt > /dev/null 2> "$tmp/d.err" &
 	dpid=$!
+	pids="$pids $dpid"
 	i=0
 	until [ -n "$(api /api/stats 2> /dev/null)" ]; do
 		kill -0 $dpid 2> /dev/null || { echo "$sec: the daemon ($mode) exited: $(tail -n 2 "$tmp/d.err")"; exit 1; }

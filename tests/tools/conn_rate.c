@@ -133,7 +133,7 @@ static int client(const char *addr, long port, long nports, long rate, double se
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "serve") == 0)
-		return serve(argv[2], parse_num(argv[3], "PORT", 1, 65535), parse_num(argv[4], "NPORTS", 1, 64));
+		return serve(argv[2], parse_num(argv[3], "PORT", 1, 65535), parse_num(argv[4], "NPORTS", 1, 1024));
 	if (argc == 6) {
 		long port = parse_num(argv[2], "PORT", 1, 65535);
 

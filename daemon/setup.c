@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "platform.h"
 
 #include "capture.h"
 #include "decode.h"

@@ -4,14 +4,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Print and abort: the one place that handles running out of memory. */
 static void oom(size_t size)
@@ -260,7 +257,7 @@ static uint64_t hash_secret(void)
 	static bool drawn;
 
 	if (!drawn) {
-		if (getrandom(&secret, sizeof secret, 0) != sizeof secret)
+		if (platform_random(&secret, sizeof secret) != 0)
 			secret = (uint64_t)time_mono() ^ ((uint64_t)getpid() << 32);
 		drawn = true;
 	}
@@ -523,7 +520,7 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 			 dir, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	if (geteuid() != 0 && st.st_uid != geteuid()) {
+	if (geteuid() != 0 && (uid_t)st.st_uid != geteuid()) {
 		snprintf(err, errlen, "state directory %s belongs to uid %u, not to this user (choose --state-dir DIR)", dir,
 			 (unsigned)st.st_uid);
 		return -1;

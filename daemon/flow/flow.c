@@ -27,6 +27,7 @@
 
 #include "log.h"
 
+#include "platform.h"
 #include <stdlib.h>
 #include <string.h>
 

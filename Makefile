@@ -155,7 +155,7 @@ WIN       := $(BUILD)/windows
 WIN_CC    := x86_64-w64-mingw32-gcc
 WIN_DEPS  := $(WIN)/deps/prefix
 # What only Linux has: sock_diag/procfs attribution and capability-based privilege dropping.
-WIN_SKIP  := daemon/platform/linux.c daemon/platform/privs.c daemon/enrich/proc.c
+WIN_SKIP  := daemon/platform/linux.c daemon/platform/privs.c daemon/platform/proc_linux.c
 WIN_SRCS  := $(filter-out $(WIN_SKIP),$(ALL_SRCS)) daemon/main.c
 WIN_OBJS  := $(patsubst %.c,$(WIN)/obj/%.o,$(WIN_SRCS)) $(WIN)/obj/gen/webassets.o
 WIN_CFLAGS := $(CSTD) -O2 -g $(WARN) -Wno-format $(INCS) -I$(WIN_DEPS)/include -D_WIN32_WINNT=0x0600 -D__USE_MINGW_ANSI_STDIO=1 \

@@ -14,7 +14,7 @@ libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time groff-base strace
 # `deps.sh windows` (make windows, windows-test): the cross-compiler, Wine to test with, and what
 # daemon/platform/windows-deps.sh needs to unpack Debian's sources (dpkg-dev) and make SQLite's amalgamation (tcl).
 if [ "${1:-}" = windows ]; then
-	PKGS="gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine64 dpkg-dev tcl publicsuffix"
+	PKGS="gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine64 dpkg-dev tcl cmake flex bison publicsuffix"
 fi
 
 missing=""

@@ -132,7 +132,7 @@ void config_init(struct config *c)
 	c->speed = 0;
 	c->max_clients = 512;
 	c->alert_timeout = 10 * NG_USEC;
-	c->evidence = true;
+	c->evidence = PLATFORM_EVIDENCE_DEFAULT;	/* the evidence store needs directory descriptors (not on Windows yet) */
 	c->evidence_mb = 64;
 	c->ipfix_active_timeout = 60 * NG_USEC;
 }

@@ -504,30 +504,6 @@ out:
 	return rc;
 }
 
-int state_dir_check(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (mkdir_p(dir) != 0 || stat(dir, &st) != 0) {
-		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
-			 strerror(errno));
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH | S_ISVTX)) {
-		snprintf(err, errlen,
-			 "state directory %s is writable by everyone or its group (mode %04o): others could plant netglobe's token, "
-			 "rules or database there (chmod 700 it, or choose a private --state-dir DIR)",
-			 dir, (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	if (geteuid() != 0 && (uid_t)st.st_uid != geteuid()) {
-		snprintf(err, errlen, "state directory %s belongs to uid %u, not to this user (choose --state-dir DIR)", dir,
-			 (unsigned)st.st_uid);
-		return -1;
-	}
-	return 0;
-}
-
 void sb_csv_field(struct strbuf *sb, const char *s, bool last)
 {
 	bool quote;

@@ -72,6 +72,7 @@ int mkdir_p(const char *dir);
  * directory others may write to (group or world writable, or sticky like
  * /tmp) would let them plant the access token, trusted rules or the
  * database. Not root: it must also be ours. 0, or -1 with one line in err.
+ * Defined by the platform layer (linux.c: modes and owner; windows.c: the ACL).
  */
 int state_dir_check(const char *dir, char *err, size_t errlen);
 

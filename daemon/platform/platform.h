@@ -42,6 +42,8 @@
 #undef ERROR
 #undef DELETE
 
+/* Evidence pcaps need openat/fstatat/unlinkat on a directory descriptor, which Windows lacks: off by default. */
+#define PLATFORM_EVIDENCE_DEFAULT false
 typedef uint32_t uid_t;
 typedef uint32_t gid_t;
 typedef int nfds_t;
@@ -153,6 +155,7 @@ struct tm *localtime_r(const time_t *t, struct tm *out);
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#define PLATFORM_EVIDENCE_DEFAULT true
 #endif
 
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */

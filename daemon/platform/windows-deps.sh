@@ -165,6 +165,18 @@ build_libpcap() {
 	cp pcap/*.h "$P/include/pcap/"
 }
 
+# For the Wine tests only (never shipped): Debian's libpcap cross-built as wpcap.dll with no capture
+# module (it reads files), because Wine's builtin wpcap.dll leaves pcap_open_offline unimplemented.
+build_test_wpcap() {
+	mkdir -p wbuild && cd wbuild
+	cmake .. -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_RC_COMPILER=$HOST-windres \
+		-DPCAP_TYPE=null -DBUILD_SHARED_LIBS=ON -DDISABLE_REMOTE=ON -DDISABLE_DBUS=ON -DDISABLE_RDMA=ON \
+		-DCMAKE_BUILD_TYPE=Release >cmake.log 2>&1 || { tail -n 30 cmake.log >&2; exit 1; }
+	make -j$JOBS pcap >build.log 2>&1 || { tail -n 30 build.log >&2; exit 1; }
+	mkdir -p "$DIR/test-wpcap"
+	cp run/pcap.dll "$DIR/test-wpcap/wpcap.dll"
+}
+
 for pin in $PINS; do
 	name=${pin%%=*} ver=${pin#*=}
 	stamp=$DIR/stamp/$name-$ver
@@ -175,3 +187,11 @@ for pin in $PINS; do
 	touch "$stamp"
 	echo "windows-deps: $name $ver built in $(( $(date +%s) - start )) s"
 done
+
+pcapver=$(echo "$PINS" | tr ' ' '\n' | sed -n 's/^libpcap=//p')
+if [ ! -f "$DIR/stamp/test-wpcap-$pcapver" ]; then
+	start=$(date +%s)
+	(cd "$SRC/libpcap-$pcapver" && build_test_wpcap)
+	touch "$DIR/stamp/test-wpcap-$pcapver"
+	echo "windows-deps: test wpcap.dll (libpcap $pcapver, no capture module) built in $(( $(date +%s) - start )) s"
+fi

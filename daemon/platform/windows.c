@@ -10,6 +10,7 @@
 #include <windows.h>
 #include <bcrypt.h>
 #include <iphlpapi.h>
+#include <aclapi.h>
 #include <pcap/pcap.h>
 
 #include "log.h"
@@ -1042,4 +1043,109 @@ DIR *fdopendir(int fd)
 	(void)fd;
 	errno = ENOSYS;
 	return NULL;
+}
+
+/* True for the accounts that may write anywhere anyway: SYSTEM, Administrators, the owner, CREATOR OWNER. */
+static bool sid_trusted(PSID sid, PSID owner)
+{
+	static const WELL_KNOWN_SID_TYPE ok[] = {WinLocalSystemSid, WinBuiltinAdministratorsSid, WinCreatorOwnerSid};
+
+	if (owner != NULL && EqualSid(sid, owner))
+		return true;
+	for (size_t i = 0; i < NG_ARRAY_LEN(ok); i++)
+		if (IsWellKnownSid(sid, ok[i]))
+			return true;
+	return false;
+}
+
+/* Create dir (and parents) with an ACL that gives access to SYSTEM, Administrators and this account only. */
+static int private_mkdir(const char *dir)
+{
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+	PSECURITY_DESCRIPTOR sd = NULL;
+	char parent[MAX_PATH];
+	const char *sddl = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)";
+	char *slash;
+	int rc;
+
+	if (GetFileAttributesA(dir) != INVALID_FILE_ATTRIBUTES)
+		return 0;
+	snprintf(parent, sizeof parent, "%s", dir);
+	slash = strrchr(parent, '\\');
+	if (strrchr(parent, '/') > slash)
+		slash = strrchr(parent, '/');
+	if (slash != NULL && slash > parent && slash[-1] != ':') {
+		*slash = '\0';
+		if (GetFileAttributesA(parent) == INVALID_FILE_ATTRIBUTES && mkdir_p(parent) != 0)
+			return -1;
+	}
+	typedef BOOL(WINAPI * sddl_fn)(LPCSTR, DWORD, PSECURITY_DESCRIPTOR *, PULONG);
+	sddl_fn conv = (sddl_fn)(void (*)(void))GetProcAddress(GetModuleHandleA("advapi32.dll"),
+							      "ConvertStringSecurityDescriptorToSecurityDescriptorA");
+	if (conv != NULL && conv(sddl, 1, &sd, NULL))
+		sa.lpSecurityDescriptor = sd;
+	rc = CreateDirectoryA(dir, &sa) ? 0 : -1;
+	if (rc != 0)
+		errno = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : ENOENT;
+	if (sd != NULL)
+		LocalFree(sd);
+	return rc;
+}
+
+/*
+ * The Windows equivalent of the Unix check: the directory's DACL may grant
+ * write access (add files, write data, change the ACL or owner) only to
+ * SYSTEM, Administrators and its owner. A missing directory is created with
+ * such an ACL.
+ */
+int state_dir_check(const char *dir, char *err, size_t errlen)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PACL dacl = NULL;
+	PSID owner = NULL;
+	DWORD rc;
+	const DWORD writes = FILE_ADD_FILE | FILE_WRITE_DATA | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD | WRITE_DAC |
+			     WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
+
+	if (private_mkdir(dir) != 0 || !(GetFileAttributesA(dir) & FILE_ATTRIBUTE_DIRECTORY)) {
+		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
+			 strerror(errno ? errno : ENOTDIR));
+		return -1;
+	}
+	rc = GetNamedSecurityInfoA(dir, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | OWNER_SECURITY_INFORMATION, &owner,
+				   NULL, &dacl, NULL, &sd);
+	if (rc != ERROR_SUCCESS) {
+		snprintf(err, errlen, "cannot read the permissions of state directory %s (error %lu; choose --state-dir DIR)",
+			 dir, (unsigned long)rc);
+		return -1;
+	}
+	for (DWORD i = 0; dacl != NULL && i < dacl->AceCount; i++) {
+		ACE_HEADER *h;
+		char name[256] = "?", dom[256] = "";
+		DWORD nl = sizeof name, dl = sizeof dom;
+		SID_NAME_USE use;
+
+		if (!GetAce(dacl, i, (void **)&h) || h->AceType != ACCESS_ALLOWED_ACE_TYPE || (h->AceFlags & INHERIT_ONLY_ACE))
+			continue;
+		ACCESS_ALLOWED_ACE *a = (ACCESS_ALLOWED_ACE *)h;
+		PSID sid = (PSID)&a->SidStart;
+
+		if (!(a->Mask & writes) || sid_trusted(sid, owner))
+			continue;
+		LookupAccountSidA(NULL, sid, name, &nl, dom, &dl, &use);
+		snprintf(err, errlen,
+			 "state directory %s is writable by %s%s%s: others could plant netglobe's token, rules or database "
+			 "there (remove that permission, or choose a private --state-dir DIR)",
+			 dir, dom, dom[0] ? "\\" : "", name);
+		LocalFree(sd);
+		return -1;
+	}
+	if (dacl == NULL) {
+		snprintf(err, errlen, "state directory %s has no access control list: everyone may write there "
+				      "(choose a private --state-dir DIR)", dir);
+		LocalFree(sd);
+		return -1;
+	}
+	LocalFree(sd);
+	return 0;
 }

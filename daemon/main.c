@@ -235,6 +235,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(NG_LOG_INFO);
+	if (platform_init(err, sizeof err) != 0) {
+		fprintf(stderr, "netglobe: %s\n", err);
+		return 1;
+	}
 	if (argc > 1 && (strcmp(argv[1], "history") == 0 || strcmp(argv[1], "reset-baseline") == 0))
 		return run_subcommand(argv[1], argc - 2, argv + 2);
 	config_init(&cfg);

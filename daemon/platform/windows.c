@@ -351,7 +351,7 @@ int pcap_get_selectable_fd(struct pcap *p)
 	return -1;
 }
 
-/* Winsock, and binary standard streams (binmode.o makes every other file binary). */
+/* Winsock, and binary standard streams (binmode.o makes every file netglobe opens binary). */
 int platform_init(char *err, size_t errlen)
 {
 	WSADATA wsa;
@@ -361,6 +361,10 @@ int platform_init(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start Windows sockets (WSAStartup error %d)", rc);
 		return -1;
 	}
+	/* JSON lines end in \n as on Linux, also through a pipe or a redirect. */
+	_setmode(_fileno(stdin), _O_BINARY);
+	_setmode(_fileno(stdout), _O_BINARY);
+	_setmode(_fileno(stderr), _O_BINARY);
 	return 0;
 }
 

@@ -27,7 +27,7 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
 fi
 
 # One wineserver for all the runs (each netglobe.exe start then takes about a second, not several).
-/usr/lib/wine/wineserver -p 60 2>/dev/null || true
+/usr/lib/wine/wineserver -p60 2>/dev/null || true
 
 passed=0 failed=0 skipped=0
 logdir=${TMPDIR:-/tmp}/netglobe-windows-logs
@@ -50,5 +50,6 @@ for t in tests/windows/wine_*.sh; do
 		failed=$((failed + 1))
 	fi
 done
+/usr/lib/wine/wineserver -k 2>/dev/null || true
 echo "windows: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -14,6 +14,8 @@ for f in "$PCAPS"/*.pcap "$PCAPS"/*.pcapng; do
 	"$NG_BIN" -r "$f" --dump > "$TMP/lin.json" 2> "$TMP/lin.err" || fail "$name: the Linux build failed: $(cat "$TMP/lin.err")"
 	ngw -r "$(winpath "$f")" --dump > "$TMP/win.json" 2> "$TMP/win.err" ||
 		fail "$name: netglobe.exe failed: $(cat "$TMP/win.err")"
+	# Byte for byte first (line ends, number formatting), then field by field for a readable difference.
+	cmp -s "$TMP/lin.json" "$TMP/win.json" || echo "note $name: the bytes differ ($(cmp "$TMP/lin.json" "$TMP/win.json" | head -n 1))"
 	norm "$TMP/lin.json" > "$TMP/lin.norm"
 	norm "$TMP/win.json" > "$TMP/win.norm"
 	[ -s "$TMP/lin.norm" ] || fail "$name: the Linux build printed no flows"

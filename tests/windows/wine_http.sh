@@ -13,7 +13,7 @@ NG_START_TRIES=600 ng_start wine "$NG_WINE" "$NG_EXE" -r "$(winpath "$PCAP")" --
 curl -sf "http://127.0.0.1:$port/" -o "$TMP/page.html" || fail "GET / failed"
 grep -qi '<html' "$TMP/page.html" || fail "GET / is not the page"
 # The replay has ended once /flows holds every flow the Linux build saw.
-want=$(wc -l < "$TMP/lin.json")
+want=$(grep -c '^{"id":' "$TMP/lin.json")
 i=0
 while :; do
 	curl -sf "http://127.0.0.1:$port/flows" -o "$TMP/flows.json" || fail "GET /flows failed"
@@ -25,7 +25,7 @@ while :; do
 done
 python3 - "$TMP/lin.json" "$TMP/flows.json" <<'PY' || fail "/flows differs from the Linux --dump"
 import json, sys
-lin = {f["id"]: f for f in map(json.loads, open(sys.argv[1]))}
+lin = {f["id"]: f for f in map(json.loads, open(sys.argv[1])) if "id" in f}
 win = {f["id"]: f for f in json.load(open(sys.argv[2]))["flows"]}
 assert set(lin) == set(win), (sorted(set(lin) ^ set(win))[:5])
 for i, f in lin.items():

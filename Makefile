@@ -22,7 +22,14 @@ DAEMON_DIRS := daemon daemon/base daemon/capture daemon/flow daemon/enrich daemo
 INCS    := $(addprefix -I,$(DAEMON_DIRS)) -Igeoip -Iwhitelist -I$(BUILD)/gen
 CFLAGS  ?=
 CFLAGS  += $(CSTD) $(OPT) $(WARN) $(INCS) -MMD -MP -DNG_DATADIR='"$(PREFIX)/share/netglobe"'
-LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lpsl -lm -lpthread
+LDLIBS  := -lpcap -lmaxminddb -lmicrohttpd -lcjson -lsqlite3 -lcap -lqrencode -lpsl -lbpf -lelf -lz -lnettle -lm -lpthread
+# The kernel half of process attribution: clang compiles it for BPF (CO-RE, against this machine's BTF),
+# bpftool embeds it in a skeleton header; libbpf relocates it for the running kernel at load time.
+BPF_CLANG ?= clang
+BPFTOOL   ?= bpftool
+BPF_STRIP ?= llvm-strip
+BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
 # daemon/platform holds one file per system (linux.c, windows.c); the build picks its own.
@@ -66,6 +73,20 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/gen/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@test -r $(VMLINUX_BTF) || { echo "no $(VMLINUX_BTF): the BPF program is compiled against the kernel's BTF (VMLINUX_BTF=FILE)" >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/procattr.bpf.o: daemon/enrich/bpf/procattr.bpf.c daemon/enrich/bpf/procattr.h $(BUILD)/gen/vmlinux.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/gen -Idaemon/enrich/bpf -Wall -Werror -c -o $@ $<
+	$(BPF_STRIP) -g $@
+
+$(BUILD)/gen/procattr.skel.h: $(BUILD)/gen/procattr.bpf.o
+	$(BPFTOOL) gen skeleton $< name procattr > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/daemon/enrich/procbpf.o: $(BUILD)/gen/procattr.skel.h
 
 # The web page is compiled into the binary: a fixed table of files, so no path can escape it.
 # web/build.sh assembles the page (sources plus pinned npm files) into $(BUILD)/web.

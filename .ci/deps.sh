@@ -6,11 +6,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# Build: compiler and libraries. Run: none beyond the libraries. Test/bench: the rest.
+# Build: compiler and libraries (libbpf, clang, bpftool and llvm-strip build the BPF program). Run: none beyond the libraries. Test/bench: the rest.
 PKGS="gcc make pkg-config libpcap-dev libmaxminddb-dev libmicrohttpd-dev libcjson-dev libsqlite3-dev
 libcap-dev libqrencode-dev libpsl-dev publicsuffix libcmocka-dev clang libclang-rt-14-dev python3 curl ca-certificates
+libbpf-dev libelf-dev zlib1g-dev bpftool llvm nettle-dev
 tshark mmdb-bin tcpdump sqlite3 iproute2 chromium wrk nfdump softflowd argus-client argus-server
-libndpi-bin libmaxmind-db-writer-perl systemd libcap2-bin time groff-base strace bsdextrautils"
+libndpi-bin libmaxmind-db-writer-perl python3-dpkt systemd libcap2-bin time groff-base strace bsdextrautils"
 # `deps.sh windows` (make windows, windows-test): the cross-compiler, Wine to test with, and what
 # daemon/platform/windows-deps.sh needs to unpack Debian's sources (dpkg-dev) and make SQLite's amalgamation (tcl).
 if [ "${1:-}" = windows ]; then

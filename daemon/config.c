@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "addr.h"
 #include "home.h"
+#include "http.h"
 
 enum opt_type {
 	OPT_STR,
@@ -32,6 +34,8 @@ enum opt_type {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_PRINT,	/* --print-config */
+	OPT_OPTSTR,	/* a string whose value may be left out: `dflt` then (the next argument counts unless it
+			   starts with '-') */
 };
 
 struct opt {
@@ -72,16 +76,18 @@ static const struct opt options[] = {
 	{"dns-grace", 0, OPT_DURATION, O(dns_grace), "DUR", "keep a DNS name this long past its TTL (default 1h)", 0, 0, false},
 	{"dns-max", 0, OPT_UINT, O(dns_max), "N", "most addresses with a remembered name (default 262144)", 16, 100000000, false},
 	{"no-process", 0, OPT_BOOL, O(no_process), NULL, "no process attribution (and no /proc privileges)", 0, 0, false},
+	{"no-bpf", 0, OPT_BOOL, O(no_bpf), NULL, "process attribution by sock_diag and /proc only, without the kernel's BPF records", 0, 0, false},
 	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe)", 0, 0, false},
 	{"window", 0, OPT_DURATION, O(window), "DUR", "rolling whitelist window (default 48h)", 0, 0, false},
 	{"retention", 0, OPT_DURATION, O(retention), "DUR", "forget addresses not seen for (default 7d)", 0, 0, false},
 	{"allow", 0, OPT_LIST, O(allow), "FILE", "allow rules: addresses, CIDRs, *.domain patterns (repeatable)", 0, 0, false},
 	{"blocklist", 0, OPT_LIST, O(blocklist), "FILE", "IP blocklist: netset/ipset, Spamhaus DROP, Feodo CSV (repeatable)", 0, 0, false},
+	{"blocklist-max", 0, OPT_UINT, O(blocklist_max), "N", "entries kept from one blocklist file (default 2000000; about 34 bytes each)", 1, 1000000000, false},
 	{"listen", 0, OPT_LIST, O(listen), "ADDR:PORT", "HTTP address (repeatable; default 127.0.0.1:8080 and [::1]:8080)", 0, 0, false},
 	{"web-root", 0, OPT_STR, O(web_root), "DIR", "serve the page from DIR instead of the built-in copy", 0, 0, false},
 	{"realtime", 0, OPT_BOOL, O(realtime), NULL, "with -r: replay at the recorded pace", 0, 0, true},
 	{"speed", 0, OPT_DOUBLE, O(speed), "N", "with -r: replay N times faster than recorded", 0, 0, true},
-	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections (default 512)", 1, 100000, false},
+	{"max-clients", 0, OPT_UINT, O(max_clients), "N", "most concurrent HTTP connections per listener (default 512)", 1, 100000, false},
 	{"user", 0, OPT_STR, O(user), "USER", "drop privileges to USER after opening the capture (default netglobe if it exists)", 0, 0, false},
 	{"no-signals", 0, OPT_BOOL, O(no_signals), NULL, "no behaviour signals (beacon, DNS tunnel, scan, upload ...): attention from the whitelist's verdicts alone", 0, 0, false},
 	{"alert-on", 0, OPT_STR, O(alert_on), "WHAT", "alert on 'high' attention (default) or on every 'anomalous' or blocklisted verdict", 0, 0, false},
@@ -89,9 +95,14 @@ static const struct opt options[] = {
 	{"alert-timeout", 0, OPT_DURATION, O(alert_timeout), "DUR", "kill an --on-alert command after (default 10s)", 0, 0, false},
 	{"evidence", 0, OPT_BOOL, O(evidence), NULL, "keep the first packets of anomalous flows as pcap evidence (default yes; --evidence=no turns it off)", 0, 0, false},
 	{"evidence-mb", 0, OPT_UINT, O(evidence_mb), "MB", "disk space for evidence pcaps (default 64)", 1, 1048576, false},
+	{"history-mb", 0, OPT_UINT, O(history_mb), "MB", "disk cap of the flow history (state_dir/history.db; default 256; 0 turns it off)", 0, 1048576, false},
 	{"ipfix", 0, OPT_STR, O(ipfix), "HOST:PORT", "export flows as IPFIX (UDP; tcp://HOST:PORT for TCP)", 0, 0, false},
 	{"ipfix-active-timeout", 0, OPT_DURATION, O(ipfix_active_timeout), "DUR", "IPFIX record for long flows every (default 60s)", 0, 0, false},
 	{"flow-log", 0, OPT_STR, O(flow_log), "FILE", "append every ended flow as JSON Lines (\"-\" = stdout)", 0, 0, false},
+	{"flow-log-format", 0, OPT_STR, O(flow_log_format), "FORMAT", "--flow-log's lines: json (the flow object, default) or ecs (Elastic Common Schema)", 0, 0, false},
+	{"alert-format", 0, OPT_STR, O(alert_format), "FORMAT", "alerts in alerts.jsonl, --on-alert and syslog: json (default) or ecs", 0, 0, false},
+	{"alert-syslog", 0, OPT_OPTSTR, O(alert_syslog), "[TARGET]", "send alerts to syslog (RFC 5424): unix:PATH or udp:HOST:PORT (default unix:/dev/log)", 0, 0, false},
+	{"community-id-seed", 0, OPT_UINT, O(community_id_seed), "N", "seed of the flows' Community IDs (default 0; use the seed your other sensors use)", 0, 65535, false},
 	{"config", 'c', OPT_STR, O(config_file), "FILE", "read options from FILE (default /etc/netglobe.conf if present)", 0, 0, true},
 	{"check", 'n', OPT_BOOL, O(check_only), NULL, "check the options and configuration file (files are opened only at start) and exit", 0, 0, true},
 	{"verbose", 'v', OPT_VERBOSE, 0, NULL, "more log lines (repeatable)", 0, 0, true},
@@ -100,6 +111,23 @@ static const struct opt options[] = {
 	{"help", 'h', OPT_HELP, 0, NULL, "this help", 0, 0, true},
 	{"version", 'V', OPT_VERSION, 0, NULL, "print the version", 0, 0, true},
 };
+
+/* The value of an OPT_OPTSTR option given without one. */
+static const struct {
+	const char *name, *value;
+} optstr_defaults[] = {
+	{"alert-syslog", "unix:/dev/log"},
+};
+
+/* An OPT_OPTSTR option's value when none is given ("" if the table above lacks it). */
+static const char *optstr_default(const struct opt *o)
+{
+	for (size_t i = 0; i < NG_ARRAY_LEN(optstr_defaults); i++) {
+		if (strcmp(optstr_defaults[i].name, o->name) == 0)
+			return optstr_defaults[i].value;
+	}
+	return "";
+}
 
 #ifndef NG_VERSION
 #define NG_VERSION "0.1.0"
@@ -134,6 +162,7 @@ void config_init(struct config *c)
 	c->alert_timeout = 10 * NG_USEC;
 	c->evidence = PLATFORM_EVIDENCE_DEFAULT;	/* the evidence store needs directory descriptors (not on Windows yet) */
 	c->evidence_mb = 64;
+	c->history_mb = 256;
 	c->ipfix_active_timeout = 60 * NG_USEC;
 }
 
@@ -158,7 +187,7 @@ void config_free(struct config *c)
 		const struct opt *o = &options[i];
 		void *field = (char *)c + o->offset;
 
-		if (o->type == OPT_STR)
+		if (o->type == OPT_STR || o->type == OPT_OPTSTR)
 			free(*(char **)field);
 		else if (o->type == OPT_LIST)
 			strlist_clear(field);
@@ -211,14 +240,15 @@ static int opt_apply(struct config *c, const struct opt *o, const char *val, boo
 	void *field = (char *)c + o->offset;
 
 	/* A line break would make --print-config write a file that does not read back. */
-	if ((o->type == OPT_STR || o->type == OPT_LIST) && strpbrk(val, "\r\n")) {
+	if ((o->type == OPT_STR || o->type == OPT_LIST || o->type == OPT_OPTSTR) && val && strpbrk(val, "\r\n")) {
 		snprintf(err, errlen, "--%s: a value cannot contain a line break", o->name);
 		return -1;
 	}
 	switch (o->type) {
 	case OPT_STR:
+	case OPT_OPTSTR:
 		free(*(char **)field);
-		*(char **)field = xstrdup(val);
+		*(char **)field = xstrdup(val ? val : optstr_default(o));
 		return 0;
 	case OPT_LIST: {
 		struct strlist *l = field;
@@ -298,25 +328,39 @@ static char *trim(char *s)
 
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char line[4096];
-	int lineno = 0;
+	enum { LINE_MAX_BYTES = 4095 };
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, 0, why, sizeof why);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
 
 	if (!fp) {
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			close(fd);
+		}
+		snprintf(err, errlen, "cannot read config file %s: %s (give -c FILE)", path, why);
 		return -1;
 	}
-	while (fgets(line, sizeof line, fp)) {
+	while ((n = getline(&line, &cap, fp)) >= 0) {
 		char *s, *name, *val;
 		const struct opt *o;
 		size_t nlen;
-		char why[512];
+		char awhy[512];
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(fp)) {
-			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 1);
-			fclose(fp);
-			return -1;
+		if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%d: the line holds a NUL byte (is this a text file?)", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (n > LINE_MAX_BYTES + 1 || (n == LINE_MAX_BYTES + 1 && line[n - 1] != '\n')) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno, LINE_MAX_BYTES);
+			rc = -1;
+			break;
 		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
@@ -329,22 +373,27 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		o = opt_by_name(name, nlen);
 		if (!o || o->cli_only) {
 			snprintf(err, errlen, "%s:%d: unknown option '%.*s' (see netglobe --help)", path, lineno, (int)nlen, name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (opt_takes_arg(o) && *val == '\0') {
 			snprintf(err, errlen, "%s:%d: option '%s' needs a value", path, lineno, o->name);
-			fclose(fp);
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (opt_apply(c, o, *val ? val : NULL, false, why, sizeof why) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-			fclose(fp);
-			return -1;
+		if (opt_apply(c, o, *val ? val : NULL, false, awhy, sizeof awhy) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, awhy);
+			rc = -1;
+			break;
 		}
 	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
 	fclose(fp);
-	return 0;
+	return rc;
 }
 
 /*
@@ -479,6 +528,15 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 		snprintf(err, errlen, "give -r FILE or -i IFACE, not both");
 		return -1;
 	}
+	if (c->listen.n > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "%zu --listen addresses: at most %d (listen on 0.0.0.0 or [::] to cover every address)",
+			 c->listen.n, HTTP_MAX_LISTEN);
+		return -1;
+	}
+	for (size_t i = 0; i < c->listen.n; i++) {
+		if (http_listen_check(c->listen.v[i], err, errlen) != 0)
+			return -1;
+	}
 	if (cli_pace && !c->file) {
 		snprintf(err, errlen, "--realtime and --speed pace a replay: they need -r FILE");
 		return -1;
@@ -491,6 +549,21 @@ static int config_check_combination(const struct config *c, bool iface_and_file,
 	if (c->alert_on && strcmp(c->alert_on, "high") != 0 && strcmp(c->alert_on, "anomalous") != 0) {
 		snprintf(err, errlen, "--alert-on %s: expected high (alerts on high attention) or anomalous (on every "
 				      "anomalous or blocklisted verdict)", c->alert_on);
+		return -1;
+	}
+	if (c->flow_log_format && strcmp(c->flow_log_format, "json") != 0 && strcmp(c->flow_log_format, "ecs") != 0) {
+		snprintf(err, errlen, "--flow-log-format %s: expected json (the flow object of docs/api.md) or ecs "
+				      "(Elastic Common Schema)", c->flow_log_format);
+		return -1;
+	}
+	if (c->alert_format && strcmp(c->alert_format, "json") != 0 && strcmp(c->alert_format, "ecs") != 0) {
+		snprintf(err, errlen, "--alert-format %s: expected json (docs/alerts.md) or ecs (Elastic Common Schema)",
+			 c->alert_format);
+		return -1;
+	}
+	if (c->alert_syslog && strncmp(c->alert_syslog, "unix:/", 6) != 0 && strncmp(c->alert_syslog, "udp:", 4) != 0) {
+		snprintf(err, errlen, "--alert-syslog %s: expected unix:/PATH (a local syslog socket, default "
+				      "unix:/dev/log) or udp:HOST:PORT", c->alert_syslog);
 		return -1;
 	}
 	if (c->home && home_parse_latlon(c->home, &lat, &lon) != 0) {
@@ -552,13 +625,15 @@ int config_parse_args(struct config *c, int argc, char **argv, bool default_file
 				}
 			}
 		}
-		if (opt_takes_arg(o) && !val) {
+		if (o->type == OPT_OPTSTR && !val && i + 1 < argc && argv[i + 1][0] != '-') {
+			val = argv[++i];
+		} else if (opt_takes_arg(o) && !val) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option --%s needs a value (%s)", o->name, o->arg);
 				return -1;
 			}
 			val = argv[++i];
-		} else if (!opt_takes_arg(o) && val && o->type != OPT_BOOL) {
+		} else if (!opt_takes_arg(o) && val && o->type != OPT_BOOL && o->type != OPT_OPTSTR) {
 			snprintf(err, errlen, "option --%s takes no value", o->name);
 			return -1;
 		}
@@ -624,6 +699,7 @@ void config_write(const struct config *c, FILE *out, bool all)
 			continue;
 		switch (o->type) {
 		case OPT_STR:
+		case OPT_OPTSTR:
 			if (*(char *const *)field)
 				fprintf(out, "%s %s\n", o->name, *(char *const *)field);
 			else if (all)

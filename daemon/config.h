@@ -31,6 +31,7 @@ struct config {
 	struct strlist geoip_city;
 	char *geoip_asn;
 	bool no_geoip, no_dns, no_names, no_process, no_signals;
+	bool no_bpf;		/* --no-bpf: process attribution without BPF */
 	ng_time dns_grace;
 	uint64_t dns_max;
 	char *home, *home_ip;
@@ -44,6 +45,7 @@ struct config {
 	bool realtime;
 	double speed;
 	uint64_t max_clients;
+	uint64_t blocklist_max;	/* entries kept per blocklist file; 0: the default */
 	/* Operation */
 	char *user;
 	char *on_alert;
@@ -51,7 +53,12 @@ struct config {
 	ng_time alert_timeout;
 	bool evidence;
 	uint64_t evidence_mb;
+	uint64_t history_mb;		/* --history-mb: the flow history's disk cap; 0 off */
 	char *ipfix, *flow_log;
+	char *flow_log_format;	/* "json" (NULL: the default) or "ecs" */
+	char *alert_format;	/* "json" (NULL: the default) or "ecs": alerts.jsonl, --on-alert, syslog */
+	char *alert_syslog;	/* "unix:PATH" or "udp:HOST:PORT"; NULL: no syslog */
+	uint64_t community_id_seed;
 	ng_time ipfix_active_timeout;
 	int verbosity;		/* -q -1, default 0, -v +1 */
 	char *config_file;

@@ -34,8 +34,8 @@
 #include "local.h"
 #include "log.h"
 #include "output.h"
-#include "proc.h"
 #include "privs.h"
+#include "proc.h"
 #include "setup.h"
 #include "whitelist.h"
 
@@ -50,7 +50,7 @@
  */
 #define TURN_BUDGET_US 5000
 #define SLICE_PACKETS 256
-#define MAX_POLLFDS 64
+#define MAX_POLLFDS (1 + HTTP_MAX_LISTEN)	/* the capture and every listener: none is left out */
 
 volatile sig_atomic_t loop_stop, loop_hup;
 
@@ -190,6 +190,8 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(v, "large_upload", (double)ds.large_upload);
 		cJSON_AddNumberToObject(v, "no_dns", (double)ds.no_dns);
 		cJSON_AddNumberToObject(v, "long_connection", (double)ds.long_connection);
+		cJSON_AddNumberToObject(v, "new_program", (double)ds.new_program);
+		cJSON_AddNumberToObject(v, "exe_changed", (double)ds.exe_changed);
 		cJSON_AddNumberToObject(v, "memory_bytes", (double)ds.memory_bytes);
 	}
 	cJSON_AddItemToObject(o, "learning", learning_json(d));
@@ -229,16 +231,7 @@ static void stats_cb(void *arg, cJSON *o)
 		cJSON_AddNumberToObject(r, "entries", (double)ds.entries);
 		cJSON_AddNumberToObject(r, "unsolicited", (double)es.dns_unsolicited);
 	}
-	if (d->m.proc) {
-		struct proc_stats ps;
-
-		proc_get_stats(d->m.proc, &ps);
-		r = cJSON_AddObjectToObject(o, "process");
-		cJSON_AddNumberToObject(r, "requests", (double)ps.requests);
-		cJSON_AddNumberToObject(r, "found", (double)ps.found);
-		cJSON_AddNumberToObject(r, "socket_gone", (double)ps.socket_gone);
-		cJSON_AddNumberToObject(r, "rate_limited", (double)ps.rate_limited);
-	}
+	modules_enrich_stats(&d->m, o);	/* "geoip", "process" */
 }
 
 static void handle_packet(void *arg, const struct capture_packet *p)
@@ -365,7 +358,7 @@ static void tick(struct daemon *d, ng_time mono)
 		d->rate_mono = mono;
 		stats_cb(d, o);
 		txt = cJSON_PrintUnformatted(o);
-		events_publish(d->events, "stats", http_sse_clients(d->http) ? txt : NULL);
+		events_publish(d->events, "stats", http_sse_listening(d->http) ? txt : NULL);
 		free(txt);
 		cJSON_Delete(o);
 		d->next_stats = mono + STATS_EVERY;
@@ -417,6 +410,7 @@ int daemon_run(const struct config *cfg)
 	struct http_options ho;
 	struct privs_options po;
 	struct engine_config ec;
+	struct engine_parts parts;
 	char err[1024], statebuf[4096];
 	int rc = 1;
 
@@ -464,7 +458,8 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 	modules_engine_config(cfg, &d->m, d->live, &ec);
-	d->engine = engine_create(&ec, d->m.local, d->m.dns, d->m.geoip, d->m.wl, d->m.proc);
+	modules_engine_parts(&d->m, &parts);
+	d->engine = engine_create(&ec, &parts);
 	d->events = events_create(0, 0);
 	d->hctx.engine = d->engine;
 	d->hctx.wl = d->m.wl;
@@ -491,6 +486,7 @@ int daemon_run(const struct config *cfg)
 	po.user = cfg->user;
 	po.capture = d->live;
 	po.process = d->m.proc != NULL;
+	po.bpf = proc_table_bpf(d->m.proc);
 	po.state_dir = ho.state_dir;
 	if (privs_drop(&po, err, sizeof err) != 0) {
 		log_errx("%s", err);
@@ -507,11 +503,18 @@ int daemon_run(const struct config *cfg)
 	d->next_local_refresh = time_mono() + 60 * NG_USEC;
 	while (!loop_stop) {
 		struct pollfd fds[MAX_POLLFDS];
-		int nfds = 0, timeout, t;
+		int nfds = 0, timeout, t, procfd = proc_table_fd(d->m.proc), procidx = -1;
 		ng_time mono = time_mono();
 
 		if (d->live && capture_fd(d->cap) >= 0) {
 			fds[nfds].fd = capture_fd(d->cap);
+			fds[nfds].events = POLLIN;
+			nfds++;
+		}
+		if (procfd >= 0) {
+			/* The kernel's records of socket owners (BPF), read as they come so the ring never fills. */
+			procidx = nfds;
+			fds[nfds].fd = procfd;
 			fds[nfds].events = POLLIN;
 			nfds++;
 		}
@@ -531,6 +534,8 @@ int daemon_run(const struct config *cfg)
 			log_warn("poll");
 			break;
 		}
+		if (procidx >= 0 && (fds[procidx].revents & POLLIN))
+			proc_table_drain(d->m.proc);
 		if (d->live)
 			live_step(d);
 		engine_flush(d->engine);	/* HTTP reads the flows next: no packet may be half-way */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "communityid.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
@@ -89,6 +90,7 @@ static int dump_read(struct dump_run *r, struct capture *c, struct outputs *outs
 static int run_dump(const struct config *cfg)
 {
 	struct engine_config ec;
+	struct engine_parts parts;
 	struct output_env env;
 	struct outputs *outs;
 	struct dump_run r;
@@ -110,7 +112,8 @@ static int run_dump(const struct config *cfg)
 		return 1;
 	}
 	modules_engine_config(cfg, &m, live, &ec);
-	r.engine = engine_create(&ec, m.local, m.dns, m.geoip, m.wl, m.proc);
+	modules_engine_parts(&m, &parts);
+	r.engine = engine_create(&ec, &parts);
 	r.dlt = capture_datalink(c);
 	if (m.geoip_desc[0])
 		log_debug("GeoIP: %s", m.geoip_desc);
@@ -254,6 +257,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
+	communityid_set_seed((uint16_t)cfg.community_id_seed);
 	if (cfg.check_only) {
 		/* -n: the command line and the config file parse; nothing is opened (as ntpd -n). */
 		log_notice("configuration OK");

@@ -10,6 +10,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "dns.h"
+#include "enrich.h"
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
@@ -159,6 +160,7 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 	wo.nallow = cfg->allow.n;
 	wo.block_files = (const char **)cfg->blocklist.v;
 	wo.nblock = cfg->blocklist.n;
+	wo.max_list_entries = cfg->blocklist_max;
 	wo.public_nets = m->public_nets;
 	wo.npublic = m->npublic;
 	m->wl = whitelist_open(&wo, err, errlen);
@@ -180,6 +182,13 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 		m->proc = proc_table_create(why, sizeof why);
 		if (!m->proc)
 			log_warnx("no process attribution: %s", why);
+		else if (cfg->no_bpf)
+			log_info("process attribution: sock_diag and /proc (--no-bpf)");
+		else if (proc_table_enable_bpf(m->proc, why, sizeof why) != 0)
+			log_warnx("process attribution: sock_diag and /proc, without BPF: %s", why);
+		else
+			log_info("process attribution: BPF tracepoints (%s); sock_diag and /proc for older sockets",
+				 proc_table_hooks(m->proc));
 	}
 	return 0;
 fail:
@@ -201,4 +210,25 @@ void modules_engine_config(const struct config *cfg, const struct modules *m, bo
 	ec->alert_on_verdict = cfg->alert_on && strcmp(cfg->alert_on, "anomalous") == 0;
 	ec->public_nets = m->public_nets;
 	ec->npublic_nets = m->npublic;
+}
+
+void modules_engine_parts(const struct modules *m, struct engine_parts *parts)
+{
+	memset(parts, 0, sizeof *parts);
+	parts->local = m->local;
+	parts->dns = m->dns;
+	parts->wl = m->wl;
+	parts->enrich[ENRICH_GEO] = m->geoip;
+	parts->enrich[ENRICH_PROC] = m->proc;
+}
+
+void modules_enrich_stats(const struct modules *m, cJSON *o)
+{
+	struct engine_parts parts;
+
+	modules_engine_parts(m, &parts);
+	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		if (parts.enrich[s] && enrichment_kinds[s]->stats)
+			enrichment_kinds[s]->stats(parts.enrich[s], cJSON_AddObjectToObject(o, enrichment_kinds[s]->name));
+	}
 }

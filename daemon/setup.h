@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "addr.h"
 #include "config.h"
 #include "engine.h"
@@ -32,6 +34,10 @@ void modules_close(struct modules *m);
 
 /* An engine configuration from cfg and the opened modules. */
 void modules_engine_config(const struct config *cfg, const struct modules *m, bool live, struct engine_config *ec);
+/* What the engine runs: the opened modules, the enrichments by slot (enrich.h). */
+void modules_engine_parts(const struct modules *m, struct engine_parts *parts);
+/* Each open enrichment's counters, as an object named after it in o (/api/stats). */
+void modules_enrich_stats(const struct modules *m, cJSON *o);
 
 /* The state directory: --state-dir, else /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe. */
 const char *setup_state_dir(const struct config *cfg, char *buf, size_t len);

@@ -627,6 +627,57 @@ static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f)
 	}
 }
 
+/* The "geo" member: null when the databases know neither a place nor a country. */
+static void json_geo(struct strbuf *sb, const struct geo_info *g)
+{
+	sb_json_key(sb, "geo");
+	if (!g || (!g->has_location && !g->country[0])) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_puts(sb, "{\"lat\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lat);
+	else
+		sb_puts(sb, "null");
+	sb_puts(sb, ",\"lon\":");
+	if (g->has_location)
+		sb_fixed4(sb, g->lon);
+	else
+		sb_puts(sb, "null");
+	sb_json_key(sb, "accuracy_km");
+	if (g->accuracy_km >= 0)
+		sb_u64(sb, (uint64_t)g->accuracy_km);
+	else
+		sb_puts(sb, "null");
+	sb_json_member_str(sb, "country", g->country[0] ? g->country : NULL);
+	sb_json_member_str(sb, "country_name", g->country_name);
+	sb_json_member_str(sb, "region", g->region);
+	sb_json_member_str(sb, "city", g->city);
+	sb_putc(sb, '}');
+}
+
+/* Write the members afresh (geo_info_json without the made text). */
+static void json_place(struct strbuf *sb, const struct geo_info *g)
+{
+	json_geo(sb, g);
+	sb_json_key(sb, "asn");
+	if (g && g->asn)
+		sb_u64(sb, g->asn);
+	else
+		sb_puts(sb, "null");
+	sb_json_member_str(sb, "as_org", g ? g->as_org : NULL);
+}
+
+void geo_info_json(const struct geo_info *info, struct strbuf *sb)
+{
+	if (info && info->json) {
+		sb_put(sb, info->json, info->json_len);
+		return;
+	}
+	json_place(sb, info);
+}
+
 /* Copy what was found into one allocation with its strings. Caller owns the one reference. */
 static struct geo_info *geoip_build(const struct geoip_found *f)
 {
@@ -643,7 +694,6 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 	}
 	info = xcalloc(1, sizeof *info + total);
 	info->refs = 1;
-	info->json_cacheable = true;
 	info->has_location = f->has_lat && f->has_lon;
 	if (info->has_location) {
 		info->lat = geoip_round4(f->lat);
@@ -663,6 +713,13 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 	}
 	if (info->country_name == NULL && info->country[0] != '\0')
 		info->country_name = geoip_country_name(info->country);
+	{
+		struct strbuf sb = {0};
+
+		json_place(&sb, info);
+		info->json = xrealloc(sb.p, sb.len);	/* the text becomes the result's, freed with it */
+		info->json_len = sb.len;
+	}
 	return info;
 }
 

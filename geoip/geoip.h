@@ -27,13 +27,10 @@ struct geo_info {
 	uint32_t asn;		/* 0 when unknown */
 	const char *as_org;	/* NULL when unknown */
 	/*
-	 * The JSON text of these fields, made by flowjson.c the first time a
-	 * flow with this result is written (thousands of flows share one
-	 * result) and freed with it. Only the capture loop's thread writes it,
-	 * and only in results geoip made (json_cacheable), which the last
-	 * geo_info_unref frees: a caller's own struct is written afresh each time.
+	 * These fields as members of the public flow object (geo_info_json's
+	 * text), written once when geoip makes the result: thousands of flows
+	 * share one. NULL in a caller's own struct.
 	 */
-	bool json_cacheable;
 	char *json;
 	size_t json_len;
 };
@@ -109,6 +106,14 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
  * frees the struct. These two are safe from any thread; geoip_open,
  * geoip_lookup and geoip_close belong to one thread (the capture loop).
  */
+/*
+ * Append the members "geo", "asn" and "as_org" of the public flow object
+ * (docs/api.md: ",\"geo\":{...},\"asn\":N,\"as_org\":\"...\""); info may be
+ * NULL (all null). Uses the text made with the result when there is one.
+ */
+struct strbuf;
+void geo_info_json(const struct geo_info *info, struct strbuf *sb);
+
 struct geo_info *geo_info_ref(struct geo_info *info);
 void geo_info_unref(struct geo_info *info);
 

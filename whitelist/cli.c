@@ -37,6 +37,9 @@ static sqlite3 *cli_open(const char *state_dir, bool rw, bool *missing, char *er
 	int ver = -1;
 
 	*missing = false;
+	/* The checks the daemon makes: a directory others could write to may hold a planted database. */
+	if (state_dir_trust(state_dir, err, errlen) != 0 && errno != ENOENT)
+		goto fail;
 	snprintf(path, n, "%s/netglobe.db", state_dir);
 	if (stat(path, &st) != 0) {
 		*missing = errno == ENOENT;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* lists.c: parsers for allow files and IP reputation lists (FireHOL, Spamhaus DROP, abuse.ch Feodo CSV). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "log.h"
@@ -580,103 +582,226 @@ int wl_rule_normalize(const char *what, char *out, size_t outlen, char *err, siz
 	return wl_domain_normalize(what, n, out, outlen, err, errlen);
 }
 
+/* A list being parsed line by line (from memory or streamed from a file). */
+struct list_parser {
+	struct wl_list *l;
+	const char *path;
+	const struct wl_parse_opts *po;
+	size_t max_cidrs;	/* blocklists: entries kept at most (the rest counted in l->over_cap) */
+	bool header_ok;
+	size_t lineno;
+};
+
+/* Start parsing; the first bytes of the file say whether it is text at all. 0, or -1 with err. */
+static int parser_begin(struct list_parser *ps, enum wl_list_kind kind, const char *path,
+			const struct wl_parse_opts *po, const char *first, size_t n, char *err, size_t errlen)
+{
+	memset(ps, 0, sizeof *ps);
+	ps->l = list_new(kind, path);
+	ps->path = path;
+	ps->po = po;
+	ps->header_ok = true;
+	ps->max_cidrs = po && po->max_entries ? po->max_entries : WL_DEFAULT_MAX_LIST_ENTRIES;
+	if (n >= 2 && (uint8_t)first[0] == 0x1f && (uint8_t)first[1] == 0x8b) {
+		snprintf(err, errlen, "%s:1: gzip-compressed data, not a text list (decompress it first)", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse one line (without its newline; the BOM already skipped). 0, or -1 with err. */
+static int parser_line(struct list_parser *ps, const char *p, size_t n, char *err, size_t errlen)
+{
+	struct wl_list *l = ps->l;
+	size_t scan = NG_MIN(n, (size_t)WL_LINE_MAX + 1);
+	const char *s = p;
+	char why[256];
+	int r;
+
+	ps->lineno++;
+	for (size_t i = 0; i < scan; i++) {
+		uint8_t ch = (uint8_t)p[i];
+
+		if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
+			snprintf(err, errlen, "%s:%zu: binary data (byte 0x%02x), not a text list", ps->path, ps->lineno,
+				 ch);
+			return -1;
+		}
+	}
+	if (n > WL_LINE_MAX) {
+		snprintf(err, errlen, "%s:%zu: line longer than %d bytes", ps->path, ps->lineno, WL_LINE_MAX);
+		return -1;
+	}
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	if (n == 0 || s[0] == '#' || s[0] == ';')
+		return 0;
+	why[0] = '\0';
+	if (l->kind == WL_LIST_ALLOW) {
+		l->entry_lines++;
+		if (allow_line(l, s, n, why, sizeof why) != 0) {
+			snprintf(err, errlen, "%s:%zu: %s", ps->path, ps->lineno, why);
+			return -1;
+		}
+		return 0;
+	}
+	if (l->ncidrs >= ps->max_cidrs) {
+		/* Past the cap: counted, not kept (list_log says so once). */
+		l->entry_lines++;
+		l->over_cap++;
+		return 0;
+	}
+	r = block_line(l, s, n, ps->po, &ps->header_ok, why, sizeof why);
+	if (r == 0)
+		return 0;
+	l->entry_lines++;
+	if (r < 0 && l->bad++ == 0) {
+		l->first_bad_line = ps->lineno;
+		if (s[0] == '<')
+			snprintf(l->first_bad, sizeof l->first_bad, "looks like HTML, not a list (did the download fail?)");
+		else
+			snprintf(l->first_bad, sizeof l->first_bad, "%s", why);
+	}
+	return 0;
+}
+
+/* Finish: judge the malformed share and trim the arrays to what is kept. 0 with *out, or -1 with err. */
+static int parser_end(struct list_parser *ps, struct wl_list **out, char *err, size_t errlen)
+{
+	struct wl_list *l = ps->l;
+
+	l->lines = ps->lineno;
+	if (l->bad > 0 && l->bad * 100 > l->entry_lines * WL_BAD_PERCENT) {
+		snprintf(err, errlen, "%s:%zu: %s (%zu of %zu entry lines are malformed; at most %d%% may be)",
+			 ps->path, l->first_bad_line, l->first_bad, l->bad, l->entry_lines, WL_BAD_PERCENT);
+		return -1;
+	}
+	if (l->cidrcap > l->ncidrs && l->ncidrs > 0) {
+		/* Memory in proportion to what is kept, not to the doubling that built it. */
+		l->cidrs = xrealloc(l->cidrs, l->ncidrs * sizeof *l->cidrs);
+		if (l->cidr_rules)
+			l->cidr_rules = xrealloc(l->cidr_rules, l->ncidrs * sizeof *l->cidr_rules);
+		l->cidrcap = l->ncidrs;
+	}
+	*out = l;
+	ps->l = NULL;
+	return 0;
+}
+
 int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len,
 		  const struct wl_parse_opts *po, struct wl_list **out, char *err, size_t errlen)
 {
-	struct wl_list *l = list_new(kind, path);
+	struct list_parser ps;
 	const char *p = buf, *end = buf + len;
-	bool header_ok = true;
-	char why[256];
-	size_t lineno = 0;
 
 	*out = NULL;
-	if (len >= 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b) {
-		snprintf(err, errlen, "%s:1: gzip-compressed data, not a text list (decompress it first)", path);
+	if (parser_begin(&ps, kind, path, po, buf, len, err, errlen) != 0)
 		goto fail;
-	}
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		p += 3;	/* UTF-8 byte order mark */
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *s = p;
-		size_t n = (size_t)(le - p), scan = NG_MIN(n, (size_t)WL_LINE_MAX + 1);
-		int r;
+		const char *le = nl ? nl : end;
 
-		lineno++;
-		for (size_t i = 0; i < scan; i++) {
-			uint8_t ch = (uint8_t)p[i];
-
-			if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
-				snprintf(err, errlen, "%s:%zu: binary data (byte 0x%02x), not a text list", path,
-					 lineno, ch);
-				goto fail;
-			}
-		}
-		if (n > WL_LINE_MAX) {
-			snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno, WL_LINE_MAX);
+		if (parser_line(&ps, p, (size_t)(le - p), err, errlen) != 0)
 			goto fail;
-		}
 		p = nl ? nl + 1 : end;
-		while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r')) {
-			s++;
-			n--;
-		}
-		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-			n--;
-		if (n == 0 || s[0] == '#' || s[0] == ';')
-			continue;
-		why[0] = '\0';
-		if (kind == WL_LIST_ALLOW) {
-			l->entry_lines++;
-			if (allow_line(l, s, n, why, sizeof why) != 0) {
-				snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
-				goto fail;
-			}
-			continue;
-		}
-		r = block_line(l, s, n, po, &header_ok, why, sizeof why);
-		if (r == 0)
-			continue;
-		l->entry_lines++;
-		if (r < 0) {
-			if (l->bad++ == 0) {
-				l->first_bad_line = lineno;
-				if (s[0] == '<')
-					snprintf(l->first_bad, sizeof l->first_bad,
-						 "looks like HTML, not a list (did the download fail?)");
-				else
-					snprintf(l->first_bad, sizeof l->first_bad, "%s", why);
-			}
-		}
 	}
-	l->lines = lineno;
-	if (l->bad > 0 && l->bad * 100 > l->entry_lines * WL_BAD_PERCENT) {
-		snprintf(err, errlen, "%s:%zu: %s (%zu of %zu entry lines are malformed; at most %d%% may be)",
-			 path, l->first_bad_line, l->first_bad, l->bad, l->entry_lines, WL_BAD_PERCENT);
+	if (parser_end(&ps, out, err, errlen) != 0)
 		goto fail;
-	}
-	*out = l;
 	return 0;
 fail:
-	wl_list_unref(l);
+	wl_list_unref(ps.l);
 	return -1;
 }
 
-int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
-		 char *err, size_t errlen)
+/* Bytes read from a list file at a time: the file is streamed, never held whole. */
+#define LIST_CHUNK (256 * 1024)
+
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, unsigned how,
+		 struct wl_list **out, char *err, size_t errlen)
 {
-	size_t len;
-	char *buf = file_read_all(path, WL_FILE_MAX, &len);
-	int rc;
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, how, why, sizeof why);
+	/* A chunk, plus room for the unfinished line carried over from the previous one. */
+	char *buf;
+	size_t have = 0;
+	bool started = false;
+	struct list_parser ps;
 
 	*out = NULL;
-	if (buf == NULL) {
-		snprintf(err, errlen, "cannot read %s %s: %s (check --%s)", kind == WL_LIST_ALLOW ? "allow file" :
-			 "blocklist", path, errno == EFBIG ? "larger than 256 MiB" : strerror(errno),
-			 kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+	memset(&ps, 0, sizeof ps);
+	if (fd < 0) {
+		int e = errno;
+
+		if (how & NG_OPEN_OWNED)
+			snprintf(err, errlen, "cannot read the trusted rules %s: %s", path, why);
+		else
+			snprintf(err, errlen, "cannot read %s %s: %s (check --%s)",
+				 kind == WL_LIST_ALLOW ? "allow file" : "blocklist", path, why,
+				 kind == WL_LIST_ALLOW ? "allow" : "blocklist");
+		errno = e;
 		return -1;
 	}
-	rc = wl_list_parse(kind, path, buf, len, po, out, err, errlen);
+	buf = xmalloc(LIST_CHUNK + WL_LINE_MAX + 2);
+	for (;;) {
+		ssize_t n = read(fd, buf + have, LIST_CHUNK);
+		size_t start = 0, end;
+		bool eof;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		eof = n == 0;
+		end = have + (size_t)n;
+		if (!started) {
+			started = true;
+			if (parser_begin(&ps, kind, path, po, buf, end, err, errlen) != 0)
+				goto fail;
+			if (end >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+				start = 3;
+		}
+		for (;;) {
+			char *nl = memchr(buf + start, '\n', end - start);
+
+			if (!nl)
+				break;
+			if (parser_line(&ps, buf + start, (size_t)(nl - (buf + start)), err, errlen) != 0)
+				goto fail;
+			start = (size_t)(nl - buf) + 1;
+		}
+		if (eof) {
+			if (start < end && parser_line(&ps, buf + start, end - start, err, errlen) != 0)
+				goto fail;
+			break;
+		}
+		/* Carry the unfinished line over; one longer than a line may be is an error now. */
+		if (end - start > WL_LINE_MAX) {
+			snprintf(err, errlen, "%s:%zu: line longer than %d bytes", path, ps.lineno + 1, WL_LINE_MAX);
+			goto fail;
+		}
+		memmove(buf, buf + start, end - start);
+		have = end - start;
+	}
 	free(buf);
-	return rc;
+	buf = NULL;
+	close(fd);
+	fd = -1;
+	if (parser_end(&ps, out, err, errlen) != 0)
+		goto fail;
+	return 0;
+fail:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	wl_list_unref(ps.l);
+	errno = EINVAL;
+	return -1;
 }

@@ -169,6 +169,9 @@ static void list_log(const struct wl_list *l, const char *path)
 	if (l->bad > 0)
 		log_warnx("%s:%zu: %s (skipped %zu malformed of %zu entry lines)", path, l->first_bad_line,
 			  l->first_bad, l->bad, l->entry_lines);
+	if (l->over_cap > 0)
+		log_warnx("blocklist %s: kept the first %zu entries and ignored %zu more (the cap; raise "
+			  "--blocklist-max N)", path, l->ncidrs, l->over_cap);
 }
 
 /*
@@ -219,7 +222,9 @@ static int source_load(const struct wl_rules *r, struct wl_source *s, bool force
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->mtime = platform_mtime(&st);
-	if (wl_list_load(s->kind, s->path, r->po, &l, err, errlen) != 0) {
+	/* trusted.txt lives in the state directory: never through a link, and only if nobody else could have put it there. */
+	if (wl_list_load(s->kind, s->path, r->po, s->trusted ? NG_OPEN_NOFOLLOW | NG_OPEN_OWNED : 0, &l, err,
+			 errlen) != 0) {
 		if (s->trusted && errno == EACCES)	/* the generic message would point at --allow */
 			snprintf(err, errlen, "cannot read the trusted rules %s: %s (fix its permissions, or move it "
 				 "away to start without trusted rules)", s->path, strerror(EACCES));
@@ -550,46 +555,77 @@ fail:
 	return -1;
 }
 
-int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed, char *err, size_t errlen)
+/* True when the trusted list holds exactly this rule text. */
+static bool trusted_has(const struct wl_list *l, const char *rule)
+{
+	for (size_t i = 0; l && i < l->ncidrs; i++) {
+		if (strcmp(l->cidr_rules[i], rule) == 0)
+			return true;
+	}
+	for (size_t i = 0; l && i < l->ndomains; i++) {
+		if (strcmp(l->domains[i], rule) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Append a line to a growing text. */
+static void text_line(char **text, size_t *len, size_t *cap, const char *t)
+{
+	size_t tl = strlen(t);
+
+	if (*len + tl + 2 > *cap) {
+		*cap = (*len + tl + 2) * 2;
+		*text = xrealloc(*text, *cap);
+	}
+	memcpy(*text + *len, t, tl);
+	*len += tl;
+	(*text)[(*len)++] = '\n';
+	(*text)[*len] = '\0';
+}
+
+int wl_rules_trust_many(struct wl_rules *r, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			size_t errlen)
 {
 	struct wl_source *s = &r->src[r->nsrc - 1];
 	const struct wl_list *old = s->list;
 	struct wl_list *nl;
-	size_t cap = 256, len = 0;
+	size_t cap = 256, len = 0, nchanged = 0;
 	char *text;
-	bool present = false;
 
-	*changed = false;
-	for (size_t i = 0; old && i < old->ncidrs; i++)
-		present |= strcmp(old->cidr_rules[i], rule) == 0;
-	for (size_t i = 0; old && i < old->ndomains; i++)
-		present |= strcmp(old->domains[i], rule) == 0;
-	if (present == add)
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = done[j] && strcmp(rules[j], rules[i]) == 0;
+		done[i] = !dup && trusted_has(old, rules[i]) != add;
+		nchanged += done[i];
+	}
+	if (nchanged == 0)
 		return 0;
 	text = xmalloc(cap);
 	len = (size_t)snprintf(text, cap, "# netglobe trusted rules: one address, CIDR or domain pattern per line.\n"
 			       "# Written by netglobe (trust/forget); edits are kept but comments are not.\n");
-	for (size_t pass = 0; pass < 3; pass++) {
-		size_t cnt = pass == 0 ? (old ? old->ncidrs : 0) : pass == 1 ? (old ? old->ndomains : 0) : add;
+	for (size_t pass = 0; pass < 2; pass++) {
+		size_t cnt = !old ? 0 : pass == 0 ? old->ncidrs : old->ndomains;
 
 		for (size_t i = 0; i < cnt; i++) {
-			const char *t = pass == 0 ? old->cidr_rules[i] : pass == 1 ? old->domains[i] : rule;
-			size_t tl = strlen(t);
+			const char *t = pass == 0 ? old->cidr_rules[i] : old->domains[i];
+			bool removed = false;
 
-			if (!add && strcmp(t, rule) == 0)
-				continue;
-			if (len + tl + 2 > cap) {
-				cap = (len + tl + 2) * 2;
-				text = xrealloc(text, cap);
-			}
-			memcpy(text + len, t, tl);
-			len += tl;
-			text[len++] = '\n';
-			text[len] = '\0';
+			for (size_t j = 0; !add && j < n && !removed; j++)
+				removed = done[j] && strcmp(t, rules[j]) == 0;
+			if (!removed)
+				text_line(&text, &len, &cap, t);
 		}
+	}
+	for (size_t j = 0; add && j < n; j++) {
+		if (done[j])
+			text_line(&text, &len, &cap, rules[j]);
 	}
 	if (wl_list_parse(WL_LIST_ALLOW, s->path ? s->path : "trusted.txt", text, len, NULL, &nl, err, errlen) != 0) {
 		free(text);
+		memset(done, 0, n * sizeof *done);
 		return -1;
 	}
 	if (s->path) {
@@ -598,6 +634,7 @@ int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed
 		if (write_atomic(s->path, text, len, err, errlen) != 0) {
 			free(text);
 			wl_list_unref(nl);
+			memset(done, 0, n * sizeof *done);
 			return -1;
 		}
 		if (stat(s->path, &st) == 0) {
@@ -617,8 +654,13 @@ int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed
 		r->allow = a;
 		allowset_free(olda);
 	}
-	*changed = true;
 	return 0;
+}
+
+int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed, char *err, size_t errlen)
+{
+	*changed = false;
+	return wl_rules_trust_many(r, &rule, 1, add, changed, err, errlen);
 }
 
 void wl_rules_stats(const struct wl_rules *r, uint64_t *allow_rules, uint64_t *block_entries,

@@ -369,6 +369,15 @@ size_t wl_store_remove_if(struct wl_store *s, bool (*match)(const struct wl_row 
 	return gone;
 }
 
+size_t wl_store_count_if(const struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nrows; i++)
+		n += match(&s->rows[i], ctx);
+	return n;
+}
+
 /* Log a database error at most once a minute (the loop retries every second). */
 static void store_db_error(struct wl_store *s, const char *what)
 {

@@ -108,6 +108,7 @@ struct whitelist *whitelist_open(const struct whitelist_options *opts, char *err
 	}
 	wl->po.public_nets = wl->public_nets;
 	wl->po.npublic = wl->npublic;
+	wl->po.max_entries = opts->max_list_entries;
 	wl->retention = opts->retention > 0 ? opts->retention : 7 * 86400 * NG_USEC;
 	if (wl->retention < wl->window)
 		wl->retention = wl->window;
@@ -523,6 +524,36 @@ int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t er
 	return 0;
 }
 
+int whitelist_rule_canon(const char *what, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (wl_rule_normalize(what, out, outlen, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int whitelist_trust_many(struct whitelist *wl, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			 size_t errlen)
+{
+	size_t k = 0;
+
+	if (wl->read_only) {
+		snprintf(err, errlen, "cannot change trusted rules: the whitelist is open read-only");
+		return -1;
+	}
+	if (wl_rules_trust_many(wl->rules, rules, n, add, done, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		k += done[i];
+	if (k)
+		log_info("%s %zu trusted rule%s (%s%s)", add ? "added" : "removed", k, k == 1 ? "" : "s", rules[0],
+			 n > 1 ? ", ..." : "");
+	return 0;
+}
+
 /* Context for forget's row matcher. */
 struct forget_ctx {
 	bool is_cidr;
@@ -554,6 +585,19 @@ static bool forget_svc_match(const struct wl_svc *row, void *arg)
 	if (row->kind != WL_SVC_DOMAIN)
 		return false;
 	return (c->reg && strcmp(c->reg, row->name) == 0) || wl_domain_match(c->pattern, row->name);
+}
+
+long whitelist_covered(struct whitelist *wl, const char *what)
+{
+	char canon[WL_DOMAIN_MAX + 8], why[256];
+	struct forget_ctx ctx;
+
+	if (wl_rule_normalize(what, canon, sizeof canon, why, sizeof why) != 0)
+		return -1;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.is_cidr = cidr_parse(canon, &ctx.cidr, why, sizeof why) == 0;
+	ctx.pattern = canon;
+	return (long)wl_store_count_if(wl->store, forget_match, &ctx);
 }
 
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen)
@@ -611,61 +655,85 @@ void wl_verdict_take_service(struct wl_verdict_info *dst, const struct wl_verdic
 	dst->svc_first = src->svc_first;
 }
 
+/* Write v then unit into buf at `at` (bounded as snprintf is); returns the new length. */
+static size_t put_count_unit(char *buf, size_t len, size_t at, uint64_t v, const char *unit)
+{
+	char n[NG_U64STRLEN];
+
+	return str_append(buf, len, str_append(buf, len, at, u64_format(v, n)), unit);
+}
+
 /* The window in its most natural unit: "48 h", "7 d", "90 min", "30 s". */
 static void window_format(ng_time w, char *buf, size_t len)
 {
 	int64_t s = w / NG_USEC;
 
+	if (len)
+		buf[0] = '\0';
 	if (w % NG_USEC != 0 || s == 0)
 		snprintf(buf, len, "%.3g s", (double)w / NG_USEC);
+	else if (s < 0)
+		snprintf(buf, len, "%lld s", (long long)s);	/* never a configured window */
 	else if (s % 86400 == 0 && s / 86400 >= 3)
-		snprintf(buf, len, "%lld d", (long long)(s / 86400));
+		put_count_unit(buf, len, 0, (uint64_t)(s / 86400), " d");
 	else if (s % 3600 == 0)
-		snprintf(buf, len, "%lld h", (long long)(s / 3600));
+		put_count_unit(buf, len, 0, (uint64_t)(s / 3600), " h");
 	else if (s % 60 == 0)
-		snprintf(buf, len, "%lld min", (long long)(s / 60));
+		put_count_unit(buf, len, 0, (uint64_t)(s / 60), " min");
 	else
-		snprintf(buf, len, "%lld s", (long long)s);
+		put_count_unit(buf, len, 0, (uint64_t)s, " s");
 }
 
+/*
+ * Written by hand (str_append, not snprintf): a --dump or /flows answer
+ * writes one of these for every flow.
+ */
 char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len)
 {
 	char w[32], ts[NG_TIMESTRLEN];
+	size_t at = 0;
 
 	if (len == 0)
 		return buf;
-	window_format(window, w, sizeof w);
+	buf[0] = '\0';
 	switch (v->why) {
 	case WL_WHY_LOCAL_SCOPE:
-		snprintf(buf, len, "local address (%s)", scope_name((enum ng_scope)v->scope));
+		at = str_append(buf, len, at, "local address (");
+		at = str_append(buf, len, at, scope_name((enum ng_scope)v->scope));
+		str_append(buf, len, at, ")");
 		break;
 	case WL_WHY_SEEN:
 		if (v->count <= 1)
-			snprintf(buf, len, "seen once since %s", time_format_short(v->first, ts, sizeof ts));
+			at = str_append(buf, len, at, "seen once since ");
 		else
-			snprintf(buf, len, "seen %u times since %s", v->count,
-				 time_format_short(v->first, ts, sizeof ts));
+			at = put_count_unit(buf, len, str_append(buf, len, at, "seen "), v->count, " times since ");
+		str_append(buf, len, at, time_format_short(v->first, ts, sizeof ts));
 		break;
 	case WL_WHY_FIRST_CONTACT:
-		snprintf(buf, len, "first contact in the %s window", w);
+		window_format(window, w, sizeof w);
+		at = str_append(buf, len, at, "first contact in the ");
+		at = str_append(buf, len, at, w);
+		str_append(buf, len, at, " window");
 		break;
 	case WL_WHY_EXPIRED:
-		snprintf(buf, len, "last seen %s, before the %s window", time_format_short(v->last, ts, sizeof ts), w);
+		window_format(window, w, sizeof w);
+		at = str_append(buf, len, at, "last seen ");
+		at = str_append(buf, len, at, time_format_short(v->last, ts, sizeof ts));
+		at = str_append(buf, len, at, ", before the ");
+		at = str_append(buf, len, at, w);
+		str_append(buf, len, at, " window");
 		break;
 	case WL_WHY_ALLOWED:
-		if (v->entry)
-			snprintf(buf, len, "allowed by rule %s (%s)", v->rule ? v->rule : "?", v->entry);
-		else
-			snprintf(buf, len, "allowed by rule %s", v->rule ? v->rule : "?");
-		break;
 	case WL_WHY_BLOCKLISTED:
-		if (v->entry)
-			snprintf(buf, len, "in blocklist %s (%s)", v->rule ? v->rule : "?", v->entry);
-		else
-			snprintf(buf, len, "in blocklist %s", v->rule ? v->rule : "?");
+		at = str_append(buf, len, at, v->why == WL_WHY_ALLOWED ? "allowed by rule " : "in blocklist ");
+		at = str_append(buf, len, at, v->rule ? v->rule : "?");
+		if (v->entry) {
+			at = str_append(buf, len, at, " (");
+			at = str_append(buf, len, at, v->entry);
+			str_append(buf, len, at, ")");
+		}
 		break;
 	default:
-		buf[0] = '\0';
 		break;
 	}
 	return buf;

@@ -97,6 +97,9 @@ struct wl_verdict_info {
 	};
 };
 
+/* The name a verdict's `entry` carries for rules the user added with trust (state_dir/trusted.txt). */
+#define WL_TRUSTED_NAME "trusted.txt"
+
 struct whitelist_options {
 	const char *state_dir;	/* NULL: keep everything in memory (no SQLite file) */
 	ng_time window;		/* default 48 h */
@@ -105,6 +108,7 @@ struct whitelist_options {
 	size_t nallow;
 	const char **block_files;	/* --blocklist FILE, repeatable */
 	size_t nblock;
+	size_t max_list_entries;	/* entries kept per blocklist file (--blocklist-max); 0: 2,000,000 */
 	bool read_only;		/* history and other CLI readers: never write */
 	size_t max_entries;	/* cap on learnt rows in memory (oldest evicted); 0: 4,000,000 */
 	const ng_cidr *public_nets;	/* special ranges judged as public (--public-net); copied */
@@ -233,6 +237,26 @@ void whitelist_service_entry(struct whitelist *wl, enum wl_service kind, const c
  */
 int whitelist_trust(struct whitelist *wl, const char *what, char *err, size_t errlen);
 int whitelist_forget(struct whitelist *wl, const char *what, char *err, size_t errlen);
+/*
+ * How many learnt rows (an address in one direction) a rule covers: the
+ * rows forget would erase and trust would make normal; -1 when `what` is
+ * not a rule.
+ */
+long whitelist_covered(struct whitelist *wl, const char *what);
+
+/*
+ * The canonical text of a rule (an address, CIDR or domain pattern), as
+ * trust writes it and a verdict's rule names it. 0, or -1 with why in err.
+ */
+int whitelist_rule_canon(const char *what, char *out, size_t outlen, char *err, size_t errlen);
+/*
+ * Add (add true) or remove canonical rules of trusted.txt with one write,
+ * applied at once; done[i] says rule i changed the list (new, or present and
+ * removed). Removing keeps the learnt history (unlike forget). 0, or -1 with
+ * a reason in err (nothing changed).
+ */
+int whitelist_trust_many(struct whitelist *wl, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			 size_t errlen);
 
 /*
  * Reload the allow and block files when `force` (SIGHUP) or when a file

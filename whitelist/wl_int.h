@@ -14,14 +14,14 @@
 
 /* Longest line a list file may hold; a longer one rejects the file. */
 #define WL_LINE_MAX 4096
-/* Largest list file read (a FireHOL level 4 set is a few MiB). */
-#define WL_FILE_MAX ((size_t)256 << 20)
 /* A blocklist is rejected when more than this percentage of its entry lines is malformed. */
 #define WL_BAD_PERCENT 1
 /* Longest domain name (RFC 1035 2.3.4) plus the "*." of a pattern and the NUL. */
 #define WL_DOMAIN_MAX 256
 /* Default cap on the in-memory table. */
 #define WL_DEFAULT_MAX_ENTRIES ((size_t)4000000)
+/* Default cap on the entries kept from one blocklist file (--blocklist-max). */
+#define WL_DEFAULT_MAX_LIST_ENTRIES ((size_t)2000000)
 /* Default cap on the in-memory known-service rows. */
 #define WL_DEFAULT_MAX_SERVICES ((size_t)250000)
 /* Longest AS organisation name a service row keeps. */
@@ -58,12 +58,14 @@ struct wl_list {
 	size_t bad;			/* malformed entry lines skipped */
 	size_t first_bad_line;		/* line number of the first of them, 0 when none */
 	char first_bad[256];		/* and why */
+	size_t over_cap;		/* blocklist entry lines past the cap (wl_parse_opts.max_entries), not kept */
 };
 
 /* What the parser needs to know beyond the bytes (NULL: nothing). */
 struct wl_parse_opts {
 	const ng_cidr *public_nets;	/* special ranges declared public (--public-net): kept in blocklists */
 	size_t npublic;
+	size_t max_entries;		/* blocklists: entries kept per file (--blocklist-max); 0: the default */
 };
 
 /*
@@ -75,8 +77,8 @@ struct wl_parse_opts {
 int wl_list_parse(enum wl_list_kind kind, const char *path, const char *buf, size_t len,
 		  const struct wl_parse_opts *po, struct wl_list **out, char *err, size_t errlen);
 /* Read and parse a list file; as wl_list_parse, plus "cannot read FILE: reason". */
-int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, struct wl_list **out,
-		 char *err, size_t errlen);
+int wl_list_load(enum wl_list_kind kind, const char *path, const struct wl_parse_opts *po, unsigned how,
+		 struct wl_list **out, char *err, size_t errlen);
 /* Take one more reference. */
 struct wl_list *wl_list_ref(struct wl_list *l);
 /* Drop a reference; the last one frees the list. */
@@ -146,6 +148,13 @@ bool wl_rules_have_domains(const struct wl_rules *r);
 bool wl_rules_allow(const struct wl_rules *r, const ng_addr *addr, const char *domain, const char **rule,
 		    const char **source);
 /* Add (trust) or remove (forget) a normalised rule in trusted.txt; 0, or -1 with err. *changed says if it did. */
+/*
+ * Add (or remove) several rules of trusted.txt with one write; done[i] says
+ * rule i changed the list (a repeat in `rules` counts once). 0, or -1 with
+ * err (nothing changed).
+ */
+int wl_rules_trust_many(struct wl_rules *r, const char *const *rules, size_t n, bool add, bool *done, char *err,
+			size_t errlen);
 int wl_rules_trust(struct wl_rules *r, const char *rule, bool add, bool *changed, char *err, size_t errlen);
 /* True when the normalised domain pattern matches the domain (both lower-case, no trailing dot). */
 bool wl_domain_match(const char *pattern, const char *domain);
@@ -244,6 +253,8 @@ struct wl_row *wl_store_touch(struct wl_store *s, const ng_addr *addr, uint8_t d
 void wl_store_mark(struct wl_store *s, struct wl_row *row);
 /* Remove rows for which match() is true, and queue their deletion on disk; returns the number removed. */
 size_t wl_store_remove_if(struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
+/* How many rows match (nothing changes). */
+size_t wl_store_count_if(const struct wl_store *s, bool (*match)(const struct wl_row *, void *), void *ctx);
 /* Drop rows whose last < cutoff from memory now and from disk at the next flush; returns the number removed. */
 size_t wl_store_prune(struct wl_store *s, ng_time cutoff);
 /* Write dirty rows, deletions and meta in one transaction; 0 or -1 (kept for the next try). */

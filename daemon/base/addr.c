@@ -34,15 +34,107 @@ int addr_parse(const char *s, ng_addr *out)
 	return -1;
 }
 
+/* Write 0..255 in decimal at p; returns the end. */
+static char *put_dec8(char *p, unsigned v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		*p++ = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		*p++ = (char)('0' + v / 10);
+	}
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* Dotted quad of 4 bytes at p; returns the end. */
+static char *put_v4(char *p, const uint8_t *a)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = put_dec8(p, a[i]);
+	}
+	return p;
+}
+
+/*
+ * RFC 5952 text of an IPv6 address, exactly as inet_ntop writes it: the
+ * first longest run of two or more zero groups becomes "::", groups in
+ * lowercase hex without leading zeros, and the last 32 bits as a dotted quad
+ * for ::a.b.c.d and ::ffff:a.b.c.d. Returns the end.
+ */
+static char *put_v6(char *p, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, bestlen = 0, cur = -1, curlen = 0;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8; i++) {
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, curlen = 0;
+			curlen++;
+		} else if (cur >= 0) {
+			if (best < 0 || curlen > bestlen)
+				best = cur, bestlen = curlen;
+			cur = -1;
+		}
+	}
+	if (cur >= 0 && (best < 0 || curlen > bestlen))
+		best = cur, bestlen = curlen;
+	if (best >= 0 && bestlen < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		unsigned v = w[i];
+
+		if (best >= 0 && i >= best && i < best + bestlen) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 && w[5] == 0xffff)))
+			return put_v4(p, a + 12);
+		if (v >= 0x1000)
+			*p++ = hex[v >> 12];
+		if (v >= 0x100)
+			*p++ = hex[(v >> 8) & 15];
+		if (v >= 0x10)
+			*p++ = hex[(v >> 4) & 15];
+		*p++ = hex[v & 15];
+	}
+	if (best >= 0 && best + bestlen == 8)
+		*p++ = ':';
+	return p;
+}
+
+/*
+ * Written by hand rather than through inet_ntop (which goes through
+ * sprintf): this runs for both ends of every flow written out. The text is
+ * the same as inet_ntop's (tests/unit/test_addr.c compares them); a buffer
+ * too short for it gets the empty string, as inet_ntop leaves it.
+ */
 char *addr_format(const ng_addr *addr, char *buf, size_t len)
 {
+	char tmp[NG_ADDRSTRLEN], *end = tmp;
+
 	if (len == 0)
 		return buf;
-	buf[0] = '\0';
 	if (addr->v == 4)
-		inet_ntop(AF_INET, addr->a, buf, (socklen_t)len);
+		end = put_v4(tmp, addr->a);
 	else if (addr->v == 6)
-		inet_ntop(AF_INET6, addr->a, buf, (socklen_t)len);
+		end = put_v6(tmp, addr->a);
+	if ((size_t)(end - tmp) >= len) {
+		buf[0] = '\0';
+		return buf;
+	}
+	memcpy(buf, tmp, (size_t)(end - tmp));
+	buf[end - tmp] = '\0';
 	return buf;
 }
 

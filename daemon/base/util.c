@@ -89,11 +89,58 @@ static void time_split(ng_time t, struct tm *tm, long *usec)
 	*usec = us;
 }
 
+/* Write v as exactly n decimal digits, zero-padded, at p; returns the end. */
+static char *put_digits(char *p, uint32_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
+/* Largest time with a four-digit year: 9999-12-31T23:59:59.999999Z. */
+#define TIME_FAST_MAX (253402300800LL * NG_USEC - 1)
+
+/*
+ * Every flow written out carries two of these, so the usual case (years 1970
+ * to 9999) is done by hand: the civil date from the day number by Howard
+ * Hinnant's days_from_civil inverse ("chrono-Compatible Low-Level Date
+ * Algorithms"), then fixed-width digits. Other times take the gmtime_r and
+ * snprintf path; tests/unit/test_addr.c checks that both agree.
+ */
 char *time_format(ng_time t, char *buf, size_t len)
 {
 	struct tm tm;
 	long us;
 
+	if (t >= 0 && t <= TIME_FAST_MAX && len >= 28) {
+		int64_t secs = t / NG_USEC, days = secs / 86400, z = days + 719468;
+		uint32_t sod = (uint32_t)(secs % 86400), era = (uint32_t)(z / 146097), doe, yoe, doy, mp, d, m, y;
+		char *p = buf;
+
+		doe = (uint32_t)(z - (int64_t)era * 146097);
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (5 * doy + 2) / 153;
+		d = doy - (153 * mp + 2) / 5 + 1;
+		m = mp < 10 ? mp + 3 : mp - 9;
+		y = yoe + era * 400 + (m <= 2);
+		p = put_digits(p, y, 4);
+		*p++ = '-';
+		p = put_digits(p, m, 2);
+		*p++ = '-';
+		p = put_digits(p, d, 2);
+		*p++ = 'T';
+		p = put_digits(p, sod / 3600, 2);
+		*p++ = ':';
+		p = put_digits(p, sod / 60 % 60, 2);
+		*p++ = ':';
+		p = put_digits(p, sod % 60, 2);
+		*p++ = '.';
+		p = put_digits(p, (uint32_t)(t % NG_USEC), 6);
+		*p++ = 'Z';
+		*p = '\0';
+		return buf;
+	}
 	time_split(t, &tm, &us);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
@@ -105,6 +152,15 @@ char *time_format_short(ng_time t, char *buf, size_t len)
 	struct tm tm;
 	long us;
 
+	if (t >= 0 && t <= TIME_FAST_MAX && len >= 17) {
+		char full[NG_TIMESTRLEN];
+
+		time_format(t, full, sizeof full);	/* "2026-11-19T08:14:..." */
+		memcpy(buf, full, 16);
+		buf[10] = ' ';
+		buf[16] = '\0';
+		return buf;
+	}
 	time_split(t, &tm, &us);
 	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 		 tm.tm_hour, tm.tm_min);
@@ -303,9 +359,9 @@ bool str_ends_with(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-char *file_read_all(const char *path, size_t max, size_t *lenp)
+/* Read all of fd (closed here) into a NUL-terminated buffer; NULL and errno on failure. */
+static char *fd_read_all(int fd, size_t max, size_t *lenp)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, len = 0;
 	char *buf;
 
@@ -347,7 +403,28 @@ char *file_read_all(const char *path, size_t max, size_t *lenp)
 	return buf;
 }
 
-void sb_reserve(struct strbuf *sb, size_t more)
+char *file_read_all(const char *path, size_t max, size_t *lenp)
+{
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, 0, why, sizeof why);
+
+	return fd < 0 ? NULL : fd_read_all(fd, max, lenp);
+}
+
+char *file_read_checked(const char *path, size_t max, size_t *lenp, unsigned how, char *why, size_t whylen)
+{
+	int fd = ng_open_checked(path, O_RDONLY, 0, how, why, whylen);
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = fd_read_all(fd, max, lenp);
+	if (!buf)
+		snprintf(why, whylen, "%s", errno == EFBIG ? "it is larger than netglobe reads" : strerror(errno));
+	return buf;
+}
+
+void sb_grow(struct strbuf *sb, size_t more)
 {
 	if (sb->len + more + 1 <= sb->cap)
 		return;
@@ -355,25 +432,11 @@ void sb_reserve(struct strbuf *sb, size_t more)
 	sb->p = xrealloc(sb->p, sb->cap);
 }
 
-void sb_put(struct strbuf *sb, const char *s, size_t n)
-{
-	sb_reserve(sb, n);
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
 void sb_puts(struct strbuf *sb, const char *s)
 {
 	sb_put(sb, s, strlen(s));
 }
 
-void sb_putc(struct strbuf *sb, char c)
-{
-	sb_reserve(sb, 1);
-	sb->p[sb->len++] = c;
-	sb->p[sb->len] = '\0';
-}
 
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
@@ -384,6 +447,32 @@ void sb_u64(struct strbuf *sb, uint64_t v)
 		v /= 10;
 	} while (v);
 	sb_put(sb, q, (size_t)(buf + sizeof buf - q));
+}
+
+char *u64_format(uint64_t v, char *buf)
+{
+	char tmp[NG_U64STRLEN], *q = tmp + sizeof tmp;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(buf, q, (size_t)(tmp + sizeof tmp - q));
+	buf[tmp + sizeof tmp - q] = '\0';
+	return buf;
+}
+
+size_t str_append(char *buf, size_t len, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (len == 0 || at >= len - 1)
+		return at;
+	if (n > len - 1 - at)
+		n = len - 1 - at;
+	memcpy(buf + at, s, n);
+	buf[at + n] = '\0';
+	return at + n;
 }
 
 void sb_fixed4(struct strbuf *sb, double v)
@@ -432,6 +521,22 @@ static size_t utf8_valid_len(const unsigned char *p)
 		return 4;
 	}
 	return 0;
+}
+
+void sb_json_key(struct strbuf *sb, const char *key)
+{
+	sb_puts(sb, ",\"");
+	sb_puts(sb, key);
+	sb_puts(sb, "\":");
+}
+
+void sb_json_member_str(struct strbuf *sb, const char *key, const char *v)
+{
+	sb_json_key(sb, key);
+	if (v)
+		sb_json_str(sb, v);
+	else
+		sb_puts(sb, "null");
 }
 
 void sb_json_str(struct strbuf *sb, const char *s)

@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "strpool.h"	/* str_intern, used by many holders of util.h */
 
@@ -68,16 +70,34 @@ bool str_ends_with(const char *s, const char *suffix);
 int mkdir_p(const char *dir);
 
 /*
- * Create the state directory if missing and check it can be trusted: a
- * directory others may write to (group or world writable, or sticky like
- * /tmp) would let them plant the access token, trusted rules or the
- * database. Not root: it must also be ours. 0, or -1 with one line in err.
- * Defined by the platform layer (linux.c: modes and owner; windows.c: the ACL).
+ * Create the state directory if missing and check it can be trusted, as
+ * OpenSSH checks its files: owned by this user, root or the account the
+ * daemon switches to (state_owner_allow in platform.h), and not writable by its group or
+ * others (nor sticky like /tmp): others could plant the access token,
+ * trusted rules or the database there. 0, or -1 with one line in err.
+ * Defined by the platform layer (linux.c: owners and modes; windows.c: the ACL).
  */
 int state_dir_check(const char *dir, char *err, size_t errlen);
+/* The same checks without creating the directory (the history and reset-baseline commands). */
+int state_dir_trust(const char *dir, char *err, size_t errlen);
+
+/* How ng_open_checked trusts a file (it is always a regular file and never blocks on a FIFO). */
+#define NG_OPEN_NOFOLLOW 1u	/* not through a symbolic link (files of the state directory) */
+#define NG_OPEN_OWNED 2u	/* owned by this user, root or the allowed account; not group/world writable */
+/*
+ * Open a file without trusting what is there: O_NONBLOCK for the open (a
+ * FIFO never blocks; cleared afterwards), fstat, and only a regular file;
+ * with `how`, the checks above. The fd, or -1 with errno and a phrase in
+ * why for "cannot read PATH: WHY": "is a FIFO, not a regular file (remove
+ * it)", "belongs to uid 65534 ...". ENOENT leaves why as strerror.
+ * Defined by the platform layer (Windows: no O_NOFOLLOW, no owner or mode check).
+ */
+int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen);
 
 /* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
 char *file_read_all(const char *path, size_t max, size_t *lenp);
+/* file_read_all through ng_open_checked(how); on failure why says what is wrong (EFBIG: over max). */
+char *file_read_checked(const char *path, size_t max, size_t *lenp, unsigned how, char *why, size_t whylen);
 
 #define NG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NG_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -90,12 +110,47 @@ struct strbuf {
 	char *p;
 	size_t len, cap;
 };
-void sb_reserve(struct strbuf *sb, size_t more);
-void sb_put(struct strbuf *sb, const char *s, size_t n);
+/* Make room for more bytes and the NUL (the slow part of sb_reserve). */
+void sb_grow(struct strbuf *sb, size_t more);
+
+/*
+ * The writers of flows call these a few dozen times a flow, so the common
+ * case (the room is there) is inline.
+ */
+static inline void sb_reserve(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 > sb->cap)
+		sb_grow(sb, more);
+}
+
+/* Append n bytes. */
+static inline void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_reserve(sb, n);
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	sb->p[sb->len] = '\0';
+}
+
+/* Append one character. */
+static inline void sb_putc(struct strbuf *sb, char c)
+{
+	sb_reserve(sb, 1);
+	sb->p[sb->len++] = c;
+	sb->p[sb->len] = '\0';
+}
+
 void sb_puts(struct strbuf *sb, const char *s);
-void sb_putc(struct strbuf *sb, char c);
 /* An unsigned decimal. */
 void sb_u64(struct strbuf *sb, uint64_t v);
+/* Write v in decimal and a NUL into buf (NG_U64STRLEN bytes, as "%llu" would); returns buf. */
+#define NG_U64STRLEN 21
+char *u64_format(uint64_t v, char *buf);
+/*
+ * Append s to the NUL-terminated text of length at in buf (len bytes), as
+ * much as fits, as snprintf would truncate it; returns the new length.
+ */
+size_t str_append(char *buf, size_t len, size_t at, const char *s);
 /* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
 void sb_fixed4(struct strbuf *sb, double v);
 /*
@@ -104,6 +159,10 @@ void sb_fixed4(struct strbuf *sb, double v);
  * U+FFFD, so packet- or process-derived text can never break the document.
  */
 void sb_json_str(struct strbuf *sb, const char *s);
+/* A member of an object being written: ",\"key\":" (the key is a literal, written as it is). */
+void sb_json_key(struct strbuf *sb, const char *key);
+/* ",\"key\":" and the string v (sb_json_str), or null when v is NULL. */
+void sb_json_member_str(struct strbuf *sb, const char *key, const char *v);
 
 /*
  * One CSV field (RFC 4180 2.6-2.7), quoted when it holds a comma, quote or

@@ -13,7 +13,11 @@
  *         outbound scanning; a large upload to a new destination.
  *   low   a new address of a known service (its registrable domain or its
  *         network was seen in the window); a weak signal alone: a nameless
- *         connection (no_dns), a long-lived connection.
+ *         connection (no_dns), a long-lived connection, the first flow of a
+ *         program (new_program), a replaced executable (exe_changed).
+ *   (exe_changed is high together with any other signal but new_program,
+ *   or an anomalous or blocklisted verdict: a program that changed and then
+ *   does something new is how a trojaned binary looks.)
  *   none  the rest; and an inbound attempt this host never answered (a scan
  *         of this host, a spoofed flood), whatever its verdict: it is noise to
  *         count, not a place to look (signal "unanswered").
@@ -68,6 +72,8 @@
  */
 #define DF_PAIR_REPEAT 0x10
 #define DF_NAME_REPEAT 0x20
+/* f->detect_flags: the flow's program was looked up in the program table (new_program). */
+#define DF_PROGRAM_SEEN 0x40
 #define DETECT_UPLOAD_MIN_FLOW (256 * 1024)
 
 /* A behaviour signal stored with its flow. */
@@ -122,6 +128,8 @@ struct detect {
 	bool dns_flagged;		/* some DNS response looked like tunnelling or a DGA */
 	bool scan_found;		/* some scan finding was made */
 	uint64_t given[SIG_COUNT];	/* flows given each behaviour signal */
+	struct lru *prog_index;		/* keyed hash of an executable's path -> slot of progs[] */
+	ng_time *progs;			/* when each program last used the network */
 };
 
 static const char *const sig_names[SIG_COUNT] = {
@@ -135,6 +143,8 @@ static const char *const sig_names[SIG_COUNT] = {
 	[SIG_LONG_CONNECTION] = "long_connection",
 	[SIG_KNOWN_SERVICE] = "known_service",
 	[SIG_UNANSWERED] = "unanswered",
+	[SIG_EXE_CHANGED] = "exe_changed",
+	[SIG_NEW_PROGRAM] = "new_program",
 };
 
 /* The level a behaviour signal raises a flow to, unless the detector says otherwise (beacons: beacon_level). */
@@ -145,6 +155,8 @@ static const uint8_t sig_level[SIG_COUNT] = {
 	[SIG_LARGE_UPLOAD] = NG_ATTN_HIGH,
 	[SIG_NO_DNS] = NG_ATTN_LOW,
 	[SIG_LONG_CONNECTION] = NG_ATTN_LOW,
+	[SIG_EXE_CHANGED] = NG_ATTN_LOW,	/* high with company: detect_attention */
+	[SIG_NEW_PROGRAM] = NG_ATTN_LOW,
 };
 
 const char *sig_name(enum sig_id id)
@@ -201,6 +213,8 @@ struct detect *detect_create(const struct detect_config *cfg)
 	d->vouch = xcalloc(lru_cap(d->vouch_index), sizeof *d->vouch);
 	d->pair_index = lru_create(keys);
 	d->pair_domain = xcalloc(lru_cap(d->pair_index), sizeof *d->pair_domain);
+	d->prog_index = lru_create(DETECT_PROGRAMS);
+	d->progs = xcalloc(lru_cap(d->prog_index), sizeof *d->progs);
 	return d;
 }
 
@@ -224,6 +238,9 @@ void detect_destroy(struct detect *d)
 	if (d->pair_index)
 		lru_destroy(d->pair_index);
 	free(d->pair_domain);
+	if (d->prog_index)
+		lru_destroy(d->prog_index);
+	free(d->progs);
 	free(d);
 }
 
@@ -743,6 +760,35 @@ void detect_tick(struct detect *d, struct flow_table *ft, ng_time now, void (*on
 	flow_table_foreach(ft, tick_one, &w);
 }
 
+bool detect_flow_process(struct detect *d, struct flow *f, const char *exe, const char *sha256, bool changed,
+			 ng_time now)
+{
+	char why[DETECT_REASON_MAX];
+	bool added = false;
+
+	if (d->cfg.off || !exe)
+		return false;
+	if (!sig_find(f, SIG_NEW_PROGRAM) && !(f->detect_flags & DF_PROGRAM_SEEN)) {
+		uint64_t key = ng_hash64(exe, strlen(exe), 0x70726f67ULL);
+		uint32_t slot = lru_get(d->prog_index, key);
+
+		f->detect_flags |= DF_PROGRAM_SEEN;	/* judged once per flow (the hash may answer again) */
+		if (slot == LRU_NIL || (d->window > 0 && now - d->progs[slot] > d->window)) {
+			if (slot == LRU_NIL)
+				slot = lru_put(d->prog_index, key, NULL, NULL);
+			snprintf(why, sizeof why, "first time %s used the network in the %.0f h window (since start-up)", exe,
+				 (double)d->window / (3600.0 * NG_USEC));
+			added |= sig_set(d, f, SIG_NEW_PROGRAM, 1, why);
+		}
+		d->progs[slot] = now;
+	}
+	if (changed && sha256 && !sig_find(f, SIG_EXE_CHANGED)) {
+		snprintf(why, sizeof why, "%s changed: its SHA-256 is now %.16s...", exe, sha256);
+		added |= sig_set(d, f, SIG_EXE_CHANGED, 1, why);
+	}
+	return added;
+}
+
 bool detect_unanswered(const struct flow *f)
 {
 	return !f->initiator_local && !flow_is_exchange(f);
@@ -754,6 +800,23 @@ static bool dir_counts(const struct flow *f, int dir)
 	if (f->packets[0] == 0 && f->packets[1] == 0)
 		return true;
 	return f->packets[dir] > 0;
+}
+
+/* True when f carries something besides a changed executable (and new_program): exe_changed is then high. */
+static bool exe_changed_company(const struct flow *f)
+{
+	if (f->detect_flags & DF_NO_DNS)
+		return true;
+	for (int dir = 0; dir < 2; dir++) {
+		if (dir_counts(f, dir) &&
+		    (f->verdicts[dir].verdict == WL_ANOMALOUS || f->verdicts[dir].verdict == WL_BLOCKLISTED))
+			return true;
+	}
+	for (uint8_t i = 0; i < f->sigs->n; i++) {
+		if (f->sigs->s[i].id != SIG_EXE_CHANGED && f->sigs->s[i].id != SIG_NEW_PROGRAM)
+			return true;
+	}
+	return false;
 }
 
 enum ng_attention detect_attention(const struct flow *f)
@@ -777,6 +840,8 @@ enum ng_attention detect_attention(const struct flow *f)
 	if (f->sigs) {
 		for (uint8_t i = 0; i < f->sigs->n; i++)
 			level = NG_MAX(level, f->sigs->s[i].level);
+		if ((f->sigs->mask & (1u << SIG_EXE_CHANGED)) && exe_changed_company(f))
+			level = NG_ATTN_HIGH;
 	}
 	return (enum ng_attention)level;
 }
@@ -855,13 +920,19 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 			break;
 		case SIG_NO_DNS:
 			o->value = 1;
-			snprintf(o->reason, sizeof o->reason,
-				 "no DNS answer named this address before the connection, on a host that resolves names");
+			str_append(o->reason, sizeof o->reason, 0,
+				   "no DNS answer named this address before the connection, on a host that resolves names");
 			break;
 		case SIG_UNANSWERED:
 			o->value = (double)f->packets[FLOW_RECEIVED];
-			snprintf(o->reason, sizeof o->reason, "inbound attempt this host never answered (%llu packets)",
-				 (unsigned long long)f->packets[FLOW_RECEIVED]);
+			{
+				char num[NG_U64STRLEN];
+				size_t at = str_append(o->reason, sizeof o->reason, 0,
+						       "inbound attempt this host never answered (");
+
+				at = str_append(o->reason, sizeof o->reason, at, u64_format(f->packets[FLOW_RECEIVED], num));
+				str_append(o->reason, sizeof o->reason, at, " packets)");
+			}
 			break;
 		default: {
 			const struct flow_sig *s = sig_find((struct flow *)f, (enum sig_id)id);
@@ -885,6 +956,8 @@ void detect_get_stats(const struct detect *d, struct detect_stats *out)
 	out->large_upload = d->given[SIG_LARGE_UPLOAD];
 	out->no_dns = d->given[SIG_NO_DNS];
 	out->long_connection = d->given[SIG_LONG_CONNECTION];
+	out->new_program = d->given[SIG_NEW_PROGRAM];
+	out->exe_changed = d->given[SIG_EXE_CHANGED];
 	out->memory_bytes = sizeof *d;
 	if (d->beacon)
 		out->memory_bytes += beacon_table_memory(d->beacon);
@@ -894,6 +967,8 @@ void detect_get_stats(const struct detect *d, struct detect_stats *out)
 		out->memory_bytes += scan_memory(d->scan);
 	if (d->upload)
 		out->memory_bytes += upload_memory(d->upload);
+	if (d->prog_index)
+		out->memory_bytes += lru_memory(d->prog_index) + lru_cap(d->prog_index) * sizeof *d->progs;
 	if (d->vouch_index)
 		out->memory_bytes += lru_memory(d->vouch_index) + lru_cap(d->vouch_index) * sizeof *d->vouch +
 				     lru_memory(d->pair_index) + lru_cap(d->pair_index) * sizeof *d->pair_domain;

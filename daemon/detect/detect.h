@@ -37,6 +37,8 @@ enum sig_id {
 	SIG_LONG_CONNECTION,
 	SIG_KNOWN_SERVICE,
 	SIG_UNANSWERED,
+	SIG_EXE_CHANGED,	/* the program's executable changed (same path, new SHA-256) */
+	SIG_NEW_PROGRAM,	/* the first flow of a program (executable path) in the window */
 	SIG_COUNT
 };
 
@@ -105,6 +107,18 @@ bool detect_mark_dns(struct detect *d, struct flow *f);
 void detect_tick(struct detect *d, struct flow_table *ft, ng_time now,
 		 void (*on_mark)(void *arg, struct flow *g), void *arg);
 
+/*
+ * The flow's process became known, or its executable's hash came: exe is its
+ * executable's path (NULL when unknown), sha256 its hash (NULL until hashed),
+ * changed true when that path had another hash before. Gives new_program to
+ * the first flow of a program in the window (programs are remembered in a
+ * table of DETECT_PROGRAMS, in memory) and exe_changed. Returns true when it
+ * added a signal.
+ */
+bool detect_flow_process(struct detect *d, struct flow *f, const char *exe, const char *sha256, bool changed,
+			 ng_time now);
+#define DETECT_PROGRAMS 4096
+
 /* True when f is an inbound attempt this host never answered (a scan of this host, a spoofed flood). */
 bool detect_unanswered(const struct flow *f);
 /* The attention level of f from its verdicts, its state and its signals. */
@@ -118,6 +132,7 @@ void detect_flow_release(struct flow *f);
 
 struct detect_stats {
 	uint64_t beacon, dns_tunnel, scan, large_upload, no_dns, long_connection;	/* flows given each */
+	uint64_t new_program, exe_changed;
 	uint64_t memory_bytes;	/* the detectors' tables */
 };
 void detect_get_stats(const struct detect *d, struct detect_stats *out);

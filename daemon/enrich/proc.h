@@ -10,15 +10,33 @@
 #include "addr.h"
 #include "util.h"
 
-/* A process, shared by every flow it owns; reference-counted, immutable once returned. */
+#define PROC_PARENTS 4	/* ancestors kept: "what launched this?" */
+
+/* One ancestor of a process. */
+struct proc_parent {
+	pid_t pid;
+	char *name;		/* comm */
+	char *exe;		/* NULL when unknown */
+};
+
+struct exehash_rec;
+
+/*
+ * A process, shared by every flow it owns; reference-counted, immutable once
+ * returned (but for the executable's hash record, which exehash.c completes
+ * off the packet path).
+ */
 struct proc_info {
 	unsigned refs;		/* private: use proc_info_ref/unref */
 	pid_t pid;
 	uid_t uid;
 	char *name;		/* comm, e.g. "curl" */
-	char *exe;		/* /proc/PID/exe target, NULL when unreadable */
+	char *exe;		/* the executable's path, NULL when unknown */
 	char *user;		/* user name, or the uid as text */
 	char *cmdline;		/* arguments joined by spaces, truncated; NULL when unreadable */
+	unsigned nparents;
+	struct proc_parent parents[PROC_PARENTS];	/* parent first */
+	struct exehash_rec *hash;	/* the executable's SHA-256 (exehash.h), NULL when not hashed */
 };
 
 struct proc_table;
@@ -57,12 +75,36 @@ void proc_info_unref(struct proc_info *info);
  */
 struct proc_stats {
 	uint64_t requests, found, socket_gone, no_process, rate_limited, scans;
-	uint64_t dropped;	/* answered NULL unlooked-up: over the sock_diag budget */
+	uint64_t dropped;	/* answered NULL unlooked-up: over the sock_diag budget or the pending cap */
 	uint64_t pending;	/* waiting for an answer now */
+	uint64_t bpf_found;	/* of found: answered from the kernel's records (BPF) */
+	uint64_t memory_bytes;	/* attribution's tables now (pending queue, inode map, BPF tables) */
+	/* Executables' hashes (exehash.h): versions hashed, failed (unreadable, replaced, too large), waiting. */
+	uint64_t hash_hashed, hash_failed, hash_pending, hash_bytes;
+	/* Flows answered before their hash was done: waiting now, answered again since, not waited for (list full). */
+	uint64_t hash_waiting, hash_republished, hash_unwaited;
 };
 void proc_get_stats(const struct proc_table *pt, struct proc_stats *out);
 
-/* Where sockets are looked up: "sock_diag" or "/proc/net" (for the start-up log line). */
+/*
+ * Use BPF: the kernel records socket owners as sockets are used (procbpf.c),
+ * so short-lived sockets and processes are attributed; sock_diag + /proc stay
+ * for sockets older than the daemon. 0, or -1 with the reason in err (the
+ * table then works as before).
+ */
+int proc_table_enable_bpf(struct proc_table *pt, char *err, size_t errlen);
+/* True when BPF records are used. */
+bool proc_table_bpf(const struct proc_table *pt);
+/* The kernel hooks BPF attribution uses, for the start-up log line ("" without BPF). */
+const char *proc_table_hooks(const struct proc_table *pt);
+/* A descriptor to poll beside the capture (readable when kernel records wait), or -1. */
+int proc_table_fd(const struct proc_table *pt);
+/* Read waiting kernel records (when proc_table_fd polls readable). */
+void proc_table_drain(struct proc_table *pt);
+/* Hash executables (SHA-256, off the packet path, cached): on unless turned off. */
+void proc_table_set_hashing(struct proc_table *pt, bool on);
+
+/* Where sockets are looked up: "BPF", "sock_diag" or "/proc/net" (for the start-up log line). */
 const char *proc_table_source(const struct proc_table *pt);
 /* Use /proc/net/{tcp,udp}{,6} instead of sock_diag from now on (tests; netlink filtered). */
 void proc_table_use_procnet(struct proc_table *pt);

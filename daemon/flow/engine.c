@@ -25,6 +25,8 @@
 #include "decode.h"
 #include "detect.h"
 #include "dns.h"
+#include "enrich.h"
+#include "exehash.h"
 #include "geoip.h"
 #include "local.h"
 #include "log.h"
@@ -108,9 +110,8 @@ struct engine {
 	struct flow_table *flows;
 	struct local_set *local;
 	struct dns_cache *dns;
-	struct geoip *geoip;
 	struct whitelist *wl;
-	struct proc_table *proc;
+	void *enrich[ENRICH_SLOTS];	/* each enrichment's state, NULL when off (enrich.h) */
 	struct detect *detect;
 	bool dns_suspect;		/* the packet being processed is a DNS response detect flagged */
 	bool releasing;			/* release_held at the end of a run: no alert is held any more */
@@ -122,6 +123,8 @@ struct engine {
 	size_t nsinks;
 	bool want_updates;		/* some sink takes flow_new/flow_update */
 	bool want_suspects;		/* some sink takes suspect_packet */
+	bool want_minutes;		/* some sink takes packet_minute */
+	ng_time minute;			/* the packet clock's whole minute (packet_minute), NG_TIME_NONE before */
 
 	ng_time now;			/* packet clock */
 	ng_time next_expire;
@@ -143,17 +146,16 @@ static void flow_update_attention(struct engine *e, struct flow *f);
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d);
 static void detect_marked(void *arg, struct flow *f);
 
-struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
-			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc)
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_parts *parts)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
+	struct whitelist *wl = parts->wl;
 
 	e->cfg = *cfg;
-	e->local = local;
-	e->dns = dns;
-	e->geoip = geoip;
+	e->local = parts->local;
+	e->dns = parts->dns;
 	e->wl = wl;
-	e->proc = proc;
+	memcpy(e->enrich, parts->enrich, sizeof e->enrich);
 	e->flows = flow_table_create(&cfg->flows, engine_on_end, engine_on_release, e);
 	{
 		struct detect_config dc = cfg->detect;
@@ -171,6 +173,7 @@ struct engine *engine_create(const struct engine_config *cfg, struct local_set *
 	for (int i = 0; i < DNSQ_SLOTS; i++)
 		e->dnsq[i].ts = NG_TIME_NONE;
 	e->now = NG_TIME_NONE;
+	e->minute = NG_TIME_NONE;
 	e->next_expire = NG_TIME_NONE;
 	e->stats.first_packet = e->stats.last_packet = NG_TIME_NONE;
 	return e;
@@ -202,6 +205,23 @@ void engine_add_sink(struct engine *e, const struct engine_sink *sink)
 		e->want_updates = true;
 	if (sink->suspect_packet)
 		e->want_suspects = true;
+	if (sink->packet_minute)
+		e->want_minutes = true;
+}
+
+/* The packet clock moved: tell the sinks that take it about a new whole minute. */
+static void clock_minute(struct engine *e)
+{
+	ng_time m = e->now - (e->now % (60 * NG_USEC));
+
+	if (e->minute != NG_TIME_NONE && m > e->minute) {
+		for (size_t i = 0; i < e->nsinks; i++) {
+			if (e->sinks[i].packet_minute)
+				e->sinks[i].packet_minute(e->sinks[i].arg, m);
+		}
+	}
+	if (e->minute == NG_TIME_NONE || m > e->minute)
+		e->minute = m;
 }
 
 struct flow_table *engine_flows(struct engine *e)
@@ -234,10 +254,7 @@ static void engine_on_release(void *arg, struct flow *f)
 	detect_flow_release(f);
 	strpool_put(f->domain);
 	free(f->sniff);
-	if (f->geo)
-		geo_info_unref(f->geo);
-	if (f->proc)
-		proc_info_unref(f->proc);
+	enrich_release(f);
 }
 
 enum wl_verdict engine_flow_verdict(const struct flow *f)
@@ -577,11 +594,14 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	f->remote_scope = (uint8_t)addr_scope(remote);
 	if (f->remote_scope != NG_SCOPE_PUBLIC && forced_public(e, remote))
 		f->remote_scope = NG_SCOPE_PUBLIC;
-	/* The DNS cache's first miss overlaps the GeoIP lookup's instead of queueing behind it. */
+	/* The DNS cache's first miss overlaps the enrichments' lookups instead of queueing behind them. */
 	if (e->dns)
 		dns_prefetch(e->dns, remote);
-	if (e->geoip && f->remote_scope == NG_SCOPE_PUBLIC)
-		f->geo = geoip_lookup(e->geoip, remote);
+	/* Before the judgement: the whitelist knows services by their network (the GeoIP slot's ASN). */
+	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		if (e->enrich[s])
+			f->slot[s] = enrichment_kinds[s]->flow_start(e->enrich[s], f);
+	}
 	if (e->dns)
 		flow_set_domain(f, dns_lookup(e->dns, remote, f->first_seen), FLOW_DOMAIN_DNS);
 	if (p->proto != NG_PROTO_TCP || !e->cfg.names)
@@ -589,9 +609,6 @@ static void flow_start(struct engine *e, struct flow *f, const struct pkt *p, bo
 	flow_judge(e, f);
 	detect_flow_start(e->detect, f, e->stats.dns_answers);
 	flow_update_attention(e, f);
-	if (e->proc && e->cfg.live && (p->proto == NG_PROTO_TCP || p->proto == NG_PROTO_UDP))
-		proc_flow_start(e->proc, f->id, p->proto, flow_local_ip(f), flow_local_port(f), remote,
-				flow_remote_port(f));
 }
 
 /* May this direction of f teach the whitelist? (see DESIGN) */
@@ -677,8 +694,11 @@ static void tcp_update(struct flow *f, const struct pkt *p, enum flow_dir d, boo
 
 	if (fl & NG_TCP_RST) {
 		f->state = FLOW_STATE_RESET;
+		f->rst_seen |= (uint8_t)(1u << d);
 		return;
 	}
+	if ((fl & (NG_TCP_SYN | NG_TCP_ACK)) == (NG_TCP_SYN | NG_TCP_ACK))
+		f->synack_seen = 1;
 	if ((fl & NG_TCP_SYN) && !(fl & NG_TCP_ACK)) {
 		f->syn_seen |= 1;	/* keep the SYN-ACK bit of a retransmitted SYN's connection */
 		if (f->packets[0] + f->packets[1] <= 1)
@@ -981,6 +1001,8 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		e->next_expire = cp->ts;
 	}
 
+	if (e->want_minutes)
+		clock_minute(e);
 	/* Flow expiry runs on the packet clock, so a replayed file ages flows as it did live. */
 	if (e->now >= e->next_expire) {
 		flow_table_expire(e->flows, e->now);
@@ -1037,8 +1059,16 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	e->dns_suspect = false;
 	was_exchanged = !is_new && flow_is_exchange(f);
 
-	if (p.proto == NG_PROTO_TCP && p.has_ports)
+	if (p.proto == NG_PROTO_TCP && p.has_ports) {
 		tcp_update(f, &p, d, (d == FLOW_SENT) == f->initiator_local);
+	} else if (!f->icmp_set && (p.proto == NG_PROTO_ICMP || p.proto == NG_PROTO_ICMPV6) &&
+		   p.frag != PKT_FRAG_LATER) {
+		/* The first ICMP header names the flow's Community ID (communityid.h). */
+		f->icmp_type = p.icmp_type;
+		f->icmp_code = p.icmp_code;
+		f->icmp_from_b = src_is_b;
+		f->icmp_set = 1;
+	}
 	f->packets[d]++;
 	f->bytes[d] += p.ip_len;
 	if (p.frag == PKT_FRAG_LATER)
@@ -1131,20 +1161,100 @@ void engine_flush(struct engine *e)
 	}
 }
 
-/* The process module answered for a flow. */
-static void engine_proc_cb(void *arg, uint64_t flow_id, struct proc_info *info)
+/*
+ * An enrichment answered late for a flow (enrich_answer_fn). The same value
+ * again means it completed in place (a process whose executable's hash came):
+ * the flow is published again, an ended one through flow_update.
+ */
+static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot slot, void *value)
 {
 	struct engine *e = arg;
 	struct flow *f = flow_table_by_id(e->flows, flow_id);
+	bool again;
 
-	if (!f || f->proc) {
-		if (info)
-			proc_info_unref(info);
+	if (!value)
+		return;
+	again = f && f->slot[slot] == value;
+	if (!f || f->slot[slot]) {
+		enrichment_kinds[slot]->release(value);
+		if (!again)
+			return;
+	} else {
+		f->slot[slot] = value;
+	}
+	if (slot == ENRICH_PROC) {
+		const struct proc_info *p = f->proc;
+		const struct exehash_rec *h = p->hash;
+		bool done = h && h->state == EXEHASH_DONE;
+
+		if (detect_flow_process(e->detect, f, p->exe, done ? h->hex : NULL, done && h->changed, e->now))
+			flow_update_attention(e, f);
+	}
+	if (f->end_reason == FLOW_END_NONE) {
+		mark_dirty(e, f);
 		return;
 	}
-	f->proc = info;
-	if (info && f->end_reason == FLOW_END_NONE)
+	for (size_t i = 0; again && f->announced && i < e->nsinks; i++) {
+		if (e->sinks[i].flow_update)
+			e->sinks[i].flow_update(e->sinks[i].arg, f);
+	}
+}
+
+/* What engine_rejudge asks of each held flow. */
+struct rejudge {
+	struct engine *e;
+	bool (*covers)(void *arg, const struct flow *f);
+	void *arg;
+	bool forgotten;
+	size_t changed;
+};
+
+/* flow_table_foreach callback of engine_rejudge: judge one flow again as of its start. */
+static void rejudge_one(void *arg, struct flow *f)
+{
+	struct rejudge *r = arg;
+	struct engine *e = r->e;
+	bool changed = false;
+
+	if (r->covers && !r->covers(r->arg, f))
+		return;
+	for (int d = 0; d < 2; d++) {
+		struct wl_verdict_info now;
+		struct wl_verdict_info *v = &f->verdicts[d];
+
+		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+				  f->first_seen, &now);
+		if (!(now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED ||
+		      (r->forgotten && v->verdict == WL_NORMAL && now.verdict == WL_ANOMALOUS)))
+			continue;
+		changed |= now.verdict != v->verdict || now.why != v->why ||
+			   (now.why == WL_WHY_ALLOWED && now.rule != v->rule);
+		*v = now;
+	}
+	if (!changed)
+		return;
+	flow_set_verdict(e, f);
+	flow_update_attention(e, f);
+	r->changed++;
+	if (f->end_reason == FLOW_END_NONE) {
 		mark_dirty(e, f);
+		return;
+	}
+	for (size_t i = 0; f->announced && i < e->nsinks; i++) {
+		if (e->sinks[i].flow_update)
+			e->sinks[i].flow_update(e->sinks[i].arg, f);
+	}
+}
+
+size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten)
+{
+	struct rejudge r = {.e = e, .covers = covers, .arg = arg, .forgotten = forgotten};
+
+	if (!e->wl)
+		return 0;
+	engine_flush(e);
+	flow_table_foreach(e->flows, rejudge_one, &r);
+	return r.changed;
 }
 
 /* flow_table_foreach callback for engine_sync_whitelist. */
@@ -1169,8 +1279,10 @@ void engine_publish(struct engine *e, ng_time wall)
 	size_t n;
 
 	engine_flush(e);
-	if (e->proc)
-		proc_table_poll(e->proc, wall, engine_proc_cb, e);
+	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		if (e->enrich[s] && enrichment_kinds[s]->poll)
+			enrichment_kinds[s]->poll(e->enrich[s], wall, engine_enrich_answer, e);
+	}
 	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */
 	if (e->cfg.live && wall - e->last_wall_expire >= NG_USEC) {
 		flow_table_expire(e->flows, wall);

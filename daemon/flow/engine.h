@@ -10,11 +10,10 @@
 #include "capture.h"
 #include "detect.h"
 #include "flow.h"
+#include "slots.h"
 #include "util.h"
 
-struct geoip;
 struct whitelist;
-struct proc_table;
 struct dns_cache;
 struct local_set;
 
@@ -37,6 +36,13 @@ struct engine_sink {
 	 * is valid only during the call; dlt is its link type.
 	 */
 	void (*suspect_packet)(void *arg, struct flow *f, int dlt, const struct capture_packet *p);
+	/*
+	 * The packet clock reached a new whole minute t (UTC) after the run's
+	 * first packet: called before the packet that reached it is counted and
+	 * before any flow expires on its account, so the flow table is as it was
+	 * at t (for history snapshots).
+	 */
+	void (*packet_minute)(void *arg, ng_time t);
 	void *arg;
 };
 
@@ -52,9 +58,20 @@ struct engine_config {
 
 struct engine;
 
-/* The engine borrows every module pointer (any may be NULL) and owns the flow table. */
-struct engine *engine_create(const struct engine_config *cfg, struct local_set *local, struct dns_cache *dns,
-			     struct geoip *geoip, struct whitelist *wl, struct proc_table *proc);
+/*
+ * What the engine runs, borrowed (any may be NULL): the local host's
+ * addresses, the names learnt from DNS, the whitelist that judges, and the
+ * enrichments by slot (enrich.h: each its own state; NULL leaves it off).
+ */
+struct engine_parts {
+	struct local_set *local;
+	struct dns_cache *dns;
+	struct whitelist *wl;
+	void *enrich[ENRICH_SLOTS];
+};
+
+/* The engine owns the flow table. */
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_parts *parts);
 void engine_destroy(struct engine *e);
 
 /* Add a consumer of flow changes (up to 8). */
@@ -83,6 +100,17 @@ void engine_publish(struct engine *e, ng_time wall);
  * it (end of a file, shutdown), so the store's counts match the flows.
  */
 void engine_sync_whitelist(struct engine *e);
+
+/*
+ * Judge again the held flows (active and kept ended) that `covers` selects
+ * (NULL: all), after trusted rules changed or learnt history was forgotten.
+ * A direction whose verdict came from an allow rule, or comes from one now,
+ * takes today's verdict; with `forgotten`, so does one that was normal and
+ * is anomalous now. Attention follows (behaviour signals and blocklist hits
+ * stay). Changed active flows are published at the next engine_publish,
+ * changed ended ones at once (flow_update). Returns how many flows changed.
+ */
+size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten);
 
 /* The packet clock: time of the newest packet seen (NG_TIME_NONE before any). */
 ng_time engine_now(const struct engine *e);

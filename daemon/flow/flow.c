@@ -30,6 +30,7 @@
 #include "platform.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Three 128-byte blocks a flow, paid a million times over on a busy host: a
@@ -44,6 +45,18 @@ enum tclass {
 	TC_ENDED,
 	TC_COUNT,
 };
+
+/*
+ * Flows are carved from slabs of FLOW_SLAB_BYTES, each aligned to its size
+ * so the kernel can back it with one transparent huge page (one page fault
+ * instead of 512); freed flows go on a free list and are reused first. So a
+ * flow costs sizeof(struct flow), not a malloc chunk rounded up to the next
+ * 128-byte boundary (512 bytes for 384), and creating one is a pointer pop.
+ * Slabs are kept until the table is destroyed: memory stays at the peak,
+ * which max_flows + max_ended bound.
+ */
+#define FLOW_SLAB_BYTES ((size_t)2 << 20)
+#define FLOWS_PER_SLAB (FLOW_SLAB_BYTES / sizeof(struct flow))
 
 /* How deep eviction looks into each list for a flow that never got an answer. */
 #define EVICT_SCAN_DEPTH 16
@@ -60,6 +73,11 @@ struct flow_list {
 	size_t count;
 };
 
+/* A freed flow on the free list (the memory of the flow itself). */
+struct flow_hole {
+	struct flow_hole *next;
+};
+
 struct flow_table {
 	struct flow_table_config cfg;
 	flow_end_cb on_end;
@@ -74,6 +92,13 @@ struct flow_table {
 	uint64_t next_id;
 
 	uint64_t created, ended, evicted;
+
+	void **slabs;			/* every slab, for destroy */
+	size_t nslabs, slabcap;
+	char *carve;			/* next never-used flow in the newest slab */
+	size_t carve_left;		/* flows left there */
+	struct flow_hole *holes;	/* freed flows */
+	size_t carved;			/* flows ever carved (live + holes) */
 };
 
 static const ng_time default_timeouts[] = {300 * NG_USEC, 30 * NG_USEC, 120 * NG_USEC};
@@ -103,12 +128,63 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 	return ft;
 }
 
+/* Map one slab aligned to its size and ask for a huge page behind it; NULL when out of memory. */
+static void *slab_map(void)
+{
+	size_t len = FLOW_SLAB_BYTES * 2;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + FLOW_SLAB_BYTES - 1) & ~(uintptr_t)(FLOW_SLAB_BYTES - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + FLOW_SLAB_BYTES < p + len)
+		munmap(a + FLOW_SLAB_BYTES, (size_t)(p + len - (a + FLOW_SLAB_BYTES)));
+	(void)madvise(a, FLOW_SLAB_BYTES, MADV_HUGEPAGE);
+	return a;
+}
+
+/* Memory for one flow (uninitialised): a freed one, else the next of the newest slab. */
+static struct flow *flow_alloc(struct flow_table *ft)
+{
+	struct flow *f;
+
+	if (ft->holes) {
+		f = (struct flow *)(void *)ft->holes;
+		ft->holes = ft->holes->next;
+		return f;
+	}
+	if (ft->carve_left == 0) {
+		void *slab = slab_map();
+
+		if (!slab)
+			fatalx("out of memory for flows (lower --max-flows)");
+		if (ft->nslabs == ft->slabcap) {
+			ft->slabcap = ft->slabcap ? ft->slabcap * 2 : 16;
+			ft->slabs = xrealloc(ft->slabs, ft->slabcap * sizeof *ft->slabs);
+		}
+		ft->slabs[ft->nslabs++] = slab;
+		ft->carve = slab;
+		ft->carve_left = FLOWS_PER_SLAB;
+	}
+	f = (struct flow *)(void *)ft->carve;
+	ft->carve += sizeof *f;
+	ft->carve_left--;
+	ft->carved++;
+	return f;
+}
+
 /* Free one flow and what it owns. */
 static void flow_free(struct flow_table *ft, struct flow *f)
 {
+	struct flow_hole *h = (struct flow_hole *)(void *)f;
+
 	if (ft->release)
 		ft->release(ft->arg, f);
-	free(f);
+	f->id = 0;	/* flow_table_recheck: no longer that flow */
+	h->next = ft->holes;
+	ft->holes = h;
 }
 
 void flow_table_destroy(struct flow_table *ft)
@@ -121,10 +197,14 @@ void flow_table_destroy(struct flow_table *ft)
 		while (f) {
 			struct flow *next = f->next;
 
-			flow_free(ft, f);
+			if (ft->release)
+				ft->release(ft->arg, f);
 			f = next;
 		}
 	}
+	for (size_t i = 0; i < ft->nslabs; i++)
+		munmap(ft->slabs[i], FLOW_SLAB_BYTES);
+	free(ft->slabs);
 	free(ft->slots);
 	free(ft->idbuckets);
 	free(ft);
@@ -214,11 +294,23 @@ static void index_put(struct flow_slot *slots, size_t nslots, struct flow *f)
 	slots[i].f = f;
 }
 
+/* Ask for huge pages behind the 2 MiB-aligned part of a large array (fewer page faults and TLB misses). */
+static void hugepage_hint(void *p, size_t len)
+{
+	uintptr_t a = ((uintptr_t)p + FLOW_SLAB_BYTES - 1) & ~(uintptr_t)(FLOW_SLAB_BYTES - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(FLOW_SLAB_BYTES - 1);
+
+	if (len >= 2 * FLOW_SLAB_BYTES && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 /* Double the index. */
 static void grow_slots(struct flow_table *ft)
 {
 	size_t n = ft->nslots * 2;
 	struct flow_slot *ns = xcalloc(n, sizeof *ns);
+
+	hugepage_hint(ns, n * sizeof *ns);
 
 	for (size_t i = 0; i < ft->nslots; i++) {
 		if (ft->slots[i].f)
@@ -412,9 +504,7 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	if (active_count(ft) + ft->lists[TC_ENDED].count >= ft->nidbuckets && ft->nidbuckets < (size_t)1 << 26)
 		grow_idbuckets(ft);
 
-	f = aligned_alloc(128, sizeof *f);	/* sizeof is a multiple of 128 (the aligned attribute) */
-	if (!f)
-		fatalx("out of memory for a flow (lower --max-flows)");
+	f = flow_alloc(ft);
 	memset(f, 0, sizeof *f);
 	f->key = *k;
 	f->hash = hash;
@@ -487,6 +577,12 @@ struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id)
 	return NULL;
 }
 
+struct flow *flow_table_recheck(struct flow_table *ft, struct flow *f, uint64_t id)
+{
+	(void)ft;
+	return f->id == id ? f : NULL;
+}
+
 void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg)
 {
 	for (int c = 0; c < TC_COUNT; c++) {
@@ -501,28 +597,69 @@ void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow
 	}
 }
 
-static int flow_id_cmp(const void *x, const void *y)
+/* A flow and its id, sorted without reading the flows again. */
+struct id_ref {
+	uint64_t id;
+	struct flow *f;
+};
+
+static int id_ref_cmp(const void *x, const void *y)
 {
-	const struct flow *a = *(const struct flow *const *)x, *b = *(const struct flow *const *)y;
+	const struct id_ref *a = x, *b = y;
 
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/*
+ * Each list is mostly in id order already (flows are appended as they
+ * start), so the lists are merged when each is sorted; a list that is not
+ * (a flow changed class, or expiry requeued it) is sorted first.
+ */
 struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n)
 {
-	size_t count = active_count(ft), i = 0;
+	size_t count = active_count(ft), k = 0, start[TC_ENDED + 1];
+	struct id_ref *r, *tmp;
 	struct flow **v;
 
 	*n = 0;
 	if (count == 0)
 		return NULL;
-	v = xmalloc(count * sizeof *v);
+	r = xmalloc(count * sizeof *r);
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
-		for (struct flow *f = ft->lists[c].head; f; f = f->next)
-			v[i++] = f;
+		bool sorted = true;
+
+		start[c] = k;
+		for (struct flow *f = ft->lists[c].head; f; f = f->next) {
+			r[k].id = f->id;
+			r[k].f = f;
+			if (k > start[c] && r[k - 1].id > f->id)
+				sorted = false;
+			k++;
+		}
+		if (!sorted)
+			qsort(r + start[c], k - start[c], sizeof *r, id_ref_cmp);
 	}
-	qsort(v, i, sizeof *v, flow_id_cmp);
-	*n = i;
+	start[TC_ENDED] = k;
+	/* Merge the three sorted runs into v. */
+	tmp = r;
+	v = xmalloc(count * sizeof *v);
+	{
+		size_t at[TC_ENDED];
+
+		for (int c = TC_TCP; c < TC_ENDED; c++)
+			at[c] = start[c];
+		for (size_t i = 0; i < k; i++) {
+			int best = -1;
+
+			for (int c = TC_TCP; c < TC_ENDED; c++) {
+				if (at[c] < start[c + 1] && (best < 0 || tmp[at[c]].id < tmp[at[best]].id))
+					best = c;
+			}
+			v[i] = tmp[at[best]++].f;
+		}
+	}
+	free(r);
+	*n = k;
 	return v;
 }
 
@@ -534,6 +671,6 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
 	out->created = ft->created;
 	out->ended = ft->ended;
 	out->evicted = ft->evicted;
-	out->bytes_used = (out->active + out->ended_kept) * sizeof(struct flow) +
+	out->bytes_used = ft->carved * sizeof(struct flow) +
 			  ft->nslots * sizeof(struct flow_slot) + ft->nidbuckets * sizeof(struct flow *);
 }

@@ -9,11 +9,10 @@
 
 #include "addr.h"
 #include "decode.h"
+#include "slots.h"
 #include "util.h"
 #include "whitelist.h"
 
-struct geo_info;
-struct proc_info;
 struct flow_sniff;
 struct flow_sigs;
 
@@ -55,8 +54,9 @@ struct flow_key {
 };
 
 /*
- * One flow. The table owns it; everything it points to (domain, geo, proc,
- * sniff) is released by the table's release hook when the flow is freed.
+ * One flow. The table owns it; everything it points to (domain, the
+ * enrichments' slots, sniff) is released by the table's release hook when
+ * the flow is freed.
  *
  * Layout: what every packet reads or writes sits in the first 128 bytes, and
  * flows are allocated on 128-byte boundaries, so a packet costs at most the
@@ -82,6 +82,13 @@ struct flow {
 	uint8_t announced : 1;		/* flow-new was published */
 	uint8_t end_reason : 2;		/* enum flow_end */
 	uint8_t handshake : 1;		/* TCP: the initiator acknowledged the SYN-ACK */
+	uint8_t evidence : 1;		/* some of its frames are kept as evidence (evidence.c) */
+	uint8_t rst_seen : 2;		/* TCP: bit per direction (enum flow_dir) that sent a RST */
+	uint8_t synack_seen : 1;	/* TCP: a SYN-ACK was seen, whatever the state */
+	uint8_t icmp_set : 1;		/* ICMP/ICMPv6: icmp_type/icmp_code are the first header's */
+	uint8_t icmp_from_b : 1;	/* ... and key.b sent it */
+	/* The first ICMP header's type and code: the flow's Community ID (communityid.h). */
+	uint8_t icmp_type, icmp_code;
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;
@@ -97,14 +104,10 @@ struct flow {
 	uint8_t remote_scope;		/* enum ng_scope */
 	uint8_t domain_source;		/* enum flow_domain_source */
 	const char *domain;		/* a strpool reference, or NULL */
-	struct geo_info *geo;		/* one reference */
-	struct proc_info *proc;		/* one reference */
+	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
 	struct wl_verdict_info verdicts[2];
 	uint64_t event_id;		/* id of the last event that published this flow */
-	/* Kept for the evidence module (evidence.c): what of this flow it has written. */
-	uint32_t evidence_bytes;
-	uint16_t evidence_packets;
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
 	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
@@ -195,6 +198,13 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now);
 
 /* Active or kept-ended flow by id, or NULL. */
 struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id);
+/*
+ * f, taken earlier with its id, if it still exists, else NULL. Cheaper than
+ * flow_table_by_id: flows live in slabs the table keeps until it is
+ * destroyed, so the memory of a freed flow stays readable (its id is 0, or
+ * another flow's once the memory is reused).
+ */
+struct flow *flow_table_recheck(struct flow_table *ft, struct flow *f, uint64_t id);
 
 /* Visit active flows (oldest activity first), then kept ended flows (oldest end first). */
 void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg);

@@ -33,10 +33,10 @@
  * two separate, explicit choices.
  *
  * Connections are tracked from MHD's connection notifications (struct
- * http_conn is the socket context): that gives the global and per-address
- * limits (applied at accept, loopback peers exempt from the per-address
- * one), the raw request target (MHD's URI log callback, before it is
- * decoded: lengths and %00 are judged on it), and a deadline: a request's
+ * http_conn is the socket context): that gives the per-listener and
+ * per-address limits (applied at accept; see http_accept_cb), the raw
+ * request target (MHD's URI log callback, before it is decoded: lengths
+ * and %00 are judged on it), and a deadline: a request's
  * headers must be complete within HTTP_HEADER_TIMEOUT of the connection
  * opening (or of the previous response ending plus the idle timeout). MHD's
  * own timeout is about inactivity, which a slowloris client defeats by
@@ -143,6 +143,16 @@ static int http_parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 	return 0;
 }
 
+int http_listen_check(const char *spec, char *err, size_t errlen)
+{
+	struct http_listener l;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	memset(&l, 0, sizeof l);
+	return http_parse_listen(spec, &ss, &sslen, &l, err, errlen);
+}
+
 /* Create, bind and listen; -1 with one line in err naming the address and the likely fix. */
 static int http_bind(const char *spec, struct http_listener *l, char *err, size_t errlen)
 {
@@ -197,24 +207,54 @@ static ng_addr http_sockaddr_addr(const struct sockaddr *sa)
 	return a;
 }
 
-/* MHD's accept policy: the global cap, and the per-address cap for peers that are not this host. */
+/* The key the per-address cap counts by: an IPv4 address, or an IPv6 /64 (as the token limiter counts). */
+static ng_addr http_peer_group(const ng_addr *a)
+{
+	ng_addr k = *a;
+
+	if (k.v == 6)
+		memset(k.a + 8, 0, 8);
+	return k;
+}
+
+/* Connections a listener keeps for this host's own clients: an eighth of --max-clients, at least 1. */
+static size_t http_loopback_reserve(const struct http_server *s)
+{
+	return NG_MAX(s->max_clients / 8, (size_t)1);
+}
+
+/*
+ * MHD's accept policy. Each listener has its own --max-clients (MHD stops
+ * accepting there, and the rest wait in the kernel's backlog), so clients
+ * of one listener never use up another's. Peers that are not this host may
+ * take all but the loopback reserve of a listener, and at most max_per_ip
+ * (64) connections per address (per /64 for IPv6) over all listeners;
+ * beyond either they are closed at once.
+ */
 static enum MHD_Result http_accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct http_listener *l = cls;
 	struct http_server *s = l->srv;
-	ng_addr peer;
+	ng_addr peer, group;
 	size_t same = 0;
 
 	(void)addrlen;
-	if (s->stopping || s->nconns >= s->max_clients) {
+	if (s->stopping || l->nconns >= s->max_clients) {
 		s->rejected++;
 		return MHD_NO;
 	}
 	peer = http_sockaddr_addr(addr);
 	if (addr_scope(&peer) == NG_SCOPE_LOOPBACK)
 		return MHD_YES;
+	if (l->nconns + http_loopback_reserve(s) >= s->max_clients) {
+		s->rejected++;
+		return MHD_NO;
+	}
+	group = http_peer_group(&peer);
 	for (struct http_conn *c = s->conns; c; c = c->next) {
-		if (addr_equal(&c->peer, &peer) && ++same >= s->max_per_ip) {
+		ng_addr cg = http_peer_group(&c->peer);
+
+		if (addr_equal(&cg, &group) && ++same >= s->max_per_ip) {
 			s->rejected++;
 			return MHD_NO;
 		}
@@ -245,6 +285,7 @@ static void http_conn_cb(void *cls, struct MHD_Connection *mc, void **socket_con
 			s->conns->prev = c;
 		s->conns = c;
 		s->nconns++;
+		l->nconns++;
 		*socket_context = c;
 		return;
 	}
@@ -259,6 +300,7 @@ static void http_conn_cb(void *cls, struct MHD_Connection *mc, void **socket_con
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	l->nconns--;
 	free(c->body);
 	free(c);
 	*socket_context = NULL;
@@ -281,7 +323,8 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->uri[n] = '\0';
 	c->in_request = false;
 	c->body_over = false;
-	c->set_cookie = false;
+	c->clear_cookie = false;
+	c->close_after = false;
 	c->bodylen = 0;
 	c->route = NULL;
 	return c;
@@ -330,8 +373,9 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 	s->next_housekeeping = time_mono() + NG_USEC;
 	s->share_last = time_mono();
 	s->share_tokens = HTTP_SHARE_BURST;
-	if (opts->nlisten == 0) {
-		snprintf(err, errlen, "no --listen address given");
+	if (opts->nlisten == 0 || opts->nlisten > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "%s --listen addresses: give 1 to %d", opts->nlisten ? "too many" : "no",
+			 HTTP_MAX_LISTEN);
 		goto fail;
 	}
 	if (opts->web_root) {
@@ -383,7 +427,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 					  MHD_OPTION_NOTIFY_CONNECTION, http_conn_cb, l,
 					  MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, l,
 					  MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, l,
-					  MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+					  /* 0: a request without Host reaches http_begin, which answers in JSON */
+					  MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 					  MHD_OPTION_END);
 		if (!l->mhd) {
 			snprintf(err, errlen, "cannot start the HTTP server on %s (libmicrohttpd refused; run with -v)",
@@ -572,8 +617,10 @@ size_t http_sse_listening(struct http_server *s)
 {
 	uint64_t last;
 
-	if (!s || !s->nsse)
+	if (!s)
 		return 0;
+	if (!s->nsse)
+		return s->listened_mono && time_mono() - s->listened_mono < HTTP_SSE_RESUME_GRACE ? 1 : 0;
 	/* Recount every 64 events (and when streams come or go): O(streams), not per event. */
 	last = s->ctx->events ? events_last_id(s->ctx->events) : 0;
 	if (s->listening_nsse != s->nsse || last < s->listening_id || last - s->listening_id >= 64) {
@@ -581,6 +628,8 @@ size_t http_sse_listening(struct http_server *s)
 		s->listening_id = last;
 		s->listening_nsse = s->nsse;
 	}
+	if (s->listening)
+		s->listened_mono = time_mono();
 	return s->listening;
 }
 
@@ -597,6 +646,9 @@ static const struct http_route http_routes[] = {
 	{"/events", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_sse_start},
 	{"/api/stats", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_stats},
 	{"/api/trust", false, HTTP_M_POST, HTTP_AUTH_API, http_api_trust},
+	{"/api/trust/undo", false, HTTP_M_POST, HTTP_AUTH_API, http_api_trust_undo},
+	{"/api/history", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_history},
+	{"/api/history/summary", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_history_summary},
 	{"/api/forget", false, HTTP_M_POST, HTTP_AUTH_API, http_api_forget},
 	{"/api", false, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_unknown},
 	{"/api/", true, HTTP_M_GET | HTTP_M_HEAD, HTTP_AUTH_API, http_api_unknown},
@@ -675,6 +727,50 @@ static enum MHD_Result http_post_begin(struct http_conn *c, const char *url, con
 	return MHD_YES;
 }
 
+/* True when the request announces a body (a Content-Length above 0, or any Transfer-Encoding). */
+static bool http_has_body(struct http_conn *c)
+{
+	const char *cl = http_header(c, "Content-Length");
+
+	return http_header(c, "Transfer-Encoding") || (cl && strspn(cl, "0") != strlen(cl));
+}
+
+/*
+ * The first call of every request: the headers are in, a body is not. A
+ * request that will be refused is answered now, before a byte of its body
+ * is read, and its connection closed (MHD then reads no further); a POST is
+ * made ready to collect its body; any other request is answered at the
+ * last call (keep-alive needs that, see http_access_cb).
+ */
+static enum MHD_Result http_begin(struct http_conn *c, const char *url, const char *method, const char *version)
+{
+	enum MHD_Result ret;
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !http_header(c, "Host")) {
+		/* RFC 9112 3.2: an HTTP/1.1 request without Host is malformed. */
+		c->close_after = true;
+		return http_error(c, 400, "an HTTP/1.1 request needs a Host header");
+	}
+	if (http_header(c, "Transfer-Encoding") && http_header(c, "Content-Length")) {
+		/* RFC 9112 6.3: such a message may be an attempt at request smuggling; close after answering. */
+		c->close_after = true;
+		return http_error(c, 400, "a request may carry Content-Length or Transfer-Encoding, not both");
+	}
+	if (http_method_bit(method) == HTTP_M_POST) {
+		c->close_after = true;	/* until the POST is accepted */
+		ret = http_post_begin(c, url, method);
+		if (c->body)
+			c->close_after = false;
+		return ret;
+	}
+	if (!http_has_body(c))
+		return MHD_YES;
+	c->close_after = true;
+	if (!http_check(c, url, method, &ret))
+		return ret;
+	return http_error(c, 400, "a %.10s request takes no body", method);
+}
+
 /* A request without a body to read (or a refused one): all of it is in; answer it. */
 static enum MHD_Result http_answer(struct http_conn *c, const char *url, const char *method)
 {
@@ -700,7 +796,6 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 	struct http_listener *l = cls;
 	struct http_conn *c = *con_cls;
 
-	(void)version;
 	if (!c) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
@@ -716,18 +811,24 @@ static enum MHD_Result http_access_cb(void *cls, struct MHD_Connection *mc, cons
 		c->deadline = time_mono() + HTTP_HEADER_TIMEOUT;
 		c->route = http_route_of(url);
 		l->srv->requests++;
-		if (http_method_bit(method) == HTTP_M_POST)
-			return http_post_begin(c, url, method);
-		return MHD_YES;
+		return http_begin(c, url, method, version);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
 		if (!c->body)
-			;	/* not an accepted POST: the body is dropped; http_answer gives 401 or 405 */
-		else if (c->bodylen + n > HTTP_MAX_BODY)
+			;	/* not an accepted POST (refused ones are answered at their headers): dropped */
+		else if (c->bodylen + n > HTTP_MAX_BODY) {
+			/* A chunked body past the limit: answer now and close rather than read the rest. */
+			char msg[64];
+
 			c->body_over = true;
-		else {
+			c->close_after = true;
+			c->deadline = 0;
+			*upload_data_size = 0;
+			snprintf(msg, sizeof msg, "the body may be at most %d bytes", HTTP_MAX_BODY);
+			return http_error_abort(c, 413, "Content Too Large", msg);
+		} else {
 			memcpy(c->body + c->bodylen, upload_data, n);
 			c->bodylen += n;
 		}

@@ -16,6 +16,7 @@ struct engine;
 struct whitelist;
 struct event_ring;
 struct evidence;
+struct history;
 
 /*
  * What the server shows. Everything is borrowed from the daemon and used from
@@ -26,12 +27,16 @@ struct http_context {
 	struct whitelist *wl;		/* verdict history for /flows/{id}, trust/forget */
 	struct event_ring *events;
 	struct evidence *evidence;	/* GET /flows/{id}/pcap; NULL when evidence is off */
+	struct history *history;	/* /flows?at=, /api/history; NULL when the history is off */
 	ng_time window;			/* the whitelist window, for reason sentences */
 	/* Fills the daemon-level parts of documents: "home", "learning", "capture" for /flows, and /api/stats. */
 	void (*describe)(void *arg, cJSON *flows_doc);
 	void (*stats)(void *arg, cJSON *stats_doc);
 	void *arg;
 };
+
+/* Most --listen addresses: each is one descriptor in the loop's poll set, which has room for all of them. */
+#define HTTP_MAX_LISTEN 32
 
 struct http_options {
 	const char **listen;		/* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
@@ -57,6 +62,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
  * has opened, so a later start-up error is never preceded by "open ...".
  */
 void http_announce(struct http_server *s);
+/* Check a --listen value as http_start reads it (address, brackets, port 0-65535); 0, or -1 with one line in err. */
+int http_listen_check(const char *spec, char *err, size_t errlen);
 void http_stop(struct http_server *s);
 
 /* Descriptors the loop must poll (up to max); returns how many were written. */
@@ -71,10 +78,14 @@ void http_notify(struct http_server *s);
 size_t http_sse_clients(const struct http_server *s);
 /*
  * SSE clients that will receive the next event: connected and not so far
- * behind that they are due a reset anyway. When it is 0 the loop may
- * publish ids only (events_publish with NULL data) and skip building JSON
- * nobody will read; cheap enough to call for every event.
+ * behind that they are due a reset anyway; and 1 for HTTP_SSE_RESUME_GRACE
+ * after the last one left, so that a client that lost its connection (a
+ * phone changing networks) can resume from its Last-Event-ID instead of
+ * starting over. When it is 0 the loop may publish ids only (events_publish
+ * with NULL data) and skip building JSON nobody will read; cheap enough to
+ * call for every event.
  */
+#define HTTP_SSE_RESUME_GRACE (120 * NG_USEC)
 size_t http_sse_listening(struct http_server *s);
 
 #endif

@@ -5,15 +5,19 @@
 #include <string.h>
 #include "platform.h"
 
+#include "communityid.h"
 #include "engine.h"
 #include "evidence.h"
 #include "events.h"
+#include "filter.h"
 #include "flow.h"
+#include "http_group.h"
 #include "flowjson.h"
 #include "geoip.h"
 #include "http_api.h"
 #include "log.h"
 #include "proc.h"
+#include "regdomain.h"
 #include "whitelist.h"
 
 /*
@@ -88,7 +92,10 @@ struct flows_query {
 	const char *process[FLOWS_MAX_LIST];
 	size_t process_len[FLOWS_MAX_LIST];
 	size_t nprocess;
-	const char *q;			/* substring, any case */
+	uint8_t cids[FLOWS_MAX_LIST][20];	/* Community IDs' digests */
+	size_t ncids;
+	struct filter *filter;		/* q=, NULL when absent */
+	int group;			/* 0 none, else enum group_kind */
 	int active;			/* -1 any, 0 ended, 1 active */
 	int since;			/* 0 none, 1 event id, 2 time */
 	uint64_t since_id;
@@ -232,13 +239,36 @@ static int flows_parse(struct http_conn *c, struct flows_query *fq, char *err, s
 			p = end + 1;
 		}
 	}
-	if ((v = arg(c, "q"))) {
-		if (strlen(v) > 256) {
-			snprintf(err, errlen, "q= is longer than 256 bytes");
+	if ((v = arg(c, "community_id"))) {
+		if (split_list("community_id", v, items, &n, err, errlen) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (communityid_parse(items[i], fq->cids[i]) != 0) {
+				snprintf(err, errlen,
+					 "bad community_id '%.63s' (want a Community ID v1: 1: and 28 base64 characters, "
+					 "or 1: and 40 hex digits; encode + as %%2B)", items[i]);
+				return -1;
+			}
+		}
+		fq->ncids = n;
+	}
+	if ((v = arg(c, "group"))) {
+		if (strcmp(v, "destination") == 0) {
+			fq->group = GROUP_DESTINATION;
+		} else if (strcmp(v, "process") == 0) {
+			fq->group = GROUP_PROCESS;
+		} else {
+			snprintf(err, errlen, "bad group '%.40s' (use destination or process)", v);
 			return -1;
 		}
-		if (v[0])
-			fq->q = v;
+		if (arg(c, "sort") || arg(c, "format")) {
+			snprintf(err, errlen, "group= takes no sort= or format= (groups come highest attention first)");
+			return -1;
+		}
+	}
+	if ((v = arg(c, "q"))) {
+		if (!(fq->filter = filter_parse(v, err, errlen)))
+			return -1;
 	}
 	if ((v = arg(c, "active"))) {
 		if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0) {
@@ -335,16 +365,62 @@ static bool flows_match(const struct flows_query *fq, const struct flow *f)
 		if (!ok)
 			return false;
 	}
-	if (fq->q) {
-		char a[NG_ADDRSTRLEN];
+	if (fq->ncids) {
+		uint8_t d[20];
+		bool ok = false;
 
-		if (!strcasestr(addr_format(flow_remote_ip(f), a, sizeof a), fq->q) &&
-		    !(f->domain && strcasestr(f->domain, fq->q)) &&
-		    !(f->geo && f->geo->as_org && strcasestr(f->geo->as_org, fq->q)) &&
-		    !(f->proc && f->proc->name && strcasestr(f->proc->name, fq->q)))
+		communityid_flow_digest(f, d);
+		for (size_t i = 0; i < fq->ncids && !ok; i++)
+			ok = memcmp(d, fq->cids[i], sizeof d) == 0;
+		if (!ok)
+			return false;
+	}
+	if (filter_terms(fq->filter) > 0) {
+		struct filter_view fv;
+		char ra[NG_ADDRSTRLEN], la[NG_ADDRSTRLEN], pb[16];
+
+		http_flow_view(f, &fv, ra, la, pb);
+		if (!filter_match(fq->filter, &fv))
 			return false;
 	}
 	return true;
+}
+
+void http_flow_view(const struct flow *f, struct filter_view *v, char *ra, char *la, char *pb)
+{
+	struct sig_view sv[SIG_COUNT];
+	size_t n = detect_signals(f, 0, sv);
+
+	memset(v, 0, sizeof *v);
+	v->remote_ip = addr_format(flow_remote_ip(f), ra, NG_ADDRSTRLEN);
+	v->local_ip = addr_format(flow_local_ip(f), la, NG_ADDRSTRLEN);
+	v->domain = f->domain;
+	if (f->geo) {
+		v->as_org = f->geo->as_org;
+		v->asn = f->geo->asn;
+		v->city = f->geo->city;
+		v->country = f->geo->country[0] ? f->geo->country : NULL;
+		v->country_name = f->geo->country_name;
+	}
+	if (f->proc) {
+		v->proc_name = f->proc->name;
+		v->exe = f->proc->exe;
+	}
+	v->proto = flowjson_proto_name(f->key.proto, pb, 16);
+	v->proto_num = f->key.proto;
+	v->attention = attention_name((enum ng_attention)f->attention);
+	v->verdict = engine_flow_verdict(f) == WL_NONE ? "none" : wl_verdict_name(engine_flow_verdict(f));
+	v->state = flowjson_state_name(f->state);
+	for (size_t i = 0; i < n && i < FILTER_MAX_SIGNALS; i++)
+		v->signals[v->nsignals++] = sig_name(sv[i].id);
+	v->remote_port = flow_remote_port(f);
+	v->local_port = flow_local_port(f);
+	v->active = f->end_reason == FLOW_END_NONE;
+	v->initiator_local = f->initiator_local;
+	v->trusted = flowjson_trust_rule(f) != NULL;
+	v->evidence = f->evidence;
+	v->bytes_sent = f->bytes[FLOW_SENT];
+	v->bytes_received = f->bytes[FLOW_RECEIVED];
 }
 
 /* The flows a query selects, gathered by flow_table_foreach. */
@@ -436,10 +512,123 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : CMP(a->id, b->id);
 }
 
+/* The /flows document without its flows, as text ending in "[]}" (the caller frees it). */
+static char *flows_head(struct http_context *ctx)
+{
+	cJSON *doc = cJSON_CreateObject();
+	char t[NG_TIMESTRLEN], *head;
+
+	cJSON_AddStringToObject(doc, "generated", time_format(time_now(), t, sizeof t));
+	if (ctx->describe)
+		ctx->describe(ctx->arg, doc);
+	cJSON_AddNumberToObject(doc, "last_event_id", ctx->events ? (double)events_last_id(ctx->events) : 0);
+	cJSON_AddItemToObject(doc, "flows", cJSON_CreateArray());
+	head = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	return head;
+}
+
+/*
+ * DESIGN. A large /flows answer is written while the client reads it, a part
+ * of about FLOWS_STREAM_PART bytes at a time into one reused buffer, instead
+ * of whole first: 100,000 flows are about 100 MB of JSON, and building that
+ * cost more in page faults and cache misses than in formatting. The loop
+ * goes on between parts and may free a chosen flow (an ended flow pushed out
+ * of the kept list), so each is kept with its id and checked again
+ * (flow_table_recheck) before it is written: a freed one is left out, the
+ * others are written as they are when their part is made.
+ */
+#define FLOWS_STREAM_MIN 256
+#define FLOWS_STREAM_PART (32 * 1024)
+
+/* A chosen flow: its pointer and its id (flow_table_recheck). */
+struct flow_ref {
+	struct flow *f;
+	uint64_t id;
+};
+
+struct flows_stream {
+	struct http_context *ctx;
+	struct flow_ref *refs;
+	size_t n, next;
+	char *head;		/* JSON: the document up to its flows, NULL once written */
+	bool csv, any, closed;
+};
+
+/* http_fill_fn: the head, then flows until the part is full, then the end of the document. */
+static bool flows_stream_fill(void *state, struct strbuf *sb)
+{
+	struct flows_stream *st = state;
+	struct flow_table *ft = st->ctx->engine ? engine_flows(st->ctx->engine) : NULL;
+	size_t start = sb->len;
+
+	if (st->closed)
+		return false;
+	if (st->head) {
+		if (st->csv)
+			sb_puts(sb, st->head);
+		else
+			sb_put(sb, st->head, strlen(st->head) - 2);
+		free(st->head);
+		st->head = NULL;
+	}
+	while (ft && st->next < st->n && sb->len - start < FLOWS_STREAM_PART) {
+		struct flow_ref *r = &st->refs[st->next++];
+		struct flow *f = flow_table_recheck(ft, r->f, r->id);
+
+		if (!f)
+			continue;
+		if (st->csv) {
+			flowjson_csv_row(f, st->ctx->window, sb);
+		} else {
+			if (st->any)
+				sb_putc(sb, ',');
+			flowjson_append(f, st->ctx->window, sb);
+		}
+		st->any = true;
+	}
+	if (!ft || st->next == st->n) {
+		if (!st->csv)
+			sb_put(sb, "]}", 2);
+		st->closed = true;
+	}
+	return true;
+}
+
+/* The response is over (sent, or the client left). */
+static void flows_stream_done(void *state)
+{
+	struct flows_stream *st = state;
+
+	free(st->refs);
+	free(st->head);
+	free(st);
+}
+
+/* Stream the first n flows of v (the order of the answer); v is freed here. */
+static enum MHD_Result flows_stream(struct http_conn *c, const struct flows_query *fq, struct flow **v, size_t n)
+{
+	struct http_context *ctx = c->srv->ctx;
+	struct flows_stream *st = xcalloc(1, sizeof *st);
+
+	st->ctx = ctx;
+	st->csv = fq->csv;
+	st->n = n;
+	st->refs = xmalloc(n * sizeof *st->refs);
+	for (size_t i = 0; i < n; i++) {
+		st->refs[i].f = v[i];
+		st->refs[i].id = v[i]->id;
+	}
+	free(v);
+	st->head = st->csv ? xstrdup(flowjson_csv_header()) : flows_head(ctx);
+	return http_send_stream(c, 200, st->csv ? "text/csv; charset=utf-8" : NULL, flows_stream_fill,
+				flows_stream_done, st, true);
+}
+
 enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 {
-	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "q", "active", "since",
-					    "sort", "limit", "format", NULL};
+	static const char *const known[] = {"verdict", "attention", "proto", "country", "process", "community_id", "q",
+					    "active", "since", "sort", "limit", "format", "group", "at", NULL};
 	struct http_context *ctx = c->srv->ctx;
 	struct flows_query fq;
 	struct flows_pick pick;
@@ -451,16 +640,33 @@ enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 	(void)url;
 	if (!http_api_check_args(c, known, &ret))
 		return ret;
-	if (flows_parse(c, &fq, err, sizeof err) != 0)
+	if (flows_parse(c, &fq, err, sizeof err) != 0) {
+		filter_free(fq.filter);
 		return http_error(c, 400, "%s", err);
-	if (!ctx->engine)
+	}
+	if (arg(c, "at")) {
+		ret = http_history_at(c, arg(c, "at"), fq.filter, fq.group, fq.limit);
+		filter_free(fq.filter);
+		return ret;
+	}
+	if (!ctx->engine) {
+		filter_free(fq.filter);
 		return http_error(c, 503, "no capture is running");
+	}
 	memset(&pick, 0, sizeof pick);
 	pick.fq = &fq;
 	flow_table_foreach(engine_flows(ctx->engine), flows_pick_cb, &pick);
+	filter_free(fq.filter);
+	if (fq.group) {
+		ret = http_group_flows(c, (enum group_kind)fq.group, pick.v, pick.n, fq.limit);
+		free(pick.v);
+		return ret;
+	}
 	if (pick.n > 1)
 		qsort_r(pick.v, pick.n, sizeof *pick.v, flows_cmp, &fq);
 	n = (size_t)NG_MIN((uint64_t)pick.n, fq.limit);
+	if (n >= FLOWS_STREAM_MIN)
+		return flows_stream(c, &fq, pick.v, n);
 	if (fq.csv) {
 		sb_reserve(&sb, 256 * (n + 1));
 		sb_puts(&sb, flowjson_csv_header());
@@ -469,16 +675,8 @@ enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 		free(pick.v);
 		return http_send(c, 200, "text/csv; charset=utf-8", sb.p, sb.len, true);
 	} else {
-		cJSON *doc = cJSON_CreateObject();
-		char t[NG_TIMESTRLEN], *head;
+		char *head = flows_head(ctx);
 
-		cJSON_AddStringToObject(doc, "generated", time_format(time_now(), t, sizeof t));
-		if (ctx->describe)
-			ctx->describe(ctx->arg, doc);
-		cJSON_AddNumberToObject(doc, "last_event_id", ctx->events ? (double)events_last_id(ctx->events) : 0);
-		cJSON_AddItemToObject(doc, "flows", cJSON_CreateArray());
-		head = cJSON_PrintUnformatted(doc);
-		cJSON_Delete(doc);
 		/* head ends in "[]}": the flows go between the brackets, each written straight into the buffer. */
 		sb_reserve(&sb, strlen(head) + 900 * n + 16);
 		sb_put(&sb, head, strlen(head) - 2);
@@ -526,7 +724,8 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 {
 	struct http_context *ctx = c->srv->ctx;
 	struct MHD_Response *r;
-	char *buf = NULL, disp[96];
+	struct flow *f;
+	char *buf = NULL, disp[160], cid[COMMUNITYID_HEX_LEN];
 	size_t len = 0;
 
 	if (!ctx->evidence)
@@ -539,7 +738,16 @@ static enum MHD_Result http_api_flow_pcap(struct http_conn *c, uint64_t id)
 		free(buf);
 		return MHD_NO;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	/* The name carries the Community ID's hex form ("1:" as "1_"), while the flow is in the table. */
+	f = ctx->engine ? flow_table_by_id(engine_flows(ctx->engine), id) : NULL;
+	if (f) {
+		communityid_flow(f, true, cid, sizeof cid);
+		cid[1] = '_';
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu-%s.pcap\"", (unsigned long long)id,
+			 cid);
+	} else {
+		snprintf(disp, sizeof disp, "attachment; filename=\"netglobe-flow-%llu.pcap\"", (unsigned long long)id);
+	}
 	MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
 	MHD_add_response_header(r, "Content-Disposition", disp);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -621,24 +829,520 @@ enum MHD_Result http_api_stats(struct http_conn *c, const char *url)
 	return http_json(c, 200, doc);
 }
 
-/* POST /api/trust or /api/forget: the body names an address (CIDR) or a domain pattern. */
-static enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
+/*
+ * Trust and undo. A trust call's added rules are remembered (the last
+ * UNDO_KEEP calls of this run) so that POST /api/trust/undo can take exactly
+ * them back. Bulk trusts (a program, an AS, what was seen while learning)
+ * become address rules for the addresses the held flows reached.
+ */
+#define UNDO_KEEP 256
+#define TRUST_MAX_RULES 100000
+
+struct undo_entry {
+	uint64_t id;
+	char **rules;
+	size_t n;
+};
+
+static struct undo_entry undo_ring[UNDO_KEEP];
+static uint64_t undo_next = 1;
+
+/* A growing list of canonical rule texts (owned). */
+struct rule_list {
+	char **v;
+	size_t n, cap;
+};
+
+static void rules_add(struct rule_list *l, const char *r)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], r) == 0)
+			return;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = xstrdup(r);
+}
+
+static void rules_free(struct rule_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* What a bulk trust selects among the held flows. */
+struct bulk {
+	const char *exe;
+	uint32_t asn;
+	bool learning;
+	ng_time lfrom, lto;
+	struct rule_list *out;
+	bool over;
+};
+
+/* flow_table_foreach callback: the remote address of a flow the bulk trust covers. */
+static void bulk_cb(void *arg, struct flow *f)
+{
+	struct bulk *b = arg;
+	char a[NG_ADDRSTRLEN];
+
+	if (f->remote_scope != NG_SCOPE_PUBLIC)
+		return;
+	if (b->exe && !(f->proc && f->proc->exe && strcmp(f->proc->exe, b->exe) == 0))
+		return;
+	if (b->asn && !(f->geo && f->geo->asn == b->asn))
+		return;
+	if (b->learning && !(f->first_seen >= b->lfrom && f->first_seen < b->lto && engine_flow_verdict(f) == WL_ANOMALOUS))
+		return;
+	if (b->out->n >= TRUST_MAX_RULES) {
+		b->over = true;
+		return;
+	}
+	rules_add(b->out, addr_format(flow_remote_ip(f), a, sizeof a));
+}
+
+/* Judge the held flows again after rules changed; how many changed. */
+static size_t rejudge_all(struct http_context *ctx)
+{
+	return ctx->engine ? engine_rejudge(ctx->engine, NULL, NULL, false) : 0;
+}
+
+/* A forgotten rule and what it covers, for engine_rejudge. */
+struct forgot {
+	bool is_cidr;
+	ng_cidr cidr;
+	const char *pattern;
+};
+
+/* True when the forgotten rule covers f (its address, or its name by the pattern). */
+static bool forgot_covers(void *arg, const struct flow *f)
+{
+	const struct forgot *g = arg;
+	const char *p = g->pattern, *d = f->domain;
+	size_t pl, dl;
+
+	if (g->is_cidr)
+		return cidr_contains(&g->cidr, flow_remote_ip(f));
+	if (!d)
+		return false;
+	if (p[0] == '*' && p[1] == '.') {
+		pl = strlen(p + 1);
+		dl = strlen(d);
+		return dl > pl && strcasecmp(d + dl - pl, p + 1) == 0;
+	}
+	return strcasecmp(d, p) == 0;
+}
+
+/* The body's member `name` if present; 400 text in err when it has the wrong type. */
+static cJSON *body_get(cJSON *doc, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(doc, name);
+}
+
+/*
+ * Whether an address or domain rule is broad enough to need "confirm": true
+ * (docs/api.md): an IPv4 prefix shorter than HTTP_BROAD_V4, an IPv6 prefix
+ * shorter than HTTP_BROAD_V6, or a domain pattern whose base is a public
+ * suffix. Writes the reason into why.
+ */
+static bool rule_is_broad(const char *what, bool is_address, char *why, size_t whylen)
+{
+	char reg[300], e[160];
+	const char *base;
+	ng_cidr cidr;
+
+	if (is_address) {
+		unsigned bound;
+
+		if (cidr_parse(what, &cidr, e, sizeof e) != 0)
+			return false;
+		bound = cidr.base.v == 4 ? HTTP_BROAD_V4 : HTTP_BROAD_V6;
+		if (cidr.prefix >= bound)
+			return false;
+		if (cidr.prefix == 0)
+			snprintf(why, whylen, "%s covers every IPv%u address", what, (unsigned)cidr.base.v);
+		else
+			snprintf(why, whylen, "%s is broader than a /%u", what, bound);
+		return true;
+	}
+	base = strncmp(what, "*.", 2) == 0 ? what + 2 : what;
+	/* Only a valid name can be a public suffix; anything else is the whitelist's to refuse. */
+	if (!base[0] || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != strlen(base))
+		return false;
+	if (regdomain_of(base, reg, sizeof reg))
+		return false;
+	snprintf(why, whylen, "%s covers a whole public suffix", what);
+	return true;
+}
+
+/* 409 for a broad address or domain rule: why, and how many learnt rows it would trust or erase. */
+static enum MHD_Result need_confirm_broad(struct http_conn *c, const char *why, const char *rule, bool trust)
+{
+	long n = whitelist_covered(c->srv->ctx->wl, rule);
+	cJSON *o = cJSON_CreateObject();
+	char msg[300];
+
+	n = n < 0 ? 0 : n;
+	snprintf(msg, sizeof msg, "%s: this would %s %ld learnt rows; confirm it", why, trust ? "trust" : "erase", n);
+	cJSON_AddFalseToObject(o, "ok");
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddNumberToObject(o, "would_affect", (double)n);
+	cJSON_AddStringToObject(o, "confirm", "resend with \"confirm\": true");
+	return http_json(c, 409, o);
+}
+
+/* 409: a trust that needs the explicit confirmation, and how many addresses it would cover. */
+static enum MHD_Result need_confirm(struct http_conn *c, const char *what, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	char msg[200];
+
+	snprintf(msg, sizeof msg, "trusting %s covers %zu address%s: confirm it", what, n, n == 1 ? "" : "es");
+	cJSON_AddFalseToObject(o, "ok");
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddNumberToObject(o, "would_affect", (double)n);
+	cJSON_AddStringToObject(o, "confirm", "resend with \"confirm\": true");
+	return http_json(c, 409, o);
+}
+
+/* POST /api/trust: check the body, gather the rules, add them, judge the held flows again. */
+static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
+{
+	static const char *const fields[] = {"address", "domain", "subdomains", "exe", "sha256", "asn", "learning",
+					     "confirm", "detail", NULL};
+	struct http_context *ctx = c->srv->ctx;
+	struct rule_list rl = {0};
+	cJSON *item, *res, *arr;
+	const char *kind = NULL;
+	char err[512], canon[300], what[80];
+	bool confirm = false, brief, *done;
+	size_t added = 0, changed;
+	enum MHD_Result ret;
+	struct undo_entry *u;
+
+	cJSON_ArrayForEach(item, doc) {
+		bool known = false;
+
+		for (size_t i = 0; fields[i]; i++)
+			known |= item->string && strcmp(item->string, fields[i]) == 0;
+		if (!known)
+			return http_error(c, 400, "unknown field '%.40s' (give one of \"address\", \"domain\", \"exe\", "
+					  "\"asn\" or \"learning\")", item->string ? item->string : "");
+		if (strcmp(item->string, "address") == 0 || strcmp(item->string, "domain") == 0 ||
+		    strcmp(item->string, "exe") == 0 || strcmp(item->string, "asn") == 0 ||
+		    strcmp(item->string, "learning") == 0) {
+			if (kind)
+				return http_error(c, 400, "give one of \"address\", \"domain\", \"exe\", \"asn\" or "
+						  "\"learning\", not both \"%s\" and \"%s\"", kind, item->string);
+			kind = item->string;
+		}
+	}
+	if (!kind)
+		return http_error(c, 400, "give {\"address\": \"192.0.2.7\"} or {\"domain\": \"*.example.com\"} (or "
+				  "\"exe\", \"asn\", \"learning\": see docs/api.md)");
+	if ((item = body_get(doc, "confirm"))) {
+		if (!cJSON_IsBool(item))
+			return http_error(c, 400, "\"confirm\" must be true or false");
+		confirm = cJSON_IsTrue(item);
+	}
+	if ((item = body_get(doc, "detail")) && !cJSON_IsBool(item))
+		return http_error(c, 400, "\"detail\" must be true or false");
+	if ((item = body_get(doc, "subdomains")) && (!cJSON_IsBool(item) || strcmp(kind, "domain") != 0))
+		return http_error(c, 400, "\"subdomains\" is true or false, and only beside \"domain\"");
+	if ((item = body_get(doc, "sha256")) && (!cJSON_IsString(item) || strcmp(kind, "exe") != 0))
+		return http_error(c, 400, "\"sha256\" is a string, and only beside \"exe\"");
+	item = body_get(doc, kind);
+	if (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0 || strcmp(kind, "exe") == 0) {
+		if (!cJSON_IsString(item) || !item->valuestring[0] || strlen(item->valuestring) > 253)
+			return http_error(c, 400, "\"%s\" must be a non-empty string", kind);
+	}
+	if (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0) {
+		const char *v = item->valuestring;
+		ng_cidr cidr;
+		char why[160];
+
+		if (strcmp(kind, "address") == 0 && cidr_parse(v, &cidr, why, sizeof why) != 0)
+			return http_error(c, 400, "bad address '%.80s': %s", v, why);
+		if (strcmp(kind, "domain") == 0 && cidr_parse(v, &cidr, why, sizeof why) == 0)
+			return http_error(c, 400, "'%.80s' is an address: give it as \"address\"", v);
+		if (whitelist_rule_canon(v, canon, sizeof canon, err, sizeof err) != 0)
+			return http_error(c, 400, "cannot trust: %s", err);
+		if (!confirm && rule_is_broad(canon, strcmp(kind, "address") == 0, why, sizeof why))
+			return need_confirm_broad(c, why, canon, true);
+		rules_add(&rl, canon);
+		if (cJSON_IsTrue(body_get(doc, "subdomains")) && canon[0] != '*') {
+			char wild[310];
+
+			snprintf(wild, sizeof wild, "*.%s", canon);
+			if (whitelist_rule_canon(wild, canon, sizeof canon, err, sizeof err) == 0) {
+				if (!confirm && rule_is_broad(canon, false, why, sizeof why)) {
+					rules_free(&rl);
+					return need_confirm_broad(c, why, canon, true);
+				}
+				rules_add(&rl, canon);
+			}
+		}
+	} else {
+		struct bulk b = {.out = &rl};
+
+		if (strcmp(kind, "exe") == 0) {
+			if (body_get(doc, "sha256"))
+				return http_error(c, 400, "this daemon's process objects carry no sha256: trust by "
+						  "\"exe\" alone");
+			b.exe = item->valuestring;
+			snprintf(what, sizeof what, "program %.60s", b.exe);
+		} else if (strcmp(kind, "asn") == 0) {
+			if (!cJSON_IsNumber(item) || item->valuedouble < 1 || item->valuedouble > 4294967295.0 ||
+			    item->valuedouble != (double)(uint32_t)item->valuedouble)
+				return http_error(c, 400, "\"asn\" must be an AS number (1 to 4294967295)");
+			b.asn = (uint32_t)item->valuedouble;
+			snprintf(what, sizeof what, "AS%u", b.asn);
+		} else {
+			struct wl_learning l;
+
+			if (!cJSON_IsTrue(item))
+				return http_error(c, 400, "\"learning\" must be true");
+			whitelist_learning(ctx->wl, ctx->engine ? engine_now(ctx->engine) : 0, &l);
+			if (l.since == NG_TIME_NONE)
+				return http_error(c, 400, "nothing was seen while learning yet");
+			b.learning = true;
+			b.lfrom = l.since;
+			b.lto = l.since + l.window;
+			snprintf(what, sizeof what, "everything seen while learning");
+		}
+		if (ctx->engine) {
+			engine_flush(ctx->engine);
+			flow_table_foreach(engine_flows(ctx->engine), bulk_cb, &b);
+		}
+		if (b.over) {
+			rules_free(&rl);
+			return http_error(c, 400, "trusting %s would add more than %d rules: trust addresses or domains "
+					  "instead", what, TRUST_MAX_RULES);
+		}
+		if (!b.exe && !confirm) {
+			ret = need_confirm(c, what, rl.n);
+			rules_free(&rl);
+			return ret;
+		}
+		if (rl.n == 0)
+			return http_error(c, 400, "trusting %s covers no address of the flows held now", what);
+	}
+	done = xcalloc(rl.n, sizeof *done);
+	err[0] = '\0';
+	if (whitelist_trust_many(ctx->wl, (const char *const *)rl.v, rl.n, true, done, err, sizeof err) != 0) {
+		free(done);
+		rules_free(&rl);
+		return http_error(c, 400, "%s", err[0] ? err : "the whitelist refused it");
+	}
+	changed = rejudge_all(ctx);
+	/* Remember what this call added, for undo. */
+	u = &undo_ring[undo_next % UNDO_KEEP];
+	for (size_t i = 0; i < u->n; i++)
+		free(u->rules[i]);
+	free(u->rules);
+	u->id = undo_next++;
+	u->rules = xcalloc(rl.n ? rl.n : 1, sizeof *u->rules);
+	u->n = 0;
+	res = cJSON_CreateObject();
+	cJSON_AddTrueToObject(res, "ok");
+	cJSON_AddStringToObject(res, "rule", rl.v[0]);
+	/* A plain {"address"} or {"domain"} body answers as it always did, unless it asks for the detail. */
+	brief = cJSON_GetArraySize(doc) == 1 && (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0);
+	arr = brief ? cJSON_CreateArray() : cJSON_AddArrayToObject(res, "rules");
+	for (size_t i = 0; i < rl.n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(rl.v[i]));
+		if (done[i]) {
+			u->rules[u->n++] = xstrdup(rl.v[i]);
+			added++;
+		}
+	}
+	if (brief) {
+		cJSON_Delete(arr);
+	} else {
+		cJSON_AddNumberToObject(res, "added", (double)added);
+		cJSON_AddNumberToObject(res, "addresses", strcmp(kind, "domain") == 0 ? 0 : (double)rl.n);
+		cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
+		cJSON_AddNumberToObject(res, "undo", (double)u->id);
+	}
+	free(done);
+	rules_free(&rl);
+	return http_json(c, 200, res);
+}
+
+/* True when a JSON text holds the escape \u0000 inside a string (cJSON would cut the string there). */
+static bool json_has_nul_escape(const char *s, size_t n)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = false;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			if (s[i + 1] == 'u' && i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++;	/* skip the escaped character */
+		}
+	}
+	return false;
+}
+
+/*
+ * Parse a POST body as exactly one JSON object, or answer 400: a NUL (raw,
+ * or \u0000, which would cut a name short) or text after the object is
+ * refused.
+ */
+static cJSON *body_object(struct http_conn *c, enum MHD_Result *ret, const char *hint)
+{
+	const char *body = c->body ? c->body : "", *end = NULL;
+	cJSON *doc;
+
+	if (memchr(body, '\0', c->bodylen) || json_has_nul_escape(body, c->bodylen)) {
+		*ret = http_error(c, 400, "the body holds a NUL character (raw or as \\u0000)");
+		return NULL;
+	}
+	doc = cJSON_ParseWithLengthOpts(body, c->bodylen, &end, false);
+	if (!doc || !cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		*ret = http_error(c, 400, "the body must be a JSON object: %s", hint);
+		return NULL;
+	}
+	while (end && end < body + c->bodylen && strchr(" \t\r\n", *end))
+		end++;
+	if (!end || end != body + c->bodylen) {
+		cJSON_Delete(doc);
+		*ret = http_error(c, 400, "the body must be one JSON object and nothing after it");
+		return NULL;
+	}
+	return doc;
+}
+
+enum MHD_Result http_api_trust(struct http_conn *c, const char *url)
+{
+	struct http_context *ctx = c->srv->ctx;
+	enum MHD_Result ret;
+	cJSON *doc;
+
+	(void)url;
+	if (!ctx->wl)
+		return http_error(c, 503, "the whitelist is not open");
+	if (!(doc = body_object(c, &ret, "{\"address\": ...} or {\"domain\": ...}")))
+		return ret;
+	ret = http_api_trust_body(c, doc);
+	cJSON_Delete(doc);
+	return ret;
+}
+
+enum MHD_Result http_api_trust_undo(struct http_conn *c, const char *url)
+{
+	struct http_context *ctx = c->srv->ctx;
+	struct rule_list rl = {0};
+	struct undo_entry *u = NULL;
+	enum MHD_Result ret;
+	cJSON *doc, *item, *res, *arr;
+	char canon[300], err[400];
+	bool *done;
+	size_t changed;
+
+	(void)url;
+	if (!ctx->wl)
+		return http_error(c, 503, "the whitelist is not open");
+	if (!(doc = body_object(c, &ret, "{\"undo\": N} or {\"rule\": \"...\"}")))
+		return ret;
+	if (cJSON_GetArraySize(doc) != 1) {
+		cJSON_Delete(doc);
+		return http_error(c, 400, "give exactly one of {\"undo\": N} (the id a trust answered) or {\"rule\": \"...\"}");
+	}
+	if ((item = body_get(doc, "undo"))) {
+		uint64_t id = cJSON_IsNumber(item) && item->valuedouble >= 1 ? (uint64_t)item->valuedouble : 0;
+
+		if (id)
+			u = &undo_ring[id % UNDO_KEEP];
+		if (!u || u->id != id) {
+			cJSON_Delete(doc);
+			return http_error(c, 404, "no trust %.0f to undo (ids of this run's last %d trusts only)",
+					  cJSON_IsNumber(item) ? item->valuedouble : 0.0, UNDO_KEEP);
+		}
+		for (size_t i = 0; i < u->n; i++)
+			rules_add(&rl, u->rules[i]);
+	} else if ((item = body_get(doc, "rule"))) {
+		if (!cJSON_IsString(item) || whitelist_rule_canon(item->valuestring, canon, sizeof canon, err, sizeof err) != 0) {
+			cJSON_Delete(doc);
+			return http_error(c, 400, "\"rule\" must be an address, CIDR or domain pattern of trusted.txt");
+		}
+		rules_add(&rl, canon);
+	} else {
+		cJSON_Delete(doc);
+		return http_error(c, 400, "give {\"undo\": N} (the id a trust answered) or {\"rule\": \"...\"}");
+	}
+	cJSON_Delete(doc);
+	done = xcalloc(rl.n ? rl.n : 1, sizeof *done);
+	err[0] = '\0';
+	if (rl.n && whitelist_trust_many(ctx->wl, (const char *const *)rl.v, rl.n, false, done, err, sizeof err) != 0) {
+		free(done);
+		rules_free(&rl);
+		return http_error(c, 400, "%s", err[0] ? err : "the whitelist refused it");
+	}
+	res = cJSON_CreateObject();
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; i < rl.n; i++) {
+		if (done[i])
+			cJSON_AddItemToArray(arr, cJSON_CreateString(rl.v[i]));
+	}
+	if (!u && cJSON_GetArraySize(arr) == 0) {
+		cJSON_Delete(arr);
+		cJSON_Delete(res);
+		free(done);
+		ret = http_error(c, 404, "no rule %.200s in trusted.txt", rl.v[0]);
+		rules_free(&rl);
+		return ret;
+	}
+	if (u) {
+		for (size_t i = 0; i < u->n; i++)
+			free(u->rules[i]);
+		u->n = 0;	/* undone: a second undo removes nothing */
+	}
+	changed = rejudge_all(ctx);
+	cJSON_AddTrueToObject(res, "ok");
+	cJSON_AddItemToObject(res, "removed", arr);
+	cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
+	free(done);
+	rules_free(&rl);
+	return http_json(c, 200, res);
+}
+
+enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
 {
 	struct http_context *ctx = c->srv->ctx;
 	cJSON *doc, *item, *res;
 	const char *what = NULL, *kind = NULL;
 	char err[512], why[160];
-	ng_cidr cidr;
-	int rc;
+	struct forgot g = {0};
+	enum MHD_Result ret;
+	size_t changed = 0;
+	bool confirm = false;
 
+	(void)url;
 	if (!ctx->wl)
 		return http_error(c, 503, "the whitelist is not open");
-	doc = cJSON_ParseWithLength(c->body ? c->body : "", c->bodylen);
-	if (!doc || !cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		return http_error(c, 400, "the body must be a JSON object: {\"address\": ...} or {\"domain\": ...}");
-	}
+	if (!(doc = body_object(c, &ret, "{\"address\": ...} or {\"domain\": ...}")))
+		return ret;
 	cJSON_ArrayForEach(item, doc) {
+		if (item->string && strcmp(item->string, "confirm") == 0) {
+			if (!cJSON_IsBool(item)) {
+				cJSON_Delete(doc);
+				return http_error(c, 400, "\"confirm\" must be true or false");
+			}
+			confirm = cJSON_IsTrue(item);
+			continue;
+		}
 		if (!item->string || (strcmp(item->string, "address") != 0 && strcmp(item->string, "domain") != 0)) {
 			snprintf(err, sizeof err, "unknown field '%.40s' (give \"address\" or \"domain\")",
 				 item->string ? item->string : "");
@@ -661,38 +1365,37 @@ static enum MHD_Result http_api_rule(struct http_conn *c, bool trust)
 		cJSON_Delete(doc);
 		return http_error(c, 400, "give {\"address\": \"192.0.2.7\"} or {\"domain\": \"*.example.com\"}");
 	}
-	if (strcmp(kind, "address") == 0 && cidr_parse(what, &cidr, why, sizeof why) != 0) {
+	if (strcmp(kind, "address") == 0 && cidr_parse(what, &g.cidr, why, sizeof why) != 0) {
 		snprintf(err, sizeof err, "bad address '%.80s': %s", what, why);
 		cJSON_Delete(doc);
 		return http_error(c, 400, "%s", err);
 	}
-	if (strcmp(kind, "domain") == 0 && cidr_parse(what, &cidr, why, sizeof why) == 0) {
+	if (strcmp(kind, "domain") == 0 && cidr_parse(what, &g.cidr, why, sizeof why) == 0) {
 		cJSON_Delete(doc);
 		return http_error(c, 400, "'%.80s' is an address: give it as \"address\"", what);
 	}
+	if (!confirm && rule_is_broad(what, strcmp(kind, "address") == 0, why, sizeof why)) {
+		ret = need_confirm_broad(c, why, what, false);
+		cJSON_Delete(doc);
+		return ret;
+	}
 	err[0] = '\0';
-	rc = trust ? whitelist_trust(ctx->wl, what, err, sizeof err) : whitelist_forget(ctx->wl, what, err, sizeof err);
-	if (rc != 0) {
+	if (whitelist_forget(ctx->wl, what, err, sizeof err) != 0) {
 		cJSON_Delete(doc);
 		return http_error(c, 400, "%s", err[0] ? err : "the whitelist refused it");
+	}
+	g.is_cidr = strcmp(kind, "address") == 0;
+	g.pattern = what;
+	if (ctx->engine) {
+		changed = engine_rejudge(ctx->engine, forgot_covers, &g, true);
+		changed += rejudge_all(ctx);	/* a trusted rule forget removed */
 	}
 	res = cJSON_CreateObject();
 	cJSON_AddTrueToObject(res, "ok");
 	cJSON_AddStringToObject(res, "rule", what);
+	cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
 	cJSON_Delete(doc);
 	return http_json(c, 200, res);
-}
-
-enum MHD_Result http_api_trust(struct http_conn *c, const char *url)
-{
-	(void)url;
-	return http_api_rule(c, true);
-}
-
-enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
-{
-	(void)url;
-	return http_api_rule(c, false);
 }
 
 enum MHD_Result http_api_unknown(struct http_conn *c, const char *url)

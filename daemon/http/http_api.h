@@ -14,6 +14,11 @@ enum MHD_Result http_api_stats(struct http_conn *c, const char *url);
 /* POST /api/trust and /api/forget: {"address": ...} or {"domain": ...}. */
 enum MHD_Result http_api_trust(struct http_conn *c, const char *url);
 enum MHD_Result http_api_forget(struct http_conn *c, const char *url);
+/* POST /api/trust/undo: {"undo": N} or {"rule": "..."}. */
+enum MHD_Result http_api_trust_undo(struct http_conn *c, const char *url);
+/* GET /api/history and /api/history/summary (http_history.c). */
+enum MHD_Result http_api_history(struct http_conn *c, const char *url);
+enum MHD_Result http_api_history_summary(struct http_conn *c, const char *url);
 /* Any other path under /api: 404. */
 enum MHD_Result http_api_unknown(struct http_conn *c, const char *url);
 

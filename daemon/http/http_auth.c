@@ -26,20 +26,20 @@
  *
  * A listener on any other address (0.0.0.0 included, whoever connects
  * through it) also needs a token: 32 random bytes, hex, made once and kept
- * in state_dir/http-token (0600). It arrives as ?token= once (the page then
- * keeps it in an HttpOnly, SameSite=Strict cookie), as that cookie, or as
- * "Authorization: Bearer" for scripts, and is compared in constant time.
- * A page URL with ?token= gets a small page that sets the cookie and moves
- * on to the same URL without the token (a meta refresh rather than a 302:
- * after a cross-site navigation, as from a QR code app, browsers withhold
- * SameSite=Strict cookies on the redirected request but not on a
- * navigation the page starts itself), so the token leaves the address bar
- * and the history.
+ * in state_dir/http-token (0600). It is taken from one place only, the
+ * "Authorization: Bearer" header, and compared in constant time. Never from
+ * a cookie (cookies ignore ports: every other service on the host would
+ * receive it) nor from the query (URLs land in history, logs and download
+ * lists): a ?token= is refused without being compared. The page's files
+ * hold no data and are served without the token; the page takes the token
+ * from the URL's fragment (#token=, which browsers never send) into
+ * sessionStorage and sends the header itself (web/src/js/api.js).
  *
  * Wrong tokens are counted per client address (per /64 for IPv6, since a
  * host picks addresses in its /64 freely): RL_FAILURES in RL_WINDOW block
  * that client for RL_BASE_BLOCK, doubling with each further block up to
- * RL_MAX_BLOCK. A blocked client gets 429 for everything, even with the
+ * RL_MAX_BLOCK. Every Authorization header a request carries is a guess
+ * and counts. A blocked client gets 429 for everything, even with the
  * right token, so the block cannot be used to test guesses. The table is
  * fixed (RL_SLOTS); when full the stalest unblocked entry is reused.
  */
@@ -180,7 +180,7 @@ static bool token_well_formed(const char *s)
 int http_token_load(const char *state_dir, char *token, char *err, size_t errlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	char path[PATH_MAX], tmp[PATH_MAX + 32], buf[256];
+	char path[PATH_MAX], tmp[PATH_MAX + 32], buf[256], why[256];
 	unsigned char rnd[HTTP_TOKEN_HEX / 2];
 	struct stat st;
 	ssize_t n;
@@ -189,7 +189,8 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 	if (state_dir_check(state_dir, err, errlen) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/http-token", state_dir);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Never through a link, never blocking on a FIFO, only a regular file (the owner is judged below). */
+	fd = ng_open_checked(path, O_RDONLY, 0, NG_OPEN_NOFOLLOW, why, sizeof why);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof buf - 1);
 		if (n < 0) {
@@ -222,8 +223,7 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 		}
 		log_warnx("%s does not hold a token; making a new one", path);
 	} else if (errno != ENOENT) {
-		snprintf(err, errlen, "cannot read the LAN access token %s: %s (fix it, or choose --state-dir DIR)", path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot read the LAN access token %s: %s", path, why);
 		return -1;
 	}
 	if (platform_random(rnd, sizeof rnd) != 0) {
@@ -385,105 +385,97 @@ static bool query_has_token(const char *uri)
 	return false;
 }
 
-/* Append s to buf (HTML-escaped for an attribute); returns the new length. */
-static size_t html_escape_append(char *buf, size_t len, size_t cap, const char *s, size_t n)
+/* True when the request is a browser's top-level navigation (it shows what it gets as a page). */
+static bool is_navigation(struct http_conn *c)
 {
-	for (size_t i = 0; i < n && len + 7 < cap; i++) {
-		const char *rep = NULL;
+	const char *sfm = http_header(c, "Sec-Fetch-Mode"), *accept = http_header(c, "Accept");
 
-		switch (s[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			break;
-		}
-		if (rep) {
-			memcpy(buf + len, rep, strlen(rep));
-			len += strlen(rep);
-		} else {
-			buf[len++] = s[i];
-		}
-	}
-	buf[len] = '\0';
-	return len;
+	if (sfm)
+		return strcmp(sfm, "navigate") == 0;
+	return accept && strstr(accept, "text/html");
 }
 
 /*
- * The landing page for a page URL that carried the right ?token=: sets the
- * cookie (the caller flagged it) and moves on to the same URL without the
- * token, HTML-escaped, always a path on this server.
+ * The page a browser gets when it navigates to something that needs the
+ * token without it: what the token is and how to bring it (401, HTML, the
+ * common headers). old_form: the URL carried ?token=, the form of older
+ * versions.
  */
-static enum MHD_Result token_landing(struct http_conn *c)
+static enum MHD_Result token_needed_page(struct http_conn *c, bool old_form)
 {
-	static const char head[] = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-				   "<meta http-equiv=\"refresh\" content=\"0;url=";
-	static const char mid[] = "\"><title>netglobe</title></head><body><p><a href=\"";
-	static const char tail[] = "\">Continue to netglobe</a></p></body></html>\n";
-	char target[HTTP_MAX_URI + 2], esc[6 * HTTP_MAX_URI + 16];
-	const char *q, *p;
-	size_t tl = 0, el;
-	char *page;
+	static const char *const hdrs[] = {"WWW-Authenticate", "Bearer realm=\"netglobe\"", "Cache-Control",
+					   "no-store", NULL};
+	static const char head[] =
+		"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		"<title>netglobe needs its access token</title></head><body>"
+		"<h1>netglobe needs its access token</h1>";
+	static const char old[] =
+		"<p><strong>This link carries the token in the wrong place.</strong> The token no longer goes after "
+		"<code>?token=</code> (such links end up in the browser's history and in logs). Use the link that "
+		"netglobe prints now, which has <code>#token=</code> instead.</p>";
+	static const char body[] =
+		"<p>This netglobe listens on the local network, so it shows its data only to those who hold its "
+		"access token: 64 letters and digits, made once by netglobe and kept in the file "
+		"<code>http-token</code> in its state directory (for example "
+		"<code>/var/lib/netglobe/http-token</code>).</p>"
+		"<h2>On a phone</h2><p>When netglobe starts on a terminal it draws a QR code. Point the phone's "
+		"camera (or a QR code app) at it and open the link it offers.</p>"
+		"<h2>On a computer</h2><p>netglobe writes the link when it starts (in the terminal, or in the "
+		"journal: <code>journalctl -u netglobe | grep token</code>). It looks like "
+		"<code>http://192.0.2.1:8080/#token=...</code>. Open it as it is: the part after <code>#</code> "
+		"never leaves the browser; the page keeps the token for this tab only and removes it from the "
+		"address bar.</p>"
+		"<p>Scripts send the token in a header: <code>Authorization: Bearer TOKEN</code>.</p>"
+		"</body></html>\n";
+	size_t n = sizeof head - 1 + (old_form ? sizeof old - 1 : 0) + sizeof body - 1;
+	char *page = xmalloc(n + 1);
+	struct MHD_Response *r;
 
-	/* The path, then every query parameter but token; an absolute-form target goes to "/". */
-	p = c->uri[0] == '/' ? c->uri : "/";
-	q = strchr(p, '?');
-	/* A backslash in the path reads as "/" to browsers ("/\\host" would leave this server). */
-	if (memchr(p, '\\', q ? (size_t)(q - p) : strlen(p)))
-		p = "/", q = NULL;
-	while (p[0] == '/' && p[1] == '/')	/* "//host" would leave this server */
-		p++;
-	tl = q ? (size_t)(q - p) : strlen(p);
-	tl = NG_MIN(tl, sizeof target - 2);
-	memcpy(target, p, tl);
-	if (q) {
-		const char *item = q + 1;
-		bool first = true;
-
-		while (*item) {
-			const char *end = strchr(item, '&');
-			size_t il = end ? (size_t)(end - item) : strlen(item);
-
-			if (!(il >= 5 && strncmp(item, "token", 5) == 0 && (il == 5 || item[5] == '=')) && il &&
-			    tl + il + 2 < sizeof target) {
-				target[tl++] = first ? '?' : '&';
-				memcpy(target + tl, item, il);
-				tl += il;
-				first = false;
-			}
-			item += il;
-			if (*item == '&')
-				item++;
-		}
+	snprintf(page, n + 1, "%s%s%s", head, old_form ? old : "", body);
+	r = MHD_create_response_from_buffer(n, page, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(page);
+		return MHD_NO;
 	}
-	target[tl] = '\0';
-	el = html_escape_append(esc, 0, sizeof esc, target, tl);
-	page = xmalloc(sizeof head + sizeof mid + sizeof tail + 2 * el);
-	snprintf(page, sizeof head + sizeof mid + sizeof tail + 2 * el, "%s%s%s%s%s", head, esc, mid, esc, tail);
-	return http_send(c, 200, "text/html; charset=utf-8", page, strlen(page), true);
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	for (size_t i = 0; hdrs[i]; i += 2)
+		MHD_add_response_header(r, hdrs[i], hdrs[i + 1]);
+	return http_queue(c, 401, r);
+}
+
+/* What the Authorization headers of a request hold: how many Bearer guesses, whether one was right. */
+struct auth_guesses {
+	const char *token;
+	unsigned right, wrong;
+};
+
+/* Iterator over request headers: judge each Authorization header. */
+static enum MHD_Result auth_guess_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct auth_guesses *g = cls;
+
+	(void)kind;
+	if (strcasecmp(key, "Authorization") != 0 || !value)
+		return MHD_YES;
+	if (strncasecmp(value, "Bearer ", 7) == 0 && token_matches(value + 7, g->token))
+		g->right++;
+	else
+		g->wrong++;
+	return MHD_YES;
 }
 
 int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret)
 {
 	static const char *const www_auth[] = {"WWW-Authenticate", "Bearer realm=\"netglobe\"", NULL};
 	struct http_server *s = c->srv;
-	const char *host, *cookie, *auth, *qtok;
-	bool presented = false, ok = false, qok = false;
+	struct auth_guesses g = {s->token, 0, 0};
+	const char *host;
 	unsigned secs;
+	ng_time now;
 
 	(void)url;
+	(void)method;
 	/*
 	 * Fetch metadata (Sec-Fetch-Site, sent by every current browser): a page
 	 * of another site may link to the page (a top-level navigation) but may
@@ -500,6 +492,9 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 			return 0;
 		}
 	}
+	/* A cookie of older versions: ask the browser to drop it (it would go to every port of this host). */
+	if (MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND, "netglobe_token"))
+		c->clear_cookie = true;
 	if (c->l->loopback) {
 		host = http_header(c, "Host");
 		/* No Host at all is an HTTP/1.0 tool, never a browser: rebinding needs a browser. */
@@ -512,7 +507,8 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 		}
 		return 1;
 	}
-	if (rl_blocked(s->rl, &c->peer, time_mono(), &secs)) {
+	now = time_mono();
+	if (rl_blocked(s->rl, &c->peer, now, &secs)) {
 		char ra[16];
 		const char *const headers[] = {"Retry-After", ra, NULL};
 
@@ -521,40 +517,36 @@ int http_auth_request(struct http_conn *c, const char *url, const char *method, 
 					  "too many wrong access tokens from this address; wait and retry");
 		return 0;
 	}
-	cookie = MHD_lookup_connection_value(c->mc, MHD_COOKIE_KIND, "netglobe_token");
-	auth = http_header(c, "Authorization");
-	qtok = MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, "token");
-	if (cookie) {
-		presented = true;
-		ok |= token_matches(cookie, s->token);
+	if (query_has_token(c->uri)) {
+		/* Never compared, so never a guess: a token in a URL is refused as such. */
+		if (is_navigation(c))
+			*ret = token_needed_page(c, true);
+		else
+			*ret = http_error_headers(c, 401, www_auth,
+						  "the access token goes in the header 'Authorization: Bearer TOKEN', "
+						  "never in the URL (URLs end up in histories and logs)");
+		return 0;
 	}
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-		presented = true;
-		ok |= token_matches(auth + 7, s->token);
-	}
-	if (qtok || query_has_token(c->uri)) {
-		presented = true;
-		qok = qtok && token_matches(qtok, s->token);
-		ok |= qok;
-	}
-	if (ok) {
-		if (qok) {
-			c->set_cookie = true;
-			if (c->route->auth == HTTP_AUTH_PAGE && http_method_bit(method) != HTTP_M_POST) {
-				*ret = token_landing(c);
-				return 0;
-			}
-		}
+	if (c->route->auth == HTTP_AUTH_PAGE && http_method_bit(method) != HTTP_M_POST)
+		return 1;	/* the page's files hold no data; the page brings the token to the API */
+	MHD_get_connection_values(c->mc, MHD_HEADER_KIND, auth_guess_cb, &g);
+	for (unsigned i = 0; i < g.wrong; i++)
+		rl_fail(s->rl, &c->peer, now);
+	if (g.right && !g.wrong)
 		return 1;
+	if (g.right || g.wrong) {
+		*ret = http_error_headers(c, 401, www_auth,
+					  g.right ? "more than one access token in one request" : "wrong access token");
+		return 0;
 	}
-	if (presented) {
-		rl_fail(s->rl, &c->peer, time_mono());
-		*ret = http_error_headers(c, 401, www_auth, "wrong access token");
+	if (is_navigation(c)) {
+		*ret = token_needed_page(c, false);
 		return 0;
 	}
 	*ret = http_error_headers(c, 401, www_auth,
-				  "this netglobe needs its access token: open the URL with ?token= that it printed at "
-				  "start (the token is in the state directory's http-token file)");
+				  "this netglobe needs its access token in the header 'Authorization: Bearer TOKEN' "
+				  "(it is in the state directory's http-token file; the page takes it from the "
+				  "#token= URL netglobe prints at start)");
 	return 0;
 }
 
@@ -610,20 +602,20 @@ static size_t lan_urls(const struct http_server *s, const struct http_listener *
 				continue;
 			if (l->family == AF_INET) {
 				inet_ntop(AF_INET, &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, a, sizeof a);
-				snprintf(urls[n++], 160, "http://%s:%u/?token=%s", a, l->port, s->token);
+				snprintf(urls[n++], 160, "http://%s:%u/#token=%s", a, l->port, s->token);
 			} else {
 				const struct in6_addr *a6 = &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
 
 				if (IN6_IS_ADDR_LINKLOCAL(a6))	/* needs a zone the browser cannot take */
 					continue;
 				inet_ntop(AF_INET6, a6, a, sizeof a);
-				snprintf(urls[n++], 160, "http://[%s]:%u/?token=%s", a, l->port, s->token);
+				snprintf(urls[n++], 160, "http://[%s]:%u/#token=%s", a, l->port, s->token);
 			}
 		}
 		freeifaddrs(ifa0);
 	}
 	if (n == 0)
-		snprintf(urls[n++], 160, "http://%s/?token=%s", l->name, s->token);
+		snprintf(urls[n++], 160, "http://%s/#token=%s", l->name, s->token);
 	return n;
 }
 

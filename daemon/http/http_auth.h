@@ -14,8 +14,8 @@ void http_ratelimit_expire(struct http_ratelimit *rl, ng_time now);
 int http_token_load(const char *state_dir, char *token, char *err, size_t errlen);
 /*
  * Decide whether the request may go on, by its listener and its route's
- * auth kind: 1 to go on (c->set_cookie may be set), 0 when a response (401,
- * 403, 429, or the token landing page) was queued and *ret holds what to
+ * auth kind: 1 to go on, 0 when a response (401, 403, 429, or the page that
+ * explains the token to a browser) was queued and *ret holds what to
  * return to MHD.
  */
 int http_auth_request(struct http_conn *c, const char *url, const char *method, enum MHD_Result *ret);

@@ -17,9 +17,11 @@
 /* Limits; docs/security.md explains each. */
 #define HTTP_MAX_URI 2048		/* request target, query included: longer gets 414 */
 #define HTTP_MAX_BODY 4096		/* POST bodies: larger gets 413 */
+#define HTTP_BROAD_V4 16		/* trust/forget of a shorter IPv4 prefix needs "confirm": true */
+#define HTTP_BROAD_V6 32		/* ... and of a shorter IPv6 prefix */
 #define HTTP_IDLE_TIMEOUT 30		/* seconds without progress before MHD drops a connection */
 #define HTTP_HEADER_TIMEOUT (10 * NG_USEC)	/* a request's headers (and body) must arrive within this */
-#define HTTP_MEMORY_LIMIT (32 * 1024)	/* per-connection buffer for headers and response writes */
+#define HTTP_MEMORY_LIMIT (96 * 1024)	/* per-connection buffer: headers, the query's parsed parameters, writes */
 #define HTTP_SSE_HEARTBEAT (15 * NG_USEC)	/* a ": hb" comment on quiet streams */
 #define HTTP_SSE_RETRY_MS 3000		/* the reconnect delay suggested to EventSource */
 #define HTTP_SSE_MAX_BACKLOG (8u << 20)	/* a stream further behind than this gets a reset */
@@ -45,6 +47,7 @@ struct http_listener {
 	bool loopback;			/* configured on a loopback address: Host check instead of the token */
 	bool wildcard;			/* 0.0.0.0 or [::]: the URL names each interface address */
 	uint16_t port;
+	size_t nconns;			/* open connections through this listener */
 	char host[NG_ADDRSTRLEN + 2];	/* "127.0.0.1" or "[::1]" as it goes into a URL */
 	char name[NG_ADDRSTRLEN + 16];	/* "127.0.0.1:8080" for messages */
 };
@@ -61,7 +64,8 @@ struct http_conn {
 	/* The current request. */
 	bool in_request;		/* the access handler has seen this request's headers */
 	bool body_over;			/* the POST body went past HTTP_MAX_BODY */
-	bool set_cookie;		/* add the token cookie to the response */
+	bool clear_cookie;		/* the request carried an old token cookie: expire it */
+	bool close_after;		/* refused before its body: answer with Connection: close */
 	const struct http_route *route;	/* chosen from the path at the first call; NULL before */
 	char uri[HTTP_MAX_URI + 1];	/* the raw request target (truncated copy) */
 	size_t urilen;			/* its full length */
@@ -86,6 +90,7 @@ struct http_server {
 	size_t listening;		/* streams not due a reset, as of listening_id (http_sse_listening) */
 	uint64_t listening_id;
 	size_t listening_nsse;
+	ng_time listened_mono;		/* when a stream last listened (http_sse_listening), 0 never */
 	uint64_t requests, rejected;
 	size_t inflight;		/* bytes of responses built and not yet sent */
 	ng_time next_housekeeping;	/* monotonic */

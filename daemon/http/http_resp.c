@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 unsigned http_method_bit(const char *method)
 {
@@ -41,14 +42,10 @@ enum MHD_Result http_queue(struct http_conn *c, unsigned status, struct MHD_Resp
 	enum MHD_Result ret;
 
 	http_common_headers(r);
-	if (c->set_cookie) {
-		char cookie[HTTP_TOKEN_HEX + 128];
-
-		snprintf(cookie, sizeof cookie,
-			 "netglobe_token=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000", c->srv->token);
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-		explicit_bzero(cookie, sizeof cookie);
-	}
+	if (c->clear_cookie)
+		MHD_add_response_header(r, "Set-Cookie", "netglobe_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	if (c->close_after)
+		MHD_add_response_header(r, "Connection", "close");
 	switch (status) {
 	case 400:
 	case 401:
@@ -113,6 +110,75 @@ enum MHD_Result http_send(struct http_conn *c, unsigned status, const char *cont
 		MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (status == 503 || status == 429)
 		MHD_add_response_header(r, "Retry-After", "5");
+	return http_queue(c, status, r);
+}
+
+/* Bytes MHD asks for at a time when streaming (its buffer for the response). */
+#define HTTP_STREAM_BLOCK (64 * 1024)
+
+/* A streamed body: what the writer made and MHD has not taken yet is sb.p[off, sb.len). */
+struct http_stream {
+	http_fill_fn fill;
+	void (*done)(void *state);
+	void *state;
+	struct strbuf sb;
+	size_t off;
+	bool eof;
+};
+
+/* MHD wants up to max more bytes: ask the writer for parts until there are enough or no more. */
+static ssize_t http_stream_reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	size_t n;
+
+	(void)pos;
+	while (st->sb.len - st->off < max && !st->eof) {
+		if (st->off > 0) {
+			memmove(st->sb.p, st->sb.p + st->off, st->sb.len - st->off);
+			st->sb.len -= st->off;
+			st->off = 0;
+		}
+		if (!st->fill(st->state, &st->sb))
+			st->eof = true;
+	}
+	n = NG_MIN(max, st->sb.len - st->off);
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	memcpy(buf, st->sb.p + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+/* MHD is done with a streamed response. */
+static void http_stream_free_cb(void *cls)
+{
+	struct http_stream *st = cls;
+
+	if (st->done)
+		st->done(st->state);
+	free(st->sb.p);
+	free(st);
+}
+
+enum MHD_Result http_send_stream(struct http_conn *c, unsigned status, const char *content_type, http_fill_fn fill,
+				 void (*done)(void *state), void *state, bool api)
+{
+	struct http_stream *st = xcalloc(1, sizeof *st);
+	struct MHD_Response *r;
+
+	st->fill = fill;
+	st->done = done;
+	st->state = state;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, http_stream_reader_cb, st,
+					      http_stream_free_cb);
+	if (!r) {
+		http_stream_free_cb(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", content_type ? content_type : "application/json");
+	if (api)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
 	return http_queue(c, status, r);
 }
 
@@ -243,3 +309,47 @@ int http_api_check_args(struct http_conn *c, const char *const *known, enum MHD_
 	return 1;
 }
 
+
+/* Iterator over a response's headers: append "Name: value\r\n" to a buffer. */
+static enum MHD_Result raw_header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	char *buf = cls;
+	size_t n = strlen(buf);
+
+	(void)kind;
+	snprintf(buf + n, 2048 - n, "%s: %s\r\n", key, value);
+	return MHD_YES;
+}
+
+enum MHD_Result http_error_abort(struct http_conn *c, unsigned status, const char *reason, const char *msg)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	cJSON *doc = cJSON_CreateObject();
+	struct MHD_Response *r;
+	char head[2048], *txt;
+	size_t hl;
+
+	if (c->route && (c->route->methods & HTTP_M_POST))
+		cJSON_AddFalseToObject(doc, "ok");
+	cJSON_AddStringToObject(doc, "error", msg);
+	txt = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	snprintf(head, sizeof head, "HTTP/1.1 %u %s\r\n", status, reason);
+	if (r) {
+		http_common_headers(r);
+		MHD_get_response_headers(r, raw_header_cb, head);
+		MHD_destroy_response(r);
+	}
+	hl = strlen(head);
+	snprintf(head + hl, sizeof head - hl,
+		 "Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n"
+		 "Content-Length: %zu\r\n\r\n", strlen(txt));
+	if (ci) {
+		(void)!send(ci->connect_fd, head, strlen(head), MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)!send(ci->connect_fd, txt, strlen(txt), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	free(txt);
+	c->srv->rejected++;
+	return MHD_NO;
+}

@@ -26,6 +26,13 @@
  * to the group at the timeout and SIGKILL two seconds later. At most
  * max_running commands run at once; later alerts wait in a small FIFO, and
  * overflow is counted (or, for --dump of a file, waited out).
+ *
+ * With --alert-syslog each alert is also one RFC 5424 message on a
+ * non-blocking datagram socket (syslog5424.c): it is sent after the
+ * repeat and cap rules, so syslog sees exactly the alerts alerts.jsonl
+ * holds. --alert-format ecs writes the file, the command's stdin and the
+ * syslog message as ECS documents (ecs.c); the event stream keeps the
+ * alert object the page reads.
  */
 #include "alerts.h"
 
@@ -37,7 +44,9 @@
 #include "platform.h"
 
 #include "config.h"
+#include "communityid.h"
 #include "detect.h"
+#include "ecs.h"
 #include "engine.h"
 #include "events.h"
 #include "flowjson.h"
@@ -46,6 +55,7 @@
 #include "proc.h"
 #include "setup.h"
 #include "output.h"
+#include "syslog5424.h"
 #include "whitelist.h"
 
 
@@ -111,6 +121,8 @@ struct alerts {
 	uint64_t next_id;
 	struct alerts_stats st;
 	const struct output_env *env;	/* the run, when opened as an output */
+	struct syslog5424 *syslog;	/* --alert-syslog; NULL: none */
+	struct strbuf ecs;		/* one alert's ECS document, reused */
 };
 
 static void cap_summary(struct alerts *a);
@@ -221,7 +233,8 @@ static uint64_t last_id_in(const char *path)
 	struct stat sb;
 	ssize_t n;
 	off_t at;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[256];
+	int fd = ng_open_checked(path, O_RDONLY, 0, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED, why, sizeof why);
 
 	if (fd < 0)
 		return 0;
@@ -248,6 +261,8 @@ static uint64_t last_id_in(const char *path)
 		line = nl ? nl + 1 : buf;
 		o = cJSON_Parse(line);
 		v = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
+		if (o && !v)	/* an ECS document (--alert-format ecs) */
+			v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "netglobe"), "alert_id");
 		if (cJSON_IsNumber(v) && v->valuedouble >= 1)
 			id = (uint64_t)v->valuedouble;
 		cJSON_Delete(o);
@@ -262,6 +277,7 @@ static uint64_t last_id_in(const char *path)
 struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t errlen)
 {
 	struct alerts *a = xcalloc(1, sizeof *a);
+	char why[256];
 	struct stat sb;
 	size_t n;
 
@@ -285,7 +301,14 @@ struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t e
 		a->o.file_keep = ALERTS_DEFAULT_FILE_KEEP;
 	a->o.state_dir = NULL;
 	a->o.command = NULL;
+	a->o.syslog = NULL;
 	a->win_start = NG_TIME_NONE;
+	if (o->syslog) {
+		a->syslog = syslog5424_open(o->syslog, err, errlen);
+		if (!a->syslog)
+			goto fail;
+		syslog5424_may_wait(a->syslog, o->wait_for_slot);
+	}
 
 	for (n = DEDUP_WAYS; n < a->o.dedup_entries; n *= 2)
 		;
@@ -303,10 +326,10 @@ struct alerts *alerts_create(const struct alerts_options *o, char *err, size_t e
 		n = strlen(o->state_dir) + sizeof "/" ALERTS_FILE;
 		a->path = xmalloc(n);
 		snprintf(a->path, n, "%s/%s", o->state_dir, ALERTS_FILE);
-		a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		a->fd = ng_open_checked(a->path, O_WRONLY | O_APPEND | O_CREAT, 0600, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED,
+					why, sizeof why);
 		if (a->fd < 0) {
-			snprintf(err, errlen, "cannot open %s: %s (check the permissions of --state-dir %s)", a->path,
-				 strerror(errno), o->state_dir);
+			snprintf(err, errlen, "cannot open %s: %s", a->path, why);
 			goto fail;
 		}
 		if (fstat(a->fd, &sb) == 0)
@@ -342,7 +365,9 @@ static void *alerts_open_env(const struct output_env *env, char *err, size_t err
 	if (!env->dump || cfg->state_dir)
 		o.state_dir = setup_state_dir(cfg, statebuf, sizeof statebuf);
 	o.command = cfg->on_alert;
-	if (!o.state_dir && !o.command)
+	o.syslog = cfg->alert_syslog;
+	o.ecs = cfg->alert_format && strcmp(cfg->alert_format, "ecs") == 0;
+	if (!o.state_dir && !o.command && !o.syslog)
 		return NULL;
 	o.timeout = cfg->alert_timeout;
 	o.wait_for_slot = env->dump && !env->live;
@@ -353,6 +378,8 @@ static void *alerts_open_env(const struct output_env *env, char *err, size_t err
 	if (!a)
 		return NULL;
 	a->env = env;
+	if (a->syslog)
+		log_info("alerts: to syslog %s (RFC 5424%s)", o.syslog, o.ecs ? ", ECS documents" : "");
 	if (o.command)
 		log_info("alerts: %s%s; running --on-alert %s (timeout %.3g s, %u at once)",
 			 o.state_dir ? "appending to " : "no alerts file (--dump without --state-dir)",
@@ -392,6 +419,8 @@ void alerts_destroy(struct alerts *a)
 	cap_summary(a);
 	if (a->fd >= 0)
 		close(a->fd);
+	syslog5424_close(a->syslog);
+	free(a->ecs.p);
 	free(a->path);
 	alerts_argv_free(a->argv);
 	free(a->runs);
@@ -474,11 +503,12 @@ static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time wind
 	const struct wl_verdict_info *v = &f->verdicts[dir];
 	const struct geo_info *g = f->geo;
 	cJSON *o = cJSON_CreateObject(), *x;
-	char a[NG_ADDRSTRLEN], ts[NG_TIMESTRLEN], reason[320], pbuf[16];
+	char a[NG_ADDRSTRLEN], ts[NG_TIMESTRLEN], reason[320], pbuf[16], cid[COMMUNITYID_LEN];
 
 	cJSON_AddNumberToObject(o, "id", (double)id);
 	cJSON_AddStringToObject(o, "time", time_format(t, ts, sizeof ts));
 	cJSON_AddNumberToObject(o, "flow_id", (double)f->id);
+	cJSON_AddStringToObject(o, "community_id", communityid_flow(f, false, cid, sizeof cid));
 	cJSON_AddStringToObject(o, "direction", dir == FLOW_SENT ? "sent" : "received");
 	add_str(o, "verdict", wl_verdict_name((enum wl_verdict)v->verdict));
 	cJSON_AddStringToObject(o, "reason", wl_reason_format(v, window, reason, sizeof reason));
@@ -536,7 +566,7 @@ static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time wind
 /* Rename alerts.jsonl to .1 (and .1 to .2 ...), then open a new one; on failure keep the old one. */
 static void file_rotate(struct alerts *a)
 {
-	char from[PATH_MAX], to[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], why[256];
 	int fd;
 
 	for (unsigned i = a->o.file_keep; i >= 1; i--) {
@@ -552,7 +582,8 @@ static void file_rotate(struct alerts *a)
 			return;
 		}
 	}
-	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = ng_open_checked(a->path, O_WRONLY | O_APPEND | O_CREAT, 0600, NG_OPEN_NOFOLLOW | NG_OPEN_OWNED, why,
+			     sizeof why);
 	if (fd < 0) {
 		/* The old descriptor now writes to alerts.jsonl.1: keep it rather than lose lines. */
 		if (!a->rotate_failing)
@@ -783,6 +814,29 @@ static void command_submit(struct alerts *a, const char *text, size_t len, uint6
 	command_pump(a, mono);
 }
 
+/*
+ * One alert to syslog: severity error for a blocklisted remote, else
+ * warning; MSGID "alert"; the structured data names what a syslog filter
+ * routes on; the message is the alert as written to alerts.jsonl.
+ */
+static void syslog_alert(struct alerts *a, const struct flow *f, enum flow_dir dir, const struct wl_verdict_info *v,
+			 const char *text, const char *ip)
+{
+	char id[24], flow[24], cid[COMMUNITYID_LEN];
+	const char *vname = wl_verdict_name((enum wl_verdict)v->verdict);
+	const char *sd[] = {
+		"id", id, "flow_id", flow, "verdict", vname ? vname : "none",
+		"direction", dir == FLOW_SENT ? "sent" : "received", "remote_ip", ip,
+		"attention", attention_name((enum ng_attention)f->attention),
+		"community_id", communityid_flow(f, false, cid, sizeof cid),
+	};
+
+	snprintf(id, sizeof id, "%llu", (unsigned long long)a->next_id);
+	snprintf(flow, sizeof flow, "%llu", (unsigned long long)f->id);
+	syslog5424_send(a->syslog, v->verdict == WL_BLOCKLISTED ? SYSLOG5424_ERR : SYSLOG5424_WARNING, "alert", sd,
+			NG_ARRAY_LEN(sd), text, time_now());
+}
+
 char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng_time window, bool learning)
 {
 	const struct wl_verdict_info *v = &f->verdicts[dir];
@@ -792,6 +846,7 @@ char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng
 	bool found;
 	cJSON *o;
 	char *txt, ip[NG_ADDRSTRLEN];
+	const char *out;
 	const char *vname = wl_verdict_name((enum wl_verdict)v->verdict);
 
 	if (!a)
@@ -838,10 +893,22 @@ char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng
 	cJSON_Delete(o);
 	a->st.raised++;
 	a->st.last_id = a->next_id;
-	file_append(a, txt, strlen(txt));
+	/* The file, the command and syslog get the configured format; the event stream keeps the alert object. */
+	out = txt;
+	if (a->o.ecs) {
+		struct ecs_alert ea = {a->next_id, t, dir, v, learning, repeats};
+
+		a->ecs.len = 0;
+		ecs_append(f, window, &ea, &a->ecs);
+		out = a->ecs.p;
+	}
+	file_append(a, out, strlen(out));
+	addr_format(flow_remote_ip(f), ip, sizeof ip);
+	if (a->syslog)
+		syslog_alert(a, f, dir, v, out, ip);
 	if (a->argv)
-		command_submit(a, txt, strlen(txt), a->next_id, addr_format(flow_remote_ip(f), ip, sizeof ip),
-			       vname ? vname : "none", dir == FLOW_SENT ? "sent" : "received");
+		command_submit(a, out, strlen(out), a->next_id, ip, vname ? vname : "none",
+			       dir == FLOW_SENT ? "sent" : "received");
 	a->next_id++;
 	return txt;
 }
@@ -856,6 +923,7 @@ void alerts_tick(struct alerts *a, ng_time mono)
 	}
 	if (a->win_suppressed && mono - a->win_supp_mono >= CAP_WINDOW)
 		cap_summary(a);
+	syslog5424_tick(a->syslog, mono);
 }
 
 void alerts_drain(struct alerts *a, ng_time max_wait)
@@ -879,6 +947,13 @@ void alerts_get_stats(const struct alerts *a, struct alerts_stats *out)
 	*out = a->st;
 	out->running = a->nrunning;
 	out->queued = a->qlen;
+	if (a->syslog) {
+		struct syslog5424_stats ss;
+
+		syslog5424_get_stats(a->syslog, &ss);
+		out->syslog_sent = ss.sent;
+		out->syslog_dropped = ss.dropped;
+	}
 }
 
 cJSON *alerts_stats_json(const struct alerts *a)
@@ -901,6 +976,8 @@ cJSON *alerts_stats_json(const struct alerts *a)
 	cJSON_AddNumberToObject(o, "commands_queued", (double)s.queued);
 	cJSON_AddNumberToObject(o, "write_errors", (double)s.write_errors);
 	cJSON_AddNumberToObject(o, "last_id", (double)s.last_id);
+	cJSON_AddNumberToObject(o, "syslog_sent", (double)s.syslog_sent);
+	cJSON_AddNumberToObject(o, "syslog_dropped", (double)s.syslog_dropped);
 	return o;
 }
 

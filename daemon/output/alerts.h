@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* alerts.h: alerts for new anomalous or blocklisted remotes: alerts.jsonl, the SSE event, --on-alert CMD. */
+/* alerts.h: alerts for new anomalous or blocklisted remotes: alerts.jsonl, the SSE event, --on-alert CMD, syslog. */
 #ifndef NG_ALERTS_H
 #define NG_ALERTS_H
 
@@ -36,6 +36,8 @@ struct alerts_options {
 	unsigned max_per_minute;	/* global cap per minute of packet time */
 	uint64_t file_max_bytes;	/* rotate alerts.jsonl before it would grow past this */
 	unsigned file_keep;		/* rotated files kept: alerts.jsonl.1 .. alerts.jsonl.N */
+	bool ecs;			/* alerts.jsonl, the command and syslog get ECS documents (ecs.h) */
+	const char *syslog;		/* --alert-syslog TARGET (syslog5424.h); NULL: none */
 };
 
 struct alerts_stats {
@@ -48,6 +50,7 @@ struct alerts_stats {
 	uint64_t running, queued;	/* now */
 	uint64_t write_errors;		/* lines alerts.jsonl did not take */
 	uint64_t dedup_evicted;		/* remembered remotes pushed out by newer ones */
+	uint64_t syslog_sent, syslog_dropped;	/* --alert-syslog messages */
 	uint64_t last_id;
 };
 

@@ -8,9 +8,12 @@
  * frame is valid; we copy it at once into the current file's stdio buffer
  * (1 MiB, libpcap's pcap_dump writes the 16-byte record header, so link
  * types and byte order are libpcap's own) and the loop's tick flushes it:
- * one write() per tick, not per packet. A flow's own counters
- * (f->evidence_packets, f->evidence_bytes) stop it after its first 64
- * frames or 256 KiB, so a large transfer costs one comparison per packet.
+ * one write() per tick, not per packet. What each flow has written is
+ * counted here, beside the flow (a table by flow id, an entry from the
+ * flow's first kept frame to its end): it stops after its first 64 frames
+ * or 256 KiB, so a large transfer costs one lookup per packet. The table
+ * grows to TRACK_MAX flows at once; past that, new suspect flows keep no
+ * frames (counted as dropped) until others end.
  *
  * Files are named evidence-YYYYMMDDTHHMMSSZ-NNNNNN.pcap after the wall
  * clock when they were started, so name order is age order, across runs
@@ -69,8 +72,21 @@ struct ev_file {
 	uint64_t min_id, max_id;
 };
 
+/* What one flow has written so far (id 0: a free slot). */
+struct ev_track {
+	uint64_t flow_id;
+	uint32_t bytes;
+	uint32_t packets;
+};
+
+/* Flows tracked at once, at most; the table starts at TRACK_MIN slots and stays at most half full. */
+#define TRACK_MIN 1024
+#define TRACK_MAX (1u << 18)
+
 struct evidence {
 	struct evidence_options o;
+	struct ev_track *track;		/* open addressing by flow id, linear probing */
+	size_t ntrack, track_slots;
 	const struct output_env *env;	/* the run, when opened as an output */
 	char *dir;
 	int dirfd;
@@ -294,6 +310,7 @@ void evidence_destroy(struct evidence *ev)
 		close(ev->dirfd);
 	free(ev->dir);
 	free(ev->iobuf);
+	free(ev->track);
 	free(ev);
 }
 
@@ -383,14 +400,112 @@ static int file_open(struct evidence *ev, int dlt)
 	return 0;
 }
 
+/* The slot of a flow id: its entry, or the free slot where it would go. */
+static struct ev_track *track_slot(struct ev_track *t, size_t nslots, uint64_t id)
+{
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & (nslots - 1);
+
+	while (t[i].flow_id != 0 && t[i].flow_id != id)
+		i = (i + 1) & (nslots - 1);
+	return &t[i];
+}
+
+/* Double the table (rehashing every entry); false when it is at TRACK_MAX already. */
+static bool track_grow(struct evidence *ev)
+{
+	size_t n = ev->track_slots ? ev->track_slots * 2 : TRACK_MIN;
+	struct ev_track *nt;
+
+	if (n > 2 * (size_t)TRACK_MAX)
+		return false;
+	nt = xcalloc(n, sizeof *nt);
+	for (size_t i = 0; i < ev->track_slots; i++) {
+		if (ev->track[i].flow_id)
+			*track_slot(nt, n, ev->track[i].flow_id) = ev->track[i];
+	}
+	free(ev->track);
+	ev->track = nt;
+	ev->track_slots = n;
+	return true;
+}
+
+/* The entry of a flow, made on its first frame; NULL when the table is full. */
+static struct ev_track *track_get(struct evidence *ev, uint64_t id)
+{
+	struct ev_track *t;
+
+	if (ev->track_slots) {
+		t = track_slot(ev->track, ev->track_slots, id);
+		if (t->flow_id == id)
+			return t;
+	}
+	if (2 * (ev->ntrack + 1) > ev->track_slots && !track_grow(ev))
+		return NULL;
+	t = track_slot(ev->track, ev->track_slots, id);
+	t->flow_id = id;
+	ev->ntrack++;
+	return t;
+}
+
+/* Forget a flow's entry (backward-shift deletion keeps every probe chain whole). */
+void evidence_flow_end(struct evidence *ev, uint64_t id)
+{
+	size_t mask = ev->track_slots - 1, i, j;
+	struct ev_track *t;
+
+	if (ev->ntrack == 0)
+		return;
+	t = track_slot(ev->track, ev->track_slots, id);
+	if (t->flow_id != id)
+		return;
+	i = (size_t)(t - ev->track);
+	j = i;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (ev->track[j].flow_id == 0)
+			break;
+		home = (size_t)(ev->track[j].flow_id * 0x9e3779b97f4a7c15ULL) & mask;
+		/* Move j back to i unless its home lies cyclically in (i, j]. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			ev->track[i] = ev->track[j];
+			i = j;
+		}
+	}
+	ev->track[i].flow_id = 0;
+	ev->ntrack--;
+}
+
+bool evidence_flow_kept(const struct evidence *ev, uint64_t flow_id, uint32_t *packets, uint32_t *bytes)
+{
+	const struct ev_track *t;
+
+	*packets = *bytes = 0;
+	if (ev->ntrack == 0 || flow_id == 0)
+		return false;
+	t = track_slot(ev->track, ev->track_slots, flow_id);
+	if (t->flow_id != flow_id || t->packets == 0)
+		return false;
+	*packets = t->packets;
+	*bytes = t->bytes;
+	return true;
+}
+
 void evidence_packet(struct evidence *ev, struct flow *f, int dlt, const struct capture_packet *p)
 {
 	struct pcap_pkthdr h;
 	struct ev_file *cur;
 	struct ev_record *r;
+	struct ev_track *t;
 	uint32_t reclen;
 
-	if (f->evidence_packets >= ev->o.flow_packets || f->evidence_bytes >= ev->o.flow_bytes)
+	t = track_get(ev, f->id);
+	if (!t) {
+		ev->st.dropped++;
+		return;
+	}
+	if (t->packets >= ev->o.flow_packets || t->bytes >= ev->o.flow_bytes)
 		return;
 	reclen = REC_HDR + p->caplen;
 	cur = ev->cur;
@@ -425,10 +540,11 @@ void evidence_packet(struct evidence *ev, struct flow *f, int dlt, const struct 
 	ev->total += reclen;
 	ev->nrecords++;
 
-	if (f->evidence_packets == 0)
+	if (t->packets == 0)
 		ev->st.flows++;
-	f->evidence_packets++;
-	f->evidence_bytes += p->caplen;
+	f->evidence = 1;	/* /flows says so, and links the pcap (docs/api.md) */
+	t->packets++;
+	t->bytes += p->caplen;
 	ev->st.packets++;
 	ev->st.bytes += reclen;
 	if (ev->total > ev->o.max_bytes || ev->nrecords > ev->o.max_records)
@@ -556,6 +672,12 @@ static void evidence_sink_suspect(void *arg, struct flow *f, int dlt, const stru
 	evidence_packet(arg, f, dlt, p);
 }
 
+/* A flow ended: it writes no more frames. */
+static void evidence_sink_end(void *arg, struct flow *f)
+{
+	evidence_flow_end(arg, f->id);
+}
+
 /* The output's tick: frames to disk. */
 static void evidence_tick_cb(void *arg, ng_time wall, ng_time mono)
 {
@@ -584,7 +706,7 @@ static int evidence_close_cb(void *arg)
 const struct output_type evidence_output = {
 	.name = "evidence",
 	.open = evidence_open_env,
-	.sink = {.suspect_packet = evidence_sink_suspect},
+	.sink = {.suspect_packet = evidence_sink_suspect, .flow_end = evidence_sink_end},
 	.tick = evidence_tick_cb,
 	.stats = evidence_stats_cb,
 	.close = evidence_close_cb,

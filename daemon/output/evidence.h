@@ -43,11 +43,16 @@ void evidence_destroy(struct evidence *ev);
 /*
  * A frame of a flow whose verdict is anomalous or blocklisted (the engine's
  * suspect_packet hook): copied into the current file's stdio buffer when the
- * flow is still under its packet and byte limits (f->evidence_packets and
- * f->evidence_bytes count what was kept). No allocation or system call per
- * frame except when a file is started or deleted.
+ * flow is still under its packet and byte limits (counted per flow until
+ * the flow ends: evidence_flow_kept). No allocation or system call per
+ * frame except when a file is started or deleted, or the count table grows.
  */
 void evidence_packet(struct evidence *ev, struct flow *f, int dlt, const struct capture_packet *p);
+
+/* A flow ended: forget its count (the output's flow_end hook). */
+void evidence_flow_end(struct evidence *ev, uint64_t flow_id);
+/* Frames and bytes kept of a flow that has not ended yet; false when none. */
+bool evidence_flow_kept(const struct evidence *ev, uint64_t flow_id, uint32_t *packets, uint32_t *bytes);
 
 /* Write buffered frames to disk (the loop's tick); a write error is logged once and counted. */
 void evidence_flush(struct evidence *ev);

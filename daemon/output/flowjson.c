@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "communityid.h"
 #include "detect.h"
 #include "engine.h"
+#include "enrich.h"
 #include "geoip.h"
 #include "log.h"
 #include "proc.h"
@@ -70,6 +72,85 @@ const char *flowjson_state_name(uint8_t state)
 	}
 }
 
+/* Zeek's endpoint states (conn.log), as far as a flow's bits tell them. */
+enum zeek_ep {
+	EP_INACTIVE = 0,
+	EP_PARTIAL,		/* spoke without a SYN (or SYN-ACK) seen */
+	EP_SYN_SENT,
+	EP_SYN_ACK_SENT,
+	EP_ESTABLISHED,
+	EP_CLOSED,		/* sent a FIN */
+	EP_RESET,		/* sent a RST */
+};
+
+/*
+ * One end's state: the originator (`orig`) sent the SYN, the responder the
+ * SYN-ACK; a RST outranks a FIN, which outranks the handshake.
+ */
+static enum zeek_ep zeek_endpoint(const struct flow *f, int d, bool orig)
+{
+	if (f->rst_seen & (1u << d))
+		return EP_RESET;
+	if (f->fin_seen & (1u << d))
+		return EP_CLOSED;
+	if (f->handshake)
+		return EP_ESTABLISHED;
+	if (orig && (f->syn_seen & 1))
+		return EP_SYN_SENT;
+	if (!orig && f->synack_seen)
+		return EP_SYN_ACK_SENT;
+	return f->packets[d] ? EP_PARTIAL : EP_INACTIVE;
+}
+
+/*
+ * DESIGN. Zeek's conn_state (base/protocols/conn/main.zeek documents the
+ * codes) from what a flow keeps: who sent a SYN, a SYN-ACK, a FIN or a RST,
+ * whether the handshake completed, and packets per direction. The
+ * originator is the flow's initiator. Two of Zeek's tests use what a flow
+ * does not keep, and are approximated: REJ for resets both ways needs no
+ * payload (here: no handshake), and RSTOS0 needs the history "SYN, then
+ * nothing but the RST" (here: a SYN and no SYN-ACK).
+ */
+const char *flowjson_conn_state(const struct flow *f)
+{
+	int od = f->initiator_local ? FLOW_SENT : FLOW_RECEIVED, rd = 1 - od;
+	enum zeek_ep os, rs;
+	bool o_inactive, r_inactive;
+
+	if (f->key.proto == NG_PROTO_UDP) {
+		if (f->packets[od])
+			return f->packets[rd] ? "SF" : "S0";
+		return f->packets[rd] ? "SHR" : "OTH";
+	}
+	if (f->key.proto != NG_PROTO_TCP)
+		return "OTH";
+	os = zeek_endpoint(f, od, true);
+	rs = zeek_endpoint(f, rd, false);
+	o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
+	r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
+	if (rs == EP_RESET) {
+		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT || (os == EP_RESET && !f->handshake))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == EP_RESET) {
+		if (!r_inactive)
+			return "RSTO";
+		return (f->syn_seen & 1) && !f->synack_seen ? "RSTOS0" : "OTH";
+	}
+	if (os == EP_CLOSED && rs == EP_CLOSED)
+		return "SF";
+	if (os == EP_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == EP_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
+		return "S0";
+	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
 const char *flowjson_end_name(uint8_t end_reason)
 {
 	switch (end_reason) {
@@ -118,106 +199,20 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 		d = f->verdicts[0].verdict == v ? 0 : 1;
 	wl_reason_format(&f->verdicts[d], window, why, sizeof why);
 	if (both && f->verdicts[0].verdict != f->verdicts[1].verdict)
-		snprintf(buf, len, "%s: %s", dirname[d], why);
+		str_append(buf, len, str_append(buf, len, str_append(buf, len, 0, dirname[d]), ": "), why);
 	else
-		snprintf(buf, len, "%s", why);
+		str_append(buf, len, 0, why);
 	return buf;
 }
 
-/* Helpers for the writer: a key, then a value of each kind. */
-static void w_key(struct strbuf *sb, const char *k)
-{
-	sb_putc(sb, ',');
-	sb_putc(sb, '"');
-	sb_puts(sb, k);
-	sb_put(sb, "\":", 2);
-}
+/* Helpers for the writer: a key, then a value of each kind (base/util.h has the string member). */
+#define w_key sb_json_key
+#define w_str sb_json_member_str
 
 static void w_uint(struct strbuf *sb, const char *k, uint64_t v)
 {
 	w_key(sb, k);
 	sb_u64(sb, v);
-}
-
-static void w_str(struct strbuf *sb, const char *k, const char *v)
-{
-	w_key(sb, k);
-	if (v)
-		sb_json_str(sb, v);
-	else
-		sb_puts(sb, "null");
-}
-
-static void w_geo(struct strbuf *sb, const struct geo_info *g)
-{
-	w_key(sb, "geo");
-	if (!g || (!g->has_location && !g->country[0])) {
-		sb_puts(sb, "null");
-		return;
-	}
-	sb_puts(sb, "{\"lat\":");
-	if (g->has_location)
-		sb_fixed4(sb, g->lat);
-	else
-		sb_puts(sb, "null");
-	sb_puts(sb, ",\"lon\":");
-	if (g->has_location)
-		sb_fixed4(sb, g->lon);
-	else
-		sb_puts(sb, "null");
-	w_key(sb, "accuracy_km");
-	if (g->accuracy_km >= 0)
-		sb_u64(sb, (uint64_t)g->accuracy_km);
-	else
-		sb_puts(sb, "null");
-	w_str(sb, "country", g->country[0] ? g->country : NULL);
-	w_str(sb, "country_name", g->country_name);
-	w_str(sb, "region", g->region);
-	w_str(sb, "city", g->city);
-	sb_putc(sb, '}');
-}
-
-/*
- * "geo", "asn" and "as_org": written once per GeoIP result and kept in it,
- * since every flow to the same place (and every address of the same
- * database record) shares the result.
- */
-static void w_place(struct strbuf *sb, struct geo_info *g)
-{
-	size_t start = sb->len;
-
-	if (g && g->json_cacheable && g->json) {
-		sb_put(sb, g->json, g->json_len);
-		return;
-	}
-	w_geo(sb, g);
-	if (g && g->asn) {
-		w_uint(sb, "asn", g->asn);
-	} else {
-		w_key(sb, "asn");
-		sb_puts(sb, "null");
-	}
-	w_str(sb, "as_org", g ? g->as_org : NULL);
-	if (g && g->json_cacheable) {
-		g->json_len = sb->len - start;
-		g->json = xstrndup(sb->p + start, g->json_len);
-	}
-}
-
-static void w_process(struct strbuf *sb, const struct proc_info *p)
-{
-	w_key(sb, "process");
-	if (!p) {
-		sb_puts(sb, "null");
-		return;
-	}
-	sb_puts(sb, "{\"pid\":");
-	sb_u64(sb, (uint64_t)p->pid);
-	w_str(sb, "name", p->name);
-	w_str(sb, "exe", p->exe);
-	w_str(sb, "user", p->user);
-	w_str(sb, "cmdline", p->cmdline);
-	sb_putc(sb, '}');
 }
 
 /* "signals": [{"name", "value", "reason"}, ...] in detect.h's order. */
@@ -261,8 +256,8 @@ static char *signal_names(const struct flow *f, ng_time window, char *buf, size_
 	size_t n = detect_signals(f, window, sv), used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ";" : "", sig_name(sv[i].id));
+	for (size_t i = 0; i < n; i++)
+		used = str_append(buf, len, str_append(buf, len, used, i ? ";" : ""), sig_name(sv[i].id));
 	return buf;
 }
 
@@ -276,7 +271,7 @@ static char *signal_names(const struct flow *f, ng_time window, char *buf, size_
  */
 void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 {
-	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320];
+	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320], cid[COMMUNITYID_LEN];
 	enum wl_verdict v = engine_flow_verdict(f);
 
 	sb_reserve(sb, 1024);
@@ -297,22 +292,47 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
 	w_str(sb, "last_seen", time_format(f->last_seen, t, sizeof t));
 	w_str(sb, "state", flowjson_state_name(f->state));
+	w_str(sb, "conn_state", flowjson_conn_state(f));
+	w_str(sb, "community_id", communityid_flow(f, false, cid, sizeof cid));
 	w_key(sb, "active");
 	sb_puts(sb, f->end_reason == FLOW_END_NONE ? "true" : "false");
 	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
 	w_uint(sb, "fragments", f->fragments);
 	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
-	w_place(sb, f->geo);
+	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
 	w_str(sb, "remote_domain", f->domain);
 	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
-	w_process(sb, f->proc);
 	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
 	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
 	w_str(sb, "verdict", wl_verdict_name(v));
 	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
 	w_str(sb, "attention", attention_name((enum ng_attention)f->attention));
 	w_signals(sb, f, window);
+	w_key(sb, "trusted_by_user");
+	sb_puts(sb, flowjson_trust_rule(f) ? "true" : "false");
+	w_str(sb, "trust_rule", flowjson_trust_rule(f));
+	w_key(sb, "evidence");
+	sb_puts(sb, f->evidence ? "true" : "false");
+	w_key(sb, "evidence_url");
+	if (f->evidence) {
+		sb_puts(sb, "\"/flows/");
+		sb_u64(sb, f->id);
+		sb_puts(sb, "/pcap\"");
+	} else {
+		sb_puts(sb, "null");
+	}
 	sb_putc(sb, '}');
+}
+
+const char *flowjson_trust_rule(const struct flow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct wl_verdict_info *v = &f->verdicts[d];
+
+		if (v->why == WL_WHY_ALLOWED && v->entry && strcmp(v->entry, WL_TRUSTED_NAME) == 0)
+			return v->rule;
+	}
+	return NULL;
 }
 
 cJSON *flowjson_object(const struct flow *f, ng_time window)
@@ -333,24 +353,31 @@ const char *flowjson_csv_header(void)
 	return "id,proto,local_ip,local_port,remote_ip,remote_port,remote_domain,remote_domain_source,"
 	       "process_name,process_pid,country,city,asn,as_org,packets_sent,packets_received,bytes_sent,"
 	       "bytes_received,first_seen,last_seen,state,active,verdict_sent,verdict_received,verdict,reason,attention,"
-	       "signals\r\n";
+	       "signals,community_id,conn_state\r\n";
 }
 
 void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 {
 	char n[16][32], la[NG_ADDRSTRLEN], ra[NG_ADDRSTRLEN], t1[NG_TIMESTRLEN], t2[NG_TIMESTRLEN], reason[320];
-	char pbuf[16], sigs[256];
+	char pbuf[16], sigs[256], cid[COMMUNITYID_LEN];
 	const struct geo_info *g = f->geo;
+	int pid = f->proc ? (int)f->proc->pid : 0;
 
-	snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)f->id);
-	snprintf(n[1], sizeof n[1], "%u", flow_local_port(f));
-	snprintf(n[2], sizeof n[2], "%u", flow_remote_port(f));
-	snprintf(n[3], sizeof n[3], "%d", f->proc ? (int)f->proc->pid : 0);
-	snprintf(n[4], sizeof n[4], "%u", g ? g->asn : 0);
-	snprintf(n[5], sizeof n[5], "%llu", (unsigned long long)f->packets[0]);
-	snprintf(n[6], sizeof n[6], "%llu", (unsigned long long)f->packets[1]);
-	snprintf(n[7], sizeof n[7], "%llu", (unsigned long long)f->bytes[0]);
-	snprintf(n[8], sizeof n[8], "%llu", (unsigned long long)f->bytes[1]);
+	/* Numbers by hand (u64_format), not snprintf: a CSV answer writes nine a flow. */
+	u64_format(f->id, n[0]);
+	u64_format(flow_local_port(f), n[1]);
+	u64_format(flow_remote_port(f), n[2]);
+	if (pid < 0) {
+		n[3][0] = '-';
+		u64_format((uint64_t)-(int64_t)pid, n[3] + 1);
+	} else {
+		u64_format((uint64_t)pid, n[3]);
+	}
+	u64_format(g ? g->asn : 0, n[4]);
+	u64_format(f->packets[0], n[5]);
+	u64_format(f->packets[1], n[6]);
+	u64_format(f->bytes[0], n[7]);
+	u64_format(f->bytes[1], n[8]);
 	sb_csv_field(sb, n[0], false);
 	sb_csv_field(sb, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf), false);
 	sb_csv_field(sb, addr_format(flow_local_ip(f), la, sizeof la), false);
@@ -378,5 +405,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
 	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), false);
 	sb_csv_field(sb, attention_name((enum ng_attention)f->attention), false);
-	sb_csv_field(sb, signal_names(f, window, sigs, sizeof sigs), true);
+	sb_csv_field(sb, signal_names(f, window, sigs, sizeof sigs), false);
+	sb_csv_field(sb, communityid_flow(f, false, cid, sizeof cid), false);
+	sb_csv_field(sb, flowjson_conn_state(f), true);
 }

@@ -14,6 +14,8 @@ const char *flowjson_proto_name(uint8_t proto, char *buf, size_t len);
 /* Parse a protocol name or number back; -1 when unknown. */
 int flowjson_proto_parse(const char *s);
 const char *flowjson_state_name(uint8_t state);
+/* Zeek's conn_state code for the flow ("S0", "SF", "REJ", ... "OTH"; docs/api.md). */
+const char *flowjson_conn_state(const struct flow *f);
 const char *flowjson_end_name(uint8_t end_reason);
 const char *flowjson_domain_source_name(uint8_t src);
 
@@ -25,6 +27,9 @@ cJSON *flowjson_object(const struct flow *f, ng_time window);
 cJSON *flowjson_signals(const struct flow *f, ng_time window);
 /* The reason sentence for the overall verdict into buf; returns buf. */
 char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t len);
+
+/* The rule of trusted.txt (the user's trust) that decides a direction of f, or NULL. */
+const char *flowjson_trust_rule(const struct flow *f);
 
 /* The CSV header row (with CRLF) and one flow as a CSV row (RFC 4180) appended to a text buffer. */
 const char *flowjson_csv_header(void);

@@ -3,7 +3,8 @@
  * flowlog.c: the JSON Lines flow log (--flow-log), for Vector, Fluent Bit or Filebeat to ship.
  *
  * DESIGN. Each ended flow becomes one line of flowjson_append (the writer
- * of --dump and /flows, so the schema is the same), appended to a buffer that is written with one
+ * of --dump and /flows, so the schema is the same; or, with
+ * --flow-log-format ecs, of ecs_append), appended to a buffer that is written with one
  * write(2) per loop tick or when it fills, so the capture never waits on a
  * slow disk more than once per 256 KiB. The file is opened O_APPEND and
  * rotated by size in the logrotate naming (FILE -> FILE.1 -> ... FILE.N,
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ecs.h"
 #include "output.h"
 #include "flowjson.h"
 #include "log.h"
@@ -37,6 +39,7 @@ struct flowlog {
 	uint64_t max_bytes;
 	unsigned keep;
 	ng_time window;
+	bool ecs;
 	char *buf;
 	size_t len;
 	uint64_t buf_lines;
@@ -160,7 +163,10 @@ void flowlog_write(struct flowlog *l, const struct flow *f)
 		return;
 	}
 	l->line.len = 0;
-	flowjson_append(f, l->window, &l->line);
+	if (l->ecs)
+		ecs_append(f, l->window, NULL, &l->line);
+	else
+		flowjson_append(f, l->window, &l->line);
 	sb_putc(&l->line, '\n');
 	append_line(l, l->line.p, l->line.len);
 }
@@ -210,6 +216,7 @@ struct flowlog *flowlog_open(const struct flowlog_options *o, char *err, size_t 
 	l->max_bytes = o->max_bytes ? o->max_bytes : FLOWLOG_DEFAULT_MAX_BYTES;
 	l->keep = o->keep ? o->keep : FLOWLOG_DEFAULT_KEEP;
 	l->window = o->window;
+	l->ecs = o->ecs;
 	if (l->to_stdout) {
 		l->fd = STDOUT_FILENO;
 	} else if (open_file(l) != 0) {
@@ -234,6 +241,7 @@ struct flowlog *flowlog_open_config(const struct config *cfg, char *err, size_t 
 	memset(&o, 0, sizeof o);
 	o.path = cfg->flow_log;
 	o.window = cfg->window;
+	o.ecs = cfg->flow_log_format && strcmp(cfg->flow_log_format, "ecs") == 0;
 	return flowlog_open(&o, err, errlen);
 }
 

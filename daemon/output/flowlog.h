@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* flowlog.h: --flow-log: every ended flow as one JSON line (the --dump schema), rotated by size, reopened on SIGHUP. */
+/* flowlog.h: --flow-log: every ended flow as one JSON line (the --dump schema, or ECS), rotated by size, reopened on SIGHUP. */
 #ifndef NG_FLOWLOG_H
 #define NG_FLOWLOG_H
 
@@ -21,6 +21,7 @@ struct flowlog_options {
 	uint64_t max_bytes;		/* rotate before the file would pass this; 0: 100 MiB */
 	unsigned keep;			/* rotated files kept, FILE.1 (newest) .. FILE.keep; 0: 5 */
 	ng_time window;			/* the whitelist window, for the reason sentences */
+	bool ecs;			/* lines are ECS documents (ecs.h), not the flow object */
 };
 
 struct flowlog;

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "communityid.h"
 #include "detect.h"
 #include "engine.h"
 #include "output.h"
@@ -94,6 +95,7 @@ enum field_kind {
 	FK_PROCESS,
 	FK_ATTENTION,
 	FK_SIGNALS,
+	FK_COMMUNITY_ID,
 };
 
 /* One field specifier of a template (RFC 7011 3.2). */
@@ -132,7 +134,8 @@ struct ipfix_field {
 	{IPFIX_NG_REMOTE_DOMAIN, IPFIX_VARLEN, IPFIX_PEN, FK_DOMAIN},                      \
 	{IPFIX_NG_PROCESS_NAME, IPFIX_VARLEN, IPFIX_PEN, FK_PROCESS},                     \
 	{IPFIX_NG_ATTENTION, 1, IPFIX_PEN, FK_ATTENTION},                                  \
-	{IPFIX_NG_SIGNALS, 4, IPFIX_PEN, FK_SIGNALS}
+	{IPFIX_NG_SIGNALS, 4, IPFIX_PEN, FK_SIGNALS},                                      \
+	{IPFIX_NG_COMMUNITY_ID, COMMUNITYID_LEN - 1, IPFIX_PEN, FK_COMMUNITY_ID}
 
 static const struct ipfix_field fields_v4[] = {
 	{8, 4, 0, FK_SRC_ADDR},			/* sourceIPv4Address */
@@ -157,6 +160,7 @@ struct ipfix_rec {
 	uint8_t verdict_sent, verdict_received, verdict, initiator, domain_source, attention;
 	uint32_t pid, signals;
 	char cc[2];
+	char cid[COMMUNITYID_LEN];
 	const char *domain, *process;
 	size_t domain_len, process_len;
 };
@@ -406,6 +410,10 @@ static uint8_t *encode_record(const struct ipfix_field *fl, size_t n, const stru
 		case FK_SIGNALS:
 			p = put32(p, r->signals);
 			break;
+		case FK_COMMUNITY_ID:
+			memcpy(p, r->cid, COMMUNITYID_LEN - 1);
+			p += COMMUNITYID_LEN - 1;
+			break;
 		}
 	}
 	return p;
@@ -571,6 +579,7 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.process_len = str_cut(r.process);
 	r.attention = f->attention;
 	r.signals = detect_signal_mask(f);
+	communityid_flow(f, false, r.cid, sizeof r.cid);
 	add_record(x, &r);
 }
 

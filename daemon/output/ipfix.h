@@ -36,6 +36,7 @@ enum ipfix_ng_ie {
 	IPFIX_NG_INITIATOR = 9,			/* unsigned8: 1 this host started the flow, 2 the remote did */
 	IPFIX_NG_ATTENTION = 10,		/* unsigned8: 0 none, 1 low, 2 high (docs/detection.md) */
 	IPFIX_NG_SIGNALS = 11,			/* unsigned32: bit per signal, in docs/ipfix.md's order */
+	IPFIX_NG_COMMUNITY_ID = 12,		/* string, 30 octets: the flow's Community ID ("1:" and base64) */
 };
 
 /* flowEndReason values (RFC 5102/IANA IPFIX registry, element 136). */

@@ -9,6 +9,7 @@
 #include "dump.h"
 #include "evidence.h"
 #include "flowlog.h"
+#include "history.h"
 #include "ipfix.h"
 #include "stream.h"
 
@@ -24,6 +25,7 @@ static const struct output_type *const output_table[] = {
 	&ipfix_output,		/* --ipfix */
 	&flowlog_output,	/* --flow-log */
 	&stream_output,		/* the daemon's event stream (SSE) */
+	&history_output,	/* state_dir/history.db: ended flows and snapshots (look-back) */
 };
 
 #define NOUTPUTS NG_ARRAY_LEN(output_table)

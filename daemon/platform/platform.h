@@ -208,6 +208,9 @@ int platform_fdset_pollfds(const fd_set *rs, const fd_set *ws, int maxfd, struct
 FILE *platform_memstream(char **buf, size_t *len);
 int platform_memstream_close(FILE *f);
 
+/* Also trust files and the state directory owned by uid, the account the daemon switches to (Windows: nothing to do). */
+void state_owner_allow(uid_t uid);
+
 /* A file's modification time with whatever precision the system keeps. */
 struct timespec platform_mtime(const struct stat *st);
 

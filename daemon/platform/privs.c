@@ -9,10 +9,14 @@
  * packets from the network. What is kept is decided by what is still needed,
  * not by a list of habits:
  *   CAP_NET_RAW          a live capture (so it can be re-opened);
- *   CAP_SYS_PTRACE and   process attribution: listing another user's
- *   CAP_DAC_READ_SEARCH  /proc/PID/fd needs the second, reading its links
- *                        passes a ptrace check that needs the first (see
- *                        docs/process.md); --no-process keeps neither.
+ *   CAP_SYS_PTRACE and   process attribution without BPF: listing another
+ *   CAP_DAC_READ_SEARCH  user's /proc/PID/fd needs the second, reading its
+ *                        links passes a ptrace check that needs the first
+ *                        (see docs/process.md); --no-process keeps neither.
+ *   CAP_BPF, CAP_PERFMON process attribution by BPF (instead of
+ *   and CAP_DAC_READ_SEARCH CAP_SYS_PTRACE): the kernel records owners;
+ *                        the last one only lets executables that are not
+ *                        world-readable be hashed.
  * Nothing else: no CAP_NET_ADMIN (libpcap needs it only to change interface
  * flags, which --promisc does at open time), no CAP_SETUID after the switch.
  *
@@ -65,10 +69,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "platform.h"
 #include "util.h"
 
 /* Capabilities netglobe may keep at most. */
-#define PRIVS_MAX_KEEP 3
+#define PRIVS_MAX_KEEP 4
 
 /* Who the process becomes. */
 struct privs_target {
@@ -446,8 +451,14 @@ static int privs_drop_user(const struct privs_options *opts, const cap_value_t *
 int privs_check_user(const char *user, char *err, size_t errlen)
 {
 	struct privs_target t;
+	char e2[256];
 
-	return user ? privs_lookup(user, &t, err, errlen) : 0;
+	if (user && privs_lookup(user, &t, err, errlen) != 0)
+		return -1;
+	/* As root, the account netglobe switches to owns the state directory after the first run: trust it. */
+	if (geteuid() == 0 && privs_lookup(user ? user : PRIVS_DEFAULT_USER, &t, e2, sizeof e2) == 0 && t.uid != 0)
+		state_owner_allow(t.uid);
+	return 0;
 }
 
 int privs_drop(const struct privs_options *opts, char *err, size_t errlen)
@@ -458,7 +469,14 @@ int privs_drop(const struct privs_options *opts, char *err, size_t errlen)
 
 	if (opts->capture)
 		keep[nkeep++] = CAP_NET_RAW;
-	if (opts->process) {
+	if (opts->process && opts->bpf) {
+		/* The kernel records owners and executables: no need to read other processes' /proc/PID/fd. */
+		keep[nkeep++] = CAP_BPF;
+		keep[nkeep++] = CAP_PERFMON;
+		keep[nkeep++] = CAP_DAC_READ_SEARCH;
+		log_info("process attribution by BPF: CAP_SYS_PTRACE dropped; CAP_DAC_READ_SEARCH kept to hash "
+			 "executables that are not world-readable");
+	} else if (opts->process) {
 		keep[nkeep++] = CAP_SYS_PTRACE;
 		keep[nkeep++] = CAP_DAC_READ_SEARCH;
 	}

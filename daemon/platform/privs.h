@@ -12,7 +12,8 @@
 struct privs_options {
 	const char *user;	/* --user USER (a name or a numeric uid), or NULL for PRIVS_DEFAULT_USER */
 	bool capture;		/* a live capture: keep CAP_NET_RAW so it can be re-opened */
-	bool process;		/* process attribution is on: keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH */
+	bool process;		/* process attribution is on: keep CAP_DAC_READ_SEARCH, and CAP_SYS_PTRACE without bpf */
+	bool bpf;		/* attribution by BPF: keep CAP_BPF and CAP_PERFMON instead of CAP_SYS_PTRACE */
 	const char *state_dir;	/* made the new user's (mode 0700) before the switch; NULL: none */
 };
 
@@ -31,7 +32,11 @@ struct privs_options {
  */
 int privs_drop(const struct privs_options *opts, char *err, size_t errlen);
 
-/* Check early, before anything is opened, that --user names a user: 0, or -1 with one line in err. */
+/*
+ * Check early, before anything is opened, that --user names a user: 0, or
+ * -1 with one line in err. As root, also trusts the state directory and its
+ * files when that account owns them (state_owner_allow).
+ */
 int privs_check_user(const char *user, char *err, size_t errlen);
 
 #endif

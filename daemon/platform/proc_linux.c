@@ -79,8 +79,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exehash.h"
 #include "log.h"
 #include "proc.h"
+#include "procbpf.h"
 
 struct proc_info *proc_info_ref(struct proc_info *info)
 {
@@ -97,12 +99,18 @@ void proc_info_unref(struct proc_info *info)
 	free(info->exe);
 	free(info->user);
 	free(info->cmdline);
+	for (unsigned i = 0; i < info->nparents; i++) {
+		free(info->parents[i].name);
+		free(info->parents[i].exe);
+	}
+	exehash_unref(info->hash);
 	free(info);
 }
 
 #ifdef __linux__
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <arpa/inet.h>
@@ -137,6 +145,9 @@ void proc_info_unref(struct proc_info *info)
 #define PROC_RECENT		8		/* recent owner pids scanned first */
 #define PROC_UIDS		32		/* user names cached */
 #define PROC_WANT_TAKEN		UINT64_MAX	/* tombstone in the wanted-inode set */
+#define PROC_PEND_MAX		65536		/* flows waiting at most; more are answered NULL at once */
+#define PROC_BPF_GRACE		(1 * NG_USEC)	/* BPF: wait this long for the kernel's record, then sock_diag */
+#define PROC_HASHWAIT_MAX	4096		/* answered flows whose executable's hash is still coming (64 KiB) */
 
 /* What a pending flow waits for, or how it ended. */
 enum proc_state {
@@ -146,6 +157,7 @@ enum proc_state {
 	PS_NOPROC,	/* socket without a readable process: answer NULL, no_process */
 	PS_DROPPED,	/* over the lookup budget: answer NULL, dropped */
 	PS_FOUND,	/* answer is `info` */
+	PS_BPF,		/* waiting for the kernel's record of the socket (BPF) */
 };
 
 /* A flow's ends as the capture saw them. */
@@ -213,6 +225,12 @@ struct proc_done {
 	struct proc_info *info;
 };
 
+/* A flow answered before its executable was hashed: it is answered again (and so republished) when the hash is. */
+struct proc_hashwait {
+	uint64_t flow_id;
+	struct proc_info *info;	/* a reference */
+};
+
 struct proc_table {
 	int nl;				/* NETLINK_SOCK_DIAG, -1 when closed */
 	bool diag[2];			/* sock_diag answers for [0] TCP, [1] UDP */
@@ -249,6 +267,12 @@ struct proc_table {
 
 	struct proc_uidname uids[PROC_UIDS];
 	unsigned uid_next;
+
+	struct procbpf *bpf;		/* kernel records, NULL without BPF */
+	struct exehash *eh;		/* executables' hashes, NULL when off */
+	bool hashing;
+	struct proc_hashwait *hwait;	/* PROC_HASHWAIT_MAX: flows to answer again once their hash is done */
+	size_t nhwait;
 
 	struct proc_stats st;
 };
@@ -296,6 +320,12 @@ static void proc_cache_remove(struct proc_table *, int32_t);
 static int32_t proc_cache_find(const struct proc_table *, pid_t);
 static struct proc_info *proc_resolve(struct proc_table *, const struct proc_pending *);
 static bool proc_socket_alive(struct proc_table *, const struct proc_pending *);
+static void proc_lookup_socket(struct proc_table *, struct proc_pending *);
+static struct proc_info *proc_info_from_bpf(struct proc_table *, const struct procbpf_owner *);
+static void proc_parents_read(struct proc_table *, struct proc_info *, pid_t);
+static void proc_hash_answers(struct proc_table *, proc_result_cb, void *);
+static void proc_hash_attach(struct proc_table *, struct proc_info *, const char *, uint64_t, uint64_t, int64_t,
+			     uint32_t);
 
 /* Open the sock_diag socket and learn which protocols it answers for; 0, or -1 with the reason in why. */
 static int proc_diag_open(struct proc_table *pt, char *why, size_t whylen)
@@ -1261,6 +1291,105 @@ static struct proc_info *proc_info_build(struct proc_table *pt, pid_t pid, const
 			info->uid = (uid_t)euid;
 	}
 	info->user = xstrdup(proc_user_name(pt, info->uid));
+	proc_parents_read(pt, info, pid);
+	if (info->exe && pt->hashing) {
+		struct stat st;
+
+		snprintf(path, sizeof path, "%d/exe", (int)pid);
+		if (fstatat(pt->procfd, path, &st, 0) == 0)
+			proc_hash_attach(pt, info, info->exe, (uint64_t)st.st_dev, (uint64_t)st.st_ino,
+					 (int64_t)st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec);
+	}
+	return info;
+}
+
+/* Fill info's ancestors from /proc (ppid in /proc/PID/stat field 4, then comm and exe of each). */
+static void proc_parents_read(struct proc_table *pt, struct proc_info *info, pid_t pid)
+{
+	char path[48], buf[512], *p;
+	ssize_t n;
+
+	for (unsigned i = 0; i < PROC_PARENTS; i++) {
+		long ppid;
+
+		snprintf(path, sizeof path, "%d/stat", (int)pid);
+		n = proc_read_at(pt, path, buf, sizeof buf);
+		if (n <= 0 || (p = strrchr(buf, ')')) == NULL)
+			return;
+		/* ") S PPID ...": the name may hold spaces and parentheses, so parse after the last ')'. */
+		if (sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid <= 0)
+			return;
+		pid = (pid_t)ppid;
+		info->parents[i].pid = pid;
+		snprintf(path, sizeof path, "%d/comm", (int)pid);
+		n = proc_read_at(pt, path, buf, sizeof buf);
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		info->parents[i].name = xstrdup(n > 0 ? buf : "?");
+		snprintf(path, sizeof path, "%d/exe", (int)pid);
+		n = readlinkat(pt->procfd, path, buf, sizeof buf - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			info->parents[i].exe = xstrdup(buf);
+		}
+		info->nparents = i + 1;
+		if (pid == 1)
+			return;
+	}
+}
+
+/* Give info the hash record of its executable (hashed later, by the tick). */
+static void proc_hash_attach(struct proc_table *pt, struct proc_info *info, const char *path, uint64_t dev,
+			     uint64_t ino, int64_t mtime_sec, uint32_t mtime_nsec)
+{
+	if (!pt->eh || !path || strstr(path, " (deleted)"))
+		return;
+	info->hash = exehash_get(pt->eh, path, dev, ino, mtime_sec, mtime_nsec);
+}
+
+/*
+ * The description of the process the kernel recorded for a socket: from its
+ * BPF process record when there is one (the process may be gone already),
+ * else from /proc. Borrowed from the pid cache, like proc_info_get.
+ */
+static struct proc_info *proc_info_from_bpf(struct proc_table *pt, const struct procbpf_owner *o)
+{
+	const struct procbpf_proc *r = o->proc;
+	struct proc_info *info;
+	int32_t idx;
+
+	if (!r)
+		return proc_info_get(pt, o->pid, o->start, o->uid);
+	idx = proc_cache_find(pt, o->pid);
+	if (idx != -1) {
+		struct proc_pident *e = &pt->ents[idx];
+
+		if (e->start == o->start && strcmp(e->info->name, r->self.comm) == 0 &&
+		    (e->info->exe != NULL) == (r->self.exe != NULL) &&
+		    (!r->self.exe || strcmp(e->info->exe, r->self.exe) == 0)) {
+			e->used = ++pt->clock;
+			e->checked = pt->tick;
+			return e->info;
+		}
+		proc_cache_remove(pt, idx);
+	}
+	info = xcalloc(1, sizeof *info);
+	info->refs = 1;
+	info->pid = o->pid;
+	info->uid = r->uid;
+	info->name = xstrdup(r->self.comm);
+	info->exe = r->self.exe ? xstrdup(r->self.exe) : NULL;
+	info->cmdline = r->cmdline ? xstrndup(r->cmdline, PROC_CMDLINE_MAX) : NULL;
+	info->user = xstrdup(proc_user_name(pt, info->uid));
+	for (unsigned i = 0; i < r->nparents && i < PROC_PARENTS; i++) {
+		info->parents[i].pid = r->parents[i].pid;
+		info->parents[i].name = xstrdup(r->parents[i].comm);
+		info->parents[i].exe = r->parents[i].exe ? xstrdup(r->parents[i].exe) : NULL;
+		info->nparents = i + 1;
+	}
+	if (pt->hashing)
+		proc_hash_attach(pt, info, info->exe, r->self.dev, r->self.ino, r->self.mtime_sec, r->self.mtime_nsec);
+	proc_cache_insert(pt, o->pid, o->start, info);
 	return info;
 }
 
@@ -1347,6 +1476,8 @@ struct proc_table *proc_table_create(char *err, size_t errlen)
 	pt->imap_cap = PROC_INODE_MIN;
 	pt->imap = xcalloc(pt->imap_cap, sizeof *pt->imap);
 	pt->buf = xmalloc(PROC_NL_BUFLEN);
+	pt->hashing = true;
+	pt->eh = exehash_create();
 
 	pt->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pt->procfd == -1) {
@@ -1385,7 +1516,12 @@ void proc_table_destroy(struct proc_table *pt)
 		proc_info_unref(pt->ents[i].info);
 	for (unsigned i = 0; i < PROC_UIDS; i++)
 		free(pt->uids[i].name);
+	for (size_t i = 0; i < pt->nhwait; i++)
+		proc_info_unref(pt->hwait[i].info);
+	free(pt->hwait);
 	proc_diag_close(pt);
+	procbpf_close(pt->bpf);
+	exehash_destroy(pt->eh);
 	if (pt->procfd != -1)
 		close(pt->procfd);
 	free(pt->buf);
@@ -1398,33 +1534,12 @@ void proc_table_destroy(struct proc_table *pt)
 	free(pt);
 }
 
-void proc_flow_start(struct proc_table *pt, uint64_t flow_id, uint8_t proto, const ng_addr *local_ip,
-		     uint16_t local_port, const ng_addr *remote_ip, uint16_t remote_port)
+/* Find a pending flow's socket the classic way: sock_diag now (budgeted), or a socket table at the tick. */
+static void proc_lookup_socket(struct proc_table *pt, struct proc_pending *p)
 {
-	struct proc_pending *p;
+	uint8_t proto = p->t.proto;
 	int rc;
 
-	if (!pt)
-		return;
-	pt->st.requests++;
-	if (pt->npend == pt->cappend) {
-		pt->cappend = pt->cappend ? pt->cappend * 2 : 256;
-		pt->pend = xrealloc(pt->pend, pt->cappend * sizeof *pt->pend);
-	}
-	p = &pt->pend[pt->npend++];
-	memset(p, 0, sizeof *p);
-	p->flow_id = flow_id;
-	p->tick = pt->tick;
-	p->queued = NG_TIME_NONE;
-	p->t.proto = proto;
-	p->t.local = *local_ip;
-	p->t.remote = *remote_ip;
-	p->t.lport = local_port;
-	p->t.rport = remote_port;
-	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || local_ip->v == 0 || local_ip->v != remote_ip->v) {
-		p->state = PS_NOPROC;	/* no socket to look for */
-		return;
-	}
 	p->state = PS_DEFER;
 	if (pt->diag[PROC_DIAG_IDX(proto)]) {
 		if (pt->tokens < 1) {
@@ -1453,6 +1568,87 @@ void proc_flow_start(struct proc_table *pt, uint64_t flow_id, uint8_t proto, con
 		p->state = PS_INODE;
 }
 
+/* Answer a pending flow from the kernel's records (BPF); true when they knew its socket. */
+static bool proc_bpf_answer(struct proc_table *pt, struct proc_pending *p)
+{
+	struct procbpf_owner o;
+	struct proc_info *info;
+
+	if (procbpf_lookup(pt->bpf, p->t.proto, &p->t.local, p->t.lport, &p->t.remote, p->t.rport, &o) != 1)
+		return false;
+	info = proc_info_from_bpf(pt, &o);
+	if (!info)
+		return false;
+	p->info = proc_info_ref(info);
+	p->state = PS_FOUND;
+	pt->st.bpf_found++;
+	return true;
+}
+
+void proc_flow_start(struct proc_table *pt, uint64_t flow_id, uint8_t proto, const ng_addr *local_ip,
+		     uint16_t local_port, const ng_addr *remote_ip, uint16_t remote_port)
+{
+	struct proc_pending *p;
+
+	if (!pt)
+		return;
+	pt->st.requests++;
+	if (pt->npend >= PROC_PEND_MAX) {
+		pt->st.dropped++;	/* a flood: answered NULL now, without a callback */
+		pt->st.rate_limited++;
+		return;
+	}
+	if (pt->npend == pt->cappend) {
+		pt->cappend = pt->cappend ? pt->cappend * 2 : 256;
+		pt->pend = xrealloc(pt->pend, pt->cappend * sizeof *pt->pend);
+	}
+	p = &pt->pend[pt->npend++];
+	memset(p, 0, sizeof *p);
+	p->flow_id = flow_id;
+	p->tick = pt->tick;
+	p->queued = NG_TIME_NONE;
+	p->t.proto = proto;
+	p->t.local = *local_ip;
+	p->t.remote = *remote_ip;
+	p->t.lport = local_port;
+	p->t.rport = remote_port;
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || local_ip->v == 0 || local_ip->v != remote_ip->v) {
+		p->state = PS_NOPROC;	/* no socket to look for */
+		return;
+	}
+	if (pt->bpf) {
+		/* The kernel recorded the owner when the socket was used: read what is waiting, then ask. */
+		procbpf_drain(pt->bpf);
+		if (!proc_bpf_answer(pt, p))
+			p->state = PS_BPF;
+		return;
+	}
+	proc_lookup_socket(pt, p);
+}
+
+/* Answer again the flows whose executable's hash has come (the engine republishes them); forget failed ones. */
+static void proc_hash_answers(struct proc_table *pt, proc_result_cb cb, void *arg)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < pt->nhwait; i++) {
+		struct proc_hashwait *h = &pt->hwait[i];
+		int state = h->info->hash->state;
+
+		if (state == EXEHASH_PENDING) {
+			pt->hwait[w++] = *h;
+			continue;
+		}
+		if (state == EXEHASH_DONE && cb) {
+			pt->st.hash_republished++;
+			cb(arg, h->flow_id, h->info);	/* the list's reference moves to the callee */
+		} else {
+			proc_info_unref(h->info);
+		}
+	}
+	pt->nhwait = w;
+}
+
 void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void *arg)
 {
 	unsigned need = 0, giveup_protos = 0;
@@ -1467,8 +1663,27 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 		pt->tokens = PROC_NL_BURST;
 	pt->last_now = now;
 	pt->tick++;
-	if (pt->npend == 0)
+	if (pt->bpf)
+		procbpf_drain(pt->bpf);
+	if (pt->npend == 0) {
+		exehash_run(pt->eh);	/* executables' hashes, within their own budget */
+		proc_hash_answers(pt, cb, arg);
 		return;
+	}
+
+	/* BPF: records that arrived since; past the grace, sockets older than the daemon go the classic way. */
+	for (size_t i = 0; i < pt->npend; i++) {
+		struct proc_pending *p = &pt->pend[i];
+
+		if (p->state != PS_BPF)
+			continue;
+		if (p->queued == NG_TIME_NONE)
+			p->queued = now;
+		if (!proc_bpf_answer(pt, p) && now - p->queued >= PROC_BPF_GRACE) {
+			proc_lookup_socket(pt, p);
+			p->queued = now;	/* the classic path's clocks start now */
+		}
+	}
 
 	/* Deferred flows: match them against a fresh socket table (one read per PROC_TABLE_INTERVAL). */
 	for (size_t i = 0; i < pt->npend; i++) {
@@ -1594,6 +1809,23 @@ void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void
 		pt->done[ndone++].flow_id = p->flow_id;
 	}
 	pt->npend = w;
+	/* Hash the executables of these answers now (within the budget), so most carry their sha256 at once. */
+	exehash_run(pt->eh);
+	proc_hash_answers(pt, cb, arg);
+	for (size_t i = 0; i < ndone; i++) {
+		struct proc_info *info = pt->done[i].info;
+
+		if (info && info->hash && info->hash->state == EXEHASH_PENDING && cb) {
+			if (pt->nhwait == PROC_HASHWAIT_MAX) {
+				pt->st.hash_unwaited++;	/* published without its hash; GET /flows shows it later */
+				continue;
+			}
+			if (!pt->hwait)
+				pt->hwait = xcalloc(PROC_HASHWAIT_MAX, sizeof *pt->hwait);
+			pt->hwait[pt->nhwait].flow_id = pt->done[i].flow_id;
+			pt->hwait[pt->nhwait++].info = proc_info_ref(info);
+		}
+	}
 	if (pt->npend == 0 && pt->cappend > PROC_PEND_KEEP) {
 		free(pt->pend);	/* give a flood's memory back */
 		pt->pend = NULL;
@@ -1619,12 +1851,77 @@ void proc_get_stats(const struct proc_table *pt, struct proc_stats *out)
 		return;
 	*out = pt->st;
 	out->pending = pt->npend;
+	out->hash_waiting = pt->nhwait;
+	out->memory_bytes = (pt->hwait ? PROC_HASHWAIT_MAX * sizeof *pt->hwait : 0) + pt->cappend * sizeof *pt->pend + pt->capdone * sizeof *pt->done +
+			    pt->imap_cap * sizeof *pt->imap + pt->socks.cap * sizeof *pt->socks.v + sizeof *pt;
+	if (pt->bpf) {
+		struct procbpf_stats bs;
+
+		procbpf_get_stats(pt->bpf, &bs);
+		out->memory_bytes += bs.memory_bytes;
+	}
+	if (pt->eh) {
+		struct exehash_stats es;
+
+		exehash_get_stats(pt->eh, &es);
+		out->memory_bytes += es.memory_bytes;
+		out->hash_hashed = es.hashed;
+		out->hash_failed = es.failed;
+		out->hash_pending = es.pending;
+		out->hash_bytes = es.bytes;
+	}
+}
+
+int proc_table_enable_bpf(struct proc_table *pt, char *err, size_t errlen)
+{
+	if (!pt) {
+		snprintf(err, errlen, "no process table");
+		return -1;
+	}
+	if (pt->bpf)
+		return 0;
+	pt->bpf = procbpf_open(err, errlen);
+	return pt->bpf ? 0 : -1;
+}
+
+bool proc_table_bpf(const struct proc_table *pt)
+{
+	return pt && pt->bpf;
+}
+
+const char *proc_table_hooks(const struct proc_table *pt)
+{
+	return pt && pt->bpf ? procbpf_hooks(pt->bpf) : "";
+}
+
+int proc_table_fd(const struct proc_table *pt)
+{
+	return pt ? procbpf_fd(pt->bpf) : -1;
+}
+
+void proc_table_drain(struct proc_table *pt)
+{
+	if (pt)
+		procbpf_drain(pt->bpf);
+}
+
+void proc_table_set_hashing(struct proc_table *pt, bool on)
+{
+	if (!pt)
+		return;
+	pt->hashing = on;
+	if (!on) {
+		exehash_destroy(pt->eh);
+		pt->eh = NULL;
+	}
 }
 
 const char *proc_table_source(const struct proc_table *pt)
 {
 	if (!pt)
 		return "none";
+	if (pt->bpf)
+		return "BPF";
 	if (pt->diag[0] && pt->diag[1])
 		return "sock_diag";
 	if (pt->diag[0] || pt->diag[1])
@@ -1686,6 +1983,41 @@ const char *proc_table_source(const struct proc_table *pt)
 void proc_table_use_procnet(struct proc_table *pt)
 {
 	(void)pt;
+}
+
+int proc_table_enable_bpf(struct proc_table *pt, char *err, size_t errlen)
+{
+	(void)pt;
+	snprintf(err, errlen, "BPF attribution is Linux only");
+	return -1;
+}
+
+bool proc_table_bpf(const struct proc_table *pt)
+{
+	(void)pt;
+	return false;
+}
+
+const char *proc_table_hooks(const struct proc_table *pt)
+{
+	(void)pt;
+	return "";
+}
+
+int proc_table_fd(const struct proc_table *pt)
+{
+	(void)pt;
+	return -1;
+}
+
+void proc_table_drain(struct proc_table *pt)
+{
+	(void)pt;
+}
+
+void proc_table_set_hashing(struct proc_table *pt, bool on)
+{
+	(void)pt, (void)on;
 }
 
 #endif /* __linux__ */

@@ -1097,12 +1097,11 @@ static int private_mkdir(const char *dir)
 }
 
 /*
- * The Windows equivalent of the Unix check: the directory's DACL may grant
- * write access (add files, write data, change the ACL or owner) only to
- * SYSTEM, Administrators and its owner. A missing directory is created with
- * such an ACL.
+ * The Windows equivalent of the Unix check on an existing directory: its
+ * DACL may grant write access (add files, write data, change the ACL or
+ * owner) only to SYSTEM, Administrators and its owner.
  */
-int state_dir_check(const char *dir, char *err, size_t errlen)
+static int state_dir_judge(const char *dir, char *err, size_t errlen)
 {
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PACL dacl = NULL;
@@ -1111,9 +1110,17 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 	const DWORD writes = FILE_ADD_FILE | FILE_WRITE_DATA | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD | WRITE_DAC |
 			     WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
 
-	if (private_mkdir(dir) != 0 || !(GetFileAttributesA(dir) & FILE_ATTRIBUTE_DIRECTORY)) {
+	DWORD attr = GetFileAttributesA(dir);
+
+	if (attr == INVALID_FILE_ATTRIBUTES) {
+		errno = ENOENT;
 		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
-			 strerror(errno ? errno : ENOTDIR));
+			 strerror(ENOENT));
+		return -1;
+	}
+	if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+		snprintf(err, errlen, "state directory %s is not a directory (choose --state-dir DIR)", dir);
+		errno = ENOTDIR;
 		return -1;
 	}
 	rc = GetNamedSecurityInfoA(dir, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | OWNER_SECURITY_INFORMATION, &owner,
@@ -1142,14 +1149,77 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 			 "there (remove that permission, or choose a private --state-dir DIR)",
 			 dir, dom, dom[0] ? "\\" : "", name);
 		LocalFree(sd);
+		errno = EPERM;
 		return -1;
 	}
 	if (dacl == NULL) {
 		snprintf(err, errlen, "state directory %s has no access control list: everyone may write there "
 				      "(choose a private --state-dir DIR)", dir);
 		LocalFree(sd);
+		errno = EPERM;
 		return -1;
 	}
 	LocalFree(sd);
 	return 0;
+}
+
+/* Create the state directory with a private ACL if missing, then judge its ACL. */
+int state_dir_check(const char *dir, char *err, size_t errlen)
+{
+	if (private_mkdir(dir) != 0) {
+		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
+			 strerror(errno));
+		return -1;
+	}
+	return state_dir_judge(dir, err, errlen);
+}
+
+/* The ACL judgement alone, on a directory that must exist already. */
+int state_dir_trust(const char *dir, char *err, size_t errlen)
+{
+	return state_dir_judge(dir, err, errlen);
+}
+
+/* Nothing to allow: Windows has no account switch (--user is refused), so no other owner is trusted. */
+void state_owner_allow(uid_t uid)
+{
+	(void)uid;
+}
+
+/*
+ * Open without trusting the path, as far as the CRT allows: open, fstat and
+ * only a regular file. Windows has no O_NOFOLLOW (a symbolic link or
+ * junction is followed) and its CRT has no owner or Unix modes: the state
+ * directory's ACL (state_dir_check) is what keeps others from planting files.
+ */
+int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(path, flags, mode);
+	if (fd < 0) {
+		e = errno;
+		if (e == EACCES && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			snprintf(why, whylen, "it is a directory, not a regular file%s", how ? " (remove it)" : "");
+		else
+			snprintf(why, whylen, "%s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		snprintf(why, whylen, "%s", strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "it is %s, not a regular file%s", S_ISDIR(st.st_mode) ? "a directory" : "a device",
+			 how ? " (remove it)" : "");
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
 }

@@ -38,6 +38,8 @@ if (!['mixed', 'quiet'].includes(world)) {
 }
 const quiet = world === 'quiet';
 const noEvents = flag('--no-events');
+// --home-unknown: the daemon could not tell where home is (its time zone names no city).
+const homeUnknown = flag('--home-unknown');
 // --csp: send the strict Content-Security-Policy the page is written to work under.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const csp = flag('--csp');
@@ -130,7 +132,7 @@ function makeFlow(id, pi, extra = {}) {
 		fragments: 0, remote_scope: 'public',
 		geo: { lat, lon, accuracy_km: 20, country: cc, country_name: cname, region, city },
 		asn, as_org: org, remote_domain: domain, remote_domain_source: domain ? 'dns' : null,
-		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: null, user: 'alice', cmdline: null } : null,
+		process: rnd() < 0.6 ? { pid: 1000 + pi * 3, name: ['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5], exe: `/usr/bin/${['firefox', 'curl', 'spotify', 'apt', 'ssh'][pi % 5]}`, user: 'alice', cmdline: null } : null,
 		verdict_sent: 'normal', verdict_received: 'normal', verdict: 'normal',
 		reason: 'seen 41 times since 2026-11-19 08:14', attention: 'none', signals: [],
 	});
@@ -190,7 +192,7 @@ function makeWorld() {
 					verdict_sent: blocked ? 'blocklisted' : pi === 18 ? 'anomalous' : 'normal',
 					verdict_received: blocked ? 'blocklisted' : 'anomalous', verdict: blocked ? 'blocklisted' : 'anomalous',
 					reason: blocked ? `in blocklist feodo.txt (${f.remote_ip})` : 'first contact in the 48 h window',
-					attention: 'high', signals: high(f),
+					attention: 'high', signals: high(f), evidence: true, evidence_url: `/flows/${f.id}/pcap`,
 				});
 			} else if (low) {
 				fill(f, {
@@ -316,6 +318,151 @@ setInterval(() => {
 	}
 }, 4000);
 
+/* ---------- The filter grammar (a subset of docs/api.md's: words, field:value, -, comma lists, quotes) ---------- */
+
+const FIELDS = {
+	attention: (f, v) => f.attention === v, verdict: (f, v) => f.verdict === v, proto: (f, v) => f.proto === v,
+	port: (f, v) => { const [a, b = a] = v.split('-').map(Number); return f.remote_port >= a && f.remote_port <= b; },
+	ip: (f, v) => f.remote_ip.includes(v), domain: (f, v) => (f.remote_domain || '').toLowerCase().includes(v),
+	org: (f, v) => (f.as_org || '').toLowerCase().includes(v), process: (f, v) => ((f.process && f.process.name) || '').toLowerCase().includes(v),
+	country: (f, v) => !!f.geo && (f.geo.country.toLowerCase() === v || f.geo.country_name.toLowerCase().includes(v)),
+	city: (f, v) => !!(f.geo && f.geo.city && f.geo.city.toLowerCase().includes(v)),
+	signal: (f, v) => f.signals.some((x) => x.name === v), trusted: (f, v) => f.trusted_by_user === (v === 'yes'),
+	evidence: (f, v) => f.evidence === (v === 'yes'), state: (f, v) => (v === 'active' ? f.active : v === 'ended' ? !f.active : f.state === v),
+};
+// Terms of a query: [{neg, field, values}] (field null: a plain word).
+function parseQuery(q) {
+	const terms = [];
+	const re = /\s*(-?)(?:([a-z]+):)?("(?:[^"\\]|\\.)*"|[^\s"]+)?/gy;
+	let m;
+	while (re.lastIndex < q.length && (m = re.exec(q)) && m[0].length) {
+		let [, neg, field, val] = m;
+		if (field && !FIELDS[field]) { val = `${field}:${val || ''}`; field = null; }
+		if (val === undefined) throw new Error(`empty term ${terms.length + 1}`);
+		const unq = (x) => (x.startsWith('"') ? x.slice(1, -1).replace(/\\"/g, '"') : x).toLowerCase();
+		const values = field ? val.split(',').map(unq) : [unq(val)];
+		const ENUM = { attention: ['high', 'low', 'none'], verdict: ['normal', 'anomalous', 'blocklisted', 'local', 'none'], trusted: ['yes', 'no'], evidence: ['yes', 'no'] };
+		const badv = field && ENUM[field] && values.find((v) => !ENUM[field].includes(v));
+		if (badv) throw new Error(`bad ${field} '${badv}' in term ${terms.length + 1} (use ${ENUM[field].join(', ')})`);
+		terms.push({ neg: !!neg, field: field || null, values });
+	}
+	return terms;
+}
+// Does flow f pass every term?
+function qMatch(f, terms) {
+	return terms.every((t) => {
+		const g = f.geo || {};
+		const hay = [f.remote_ip, f.remote_domain, f.as_org, f.process && f.process.name, g.city, g.country, g.country_name, f.proto].join(' ').toLowerCase();
+		const ok = t.values.some((v) => (t.field ? FIELDS[t.field](f, v) : hay.includes(v) || (/^\d+$/.test(v) && f.remote_port === Number(v))));
+		return t.neg ? !ok : ok;
+	});
+}
+
+/* ---------- Groups, history and trust, as docs/api.md describes them ---------- */
+
+const RANKS = { none: 0, low: 1, high: 2 };
+const SEV = { local: 0, normal: 1, anomalous: 2, blocklisted: 3 };
+// GET /flows?group=KIND of the flows given.
+function groupDoc(list, kind) {
+	const reg = (d) => d.split('.').slice(-2).join('.');
+	const keyOf = (f) => (kind === 'destination' ? (f.remote_domain ? reg(f.remote_domain) : f.remote_ip) : (f.process ? (f.process.exe || f.process.name) : ''));
+	const t0 = Math.min(...list.map((f) => Date.parse(f.first_seen))), t1 = Math.max(...list.map((f) => Date.parse(f.last_seen)));
+	const B = 24, span = Math.max(1, t1 - t0);
+	const map = new Map();
+	for (const f of list) {
+		const k = keyOf(f);
+		let g = map.get(k);
+		if (!g) {
+			g = { key: k, label: kind === 'destination' ? k : (f.process ? f.process.name : ''), kind: kind === 'destination' ? (f.remote_domain ? 'domain' : 'address') : (f.process ? (f.process.exe ? 'exe' : 'name') : 'none'),
+				flows: 0, active: 0, packets_sent: 0, packets_received: 0, bytes_sent: 0, bytes_received: 0, first_seen: f.first_seen, last_seen: f.last_seen,
+				attention: 'none', verdict: 'local', addresses: new Set(), countries: new Set(), places: [], places_count: 0,
+				process: kind === 'process' && f.process ? { name: f.process.name, exe: f.process.exe, sha256: null } : null, activity: new Array(B).fill(0), ids: [] };
+			map.set(k, g);
+		}
+		g.flows++; if (f.active) g.active++;
+		for (const c of ['packets_sent', 'packets_received', 'bytes_sent', 'bytes_received']) g[c] += f[c];
+		if (f.first_seen < g.first_seen) g.first_seen = f.first_seen;
+		if (f.last_seen > g.last_seen) g.last_seen = f.last_seen;
+		if (RANKS[f.attention] > RANKS[g.attention]) g.attention = f.attention;
+		if (SEV[f.verdict] > SEV[g.verdict]) g.verdict = f.verdict;
+		g.addresses.add(f.remote_ip);
+		if (f.geo) g.countries.add(f.geo.country);
+		const a = Date.parse(f.first_seen), z = Date.parse(f.last_seen);
+		for (let i = 0; i < B; i++) if (a < t0 + span * (i + 1) / B && z >= t0 + span * i / B) g.activity[i]++;
+		g.ids.push(f.id);
+	}
+	const groups = [...map.values()].map((g) => ({ ...g, addresses: g.addresses.size, countries: [...g.countries], places_count: g.countries.size, ids: g.ids.sort((x, y) => x - y) }))
+		.sort((x, y) => RANKS[y.attention] - RANKS[x.attention] || (y.bytes_sent + y.bytes_received) - (x.bytes_sent + x.bytes_received) || (x.key < y.key ? -1 : 1));
+	return { generated: new Date().toISOString(), group: kind, last_event_id: eventId,
+		activity: { from: iso(t0), to: iso(t1), buckets: B, bucket_s: Math.round(span / B / 1000) }, groups };
+}
+
+// Snapshots of the flows (POST /mock/snapshot takes one now: {at, flows}); /flows?at=T serves them.
+const snapshots = [];
+function takeSnapshot() {
+	const snap = { at: iso(Date.now()), flows: structuredClone(flows) };
+	snapshots.push(snap);
+	return snap;
+}
+
+// Trust: rules added by POST /api/trust, each with the flows it changed (and their copies before).
+const trusts = new Map();
+let undoId = 0;
+let alertId = 0;
+let paused = false;
+const BEHAVIOUR = new Set(['beacon', 'dns_tunnel', 'scan', 'large_upload', 'no_dns', 'long_connection', 'blocklisted']);
+function trustRule(j) {
+	const reg = (d) => d.split('.').slice(-2).join('.');
+	let covers, rules;
+	if (j.address) { covers = (f) => f.remote_ip === j.address; rules = [j.address]; }
+	else if (j.domain) {
+		const d = j.domain.toLowerCase();
+		covers = (f) => !!f.remote_domain && (f.remote_domain === d || (j.subdomains && (f.remote_domain.endsWith(`.${d}`) || reg(f.remote_domain) === d)));
+		rules = j.subdomains ? [d, `*.${d}`] : [d];
+	} else if (j.exe) { covers = (f) => !!f.process && f.process.exe === j.exe; rules = null; }
+	else if (j.asn != null) { covers = (f) => f.asn === j.asn; rules = null; }
+	else if (j.learning) { covers = (f) => f.verdict === 'anomalous' && f.remote_scope === 'public'; rules = null; }
+	else return [400, { ok: false, error: 'give address, domain, exe, asn or learning' }];
+	const hit = flows.filter(covers);
+	const addrs = [...new Set(hit.map((f) => f.remote_ip))];
+	if (!rules) rules = addrs;
+	if (!hit.length && j.exe) return [400, { ok: false, error: `no flow held of ${j.exe}` }];
+	if ((j.asn != null || j.learning) && !j.confirm) {
+		return [409, { ok: false, error: `trusting ${j.asn != null ? `AS${j.asn}` : 'everything seen while learning'} covers ${addrs.length} addresses: confirm it`, would_affect: addrs.length, confirm: 'resend with "confirm": true' }];
+	}
+	const before = hit.map((f) => structuredClone(f));
+	let changed = 0;
+	for (const f of hit) {
+		const keep = f.signals.filter((x) => BEHAVIOUR.has(x.name));
+		const blocked = f.verdict === 'blocklisted';
+		const was = `${f.verdict}|${f.attention}`;
+		fill(f, { trusted_by_user: true, trust_rule: rules[0],
+			verdict_sent: blocked ? f.verdict_sent : (f.verdict_sent === 'local' ? 'local' : 'normal'),
+			verdict_received: blocked ? f.verdict_received : (f.verdict_received === 'local' ? 'local' : 'normal'),
+			verdict: blocked ? f.verdict : 'normal', reason: blocked ? f.reason : `trusted by you (${rules[0]})`,
+			attention: keep.length ? f.attention : 'none', signals: keep });
+		if (was !== `${f.verdict}|${f.attention}`) changed++;
+		publish('flow-update', f);
+	}
+	const id = ++undoId;
+	trusts.set(id, { rules, before });
+	return [200, { ok: true, rule: rules[0], rules, added: rules.length, addresses: addrs.length, flows_changed: changed, undo: id }];
+}
+function undoRule(j) {
+	let id = j.undo;
+	if (j.rule) id = [...trusts].find(([, t]) => t.rules.includes(j.rule))?.[0];
+	const t = trusts.get(id);
+	if (!t) return [404, { ok: false, error: 'no such trust' }];
+	trusts.delete(id);
+	for (const old of t.before) {
+		const f = flows.find((x) => x.id === old.id);
+		if (!f) continue;
+		for (const k of ['trusted_by_user', 'trust_rule', 'verdict_sent', 'verdict_received', 'verdict', 'reason', 'attention', 'signals']) f[k] = old[k];
+		publish('flow-update', f);
+	}
+	return [200, { ok: true, removed: t.rules, flows_changed: t.before.length }];
+}
+
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
 	'.json': 'application/json', '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain' };
 
@@ -334,19 +481,79 @@ const server = http.createServer((req, res) => {
 		if (f.active) endFlow(f);
 		return send(res, 200, 'application/json', JSON.stringify({ ok: true, id: f.id }));
 	}
+	if (p === '/mock/snapshot' && req.method === 'POST') return send(res, 200, 'application/json', JSON.stringify(takeSnapshot()));
+	if (p === '/mock/alert' && req.method === 'POST') {
+		const f = flows.find((x) => x.id === Number(u.searchParams.get('id')));
+		if (!f) return send(res, 404, 'application/json', '{"error":"no such flow"}');
+		publish('alert', { id: ++alertId, flow_id: f.id, remote_ip: f.remote_ip, remote_domain: f.remote_domain, geo: f.geo, direction: 'sent', verdict: f.verdict, reason: f.reason });
+		return send(res, 200, 'application/json', '{"ok":true}');
+	}
+	if (p === '/mock/touch' && req.method === 'POST') {
+		const f = flows.find((x) => x.id === Number(u.searchParams.get('id')));
+		if (!f) return send(res, 404, 'application/json', '{"error":"no such flow"}');
+		f.last_seen = iso(Date.now());
+		f.bytes_received += 1000;
+		publish('flow-update', f);
+		return send(res, 200, 'application/json', '{"ok":true}');
+	}
+	if ((p === '/mock/pause' || p === '/mock/resume') && req.method === 'POST') {
+		paused = p === '/mock/pause';
+		if (paused) for (const c of clients) c.destroy();
+		return send(res, 200, 'application/json', '{"ok":true}');
+	}
 	if (p === '/flows') {
 		const levels = u.searchParams.get('attention');
 		const bad = levels && levels.split(',').find((l) => !schema.fields.get('attention').values.includes(l));
 		if (bad) return send(res, 400, 'application/json', JSON.stringify({ error: `bad attention '${bad}' (use none, low or high)` }));
-		const list = levels ? flows.filter((f) => levels.split(',').includes(f.attention)) : flows;
+		let base = flows;
+		const at = u.searchParams.get('at');
+		let snap = null;
+		if (at) {
+			snap = [...snapshots].reverse().find((x) => Date.parse(x.at) <= Date.parse(at));
+			if (!snap) return send(res, 404, 'application/json', JSON.stringify({ error: `no snapshot at or before ${at}` }));
+			base = snap.flows;
+		}
+		let list = levels ? base.filter((f) => levels.split(',').includes(f.attention)) : base;
+		let terms;
+		try { terms = parseQuery(u.searchParams.get('q') || ''); } catch (e) { return send(res, 400, 'application/json', JSON.stringify({ error: `q=: ${e.message}` })); }
+		const sel = (k, fn) => { const v = u.searchParams.get(k); if (v) list = list.filter((f) => v.split(',').some((x) => fn(f, x))); };
+		sel('proto', (f, x) => f.proto === x);
+		sel('country', (f, x) => ((f.geo && f.geo.country) || '').toLowerCase() === x.toLowerCase());
+		sel('process', (f, x) => ((f.process && f.process.name) || '') === x);
+		if (u.searchParams.get('active') === '1') list = list.filter((f) => f.active);
+		list = list.filter((f) => qMatch(f, terms));
+		if (u.searchParams.get('group')) return send(res, 200, 'application/json', JSON.stringify(groupDoc(list, u.searchParams.get('group'))));
 		if (u.searchParams.get('format') === 'csv') {
 			const cols = ['id', 'proto', 'local_ip', 'local_port', 'remote_ip', 'remote_port', 'bytes_sent', 'bytes_received', 'verdict'];
-			return send(res, 200, 'text/csv', [cols.join(','), ...list.map((f) => cols.map((c) => f[c]).join(','))].join('\n') + '\n');
+			return send(res, 200, 'text/csv', [cols.join(','), ...list.map((f) => cols.map((c) => f[c]).join(','))].join('\r\n') + '\r\n');
 		}
 		return send(res, 200, 'application/json', JSON.stringify({
-			generated: new Date().toISOString(), home: { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
+			generated: new Date().toISOString(), home: homeUnknown ? { lat: 0, lon: 0, source: 'time zone Etc/UTC has no city (use --home LAT,LON)' } : { lat: 35.65, lon: 139.73, source: 'time zone Asia/Tokyo' },
 			learning: learningDoc(), capture: { source: 'interface eth0', live: true }, last_event_id: eventId, flows: list,
+			...(snap ? { at, snapshot: snap.at, run: 1 } : {}),
 		}));
+	}
+	if (p === '/api/history/summary') {
+		if (!snapshots.length) return send(res, 404, 'application/json', '{"error":"no history yet"}');
+		const from = u.searchParams.get('from') || snapshots[0].at;
+		const to = u.searchParams.get('to') || iso(Date.now());
+		const inRange = flows.filter((f) => f.last_seen >= from && f.first_seen <= to);
+		const dest = (f) => f.remote_domain || f.remote_ip;
+		const fresh = new Set(inRange.filter((f) => f.verdict_sent === 'anomalous' || f.verdict_received === 'anomalous').map(dest));
+		const look = inRange.filter((f) => f.attention === 'high');
+		const text = `${fresh.size} new destinations, ${new Set(look.map(dest)).size} need a look`;
+		return send(res, 200, 'application/json', JSON.stringify({ from, to, flows: inRange.length, new_destinations: fresh.size,
+			need_a_look: new Set(look.map(dest)).size, need_a_look_flows: look.length, text }));
+	}
+	const pc = /^\/flows\/(\d+)\/pcap$/.exec(p);
+	if (pc) {
+		const f = flows.find((x) => x.id === Number(pc[1]));
+		if (!f || !f.evidence) return send(res, 404, 'application/json', '{"error":"no evidence kept for that flow"}');
+		// A classic pcap header (no frames): enough for a download test.
+		const b = Buffer.alloc(24);
+		b.writeUInt32LE(0xa1b2c3d4, 0); b.writeUInt16LE(2, 4); b.writeUInt16LE(4, 6); b.writeUInt32LE(65535, 16); b.writeUInt32LE(1, 20);
+		res.writeHead(200, { 'Content-Type': 'application/vnd.tcpdump.pcap', 'Content-Disposition': `attachment; filename="netglobe-flow-${f.id}.pcap"` });
+		return res.end(b);
 	}
 	const m = /^\/flows\/(\d+)$/.exec(p);
 	if (m) {
@@ -359,6 +566,7 @@ const server = http.createServer((req, res) => {
 	if (p === '/api/stats') return send(res, 200, 'application/json', JSON.stringify(statsDoc()));
 	if (p === '/events') {
 		if (noEvents) return send(res, 404, 'text/plain', 'not here\n');
+		if (paused) return send(res, 503, 'application/json', '{"error":"paused by /mock/pause"}');
 		res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
 		const last = Number(req.headers['last-event-id'] || u.searchParams.get('last_event_id') || 0);
 		if (last && events.length && last < events[0].id - 1) res.write('event: reset\ndata: {}\n\n');
@@ -368,18 +576,14 @@ const server = http.createServer((req, res) => {
 		req.on('close', () => { clients.delete(res); clearInterval(hb); });
 		return;
 	}
-	if ((p === '/api/trust' || p === '/api/forget') && req.method === 'POST') {
+	if ((p === '/api/trust' || p === '/api/forget' || p === '/api/trust/undo') && req.method === 'POST') {
 		let body = '';
 		req.on('data', (c) => { body += c; });
 		req.on('end', () => {
-			try {
-				const j = JSON.parse(body);
-				const what = j.address || j.domain;
-				if (!what) throw new Error('give "address" or "domain"');
-				send(res, 200, 'application/json', JSON.stringify({ ok: true, rule: what }));
-			} catch (e) {
-				send(res, 400, 'application/json', JSON.stringify({ ok: false, error: e.message }));
-			}
+			let j;
+			try { j = JSON.parse(body); } catch (e) { return send(res, 400, 'application/json', JSON.stringify({ ok: false, error: e.message })); }
+			const [code, doc] = p === '/api/trust' ? trustRule(j) : p === '/api/trust/undo' ? undoRule(j) : [200, { ok: true, rule: j.address || j.domain, flows_changed: 0 }];
+			send(res, code, 'application/json', JSON.stringify(doc));
 		});
 		return;
 	}

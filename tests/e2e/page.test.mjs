@@ -135,9 +135,13 @@ function around(img, x, y, rad) {
 // A point of a place's arc (t from 0.2 to 0.65: the solid part) that no overlay covers, or null.
 async function clearArcPoint(page, key) {
 	return page.evaluate((k) => {
-		const covers = ['legend', 'toast', 'tooltip', 'unanswered', 'view-note'].map((id) => document.getElementById(id))
+		const covers = ['legend', 'toast', 'tooltip', 'unanswered', 'view-note', 'inset'].map((id) => document.getElementById(id))
 			.filter((e) => e && !e.hidden && e.offsetParent).map((e) => e.getBoundingClientRect());
 		const view = document.getElementById('view').getBoundingClientRect();
+		// The place names drawn over the map cover arcs too.
+		for (const l of window.netglobe.labels ? window.netglobe.labels() : []) {
+			covers.push({ left: view.left + l.x, right: view.left + l.x + l.w, top: view.top + l.y, bottom: view.top + l.y + l.h });
+		}
 		for (const t of [0.5, 0.4, 0.6, 0.3, 0.65, 0.2]) {
 			const s = window.netglobe.arcPoint(k, t);
 			if (!s || s.x < view.left + 10 || s.y < view.top + 10 || s.x > view.right - 10 || s.y > view.bottom - 10) continue;

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ls = local_set_create();
 	local_set_add(ls, "192.168.0.0/16", err, sizeof err);
 	dns = dns_cache_create(128, 3600 * NG_USEC);
-	e = engine_create(&ec, ls, dns, NULL, wl, NULL);
+	e = engine_create(&ec, &(struct engine_parts){.local = ls, .dns = dns, .wl = wl});
 	while (off + 2 <= size) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];
 		struct capture_packet p;

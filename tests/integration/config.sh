@@ -50,7 +50,8 @@ strings = {'IFACE': ['ngtest0'], 'FILE': ['/nonexistent/a.file', '/nonexistent/b
            'DIR': ['/nonexistent/dir'], 'EXPR': ['tcp port 80 and not host 10.0.0.1'],
            'CIDR': ['10.1.0.0/16', '2001:db8:77::/48'], 'LAT,LON': ['48.8566,2.3522'], 'ADDR': ['203.0.113.9'],
            'ADDR:PORT': ['127.0.0.1:18080', '[::1]:18080'], 'HOST:PORT': ['192.0.2.50:4739'],
-           'USER': ['nobody'], 'CMD': ['/bin/cat -u --'], 'WHAT': ['anomalous']}
+           'USER': ['nobody'], 'CMD': ['/bin/cat -u --'], 'WHAT': ['anomalous'], 'FORMAT': ['ecs'],
+           '[TARGET]': ['udp:192.0.2.50:514']}
 
 
 def values(name, arg, help_):
@@ -159,6 +160,26 @@ grep -q "configuration OK" "$TMP/n.err" || fail "-n does not say configuration O
 "$NG_BIN" -c "$TMP/nonexistent.conf" -n 2> "$TMP/n.err" && fail "-n on a missing file: exit 0"
 grep -q "cannot read config file $TMP/nonexistent.conf: No such file" "$TMP/n.err" || { cat "$TMP/n.err"; fail "missing file message"; }
 echo "ok -n: configuration OK, or the error"
+bad "NUL byte in a value" 'max-flows 100\nlisten 127.0.0.1:80\0000\n' "2: the line holds a NUL byte"
+# -n checks what the daemon would check: every listen address, and that the configuration is a regular file.
+for l in 0.0.0.0:99999 999.0.0.1:80 :8080 '[::1]8080' localhost:-1 ::1:8080; do
+	"$NG_BIN" -n --listen "$l" 2> "$TMP/n.err" && fail "-n accepted --listen $l"
+	grep -qF -- "--listen '$l'" "$TMP/n.err" || { cat "$TMP/n.err"; fail "-n --listen $l: no line naming it"; }
+	printf 'listen %s\n' "$l" > "$TMP/listen.conf"
+	"$NG_BIN" -n -c "$TMP/listen.conf" 2> /dev/null && fail "-n accepted 'listen $l' in a file"
+done
+"$NG_BIN" -n --listen 127.0.0.1:8080 --listen '[::1]:0' 2> /dev/null || fail "-n refused good listen addresses"
+"$NG_BIN" -n -c "$TMP" 2> "$TMP/n.err" && fail "-n accepted a directory as the configuration"
+grep -q "cannot read config file $TMP: it is a directory" "$TMP/n.err" || { cat "$TMP/n.err"; fail "-c DIR message"; }
+mkfifo "$TMP/fifo.conf"
+timeout 10 "$NG_BIN" -n -c "$TMP/fifo.conf" 2> "$TMP/n.err"
+[ $? -eq 2 ] || fail "-c FIFO: hung or accepted"
+grep -q "it is a FIFO" "$TMP/n.err" || { cat "$TMP/n.err"; fail "-c FIFO message"; }
+many=
+for i in $(seq 1 33); do many="$many --listen 127.0.0.$i:8080"; done
+"$NG_BIN" -n $many 2> "$TMP/n.err" && fail "-n accepted 33 listen addresses"
+grep -q "33 --listen addresses: at most 32" "$TMP/n.err" || { cat "$TMP/n.err"; fail "33 listeners: message"; }
+echo "ok -n checks listen addresses (at most 32) and that the configuration is a regular file; a NUL has its own message"
 
 # 4. -q, default, -v; journald priority prefix when JOURNAL_STREAM names stderr.
 DUMP="-r $PCAP --dump --geoip-city $MMDB/tiny-flat-ipv4.mmdb"

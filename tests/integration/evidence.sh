@@ -200,8 +200,15 @@ for id in $suspect; do
 	[ "$code" = 404 ] && continue
 	[ "$code" = 200 ] || fail "GET /flows/$id/pcap: HTTP $code"
 	grep -qi '^content-type: application/vnd.tcpdump.pcap' "$TMP/flow$id.h" || fail "/flows/$id/pcap: wrong Content-Type"
-	grep -qi "^content-disposition: .*filename=\"\{0,1\}netglobe-flow-$id.pcap" "$TMP/flow$id.h" ||
-		fail "/flows/$id/pcap: no Content-Disposition filename netglobe-flow-$id.pcap"
+	# The file name: the flow id and its Community ID's hex form (the base64 one of --dump, decoded here).
+	hex=$(python3 -c '
+import base64, json, sys
+for l in open(sys.argv[1]):
+    f = json.loads(l)
+    if f.get("id") == int(sys.argv[2]):
+        print("1_" + base64.b64decode(f["community_id"][2:]).hex())' "$TMP/ek.jsonl" "$id")
+	grep -qi "^content-disposition: .*filename=\"\{0,1\}netglobe-flow-$id-$hex.pcap" "$TMP/flow$id.h" ||
+		fail "/flows/$id/pcap: no Content-Disposition filename netglobe-flow-$id-$hex.pcap: $(grep -i disposition "$TMP/flow$id.h")"
 	fields "$TMP/flow$id.pcap" "$TMP/flow$id.ev"
 	printf 'flow %s: ' "$id"
 	python3 "$TMP/oracle.py" "$TMP/ek.orig" "$TMP/ek.jsonl" "$TMP/flow$id.ev" "$id" ||

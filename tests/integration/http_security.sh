@@ -3,8 +3,9 @@
 # http_security.sh: hostile clients against the real daemon. Loopback listener: a foreign Host gets 403 (DNS
 # rebinding), a cross-origin or origin-less POST gets 403 (CSRF), a same-origin POST works; traversal in
 # every encoding gets 404; long URLs 414, big bodies 413; a slowloris client is cut off while others are
-# served; connection and stream caps hold. LAN listener (0.0.0.0): the token is required (401), ?token=
-# sets the cookie, cookie and bearer work, wrong tokens are slowed to 429 per client. As root, a client in
+# served; connection and stream caps hold. LAN listener (0.0.0.0): the token is required (401) for data,
+# only in the Authorization header (never a cookie or the query), every guess counts, wrong tokens are
+# slowed to 429 per client. As root, a client in
 # a network namespace meets the token and the 64-connections-per-address cap. Start-up errors (port in use,
 # bad addresses, an unusable token file or state directory) give one clear line.
 . "$(dirname "$0")/../lib/common.sh"
@@ -268,7 +269,7 @@ mode=$(stat -c %a "$TMP/lanstate/http-token")
 [ "$mode" = 600 ] || fail "token file mode $mode, want 600"
 TOKEN=$(cat "$TMP/lanstate/http-token")
 echo "$TOKEN" | grep -Eq '^[0-9a-f]{64}$' || fail "token is not 64 hex digits"
-grep -q "token=$TOKEN" "$TMP/lan.err" || { cat "$TMP/lan.err"; fail "the start-up log does not print the token URL"; }
+grep -q "/#token=$TOKEN" "$TMP/lan.err" || { cat "$TMP/lan.err"; fail "the start-up log does not print the token URL (#token=)"; }
 echo "ok LAN listener: token file 0600, URL printed"
 
 python3 - "$NPORT" "$TOKEN" <<'PY' || fail "LAN checks failed"
@@ -311,44 +312,63 @@ def req(method, path, headers=None, body=b'', source='127.0.0.1'):
     return int(lines[0].split()[1]), hdrs, body
 
 
-for path in ('/', '/flows', '/api/stats', '/events', '/index.html'):
+for path in ('/flows', '/api/stats', '/events'):
     st, h, b = req('GET', path)
     check(st == 401, 'no token: %s -> %d' % (path, st))
-st, h, b = req('GET', '/?token=%s&view=list' % token)
-cookie = (h.get('set-cookie') or [''])[0]
-check(st in (200, 302, 303) and 'netglobe_token=%s' % token in cookie, '?token= on / -> %d and sets the cookie' % st)
-for attr in ('HttpOnly', 'SameSite=Strict', 'Path=/'):
-    check(attr in cookie, 'the cookie is %s' % attr)
-check(token.encode() not in b and b'view=list' in b, 'the landing page moves on without the token, keeping view=list')
+# The page's files hold no data: served without the token (the page brings the token to the API).
+for path in ('/', '/index.html'):
+    st, h, b = req('GET', path)
+    check(st == 200, 'no token: the page file %s -> %d' % (path, st))
+# A browser navigating to the API without the token: a page that explains the token and the QR code.
+st, h, b = req('GET', '/flows', {'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'none', 'Accept': 'text/html'})
+check(st == 401 and h.get('content-type', [''])[0].startswith('text/html') and b'QR code' in b and
+      b'#token=' in b, 'a navigation without the token -> %d, an HTML page about the token and the QR code' % st)
+for name in ('content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy'):
+    check(name in h, 'that page has %s' % name)
+# The token is never taken from the query or a cookie (cookies ignore ports: another service would get it).
+st, h, b = req('GET', '/?token=%s&view=list' % token, {'Accept': 'text/html'})
+check(st == 401 and token.encode() not in b and b'#token=' in b and not h.get('set-cookie'),
+      '?token= on / -> %d, a page that names the #token= form, no cookie' % st)
 st, h, b = req('GET', '/flows?limit=1&token=%s' % token)
-check(st == 200 and json.loads(b)['flows'] is not None and h.get('set-cookie'), '?token= on /flows: the data and the cookie')
+check(st == 401 and not h.get('set-cookie') and 'Authorization' in json.loads(b)['error'],
+      '?token= on /flows -> %d, no data, no cookie' % st)
 C = {'Cookie': 'netglobe_token=%s' % token}
-for path in ('/', '/flows?limit=2', '/api/stats'):
-    st, h, b = req('GET', path, C)
-    check(st == 200, 'with the cookie: %s -> %d' % (path, st))
-st, h, b = req('GET', '/api/stats', {'Authorization': 'Bearer %s' % token})
-check(st == 200, 'Authorization: Bearer -> %d' % st)
-st, h, b = req('GET', '/api/stats', {'Cookie': 'other=1; netglobe_token=%s; x=y' % token})
-check(st == 200, 'the cookie among others -> %d' % st)
-# POSTs still need a matching Origin, even with the cookie.
-J = dict(C, **{'Content-Type': 'application/json'})
+st, h, b = req('GET', '/api/stats', C)
+cookie = (h.get('set-cookie') or [''])[0]
+check(st == 401 and 'Max-Age=0' in cookie, 'the right token as a cookie -> %d, and the cookie is expired (%s)' % (st, cookie))
+A = {'Authorization': 'Bearer %s' % token}
+for path in ('/flows?limit=2', '/api/stats'):
+    st, h, b = req('GET', path, A)
+    check(st == 200 and not h.get('set-cookie'), 'Authorization: Bearer: %s -> %d, no cookie' % (path, st))
+# POSTs still need a matching Origin, even with the token.
+J = dict(A, **{'Content-Type': 'application/json'})
 st, h, b = req('POST', '/api/trust', J, b'{"domain": "lan.example"}')
-check(st == 403, 'POST with the cookie but no Origin -> %d' % st)
+check(st == 403, 'POST with the token but no Origin -> %d' % st)
 st, h, b = req('POST', '/api/trust', dict(J, Origin='http://192.0.2.10:%d' % port), b'{"domain": "lan.example"}')
-check(st == 200, 'POST with the cookie and its Origin -> %d' % st)
+check(st == 200, 'POST with the token and its Origin -> %d' % st)
 # Wrong tokens, from 127.0.0.3: 401 until the limit, then 429 for everything from there, even the right token.
-codes = [req('GET', '/api/stats?token=%064x' % i, source='127.0.0.3')[0] for i in range(7)]
+codes = [req('GET', '/api/stats', {'Authorization': 'Bearer %064x' % i}, source='127.0.0.3')[0] for i in range(7)]
 check(codes[:5] == [401] * 5 and codes[5:] == [429, 429], 'wrong tokens: %s' % codes)
-st, h, b = req('GET', '/api/stats?token=%s' % token, source='127.0.0.3')
+st, h, b = req('GET', '/api/stats', A, source='127.0.0.3')
 check(st == 429 and int(h.get('retry-after', ['0'])[0]) > 0, 'the right token while blocked -> %d, Retry-After %s' %
       (st, h.get('retry-after')))
-st, h, b = req('GET', '/api/stats', {'Cookie': 'netglobe_token=' + 'f' * 64}, source='127.0.0.4')
-check(st == 401, 'a wrong cookie -> %d' % st)
-st, h, b = req('GET', '/api/stats', C)
+st, h, b = req('GET', '/api/stats', {'Authorization': 'Bearer ' + 'f' * 64}, source='127.0.0.4')
+check(st == 401, 'a wrong token -> %d' % st)
+st, h, b = req('GET', '/api/stats', A)
 check(st == 200, 'other clients are not blocked -> %d' % st)
 for bad in ('', 'x', token[:-1], token + '0', token.upper()):
-    st, h, b = req('GET', '/api/stats', {'Cookie': 'netglobe_token=' + bad}, source='127.0.0.5')
-    check(st in (401, 429), 'cookie %r -> %d' % (bad[:8], st))
+    st, h, b = req('GET', '/api/stats', {'Authorization': 'Bearer ' + bad}, source='127.0.0.5')
+    check(st in (401, 429), 'token %r -> %d' % (bad[:8], st))
+# Every guess a request carries counts: five Authorization headers in one request block at once.
+s = socket.socket()
+s.bind(('127.0.0.6', 0))
+s.connect(('127.0.0.1', port))
+s.sendall(('GET /api/stats HTTP/1.1\r\nHost: 192.0.2.10:%d\r\nConnection: close\r\n' % port +
+           ''.join('Authorization: Bearer %064x\r\n' % (i + 100) for i in range(5)) + '\r\n').encode())
+first = s.recv(100).split(b' ', 2)[1]
+s.close()
+st, h, b = req('GET', '/api/stats', A, source='127.0.0.6')
+check(first == b'401' and st == 429, 'five guesses in one request: %s, then the right token -> %d' % (first, st))
 print('%d failures' % failures)
 sys.exit(1 if failures else 0)
 PY
@@ -360,8 +380,8 @@ chmod 644 "$TMP/lanstate/http-token"
 start_daemon lan2 "0.0.0.0:$NPORT" --state-dir "$TMP/lanstate"
 [ "$(cat "$TMP/lanstate/http-token")" = "$TOKEN" ] || fail "the token changed across a restart"
 [ "$(stat -c %a "$TMP/lanstate/http-token")" = 600 ] || fail "the token file stayed readable by others"
-st=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: netglobe_token=$TOKEN" "http://127.0.0.1:$NPORT/api/stats")
-[ "$st" = 200 ] || fail "the old cookie after a restart -> $st"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$NPORT/api/stats")
+[ "$st" = 200 ] || fail "the token after a restart -> $st"
 echo "ok the token survives a restart; a 0644 token file is made 0600"
 
 # A real LAN client (root: two network namespaces joined by a veth pair): the per-address connection cap,
@@ -417,7 +437,7 @@ def get(path, headers=''):
 
 
 check(get('/api/stats') == 401, 'from 203.0.113.7 without the token: 401')
-check(get('/api/stats', 'Cookie: netglobe_token=%s\r\n' % token) == 200, 'from 203.0.113.7 with the cookie: 200')
+check(get('/api/stats', 'Authorization: Bearer %s\r\n' % token) == 200, 'from 203.0.113.7 with the token: 200')
 # 70 idle connections from one address: 64 are taken, the rest closed at once.
 socks = [socket.create_connection(('203.0.113.1', 8080)) for i in range(70)]
 time.sleep(1)
@@ -434,7 +454,7 @@ check(closed == 6, '70 connections from one address: %d closed at once (the cap 
 for c in socks:
     c.close()
 time.sleep(0.5)
-check(get('/api/stats', 'Cookie: netglobe_token=%s\r\n' % token) == 200, 'served again once they closed')
+check(get('/api/stats', 'Authorization: Bearer %s\r\n' % token) == 200, 'served again once they closed')
 sys.exit(1 if failures else 0)
 PY
 	echo "ok LAN client in a network namespace"

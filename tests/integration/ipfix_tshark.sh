@@ -5,7 +5,7 @@
 # both templates with the documented fields (PEN 32473, element ids, lengths, variable-length strings, as
 # in docs/ipfix.md), and for every record of every flow the values --dump printed: addresses, ports,
 # flowDirection, flowId, AS numbers, verdicts per direction and overall, initiator, remote domain and its
-# source, process id and country (for example the DNS-named NTP servers of the capture).
+# source, process id and country (for example the DNS-named NTP servers of the capture), and the Community ID.
 . "$(dirname "$0")/../lib/common.sh"
 need python3 tshark tcpdump
 is_root || skip "needs root to capture on the loopback interface"
@@ -49,7 +49,7 @@ PEN_NAME = '(Example Enterprise Number for Documentation Use)'
 COMMON = [(7, 2, 0), (11, 2, 0), (4, 1, 0), (60, 1, 0), (61, 1, 0), (136, 1, 0), (1, 8, 0), (2, 8, 0),
           (152, 8, 0), (153, 8, 0), (148, 8, 0), (16, 4, 0), (17, 4, 0),
           (1, 1, 32473), (2, 1, 32473), (8, 1, 32473), (9, 1, 32473), (4, 1, 32473), (6, 4, 32473),
-          (7, 2, 32473), (3, 65535, 32473), (5, 65535, 32473), (10, 1, 32473), (11, 4, 32473)]
+          (7, 2, 32473), (3, 65535, 32473), (5, 65535, 32473), (10, 1, 32473), (11, 4, 32473), (12, 30, 32473)]
 WANT_TMPL = {256: [(8, 4, 0), (12, 4, 0)] + COMMON, 257: [(27, 16, 0), (28, 16, 0)] + COMMON}
 VERDICT = {None: 0, 'local': 1, 'normal': 2, 'anomalous': 3, 'blocklisted': 4}
 DSRC = {None: 0, 'dns': 1, 'http': 2, 'sni': 3}
@@ -109,11 +109,13 @@ for line in text:
     if re.match(r'\s*(Set \d+|Frame \d+|Cisco NetFlow)', line):
         rec = None
         continue
-    m = re.match(r'\s+Enterprise Private entry: (\(.*\)) Type (\d+): Value \(hex bytes\): ([0-9a-f ]+)$', line)
+    m = re.match(r'\s+Enterprise Private entry: (\(.*\)) Type (\d+): Value \(hex bytes\): ([0-9a-f ]+?)( \u2026)?$', line)
     if m:
         if m.group(1) != PEN_NAME:
             bad.append('an enterprise entry under %s' % m.group(1))
         rec['pen'][int(m.group(2))] = bytes.fromhex(m.group(3))
+        if m.group(4):		# tshark shows 24 bytes of a longer value, then an ellipsis
+            rec.setdefault('cut', set()).add(int(m.group(2)))
         continue
     m = re.match(r'\s+(SrcAddr|DstAddr|SrcPort|DstPort|Direction|Flow Id|SrcAS|DstAS|Packets|Octets): (.*)$', line)
     if m:
@@ -151,12 +153,15 @@ for r in records:
         7: country.encode() if country else b'\0\0',
         10: bytes([ATTENTION[f['attention']]]),
         11: sum(1 << SIGNAL_BIT[s['name']] for s in f['signals']).to_bytes(4, 'big'),
+        12: f['community_id'].encode(),
     }
     if f['remote_domain']:
         wpen[3] = f['remote_domain'].encode()
         named += 1
     if (f['process'] or {}).get('name'):
         wpen[5] = f['process']['name'].encode()
+    for k in r.get('cut', ()):
+        wpen[k] = wpen.get(k, b'')[:len(pen[k])] if len(pen[k]) == 24 else wpen.get(k)
     # tshark leaves out empty strings: exactly the elements above must be there.
     if pen != wpen:
         bad.append('flow %d %s: enterprise elements %s, want %s' % (fid, d, pen, wpen))

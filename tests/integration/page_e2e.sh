@@ -51,6 +51,7 @@ fi
 
 tmp=$(mktemp -d)
 pid=
+cap=
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
@@ -75,7 +76,8 @@ start() {
 	fi
 	port=$(free_port)
 	mkdir -m 700 "$tmp/state-$name"
-	"$bin" -r "$pcap" --listen "127.0.0.1:$port" --state-dir "$tmp/state-$name" "$@" > "$tmp/daemon-$name.log" 2>&1 &
+	# --home: the capture is from Prague (CTU); a machine whose time zone names no city gives none.
+	"$bin" -r "${cap:-$pcap}" --listen "127.0.0.1:$port" --state-dir "$tmp/state-$name" --home 50.08,14.42 "$@" > "$tmp/daemon-$name.log" 2>&1 &
 	pid=$!
 	url=http://127.0.0.1:$port/
 	# Wait for /flows, then until the replay has settled (two equal reads a second apart).
@@ -102,7 +104,7 @@ start() {
 		exit 1
 	fi
 	echo "daemon ($name) at $url: flows, flows with geo = $prev"
-	case $settle$prev in
+	case $settle${cap:+x}$prev in
 	1*" 0")
 		echo "no flow has a location: the default GeoIP data is not installed (run make deps)"
 		exit 77
@@ -142,6 +144,13 @@ note_attention() {
 	fi
 }
 
+# use_test NAME ENV...: tests/e2e/use.test.mjs against $url (acting, groups, history, map, states, phone, contrast).
+use_test() {
+	name=$1
+	shift
+	env NG_URL="$url" NG_ARTIFACTS="$artifacts/use-$name" NG_CHROMIUM="$chromium" "$@" node tests/e2e/use.test.mjs || rc=1
+}
+
 rc=0
 # 0. The mock daemon: attention and signals as docs/api.md documents them. Mixed world: every
 # check, including ending a high flow and watching its place turn blue; quiet world (low and none
@@ -149,6 +158,14 @@ rc=0
 if [ -f "$build/web/vendor/three.module.js" ]; then
 	start_mock mixed
 	NG_URL=$url NG_EXPECT_RED=1 NG_REQUIRE_ATTENTION=1 NG_ARTIFACTS=$artifacts/mock-mixed NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
+	cleanup
+	# A fresh mixed world for acting on flows (trust, groups, the time bar, a stopped stream, the phone).
+	start_mock use
+	use_test mock
+	cleanup
+	# A daemon that does not know where home is: the browser's time zone, else a prompt (never 0,0).
+	start_mock home --home-unknown
+	use_test home NG_EXPECT_HOME=unknown
 	cleanup
 	start_mock quiet --world quiet
 	NG_URL=$url NG_EXPECT_RED=0 NG_REQUIRE_ATTENTION=1 NG_PHONE=0 NG_ARTIFACTS=$artifacts/mock-quiet NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
@@ -163,6 +180,25 @@ start malicious
 note_attention
 NG_URL=$url NG_EXPECT_RED=1 NG_REQUIRE_ATTENTION=$require_attention NG_ARTIFACTS=$artifacts NG_CHROMIUM=$chromium node tests/e2e/page.test.mjs || rc=1
 cleanup
+
+# 1b. The same daemon through tests/e2e/use.test.mjs: the filter grammar and CSV, groups, trust that
+# acts at once, evidence, the time bar over the history store, a readable map, contrast.
+start use
+use_test daemon
+cleanup
+
+# 1c. Empty states: a capture without packets, and one without GeoIP.
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\001\000\000\000' > "$tmp/empty.pcap"
+# ($cap set: another capture, and no location is expected.)
+cap=$tmp/empty.pcap
+start empty
+use_test empty NG_EXPECT_EMPTY=traffic
+cleanup
+cap=$pcap
+start nogeo --no-geoip
+use_test nogeo NG_EXPECT_EMPTY=geoip
+cleanup
+cap=
 
 # 2. An allow rule that trusts every address: nothing high, no red anywhere on the globe.
 printf '0.0.0.0/0\n::/0\n' > "$tmp/allow-all.txt"

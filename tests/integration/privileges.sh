@@ -26,7 +26,8 @@ echo "test user $U (uid $UID_U, gid $GID_U)"
 
 RUNAS=""		# a command prefix (setpriv ...) for the non-root cases
 BIN=$NG_BIN
-MASK_ALL=0000000000082004	# cap_dac_read_search (2), cap_net_raw (13), cap_sys_ptrace (19)
+MASK_ALL=0000000000082004	# cap_dac_read_search (2), cap_net_raw (13), cap_sys_ptrace (19): attribution by /proc
+MASK_BPF=000000c000002004	# cap_dac_read_search (2), cap_net_raw (13), cap_perfmon (38), cap_bpf (39)
 MASK_RAW=0000000000002000	# cap_net_raw
 MASK_NONE=0000000000000000
 
@@ -41,7 +42,7 @@ decode() {
 		capsh --decode="$1" | sed 's/^0x[0-9a-f]*=//' | tr ',' '\n' | grep . | sort | paste -sd, -
 	else
 		python3 -c 'import sys
-names = {2: "cap_dac_read_search", 13: "cap_net_raw", 19: "cap_sys_ptrace"}
+names = {2: "cap_dac_read_search", 13: "cap_net_raw", 19: "cap_sys_ptrace", 38: "cap_perfmon", 39: "cap_bpf"}
 m = int(sys.argv[1], 16)
 print(",".join(sorted(names.get(b, "cap_%d" % b) for b in range(64) if m >> b & 1)))' "$1"
 	fi
@@ -94,8 +95,8 @@ expect_error() {
 	echo "ok $what: $(cat "$TMP/err")"
 }
 
-# 1. Root -> --user U, live on lo, process attribution on.
-start user -i lo --user "$U" --state-dir "$TMP/state"
+# 1. Root -> --user U, live on lo, process attribution on by sock_diag and /proc (--no-bpf).
+start user -i lo --no-bpf --user "$U" --state-dir "$TMP/state"
 [ "$(field "$pid" Uid)" = "$UID_U $UID_U $UID_U $UID_U" ] || fail "Uid is '$(field "$pid" Uid)', want $UID_U x4"
 [ "$(field "$pid" Gid)" = "$GID_U $GID_U $GID_U $GID_U" ] || fail "Gid is '$(field "$pid" Gid)', want $GID_U x4"
 [ "$(field "$pid" Groups)" = "$GID_U" ] || fail "Groups is '$(field "$pid" Groups)', want $GID_U"
@@ -143,6 +144,21 @@ kill "$srv" "$cli" 2>/dev/null
 stop
 echo "ok SIGTERM as $U: exit 0"
 
+# 1b. The same with BPF attribution (the default where the kernel allows it): CAP_SYS_PTRACE goes, CAP_BPF and
+# CAP_PERFMON stay (the programs stay attached; the ring buffer is read as U).
+start userbpf -i lo --user "$U" --state-dir "$TMP/state"
+if grep -q "process attribution: BPF" "$TMP/userbpf.err"; then
+	expect_caps "--user $U -i lo (BPF)" $MASK_BPF
+	grep -q "running as $U (uid $UID_U); capabilities kept: cap_net_raw,cap_bpf,cap_perfmon,cap_dac_read_search\$" \
+		"$TMP/userbpf.err" || { cat "$TMP/userbpf.err"; fail "BPF: no start-up line naming the kept capabilities"; }
+	grep -q "CAP_SYS_PTRACE dropped" "$TMP/userbpf.err" || fail "BPF: the log does not say CAP_SYS_PTRACE was dropped"
+	echo "ok BPF: $(grep 'running as' "$TMP/userbpf.err" | sed 's/^netglobe: //')"
+else
+	expect_caps "--user $U -i lo (no BPF here)" $MASK_ALL
+	echo "ok BPF is not available here: $(grep 'process attribution' "$TMP/userbpf.err" | head -n 1)"
+fi
+stop
+
 # 2. --no-process: only CAP_NET_RAW.
 start noproc -i lo --no-process --user "$U" --state-dir "$TMP/state"
 expect_caps "--no-process" $MASK_RAW
@@ -155,7 +171,7 @@ expect_caps "-r FILE" $MASK_NONE
 stop
 
 # 4. --user root: stays uid 0 with the same reduced sets.
-start root -i lo --user root --state-dir "$TMP/rootstate"
+start root -i lo --no-bpf --user root --state-dir "$TMP/rootstate"
 [ "$(field "$pid" Uid)" = "0 0 0 0" ] || fail "--user root: Uid is '$(field "$pid" Uid)'"
 expect_caps "--user root -i lo" $MASK_ALL
 grep -q "running as root (--user root); capabilities kept" "$TMP/root.err" || fail "--user root: no log line"

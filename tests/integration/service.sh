@@ -34,8 +34,9 @@ echo "ok make install: binary, man page, unit and config example under $ROOT"
 
 # 2. The hardening settings, each present.
 for want in 'DynamicUser=yes' 'StateDirectory=netglobe' \
-	'AmbientCapabilities=CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
-	'CapabilityBoundingSet=CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' 'NoNewPrivileges=yes' \
+	'AmbientCapabilities=CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
+	'CapabilityBoundingSet=CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' 'NoNewPrivileges=yes' \
+	'SystemCallFilter=bpf perf_event_open' \
 	'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
 	'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET' 'SystemCallFilter=@system-service' \
 	'SystemCallArchitectures=native' 'ProtectKernelTunables=yes' 'ProtectKernelModules=yes' 'ProtectKernelLogs=yes' \
@@ -95,7 +96,8 @@ printf '# allow\n' > "$TMP/allow.txt"
 chmod 644 "$TMP/allow.txt"
 port=$(free_port)
 ng_start daemon strace -f -qq -o "$TMP/trace" setpriv --reuid "$U" --regid "$(id -g "$U")" --clear-groups \
-	--inh-caps +net_raw,+sys_ptrace,+dac_read_search --ambient-caps +net_raw,+sys_ptrace,+dac_read_search \
+	--inh-caps +net_raw,+bpf,+perfmon,+sys_ptrace,+dac_read_search \
+	--ambient-caps +net_raw,+bpf,+perfmon,+sys_ptrace,+dac_read_search \
 	"$ROOT/usr/bin/netglobe" -i lo --listen "127.0.0.1:$port" --state-dir "$TMP/state" --allow "$TMP/allow.txt" \
 	--on-alert "$TMP/on-alert.sh" --public-net 127.0.0.0/8 --public-net ::1/128
 spid=$pid

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <time.h>
+
 #include "addr.h"
 #include "util.h"
 
@@ -125,6 +128,158 @@ static void test_time_format_parse(void **state)
 	assert_string_equal(time_format(-1, buf, sizeof buf), "1969-12-31T23:59:59.999999Z");
 }
 
+/* splitmix64: the random cases of the formatter tests, the same on every run. */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* addr_format writes what inet_ntop writes: random addresses rich in zero groups, and the special shapes. */
+static void test_addr_format_matches_inet_ntop(void **state)
+{
+	uint64_t seed = 1;
+	char got[NG_ADDRSTRLEN], want[INET6_ADDRSTRLEN], small[8];
+	ng_addr a;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t r = next_rand(&seed), r2 = next_rand(&seed);
+		uint8_t b[16];
+
+		memset(&a, 0, sizeof a);
+		if (i % 4 == 0) {
+			a.v = 4;
+			memcpy(a.a, &r, 4);
+			if (i % 16 == 0)
+				a.a[r2 % 4] = 0;
+			inet_ntop(AF_INET, a.a, want, sizeof want);
+		} else {
+			a.v = 6;
+			memcpy(b, &r, 8);
+			memcpy(b + 8, &r2, 8);
+			/* Zero each group with probability 1/2 (bits of a third number), sometimes a ::ffff: prefix. */
+			uint64_t z = next_rand(&seed);
+			for (int g = 0; g < 8; g++) {
+				if (z >> g & 1)
+					b[2 * g] = b[2 * g + 1] = 0;
+				else if (z >> (8 + g) & 1)
+					b[2 * g] = 0;	/* a group below 0x100 */
+			}
+			if ((z >> 16 & 7) == 0) {
+				memset(b, 0, 10);
+				b[10] = b[11] = (z >> 19 & 1) ? 0xff : 0;
+			}
+			memcpy(a.a, b, 16);
+			inet_ntop(AF_INET6, a.a, want, sizeof want);
+		}
+		addr_format(&a, got, sizeof got);
+		if (strcmp(got, want) != 0)
+			fail_msg("addr_format wrote %s, inet_ntop %s", got, want);
+	}
+	/* A buffer too small gets the empty string; "no address" is empty too. */
+	addr_parse("2001:db8::1", &a);
+	assert_string_equal(addr_format(&a, small, sizeof small), "");
+	memset(&a, 0, sizeof a);
+	assert_string_equal(addr_format(&a, got, sizeof got), "");
+}
+
+/* The reference time_format: gmtime_r and snprintf. */
+static void time_format_ref(ng_time t, char *buf, size_t len)
+{
+	time_t secs = (time_t)(t / NG_USEC);
+	long us = (long)(t % NG_USEC);
+	struct tm tm;
+
+	if (us < 0) {
+		us += NG_USEC;
+		secs -= 1;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+/* The reference time_format_short: gmtime_r and snprintf. */
+static void time_format_short_ref(ng_time t, char *buf, size_t len)
+{
+	time_t secs = (time_t)(t / NG_USEC);
+	struct tm tm;
+
+	if (t % NG_USEC < 0)
+		secs -= 1;
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min);
+}
+
+/* time_format agrees with gmtime_r + snprintf on random times, both edges of the fast path, and leap days. */
+static void test_time_format_matches_gmtime(void **state)
+{
+	static const ng_time edges[] = {0, 1, 999999, 1000000, 86399999999LL, 86400000000LL, 951782400000000LL,
+					951868799999999LL, 4107542399999999LL, 253402300799999999LL,
+					253402300800000000LL, -1, -86400000001LL, 1763771163123456LL};
+	uint64_t seed = 7;
+	char got[NG_TIMESTRLEN], want[96];
+
+	(void)state;
+	for (size_t i = 0; i < NG_ARRAY_LEN(edges) + 300000; i++) {
+		ng_time t;
+
+		if (i < NG_ARRAY_LEN(edges))
+			t = edges[i];
+		else if (i % 3 == 0)
+			t = (ng_time)(next_rand(&seed) % 253402300800000000ULL);	/* any year 1970..9999 */
+		else
+			t = 1700000000000000LL + (ng_time)(next_rand(&seed) % (400ULL * 86400 * NG_USEC));
+		time_format(t, got, sizeof got);
+		time_format_ref(t, want, sizeof want);
+		if (strcmp(got, want) != 0)
+			fail_msg("time_format(%lld) wrote %s, gmtime %s", (long long)t, got, want);
+		time_format_short_ref(t, want, sizeof want);
+		time_format_short(t, got, sizeof got);
+		if (strcmp(got, want) != 0)
+			fail_msg("time_format_short(%lld) wrote %s, gmtime %s", (long long)t, got, want);
+	}
+}
+
+/* str_append truncates as snprintf does. */
+static void test_str_append(void **state)
+{
+	char buf[8];
+	size_t at;
+
+	(void)state;
+	buf[0] = '\0';
+	at = str_append(buf, sizeof buf, 0, "abc");
+	at = str_append(buf, sizeof buf, at, "defgh");
+	assert_string_equal(buf, "abcdefg");	/* what snprintf(buf, 8, "%s%s", "abc", "defgh") leaves */
+	assert_int_equal(at, 7);
+	assert_int_equal(str_append(buf, sizeof buf, at, "x"), 7);
+	assert_string_equal(buf, "abcdefg");
+	assert_int_equal(str_append(buf, 0, 0, "x"), 0);
+}
+
+/* u64_format writes what "%llu" writes. */
+static void test_u64_format(void **state)
+{
+	uint64_t seed = 3;
+	char got[NG_U64STRLEN], want[32];
+
+	(void)state;
+	assert_string_equal(u64_format(0, got), "0");
+	assert_string_equal(u64_format(UINT64_MAX, got), "18446744073709551615");
+	for (int i = 0; i < 100000; i++) {
+		uint64_t v = next_rand(&seed) >> (i % 64);
+
+		snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+		assert_string_equal(u64_format(v, got), want);
+	}
+}
+
 static void test_durations(void **state)
 {
 	ng_time d;
@@ -169,6 +324,10 @@ int main(void)
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_time_format_parse),
+		cmocka_unit_test(test_addr_format_matches_inet_ntop),
+		cmocka_unit_test(test_time_format_matches_gmtime),
+		cmocka_unit_test(test_u64_format),
+		cmocka_unit_test(test_str_append),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_intern),
 	};

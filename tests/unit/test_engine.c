@@ -101,7 +101,7 @@ static void rig_up_mode(struct rig *r, const char *allow_file, bool alert_on_ver
 	local_set_add(r->ls, "192.168.1.10", err, sizeof err);
 	ec.names = true;
 	ec.alert_on_verdict = alert_on_verdict;
-	r->e = engine_create(&ec, r->ls, NULL, NULL, r->wl, NULL);
+	r->e = engine_create(&ec, &(struct engine_parts){.local = r->ls, .dns = NULL, .wl = r->wl});
 	sink.alert = on_alert;
 	sink.arg = &r->seen;
 	engine_add_sink(r->e, &sink);
@@ -402,7 +402,7 @@ static void test_dns_answers_need_a_query(void **state)
 	(void)state;
 	wo.window = 48LL * 3600 * NG_USEC;
 	wl = whitelist_open(&wo, err, sizeof err);
-	e = engine_create(&ec, ls, dns, NULL, wl, NULL);
+	e = engine_create(&ec, &(struct engine_parts){.local = ls, .dns = dns, .wl = wl});
 	addr_parse("45.33.32.156", &target);
 
 	n = dns_msg(m, 0x1234, true);
@@ -595,7 +595,7 @@ static void test_no_dns_and_long_connection(void **state)
 	wo.window = 48LL * 3600 * NG_USEC;
 	wl = whitelist_open(&wo, err, sizeof err);
 	local_set_add(ls, me, err, sizeof err);
-	e = engine_create(&ec, ls, dns, NULL, wl, NULL);
+	e = engine_create(&ec, &(struct engine_parts){.local = ls, .dns = dns, .wl = wl});
 	for (uint16_t i = 0; i < 5; i++) {
 		n = dns_msg(m, (uint16_t)(0x100 + i), false);
 		cp = udp_pkt(buf, me, (uint16_t)(40000 + i), "192.168.1.1", 53, m, n, T0 + i * 10);

@@ -179,10 +179,18 @@ static void test_limits_and_readback(void **state)
 	/* Flow 3: 65,000-byte frames hit the 256 KiB bound first: 5 kept (the one crossing it is whole). */
 	for (uint32_t k = 0; k < 10; k++)
 		offer(ev, &f[2], DLT_EN10MB, k, 65000);
-	assert_int_equal(f[0].evidence_packets, 64);
-	assert_int_equal(f[1].evidence_packets, 64);
-	assert_int_equal(f[2].evidence_packets, 5);
-	assert_int_equal(f[2].evidence_bytes, 5 * 65000);
+	{
+		uint32_t pk, by;
+
+		assert_true(evidence_flow_kept(ev, f[0].id, &pk, &by));
+		assert_int_equal(pk, 64);
+		assert_true(evidence_flow_kept(ev, f[1].id, &pk, &by));
+		assert_int_equal(pk, 64);
+		assert_true(evidence_flow_kept(ev, f[2].id, &pk, &by));
+		assert_int_equal(pk, 5);
+		assert_int_equal(by, 5 * 65000);
+		assert_false(evidence_flow_kept(ev, 99, &pk, &by));
+	}
 
 	/* Nothing reached the disk yet: frames wait in the stdio buffer until the flush. */
 	assert_int_equal(dir_bytes(&nfiles), 0);
@@ -213,6 +221,31 @@ static void test_limits_and_readback(void **state)
 }
 
 /* The budget: the oldest files go, the disk total never passes it, deleted flows give 404. */
+/* Many suspect flows at once, half of them ended: the count table keeps the others' counts. */
+static void test_flow_counts(void **state)
+{
+	static struct flow many[5000];
+	struct evidence *ev;
+	uint32_t pk, by;
+
+	(void)state;
+	ev = create(0, 0);
+	for (int i = 0; i < 5000; i++) {
+		many[i].id = 1000 + (uint64_t)i * 7;
+		offer(ev, &many[i], DLT_EN10MB, 0, 60);
+	}
+	for (int i = 0; i < 5000; i += 2)
+		evidence_flow_end(ev, many[i].id);
+	for (int i = 0; i < 5000; i++) {
+		bool kept = evidence_flow_kept(ev, many[i].id, &pk, &by);
+
+		assert_int_equal(kept, i % 2 == 1);
+		if (kept)
+			assert_int_equal(pk, 1);
+	}
+	evidence_destroy(ev);
+}
+
 static void test_rotation_budget(void **state)
 {
 	struct evidence *ev;
@@ -368,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_limits_and_readback, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_flow_counts, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_rotation_budget, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_link_types, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_index_bound, setup_tmp, teardown_tmp),

@@ -166,9 +166,15 @@ export function latLonToVec3(lat, lon, r = 1, out = new THREE.Vector3()) {
 	return out.set(-r * Math.sin(polar) * Math.cos(az), r * Math.cos(polar), r * Math.sin(polar) * Math.sin(az));
 }
 
-// Height of an arc above the globe (in globe radii) for an angular distance in radians.
+/*
+ * Height of an arc above the globe (in globe radii) for an angular distance in radians: it grows
+ * with distance up to a quarter of the way round (0.15), then sinks again towards the far side
+ * (0.09 at 15,000 km, 0.03 at the antipode), so arcs to the other side of the Earth hug the surface instead of
+ * looping out into space.
+ */
 export function arcHeight(angle) {
-	return 0.02 + 0.26 * angle / Math.PI;
+	const a = Math.min(Math.PI, Math.max(0, angle));
+	return a <= Math.PI / 2 ? 0.012 + 0.138 * Math.sin(a) : 0.03 + 0.12 * Math.sin(a) ** 2;
 }
 
 // A point of the arc at t, in JS, matching the vertex shader (for picking and labels).
@@ -333,7 +339,9 @@ export class ArcLayer {
 			const level = (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none';
 			c.set(opts.colorOf(level));
 			const bytes = d === 'sent' ? p.bytesSent : p.bytesReceived;
-			const w = Math.max(1.1, opts.widthOf(bytes));
+			const sel = opts.selected === p.key;
+			// The selected place's arcs are wider (and never dimmed): the eye finds them at once.
+			const w = Math.max(1.1, opts.widthOf(bytes)) * (sel ? 1.7 : 1) + (sel ? 1.5 : 0);
 			const live = p.active > 0;
 			// Pulses: one slow train on an active arc; more while bytes are moving that way now.
 			const recent = opts.recentTraffic(p.key, d);
@@ -363,7 +371,7 @@ export class ArcLayer {
 			style[i] = level === 'low' ? 1 : 0;
 			drawn.add(p.key);
 			shown.set(p.key, higher(shown.get(p.key), level));
-			this.instances.push({ key: p.key, dir: d, end: e.clone(), h, level });
+			this.instances.push({ key: p.key, dir: d, end: e.clone(), h, level, width: w });
 		});
 		this.prevAnim = next;
 		for (const name of ['aStart', 'aBasis', 'aColor', 'aShape', 'aAnim', 'aDim', 'aStyle']) g.attributes[name].needsUpdate = true;

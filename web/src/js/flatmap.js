@@ -119,10 +119,11 @@ export class FlatView {
 					const lift = d === 'received' && this.opts.direction === 'both' ? 0.78 : 1;
 					const level = (d === 'sent' ? p.attentionSent : p.attentionReceived) || p.attention || 'none';
 					const c = this.curve(p, lift);
-					inst.push({ key: p.key, dir: d, c, live: p.active > 0, level });
+					inst.push({ key: p.key, dir: d, c, live: p.active > 0, level, width: Math.max(1.1, this.opts.widthOf(d === 'sent' ? p.bytesSent : p.bytesReceived)) });
 					g.strokeStyle = this.opts.colorOf(level);
 					g.globalAlpha = (p.active > 0 ? 0.9 : 0.4) * this.opts.dimOf(p);
-					g.lineWidth = Math.max(1.1, this.opts.widthOf(d === 'sent' ? p.bytesSent : p.bytesReceived));
+					const sel = this.opts.selected === p.key;
+					g.lineWidth = Math.max(1.1, this.opts.widthOf(d === 'sent' ? p.bytesSent : p.bytesReceived)) * (sel ? 1.7 : 1) + (sel ? 1.5 : 0);
 					// Low attention: solid to 70 %, then dashed to the place (as on the globe).
 					const split = level === 'low' ? 0.7 : 1;
 					g.beginPath();

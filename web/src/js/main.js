@@ -4,12 +4,17 @@
 //
 // URL parameters (for tests and benchmarks): ?bench=N draws N synthetic places and talks to no
 // server; ?webgl=0 forces the flat map; ?rotate=0 stops the auto-rotation; ?fade=S sets how long an
-// ended flow keeps colouring its place (default FADE_S); ?token=... is the LAN access token (the
-// server turns it into a cookie; we drop it from the address bar).
-import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces, levelOf } from './state.js';
+// ended flow keeps colouring its place (default FADE_S). #token=... is the LAN access token: api.js
+// moves it into sessionStorage and out of the address bar and history before anything else runs.
+import { state, on, emit, PALETTES, placeKey, PLACE_DECIMALS, rebuildPlaces, levelOf, shownFlows } from './state.js';
 import { widthForBytes, esc, fmtBytes, fmtInt, flagHtml, levelBadge, LEVEL_WORDS, placeName } from './util.js';
+import { chooseLabels, drawLabels, drawnLabels, drawInset, insetPick, insetPlaces } from './labels.js';
+import { resolveHome, parseLatLon, saveHome } from './home.js';
+import { initHistory, showAt, goLive } from './history.js';
+import { shownGroups } from './groups.js';
 import { startStream } from './stream.js';
-import { initPanel, openPlace, openFlow, matches } from './panel.js';
+import { hasToken, onAuthNeeded, interceptDownloads, onDownloadError } from './api.js';
+import { initPanel, openPlace, openFlow, matches, listIds } from './panel.js';
 import { initStatus } from './status.js';
 import { FlatView } from './flatmap.js';
 import { synthesize } from './bench.js';
@@ -18,19 +23,24 @@ const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const phoneQuery = window.matchMedia('(max-width: 600px)');
 const motionQuery = window.matchMedia('(prefers-reduced-motion: reduce)');
+// A phone held sideways (style.css has the same query): globe left, list right, compact.
+const landscapeQuery = window.matchMedia('(max-height: 500px) and (orientation: landscape) and (max-width: 1000px)');
 let view = null;
 let dirty = true;
-let aimed = false;
+let aimed = 0;		// 1: aimed at home alone, 2: aimed with places
 const frameTimes = [];
 const renderTimes = [];
 const onePixel = new Uint8Array(4);
 
-// Remove ?token= from the address bar once the server has set its cookie.
-function stripToken() {
-	if (!params.has('token')) return;
-	const u = new URL(location.href);
-	u.searchParams.delete('token');
-	history.replaceState(null, '', u.pathname + (u.search ? u.search : '') + u.hash);
+// The daemon wants the LAN token: say where it comes from (once).
+function showTokenNeeded() {
+	const n = $('view-note');
+	if (!n || n.dataset.token) return;
+	n.dataset.token = '1';
+	n.hidden = false;
+	n.textContent = hasToken()
+		? 'netglobe refused this tab\'s access token. Open the link netglobe printed at start (it ends in #token=...) again, or scan its QR code.'
+		: 'This netglobe needs its access token. Open the link netglobe printed at start (it ends in #token=...), or scan the QR code it shows on its terminal with your phone.';
 }
 
 // True when a WebGL context can be made here.
@@ -76,7 +86,7 @@ function dimOf(p) {
 	if (sel) return p.key === sel ? 1 : 0.22;
 	if (!filtersActive()) return 1;
 	for (const id of p.ids) {
-		const f = state.flows.get(id);
+		const f = shownFlows().get(id);
 		if (f && matches(f)) return 1;
 	}
 	return 0.18;
@@ -104,12 +114,16 @@ function updateView() {
 	dirty = false;
 	if (!view) return;
 	const pal = PALETTES[state.ui.palette] || PALETTES.standard;
-	if (state.home) view.setHome(state.home.lat, state.home.lon, pal.home);
-	if (state.home && !aimed && view.aim && (state.places.size || state.benchMode)) {
-		aimed = true;
-		view.aim(state.home, state.places);
+	const home = state.benchMode ? state.home : resolveHome(state.home);
+	state.homeShown = home;
+	if (home) view.setHome(home.lat, home.lon, pal.home);
+	// Point the camera at home as soon as it is known, and once more when the first places arrive.
+	if (home && view.aim && aimed < 2 && (state.generated || state.benchMode) && (!aimed || state.places.size)) {
+		aimed = state.places.size || state.benchMode ? 2 : 1;
+		view.aim(home, state.places);
 	}
-	const drawn = view.update(state.places, {
+	// No home, no arcs: an arc from 0,0 would be a lie; the prompt asks where home is instead.
+	const drawn = view.update(home ? state.places : new Map(), {
 		direction: state.ui.direction,
 		colorOf: (v) => pal[v] || pal.none,
 		widthOf: widthForBytes,
@@ -117,67 +131,74 @@ function updateView() {
 		recentTraffic,
 		pulses: !state.ui.reducedMotion,
 		now: performance.now() / 1000,
+		selected: state.ui.selectedPlace,
 	});
 	if (view.arcs && view.arcs.setLocal) view.arcs.setLocal(state.localFlows, pal.local);
 	state.render.drawnArcs = drawn;
 	state.render.instances = view.arcs ? view.arcs.instances.length : 0;
 	renderLegend();
+	renderEmpty(home);
+	drawInset($('inset'), home, pal, phoneQuery.matches);
 }
 
-/* ---------- Labels: "×N" beside the busiest merged places ---------- */
+/* ---------- Labels and empty states ---------- */
 
 const labelCanvas = document.createElement('canvas');
 labelCanvas.className = 'labels';
-let labelKeys = [];
-// Pick the places that get a "×N" label: the 24 with the most flows.
-function chooseLabels() {
-	labelKeys = [...state.places.values()].filter((p) => p.flows > 1)
-		.sort((a, b) => b.flows - a.flows).slice(0, 24).map((p) => p.key);
+
+/*
+ * Say over the map why it is empty, and where home is: no traffic yet, no public remote (only the
+ * local network), or public remotes without a place (GeoIP off or without data); and, when home is
+ * not known, ask for it.
+ */
+function renderEmpty(home) {
+	const el = $('empty-note');
+	let html = '';
+	const flows = [...state.flows.values()];
+	const pub = flows.filter((f) => f.remote_scope === 'public');
+	const src = (state.capture && state.capture.source) || '';
+	if (state.benchMode || !state.generated) html = '';
+	else if (!flows.length) {
+		html = `<b>No traffic yet.</b> netglobe has seen no connection${src ? ` on ${esc(src)}` : ''} since it started. ` +
+			'Arcs from home appear here as soon as this computer talks to another.';
+	} else if (!pub.length) {
+		html = `<b>No public remote yet.</b> All ${fmtInt(flows.length)} connection${flows.length === 1 ? '' : 's'} stay on this network ` +
+			'(LAN, multicast, loopback): they are the grey ring at home and are listed beside the map.';
+	} else if (!pub.some((f) => f.geo && typeof f.geo.lat === 'number')) {
+		html = `<b>GeoIP is off or has no data.</b> ${fmtInt(pub.length)} connection${pub.length === 1 ? '' : 's'} to public addresses have no place to draw. ` +
+			'Start netglobe without <code>--no-geoip</code> (and run <code>make deps</code> for the database) to see them on the map; they are listed beside it.';
+	}
+	if (html && home) html += ' <span class="muted">The green dot is home.</span>';
+	if (el.dataset.html !== html) {
+		el.dataset.html = html;
+		el.innerHTML = html;
+		el.hidden = !html;
+	}
+	const ask = $('home-prompt');
+	const need = !home && !state.benchMode && !!state.generated;
+	if (ask.hidden === need) ask.hidden = !need;
 }
-// Draw the labels on the overlay canvas (every frame: the globe turns).
-function drawLabels() {
-	const r = $('view').getBoundingClientRect();
-	const pr = Math.min(window.devicePixelRatio || 1, 2);
-	const W = Math.round(r.width * pr), H = Math.round(r.height * pr);
-	if (labelCanvas.width !== W || labelCanvas.height !== H) {
-		labelCanvas.width = W; labelCanvas.height = H;
-		labelCanvas.style.width = `${r.width}px`; labelCanvas.style.height = `${r.height}px`;
-	}
-	const g = labelCanvas.getContext('2d');
-	g.setTransform(pr, 0, 0, pr, 0, 0);
-	g.clearRect(0, 0, r.width, r.height);
-	g.font = '600 11px system-ui, "DejaVu Sans", sans-serif';
-	g.textBaseline = 'middle';
-	const taken = [];
-	for (const key of labelKeys) {
-		const p = state.places.get(key);
-		if (!p) continue;
-		const s = view.placeScreenPoint(p.lat, p.lon);
-		if (!s || s.hidden) continue;
-		const text = `×${p.flows}`;
-		const w = g.measureText(text).width + 8;
-		const x = s.x + 7, y = s.y - 9;
-		// Busiest first; a label that would overlap one already drawn is left out.
-		if (taken.some((t) => x < t[0] + t[2] + 2 && t[0] < x + w + 2 && Math.abs(y - t[1]) < 18)) continue;
-		taken.push([x, y, w]);
-		g.globalAlpha = 0.85;
-		g.fillStyle = '#0a101d';
-		g.beginPath();
-		g.roundRect ? g.roundRect(x, y - 8, w, 16, 8) : g.rect(x, y - 8, w, 16);
-		g.fill();
-		g.globalAlpha = 1;
-		g.fillStyle = '#e8eef7';
-		g.fillText(text, x + 4, y);
-	}
+
+// The home prompt: "lat,lon" typed in is remembered and used until the daemon knows better.
+function initHomePrompt() {
+	$('home-form').addEventListener('submit', (e) => {
+		e.preventDefault();
+		const h = parseLatLon($('home-input').value);
+		const msg = $('home-msg');
+		if (!h) { msg.textContent = 'Type latitude and longitude in degrees, such as 48.86, 2.35.'; return; }
+		saveHome(h);
+		msg.textContent = '';
+		dirty = true;
+	});
 }
 
 /* ---------- Legend ---------- */
 
-// Where home comes from, when the daemon had to guess badly (it says so in home.source).
+// Where home comes from, when not from the daemon (the browser's time zone, or typed on this page).
 function homeNote() {
-	const h = state.home;
-	if (!h || !h.source || !/no city|unknown|use --home/i.test(h.source)) return '';
-	return ` (${esc(h.source)})`;
+	const h = state.homeShown;
+	if (!h || h.from === 'daemon' || !h.source) return '';
+	return ` (from ${esc(h.source)})`;
 }
 
 // The legend in the corner of the map (rewritten only when it changes).
@@ -212,9 +233,12 @@ function initPointer() {
 	const tip = $('tooltip');
 	let down = null;
 	let lastMove = 0;
-	el.addEventListener('pointerdown', (e) => { down = { x: e.clientX, y: e.clientY, t: performance.now() }; });
+	// Only presses on the map itself count: a tap on a button, the legend, a toast or the inset that
+	// floats over the map must never also open whatever arc lies under it.
+	const onMap = (e) => e.target && e.target.tagName === 'CANVAS' && !e.target.closest('#inset');
+	el.addEventListener('pointerdown', (e) => { down = onMap(e) ? { x: e.clientX, y: e.clientY, t: performance.now() } : null; });
 	el.addEventListener('pointerup', (e) => {
-		if (!down) return;
+		if (!down || !onMap(e)) { down = null; return; }
 		const moved = Math.hypot(e.clientX - down.x, e.clientY - down.y);
 		const quick = performance.now() - down.t < 600;
 		down = null;
@@ -224,7 +248,7 @@ function initPointer() {
 		if (key) openPlace(key);
 	});
 	el.addEventListener('pointermove', (e) => {
-		if (e.pointerType !== 'mouse' || e.buttons) { tip.hidden = true; return; }
+		if (e.pointerType !== 'mouse' || e.buttons || !onMap(e)) { tip.hidden = true; return; }
 		const now = performance.now();
 		if (now - lastMove < 50) return;
 		lastMove = now;
@@ -242,6 +266,11 @@ function initPointer() {
 		tip.style.top = `${Math.min(y + 14, r.height - 100)}px`;
 	});
 	el.addEventListener('pointerleave', () => { tip.hidden = true; });
+	$('inset').addEventListener('click', (e) => {
+		const r = e.currentTarget.querySelector('canvas').getBoundingClientRect();
+		const key = insetPick(e.clientX - r.left, e.clientY - r.top);
+		if (key) openPlace(key);
+	});
 }
 
 /* ---------- Alerts ---------- */
@@ -314,12 +343,13 @@ function initControls() {
 	applyMotion();
 	const controls = document.querySelector('.controls');
 	const setLayout = () => {
-		state.ui.layout = phoneQuery.matches ? 'phone' : 'desktop';
+		state.ui.layout = phoneQuery.matches ? 'phone' : landscapeQuery.matches ? 'landscape' : 'desktop';
 		document.documentElement.dataset.layout = state.ui.layout;
 		// On a phone the direction and palette buttons float over the globe, saving a header row.
 		(state.ui.layout === 'phone' ? $('view') : $('status')).appendChild(controls);
 	};
 	phoneQuery.addEventListener('change', setLayout);
+	landscapeQuery.addEventListener('change', setLayout);
 	setLayout();
 }
 
@@ -333,6 +363,9 @@ function median(a) {
 }
 
 let last = 0;
+let renders = 0;		// frames drawn (a frozen view draws none)
+let frozenFrames = 0;
+let frozenAt = 0;
 // One animation frame: rebuild arcs if needed, render, time it.
 function loop(now) {
 	requestAnimationFrame(loop);
@@ -344,8 +377,15 @@ function loop(now) {
 	if (recentUntil && now > recentUntil) { recentUntil = 0; dirty = true; }
 	// An ended flow stopped colouring its place: recompute the places' levels.
 	if (now >= state.nextFade && !state.benchMode) { rebuildPlaces(); emit('flows', { snapshot: false, count: 0, fade: true }); }
+	const changed = dirty;
 	if (dirty) updateView();
-	let ms = view.frame(now, Math.min(0.1, dt / 1000));
+	// The stream stopped: one last frame in grey, then nothing moves (no rotation, no pulses) until it
+	// is back, so a dead view never passes for a live one.
+	const stale = !!state.conn.stale && !state.benchMode;
+	if (stale && frozenFrames > 1 && !changed) return;
+	frozenFrames = stale ? frozenFrames + 1 : 0;
+	renders++;
+	let ms = view.frame(stale ? frozenAt || (frozenAt = now) : (frozenAt = 0, now), stale ? 0 : Math.min(0.1, dt / 1000));
 	if (state.benchMode && view.gl) {
 		// Benchmarks time the whole frame, GPU included: reading one pixel waits for the drawing
 		// (gl.finish() does not, in Chromium).
@@ -355,7 +395,7 @@ function loop(now) {
 	}
 	renderTimes.push(ms);
 	if (renderTimes.length > 240) renderTimes.shift();
-	drawLabels();
+	drawLabels(labelCanvas, $('view').getBoundingClientRect(), view);
 	if (!state.render.ready && state.render.earth && (state.flows.size || state.benchMode || state.generated)) {
 		state.render.ready = true;
 		document.documentElement.dataset.ready = '1';
@@ -397,6 +437,12 @@ function installHook() {
 				unansweredFlows: state.unanswered,
 				fadeS: state.ui.fadeS,
 				learningBanner: !$('learning-banner').hidden,
+				stale: !!state.conn.stale,
+				renders,
+				lastUpdate: state.conn.lastUpdate || 0,
+				home: state.homeShown ? { lat: state.homeShown.lat, lon: state.homeShown.lon, from: state.homeShown.from } : null,
+				view: state.ui.view,
+				history: state.history.at || null,
 			};
 		},
 		// Every place (merged arc) with its numbers.
@@ -416,6 +462,19 @@ function installHook() {
 			const r = $('view').getBoundingClientRect();
 			return { x: r.left + s.x, y: r.top + s.y };
 		},
+		// The labels drawn over the map in the last frame: {key, text, x, y, w, h, selected} (view px, top left).
+		labels: drawnLabels,
+		// The places the inset near home shows.
+		inset: insetPlaces,
+		// The groups listed (By destination / By program), as the daemon gave them.
+		groups: shownGroups,
+		// The ids of the list's rows (all of them, not only those in view), top to bottom.
+		listIds,
+		// Show the moment iso of the history (as the time bar does), or live again.
+		showAt,
+		goLive,
+		// Every drawn arc: {key, dir, height (globe radii), width (px), level}.
+		arcs() { return view ? view.arcs.instances.map((a) => ({ key: a.key, dir: a.dir, height: a.h, width: a.width, level: a.level })) : []; },
 		resetFrameTimes() { frameTimes.length = 0; renderTimes.length = 0; },
 		// The raw samples behind frameTimeMs and renderMs (the last 240 frames), for benchmarks.
 		frameSamples() { return { frame: [...frameTimes], render: [...renderTimes] }; },
@@ -427,7 +486,13 @@ function installHook() {
 
 // Start everything.
 async function main() {
-	stripToken();
+	onAuthNeeded(showTokenNeeded);
+	interceptDownloads();
+	onDownloadError((e) => {
+		const n = $('view-note');
+		n.hidden = false;
+		n.textContent = `The download failed: ${e.message}`;
+	});
 	const fade = Number(params.get('fade'));
 	if (params.has('fade') && Number.isFinite(fade) && fade >= 0) state.ui.fadeS = fade;
 	initControls();
@@ -438,7 +503,9 @@ async function main() {
 	initPanel();
 	initStatus();
 	initPointer();
+	initHomePrompt();
 	on('flows', () => { dirty = true; chooseLabels(); });
+	on('stale', () => { dirty = true; });
 	on('home', () => { dirty = true; });
 	on('filters', () => { dirty = true; });
 	on('selection', (d) => {
@@ -461,6 +528,7 @@ async function main() {
 		emit('flows', { snapshot: true });
 	} else {
 		startStream();
+		initHistory();
 	}
 	requestAnimationFrame(loop);
 }

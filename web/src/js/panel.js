@@ -6,12 +6,15 @@
 // aria-activedescendant; arrows, Page Up/Down, Home/End move, Enter opens details, Escape closes
 // them. Row highlights (green new, red closed, yellow changed) are CSS animations started with a
 // negative delay, so a row re-rendered mid-animation carries on where it was.
-import { state, emit, on, CHIP_LEVELS, placeKey, levelCounts, severity, levelOf, rank, rebuildPlaces } from './state.js';
+import { state, emit, on, CHIP_LEVELS, placeKey, levelCounts, severity, levelOf, rank, rebuildPlaces, shownFlows } from './state.js';
 import {
 	fmtBytes, fmtInt, fmtTime, esc, flagHtml, verdictBadge, levelBadge, levelIcon, LEVEL_WORDS, signalWords, signalsOf,
 	remoteName, placeName, distanceKm,
 } from './util.js';
-import { fetchFlow, postRule } from './stream.js';
+import { fetchFlow } from './stream.js';
+import { apiFetch } from './api.js';
+import { actionsHtml, wireActions } from './actions.js';
+import { initGroups } from './groups.js';
 
 const HIGHLIGHT_MS = 2000;
 const OVERSCAN = 8;
@@ -41,7 +44,10 @@ export function initPanel() {
 		filtersChanged();
 		emit('flows', { snapshot: false, count: 0 });
 	});
-	$('f-text').addEventListener('input', (e) => { f.text = e.target.value.trim().toLowerCase(); filtersChanged(); });
+	// The free text is the daemon's filter grammar (docs/api.md): sent as typed, so the list, the
+	// groups and the CSV export hold the same flows.
+	$('f-text').addEventListener('input', (e) => { f.text = e.target.value.trim(); filtersChanged(); askServer(); });
+	on('flows', () => { if (f.text) askServerSoon(); });
 	$('f-proto').addEventListener('change', (e) => { f.proto = e.target.value; filtersChanged(); });
 	$('f-country').addEventListener('change', (e) => { f.country = e.target.value; filtersChanged(); });
 	$('f-process').addEventListener('change', (e) => { f.process = e.target.value; filtersChanged(); });
@@ -58,10 +64,16 @@ export function initPanel() {
 		const open = !box.classList.contains('open');
 		box.classList.toggle('open', open);
 		e.currentTarget.setAttribute('aria-expanded', String(open));
+		// On a phone the sheet grows to full height with the filters, so the list stays in view under them.
+		if (open && state.ui.layout === 'phone' && snap < 2) setSnap(2);
 	});
 
 	const list = $('list');
 	list.addEventListener('scroll', queueRender, { passive: true });
+	// While the mouse is over the list, rows keep their places (new ones go at the end), so the row
+	// about to be clicked never slides away; leaving the list lets the order catch up.
+	list.addEventListener('pointerenter', (e) => { if (e.pointerType === 'mouse') holdOrder(true); });
+	list.addEventListener('pointerleave', () => { if (hold) { holdOrder(false); refresh(); } });
 	list.addEventListener('click', (e) => {
 		const r = e.target.closest('.row');
 		if (!r) return;
@@ -79,32 +91,111 @@ export function initPanel() {
 		if (e.key === 'Escape' && !$('details').hidden) closeDetails();
 	});
 
-	on('flows', refresh);
+	// A change the person just made (a trust, an undo) is drawn at once, not at the next frame.
+	on('flows', (d) => { refresh(); if (d && d.now) renderRows(); });
 	on('ui', refresh);
+	on('ui', updateExportLink);
+	updateExportLink();
+	initGroups(serverQuery, openFlow);
 	initSheet();
 	refresh();
 	setInterval(tickHighlights, 500);
 }
 
+let hold = null;		// place of each row id while the order is held, or null
+
+// Hold (or release) the rows' order; the note says so.
+function holdOrder(on) {
+	hold = on ? new Map(rows.map((f, i) => [f.id, i])) : null;
+	$('hold-note').hidden = !hold;
+}
+
 // A filter changed: new export link, new rows, dimmed arcs.
 function filtersChanged() {
+	if (hold) hold = null, $('hold-note').hidden = true;
 	updateExportLink();
 	refresh();
 	emit('filters');
 }
 
-// The CSV export carries the filters the server understands.
-function updateExportLink() {
+/*
+ * The query that selects, on the server, exactly the flows the list shows: the typed text, plus a
+ * term for the chip (unanswered attempts are listed only under their own chip, or when shown),
+ * plus the selects. Used for the CSV export and the groups.
+ */
+export function serverQuery(extra = {}) {
 	const f = state.ui.filters;
-	const q = new URLSearchParams({ format: 'csv' });
+	const q = new URLSearchParams(extra);
+	const terms = [];
+	if (f.text) terms.push(f.text);
+	if (f.level === 'unanswered') terms.push('signal:unanswered');
+	else if (f.level || !state.ui.showUnanswered) terms.push('-signal:unanswered');
+	if (terms.length) q.set('q', terms.join(' '));
 	// Only a daemon that sends `attention` knows the attention= parameter (others answer 400).
 	if (['high', 'low', 'none'].includes(f.level) && daemonHasAttention()) q.set('attention', f.level);
 	if (f.proto) q.set('proto', f.proto);
 	if (f.country) q.set('country', f.country);
 	if (f.process) q.set('process', f.process);
-	if (f.text) q.set('q', f.text);
 	if (f.active) q.set('active', '1');
-	$('export').href = `/flows?${q}`;
+	return q;
+}
+
+// The CSV export carries the same selection as the list.
+function updateExportLink() {
+	$('export').href = `/flows?${serverQuery({ format: 'csv' })}`;
+}
+
+/*
+ * The typed text, judged by the daemon: the ids of the flows that pass it (live, or at the moment
+ * the time bar shows). Until the answer comes, a plain substring test stands in.
+ */
+const textMatch = { text: '', at: null, ids: null, error: '' };
+let askTimer = 0;
+let asking = false;
+// Ask again a little later (the flows changed while a text filter is on).
+function askServerSoon() {
+	if (!askTimer) askTimer = setTimeout(() => { askTimer = 0; askServer(); }, 1000);
+}
+// GET /flows?q=TEXT (at=T in the past) and keep the ids that pass.
+export async function askServer() {
+	const text = state.ui.filters.text;
+	const at = state.history.at;
+	if (!text) { textMatch.text = ''; textMatch.ids = null; textMatch.error = ''; showFilterError(); return; }
+	if (asking) { askServerSoon(); return; }
+	asking = true;
+	try {
+		const q = new URLSearchParams({ q: text });
+		if (at) q.set('at', at);
+		const r = await apiFetch(`/flows?${q}`, { headers: { Accept: 'application/json' } });
+		const doc = await r.json().catch(() => ({}));
+		if (text !== state.ui.filters.text || at !== state.history.at) return;
+		textMatch.text = text;
+		textMatch.at = at;
+		textMatch.error = r.ok ? '' : (doc.error || `HTTP ${r.status}`);
+		textMatch.ids = r.ok ? new Set((doc.flows || []).map((x) => x.id)) : new Set();
+		showFilterError();
+		refresh();
+		emit('filters');
+	} catch (e) {
+		/* keep the stand-in */
+	} finally {
+		asking = false;
+	}
+}
+// Say under the filter box why the daemon refused the text (its message names the term).
+function showFilterError() {
+	const el = $('f-error');
+	el.textContent = textMatch.error;
+	el.hidden = !textMatch.error;
+}
+// True when the daemon's answer for the text shown now is in.
+export function textJudged() {
+	return !!state.ui.filters.text && textMatch.text === state.ui.filters.text && textMatch.at === state.history.at && !!textMatch.ids;
+}
+
+// The flows the list shows (live, or of the moment the time bar points at).
+function listedFlows() {
+	return [...shownFlows().values()];
 }
 
 // Does the daemon send attention levels (not only verdicts)?
@@ -122,11 +213,13 @@ export function matches(fl) {
 	if (f.country && ((fl.geo && fl.geo.country) || '') !== f.country) return false;
 	if (f.process && ((fl.process && fl.process.name) || '') !== f.process) return false;
 	if (f.active && !fl.active) return false;
-	if (f.text) {
+	if (f.text && textJudged()) {
+		if (!textMatch.ids.has(fl.id)) return false;
+	} else if (f.text) {
 		const g = fl.geo || {};
 		const hay = [fl.remote_ip, fl.remote_domain, fl.as_org, fl.process && fl.process.name, g.city, g.country,
 			g.country_name, String(fl.remote_port), fl.proto, fl.local_ip].join(' ').toLowerCase();
-		if (!hay.includes(f.text)) return false;
+		if (!hay.includes(f.text.toLowerCase())) return false;
 	}
 	return true;
 }
@@ -151,25 +244,39 @@ function refresh() {
 	const selId = active >= 0 && rows[active] ? rows[active].id : state.ui.selected;
 	const s = SORTERS[state.ui.sort.key] || SORTERS.last;
 	const dir = state.ui.sort.dir;
-	rows = [...state.flows.values()].filter(matches).sort((a, b) => dir * s(a, b) || b.id - a.id);
+	rows = listedFlows().filter(matches).sort((a, b) => dir * s(a, b) || b.id - a.id);
+	if (hold) {
+		// Held: known rows where they were, new ones after them.
+		const kept = rows.filter((f) => hold.has(f.id)).sort((a, b) => hold.get(a.id) - hold.get(b.id));
+		rows = kept.concat(rows.filter((f) => !hold.has(f.id)));
+	}
 	active = selId != null ? rows.findIndex((r) => r.id === selId) : -1;
 	const counts = levelCounts();
 	for (const v of CHIP_LEVELS) { const n = $(`n-${v}`); if (n) n.textContent = fmtInt(counts[v]); }
-	$('list-count').textContent = rows.length === state.flows.size ? `(${fmtInt(rows.length)})` : `(${fmtInt(rows.length)} of ${fmtInt(state.flows.size)})`;
-	$('sheet-summary').textContent = `${fmtInt(state.flows.size)} connections · ${fmtInt(counts.high)} high · ${fmtInt(counts.low)} low attention`;
-	$('list-empty').hidden = rows.length > 0 || state.flows.size === 0;
+	$('list-count').textContent = rows.length === shownFlows().size ? `(${fmtInt(rows.length)})` : `(${fmtInt(rows.length)} of ${fmtInt(shownFlows().size)})`;
+	$('sheet-summary').textContent = `${fmtInt(shownFlows().size)} connections · ${fmtInt(counts.high)} high · ${fmtInt(counts.low)} low attention`;
+	const empty = $('list-empty');
+	empty.hidden = rows.length > 0;
+	const emptyText = state.flows.size === 0 ? (state.generated ? 'No connections yet: netglobe has seen no traffic since it started.' : 'Loading…')
+		: 'No connection matches these filters.';
+	if (empty.textContent !== emptyText) empty.textContent = emptyText;
 	updateOptions();
 	queueRender();
 	// Details of a flow that changed: refresh its numbers (not the history).
-	if (!$('details').hidden && state.ui.selected != null && state.flows.has(state.ui.selected) && detailsKind === 'flow') {
-		renderFlowFacts(state.flows.get(state.ui.selected));
+	if (!$('details').hidden && state.ui.selected != null && shownFlows().has(state.ui.selected) && detailsKind === 'flow') {
+		renderFlowFacts(shownFlows().get(state.ui.selected));
 	}
+}
+
+// The ids of the rows the list holds now, top to bottom (the test hook).
+export function listIds() {
+	return rows.map((f) => f.id);
 }
 
 // Keep the protocol/country/process choices in step with the data.
 function updateOptions() {
 	const protos = new Set(), countries = new Map(), procs = new Set();
-	for (const f of state.flows.values()) {
+	for (const f of shownFlows().values()) {
 		protos.add(f.proto);
 		if (f.geo && f.geo.country) countries.set(f.geo.country, f.geo.country_name || f.geo.country);
 		if (f.process && f.process.name) procs.add(f.process.name);
@@ -246,7 +353,7 @@ function renderRows() {
 
 // What a row shows, as a string: the row is rebuilt only when this changes.
 function rowSig(f) {
-	return `${f.last_seen}|${f.verdict}|${f.attention}|${signalsOf(f).map((s) => s.name).join()}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}`;
+	return `${f.last_seen}|${f.verdict}|${f.attention}|${signalsOf(f).map((s) => s.name).join()}|${f.active}|${f.bytes_sent}|${f.bytes_received}|${f.remote_domain}|${f.process && f.process.name}|${!!f.trusted_by_user}`;
 }
 
 // Start (or continue) the flash of a row that changed lately.
@@ -284,7 +391,7 @@ function rowHtml(f, lvl) {
 	const port = f.remote_port ? `:${f.remote_port}` : '';
 	const sig = signalsOf(f)[0];
 	return `<div class="mk" title="${esc(LEVEL_WORDS[lvl])}">${levelIcon(lvl)}</div>` +
-		`<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span></div>` +
+		`<div class="r1"><b>${esc(remoteName(f))}</b><span class="port">${port} ${esc(f.proto)}</span>${f.trusted_by_user ? '<span class="trusted">trusted by you</span>' : ''}</div>` +
 		`<div class="v">${levelBadge(lvl, sig && lvl !== 'none' ? signalWords(sig.name) : lvl)}</div>` +
 		`<div class="r2">${parts.join(' · ')}</div>` +
 		`<div class="b"><span title="sent">↑ ${fmtBytes(f.bytes_sent)}</span><span title="received">↓ ${fmtBytes(f.bytes_received)}</span></div>`;
@@ -350,7 +457,7 @@ export function closeDetails() {
 
 // Open a flow's details: what we hold now, then its whitelist history from /flows/{id}.
 export function openFlow(id) {
-	const f = state.flows.get(id);
+	const f = shownFlows().get(id);
 	if (!f) return;
 	detailsKind = 'flow';
 	state.ui.selected = id;
@@ -360,16 +467,9 @@ export function openFlow(id) {
 	const body = $('details-body');
 	body.innerHTML = `<div id="d-facts"></div>
 		<h3>Whitelist history of ${esc(f.remote_ip)}</h3><div id="d-history" class="muted">loading…</div>
-		<div class="actions">
-			<button type="button" class="btn" id="d-trust-ip">Trust this address</button>
-			${f.remote_domain ? '<button type="button" class="btn" id="d-trust-domain">Trust this domain</button>' : ''}
-			<button type="button" class="btn" id="d-copy">Copy as text</button>
-		</div>
+		<div id="d-actions"></div>
 		<div class="result" id="d-result" role="status" aria-live="polite"></div>`;
 	renderFlowFacts(f);
-	$('d-trust-ip').addEventListener('click', () => trust({ address: f.remote_ip }));
-	if (f.remote_domain) $('d-trust-domain').addEventListener('click', () => trust({ domain: f.remote_domain }));
-	$('d-copy').addEventListener('click', () => copyText(flowText(state.flows.get(id) || f, lastHistory)));
 	lastHistory = null;
 	fetchFlow(id).then((doc) => {
 		if (state.ui.selected !== id) return;
@@ -383,8 +483,22 @@ export function openFlow(id) {
 }
 let lastHistory = null;
 
+// The actions of a flow (rewritten when its trust or evidence changes).
+function renderActions(f) {
+	const box = $('d-actions');
+	if (!box) return;
+	const sig = `${f.id}|${!!f.trusted_by_user}|${f.trust_rule}|${f.evidence_url}|${!!state.history.flows}`;
+	if (box.dataset.sig === sig) return;
+	box.dataset.sig = sig;
+	// A moment of the past is looked at, not acted on (its flows may be gone): only copying then.
+	box.innerHTML = state.history.flows ? '<div class="actions"><button type="button" class="btn" id="d-copy">Copy as text</button></div>' : actionsHtml(f);
+	if (!state.history.flows) wireActions(f);
+	$('d-copy').addEventListener('click', () => copyText(flowText(shownFlows().get(f.id) || f, lastHistory)));
+}
+
 // Everything the flow object says, as a definition list.
 function renderFlowFacts(f) {
+	renderActions(f);
 	const box = $('d-facts');
 	if (!box) return;
 	const g = f.geo || {};
@@ -452,7 +566,7 @@ export function openPlace(key) {
 	emit('selection');
 	const g = p.geo || {};
 	showDetails(`${g.city || g.country_name || key} · ${p.flows} flows`);
-	const flows = p.ids.map((id) => state.flows.get(id)).filter(Boolean)
+	const flows = p.ids.map((id) => shownFlows().get(id)).filter(Boolean)
 		.sort((a, b) => rank(levelOf(b)) - rank(levelOf(a)) || severity(b.verdict) - severity(a.verdict) ||
 			(b.bytes_sent + b.bytes_received) - (a.bytes_sent + a.bytes_received));
 	const home = state.home;
@@ -473,21 +587,6 @@ export function openPlace(key) {
 		if (b) openFlow(Number(b.dataset.id));
 	});
 	$('d-copy').addEventListener('click', () => copyText(flows.map((f) => flowText(f, null)).join('\n\n')));
-}
-
-// POST /api/trust and say what the daemon answered.
-async function trust(what) {
-	const out = $('d-result');
-	out.className = 'result';
-	out.textContent = 'asking the daemon…';
-	try {
-		const r = await postRule('trust', what);
-		out.className = `result ${r.ok ? 'ok' : 'err'}`;
-		out.textContent = r.ok ? `Trusted: ${r.rule || Object.values(what)[0]}. New flows to it will be normal.` : `Not trusted: ${r.error || 'unknown error'}`;
-	} catch (e) {
-		out.className = 'result err';
-		out.textContent = `Not trusted: ${e.message}`;
-	}
 }
 
 // A flow as plain text (for the clipboard).

@@ -60,7 +60,10 @@ export const state = {
 	localFlows: 0,			// flows without a location
 	stats: null,			// last /api/stats object
 	alerts: [],			// last alerts, newest first
-	conn: { connected: false, state: 'connecting', retryAt: 0, error: '' },
+	conn: { connected: false, state: 'connecting', retryAt: 0, error: '', stale: false, lastUpdate: 0 },
+	homeShown: null,		// the home drawn: {lat, lon, source, from: 'daemon'|'browser'|'page'} or null (home.js)
+	trusted: new Map(),		// flow id -> {rule, kind, value}: flows the person trusted from this page (undo)
+	history: { at: null, flows: null, doc: null },	// the moment the time bar shows (flows: a Map), or at null: live
 	ui: {
 		direction: 'both',	// 'sent' | 'received' | 'both'
 		palette: 'standard',
@@ -72,6 +75,7 @@ export const state = {
 		selected: null,		// flow id shown in details
 		selectedPlace: null,	// place key highlighted on the globe
 		layout: 'desktop',
+		view: 'flows',		// the list: 'flows', 'destination' or 'process' (groups)
 	},
 	render: { webgl: false, mode: 'none', fps: 0, frameTimeMs: 0, renderMs: 0, ready: false, drawnArcs: 0, instances: 0 },
 	bench: 0,			// ?bench=N: synthetic flows, no server
@@ -174,7 +178,12 @@ export function noteEndedAtLoad(f, live, generatedMs, now = performance.now()) {
 	state.ended.set(f.id, now - age);
 }
 
-// Recompute state.places, state.localFlows and state.unanswered from state.flows; cheap enough for 50,000 flows.
+// The flows the page shows: the live ones, or those of the moment the time bar points at.
+export function shownFlows() {
+	return state.history.flows || state.flows;
+}
+
+// Recompute state.places, state.localFlows and state.unanswered from the flows shown; cheap enough for 50,000 flows.
 export function rebuildPlaces() {
 	const places = new Map();
 	const now = performance.now();
@@ -182,7 +191,7 @@ export function rebuildPlaces() {
 	const showUn = state.ui.showUnanswered || state.ui.filters.level === 'unanswered';
 	let local = 0, unanswered = 0;
 	state.nextFade = Infinity;
-	for (const f of state.flows.values()) {
+	for (const f of shownFlows().values()) {
 		const un = isUnanswered(f);
 		if (un) {
 			unanswered++;
@@ -264,7 +273,7 @@ export function verdictCounts() {
 // Counts of flows per attention level (unanswered attempts apart), from the flows the page holds.
 export function levelCounts() {
 	const c = { high: 0, low: 0, none: 0, unanswered: 0 };
-	for (const f of state.flows.values()) c[levelOf(f)]++;
+	for (const f of shownFlows().values()) c[levelOf(f)]++;
 	return c;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // status.js: the header: capture source, packets/s, active flows, attention counts, warnings; the
 // learning banner under it; and the count of unanswered inbound attempts over the globe.
-import { state, on, LEVELS, levelCounts } from './state.js';
-import { fmtInt, fmtRate, fmtHours, esc, levelIcon, LEVEL_WORDS } from './util.js';
+import { state, on, emit, LEVELS, levelCounts } from './state.js';
+import { fmtInt, fmtRate, fmtHours, esc, levelIcon, LEVEL_WORDS, fmtClock } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCONNECT_GRACE_MS = 2500;
@@ -46,7 +46,20 @@ function render() {
 	if (!state.conn.connected) {
 		if (!disconnectedSince) disconnectedSince = now;
 	} else disconnectedSince = 0;
-	if (disconnectedSince && now - disconnectedSince > DISCONNECT_GRACE_MS && !state.benchMode) {
+	// Stale: the stream has been down past the grace period. The view freezes and greys (main.js),
+	// the header says when the page last heard from the daemon, and the retries go on.
+	const stale = !!(disconnectedSince && now - disconnectedSince > DISCONNECT_GRACE_MS && !state.benchMode);
+	if (stale !== !!state.conn.stale) {
+		state.conn.stale = stale;
+		if (stale) state.conn.staleAt = performance.now();
+		document.documentElement.classList.toggle('stale', stale);
+		emit('stale');
+	}
+	const up = $('st-updated');
+	const upText = state.conn.lastUpdate ? `${stale ? 'last update' : 'updated'} ${fmtClock(state.conn.lastUpdate)}` : '';
+	if (up.textContent !== upText) up.textContent = upText;
+	up.classList.toggle('old', stale);
+	if (stale) {
 		const secs = state.conn.retryAt ? Math.max(0, Math.ceil((state.conn.retryAt - Date.now()) / 1000)) : 0;
 		warns.push(`<span class="warn" id="warn-stream">⚠ live stream disconnected${state.conn.state === 'closed' && secs ? ` · retrying in ${secs} s` : ' · reconnecting'}</span>`);
 	}
@@ -70,7 +83,9 @@ function renderLearning() {
 		el.hidden = true;
 		return;
 	}
-	const elapsed = Math.min(L.window_s, (L.elapsed_s || 0) + (performance.now() - state.learningAt) / 1000);
+	// The clock stops with the stream: a frozen view must not count on.
+	const upTo = state.conn.stale ? state.conn.staleAt : performance.now();
+	const elapsed = Math.min(L.window_s, (L.elapsed_s || 0) + Math.max(0, upTo - state.learningAt) / 1000);
 	const pct = Math.max(0, Math.min(100, 100 * elapsed / (L.window_s || 1)));
 	const text = `Learning what this computer normally talks to (${fmtHours(elapsed)} of ${fmtHours(L.window_s)}). ` +
 		'Until then red marks every destination seen for the first time; known services are blue.';

@@ -4,19 +4,21 @@
 // DESIGN: the stream opens first and buffers events; then /flows is fetched, and only buffered
 // events with an id above the snapshot's last_event_id are applied. Upserts by flow id are
 // idempotent, so an event seen twice does no harm, and none falls in the gap between snapshot and
-// stream. The browser's EventSource reconnects by itself (sending Last-Event-ID); when it gives up
-// (HTTP error, wrong content type: readyState CLOSED) we reconnect with backoff, passing the last id
-// as ?last_event_id= too (a server may honour it), and resync through /flows. A `reset` event
+// stream. The stream is read with fetch() through api.js (so a LAN token goes in a header, never in
+// a URL); a dropped connection reconnects after the server's retry delay with Last-Event-ID; a
+// refusal (HTTP error, wrong content type) reconnects with backoff and resyncs through /flows. A `reset` event
 // refetches /flows. Changes are applied in batches at most every BATCH_MS, so a burst of events
 // costs one rebuild of the arcs and the list.
 import { state, emit, mark, rebuildPlaces, noteTraffic, noteEnded, noteEndedAtLoad } from './state.js';
+import { apiJson, apiPost, apiEvents } from './api.js';
 
 const BATCH_MS = 250;
 const BACKOFF_S = [1, 2, 4, 8, 15, 30];
 const STALE_MS = 45000;
 const MAX_FLOWS = 50000;
 
-let es = null;
+let es = null; // the open stream (api.js apiEvents)
+const EVENT_TYPES = new Set(['flow-new', 'flow-update', 'flow-closed', 'alert', 'stats', 'reset']);
 let buffering = true;
 let buffer = [];
 let pending = [];
@@ -36,11 +38,9 @@ export function startStream() {
 	fetchStats();
 }
 
-// GET a JSON document from our own origin (cookies included), or throw with the status.
-async function getJson(url) {
-	const r = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
-	if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-	return r.json();
+// GET a JSON document from our own origin (with the token, if any), or throw with the status.
+function getJson(url) {
+	return apiJson(url);
 }
 
 // GET /api/stats into state.stats.
@@ -110,7 +110,7 @@ function applySnapshot(doc) {
 		if (!first) {
 			if (!o) mark(f.id, 'new');
 			else if (o.active && !f.active) mark(f.id, 'closed');
-			else if (o.last_seen !== f.last_seen || o.verdict !== f.verdict || o.attention !== f.attention) mark(f.id, 'changed');
+			else if (meaningfulChange(o, f)) mark(f.id, 'changed');
 		}
 	}
 	// Only flows still held keep an end time; flows new to the page get one estimated.
@@ -122,56 +122,76 @@ function applySnapshot(doc) {
 	}
 	state.flows = flows;
 	state.conn.error = '';
+	state.conn.lastUpdate = Date.now();
 	rebuildPlaces();
 	emit('home');
 	emit('flows', { snapshot: true });
 	emit('status');
 }
 
-// Open (or reopen) the EventSource.
+/*
+ * Did a flow change in a way worth a flash of its row? Its level, verdict, signals, name or
+ * program, or trust: yes. More bytes and a later last_seen (every active flow, every second): no,
+ * or a busy list would flash all over.
+ */
+export function meaningfulChange(o, f) {
+	const sig = (x) => (Array.isArray(x.signals) ? x.signals.map((s) => s && s.name).join() : '');
+	return o.attention !== f.attention || o.verdict !== f.verdict || sig(o) !== sig(f) || o.remote_domain !== f.remote_domain ||
+		((o.process && o.process.name) || '') !== ((f.process && f.process.name) || '') || !!o.trusted_by_user !== !!f.trusted_by_user;
+}
+
+// Open (or reopen) the event stream.
 function connect() {
 	clearTimeout(retryTimer);
 	if (es) es.close();
-	const url = state.lastEventId ? `/events?last_event_id=${encodeURIComponent(state.lastEventId)}` : '/events';
-	es = new EventSource(url, { withCredentials: false });
-	state.conn.state = 'connecting';
-	emit('status');
-	es.onopen = () => {
-		retry = 0;
-		lastMessageAt = performance.now();
-		state.conn.connected = true;
-		state.conn.state = 'open';
-		emit('status');
-	};
-	es.onerror = () => {
-		state.conn.connected = false;
-		if (es.readyState === EventSource.CLOSED) {
-			// The browser gave up (for example a 404): back off, reconnect and resync ourselves.
-			const wait = BACKOFF_S[Math.min(retry, BACKOFF_S.length - 1)];
-			retry++;
-			state.conn.state = 'closed';
-			state.conn.retryAt = Date.now() + wait * 1000;
-			retryTimer = setTimeout(() => { connect(); resync(); }, wait * 1000);
-		} else {
-			state.conn.state = 'reconnecting';
-		}
-		emit('status');
-	};
-	for (const type of ['flow-new', 'flow-update', 'flow-closed', 'alert', 'stats', 'reset']) {
-		es.addEventListener(type, (m) => {
+	const last = (es && es.lastEventId()) || state.lastEventId || 0;
+	const url = last ? `/events?last_event_id=${encodeURIComponent(last)}` : '/events';
+	const me = apiEvents(url, {
+		onOpen() {
+			if (es !== me) return;
+			retry = 0;
 			lastMessageAt = performance.now();
+			state.conn.lastUpdate = Date.now();
+			state.conn.connected = true;
+			state.conn.state = 'open';
+			emit('status');
+		},
+		onEnd(refused, retryMs) {
+			if (es !== me) return;
+			state.conn.connected = false;
+			if (refused) {
+				// Refused (for example a 401 or 503): back off, reconnect and resync ourselves.
+				const wait = BACKOFF_S[Math.min(retry, BACKOFF_S.length - 1)];
+				retry++;
+				state.conn.state = 'closed';
+				state.conn.retryAt = Date.now() + wait * 1000;
+				retryTimer = setTimeout(() => { connect(); resync(); }, wait * 1000);
+			} else {
+				// Dropped: come back after the server's retry delay with Last-Event-ID, as EventSource does.
+				state.conn.state = 'reconnecting';
+				retryTimer = setTimeout(connect, retryMs);
+			}
+			emit('status');
+		},
+		onEvent(type, id, text) {
+			if (es !== me || !EVENT_TYPES.has(type)) return;
+			lastMessageAt = performance.now();
+			state.conn.lastUpdate = Date.now();
 			if (!state.conn.connected) {
 				state.conn.connected = true;
 				state.conn.state = 'open';
 				emit('status');
 			}
 			let data = null;
-			try { data = m.data ? JSON.parse(m.data) : {}; } catch (e) { return; }
-			const ev = { type, id: Number(m.lastEventId) || 0, data };
+			try { data = text ? JSON.parse(text) : {}; } catch (e) { return; }
+			const ev = { type, id: Number(id) || 0, data };
 			if (buffering && type !== 'stats') buffer.push(ev);
 			else handle(ev);
-		});
-	}
+		},
+	}, last);
+	es = me;
+	state.conn.state = 'connecting';
+	emit('status');
 }
 
 // Reconnect a stream that went quiet (no event, not even stats, for STALE_MS).
@@ -214,7 +234,7 @@ function flushSoon() {
 }
 
 // Apply the batched flow events, then rebuild places once and tell everyone.
-function flush() {
+function flush(now) {
 	flushTimer = 0;
 	if (!pending.length) return;
 	const batch = pending;
@@ -227,11 +247,31 @@ function flush() {
 		noteEnded(f, old);
 		if (ev.type === 'flow-new' || !old) mark(f.id, 'new');
 		else if (ev.type === 'flow-closed' || (old.active && !f.active)) mark(f.id, 'closed');
-		else mark(f.id, 'changed');
+		else if (meaningfulChange(old, f)) mark(f.id, 'changed');
 	}
 	if (state.flows.size > MAX_FLOWS) trim();
 	rebuildPlaces();
-	emit('flows', { snapshot: false, count: batch.length });
+	emit('flows', { snapshot: false, count: batch.length, now: !!now });
+}
+
+/*
+ * Take at once the flows a trust or an undo changed: the daemon's /flows says so from its answer on
+ * (the stream follows within its next batch), so the rows and arcs change without waiting for it.
+ * Only flows whose judgement changed are applied (as updates): the rest stays as the stream has it.
+ */
+export async function pullChanged() {
+	try {
+		const doc = await getJson('/flows');
+		for (const f of doc.flows || []) {
+			const o = state.flows.get(f.id);
+			if (o && meaningfulChange(o, f)) pending.push({ type: 'flow-update', id: 0, data: f });
+		}
+		clearTimeout(flushTimer);
+		flushTimer = 0;
+		flush(true);
+	} catch (e) {
+		resync();
+	}
 }
 
 // Forget the oldest closed flows when the page holds too many.
@@ -249,15 +289,11 @@ export function fetchFlow(id) {
 	return getJson(`/flows/${encodeURIComponent(id)}`);
 }
 
-// POST /api/trust or /api/forget; resolves to the server's {ok, rule|error}.
+// POST /api/trust or /api/forget; resolves to the server's {ok, rule|error} (a 409 adds
+// would_affect and confirm: resend with confirm: true; docs/api.md).
 export async function postRule(what, body) {
-	const r = await fetch(`/api/${what}`, {
-		method: 'POST', credentials: 'same-origin',
-		headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-		body: JSON.stringify(body),
-	});
-	let doc = null;
-	try { doc = await r.json(); } catch (e) { doc = null; }
-	if (!doc) doc = { ok: false, error: `HTTP ${r.status}` };
+	const { status, doc } = await apiPost(`/api/${what}`, body);
+	if (!doc) return { ok: false, error: `HTTP ${status}` };
+	if (status === 409) doc.needsConfirm = true;
 	return doc;
 }

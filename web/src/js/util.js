@@ -118,6 +118,8 @@ export const LEVEL_WORDS = {
 	low: 'low attention',
 	none: 'no attention needed',
 	unanswered: 'unanswered inbound attempt',
+	new_program: 'first flow of this program',
+	exe_changed: 'program changed (new SHA-256)',
 };
 
 // An inline SVG icon for an attention level (decorative: a label or aria-label carries the meaning).
@@ -144,6 +146,8 @@ const SIGNAL_WORDS = {
 	large_upload: 'large upload',
 	blocklisted: 'blocklisted',
 	unanswered: 'unanswered inbound attempt',
+	new_program: 'first flow of this program',
+	exe_changed: 'program changed (new SHA-256)',
 };
 
 // A signal name in words ("beacon (regular timing)"); unknown names are shown with spaces.
@@ -178,8 +182,17 @@ export function placeName(g) {
 	return parts.join(', ');
 }
 
-// Width in pixels of an arc carrying `bytes` (log scale: 1 px for a few packets, 7 px for gigabytes).
+// Width in pixels of an arc carrying `bytes`: one px per decade above 100 B (1 px at 100 B, 1.6 px
+// at 400 B, 6.5 px at 30 MB, 8 px from 1 GB), so a bulk transfer and a few packets look different.
 export function widthForBytes(bytes) {
 	if (!bytes || bytes <= 0) return 0;
-	return Math.min(5.5, 0.8 + 0.24 * Math.log2(1 + bytes / 1500));
+	return Math.min(8, Math.max(1, 1 + (Math.log10(bytes) - 2) * 1.0));
+}
+
+// "HH:MM:SS" of a Date (or ms since the epoch) in the reader's time zone.
+export function fmtClock(t) {
+	const d = new Date(t);
+	if (isNaN(d)) return '–';
+	const p = (x) => String(x).padStart(2, '0');
+	return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

@@ -79,14 +79,14 @@ $(BUILD)/gen/vmlinux.h:
 	@test -r $(VMLINUX_BTF) || { echo "no $(VMLINUX_BTF): the BPF program is compiled against the kernel's BTF (VMLINUX_BTF=FILE)" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/procattr.bpf.o: daemon/enrich/bpf/procattr.bpf.c daemon/enrich/bpf/procattr.h $(BUILD)/gen/vmlinux.h
-	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/gen -Idaemon/enrich/bpf -Wall -Werror -c -o $@ $<
+$(BUILD)/gen/procattr.bpf.o: daemon/platform/bpf/procattr.bpf.c daemon/platform/bpf/procattr.h $(BUILD)/gen/vmlinux.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/gen -Idaemon/platform/bpf -Wall -Werror -c -o $@ $<
 	$(BPF_STRIP) -g $@
 
 $(BUILD)/gen/procattr.skel.h: $(BUILD)/gen/procattr.bpf.o
 	$(BPFTOOL) gen skeleton $< name procattr > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/daemon/enrich/procbpf.o: $(BUILD)/gen/procattr.skel.h
+$(BUILD)/obj/daemon/platform/procbpf.o: $(BUILD)/gen/procattr.skel.h
 
 # The web page is compiled into the binary: a fixed table of files, so no path can escape it.
 # web/build.sh assembles the page (sources plus pinned npm files) into $(BUILD)/web.
@@ -175,16 +175,16 @@ clean:
 WIN       := $(BUILD)/windows
 WIN_CC    := x86_64-w64-mingw32-gcc
 WIN_DEPS  := $(WIN)/deps/prefix
-# What only Linux has: sock_diag/procfs attribution and capability-based privilege dropping.
-WIN_SKIP  := daemon/platform/linux.c daemon/platform/privs.c daemon/platform/proc_linux.c
+# What only Linux has: sock_diag/procfs/BPF attribution and capability-based privilege dropping.
+WIN_SKIP  := daemon/platform/linux.c daemon/platform/privs.c daemon/platform/proc_linux.c daemon/platform/procbpf.c
 WIN_SRCS  := $(filter-out $(WIN_SKIP),$(ALL_SRCS)) daemon/main.c
 WIN_OBJS  := $(patsubst %.c,$(WIN)/obj/%.o,$(WIN_SRCS)) $(WIN)/obj/gen/webassets.o
 WIN_CFLAGS := $(CSTD) -O2 -g $(WARN) -Wno-format $(INCS) -I$(WIN_DEPS)/include -D_WIN32_WINNT=0x0600 -D__USE_MINGW_ANSI_STDIO=1 \
 	-DPSL_STATIC -MMD -MP
 # binmode.o: files and standard streams are binary, as on Linux (no CRLF translation).
 WIN_LDLIBS := $(shell $(WIN_CC) -print-file-name=binmode.o 2>/dev/null) -L$(WIN_DEPS)/lib -lmaxminddb -lmicrohttpd -lcjson \
-	-lsqlite3 -lqrencode -lpsl -lws2_32 -liphlpapi -lbcrypt -ladvapi32 -lm -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic
-WIN_DLLS  := libmicrohttpd-12.dll libqrencode.dll
+	-lsqlite3 -lqrencode -lpsl -lnettle -lws2_32 -liphlpapi -lbcrypt -ladvapi32 -lm -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic
+WIN_DLLS  := libmicrohttpd-12.dll libqrencode.dll libnettle-8.dll
 
 windows-deps:
 	@sh .ci/deps.sh windows

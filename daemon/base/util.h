@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -92,7 +91,7 @@ int state_dir_trust(const char *dir, char *err, size_t errlen);
  * it)", "belongs to uid 65534 ...". ENOENT leaves why as strerror.
  * Defined by the platform layer (Windows: no O_NOFOLLOW, no owner or mode check).
  */
-int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen);
+int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, char *why, size_t whylen);
 
 /* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
 char *file_read_all(const char *path, size_t max, size_t *lenp);

@@ -105,6 +105,28 @@ void platform_unmap_file(const void *p, size_t len)
 		munmap((void *)p, len);
 }
 
+/* mmap(2) twice the size and unmap what lies outside the aligned middle. */
+void *platform_alloc_aligned(size_t size)
+{
+	size_t len = size * 2;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + size - 1) & ~(uintptr_t)(size - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + size < p + len)
+		munmap(a + size, (size_t)(p + len - (a + size)));
+	return a;
+}
+
+/* munmap(2). */
+void platform_free_aligned(void *p, size_t size)
+{
+	munmap(p, size);
+}
+
 /* madvise(MADV_HUGEPAGE); failure is harmless. */
 void platform_advise_huge(void *p, size_t len)
 {
@@ -377,7 +399,7 @@ static const char *file_type_name(mode_t m)
 }
 
 /* Open without trusting the path: no FIFO blocks, only regular files, optionally no links and only trusted owners. */
-int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen)
+int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, char *why, size_t whylen)
 {
 	struct stat st;
 	int fd, e;

@@ -30,6 +30,7 @@
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <afunix.h>
 #include <io.h>
 #include <direct.h>
 #include <fcntl.h>
@@ -44,6 +45,8 @@
 
 /* Evidence pcaps need openat/fstatat/unlinkat on a directory descriptor, which Windows lacks: off by default. */
 #define PLATFORM_EVIDENCE_DEFAULT false
+/* Windows' AF_UNIX has stream sockets only: no local syslog datagram socket. */
+#define PLATFORM_UNIX_DGRAM false
 typedef uint32_t uid_t;
 typedef uint32_t gid_t;
 typedef int nfds_t;
@@ -88,7 +91,11 @@ typedef int nfds_t;
 #define socket(d, t, p) platform_socket(d, t, p)
 #define getsockopt(s, l, o, v, n) getsockopt(s, l, o, (char *)(v), n)
 #define setsockopt(s, l, o, v, n) setsockopt(s, l, o, (const char *)(v), n)
-#define send(s, b, n, f) send(s, (const char *)(b), (int)(n), f)
+/* send and connect set errno from the Winsock error (EAGAIN, EINPROGRESS, ECONNREFUSED, ...), as POSIX does. */
+#define send(s, b, n, f) platform_send(s, b, n, f)
+#define connect(s, a, l) platform_connect(s, a, l)
+ssize_t platform_send(int fd, const void *buf, size_t len, int flags);
+int platform_connect(int fd, const struct sockaddr *sa, socklen_t len);
 #define poll(f, n, t) platform_poll(f, n, t)
 int platform_socket(int domain, int type, int proto);
 #define SHUT_RDWR SD_BOTH
@@ -156,6 +163,8 @@ struct tm *localtime_r(const time_t *t, struct tm *out);
 #include <sys/uio.h>
 #include <unistd.h>
 #define PLATFORM_EVIDENCE_DEFAULT true
+#include <sys/un.h>
+#define PLATFORM_UNIX_DGRAM true
 #endif
 
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */
@@ -229,6 +238,10 @@ int platform_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
  */
 const void *platform_map_file(int fd, size_t *lenp);
 void platform_unmap_file(const void *p, size_t len);
+/* size bytes of fresh memory aligned to size (a power of two: the flow slabs); NULL when out of memory. */
+void *platform_alloc_aligned(size_t size);
+/* Give back memory from platform_alloc_aligned(size). */
+void platform_free_aligned(void *p, size_t size);
 /* Ask for huge pages under a large table (a hint: nothing happens where the system has no such advice). */
 void platform_advise_huge(void *p, size_t len);
 

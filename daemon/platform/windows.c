@@ -440,6 +440,19 @@ void platform_unmap_file(const void *p, size_t len)
 		UnmapViewOfFile(p);
 }
 
+/* The CRT's aligned allocator (VirtualAlloc cannot ask for an alignment above 64 KiB). */
+void *platform_alloc_aligned(size_t size)
+{
+	return _aligned_malloc(size, size);
+}
+
+/* _aligned_free. */
+void platform_free_aligned(void *p, size_t size)
+{
+	(void)size;
+	_aligned_free(p);
+}
+
 /* No huge-page advice on Windows (large pages need a privilege and a special allocation). */
 void platform_advise_huge(void *p, size_t len)
 {
@@ -617,6 +630,19 @@ static int wsa_errno(int e)
 		return EACCES;
 	case WSAEAFNOSUPPORT:
 		return EAFNOSUPPORT;
+	case WSAEWOULDBLOCK:
+		return EAGAIN;
+	case WSAECONNREFUSED:
+		return ECONNREFUSED;
+	case WSAECONNRESET:
+		return ECONNRESET;
+	case WSAENOBUFS:
+		return ENOBUFS;
+	case WSAEMSGSIZE:
+		return EMSGSIZE;
+	case WSAENETUNREACH:
+	case WSAEHOSTUNREACH:
+		return ENETUNREACH;
 	default:
 		return EIO;
 	}
@@ -642,6 +668,32 @@ int platform_tcp_listen(const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	return (int)s;
+}
+
+#undef send
+#undef connect
+/* send(2) on a Winsock socket, errno set from WSAGetLastError. */
+ssize_t platform_send(int fd, const void *buf, size_t len, int flags)
+{
+	int n = send((SOCKET)fd, (const char *)buf, (int)len, flags);
+
+	if (n == SOCKET_ERROR) {
+		errno = wsa_errno(WSAGetLastError());
+		return -1;
+	}
+	return n;
+}
+
+/* connect(2) on a Winsock socket; a non-blocking connect under way is EINPROGRESS, as on POSIX. */
+int platform_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (connect((SOCKET)fd, sa, len) == SOCKET_ERROR) {
+		int e = WSAGetLastError();
+
+		errno = e == WSAEWOULDBLOCK ? EINPROGRESS : wsa_errno(e);
+		return -1;
+	}
+	return 0;
 }
 
 void platform_socket_close(int fd)
@@ -1192,7 +1244,7 @@ void state_owner_allow(uid_t uid)
  * junction is followed) and its CRT has no owner or Unix modes: the state
  * directory's ACL (state_dir_check) is what keeps others from planting files.
  */
-int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen)
+int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, char *why, size_t whylen)
 {
 	struct stat st;
 	int fd, e;

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || fail "no checkout"
 ISO_C="assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h locale.h math.h setjmp.h
 signal.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h stdlib.h stdnoreturn.h string.h
 tgmath.h threads.h time.h uchar.h wchar.h wctype.h"
-LIBS="pcap/pcap.h pcap/dlt.h maxminddb.h microhttpd.h cjson/cJSON.h sqlite3.h qrencode.h libpsl.h nettle/sha1.h
+LIBS="pcap/pcap.h pcap/dlt.h maxminddb.h microhttpd.h cjson/cJSON.h sqlite3.h qrencode.h libpsl.h nettle/sha1.h nettle/base64.h
 nettle/sha2.h nettle/sha.h"
 bad=""
 n=0

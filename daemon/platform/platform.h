@@ -47,6 +47,8 @@
 #define PLATFORM_EVIDENCE_DEFAULT false
 /* Windows' AF_UNIX has stream sockets only: no local syslog datagram socket. */
 #define PLATFORM_UNIX_DGRAM false
+/* No kernel BPF records of socket owners: the owner tables are read each tick. */
+#define PLATFORM_BPF false
 typedef uint32_t uid_t;
 typedef uint32_t gid_t;
 typedef int nfds_t;
@@ -109,6 +111,8 @@ struct pcap;
 int pcap_get_selectable_fd(struct pcap *p);
 ssize_t pread(int fd, void *buf, size_t len, off_t off);
 void *memrchr(const void *s, int c, size_t n);
+/* getline(3): one line with its newline into *line (grown with realloc); its length, or -1 at the end. */
+ssize_t getline(char **line, size_t *cap, FILE *f);
 char *strcasestr(const char *hay, const char *needle);
 void qsort_r(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *), void *arg);
 /* Directory descriptors do not exist on Windows: these fail with ENOSYS (the evidence store needs them). */
@@ -165,6 +169,7 @@ struct tm *localtime_r(const time_t *t, struct tm *out);
 #define PLATFORM_EVIDENCE_DEFAULT true
 #include <sys/un.h>
 #define PLATFORM_UNIX_DGRAM true
+#define PLATFORM_BPF true
 #endif
 
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */

@@ -243,6 +243,42 @@ void proc_table_use_procnet(struct proc_table *pt)
 	(void)pt;
 }
 
+/* Windows has no BPF: the owner tables are read every tick instead. */
+int proc_table_enable_bpf(struct proc_table *pt, char *err, size_t errlen)
+{
+	(void)pt;
+	snprintf(err, errlen, "BPF attribution is Linux-only (Windows reads the owner tables)");
+	errno = ENOSYS;
+	return -1;
+}
+
+/* Never: no BPF records. */
+bool proc_table_bpf(const struct proc_table *pt)
+{
+	(void)pt;
+	return false;
+}
+
+/* No kernel hooks to name. */
+const char *proc_table_hooks(const struct proc_table *pt)
+{
+	(void)pt;
+	return "";
+}
+
+/* Nothing to wait on: no kernel records. */
+int proc_table_fd(const struct proc_table *pt)
+{
+	(void)pt;
+	return -1;
+}
+
+/* Nothing to read. */
+void proc_table_drain(struct proc_table *pt)
+{
+	(void)pt;
+}
+
 struct proc_info *proc_info_ref(struct proc_info *info)
 {
 	if (info)

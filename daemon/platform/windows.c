@@ -998,6 +998,31 @@ int mkostemp(char *tmpl, int flags)
 }
 
 #undef socket
+/* getline(3) on the CRT, byte by byte (config files are small). */
+ssize_t getline(char **line, size_t *cap, FILE *f)
+{
+	size_t n = 0;
+	int c;
+
+	if (*line == NULL || *cap == 0) {
+		*cap = 128;
+		*line = xrealloc(*line, *cap);
+	}
+	while ((c = getc(f)) != EOF) {
+		if (n + 2 > *cap) {
+			*cap *= 2;
+			*line = xrealloc(*line, *cap);
+		}
+		(*line)[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return -1;
+	(*line)[n] = '\0';
+	return (ssize_t)n;
+}
+
 /* A Winsock socket with SOCK_NONBLOCK honoured; never inherited by children. */
 int platform_socket(int domain, int type, int proto)
 {

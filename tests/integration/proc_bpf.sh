@@ -3,7 +3,7 @@
 # proc_bpf.sh: 1,000 short connections from four programs in a namespace get the right pid and exe (BPF >= 99%).
 #
 # The daemon captures on one end of a veth pair in a namespace of its own; the test host (a TCP server) is in a
-# second namespace. One launching script starts the programs and records, for every connection, the pid it got
+# second namespace. One launching script starts the programs (in parallel batches) and records, for every connection, the pid it got
 # from `$!` (the oracle) and the local port the program reports: python3 (450 TCP connections, each closed right after
 # its connect: the longest is printed; 300 one-shot UDP datagrams from fresh sockets), curl (100 runs) and conn_once (150 runs: 100
 # TCP, 50 UDP, each exiting right after its connection). Every flow to the test host is matched on (proto, local
@@ -98,30 +98,69 @@ for i in range(n):
 if mode == "tcp":
     sys.stderr.write("the longest python3 TCP connection lasted %.1f ms\n" % (longest * 1000))
 EOF
-# The launching script: one line "PID PROTO LPORT EXE" per connection, PID from $!.
-cat > "$TMP/launch.sh" << EOF
-rec=\$1
-echo "launch: start \$(date +%s.%N)" >&2
-$py "$TMP/client.py" tcp 450 > "\$rec.py1" 2> "\$rec.tcpms" & p=\$!; wait \$p
-sed "s|^|\$p |; s|\\\$| $exe_python|" "\$rec.py1" >> "\$rec"
-$py "$TMP/client.py" udp 300 > "\$rec.py2" & p=\$!; wait \$p
-sed "s|^|\$p |; s|\\\$| $exe_python|" "\$rec.py2" >> "\$rec"
-echo "launch: curl \$(date +%s.%N)" >&2
-i=0
-while [ \$i -lt 100 ]; do
-	curl -s -o /dev/null -w 'tcp %{local_port} 8081\n' http://198.51.100.7:8081/ > "\$rec.c" & p=\$!; wait \$p
-	sed "s|^|\$p |; s|\\\$| $exe_curl|" "\$rec.c" >> "\$rec"
-	i=\$((i + 1))
-done
-echo "launch: conn_once \$(date +%s.%N)" >&2
-i=0
-while [ \$i -lt 150 ]; do
-	if [ \$i -lt 100 ]; then proto=tcp port=8082; else proto=udp port=\$((30000 + i)); fi
-	"$TMP/conn_once" \$proto 198.51.100.7 \$port > "\$rec.o" & p=\$!; wait \$p
-	sed "s|^[0-9]* |\$p |; s|\\\$| \$port $exe_conn|" "\$rec.o" >> "\$rec"
-	i=\$((i + 1))
-done
-echo "launch: end \$(date +%s.%N)" >&2
+# The launching script: one line "PID PROTO LPORT RPORT EXE" per connection, PID from `$!` of the job that made it.
+# The two python3 clients run beside the curl and conn_once runs, which start in batches of NG_BATCH (10) at a time;
+# each job writes its own record file, read after `wait PID` with the PID `$!` gave for that job.
+cat > "$TMP/launch.sh" << 'EOF'
+rec=$1 py=$2 client=$3 conn_once=$4 exe_python=$5 exe_curl=$6 exe_conn=$7 batch=$8
+# add FILE PID EXE: the job's lines, prefixed with its pid (conn_once prints its own pid first: replaced by $!).
+add() {
+	sed -E "s#^([0-9]+ )?(tcp|udp) #$2 \2 #; s#\$# $3#" "$1" >> "$rec"
+}
+echo "launch: start $(date +%s.%N)" >&2
+$py "$client" tcp 450 > "$rec.py1" 2> "$rec.tcpms" &
+p1=$!
+$py "$client" udp 300 > "$rec.py2" &
+p2=$!
+# job KIND I: one curl (KIND c) or conn_once (KIND o) run in the background; adds "PID:I" to jobs_now.
+job() {
+	if [ "$1" = c ]; then
+		curl -s -o /dev/null -w 'tcp %{local_port} 8081\n' http://198.51.100.7:8081/ > "$rec.c.$2" &
+	elif [ "$2" -lt 100 ]; then
+		"$conn_once" tcp 198.51.100.7 8082 > "$rec.o.$2" &
+	else
+		"$conn_once" udp 198.51.100.7 $((30000 + $2)) > "$rec.o.$2" &
+	fi
+	jobs_now="$jobs_now $!:$2"
+}
+# batches KIND N: N runs of KIND, NG_BATCH at a time; each run's record read once it has exited.
+batches() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		jobs_now=
+		j=0
+		while [ $j -lt "$batch" ] && [ $i -lt "$2" ]; do
+			job "$1" $i
+			i=$((i + 1))
+			j=$((j + 1))
+		done
+		for e in $jobs_now; do
+			p=${e%%:*}
+			k=${e#*:}
+			wait "$p"
+			if [ "$1" = c ]; then
+				add "$rec.c.$k" "$p" "$exe_curl"
+			else
+				# conn_once prints "PID PROTO LPORT": the remote port is the run's (8082 for TCP, 30000 + K for UDP).
+				if [ "$k" -lt 100 ]; then rport=8082; else rport=$((30000 + k)); fi
+				sed "s|\$| $rport|" "$rec.o.$k" > "$rec.o.$k.l"
+				# Its own getpid() must be the pid $! gave: the record is exact, or the test fails.
+				[ "$(cut -d' ' -f1 "$rec.o.$k")" = "$p" ] || echo "conn_once run $k: \$! $p, getpid $(cat "$rec.o.$k")" \
+					>> "$rec.mismatch"
+				add "$rec.o.$k.l" "$p" "$exe_conn"
+			fi
+		done
+	done
+}
+echo "launch: curl $(date +%s.%N)" >&2
+batches c 100
+echo "launch: conn_once $(date +%s.%N)" >&2
+batches o 150
+wait $p1
+add "$rec.py1" $p1 "$exe_python"
+wait $p2
+add "$rec.py2" $p2 "$exe_python"
+echo "launch: end $(date +%s.%N)" >&2
 EOF
 
 api() {
@@ -145,7 +184,9 @@ run_one() {
 		sleep 0.1
 	done
 	sleep 0.5
-	ip netns exec $A sh "$TMP/launch.sh" "$TMP/rec.$label"
+	rm -f "$TMP/rec.$label.mismatch"
+	ip netns exec $A sh "$TMP/launch.sh" "$TMP/rec.$label" $py "$TMP/client.py" "$TMP/conn_once" "$exe_python" \
+		"$exe_curl" "$exe_conn" "${NG_BATCH:-10}"
 	i=0
 	while [ $i -lt 60 ]; do
 		api /api/stats > "$TMP/stats.$label.json"
@@ -209,6 +250,7 @@ t0=$(date +%s)
 run_one bpf > "$TMP/bpf.score" || fail "bpf run"
 echo "bpf run: $(($(date +%s) - t0)) s"
 cat "$TMP/bpf.score"
+[ -s "$TMP/rec.bpf.mismatch" ] && { cat "$TMP/rec.bpf.mismatch"; fail "bpf: the launching script's pid record is not exact"; }
 grep -q 'attribution: BPF' "$TMP/bpf.err" || { cat "$TMP/bpf.err"; fail "BPF attribution did not start"; }
 set -- $(grep '^SCORE' "$TMP/bpf.score")
 [ "$6" -ge 1000 ] || fail "bpf: the launching script recorded $6 connections, not 1000"
@@ -222,6 +264,7 @@ t0=$(date +%s)
 run_one nobpf --no-bpf > "$TMP/nobpf.score" || fail "--no-bpf run"
 echo "--no-bpf run: $(($(date +%s) - t0)) s"
 cat "$TMP/nobpf.score"
+[ -s "$TMP/rec.nobpf.mismatch" ] && { cat "$TMP/rec.nobpf.mismatch"; fail "--no-bpf: the launching script's pid record is not exact"; }
 grep -q 'attribution: BPF' "$TMP/nobpf.err" && fail "--no-bpf: the daemon used BPF anyway"
 set -- $(grep '^SCORE' "$TMP/nobpf.score")
 echo "PASS --no-bpf: $4 of $2 flows with the right pid and exe (reported, no threshold)"

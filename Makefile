@@ -32,7 +32,10 @@ BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # Every module but main.c goes into one archive, so unit tests and fuzzers link the same code.
-LIB_SRCS := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(DAEMON_DIRS)) geoip/*.c whitelist/*.c))
+# daemon/platform holds one file per system (linux.c, windows.c); the build picks its own.
+PLATFORM_OTHER := daemon/platform/windows.c daemon/platform/proc_windows.c
+ALL_SRCS := $(filter-out daemon/main.c,$(wildcard $(addsuffix /*.c,$(DAEMON_DIRS)) geoip/*.c whitelist/*.c))
+LIB_SRCS := $(filter-out $(PLATFORM_OTHER),$(ALL_SRCS))
 GEN_SRCS := $(BUILD)/gen/webassets.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/webassets.o
 LIB      := $(BUILD)/libnetglobe.a
@@ -44,7 +47,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzzer.c)
 
-.PHONY: all deps run test unit integration bench asan fuzz clean install uninstall help web
+.PHONY: all deps run test unit integration bench asan fuzz clean install uninstall help web windows windows-deps windows-test
 
 all: $(BIN) $(TOOL_BINS)
 
@@ -56,6 +59,8 @@ help:
 	@echo "make asan       ASan+UBSan build and the test suite on it"
 	@echo "make fuzz       libFuzzer on every parser for FUZZ_SECONDS each"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make windows    cross-build $(WIN)/netglobe.exe (mingw-w64; libraries from Debian's sources)"
+	@echo "make windows-test  the Windows build's tests under Wine"
 
 # deps installs missing Debian and npm packages and the default GeoIP data; quick when all is there.
 deps:
@@ -74,14 +79,14 @@ $(BUILD)/gen/vmlinux.h:
 	@test -r $(VMLINUX_BTF) || { echo "no $(VMLINUX_BTF): the BPF program is compiled against the kernel's BTF (VMLINUX_BTF=FILE)" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/procattr.bpf.o: daemon/enrich/bpf/procattr.bpf.c daemon/enrich/bpf/procattr.h $(BUILD)/gen/vmlinux.h
-	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/gen -Idaemon/enrich/bpf -Wall -Werror -c -o $@ $<
+$(BUILD)/gen/procattr.bpf.o: daemon/platform/bpf/procattr.bpf.c daemon/platform/bpf/procattr.h $(BUILD)/gen/vmlinux.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/gen -Idaemon/platform/bpf -Wall -Werror -c -o $@ $<
 	$(BPF_STRIP) -g $@
 
 $(BUILD)/gen/procattr.skel.h: $(BUILD)/gen/procattr.bpf.o
 	$(BPFTOOL) gen skeleton $< name procattr > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/daemon/enrich/procbpf.o: $(BUILD)/gen/procattr.skel.h
+$(BUILD)/obj/daemon/platform/procbpf.o: $(BUILD)/gen/procattr.skel.h
 
 # The web page is compiled into the binary: a fixed table of files, so no path can escape it.
 # web/build.sh assembles the page (sources plus pinned npm files) into $(BUILD)/web.
@@ -120,7 +125,7 @@ unit: $(UNIT_BINS)
 integration: all
 	@sh tests/run-integration.sh $(BUILD)
 
-test: deps all unit integration
+test: deps all unit integration windows-test
 
 bench: deps all
 	@sh tests/bench/run.sh $(BUILD)
@@ -164,4 +169,48 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Windows: cross-compiled with mingw-w64 against libraries built from Debian's source packages
+# (daemon/platform/windows-deps.sh, cached in $(WIN)/deps). The LGPL libraries are DLLs beside the .exe;
+# wpcap.dll (Npcap) is loaded at run time. Only Debian's mingw and Wine packages are added, by windows-deps.
+WIN       := $(BUILD)/windows
+WIN_CC    := x86_64-w64-mingw32-gcc
+WIN_DEPS  := $(WIN)/deps/prefix
+# What only Linux has: sock_diag/procfs/BPF attribution and capability-based privilege dropping.
+WIN_SKIP  := daemon/platform/linux.c daemon/platform/privs.c daemon/platform/proc_linux.c daemon/platform/procbpf.c
+WIN_SRCS  := $(filter-out $(WIN_SKIP),$(ALL_SRCS)) daemon/main.c
+WIN_OBJS  := $(patsubst %.c,$(WIN)/obj/%.o,$(WIN_SRCS)) $(WIN)/obj/gen/webassets.o
+WIN_CFLAGS := $(CSTD) -O2 -g $(WARN) -Wno-format $(INCS) -I$(WIN_DEPS)/include -D_WIN32_WINNT=0x0600 -D__USE_MINGW_ANSI_STDIO=1 \
+	-DPSL_STATIC -MMD -MP
+# binmode.o: files and standard streams are binary, as on Linux (no CRLF translation).
+WIN_LDLIBS := $(shell $(WIN_CC) -print-file-name=binmode.o 2>/dev/null) -L$(WIN_DEPS)/lib -lmaxminddb -lmicrohttpd -lcjson \
+	-lsqlite3 -lqrencode -lpsl -lnettle -lws2_32 -liphlpapi -lbcrypt -ladvapi32 -lm -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic
+WIN_DLLS  := libmicrohttpd-12.dll libqrencode.dll libnettle-8.dll
+
+windows-deps:
+	@sh .ci/deps.sh windows
+	@sh daemon/platform/windows-deps.sh $(WIN)/deps
+
+$(WIN)/deps.stamp: daemon/platform/windows-deps.sh
+	@$(MAKE) --no-print-directory windows-deps
+	@touch $@
+
+$(WIN)/obj/%.o: %.c $(WIN)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -c -o $@ $<
+
+$(WIN)/obj/gen/%.o: $(BUILD)/gen/%.c $(WIN)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(WIN)/netglobe.exe: $(WIN_OBJS)
+	$(WIN_CC) -o $@ $(WIN_OBJS) $(WIN_LDLIBS)
+	@for d in $(WIN_DLLS); do cp $(WIN_DEPS)/bin/$$d $(WIN)/; done
+	@cp /usr/share/publicsuffix/public_suffix_list.dafsa $(WIN)/
+	@cp whitelist/lists/common-updates.allow $(WIN)/
+
+windows: $(WIN)/netglobe.exe
+
+windows-test: windows
+	@sh tests/windows/run.sh $(BUILD)
+
+-include $(shell find $(BUILD) -path $(BUILD)/windows/deps -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -12,6 +12,11 @@ libcap-dev libqrencode-dev libpsl-dev publicsuffix libcmocka-dev clang libclang-
 libbpf-dev libelf-dev zlib1g-dev bpftool llvm nettle-dev
 tshark mmdb-bin tcpdump sqlite3 iproute2 chromium wrk nfdump softflowd argus-client argus-server
 libndpi-bin libmaxmind-db-writer-perl python3-dpkt systemd libcap2-bin time groff-base strace bsdextrautils"
+# `deps.sh windows` (make windows, windows-test): the cross-compiler, Wine to test with, and what
+# daemon/platform/windows-deps.sh needs to unpack Debian's sources (dpkg-dev) and make SQLite's amalgamation (tcl).
+if [ "${1:-}" = windows ]; then
+	PKGS="gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev wine64 dpkg-dev tcl cmake flex bison publicsuffix"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -38,6 +43,8 @@ if [ -n "$missing" ]; then
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
+
+[ "${1:-}" = windows ] && exit 0
 
 # The page's npm packages, exactly as web/package-lock.json pins them (versions and integrity).
 if [ -f web/package-lock.json ]; then

@@ -11,13 +11,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
+#include "platform.h"
 
 #include "addr.h"
 #include "home.h"
@@ -161,7 +159,7 @@ void config_init(struct config *c)
 	c->speed = 0;
 	c->max_clients = 512;
 	c->alert_timeout = 10 * NG_USEC;
-	c->evidence = true;
+	c->evidence = PLATFORM_EVIDENCE_DEFAULT;	/* the evidence store needs directory descriptors (not on Windows yet) */
 	c->evidence_mb = 64;
 	c->history_mb = 256;
 	c->ipfix_active_timeout = 60 * NG_USEC;
@@ -415,14 +413,14 @@ static char *config_file_text(const char *path, char *err, size_t errlen)
 		config_free(&c);
 		return NULL;
 	}
-	out = open_memstream(&buf, &len);
+	out = platform_memstream(&buf, &len);
 	if (!out) {
 		snprintf(err, errlen, "cannot compare %s: %s", path, strerror(errno));
 		config_free(&c);
 		return NULL;
 	}
 	config_write(&c, out, true);
-	fclose(out);
+	platform_memstream_close(out);
 	config_free(&c);
 	return buf;
 }
@@ -473,16 +471,16 @@ int config_reload_file(const char **path, char *changed, size_t changedlen, char
 
 		if (options[i].cli_only)
 			continue;
-		fa = open_memstream(&a, &alen);
-		fb = open_memstream(&b, &blen);
+		fa = platform_memstream(&a, &alen);
+		fb = platform_memstream(&b, &blen);
 		if (fa && fb) {
 			config_option_lines(config_file_snapshot, options[i].name, fa);
 			config_option_lines(now, options[i].name, fb);
 		}
 		if (fa)
-			fclose(fa);
+			platform_memstream_close(fa);
 		if (fb)
-			fclose(fb);
+			platform_memstream_close(fb);
 		if (a && b && strcmp(a, b) != 0) {
 			n++;
 			if (used < changedlen)

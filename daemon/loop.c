@@ -19,12 +19,10 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "capture.h"
 #include "dns.h"
@@ -94,24 +92,10 @@ static void on_signal(int sig)
 		loop_stop = 1;
 }
 
-/*
- * Install the flag-setting handlers. SA_RESTART: poll returns EINTR on a
- * signal whatever the flags (signal(7)), which wakes the loop; everything
- * else (a write to a --dump pipe, a read of -r -) just carries on.
- */
+/* Install the flag-setting handlers (platform_signals says how on each system). */
 void loop_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	platform_signals(on_signal);
 }
 
 /* The learning state as JSON, judged on the packet clock (the wall clock before any packet). */
@@ -544,7 +528,9 @@ int daemon_run(const struct config *cfg)
 		t = http_timeout_ms(d->http);
 		if (t >= 0 && t < timeout)
 			timeout = t;
-		if (poll(fds, (nfds_t)nfds, timeout) < 0 && errno != EINTR) {
+		if (d->live && capture_fd(d->cap) < 0 && timeout > PLATFORM_CAPTURE_POLL_MS)
+			timeout = PLATFORM_CAPTURE_POLL_MS;	/* nothing to wait on: look every few ms */
+		if (platform_poll(fds, (nfds_t)nfds, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
 			break;
 		}

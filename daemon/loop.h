@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include <signal.h>
+#include "platform.h"
 
 #include "capture.h"
 

@@ -2,11 +2,10 @@
 /* main.c: netglobe's entry point: options, then one of dump, daemon, history or reset-baseline. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <poll.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "capture.h"
 #include "communityid.h"
@@ -55,7 +54,8 @@ static int dump_read(struct dump_run *r, struct capture *c, struct outputs *outs
 		if (live) {
 			struct pollfd pfd = {.fd = capture_fd(c), .events = POLLIN};
 
-			if (poll(&pfd, 1, DUMP_TICK / 1000) < 0 && errno != EINTR) {
+			if (platform_poll(&pfd, 1, capture_fd(c) >= 0 ? DUMP_TICK / 1000 : PLATFORM_CAPTURE_POLL_MS) < 0 &&
+			    errno != EINTR) {
 				snprintf(err, errlen, "poll on the capture: %s", strerror(errno));
 				return -1;
 			}
@@ -238,6 +238,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(NG_LOG_INFO);
+	if (platform_init(err, sizeof err) != 0) {
+		fprintf(stderr, "netglobe: %s\n", err);
+		return 1;
+	}
 	if (argc > 1 && (strcmp(argv[1], "history") == 0 || strcmp(argv[1], "reset-baseline") == 0))
 		return run_subcommand(argv[1], argc - 2, argv + 2);
 	config_init(&cfg);

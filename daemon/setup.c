@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "platform.h"
 
 #include "capture.h"
 #include "decode.h"
@@ -182,6 +182,8 @@ int modules_open(const struct config *cfg, bool live, struct modules *m, char *e
 		m->proc = proc_table_create(why, sizeof why);
 		if (!m->proc)
 			log_warnx("no process attribution: %s", why);
+		else if (!PLATFORM_BPF)
+			log_info("process attribution: %s", proc_table_source(m->proc));
 		else if (cfg->no_bpf)
 			log_info("process attribution: sock_diag and /proc (--no-bpf)");
 		else if (proc_table_enable_bpf(m->proc, why, sizeof why) != 0)

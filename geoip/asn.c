@@ -3,13 +3,10 @@
 #include "asn_table.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -35,7 +32,7 @@
 struct asn_table {
 	const uint8_t *base;	/* the whole file */
 	size_t len;
-	void *map;		/* mmap'd region, or NULL when the caller owns base */
+	const void *map;		/* mmap'd region, or NULL when the caller owns base */
 	uint32_t n4, n6, nval, pool_len;
 	const uint8_t *v4_start, *v4_end, *v4_val;
 	const uint8_t *v6_start, *v6_end, *v6_val;
@@ -269,7 +266,8 @@ struct asn_table *asn_table_open(const char *path, char *err, size_t errlen)
 {
 	struct asn_table *t = NULL;
 	struct stat st;
-	void *map = MAP_FAILED;
+	const void *map = NULL;
+	size_t maplen = 0;
 	char why[160];
 	int fd;
 
@@ -281,8 +279,8 @@ struct asn_table *asn_table_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "ASN table %s is %s", path, S_ISREG(st.st_mode) ? "empty" : "not a regular file");
 		goto fail;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
+	map = platform_map_file(fd, &maplen);
+	if (map == NULL) {
 		snprintf(err, errlen, "cannot map ASN table %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -295,8 +293,7 @@ struct asn_table *asn_table_open(const char *path, char *err, size_t errlen)
 	close(fd);
 	return t;
 fail:
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
+	platform_unmap_file(map, maplen);
 	if (fd != -1)
 		close(fd);
 	return NULL;
@@ -308,7 +305,7 @@ void asn_table_close(struct asn_table *t)
 	if (t == NULL)
 		return;
 	if (t->map != NULL)
-		munmap(t->map, t->len);
+		platform_unmap_file(t->map, t->len);
 	free(t->first4);
 	free(t->first6);
 	free(t);

@@ -3,17 +3,13 @@
 #include "geoip.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <limits.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <maxminddb.h>
 

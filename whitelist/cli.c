@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include "platform.h"
 
 #include "util.h"
 #include "whitelist.h"

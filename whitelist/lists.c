@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* lists.c: parsers for allow files and IP reputation lists (FireHOL, Spamhaus DROP, abuse.ch Feodo CSV). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "log.h"
+#include "platform.h"
 #include "util.h"
 #include "wl_int.h"
 

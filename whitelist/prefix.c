@@ -2,7 +2,7 @@
 /* prefix.c: a sorted-range table for IPv4 and IPv6 CIDRs, answering "which innermost CIDR holds this address". */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "platform.h"
 
 #include "util.h"
 #include "wl_int.h"
@@ -85,7 +85,7 @@ void wl_hugepage_hint(void *p, size_t len)
 	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)((2u << 20) - 1);
 
 	if (len >= (4u << 20) && e > a)
-		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+		platform_advise_huge((void *)a, e - a);
 }
 
 /*

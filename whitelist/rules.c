@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* rules.c: allow files, blocklists and trusted.txt: loading, reloading on change, and matching. */
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -216,14 +214,14 @@ static int source_load(const struct wl_rules *r, struct wl_source *s, bool force
 		return 0;
 	}
 	if (!force && s->known && s->list && st.st_dev == s->dev && st.st_ino == s->ino && st.st_size == s->size &&
-	    st.st_mtim.tv_sec == s->mtime.tv_sec && st.st_mtim.tv_nsec == s->mtime.tv_nsec)
+	    platform_mtime(&st).tv_sec == s->mtime.tv_sec && platform_mtime(&st).tv_nsec == s->mtime.tv_nsec)
 		return 0;
 	/* Remember this identity even if parsing fails, so a bad file is reported once, not every check. */
 	s->known = true;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
-	s->mtime = st.st_mtim;
+	s->mtime = platform_mtime(&st);
 	/* trusted.txt lives in the state directory: never through a link, and only if nobody else could have put it there. */
 	if (wl_list_load(s->kind, s->path, r->po, s->trusted ? NG_OPEN_NOFOLLOW | NG_OPEN_OWNED : 0, &l, err,
 			 errlen) != 0) {
@@ -644,7 +642,7 @@ int wl_rules_trust_many(struct wl_rules *r, const char *const *rules, size_t n, 
 			s->dev = st.st_dev;
 			s->ino = st.st_ino;
 			s->size = st.st_size;
-			s->mtime = st.st_mtim;
+			s->mtime = platform_mtime(&st);
 		}
 	}
 	free(text);

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* store.c: the learnt (address, direction) rows: an in-memory hash table mirrored to SQLite in batches. */
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "strpool.h"

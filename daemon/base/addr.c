@@ -2,7 +2,7 @@
 /* addr.c: parsing, printing, hashing and classifying IP addresses. */
 #include "addr.h"
 
-#include <arpa/inet.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

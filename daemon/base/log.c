@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "platform.h"
 
 static int log_max = NG_LOG_INFO;
 static int log_journal;	/* stderr is connected to journald */

@@ -4,14 +4,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Print and abort: the one place that handles running out of memory. */
 static void oom(size_t size)
@@ -316,7 +313,7 @@ static uint64_t hash_secret(void)
 	static bool drawn;
 
 	if (!drawn) {
-		if (getrandom(&secret, sizeof secret, 0) != sizeof secret)
+		if (platform_random(&secret, sizeof secret) != 0)
 			secret = (uint64_t)time_mono() ^ ((uint64_t)getpid() << 32);
 		drawn = true;
 	}
@@ -610,147 +607,6 @@ int mkdir_p(const char *dir)
 out:
 	free(p);
 	return rc;
-}
-
-static uid_t state_extra_owner = (uid_t)-1;
-
-void state_owner_allow(uid_t uid)
-{
-	state_extra_owner = uid;
-}
-
-/* True when files and directories owned by uid may be trusted. */
-static bool owner_trusted(uid_t uid)
-{
-	return uid == geteuid() || uid == 0 || (state_extra_owner != (uid_t)-1 && uid == state_extra_owner);
-}
-
-/* The checks of state_dir_check on an existing directory. */
-static int state_dir_judge(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(dir, &st) != 0) {
-		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
-			 strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "state directory %s is not a directory (choose --state-dir DIR)", dir);
-		errno = ENOTDIR;
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH | S_ISVTX)) {
-		snprintf(err, errlen,
-			 "state directory %s is writable by everyone or its group (mode %04o): others could plant netglobe's token, "
-			 "rules or database there (chmod 700 it, or choose a private --state-dir DIR)",
-			 dir, (unsigned)(st.st_mode & 07777));
-		errno = EPERM;
-		return -1;
-	}
-	if (!owner_trusted(st.st_uid)) {
-		snprintf(err, errlen, "state directory %s belongs to uid %u, not to this user or root: its files could "
-			 "be planted (chown it, or choose --state-dir DIR)", dir, (unsigned)st.st_uid);
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
-}
-
-int state_dir_check(const char *dir, char *err, size_t errlen)
-{
-	if (mkdir_p(dir) != 0) {
-		snprintf(err, errlen, "cannot use state directory %s: %s (fix it or choose --state-dir DIR)", dir,
-			 strerror(errno));
-		return -1;
-	}
-	return state_dir_judge(dir, err, errlen);
-}
-
-int state_dir_trust(const char *dir, char *err, size_t errlen)
-{
-	return state_dir_judge(dir, err, errlen);
-}
-
-/* A file type in words, for messages. */
-static const char *file_type_name(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return "a device";
-	return "not a regular file";
-}
-
-int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd, e;
-
-	/* lstat first only for the words; fstat below is what decides. */
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode) && (how & NG_OPEN_NOFOLLOW)) {
-			snprintf(why, whylen, "it is a symbolic link, which netglobe does not follow in its state "
-				 "directory (remove it)");
-			errno = ELOOP;
-			return -1;
-		}
-	}
-	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | ((how & NG_OPEN_NOFOLLOW) ? O_NOFOLLOW : 0), mode);
-	if (fd < 0) {
-		e = errno;
-		if (e == ELOOP && (how & NG_OPEN_NOFOLLOW))
-			snprintf(why, whylen, "it is a symbolic link, which netglobe does not follow in its state "
-				 "directory (remove it)");
-		else if (e == ENXIO && stat(path, &st) == 0)
-			snprintf(why, whylen, "it is %s, not a regular file%s", file_type_name(st.st_mode),
-				 how ? " (remove it)" : "");
-		else
-			snprintf(why, whylen, "%s", strerror(e));
-		errno = e;
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		e = errno;
-		snprintf(why, whylen, "%s", strerror(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "it is %s, not a regular file%s", file_type_name(st.st_mode), how ? " (remove it)" : "");
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((how & NG_OPEN_OWNED) && !owner_trusted(st.st_uid)) {
-		snprintf(why, whylen, "it belongs to uid %u, not to this user or root, so it may have been planted "
-			 "(remove it)", (unsigned)st.st_uid);
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	if ((how & NG_OPEN_OWNED) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(why, whylen, "it is writable by its group or others (mode %04o; chmod go-w it)",
-			 (unsigned)(st.st_mode & 07777));
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
-		e = errno;
-		snprintf(why, whylen, "%s", strerror(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
 }
 
 void sb_csv_field(struct strbuf *sb, const char *s, bool last)

@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -72,15 +71,14 @@ int mkdir_p(const char *dir);
 /*
  * Create the state directory if missing and check it can be trusted, as
  * OpenSSH checks its files: owned by this user, root or the account the
- * daemon switches to (state_owner_allow), and not writable by its group or
+ * daemon switches to (state_owner_allow in platform.h), and not writable by its group or
  * others (nor sticky like /tmp): others could plant the access token,
  * trusted rules or the database there. 0, or -1 with one line in err.
+ * Defined by the platform layer (linux.c: owners and modes; windows.c: the ACL).
  */
 int state_dir_check(const char *dir, char *err, size_t errlen);
 /* The same checks without creating the directory (the history and reset-baseline commands). */
 int state_dir_trust(const char *dir, char *err, size_t errlen);
-/* Also trust files and the state directory owned by uid (the account the daemon switches to). */
-void state_owner_allow(uid_t uid);
 
 /* How ng_open_checked trusts a file (it is always a regular file and never blocks on a FIFO). */
 #define NG_OPEN_NOFOLLOW 1u	/* not through a symbolic link (files of the state directory) */
@@ -91,8 +89,9 @@ void state_owner_allow(uid_t uid);
  * with `how`, the checks above. The fd, or -1 with errno and a phrase in
  * why for "cannot read PATH: WHY": "is a FIFO, not a regular file (remove
  * it)", "belongs to uid 65534 ...". ENOENT leaves why as strerror.
+ * Defined by the platform layer (Windows: no O_NOFOLLOW, no owner or mode check).
  */
-int ng_open_checked(const char *path, int flags, mode_t mode, unsigned how, char *why, size_t whylen);
+int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, char *why, size_t whylen);
 
 /* Read a whole file into a NUL-terminated buffer (caller frees); NULL and errno on failure. */
 char *file_read_all(const char *path, size_t max, size_t *lenp);

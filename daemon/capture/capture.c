@@ -3,14 +3,12 @@
 #include "capture.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <limits.h>
-#include <net/if.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "platform.h"
 
 #include "decode.h"
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include "platform.h"
 
 #include "names.h"
 #include "strpool.h"
@@ -477,7 +477,7 @@ static uint64_t dns_seed(const void *salt)
 {
 	uint64_t s = 0;
 
-	if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
+	if (platform_random(&s, sizeof s) != 0)
 		s = (uint64_t)time_mono() ^ (uint64_t)(uintptr_t)salt;
 	return s;
 }

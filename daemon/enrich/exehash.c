@@ -23,13 +23,12 @@
 #include "exehash.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "platform.h"
 
 #define EXEHASH_MAX		1024		/* executable versions cached */
 #define EXEHASH_PATHS		1024		/* paths whose last hash is remembered */

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include "platform.h"
 
 #include "addr.h"
 #include "util.h"

@@ -13,10 +13,11 @@
 #include <libpsl.h>
 #include <string.h>
 
+#include "platform.h"
 #include "util.h"
 
-/* Debian's publicsuffix package; psl_latest falls back to the built-in list when it is absent. */
-#define REGDOMAIN_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dafsa"
+/* Debian's publicsuffix package (Windows: the copy beside netglobe.exe); psl_latest falls back to the built-in list when it is absent. */
+#define REGDOMAIN_PSL_FILE platform_psl_file()
 
 static psl_ctx_t *psl;
 

@@ -1280,8 +1280,9 @@ void engine_publish(struct engine *e, ng_time wall)
 
 	engine_flush(e);
 	for (int s = 0; s < ENRICH_SLOTS; s++) {
+		/* (->poll) in parentheses: Windows' platform.h defines a poll() macro. */
 		if (e->enrich[s] && enrichment_kinds[s]->poll)
-			enrichment_kinds[s]->poll(e->enrich[s], wall, engine_enrich_answer, e);
+			(enrichment_kinds[s]->poll)(e->enrich[s], wall, engine_enrich_answer, e);
 	}
 	/* Live: the packet clock stops when the network is quiet, so expire on the wall clock too. */
 	if (e->cfg.live && wall - e->last_wall_expire >= NG_USEC) {

@@ -27,9 +27,9 @@
 
 #include "log.h"
 
+#include "platform.h"
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /*
  * Three 128-byte blocks a flow, paid a million times over on a busy host: a
@@ -130,17 +130,10 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 /* Map one slab aligned to its size and ask for a huge page behind it; NULL when out of memory. */
 static void *slab_map(void)
 {
-	size_t len = FLOW_SLAB_BYTES * 2;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *a;
+	void *a = platform_alloc_aligned(FLOW_SLAB_BYTES);
 
-	if (p == MAP_FAILED)
-		return NULL;
-	a = (char *)(((uintptr_t)p + FLOW_SLAB_BYTES - 1) & ~(uintptr_t)(FLOW_SLAB_BYTES - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (a + FLOW_SLAB_BYTES < p + len)
-		munmap(a + FLOW_SLAB_BYTES, (size_t)(p + len - (a + FLOW_SLAB_BYTES)));
-	(void)madvise(a, FLOW_SLAB_BYTES, MADV_HUGEPAGE);
+	if (a != NULL)
+		platform_advise_huge(a, FLOW_SLAB_BYTES);
 	return a;
 }
 
@@ -202,7 +195,7 @@ void flow_table_destroy(struct flow_table *ft)
 		}
 	}
 	for (size_t i = 0; i < ft->nslabs; i++)
-		munmap(ft->slabs[i], FLOW_SLAB_BYTES);
+		platform_free_aligned(ft->slabs[i], FLOW_SLAB_BYTES);
 	free(ft->slabs);
 	free(ft->slots);
 	free(ft->idbuckets);
@@ -300,7 +293,7 @@ static void hugepage_hint(void *p, size_t len)
 	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(FLOW_SLAB_BYTES - 1);
 
 	if (len >= 2 * FLOW_SLAB_BYTES && e > a)
-		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+		platform_advise_huge((void *)a, e - a);
 }
 
 /* Double the index. */

@@ -16,8 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

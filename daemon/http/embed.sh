@@ -40,9 +40,9 @@ tmp="$out.tmp"
 			gzip -9 -n -c "$src" > "$gz"
 			size=$(wc -c < "$src")
 			gzsize=$(wc -c < "$gz")
-			printf '__asm__(".section .rodata\\n.balign 16\\nng_asset_%s: .incbin \\"%s\\"\\n.byte 0\\n.previous\\n");\n' "$i" "$src"
+			printf '__asm__(".section .rodata\\n.balign 16\\nng_asset_%s: .incbin \\"%s\\"\\n.byte 0\\n.text\\n");\n' "$i" "$src"
 			if [ "$gzsize" -lt "$size" ]; then
-				printf '__asm__(".section .rodata\\n.balign 16\\nng_asset_gz_%s: .incbin \\"%s\\"\\n.previous\\n");\n' "$i" "$gz"
+				printf '__asm__(".section .rodata\\n.balign 16\\nng_asset_gz_%s: .incbin \\"%s\\"\\n.text\\n");\n' "$i" "$gz"
 			fi
 			i=$((i + 1))
 		done

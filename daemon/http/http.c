@@ -2,16 +2,13 @@
 /* http.c: the HTTP server: listeners, libmicrohttpd in the daemon's own loop, connections, routing, responses. */
 #include "http.h"
 
-#include <arpa/inet.h>
+#include "platform.h"
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "events.h"
 #include "http_api.h"
@@ -161,20 +158,13 @@ static int http_bind(const char *spec, struct http_listener *l, char *err, size_
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	int fd, one = 1;
+	int fd;
 	const char *hint = "";
 
 	if (http_parse_listen(spec, &ss, &sslen, l, err, errlen) != 0)
 		return -1;
-	fd = socket(l->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = platform_tcp_listen((struct sockaddr *)&ss, sslen);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot listen on %.100s: socket: %s", spec, strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (l->family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 128) != 0) {
 		int e = errno;
 
 		if (e == EADDRINUSE)
@@ -184,7 +174,6 @@ static int http_bind(const char *spec, struct http_listener *l, char *err, size_
 		else if (e == EACCES)
 			hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
 		snprintf(err, errlen, "cannot listen on %.100s: %s%s", spec, strerror(e), hint);
-		close(fd);
 		return -1;
 	}
 	if (l->port == 0) {
@@ -421,7 +410,11 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 	for (size_t i = 0; i < s->nls; i++) {
 		struct http_listener *l = &s->ls[i];
 		const union MHD_DaemonInfo *di;
-		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+		unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+
+		/* epoll where libmicrohttpd has it (Linux); elsewhere its select sets (http_pollfds). */
+		if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+			flags |= MHD_USE_EPOLL;
 
 		if (l->family == AF_INET6)
 			flags |= MHD_USE_IPv6;
@@ -443,6 +436,8 @@ struct http_server *http_start(const struct http_options *opts, struct http_cont
 			goto fail;
 		}
 		l->fd = -1;	/* MHD owns it now */
+		if (!(flags & MHD_USE_EPOLL))
+			continue;
 		di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 		if (!di) {
 			snprintf(err, errlen, "cannot start the HTTP server on %s: no epoll descriptor", l->name);
@@ -466,7 +461,7 @@ static void http_stop_listeners(struct http_server *s)
 			MHD_stop_daemon(l->mhd);
 		l->mhd = NULL;
 		if (l->fd >= 0)
-			close(l->fd);
+			platform_socket_close(l->fd);
 		l->fd = -1;
 	}
 }
@@ -499,8 +494,17 @@ int http_pollfds(struct http_server *s, struct pollfd *fds, int max)
 	if (!s)
 		return 0;
 	for (size_t i = 0; i < s->nls && n < max; i++) {
-		if (s->ls[i].epfd < 0)
+		if (s->ls[i].epfd < 0) {
+			fd_set rs, ws, es;
+			MHD_socket maxfd = 0;
+
+			FD_ZERO(&rs);
+			FD_ZERO(&ws);
+			FD_ZERO(&es);
+			if (s->ls[i].mhd && MHD_get_fdset2(s->ls[i].mhd, &rs, &ws, &es, &maxfd, FD_SETSIZE) == MHD_YES)
+				n += platform_fdset_pollfds(&rs, &ws, (int)maxfd, fds + n, max - n);
 			continue;
+		}
 		fds[n].fd = s->ls[i].epfd;
 		fds[n].events = POLLIN;
 		fds[n].revents = 0;

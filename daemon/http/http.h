@@ -3,7 +3,7 @@
 #ifndef NG_HTTP_H
 #define NG_HTTP_H
 
-#include <poll.h>
+#include "platform.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

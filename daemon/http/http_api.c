@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include "platform.h"
 
 #include "communityid.h"
 #include "engine.h"

@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* http_auth.c: who may use the HTTP server: Host and Origin checks, the LAN access token, brute-force slowing. */
-#include <arpa/inet.h>
+#include "platform.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
 #include <limits.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "http_auth.h"
 #include "log.h"
@@ -207,7 +200,7 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 			return -1;
 		}
 		buf[n] = '\0';
-		if (fstat(fd, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0) {
+		if (fstat(fd, &st) == 0 && (uid_t)st.st_uid != geteuid() && st.st_uid != 0) {
 			/* Planted by someone else: never trust a token we did not write. */
 			snprintf(err, errlen, "the LAN access token %s belongs to uid %u, not to this user (delete it)",
 				 path, (unsigned)st.st_uid);
@@ -233,8 +226,8 @@ int http_token_load(const char *state_dir, char *token, char *err, size_t errlen
 		snprintf(err, errlen, "cannot read the LAN access token %s: %s", path, why);
 		return -1;
 	}
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-		snprintf(err, errlen, "cannot make a LAN access token: getrandom: %s", strerror(errno));
+	if (platform_random(rnd, sizeof rnd) != 0) {
+		snprintf(err, errlen, "cannot make a LAN access token: the system random source: %s", strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof rnd; i++) {

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+
+#include "platform.h"
 
 unsigned http_method_bit(const char *method)
 {

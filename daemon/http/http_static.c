@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* http_static.c: the web page: the files compiled into the binary, or --web-root DIR while developing. */
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "http_static.h"
 #include "log.h"
@@ -156,7 +153,7 @@ static enum MHD_Result static_from_disk(struct http_conn *c, const char *path)
 		return http_error(c, 404, "not found: %.200s", path);
 	}
 	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
-		 (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec);
+		 (unsigned long long)platform_mtime(&st).tv_sec * 1000000000ull + (unsigned long long)platform_mtime(&st).tv_nsec);
 	if (static_not_modified(c, etag)) {
 		free(real);
 		return static_answer(c, NULL, 0, NULL, etag, false);

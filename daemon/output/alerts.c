@@ -37,19 +37,11 @@
 #include "alerts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "platform.h"
 
 #include "config.h"
 #include "communityid.h"
@@ -66,7 +58,6 @@
 #include "syslog5424.h"
 #include "whitelist.h"
 
-extern char **environ;
 
 #define DEDUP_WAYS 8
 #define KILL_GRACE (2 * NG_USEC)
@@ -95,7 +86,7 @@ struct alert_job {
 
 /* A running command. */
 struct alert_run {
-	pid_t pid;		/* 0: free slot */
+	intptr_t pid;		/* the child (platform_spawn); 0: free slot */
 	int fd;			/* write end of its stdin, -1 once closed */
 	char *text;		/* what is still to write: text[off..len) */
 	size_t off, len;
@@ -405,14 +396,12 @@ void alerts_destroy(struct alerts *a)
 	runs_poll(a, time_mono());
 	for (unsigned i = 0; a->runs && i < a->o.max_running; i++) {
 		struct alert_run *r = &a->runs[i];
-		int status;
+		char how[96];
 
 		if (!r->pid)
 			continue;
-		kill(-r->pid, SIGKILL);
-		kill(r->pid, SIGKILL);
-		while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		platform_child_kill(r->pid, true);
+		(void)platform_child_wait(r->pid, true, how, sizeof how);
 		a->st.commands_killed++;
 		if (r->fd >= 0)
 			close(r->fd);
@@ -670,94 +659,29 @@ static void command_failed(struct alerts *a, uint64_t id, const char *msg)
 	command_log(a, id, msg);
 }
 
-/* Move a descriptor to 3 or above (keeping close-on-exec), so the child's dup2 onto 0..2 is clean. */
-static int fd_above_stdio(int fd)
-{
-	int n;
-
-	if (fd >= 3)
-		return fd;
-	n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return n;
-}
-
 /* Start the command for a job in a free slot; 0, or -1 (counted and logged). */
 static int command_spawn(struct alerts *a, struct alert_run *r, struct alert_job *j, ng_time mono)
 {
-	static const int defsigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, def;
-	size_t nenv = 0, k = 0;
-	char **envp;
-	pid_t pid;
-	int p[2], rc;
+	const char *env[ENV_VARS + 1];
+	intptr_t child;
+	size_t k = 0;
+	int fd;
 	char msg[PATH_MAX + 128];
 
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		snprintf(msg, sizeof msg, "could not start: pipe: %s", strerror(errno));
-		command_failed(a, j->id, msg);
-		return -1;
-	}
-	p[0] = fd_above_stdio(p[0]);
-	p[1] = fd_above_stdio(p[1]);
-	if (p[0] < 0 || p[1] < 0) {
-		if (p[0] >= 0)
-			close(p[0]);
-		if (p[1] >= 0)
-			close(p[1]);
-		command_failed(a, j->id, "could not start: out of descriptors");
-		return -1;
-	}
-	/* The daemon's environment, minus any NETGLOBE_ALERT_*, plus this alert's. */
-	for (char **e = environ; e && *e; e++)
-		nenv++;
-	envp = xcalloc(nenv + ENV_VARS + 1, sizeof *envp);
-	for (char **e = environ; e && *e; e++) {
-		if (strncmp(*e, "NETGLOBE_ALERT_", 15) != 0)
-			envp[k++] = *e;
-	}
 	for (int i = 0; i < ENV_VARS; i++) {
 		if (j->env[i][0])
-			envp[k++] = j->env[i];
+			env[k++] = j->env[i];
 	}
-	envp[k] = NULL;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	for (size_t i = 0; i < NG_ARRAY_LEN(defsigs); i++)
-		sigaddset(&def, defsigs[i]);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	/*
-	 * Ambient capabilities (systemd's AmbientCapabilities=) would pass to the
-	 * command across execve; the daemon itself never execs, so drop them.
-	 */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	rc = posix_spawnp(&pid, a->argv[0], &fa, &at, a->argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	free(envp);
-	close(p[0]);
-	if (rc != 0) {
-		close(p[1]);
-		snprintf(msg, sizeof msg, "could not start %s: %s", a->argv[0], strerror(rc));
+	env[k] = NULL;
+	/* The daemon's environment, minus any NETGLOBE_ALERT_*, plus this alert's. */
+	if (platform_spawn(a->argv, env, "NETGLOBE_ALERT_", &child, &fd, msg, sizeof msg) != 0) {
 		command_failed(a, j->id, msg);
 		return -1;
 	}
 	a->st.commands_run++;
-	fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
 	memset(r, 0, sizeof *r);
-	r->pid = pid;
-	r->fd = p[1];
+	r->pid = child;
+	r->fd = fd;
 	r->text = j->text;
 	r->len = j->len;
 	r->id = j->id;
@@ -796,28 +720,17 @@ static void runs_poll(struct alerts *a, ng_time mono)
 {
 	for (unsigned i = 0; a->runs && i < a->o.max_running; i++) {
 		struct alert_run *r = &a->runs[i];
-		int status;
-		pid_t w;
 		char how[96];
+		int w;
 
 		if (!r->pid)
 			continue;
 		if (r->fd >= 0)
 			run_feed(r);
-		do {
-			w = waitpid(r->pid, &status, WNOHANG);
-		} while (w < 0 && errno == EINTR);
-		if (w == r->pid || (w < 0 && errno == ECHILD)) {
-			if (w == r->pid && !r->term_sent) {
-				if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-					snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
-					command_failed(a, r->id, how);
-				} else if (WIFSIGNALED(status)) {
-					snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
-						 strsignal(WTERMSIG(status)));
-					command_failed(a, r->id, how);
-				}
-			}
+		w = platform_child_wait(r->pid, false, how, sizeof how);
+		if (w != 0) {
+			if (w > 0 && how[0] && !r->term_sent)
+				command_failed(a, r->id, how);
 			if (r->fd >= 0)
 				close(r->fd);
 			free(r->text);
@@ -827,16 +740,14 @@ static void runs_poll(struct alerts *a, ng_time mono)
 			continue;
 		}
 		if (!r->term_sent && mono >= r->deadline) {
-			kill(-r->pid, SIGTERM);
-			kill(r->pid, SIGTERM);
+			platform_child_kill(r->pid, false);
 			r->term_sent = true;
 			a->st.commands_killed++;
 			snprintf(how, sizeof how, "still running after %.3g s: terminated",
 				 (double)a->o.timeout / NG_USEC);
 			command_log(a, r->id, how);
 		} else if (r->term_sent && !r->kill_sent && mono >= r->deadline + KILL_GRACE) {
-			kill(-r->pid, SIGKILL);
-			kill(r->pid, SIGKILL);
+			platform_child_kill(r->pid, true);
 			r->kill_sent = true;
 		}
 	}

@@ -34,16 +34,13 @@
  */
 #include "evidence.h"
 
-#include <dirent.h>
+#include "platform.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "http.h"

@@ -16,12 +16,10 @@
 #include "flowlog.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "ecs.h"

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config.h"
 #include "detect.h"
@@ -16,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "output.h"
+#include "platform.h"
 #include "setup.h"
 #include "whitelist.h"
 

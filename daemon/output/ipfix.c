@@ -33,14 +33,10 @@
 #include "ipfix.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
+#include "platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "communityid.h"
@@ -726,7 +722,7 @@ static void tcp_fail(struct ipfix *x, ng_time now, int err, const char *what)
 {
 	note_failure(x, err, what);
 	if (x->fd >= 0)
-		close(x->fd);
+		platform_socket_close(x->fd);
 	x->fd = -1;
 	x->state = TCP_DOWN;
 	tcp_discard(x);
@@ -1099,7 +1095,7 @@ void ipfix_close(struct ipfix *x)
 			 (unsigned long long)x->st.records, (unsigned long long)x->st.messages,
 			 (unsigned long long)x->st.dropped);
 	if (x->fd >= 0)
-		close(x->fd);
+		platform_socket_close(x->fd);
 	free(x->msg);
 	free(x->out);
 	free(x->q);

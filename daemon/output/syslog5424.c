@@ -17,16 +17,12 @@
 #include "syslog5424.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "log.h"
+#include "platform.h"
 
 #define RETRY (10 * NG_USEC)
 #define WAIT_MS 1000
@@ -56,7 +52,7 @@ static int sock_connect(struct syslog5424 *s)
 	if (connect(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0) {
 		int e = errno;
 
-		close(fd);
+		platform_socket_close(fd);
 		errno = e;
 		return -1;
 	}
@@ -71,6 +67,11 @@ static int parse_target(struct syslog5424 *s, const char *target, char *err, siz
 		struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
 		const char *path = target + 5;
 
+		if (!PLATFORM_UNIX_DGRAM) {
+			snprintf(err, errlen, "--alert-syslog %s: this system has no local syslog socket; use "
+				 "udp:HOST:PORT", target);
+			return -1;
+		}
 		if (path[0] != '/' || strlen(path) >= sizeof un->sun_path) {
 			snprintf(err, errlen, "--alert-syslog %s: want unix:/PATH, an absolute path of at most %zu bytes",
 				 target, sizeof un->sun_path - 1);
@@ -163,7 +164,7 @@ void syslog5424_close(struct syslog5424 *s)
 	if (!s)
 		return;
 	if (s->fd >= 0)
-		close(s->fd);
+		platform_socket_close(s->fd);
 	free(s->buf.p);
 	free(s->target);
 	free(s);
@@ -237,7 +238,7 @@ void syslog5424_send(struct syslog5424 *s, int severity, const char *msgid, cons
 	s->st.dropped++;
 	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && s->local) {
 		/* The receiver went away (syslog restarted): reconnect from the tick. */
-		close(s->fd);
+		platform_socket_close(s->fd);
 		s->fd = -1;
 		s->retry_at = time_mono() + RETRY;
 	}

@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "platform.h"
 #include "util.h"
 
 /* Capabilities netglobe may keep at most. */

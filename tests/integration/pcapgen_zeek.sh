@@ -49,7 +49,8 @@ echo "ok: normal host's day in ${secs}s; deterministic"
 	head -c 3000 /dev/urandom | tr -d '\000' ; printf '\n'
 	printf '30.5\tC5\t10.0.0.1\t1000\t10.0.0.2\t80\ttcp\t-\t(empty)\t-\t-\tS0\tT\tF\t0\tS\t1\t-\t0\t-\t(empty)\textra\tcolumns\n'
 } > "$tmp/hostile-conn.log"
-"$gen" zeek --conn "$tmp/hostile-conn.log" --dns "$tmp/hostile-conn.log" --http /dev/null -o "$tmp/hostile.pcap" \
+: > "$tmp/empty.log"	# an empty log (netglobe reads regular files only: not /dev/null)
+"$gen" zeek --conn "$tmp/hostile-conn.log" --dns "$tmp/hostile-conn.log" --http "$tmp/empty.log" -o "$tmp/hostile.pcap" \
 	2> "$tmp/hostile.err" || fail "pcapgen zeek crashed or failed on hostile lines: $(cat "$tmp/hostile.err")"
 grep -q 'conn [0-9]* rows ([1-9][0-9]* skipped)' "$tmp/hostile.err" || fail "hostile lines not counted: $(cat "$tmp/hostile.err")"
 [ "$(tshark -r "$tmp/hostile.pcap" 2> /dev/null | wc -l)" -ge 1 ] || fail "the good line of the hostile log wrote no packet"

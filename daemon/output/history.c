@@ -70,7 +70,7 @@ struct history {
 	size_t nps, capps, pending_bytes;
 	ng_time newest;			/* newest packet time written */
 	ng_time next_prune;		/* monotonic */
-	uint64_t flows_written, flows_skipped, snapshots, snapshots_skipped, rows_pruned, write_errors;
+	uint64_t flows_written, flows_skipped, flows_unanswered, snapshots, snapshots_skipped, rows_pruned, write_errors;
 	char path[4096];
 };
 
@@ -185,14 +185,33 @@ static void history_keep(struct history *h, struct flow *f, bool at_end)
 	h->pending_bytes += sb.len;
 }
 
+/*
+ * An ended flow (and, below, one still open at the end of a run). Inbound
+ * attempts this host never answered (a scan of it, a spoofed flood: millions
+ * of one-packet flows) are counted by /api/stats' "unanswered" and kept out
+ * of the history, so a flood neither fills the disk nor costs the loop a
+ * write per attempt.
+ */
 static void history_flow_end(void *arg, struct flow *f)
 {
-	history_keep(arg, f, false);
+	struct history *h = arg;
+
+	if (detect_unanswered(f)) {
+		h->flows_unanswered++;
+		return;
+	}
+	history_keep(h, f, false);
 }
 
 static void history_flow_at_end(void *st, struct flow *f)
 {
-	history_keep(st, f, true);
+	struct history *h = st;
+
+	if (detect_unanswered(f)) {
+		h->flows_unanswered++;
+		return;
+	}
+	history_keep(h, f, true);
 }
 
 /* Write what is pending in one transaction; 0, or -1 (kept for the next try). */
@@ -329,6 +348,7 @@ static void history_stats(void *st, cJSON *doc)
 	cJSON_AddNumberToObject(o, "run", h ? (double)h->run : 0);
 	cJSON_AddNumberToObject(o, "flows_written", h ? (double)h->flows_written : 0);
 	cJSON_AddNumberToObject(o, "flows_skipped", h ? (double)h->flows_skipped : 0);
+	cJSON_AddNumberToObject(o, "flows_unanswered", h ? (double)h->flows_unanswered : 0);
 	cJSON_AddNumberToObject(o, "snapshots", h ? (double)h->snapshots : 0);
 	cJSON_AddNumberToObject(o, "snapshots_skipped", h ? (double)h->snapshots_skipped : 0);
 	cJSON_AddNumberToObject(o, "rows_pruned", h ? (double)h->rows_pruned : 0);
@@ -441,7 +461,7 @@ static cJSON *str_or_null(const char *s)
 	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-/* The stored object of flow (run, id): the live flow's while this run still holds it. */
+/* The stored object of flow (run, id): the live flow's while this run still holds it; NULL when neither. */
 static cJSON *flow_object(struct history *h, sqlite3_stmt *get, int64_t run, uint64_t id)
 {
 	cJSON *o = NULL;
@@ -457,11 +477,7 @@ static cJSON *flow_object(struct history *h, sqlite3_stmt *get, int64_t run, uin
 	if (sqlite3_step(get) == SQLITE_ROW)
 		o = cJSON_Parse((const char *)sqlite3_column_text(get, 0));
 	sqlite3_reset(get);
-	if (!o) {
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)id);
-	}
-	return o;
+	return o;	/* NULL: an unanswered attempt (never stored) that is no longer held */
 }
 
 /* qsort comparator: snapshot records by flow id. */
@@ -510,6 +526,8 @@ cJSON *history_at(struct history *h, ng_time t, ng_time *snap, int64_t *run, cha
 			const uint8_t *r = d + i * HISTORY_REC;
 			cJSON *o = flow_object(h, get, *run, get64(r));
 
+			if (!o)
+				continue;
 			set_item(o, "run", cJSON_CreateNumber((double)*run));
 			set_item(o, "packets_sent", cJSON_CreateNumber((double)get64(r + 8)));
 			set_item(o, "packets_received", cJSON_CreateNumber((double)get64(r + 16)));

@@ -457,9 +457,11 @@ async function main() {
 					const uf = held.find((f) => placeOf(f) === uk && f.active);
 					if (!uf || !await openRow(page, uf)) { await closeRow(page); continue; }
 					await page.waitForTimeout(1500);
+					// Judge the arc as drawn unselected: a selected arc is emphasised and labelled on purpose.
+					await closeRow(page);
+					await page.waitForTimeout(500);
 					const pt = await clearArcPoint(page, uk);
 					const img = decodePng(await page.screenshot({ path: path.join(artifacts, 'desktop-unanswered.png') }));
-					await closeRow(page);
 					const px = pt ? around(img, pt.x, pt.y, 5).filter(([r, g, b]) => Math.max(r, g, b) >= 100) : [];
 					if (px.length >= 5) { grey = { key: uk, n: px.length, spread: median(px.map(([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b))) }; break; }
 				}

@@ -462,7 +462,7 @@ async function main() {
 					await page.waitForTimeout(500);
 					const pt = await clearArcPoint(page, uk);
 					const img = decodePng(await page.screenshot({ path: path.join(artifacts, 'desktop-unanswered.png') }));
-					const px = pt ? around(img, pt.x, pt.y, 5).filter(([r, g, b]) => Math.max(r, g, b) >= 100) : [];
+					const px = pt ? around(img, pt.x, pt.y, 5).filter(([r, g, b]) => Math.max(r, g, b) >= 160) : [];	// brighter than the lit land (about 130): the arc itself
 					if (px.length >= 5) { grey = { key: uk, n: px.length, spread: median(px.map(([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b))) }; break; }
 				}
 				// Judged on the mock's sparse globe: on a real capture other arcs cross the few pixels sampled.

@@ -1203,9 +1203,7 @@ static void engine_enrich_answer(void *arg, uint64_t flow_id, enum enrich_slot s
 /* What engine_rejudge asks of each held flow. */
 struct rejudge {
 	struct engine *e;
-	bool (*covers)(void *arg, const struct flow *f);
-	void *arg;
-	bool forgotten;
+	const struct rejudge_query *q;
 	size_t changed;
 };
 
@@ -1216,7 +1214,7 @@ static void rejudge_one(void *arg, struct flow *f)
 	struct engine *e = r->e;
 	bool changed = false;
 
-	if (r->covers && !r->covers(r->arg, f))
+	if (r->q->covers && !r->q->covers(r->q->arg, f))
 		return;
 	for (int d = 0; d < 2; d++) {
 		struct wl_verdict_info now;
@@ -1225,7 +1223,7 @@ static void rejudge_one(void *arg, struct flow *f)
 		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
 		if (!(now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED ||
-		      (r->forgotten && v->verdict == WL_NORMAL && now.verdict == WL_ANOMALOUS)))
+		      (r->q->forgotten && v->verdict == WL_NORMAL && now.verdict == WL_ANOMALOUS)))
 			continue;
 		changed |= now.verdict != v->verdict || now.why != v->why ||
 			   (now.why == WL_WHY_ALLOWED && now.rule != v->rule);
@@ -1236,6 +1234,8 @@ static void rejudge_one(void *arg, struct flow *f)
 	flow_set_verdict(e, f);
 	flow_update_attention(e, f);
 	r->changed++;
+	if (r->q->changed)
+		r->q->changed(r->q->changed_arg, f);
 	if (f->end_reason == FLOW_END_NONE) {
 		mark_dirty(e, f);
 		return;
@@ -1246,9 +1246,9 @@ static void rejudge_one(void *arg, struct flow *f)
 	}
 }
 
-size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten)
+size_t engine_rejudge(struct engine *e, const struct rejudge_query *q)
 {
-	struct rejudge r = {.e = e, .covers = covers, .arg = arg, .forgotten = forgotten};
+	struct rejudge r = {.e = e, .q = q};
 
 	if (!e->wl)
 		return 0;

@@ -108,9 +108,18 @@ void engine_sync_whitelist(struct engine *e);
  * takes today's verdict; with `forgotten`, so does one that was normal and
  * is anomalous now. Attention follows (behaviour signals and blocklist hits
  * stay). Changed active flows are published at the next engine_publish,
- * changed ended ones at once (flow_update). Returns how many flows changed.
+ * changed ended ones at once (flow_update). `changed` (may be NULL) is
+ * called with each flow that changed, after its new judgement is set.
+ * Returns how many flows changed.
  */
-size_t engine_rejudge(struct engine *e, bool (*covers)(void *arg, const struct flow *f), void *arg, bool forgotten);
+struct rejudge_query {
+	bool (*covers)(void *arg, const struct flow *f);
+	void *arg;
+	bool forgotten;
+	void (*changed)(void *arg, const struct flow *f);
+	void *changed_arg;
+};
+size_t engine_rejudge(struct engine *e, const struct rejudge_query *q);
 
 /* The packet clock: time of the newest packet seen (NG_TIME_NONE before any). */
 ng_time engine_now(const struct engine *e);

@@ -905,10 +905,41 @@ static void bulk_cb(void *arg, struct flow *f)
 	rules_add(b->out, addr_format(flow_remote_ip(f), a, sizeof a));
 }
 
-/* Judge the held flows again after rules changed; how many changed. */
-static size_t rejudge_all(struct http_context *ctx)
+/*
+ * The flows a trust or an undo judged again, as the answer's "flows": the page applies them at once
+ * instead of asking /flows again (a round trip, and the whole list, on a loaded machine).
+ */
+#define CHANGED_FLOWS_MAX 500
+struct changed_flows {
+	cJSON *arr;	/* NULL: not collected */
+	size_t n;
+	ng_time window;
+};
+
+/* rejudge_query.changed: one changed flow's object, up to CHANGED_FLOWS_MAX. */
+static void changed_flow(void *arg, const struct flow *f)
 {
-	return ctx->engine ? engine_rejudge(ctx->engine, NULL, NULL, false) : 0;
+	struct changed_flows *cf = arg;
+
+	if (cf->arr && cf->n < CHANGED_FLOWS_MAX)
+		cJSON_AddItemToArray(cf->arr, flowjson_object(f, cf->window));
+	cf->n++;
+}
+
+/* Add "flows" (the changed flows' objects) and "flows_complete" (false when there were more) to res. */
+static void changed_flows_add(cJSON *res, struct changed_flows *cf)
+{
+	cJSON_AddItemToObject(res, "flows", cf->arr);
+	cJSON_AddBoolToObject(res, "flows_complete", cf->n <= CHANGED_FLOWS_MAX);
+	cf->arr = NULL;
+}
+
+/* Judge the held flows again after rules changed (cf, may be NULL, collects them); how many changed. */
+static size_t rejudge_all(struct http_context *ctx, struct changed_flows *cf)
+{
+	struct rejudge_query q = {.changed = cf ? changed_flow : NULL, .changed_arg = cf};
+
+	return ctx->engine ? engine_rejudge(ctx->engine, &q) : 0;
 }
 
 /* A forgotten rule and what it covers, for engine_rejudge. */
@@ -1023,6 +1054,7 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 	size_t added = 0, changed;
 	enum MHD_Result ret;
 	struct undo_entry *u;
+	struct changed_flows cf = {0};
 
 	cJSON_ArrayForEach(item, doc) {
 		bool known = false;
@@ -1138,7 +1170,11 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 		rules_free(&rl);
 		return http_error(c, 400, "%s", err[0] ? err : "the whitelist refused it");
 	}
-	changed = rejudge_all(ctx);
+	/* A plain {"address"} or {"domain"} body answers as it always did, unless it asks for the detail. */
+	brief = cJSON_GetArraySize(doc) == 1 && (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0);
+	cf.arr = brief ? NULL : cJSON_CreateArray();
+	cf.window = ctx->window;
+	changed = rejudge_all(ctx, &cf);
 	/* Remember what this call added, for undo. */
 	u = &undo_ring[undo_next % UNDO_KEEP];
 	for (size_t i = 0; i < u->n; i++)
@@ -1150,8 +1186,6 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 	res = cJSON_CreateObject();
 	cJSON_AddTrueToObject(res, "ok");
 	cJSON_AddStringToObject(res, "rule", rl.v[0]);
-	/* A plain {"address"} or {"domain"} body answers as it always did, unless it asks for the detail. */
-	brief = cJSON_GetArraySize(doc) == 1 && (strcmp(kind, "address") == 0 || strcmp(kind, "domain") == 0);
 	arr = brief ? cJSON_CreateArray() : cJSON_AddArrayToObject(res, "rules");
 	for (size_t i = 0; i < rl.n; i++) {
 		cJSON_AddItemToArray(arr, cJSON_CreateString(rl.v[i]));
@@ -1167,6 +1201,7 @@ static enum MHD_Result http_api_trust_body(struct http_conn *c, cJSON *doc)
 		cJSON_AddNumberToObject(res, "addresses", strcmp(kind, "domain") == 0 ? 0 : (double)rl.n);
 		cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
 		cJSON_AddNumberToObject(res, "undo", (double)u->id);
+		changed_flows_add(res, &cf);
 	}
 	free(done);
 	rules_free(&rl);
@@ -1250,6 +1285,7 @@ enum MHD_Result http_api_trust_undo(struct http_conn *c, const char *url)
 	char canon[300], err[400];
 	bool *done;
 	size_t changed;
+	struct changed_flows cf = {0};
 
 	(void)url;
 	if (!ctx->wl)
@@ -1309,10 +1345,13 @@ enum MHD_Result http_api_trust_undo(struct http_conn *c, const char *url)
 			free(u->rules[i]);
 		u->n = 0;	/* undone: a second undo removes nothing */
 	}
-	changed = rejudge_all(ctx);
+	cf.arr = cJSON_CreateArray();
+	cf.window = ctx->window;
+	changed = rejudge_all(ctx, &cf);
 	cJSON_AddTrueToObject(res, "ok");
 	cJSON_AddItemToObject(res, "removed", arr);
 	cJSON_AddNumberToObject(res, "flows_changed", (double)changed);
+	changed_flows_add(res, &cf);
 	free(done);
 	rules_free(&rl);
 	return http_json(c, 200, res);
@@ -1387,8 +1426,10 @@ enum MHD_Result http_api_forget(struct http_conn *c, const char *url)
 	g.is_cidr = strcmp(kind, "address") == 0;
 	g.pattern = what;
 	if (ctx->engine) {
-		changed = engine_rejudge(ctx->engine, forgot_covers, &g, true);
-		changed += rejudge_all(ctx);	/* a trusted rule forget removed */
+		struct rejudge_query q = {.covers = forgot_covers, .arg = &g, .forgotten = true};
+
+		changed = engine_rejudge(ctx->engine, &q);
+		changed += rejudge_all(ctx, NULL);	/* a trusted rule forget removed */
 	}
 	res = cJSON_CreateObject();
 	cJSON_AddTrueToObject(res, "ok");

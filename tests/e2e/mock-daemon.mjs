@@ -432,6 +432,7 @@ function trustRule(j) {
 	}
 	const before = hit.map((f) => structuredClone(f));
 	let changed = 0;
+	const out = [];
 	for (const f of hit) {
 		const keep = f.signals.filter((x) => BEHAVIOUR.has(x.name));
 		const blocked = f.verdict === 'blocklisted';
@@ -441,12 +442,12 @@ function trustRule(j) {
 			verdict_received: blocked ? f.verdict_received : (f.verdict_received === 'local' ? 'local' : 'normal'),
 			verdict: blocked ? f.verdict : 'normal', reason: blocked ? f.reason : `trusted by you (${rules[0]})`,
 			attention: keep.length ? f.attention : 'none', signals: keep });
-		if (was !== `${f.verdict}|${f.attention}`) changed++;
+		if (was !== `${f.verdict}|${f.attention}`) { changed++; out.push(f); }
 		publish('flow-update', f);
 	}
 	const id = ++undoId;
 	trusts.set(id, { rules, before });
-	return [200, { ok: true, rule: rules[0], rules, added: rules.length, addresses: addrs.length, flows_changed: changed, undo: id }];
+	return [200, { ok: true, rule: rules[0], rules, added: rules.length, addresses: addrs.length, flows_changed: changed, undo: id, flows: out, flows_complete: true }];
 }
 function undoRule(j) {
 	let id = j.undo;
@@ -454,13 +455,15 @@ function undoRule(j) {
 	const t = trusts.get(id);
 	if (!t) return [404, { ok: false, error: 'no such trust' }];
 	trusts.delete(id);
+	const back = [];
 	for (const old of t.before) {
 		const f = flows.find((x) => x.id === old.id);
 		if (!f) continue;
 		for (const k of ['trusted_by_user', 'trust_rule', 'verdict_sent', 'verdict_received', 'verdict', 'reason', 'attention', 'signals']) f[k] = old[k];
 		publish('flow-update', f);
+		back.push(f);
 	}
-	return [200, { ok: true, removed: t.rules, flows_changed: t.before.length }];
+	return [200, { ok: true, removed: t.rules, flows_changed: back.length, flows: back, flows_complete: true }];
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

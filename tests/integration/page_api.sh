@@ -128,13 +128,19 @@ check(covered and all(f['verdict'] == 'normal' and f['trusted_by_user'] and f['t
       'the %d covered flows are normal and trusted_by_user at once' % len(covered))
 check(all(f['attention'] == 'none' or f['signals'] for f in covered), 'their attention drops unless a signal remains')
 ids = {f['id'] for f in covered}
+# The answer carries the flows it changed, as /flows has them now (the page applies them at once).
+check(res['flows_complete'] and {f['id'] for f in res['flows']} == ids and len(res['flows']) == res['flows_changed']
+      and all(f == now[f['id']] for f in res['flows']),
+      'the answer carries the %d changed flows, each equal to its /flows object' % len(res['flows']))
 while time.time() - t0 < 1.5 and not ids <= {json.loads(e[6:])['id'] for e in events if e.startswith('data: {"id"')} :
     time.sleep(0.05)
 seen = {json.loads(e[6:])['id'] for e in events if e.startswith('data: {"id"') and '"trusted_by_user":true' in e}
 check(ids <= seen, 'the event stream republished them trusted within %.2f s' % (time.time() - t0))
 st_, res2 = post('/api/trust/undo', {'undo': res['undo']})
-check(st_ == 200 and res2['removed'] == [target], 'undo: %s' % res2)
+check(st_ == 200 and res2['removed'] == [target], 'undo: %s' % {k: v for k, v in res2.items() if k != 'flows'})
 back = {f['id']: f for f in flows()}
+check({f['id'] for f in res2['flows']} == ids and all(f == back[f['id']] for f in res2['flows']),
+      'the undo answer carries the flows it changed back, each equal to its /flows object')
 check(all(back[i]['verdict'] == 'anomalous' and not back[i]['trusted_by_user'] for i in ids), 'undo made them anomalous again')
 st_, res3 = post('/api/trust/undo', {'undo': res['undo']})
 check(st_ == 200 and res3['removed'] == [], 'a second undo removes nothing')

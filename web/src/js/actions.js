@@ -9,7 +9,7 @@
 // trust (a network, everything seen while learning) answers 409 with `would_affect`; the page
 // shows that number and sends the trust again with "confirm": true only when the person says so.
 import { apiPost, apiDownload } from './api.js';
-import { pullChanged } from './stream.js';
+import { applyChanged, pullChanged } from './stream.js';
 import { esc, fmtInt } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -82,6 +82,12 @@ function say(out, kind, text, html) {
 	else out.textContent = text;
 }
 
+// The flows an answer says were judged again: from the answer itself, or (more than it carries) from /flows.
+function takeChanged(d) {
+	if (Array.isArray(d.flows)) applyChanged(d.flows);
+	if (!Array.isArray(d.flows) || d.flows_complete === false) pullChanged();
+}
+
 /*
  * POST /api/trust with body, and show what happened in out: the rules added and how many flows
  * were judged again, with an undo; a 409 shows how many addresses the trust would cover and asks.
@@ -117,7 +123,7 @@ export async function trust(body, out) {
 		(d.undo != null ? '<button type="button" class="btn" id="d-undo">Undo</button>' : ''));
 	const u = $('d-undo');
 	if (u) u.addEventListener('click', () => undo({ undo: d.undo }, out));
-	pullChanged();
+	takeChanged(d);
 	return d;
 }
 
@@ -138,6 +144,6 @@ export async function undo(body, out) {
 	}
 	say(out, 'ok', `Undone: ${(d.removed || []).join(', ') || 'nothing left to take back'}.` +
 		(d.flows_changed != null ? ` ${fmtInt(d.flows_changed)} flow${d.flows_changed === 1 ? '' : 's'} judged again.` : ''));
-	pullChanged();
+	takeChanged(d);
 	return d;
 }

@@ -255,20 +255,24 @@ function flush(now) {
 }
 
 /*
- * Take at once the flows a trust or an undo changed: the daemon's /flows says so from its answer on
- * (the stream follows within its next batch), so the rows and arcs change without waiting for it.
- * Only flows whose judgement changed are applied (as updates): the rest stays as the stream has it.
+ * Take at once the flows a trust or an undo changed (the stream follows within its next batch), so
+ * the rows and arcs change without waiting for it. Only flows the page holds whose judgement
+ * changed are applied (as updates): the rest stays as the stream has it.
  */
+export function applyChanged(flows) {
+	for (const f of flows) {
+		const o = state.flows.get(f.id);
+		if (o && meaningfulChange(o, f)) pending.push({ type: 'flow-update', id: 0, data: f });
+	}
+	clearTimeout(flushTimer);
+	flushTimer = 0;
+	flush(true);
+}
+
+// The same from the whole /flows, when the daemon's answer did not carry every changed flow.
 export async function pullChanged() {
 	try {
-		const doc = await getJson('/flows');
-		for (const f of doc.flows || []) {
-			const o = state.flows.get(f.id);
-			if (o && meaningfulChange(o, f)) pending.push({ type: 'flow-update', id: 0, data: f });
-		}
-		clearTimeout(flushTimer);
-		flushTimer = 0;
-		flush(true);
+		applyChanged((await getJson('/flows')).flows || []);
 	} catch (e) {
 		resync();
 	}

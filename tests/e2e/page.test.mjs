@@ -156,10 +156,11 @@ const median = (a) => { if (!a.length) return NaN; const s = [...a].sort((x, y) 
 // Open a flow's details through the list: filter by its address, click its row.
 async function openRow(page, f) {
 	await page.fill('#f-text', f.remote_ip);
-	const row = await page.waitForSelector(`#row-${f.id}`, { timeout: 5000 }).catch(() => null);
+	// (A loaded machine draws the software-rendered globe slowly: generous waits.)
+	const row = await page.waitForSelector(`#row-${f.id}`, { timeout: 15000, state: 'attached' }).catch(() => null);
 	if (!row) return false;
-	await row.click();
-	return page.waitForFunction((id) => !document.getElementById('details').hidden && window.netglobe.stats().selected === id, f.id, { timeout: 5000 })
+	await row.click({ timeout: 15000 });
+	return page.waitForFunction((id) => !document.getElementById('details').hidden && window.netglobe.stats().selected === id, f.id, { timeout: 15000 })
 		.then(() => true, () => false);
 }
 

@@ -464,10 +464,12 @@ async function main() {
 				const row = await page.$(`#row-${id}`);
 				const box0 = row && await row.boundingBox();
 				if (box0) await page.mouse.move(box0.x + 40, box0.y + 10);
+				// Where the row is now that the order is held (the mock's world may have moved it since the list was read).
+				const at = await page.evaluate((i) => window.netglobe.listIds().indexOf(i), id);
 				await post(page, `/mock/touch?id=${id}`);
 				await page.waitForTimeout(1500);
 				const held = await page.evaluate((i) => ({ pos: window.netglobe.listIds().indexOf(i), note: !document.getElementById('hold-note').hidden, hl: (document.getElementById(`row-${i}`) || {}).className }), id);
-				result(held.pos === idx && held.note, 'calm: while the mouse is over the list, a changed row keeps its place', `row ${id} at ${idx} -> ${held.pos}; note ${held.note}`);
+				result(at >= 0 && held.pos === at && held.note, 'calm: while the mouse is over the list, a changed row keeps its place', `row ${id} at ${at} -> ${held.pos}; note ${held.note}`);
 				result(!/hl-/.test(held.hl || ''), 'calm: more bytes alone do not flash a row', held.hl);
 				await page.mouse.move(5, 400);
 				const moved = await until(page, () => page.evaluate((i) => window.netglobe.listIds().indexOf(i), id).then((p) => (p !== idx ? p : null)), 3000);
@@ -554,21 +556,25 @@ async function main() {
 				await post(page, '/mock/pause');
 				const st = await until(page, async () => { const s = await stats(page); return s.stale ? s : null; }, 8000);
 				// Frozen: two pictures of the map 2 s apart are the same (pulses and the home ring move otherwise).
-				// First let the last frames in flight land: until no render for 1 s (a loaded machine draws late).
-				for (let i = 0, prev = -1; i < 8; i++) {
-					const r = (await stats(page)).renders;
-					if (r === prev) break;
+				// First let the last frames in flight land and the grey filter finish its transition: until
+				// no render for 1 s and the filter is the final one (a loaded machine draws late).
+				for (let i = 0, prev = -1; i < 10; i++) {
+					const r = await page.evaluate(() => `${window.netglobe.stats().renders}|${getComputedStyle(document.querySelector('#view canvas')).filter}`);
+					if (r === prev && /grayscale\(1\)/.test(r)) break;
 					prev = r;
 					await page.waitForTimeout(1000);
 				}
 				const clip = await page.evaluate(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
-				const a = decodePng(await page.screenshot({ clip }));
+				const pngA = await page.screenshot({ clip });
+				const a = decodePng(pngA);
 				const r0 = (await stats(page)).renders;
 				await page.waitForTimeout(2000);
-				const b = decodePng(await page.screenshot({ clip }));
+				const pngB = await page.screenshot({ clip });
+				const b = decodePng(pngB);
 				const r1 = (await stats(page)).renders;
 				let diff = 0;
 				for (let i = 0; i < a.data.length; i += 4) if (Math.abs(a.data[i] - b.data[i]) + Math.abs(a.data[i + 1] - b.data[i + 1]) + Math.abs(a.data[i + 2] - b.data[i + 2]) > 24) diff++;
+				if (diff) { fs.writeFileSync(path.join(artifacts, 'stale-a.png'), pngA); fs.writeFileSync(path.join(artifacts, 'stale-b.png'), pngB); }
 				const look = await page.evaluate(() => ({ filter: getComputedStyle(document.querySelector('#view canvas')).filter, up: document.getElementById('st-updated').textContent, warn: document.getElementById('warnings').textContent, last: window.netglobe.stats().lastUpdate }));
 				const want = new Date(look.last || 0);
 				const hh = (x) => String(x).padStart(2, '0');

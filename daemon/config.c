@@ -51,7 +51,8 @@ struct opt {
 #define O(field) offsetof(struct config, field)
 
 static const struct opt options[] = {
-	{"interface", 'i', OPT_STR, O(iface), "IFACE", "capture live on IFACE (default: first interface that is up with an address)", 0, 0, false},
+	{"interface", 'i', OPT_STR, O(iface), "IFACE", "capture live on IFACE: a name or number from -D (on Windows also the adapter's name, e.g. Wi-Fi; default: first interface that is up with an address)", 0, 0, false},
+	{"list-interfaces", 'D', OPT_BOOL, O(list_interfaces), NULL, "list the interfaces -i accepts (number, name, description, flags) and exit", 0, 0, true},
 	{"read", 'r', OPT_STR, O(file), "FILE", "read a pcap or pcapng file (\"-\" for standard input), using its packet times", 0, 0, false},
 	{"filter", 'f', OPT_STR, O(filter), "EXPR", "BPF capture filter, as in tcpdump", 0, 0, false},
 	{"snaplen", 0, OPT_UINT, O(snaplen), "BYTES", "bytes kept of each packet (default 1600)", 64, 262144, false},

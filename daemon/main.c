@@ -258,7 +258,15 @@ int main(int argc, char **argv)
 	}
 	log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
 	communityid_set_seed((uint16_t)cfg.community_id_seed);
-	if (cfg.check_only) {
+	if (cfg.list_interfaces) {
+		/* -D: as tcpdump -D, the names and numbers -i takes. */
+		if (capture_list_interfaces(stdout, err, sizeof err) != 0) {
+			log_errx("%s", err);
+			rc = 1;
+		} else {
+			rc = fflush(stdout) == 0 ? 0 : 1;
+		}
+	} else if (cfg.check_only) {
 		/* -n: the command line and the config file parse; nothing is opened (as ntpd -n). */
 		log_notice("configuration OK");
 		rc = 0;

@@ -463,3 +463,27 @@ int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, ch
 	}
 	return fd;
 }
+
+/* Linux has no second name for an interface: libpcap judges whatever -i gives. */
+int platform_iface_lookup(const char *arg, char *buf, size_t len)
+{
+	(void)arg;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* An interface's name is the one users know. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len)
+{
+	(void)capname;
+	(void)buf;
+	(void)len;
+	return false;
+}
+
+/* libpcap lists interfaces without privileges here; none at all means none exist in this namespace. */
+const char *platform_no_iface_hint(void)
+{
+	return "";
+}

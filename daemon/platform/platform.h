@@ -172,6 +172,21 @@ struct tm *localtime_r(const time_t *t, struct tm *out);
 #define PLATFORM_BPF true
 #endif
 
+/*
+ * Capture interfaces by the names users know them by. platform_iface_lookup
+ * maps another name of an adapter to the name libpcap opens: on Windows the
+ * friendly name ("Wi-Fi", "Ethernet", any case) or the GUID, with or without
+ * braces, to \Device\NPF_{GUID}. Returns 1 with the name in buf; 0 when
+ * libpcap is to judge arg as it is (Linux, where names have no aliases and
+ * libpcap opens more than it lists, "nflog:5"); -1 when arg names no adapter
+ * (only a name in libpcap's own list may then be used: \Device\NPF_Loopback).
+ */
+int platform_iface_lookup(const char *arg, char *buf, size_t len);
+/* The friendly name of the adapter pcap calls capname (Windows: "Wi-Fi"), into buf; false when there is none. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len);
+/* What to check when libpcap lists no interface at all (a sentence, or ""). */
+const char *platform_no_iface_hint(void);
+
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */
 int platform_init(char *err, size_t errlen);
 

@@ -618,6 +618,76 @@ void freeifaddrs(struct ifaddrs *list)
 	}
 }
 
+/* arg as UTF-16 (netglobe's arguments come in the ANSI code page), into w; false when it does not convert. */
+static bool arg_wide(const char *arg, wchar_t *w, int wlen)
+{
+	return MultiByteToWideChar(CP_ACP, 0, arg, -1, w, wlen) > 0;
+}
+
+/* True when arg is the adapter's GUID: "{...}" as GetAdaptersAddresses spells it, without braces, or
+ * Npcap's whole \Device\NPF_{...}; any case. */
+static bool guid_matches(const char *arg, const char *guid)
+{
+	static const char prefix[] = "\\Device\\NPF_";
+	size_t n = strlen(guid);
+
+	if (strncasecmp(arg, prefix, sizeof prefix - 1) == 0)
+		return strcasecmp(arg + sizeof prefix - 1, guid) == 0;
+	if (strcasecmp(arg, guid) == 0)
+		return true;
+	return n > 2 && guid[0] == '{' && strlen(arg) == n - 2 && strncasecmp(arg, guid + 1, n - 2) == 0;
+}
+
+/* The adapter whose friendly name or GUID is arg, as Npcap names it (when Npcap is missing, pcap_create says so). */
+int platform_iface_lookup(const char *arg, char *buf, size_t len)
+{
+	IP_ADAPTER_ADDRESSES *list = adapters_get();
+	wchar_t warg[256];
+	bool wide;
+	int rc = -1;
+
+	if (list == NULL)
+		return -1;
+	wide = arg_wide(arg, warg, (int)NG_ARRAY_LEN(warg));
+	for (IP_ADAPTER_ADDRESSES *ad = list; ad && rc < 0; ad = ad->Next) {
+		if ((wide && ad->FriendlyName && _wcsicmp(warg, ad->FriendlyName) == 0) ||
+		    guid_matches(arg, ad->AdapterName)) {
+			snprintf(buf, len, "\\Device\\NPF_%s", ad->AdapterName);
+			rc = 1;
+		}
+	}
+	free(list);
+	return rc;
+}
+
+/* GetAdaptersAddresses' FriendlyName (UTF-8) of the adapter whose GUID ends capname. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len)
+{
+	static const char prefix[] = "\\Device\\NPF_";
+	IP_ADAPTER_ADDRESSES *list;
+	bool found = false;
+
+	if (strncmp(capname, prefix, sizeof prefix - 1) != 0 || len == 0)
+		return false;
+	list = adapters_get();
+	if (list == NULL)
+		return false;
+	for (IP_ADAPTER_ADDRESSES *ad = list; ad && !found; ad = ad->Next) {
+		if (strcasecmp(capname + sizeof prefix - 1, ad->AdapterName) != 0 || !ad->FriendlyName)
+			continue;
+		found = WideCharToMultiByte(CP_UTF8, 0, ad->FriendlyName, -1, buf, (int)len, NULL, NULL) > 0;
+	}
+	free(list);
+	return found;
+}
+
+/* Npcap lists nothing when its driver is not running or it was installed for administrators only. */
+const char *platform_no_iface_hint(void)
+{
+	return "is Npcap installed (https://npcap.com/#download) and its driver running? With \"Restrict Npcap driver's "
+	       "access to Administrators only\", run netglobe as administrator";
+}
+
 /* errno for a Winsock error, for the messages the callers already word. */
 static int wsa_errno(int e)
 {

@@ -77,7 +77,7 @@ static const struct opt options[] = {
 	{"dns-max", 0, OPT_UINT, O(dns_max), "N", "most addresses with a remembered name (default 262144)", 16, 100000000, false},
 	{"no-process", 0, OPT_BOOL, O(no_process), NULL, "no process attribution (and no /proc privileges)", 0, 0, false},
 	{"no-bpf", 0, OPT_BOOL, O(no_bpf), NULL, "process attribution by sock_diag and /proc only, without the kernel's BPF records", 0, 0, false},
-	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe)", 0, 0, false},
+	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe; Windows: %ProgramData%\\netglobe as administrator, else %LOCALAPPDATA%\\netglobe)", 0, 0, false},
 	{"window", 0, OPT_DURATION, O(window), "DUR", "rolling whitelist window (default 48h)", 0, 0, false},
 	{"retention", 0, OPT_DURATION, O(retention), "DUR", "forget addresses not seen for (default 7d)", 0, 0, false},
 	{"allow", 0, OPT_LIST, O(allow), "FILE", "allow rules: addresses, CIDRs, *.domain patterns (repeatable)", 0, 0, false},

@@ -487,3 +487,20 @@ const char *platform_no_iface_hint(void)
 {
 	return "";
 }
+
+/* /var/lib/netglobe as root, else the XDG state home. */
+const char *platform_state_dir_default(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/var/lib/netglobe");
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/netglobe", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/state/netglobe", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}

@@ -237,6 +237,15 @@ int platform_fdset_pollfds(const fd_set *rs, const fd_set *ws, int maxfd, struct
 FILE *platform_memstream(char **buf, size_t *len);
 int platform_memstream_close(FILE *f);
 
+/*
+ * The default --state-dir, into buf: for the administrator (root; an elevated
+ * administrator or a service on Windows) the system's place, /var/lib/netglobe
+ * or %ProgramData%\netglobe; for others their own, $XDG_STATE_HOME/netglobe
+ * (else ~/.local/state/netglobe) or %LOCALAPPDATA%\netglobe. Returns buf, or
+ * NULL when no such place is known.
+ */
+const char *platform_state_dir_default(char *buf, size_t len);
+
 /* Also trust files and the state directory owned by uid, the account the daemon switches to (Windows: nothing to do). */
 void state_owner_allow(uid_t uid);
 

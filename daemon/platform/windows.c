@@ -11,6 +11,7 @@
 #include <bcrypt.h>
 #include <iphlpapi.h>
 #include <aclapi.h>
+#include <shlobj.h>
 #include <pcap/pcap.h>
 
 #include "log.h"
@@ -1243,10 +1244,34 @@ static int private_mkdir(const char *dir)
 	return rc;
 }
 
+/* True when sid is this process's account, SYSTEM or Administrators: the owners a state directory may have. */
+static bool owner_trusted(PSID sid)
+{
+	HANDLE tok;
+	union {
+		TOKEN_USER user;
+		char buf[256];
+	} u;
+	DWORD n = 0;
+	bool ok = false;
+
+	if (sid == NULL)
+		return false;
+	if (IsWellKnownSid(sid, WinLocalSystemSid) || IsWellKnownSid(sid, WinBuiltinAdministratorsSid))
+		return true;
+	if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
+		ok = GetTokenInformation(tok, TokenUser, &u, sizeof u, &n) && EqualSid(sid, u.user.User.Sid);
+		CloseHandle(tok);
+	}
+	return ok;
+}
+
 /*
- * The Windows equivalent of the Unix check on an existing directory: its
- * DACL may grant write access (add files, write data, change the ACL or
- * owner) only to SYSTEM, Administrators and its owner.
+ * The Windows equivalent of the Unix check on an existing directory: it
+ * belongs to this account, SYSTEM or Administrators (any user may create a
+ * folder in ProgramData before netglobe does), and its DACL may grant write
+ * access (add files, write data, change the ACL or owner) only to SYSTEM,
+ * Administrators and its owner.
  */
 static int state_dir_judge(const char *dir, char *err, size_t errlen)
 {
@@ -1275,6 +1300,20 @@ static int state_dir_judge(const char *dir, char *err, size_t errlen)
 	if (rc != ERROR_SUCCESS) {
 		snprintf(err, errlen, "cannot read the permissions of state directory %s (error %lu; choose --state-dir DIR)",
 			 dir, (unsigned long)rc);
+		return -1;
+	}
+	if (!owner_trusted(owner)) {
+		char name[256] = "?", dom[256] = "";
+		DWORD nl = sizeof name, dl = sizeof dom;
+		SID_NAME_USE use;
+
+		if (owner != NULL)
+			LookupAccountSidA(NULL, owner, name, &nl, dom, &dl, &use);
+		snprintf(err, errlen, "state directory %s belongs to %s%s%s, not to this account, SYSTEM or Administrators: "
+			 "its files could be planted (take ownership of it, or choose --state-dir DIR)",
+			 dir, dom, dom[0] ? "\\" : "", name);
+		LocalFree(sd);
+		errno = EPERM;
 		return -1;
 	}
 	for (DWORD i = 0; dacl != NULL && i < dacl->AceCount; i++) {
@@ -1325,6 +1364,37 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 int state_dir_trust(const char *dir, char *err, size_t errlen)
 {
 	return state_dir_judge(dir, err, errlen);
+}
+
+/* A known folder's path in the ANSI code page (the A functions' encoding), into buf; false when unknown. */
+static bool known_folder(REFKNOWNFOLDERID id, const char *env, char *buf, size_t len)
+{
+	PWSTR w = NULL;
+	const char *e;
+	bool ok = false;
+
+	if (SHGetKnownFolderPath(id, 0, NULL, &w) == S_OK)
+		ok = WideCharToMultiByte(CP_ACP, 0, w, -1, buf, (int)len, NULL, NULL) > 0;
+	CoTaskMemFree(w);
+	if (!ok && (e = getenv(env)) != NULL && *e && strlen(e) < len) {
+		snprintf(buf, len, "%s", e);
+		ok = true;
+	}
+	return ok;
+}
+
+/* %ProgramData%\netglobe for an elevated administrator (and a service), else %LOCALAPPDATA%\netglobe. */
+const char *platform_state_dir_default(char *buf, size_t len)
+{
+	char base[MAX_PATH];
+	bool admin = platform_is_admin();
+	int n;
+
+	if (!known_folder(admin ? &FOLDERID_ProgramData : &FOLDERID_LocalAppData, admin ? "ProgramData" : "LOCALAPPDATA",
+			  base, sizeof base))
+		return NULL;
+	n = snprintf(buf, len, "%s\\netglobe", base);
+	return n > 0 && (size_t)n < len ? buf : NULL;
 }
 
 /* Nothing to allow: Windows has no account switch (--user is refused), so no other owner is trusted. */

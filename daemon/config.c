@@ -744,7 +744,10 @@ void config_usage(FILE *out)
 		"usage: netglobe [options]                 capture on the default interface and serve http://localhost:8080\n"
 		"       netglobe -r FILE --dump            print the flows of a capture file as JSON Lines\n"
 		"       netglobe history [--since T] [--verdict V] [--format json|csv] [--state-dir DIR]\n"
-		"       netglobe reset-baseline [--state-dir DIR]\n\noptions:\n");
+		"       netglobe reset-baseline [--state-dir DIR]\n"
+		"       netglobe -D                        list the capture interfaces\n"
+		"       netglobe service install [options] | uninstall   run as the Windows service (Linux: systemd unit)\n"
+		"\noptions:\n");
 	for (size_t i = 0; i < NG_ARRAY_LEN(options); i++) {
 		const struct opt *o = &options[i];
 		char left[64];

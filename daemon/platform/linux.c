@@ -504,3 +504,35 @@ const char *platform_state_dir_default(char *buf, size_t len)
 		return NULL;
 	return n > 0 && (size_t)n < len ? buf : NULL;
 }
+
+/* The one line both service subcommands give on Linux. */
+static void service_is_systemd(const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "service %s: on Linux netglobe runs as the systemd unit netglobe.service that make install "
+		 "puts in /etc/systemd/system (systemctl enable --now netglobe; options go in /etc/netglobe.conf)", what);
+}
+
+/* Linux's service is the systemd unit. */
+int platform_service_install(int argc, char *const argv[], char *err, size_t errlen)
+{
+	(void)argc;
+	(void)argv;
+	service_is_systemd("install", err, errlen);
+	return -1;
+}
+
+/* Linux's service is the systemd unit. */
+int platform_service_uninstall(char *err, size_t errlen)
+{
+	service_is_systemd("uninstall", err, errlen);
+	return -1;
+}
+
+/* systemd runs netglobe itself; there is no dispatcher to hand over to. */
+int platform_service_run(int (*run)(void *), void *arg, char *err, size_t errlen)
+{
+	(void)run;
+	(void)arg;
+	service_is_systemd("run", err, errlen);
+	return -1;
+}

@@ -187,6 +187,27 @@ bool platform_iface_friendly(const char *capname, char *buf, size_t len);
 /* What to check when libpcap lists no interface at all (a sentence, or ""). */
 const char *platform_no_iface_hint(void);
 
+/*
+ * netglobe as the system's service (netglobe service install|uninstall).
+ * platform_service_install registers it to start at boot as "PROGRAM service
+ * run ARGS...", args being the daemon's options (the caller has checked
+ * them); platform_service_uninstall stops it and removes it. On Linux the
+ * service is the systemd unit make install puts in place: both fail with one
+ * line saying so. 0, or -1 with one line in err.
+ */
+int platform_service_install(int argc, char *const argv[], char *err, size_t errlen);
+int platform_service_uninstall(char *err, size_t errlen);
+/*
+ * Run as the service manager's service: report it running, call run(arg)
+ * (the daemon: the manager's stop request reaches the platform_signals
+ * handler as SIGTERM, as Ctrl-C does), then report it stopped with run's exit
+ * status, which is returned. -1 with one line in err when the service manager
+ * did not start this process.
+ */
+int platform_service_run(int (*run)(void *), void *arg, char *err, size_t errlen);
+/* The service's name in the service manager. */
+#define PLATFORM_SERVICE_NAME "netglobe"
+
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */
 int platform_init(char *err, size_t errlen);
 

@@ -260,7 +260,11 @@ static int run_service(int argc, char **argv)
 	char err[1024];
 	int rc;
 
-	if (strcmp(what, "uninstall") == 0 && argc == 1) {
+	if (strcmp(what, "uninstall") == 0 && argc > 1) {
+		log_errx("service uninstall: takes no options ('%s'; the installed options go with the service)", argv[1]);
+		return 2;
+	}
+	if (strcmp(what, "uninstall") == 0) {
 		if (platform_service_uninstall(err, sizeof err) != 0) {
 			log_errx("%s", err);
 			return 1;

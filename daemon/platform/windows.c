@@ -517,11 +517,16 @@ static BOOL WINAPI console_cb(DWORD type)
 	return TRUE;
 }
 
-/* SetConsoleCtrlHandler; a service's stop request reaches the same handler (platform_service_stop). */
+/* A service stop request that came before the daemon installed its handler. */
+static volatile LONG svc_stop_early;
+
+/* SetConsoleCtrlHandler; a service's stop request reaches the same handler (svc_control). */
 void platform_signals(void (*handler)(int))
 {
 	signal_handler = handler;
 	SetConsoleCtrlHandler(console_cb, TRUE);
+	if (handler != NULL && InterlockedExchange(&svc_stop_early, 0))
+		handler(SIGTERM);
 }
 
 /*
@@ -566,6 +571,8 @@ static DWORD WINAPI svc_control(DWORD ctl, DWORD type, void *data, void *ctx)
 		svc_report(SERVICE_STOP_PENDING, 0);
 		if (signal_handler != NULL)
 			signal_handler(SIGTERM);
+		else
+			InterlockedExchange(&svc_stop_early, 1);	/* still starting: platform_signals passes it on */
 		return NO_ERROR;
 	case SERVICE_CONTROL_INTERROGATE:
 		return NO_ERROR;

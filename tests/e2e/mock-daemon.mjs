@@ -504,6 +504,8 @@ const server = http.createServer((req, res) => {
 		if (paused) for (const c of clients) c.destroy();
 		return send(res, 200, 'application/json', '{"ok":true}');
 	}
+	// Paused: a stopped daemon (behind a proxy that still answers): every request of the page fails.
+	if (paused && !p.startsWith('/mock/')) return send(res, 503, 'application/json', '{"error":"paused by /mock/pause"}');
 	if (p === '/flows') {
 		const levels = u.searchParams.get('attention');
 		const bad = levels && levels.split(',').find((l) => !schema.fields.get('attention').values.includes(l));

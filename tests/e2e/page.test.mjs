@@ -142,7 +142,7 @@ async function clearArcPoint(page, key) {
 		for (const l of window.netglobe.labels ? window.netglobe.labels() : []) {
 			covers.push({ left: view.left + l.x, right: view.left + l.x + l.w, top: view.top + l.y, bottom: view.top + l.y + l.h });
 		}
-		for (const t of [0.5, 0.4, 0.6, 0.3, 0.65, 0.2]) {
+		for (const t of [0.5, 0.4, 0.6, 0.3, 0.65, 0.2, 0.45, 0.55, 0.7, 0.35, 0.75, 0.8, 0.25]) {
 			const s = window.netglobe.arcPoint(k, t);
 			if (!s || s.x < view.left + 10 || s.y < view.top + 10 || s.x > view.right - 10 || s.y > view.bottom - 10) continue;
 			if (covers.some((r) => s.x >= r.left - 10 && s.x <= r.right + 10 && s.y >= r.top - 10 && s.y <= r.bottom + 10)) continue;
@@ -456,18 +456,23 @@ async function main() {
 				for (const uk of [...w0.unansweredOnly].filter((k) => cmp1.want.places.get(k) && cmp1.want.places.get(k).active > 0)) {
 					const uf = held.find((f) => placeOf(f) === uk && f.active);
 					if (!uf || !await openRow(page, uf)) { await closeRow(page); continue; }
-					await page.waitForTimeout(1500);
-					// Judge the arc as drawn unselected: a selected arc is emphasised and labelled on purpose.
+					// Judged selected: its arcs are drawn wider and every other place's dimmed, so no arc that
+					// crosses it brightens the pixels sampled (its label is left out with the others). A loaded
+					// machine draws late: up to three looks, a second apart.
+					let px = [];
+					for (let look = 0; look < 3 && px.length < 5; look++) {
+						await page.waitForTimeout(look ? 1000 : 1500);
+						const pt = await clearArcPoint(page, uk);
+						const img = decodePng(await page.screenshot({ path: path.join(artifacts, 'desktop-unanswered.png') }));
+						px = pt ? around(img, pt.x, pt.y, 5).filter(([r, g, b]) => Math.max(r, g, b) >= 160) : [];	// brighter than the lit land (about 130): the arc itself
+					}
 					await closeRow(page);
-					await page.waitForTimeout(500);
-					const pt = await clearArcPoint(page, uk);
-					const img = decodePng(await page.screenshot({ path: path.join(artifacts, 'desktop-unanswered.png') }));
-					const px = pt ? around(img, pt.x, pt.y, 5).filter(([r, g, b]) => Math.max(r, g, b) >= 160) : [];	// brighter than the lit land (about 130): the arc itself
 					if (px.length >= 5) { grey = { key: uk, n: px.length, spread: median(px.map(([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b))) }; break; }
 				}
-				// Judged on the mock's sparse globe: on a real capture other arcs cross the few pixels sampled.
+				// Judged on the mock's globe, whose places lie apart: on a real capture the place may lie near
+				// home, where even dimmed arcs are dense enough to pass for the arc's pixels.
 				if (grey && mock) result(grey.spread < 30, 'desktop: shown unanswered attempts are grey', `place ${grey.key}: ${grey.n} bright pixels, median colour spread ${grey.spread}`);
-				else if (grey) console.log(`info: unanswered arc colour near place ${grey.key}: median spread ${grey.spread} (judged on the mock only: other arcs cross here)`);
+				else if (grey) console.log(`info: unanswered arc colour near place ${grey.key}: median spread ${grey.spread} (judged on the mock only)`);
 				else if (mock) result(false, 'desktop: shown unanswered attempts are grey', 'no visible arc of an active place of only unanswered attempts');
 				else console.log('info: no visible arc of an active place of only unanswered attempts; the grey-pixel check is left out');
 				await page.waitForTimeout(1500);

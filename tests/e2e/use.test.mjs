@@ -83,6 +83,7 @@ async function until(page, fn, timeout = 10000, every = 200) {
 async function openReady(ctx, extra = {}) {
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => pageErrors.push(e.message));
+	page.on('console', (m) => { if (m.text().includes('STALEDBG')) console.log(m.text()); });
 	page.on('crash', () => { pageErrors.push('the page crashed'); console.log('info: the page crashed'); });
 	await page.goto(pageUrl({ rotate: '0', fade: '3', ...extra }), { waitUntil: 'load', timeout: TIMEOUT });
 	await page.waitForFunction(() => window.netglobe && window.netglobe.stats().ready, null, { timeout: TIMEOUT }).catch(() => {});
@@ -553,7 +554,13 @@ async function main() {
 				await post(page, '/mock/pause');
 				const st = await until(page, async () => { const s = await stats(page); return s.stale ? s : null; }, 8000);
 				// Frozen: two pictures of the map 2 s apart are the same (pulses and the home ring move otherwise).
-				await page.waitForTimeout(600);
+				// First let the last frames in flight land: until no render for 1 s (a loaded machine draws late).
+				for (let i = 0, prev = -1; i < 8; i++) {
+					const r = (await stats(page)).renders;
+					if (r === prev) break;
+					prev = r;
+					await page.waitForTimeout(1000);
+				}
 				const clip = await page.evaluate(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
 				const a = decodePng(await page.screenshot({ clip }));
 				const r0 = (await stats(page)).renders;

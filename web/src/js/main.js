@@ -373,15 +373,15 @@ function loop(now) {
 	last = now;
 	frameTimes.push(dt);
 	if (frameTimes.length > 240) frameTimes.shift();
+	// The stream stopped: one last frame in grey, then nothing moves (no rotation, no pulses, no fades:
+	// the view holds the last state known) until it is back, so a dead view never passes for a live one.
+	const stale = !!state.conn.stale && !state.benchMode;
 	// Arcs whose traffic went quiet slow their pulses down again.
-	if (recentUntil && now > recentUntil) { recentUntil = 0; dirty = true; }
+	if (!stale && recentUntil && now > recentUntil) { recentUntil = 0; dirty = true; }
 	// An ended flow stopped colouring its place: recompute the places' levels.
-	if (now >= state.nextFade && !state.benchMode) { rebuildPlaces(); emit('flows', { snapshot: false, count: 0, fade: true }); }
+	if (!stale && now >= state.nextFade && !state.benchMode) { rebuildPlaces(); emit('flows', { snapshot: false, count: 0, fade: true }); }
 	const changed = dirty;
 	if (dirty) updateView();
-	// The stream stopped: one last frame in grey, then nothing moves (no rotation, no pulses) until it
-	// is back, so a dead view never passes for a live one.
-	const stale = !!state.conn.stale && !state.benchMode;
 	if (stale && frozenFrames > 1 && !changed) return;
 	frozenFrames = stale ? frozenFrames + 1 : 0;
 	renders++;

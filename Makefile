@@ -183,7 +183,7 @@ WIN_CFLAGS := $(CSTD) -O2 -g $(WARN) -Wno-format $(INCS) -I$(WIN_DEPS)/include -
 	-DPSL_STATIC -MMD -MP
 # binmode.o: files and standard streams are binary, as on Linux (no CRLF translation).
 WIN_LDLIBS := $(shell $(WIN_CC) -print-file-name=binmode.o 2>/dev/null) -L$(WIN_DEPS)/lib -lmaxminddb -lmicrohttpd -lcjson \
-	-lsqlite3 -lqrencode -lpsl -lnettle -lws2_32 -liphlpapi -lbcrypt -ladvapi32 -lm -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic
+	-lsqlite3 -lqrencode -lpsl -lnettle -lws2_32 -liphlpapi -lbcrypt -ladvapi32 -lshell32 -lole32 -luuid -lm -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic
 WIN_DLLS  := libmicrohttpd-12.dll libqrencode.dll libnettle-8.dll
 
 windows-deps:

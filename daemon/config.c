@@ -51,7 +51,8 @@ struct opt {
 #define O(field) offsetof(struct config, field)
 
 static const struct opt options[] = {
-	{"interface", 'i', OPT_STR, O(iface), "IFACE", "capture live on IFACE (default: first interface that is up with an address)", 0, 0, false},
+	{"interface", 'i', OPT_STR, O(iface), "IFACE", "capture live on IFACE: a name or number from -D (on Windows also the adapter's name, e.g. Wi-Fi; default: first interface that is up with an address)", 0, 0, false},
+	{"list-interfaces", 'D', OPT_BOOL, O(list_interfaces), NULL, "list the interfaces -i accepts (number, name, description, flags) and exit", 0, 0, true},
 	{"read", 'r', OPT_STR, O(file), "FILE", "read a pcap or pcapng file (\"-\" for standard input), using its packet times", 0, 0, false},
 	{"filter", 'f', OPT_STR, O(filter), "EXPR", "BPF capture filter, as in tcpdump", 0, 0, false},
 	{"snaplen", 0, OPT_UINT, O(snaplen), "BYTES", "bytes kept of each packet (default 1600)", 64, 262144, false},
@@ -76,7 +77,7 @@ static const struct opt options[] = {
 	{"dns-max", 0, OPT_UINT, O(dns_max), "N", "most addresses with a remembered name (default 262144)", 16, 100000000, false},
 	{"no-process", 0, OPT_BOOL, O(no_process), NULL, "no process attribution (and no /proc privileges)", 0, 0, false},
 	{"no-bpf", 0, OPT_BOOL, O(no_bpf), NULL, "process attribution by sock_diag and /proc only, without the kernel's BPF records", 0, 0, false},
-	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe)", 0, 0, false},
+	{"state-dir", 0, OPT_STR, O(state_dir), "DIR", "whitelist database and state (default /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe; Windows: %ProgramData%\\netglobe as administrator, else %LOCALAPPDATA%\\netglobe)", 0, 0, false},
 	{"window", 0, OPT_DURATION, O(window), "DUR", "rolling whitelist window (default 48h)", 0, 0, false},
 	{"retention", 0, OPT_DURATION, O(retention), "DUR", "forget addresses not seen for (default 7d)", 0, 0, false},
 	{"allow", 0, OPT_LIST, O(allow), "FILE", "allow rules: addresses, CIDRs, *.domain patterns (repeatable)", 0, 0, false},
@@ -743,7 +744,10 @@ void config_usage(FILE *out)
 		"usage: netglobe [options]                 capture on the default interface and serve http://localhost:8080\n"
 		"       netglobe -r FILE --dump            print the flows of a capture file as JSON Lines\n"
 		"       netglobe history [--since T] [--verdict V] [--format json|csv] [--state-dir DIR]\n"
-		"       netglobe reset-baseline [--state-dir DIR]\n\noptions:\n");
+		"       netglobe reset-baseline [--state-dir DIR]\n"
+		"       netglobe -D                        list the capture interfaces\n"
+		"       netglobe service install [options] | uninstall   run as the Windows service (Linux: systemd unit)\n"
+		"\noptions:\n");
 	for (size_t i = 0; i < NG_ARRAY_LEN(options); i++) {
 		const struct opt *o = &options[i];
 		char left[64];

@@ -62,6 +62,7 @@ struct config {
 	ng_time ipfix_active_timeout;
 	int verbosity;		/* -q -1, default 0, -v +1 */
 	char *config_file;
+	bool list_interfaces;	/* -D: list the capture interfaces and exit */
 	bool check_only;	/* -n: check the configuration and exit */
 };
 

@@ -381,7 +381,7 @@ static void tick(struct daemon *d, ng_time mono)
 struct capture *loop_open_capture(const struct config *cfg, char *err, size_t errlen)
 {
 	struct capture_options co;
-	char ifname[64];
+	char ifname[256];
 
 	memset(&co, 0, sizeof co);
 	co.filter = cfg->filter;
@@ -393,7 +393,11 @@ struct capture *loop_open_capture(const struct config *cfg, char *err, size_t er
 		return capture_open(&co, err, errlen);
 	}
 	if (cfg->iface) {
-		co.iface = cfg->iface;
+		if (capture_resolve_interface(cfg->iface, ifname, sizeof ifname, err, errlen) != 0)
+			return NULL;
+		co.iface = ifname;
+		if (strcmp(ifname, cfg->iface) != 0)
+			log_info("capturing on %s (-i %s)", ifname, cfg->iface);
 	} else {
 		if (capture_default_interface(ifname, sizeof ifname, err, errlen) != 0)
 			return NULL;

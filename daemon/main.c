@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* main.c: netglobe's entry point: options, then one of dump, daemon, history or reset-baseline. */
+/* main.c: netglobe's entry point: options, then one of dump, daemon, -D, history, reset-baseline or service. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include "platform.h"
@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "output.h"
 #include "setup.h"
+#include "util.h"
 #include "whitelist.h"
 
 /* Packets read per turn of the --dump loop, and the outputs' tick. */
@@ -221,6 +222,90 @@ usage:
 	return 2;
 }
 
+/* The daemon as the system's service: a service has no console, so the log goes to STATE_DIR/netglobe.log. */
+static int service_daemon(void *arg)
+{
+	const struct config *cfg = arg;
+	char dir[4096], path[4200], err[1024];
+	int fd;
+
+	setup_state_dir(cfg, dir, sizeof dir);
+	if (state_dir_check(dir, err, sizeof err) != 0) {
+		log_errx("%s", err);
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/netglobe.log", dir);
+	/* The log writes to descriptor 2 (log.c), which a service may not even have: put the file there. */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_errx("cannot open the service log %s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (fd != STDERR_FILENO) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	return daemon_run(cfg);
+}
+
+/*
+ * netglobe service install [OPTIONS] | uninstall | run [OPTIONS]: the
+ * options are the daemon's, checked here at install time so a typo fails
+ * now and not at the next boot; run is what the service manager starts.
+ */
+static int run_service(int argc, char **argv)
+{
+	const char *what = argc > 0 ? argv[0] : "";
+	struct config cfg;
+	char err[1024];
+	int rc;
+
+	if (strcmp(what, "uninstall") == 0 && argc > 1) {
+		log_errx("service uninstall: takes no options ('%s'; the installed options go with the service)", argv[1]);
+		return 2;
+	}
+	if (strcmp(what, "uninstall") == 0) {
+		if (platform_service_uninstall(err, sizeof err) != 0) {
+			log_errx("%s", err);
+			return 1;
+		}
+		log_notice("service %s removed", PLATFORM_SERVICE_NAME);
+		return 0;
+	}
+	if (strcmp(what, "install") != 0 && strcmp(what, "run") != 0) {
+		log_errx("service: say install [OPTIONS] or uninstall%s%s%s (see netglobe --help)", *what ? ", not '" : "",
+			 what, *what ? "'" : "");
+		return 2;
+	}
+	config_init(&cfg);
+	rc = config_parse_args(&cfg, argc - 1, argv + 1, true, err, sizeof err);
+	if (rc != 0) {
+		if (rc < 0)
+			log_errx("service %s: %s", what, err);
+		config_free(&cfg);
+		return rc < 0 ? 2 : 0;
+	}
+	if (cfg.dump || cfg.list_interfaces || cfg.check_only) {
+		log_errx("service %s: --dump, -D and --check end at once: a service takes the daemon's options", what);
+		config_free(&cfg);
+		return 2;
+	}
+	if (strcmp(what, "install") == 0) {
+		rc = platform_service_install(argc - 1, argv + 1, err, sizeof err);
+		if (rc == 0)
+			log_notice("service %s installed: it starts at boot, or now with: sc start %s", PLATFORM_SERVICE_NAME,
+				   PLATFORM_SERVICE_NAME);
+	} else {
+		log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
+		communityid_set_seed((uint16_t)cfg.community_id_seed);
+		rc = platform_service_run(service_daemon, &cfg, err, sizeof err);
+	}
+	if (rc < 0)
+		log_errx("%s", err);
+	config_free(&cfg);
+	return rc < 0 ? 1 : rc;
+}
+
 /* True when the arguments ask for --dump (checked before parsing, to decide about the default config file). */
 static bool has_dump_flag(int argc, char **argv)
 {
@@ -244,6 +329,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && (strcmp(argv[1], "history") == 0 || strcmp(argv[1], "reset-baseline") == 0))
 		return run_subcommand(argv[1], argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "service") == 0)
+		return run_service(argc - 2, argv + 2);
 	config_init(&cfg);
 	/* The daemon reads /etc/netglobe.conf when present; --dump stays a function of its arguments alone. */
 	rc = config_parse_args(&cfg, argc - 1, argv + 1, !has_dump_flag(argc, argv), err, sizeof err);
@@ -258,7 +345,15 @@ int main(int argc, char **argv)
 	}
 	log_init(NG_LOG_INFO + cfg.verbosity + (cfg.verbosity < 0 ? -1 : 0));
 	communityid_set_seed((uint16_t)cfg.community_id_seed);
-	if (cfg.check_only) {
+	if (cfg.list_interfaces) {
+		/* -D: as tcpdump -D, the names and numbers -i takes. */
+		if (capture_list_interfaces(stdout, err, sizeof err) != 0) {
+			log_errx("%s", err);
+			rc = 1;
+		} else {
+			rc = fflush(stdout) == 0 ? 0 : 1;
+		}
+	} else if (cfg.check_only) {
 		/* -n: the command line and the config file parse; nothing is opened (as ntpd -n). */
 		log_notice("configuration OK");
 		rc = 0;

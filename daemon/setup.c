@@ -110,7 +110,7 @@ const char *setup_state_dir(const struct config *cfg, char *buf, size_t len)
 {
 	if (cfg->state_dir)
 		snprintf(buf, len, "%s", cfg->state_dir);
-	else if (!whitelist_default_state_dir(buf, len))
+	else if (!platform_state_dir_default(buf, len))
 		snprintf(buf, len, "/tmp/netglobe-%u", (unsigned)geteuid());	/* no $HOME at all */
 	return buf;
 }

@@ -39,7 +39,7 @@ void modules_engine_parts(const struct modules *m, struct engine_parts *parts);
 /* Each open enrichment's counters, as an object named after it in o (/api/stats). */
 void modules_enrich_stats(const struct modules *m, cJSON *o);
 
-/* The state directory: --state-dir, else /var/lib/netglobe as root, else $XDG_STATE_HOME/netglobe. */
+/* The state directory: --state-dir, else platform_state_dir_default (/var/lib/netglobe as root, %ProgramData%\netglobe as a Windows administrator, ...). */
 const char *setup_state_dir(const struct config *cfg, char *buf, size_t len);
 
 #endif

@@ -806,19 +806,3 @@ void whitelist_get_stats(const struct whitelist *wl, struct whitelist_stats *out
 	out->explained_asn = wl->explained_asn;
 	wl_rules_stats(wl->rules, &out->allow_rules, &out->block_entries, &out->block_dropped_special);
 }
-
-const char *whitelist_default_state_dir(char *buf, size_t len)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (geteuid() == 0)
-		n = snprintf(buf, len, "/var/lib/netglobe");
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/netglobe", xdg);
-	else if (home && home[0] == '/')
-		n = snprintf(buf, len, "%s/.local/state/netglobe", home);
-	else
-		return NULL;
-	return n > 0 && (size_t)n < len ? buf : NULL;
-}

@@ -308,12 +308,6 @@ int whitelist_history_cli(const char *state_dir, ng_time since, int verdict_filt
  * ...". A running daemon notices at its next flush and forgets its rows too.
  */
 int whitelist_reset_cli(const char *state_dir, FILE *out, char *err, size_t errlen);
-/*
- * The default --state-dir: /var/lib/netglobe as root, else
- * $XDG_STATE_HOME/netglobe, else ~/.local/state/netglobe. Writes into buf and
- * returns it, or NULL when no home is known.
- */
-const char *whitelist_default_state_dir(char *buf, size_t len);
 
 struct whitelist_stats {
 	uint64_t entries, pending, flushes, flush_errors, allow_rules, block_entries, block_dropped_special;

@@ -57,7 +57,7 @@ static void activate_error(pcap_t *p, int rc, const char *iface, char *err, size
 {
 	switch (rc) {
 	case PCAP_ERROR_NO_SUCH_DEVICE:
-		snprintf(err, errlen, "no such interface '%s' (list interfaces with: ip -br link)", iface);
+		snprintf(err, errlen, "no capture interface '%s' (list them with: netglobe -D)", iface);
 		break;
 	case PCAP_ERROR_PERM_DENIED:
 		snprintf(err, errlen, "no permission to capture on '%s': %s", iface, perm_hint);
@@ -320,4 +320,134 @@ int capture_default_interface(char *buf, size_t len, char *err, size_t errlen)
 	if (rc != 0)
 		snprintf(err, errlen, "no interface is up with an address besides loopback (name one with -i IFACE, e.g. -i lo)");
 	return rc;
+}
+
+/* The interfaces libpcap lists, or NULL with the reason in err (an empty list included). */
+static pcap_if_t *capture_devices(char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *devs = NULL;
+	const char *hint = platform_no_iface_hint();
+
+	if (pcap_findalldevs(&devs, ebuf) != 0) {
+		snprintf(err, errlen, "cannot list capture interfaces: %s", ebuf);
+		return NULL;
+	}
+	if (!devs)
+		snprintf(err, errlen, "no capture interfaces found%s%s", *hint ? ": " : "", hint);
+	return devs;
+}
+
+/* tcpdump -D's bracket: the flags, then the connection status where it applies. */
+static void print_iface_flags(FILE *out, bpf_u_int32 flags)
+{
+	static const struct {
+		bpf_u_int32 bit;
+		const char *name;
+	} names[] = {
+		{PCAP_IF_UP, "Up"},
+		{PCAP_IF_RUNNING, "Running"},
+		{PCAP_IF_LOOPBACK, "Loopback"},
+		{PCAP_IF_WIRELESS, "Wireless"},
+	};
+	bool wireless = flags & PCAP_IF_WIRELESS;
+	const char *sep = "";
+
+	fputs(" [", out);
+	for (size_t i = 0; i < NG_ARRAY_LEN(names); i++) {
+		if (flags & names[i].bit) {
+			fprintf(out, "%s%s", sep, names[i].name);
+			sep = ", ";
+		}
+	}
+	if (!*sep)
+		fputs("none", out);
+	switch (flags & PCAP_IF_CONNECTION_STATUS) {
+	case PCAP_IF_CONNECTION_STATUS_UNKNOWN:
+		fputs(wireless ? ", Association status unknown" : ", Connection status unknown", out);
+		break;
+	case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+		fputs(wireless ? ", Associated" : ", Connected", out);
+		break;
+	case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+		fputs(wireless ? ", Not associated" : ", Disconnected", out);
+		break;
+	default:
+		break;
+	}
+	fputs("]\n", out);
+}
+
+int capture_list_interfaces(FILE *out, char *err, size_t errlen)
+{
+	pcap_if_t *devs = capture_devices(err, errlen);
+	char friendly[256];
+	unsigned n = 0;
+
+	if (!devs)
+		return -1;
+	for (pcap_if_t *d = devs; d; d = d->next) {
+		bool named = platform_iface_friendly(d->name, friendly, sizeof friendly);
+
+		fprintf(out, "%u.%s", ++n, d->name);
+		if (named && d->description)
+			fprintf(out, " (%s: %s)", friendly, d->description);
+		else if (named || d->description)
+			fprintf(out, " (%s)", named ? friendly : d->description);
+		print_iface_flags(out, d->flags);
+	}
+	pcap_freealldevs(devs);
+	return 0;
+}
+
+/* arg as -D's number (1 and up), or 0 when it is not all digits. */
+static unsigned iface_number(const char *arg)
+{
+	unsigned long v;
+	char *end;
+
+	if (*arg < '1' || *arg > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	return *end || errno || v > UINT_MAX ? 0 : (unsigned)v;
+}
+
+int capture_resolve_interface(const char *arg, char *buf, size_t len, char *err, size_t errlen)
+{
+	char lerr[512];
+	unsigned want = iface_number(arg), n = 0;
+	const char *hit = NULL;
+	pcap_if_t *devs;
+	int rc = 0;
+
+	/*
+	 * A name first: the system's other names for an adapter, else libpcap's
+	 * own list. The list is read only when needed (a number, or a name the
+	 * system does not know): on Linux it probes every socket family.
+	 */
+	if (!want) {
+		rc = platform_iface_lookup(arg, buf, len);
+		if (rc == 0)
+			snprintf(buf, len, "%s", arg);
+		if (rc >= 0)
+			return 0;
+	}
+	devs = capture_devices(lerr, sizeof lerr);
+	/* A listed name (an interface may be called "1"), then -D's number. */
+	for (pcap_if_t *d = devs; d && !hit; d = d->next)
+		if (strcmp(d->name, arg) == 0)
+			hit = d->name;
+	for (pcap_if_t *d = devs; d && !hit && want; d = d->next)
+		if (++n == want)
+			hit = d->name;
+	if (hit)
+		snprintf(buf, len, "%s", hit);
+	else if (want)
+		snprintf(err, errlen, "no capture interface number %u (%u listed; see them with: netglobe -D)", want, n);
+	else
+		snprintf(err, errlen, "no capture interface '%s' (list them with: netglobe -D)", arg);
+	if (devs)
+		pcap_freealldevs(devs);
+	return hit ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -79,5 +80,21 @@ int capture_get_stats(struct capture *c, struct capture_stats *out);
  * with the reason in err.
  */
 int capture_default_interface(char *buf, size_t len, char *err, size_t errlen);
+
+/*
+ * -D: the interfaces libpcap can capture on, numbered, as tcpdump -D prints
+ * them ("1.eth0 (description) [Up, Running, Connected]"; on Windows the
+ * description starts with the adapter's friendly name). 0, or -1 with the
+ * reason in err (no interface at all is an error: it says what to check).
+ */
+int capture_list_interfaces(FILE *out, char *err, size_t errlen);
+
+/*
+ * The name libpcap opens for -i arg, into buf: a name libpcap lists, the
+ * number -D gives it, or another name the system knows the adapter by
+ * (platform_iface_lookup: on Windows its friendly name or GUID). 0, or -1
+ * with one line in err that names arg and points at netglobe -D.
+ */
+int capture_resolve_interface(const char *arg, char *buf, size_t len, char *err, size_t errlen);
 
 #endif

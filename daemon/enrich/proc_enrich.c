@@ -2,8 +2,35 @@
 /* proc_enrich.c: the process enrichment: asks proc.c for each flow's owner and hands its answers to the engine. */
 #include "proc_enrich.h"
 
+#include <stdlib.h>
+
 #include "exehash.h"
 #include "proc.h"
+
+/* Take one more reference to info (NULL stays NULL). */
+struct proc_info *proc_info_ref(struct proc_info *info)
+{
+	if (info)
+		info->refs++;
+	return info;
+}
+
+/* Drop one reference; the last one frees the record, its ancestors and its hash reference. */
+void proc_info_unref(struct proc_info *info)
+{
+	if (!info || --info->refs > 0)
+		return;
+	free(info->name);
+	free(info->exe);
+	free(info->user);
+	free(info->cmdline);
+	for (unsigned i = 0; i < info->nparents; i++) {
+		free(info->parents[i].name);
+		free(info->parents[i].exe);
+	}
+	exehash_unref(info->hash);
+	free(info);
+}
 
 /* Ask for the owner now, while the socket exists; the answer comes through the poll. */
 static void *proc_flow_started(void *self, const struct flow *f)

@@ -463,3 +463,76 @@ int ng_open_checked(const char *path, int flags, unsigned mode, unsigned how, ch
 	}
 	return fd;
 }
+
+/* Linux has no second name for an interface: libpcap judges whatever -i gives. */
+int platform_iface_lookup(const char *arg, char *buf, size_t len)
+{
+	(void)arg;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* An interface's name is the one users know. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len)
+{
+	(void)capname;
+	(void)buf;
+	(void)len;
+	return false;
+}
+
+/* libpcap lists interfaces without privileges here; none at all means none exist in this namespace. */
+const char *platform_no_iface_hint(void)
+{
+	return "";
+}
+
+/* /var/lib/netglobe as root, else the XDG state home. */
+const char *platform_state_dir_default(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/var/lib/netglobe");
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/netglobe", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/state/netglobe", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}
+
+/* The one line both service subcommands give on Linux. */
+static void service_is_systemd(const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "service %s: on Linux netglobe runs as the systemd unit netglobe.service that make install "
+		 "puts in /etc/systemd/system (systemctl enable --now netglobe; options go in /etc/netglobe.conf)", what);
+}
+
+/* Linux's service is the systemd unit. */
+int platform_service_install(int argc, char *const argv[], char *err, size_t errlen)
+{
+	(void)argc;
+	(void)argv;
+	service_is_systemd("install", err, errlen);
+	return -1;
+}
+
+/* Linux's service is the systemd unit. */
+int platform_service_uninstall(char *err, size_t errlen)
+{
+	service_is_systemd("uninstall", err, errlen);
+	return -1;
+}
+
+/* systemd runs netglobe itself; there is no dispatcher to hand over to. */
+int platform_service_run(int (*run)(void *), void *arg, char *err, size_t errlen)
+{
+	(void)run;
+	(void)arg;
+	service_is_systemd("run", err, errlen);
+	return -1;
+}

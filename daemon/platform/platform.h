@@ -172,6 +172,42 @@ struct tm *localtime_r(const time_t *t, struct tm *out);
 #define PLATFORM_BPF true
 #endif
 
+/*
+ * Capture interfaces by the names users know them by. platform_iface_lookup
+ * maps another name of an adapter to the name libpcap opens: on Windows the
+ * friendly name ("Wi-Fi", "Ethernet", any case) or the GUID, with or without
+ * braces, to \Device\NPF_{GUID}. Returns 1 with the name in buf; 0 when
+ * libpcap is to judge arg as it is (Linux, where names have no aliases and
+ * libpcap opens more than it lists, "nflog:5"); -1 when arg names no adapter
+ * (only a name in libpcap's own list may then be used: \Device\NPF_Loopback).
+ */
+int platform_iface_lookup(const char *arg, char *buf, size_t len);
+/* The friendly name of the adapter pcap calls capname (Windows: "Wi-Fi"), into buf; false when there is none. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len);
+/* What to check when libpcap lists no interface at all (a sentence, or ""). */
+const char *platform_no_iface_hint(void);
+
+/*
+ * netglobe as the system's service (netglobe service install|uninstall).
+ * platform_service_install registers it to start at boot as "PROGRAM service
+ * run ARGS...", args being the daemon's options (the caller has checked
+ * them); platform_service_uninstall stops it and removes it. On Linux the
+ * service is the systemd unit make install puts in place: both fail with one
+ * line saying so. 0, or -1 with one line in err.
+ */
+int platform_service_install(int argc, char *const argv[], char *err, size_t errlen);
+int platform_service_uninstall(char *err, size_t errlen);
+/*
+ * Run as the service manager's service: report it running, call run(arg)
+ * (the daemon: the manager's stop request reaches the platform_signals
+ * handler as SIGTERM, as Ctrl-C does), then report it stopped with run's exit
+ * status, which is returned. -1 with one line in err when the service manager
+ * did not start this process.
+ */
+int platform_service_run(int (*run)(void *), void *arg, char *err, size_t errlen);
+/* The service's name in the service manager. */
+#define PLATFORM_SERVICE_NAME "netglobe"
+
 /* Start-up work the system needs before anything else (Windows: sockets, binary files); 0 or -1. */
 int platform_init(char *err, size_t errlen);
 
@@ -221,6 +257,15 @@ int platform_fdset_pollfds(const fd_set *rs, const fd_set *ws, int maxfd, struct
 /* open_memstream(3): a FILE whose text ends up in *buf (malloc'd, NUL-terminated) at platform_memstream_close. */
 FILE *platform_memstream(char **buf, size_t *len);
 int platform_memstream_close(FILE *f);
+
+/*
+ * The default --state-dir, into buf: for the administrator (root; an elevated
+ * administrator or a service on Windows) the system's place, /var/lib/netglobe
+ * or %ProgramData%\netglobe; for others their own, $XDG_STATE_HOME/netglobe
+ * (else ~/.local/state/netglobe) or %LOCALAPPDATA%\netglobe. Returns buf, or
+ * NULL when no such place is known.
+ */
+const char *platform_state_dir_default(char *buf, size_t len);
 
 /* Also trust files and the state directory owned by uid, the account the daemon switches to (Windows: nothing to do). */
 void state_owner_allow(uid_t uid);

@@ -99,30 +99,6 @@
 #include "proc.h"
 #include "procbpf.h"
 
-struct proc_info *proc_info_ref(struct proc_info *info)
-{
-	if (info)
-		info->refs++;
-	return info;
-}
-
-void proc_info_unref(struct proc_info *info)
-{
-	if (!info || --info->refs > 0)
-		return;
-	free(info->name);
-	free(info->exe);
-	free(info->user);
-	free(info->cmdline);
-	for (unsigned i = 0; i < info->nparents; i++) {
-		free(info->parents[i].name);
-		free(info->parents[i].exe);
-	}
-	exehash_unref(info->hash);
-	free(info);
-}
-
-
 #define PROC_SCAN_INTERVAL	(250 * 1000)	/* us between two /proc/PID/fd scans */
 #define PROC_TABLE_INTERVAL	(100 * 1000)	/* us between two socket-table reads */
 #define PROC_GIVE_UP		(2 * NG_USEC)	/* unresolved after a scan and this long: NULL */

@@ -278,21 +278,3 @@ void proc_table_drain(struct proc_table *pt)
 {
 	(void)pt;
 }
-
-struct proc_info *proc_info_ref(struct proc_info *info)
-{
-	if (info)
-		info->refs++;
-	return info;
-}
-
-void proc_info_unref(struct proc_info *info)
-{
-	if (!info || --info->refs > 0)
-		return;
-	free(info->name);
-	free(info->exe);
-	free(info->user);
-	free(info->cmdline);
-	free(info);
-}

@@ -11,6 +11,7 @@
 #include <bcrypt.h>
 #include <iphlpapi.h>
 #include <aclapi.h>
+#include <shlobj.h>
 #include <pcap/pcap.h>
 
 #include "log.h"
@@ -516,11 +517,219 @@ static BOOL WINAPI console_cb(DWORD type)
 	return TRUE;
 }
 
-/* SetConsoleCtrlHandler; a service's stop request reaches the same handler (platform_service_stop). */
+/* A service stop request that came before the daemon installed its handler. */
+static volatile LONG svc_stop_early;
+
+/* SetConsoleCtrlHandler; a service's stop request reaches the same handler (svc_control). */
 void platform_signals(void (*handler)(int))
 {
 	signal_handler = handler;
 	SetConsoleCtrlHandler(console_cb, TRUE);
+	if (handler != NULL && InterlockedExchange(&svc_stop_early, 0))
+		handler(SIGTERM);
+}
+
+/*
+ * DESIGN. The service. `netglobe service install OPTIONS` registers
+ * "netglobe.exe service run OPTIONS" with the service control manager
+ * (automatic start, LocalSystem). The manager starts that command line;
+ * platform_service_run hands the main thread to StartServiceCtrlDispatcherW,
+ * whose ServiceMain runs the daemon on its own thread. The manager's stop and
+ * shutdown requests arrive on the main thread and go to the platform_signals
+ * handler as SIGTERM: the stop path of Ctrl-C. The daemon's exit status
+ * becomes the service's exit code.
+ */
+static void cmdline_put(char *buf, size_t len, size_t *off, const char *s);
+static SERVICE_STATUS_HANDLE svc_handle;
+static SERVICE_STATUS svc_status;
+static int (*svc_run)(void *);
+static void *svc_arg;
+static int svc_rc;
+
+/* Tell the manager the service's state (and, once stopped, its exit code). */
+static void svc_report(DWORD state, DWORD exit_code)
+{
+	svc_status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+	svc_status.dwCurrentState = state;
+	svc_status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+	svc_status.dwWin32ExitCode = exit_code ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
+	svc_status.dwServiceSpecificExitCode = exit_code;
+	svc_status.dwWaitHint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : 10000;
+	svc_status.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : svc_status.dwCheckPoint + 1;
+	SetServiceStatus(svc_handle, &svc_status);
+}
+
+/* The manager's requests: stop and shutdown are SIGTERM for the daemon. */
+static DWORD WINAPI svc_control(DWORD ctl, DWORD type, void *data, void *ctx)
+{
+	(void)type;
+	(void)data;
+	(void)ctx;
+	switch (ctl) {
+	case SERVICE_CONTROL_STOP:
+	case SERVICE_CONTROL_SHUTDOWN:
+		svc_report(SERVICE_STOP_PENDING, 0);
+		if (signal_handler != NULL)
+			signal_handler(SIGTERM);
+		else
+			InterlockedExchange(&svc_stop_early, 1);	/* still starting: platform_signals passes it on */
+		return NO_ERROR;
+	case SERVICE_CONTROL_INTERROGATE:
+		return NO_ERROR;
+	default:
+		return ERROR_CALL_NOT_IMPLEMENTED;
+	}
+}
+
+/* ServiceMain: register the handler, report running, run the daemon, report stopped with its status. */
+static void WINAPI svc_main(DWORD argc, LPWSTR *argv)
+{
+	(void)argc;
+	(void)argv;
+	svc_handle = RegisterServiceCtrlHandlerExW(L"" PLATFORM_SERVICE_NAME, svc_control, NULL);
+	if (svc_handle == NULL) {
+		svc_rc = 1;
+		return;
+	}
+	svc_report(SERVICE_RUNNING, 0);
+	svc_rc = svc_run(svc_arg);
+	svc_report(SERVICE_STOPPED, (DWORD)svc_rc);
+}
+
+/* Hand the main thread to the service dispatcher; the daemon runs in svc_main. */
+int platform_service_run(int (*run)(void *), void *arg, char *err, size_t errlen)
+{
+	SERVICE_TABLE_ENTRYW table[] = {{(LPWSTR)L"" PLATFORM_SERVICE_NAME, svc_main}, {NULL, NULL}};
+
+	svc_run = run;
+	svc_arg = arg;
+	if (!StartServiceCtrlDispatcherW(table)) {
+		DWORD e = GetLastError();
+
+		if (e == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
+			snprintf(err, errlen, "service run: only the service manager starts this (netglobe service install, "
+					      "then: sc start %s)", PLATFORM_SERVICE_NAME);
+		else
+			snprintf(err, errlen, "service run: cannot reach the service manager (error %lu)", (unsigned long)e);
+		return -1;
+	}
+	return svc_rc;
+}
+
+/* The service manager, or NULL with one line in err (most often: not an administrator). */
+static SC_HANDLE svc_manager(const char *what, char *err, size_t errlen)
+{
+	SC_HANDLE m = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE);
+
+	if (m == NULL)
+		snprintf(err, errlen, "service %s: cannot open the service manager (%s): run it from an administrator "
+			 "console", what, GetLastError() == ERROR_ACCESS_DENIED ? "access denied" : "error");
+	return m;
+}
+
+/* The command line the manager starts: this program, "service run", then the daemon's options, quoted. */
+static wchar_t *svc_command_line(int argc, char *const argv[], char *err, size_t errlen)
+{
+	wchar_t exe[MAX_PATH];
+	char *line, *exea;
+	size_t cap = 2 * MAX_PATH + 32, off = 0;
+	wchar_t *w;
+	int n;
+
+	if (GetModuleFileNameW(NULL, exe, MAX_PATH) == 0 || GetLastError() == ERROR_INSUFFICIENT_BUFFER) {
+		snprintf(err, errlen, "service install: cannot tell where netglobe.exe is");
+		return NULL;
+	}
+	for (int i = 0; i < argc; i++)
+		cap += 2 * strlen(argv[i]) + 3;
+	n = WideCharToMultiByte(CP_ACP, 0, exe, -1, NULL, 0, NULL, NULL);
+	exea = xmalloc((size_t)n);
+	WideCharToMultiByte(CP_ACP, 0, exe, -1, exea, n, NULL, NULL);
+	line = xmalloc(cap + (size_t)n * 2);
+	line[0] = '\0';
+	/* The program is always quoted: an unquoted path with spaces would let C:\Program.exe run instead. */
+	off = (size_t)snprintf(line, cap + (size_t)n * 2, "\"%s\"", exea);
+	cmdline_put(line, cap + (size_t)n * 2, &off, "service");
+	cmdline_put(line, cap + (size_t)n * 2, &off, "run");
+	for (int i = 0; i < argc; i++)
+		cmdline_put(line, cap + (size_t)n * 2, &off, argv[i]);
+	free(exea);
+	n = MultiByteToWideChar(CP_ACP, 0, line, -1, NULL, 0);
+	w = xmalloc((size_t)n * sizeof *w);
+	MultiByteToWideChar(CP_ACP, 0, line, -1, w, n);
+	free(line);
+	return w;
+}
+
+/* CreateServiceW with this program's path and the options; then its description. */
+int platform_service_install(int argc, char *const argv[], char *err, size_t errlen)
+{
+	SERVICE_DESCRIPTIONW desc = {(LPWSTR)L"Watches which hosts this machine talks to, on a globe, and flags what "
+					     L"is new (http://localhost:8080)"};
+	SC_HANDLE m, s;
+	wchar_t *cmd;
+
+	cmd = svc_command_line(argc, argv, err, errlen);
+	if (cmd == NULL)
+		return -1;
+	m = svc_manager("install", err, errlen);
+	if (m == NULL) {
+		free(cmd);
+		return -1;
+	}
+	s = CreateServiceW(m, L"" PLATFORM_SERVICE_NAME, L"netglobe", SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
+			   SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL, NULL, NULL);
+	if (s == NULL) {
+		DWORD e = GetLastError();
+
+		if (e == ERROR_SERVICE_EXISTS)
+			snprintf(err, errlen, "service install: a service named %s exists already (netglobe service "
+				 "uninstall first, to change its options)", PLATFORM_SERVICE_NAME);
+		else
+			snprintf(err, errlen, "service install: cannot create the service (error %lu)", (unsigned long)e);
+		CloseServiceHandle(m);
+		free(cmd);
+		return -1;
+	}
+	ChangeServiceConfig2W(s, SERVICE_CONFIG_DESCRIPTION, &desc);
+	CloseServiceHandle(s);
+	CloseServiceHandle(m);
+	free(cmd);
+	return 0;
+}
+
+/* Ask a running service to stop and wait up to 30 s for it; then DeleteService. */
+int platform_service_uninstall(char *err, size_t errlen)
+{
+	SERVICE_STATUS st;
+	SC_HANDLE m, s;
+	int rc = 0;
+
+	m = svc_manager("uninstall", err, errlen);
+	if (m == NULL)
+		return -1;
+	s = OpenServiceW(m, L"" PLATFORM_SERVICE_NAME, SERVICE_ALL_ACCESS);	/* stop, query and delete */
+	if (s == NULL) {
+		DWORD e = GetLastError();
+
+		snprintf(err, errlen, e == ERROR_SERVICE_DOES_NOT_EXIST ? "service uninstall: no service named %s is installed"
+									 : "service uninstall: cannot open the service %s",
+			 PLATFORM_SERVICE_NAME);
+		CloseServiceHandle(m);
+		return -1;
+	}
+	if (ControlService(s, SERVICE_CONTROL_STOP, &st)) {
+		for (int i = 0; i < 300 && QueryServiceStatus(s, &st) && st.dwCurrentState != SERVICE_STOPPED; i++)
+			Sleep(100);
+	}
+	if (!DeleteService(s)) {
+		snprintf(err, errlen, "service uninstall: cannot remove the service %s (error %lu)", PLATFORM_SERVICE_NAME,
+			 (unsigned long)GetLastError());
+		rc = -1;
+	}
+	CloseServiceHandle(s);
+	CloseServiceHandle(m);
+	return rc;
 }
 
 /* Join the buffers and write them at once, so an appended line is never split by another writer. */
@@ -616,6 +825,76 @@ void freeifaddrs(struct ifaddrs *list)
 		free(list);
 		list = next;
 	}
+}
+
+/* arg as UTF-16 (netglobe's arguments come in the ANSI code page), into w; false when it does not convert. */
+static bool arg_wide(const char *arg, wchar_t *w, int wlen)
+{
+	return MultiByteToWideChar(CP_ACP, 0, arg, -1, w, wlen) > 0;
+}
+
+/* True when arg is the adapter's GUID: "{...}" as GetAdaptersAddresses spells it, without braces, or
+ * Npcap's whole \Device\NPF_{...}; any case. */
+static bool guid_matches(const char *arg, const char *guid)
+{
+	static const char prefix[] = "\\Device\\NPF_";
+	size_t n = strlen(guid);
+
+	if (strncasecmp(arg, prefix, sizeof prefix - 1) == 0)
+		return strcasecmp(arg + sizeof prefix - 1, guid) == 0;
+	if (strcasecmp(arg, guid) == 0)
+		return true;
+	return n > 2 && guid[0] == '{' && strlen(arg) == n - 2 && strncasecmp(arg, guid + 1, n - 2) == 0;
+}
+
+/* The adapter whose friendly name or GUID is arg, as Npcap names it (when Npcap is missing, pcap_create says so). */
+int platform_iface_lookup(const char *arg, char *buf, size_t len)
+{
+	IP_ADAPTER_ADDRESSES *list = adapters_get();
+	wchar_t warg[256];
+	bool wide;
+	int rc = -1;
+
+	if (list == NULL)
+		return -1;
+	wide = arg_wide(arg, warg, (int)NG_ARRAY_LEN(warg));
+	for (IP_ADAPTER_ADDRESSES *ad = list; ad && rc < 0; ad = ad->Next) {
+		if ((wide && ad->FriendlyName && _wcsicmp(warg, ad->FriendlyName) == 0) ||
+		    guid_matches(arg, ad->AdapterName)) {
+			snprintf(buf, len, "\\Device\\NPF_%s", ad->AdapterName);
+			rc = 1;
+		}
+	}
+	free(list);
+	return rc;
+}
+
+/* GetAdaptersAddresses' FriendlyName (UTF-8) of the adapter whose GUID ends capname. */
+bool platform_iface_friendly(const char *capname, char *buf, size_t len)
+{
+	static const char prefix[] = "\\Device\\NPF_";
+	IP_ADAPTER_ADDRESSES *list;
+	bool found = false;
+
+	if (strncmp(capname, prefix, sizeof prefix - 1) != 0 || len == 0)
+		return false;
+	list = adapters_get();
+	if (list == NULL)
+		return false;
+	for (IP_ADAPTER_ADDRESSES *ad = list; ad && !found; ad = ad->Next) {
+		if (strcasecmp(capname + sizeof prefix - 1, ad->AdapterName) != 0 || !ad->FriendlyName)
+			continue;
+		found = WideCharToMultiByte(CP_UTF8, 0, ad->FriendlyName, -1, buf, (int)len, NULL, NULL) > 0;
+	}
+	free(list);
+	return found;
+}
+
+/* Npcap lists nothing when its driver is not running or it was installed for administrators only. */
+const char *platform_no_iface_hint(void)
+{
+	return "is Npcap installed (https://npcap.com/#download) and its driver running? With \"Restrict Npcap driver's "
+	       "access to Administrators only\", run netglobe as administrator";
 }
 
 /* errno for a Winsock error, for the messages the callers already word. */
@@ -1173,10 +1452,34 @@ static int private_mkdir(const char *dir)
 	return rc;
 }
 
+/* True when sid is this process's account, SYSTEM or Administrators: the owners a state directory may have. */
+static bool owner_trusted(PSID sid)
+{
+	HANDLE tok;
+	union {
+		TOKEN_USER user;
+		char buf[256];
+	} u;
+	DWORD n = 0;
+	bool ok = false;
+
+	if (sid == NULL)
+		return false;
+	if (IsWellKnownSid(sid, WinLocalSystemSid) || IsWellKnownSid(sid, WinBuiltinAdministratorsSid))
+		return true;
+	if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
+		ok = GetTokenInformation(tok, TokenUser, &u, sizeof u, &n) && EqualSid(sid, u.user.User.Sid);
+		CloseHandle(tok);
+	}
+	return ok;
+}
+
 /*
- * The Windows equivalent of the Unix check on an existing directory: its
- * DACL may grant write access (add files, write data, change the ACL or
- * owner) only to SYSTEM, Administrators and its owner.
+ * The Windows equivalent of the Unix check on an existing directory: it
+ * belongs to this account, SYSTEM or Administrators (any user may create a
+ * folder in ProgramData before netglobe does), and its DACL may grant write
+ * access (add files, write data, change the ACL or owner) only to SYSTEM,
+ * Administrators and its owner.
  */
 static int state_dir_judge(const char *dir, char *err, size_t errlen)
 {
@@ -1205,6 +1508,20 @@ static int state_dir_judge(const char *dir, char *err, size_t errlen)
 	if (rc != ERROR_SUCCESS) {
 		snprintf(err, errlen, "cannot read the permissions of state directory %s (error %lu; choose --state-dir DIR)",
 			 dir, (unsigned long)rc);
+		return -1;
+	}
+	if (!owner_trusted(owner)) {
+		char name[256] = "?", dom[256] = "";
+		DWORD nl = sizeof name, dl = sizeof dom;
+		SID_NAME_USE use;
+
+		if (owner != NULL)
+			LookupAccountSidA(NULL, owner, name, &nl, dom, &dl, &use);
+		snprintf(err, errlen, "state directory %s belongs to %s%s%s, not to this account, SYSTEM or Administrators: "
+			 "its files could be planted (take ownership of it, or choose --state-dir DIR)",
+			 dir, dom, dom[0] ? "\\" : "", name);
+		LocalFree(sd);
+		errno = EPERM;
 		return -1;
 	}
 	for (DWORD i = 0; dacl != NULL && i < dacl->AceCount; i++) {
@@ -1255,6 +1572,37 @@ int state_dir_check(const char *dir, char *err, size_t errlen)
 int state_dir_trust(const char *dir, char *err, size_t errlen)
 {
 	return state_dir_judge(dir, err, errlen);
+}
+
+/* A known folder's path in the ANSI code page (the A functions' encoding), into buf; false when unknown. */
+static bool known_folder(REFKNOWNFOLDERID id, const char *env, char *buf, size_t len)
+{
+	PWSTR w = NULL;
+	const char *e;
+	bool ok = false;
+
+	if (SHGetKnownFolderPath(id, 0, NULL, &w) == S_OK)
+		ok = WideCharToMultiByte(CP_ACP, 0, w, -1, buf, (int)len, NULL, NULL) > 0;
+	CoTaskMemFree(w);
+	if (!ok && (e = getenv(env)) != NULL && *e && strlen(e) < len) {
+		snprintf(buf, len, "%s", e);
+		ok = true;
+	}
+	return ok;
+}
+
+/* %ProgramData%\netglobe for an elevated administrator (and a service), else %LOCALAPPDATA%\netglobe. */
+const char *platform_state_dir_default(char *buf, size_t len)
+{
+	char base[MAX_PATH];
+	bool admin = platform_is_admin();
+	int n;
+
+	if (!known_folder(admin ? &FOLDERID_ProgramData : &FOLDERID_LocalAppData, admin ? "ProgramData" : "LOCALAPPDATA",
+			  base, sizeof base))
+		return NULL;
+	n = snprintf(buf, len, "%s\\netglobe", base);
+	return n > 0 && (size_t)n < len ? buf : NULL;
 }
 
 /* Nothing to allow: Windows has no account switch (--user is refused), so no other owner is trusted. */

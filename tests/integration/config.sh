@@ -12,7 +12,7 @@
 need python3
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PCAP=$PCAPS/slips-test7-malicious.pcap
-CLI_ONLY="dump realtime speed config check verbose quiet print-config help version"
+CLI_ONLY="dump list-interfaces realtime speed config check verbose quiet print-config help version"
 
 "$NG_BIN" --help > "$TMP/help" || fail "--help failed"
 grep -q -- '--print-config' "$TMP/help" || fail "--help does not list --print-config"

@@ -29,7 +29,10 @@ expect_error "bad BPF filter" "bad BPF filter 'tcp port banana'" "$NG_BIN" -r "$
 expect_error "unknown option" "unknown option '--frobnicate'" "$NG_BIN" --frobnicate
 expect_error "bad duration" "duration" "$NG_BIN" -r "$PCAPS/ndpi-iphone.pcap" --dump --udp-timeout 5parsecs
 expect_error "bad local net" "bad --local-net '10.0.0.0/99'" "$NG_BIN" -r "$PCAPS/ndpi-iphone.pcap" --dump --local-net 10.0.0.0/99
-expect_error "unknown interface" "no such interface 'nosuchif0'" "$NG_BIN" -i nosuchif0 --dump
+expect_error "unknown interface" "no capture interface 'nosuchif0' (list them with: netglobe -D)" "$NG_BIN" -i nosuchif0 --dump
+expect_error "service install on Linux" "service install: on Linux netglobe runs as the systemd unit netglobe.service" "$NG_BIN" service install -i lo
+expect_error "service uninstall on Linux" "service uninstall: on Linux netglobe runs as the systemd unit" "$NG_BIN" service uninstall
+expect_error "service without a verb" "service: say install \[OPTIONS\] or uninstall, not 'start'" "$NG_BIN" service start
 
 # A capture cut in the middle of a packet: the flows before the cut are printed, then an error.
 head -c 100000 "$PCAPS/slips-test7-malicious.pcap" > "$TMP/cut.pcap"

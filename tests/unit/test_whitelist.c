@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform.h"
 #include "addr.h"
 #include "strpool.h"
 #include "util.h"
@@ -1523,7 +1524,7 @@ static void test_open_errors(void **state)
 		assert_int_equal(stat(sub, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0700);
 	}
-	assert_non_null(whitelist_default_state_dir(buf, sizeof buf));
+	assert_non_null(platform_state_dir_default(buf, sizeof buf));
 	if (geteuid() == 0)
 		assert_string_equal(buf, "/var/lib/netglobe");
 	free(file);

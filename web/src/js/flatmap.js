@@ -72,6 +72,8 @@ export class FlatView {
 		this.ox = (this.w - mw) / 2;
 		this.oy = (this.h - this.mh) / 2;
 		this.paint();
+		// A resized canvas is blank until drawn again (even while the view is frozen).
+		if (this.onResize) this.onResize();
 	}
 
 	// CSS px of a lon/lat on the home-centred map.

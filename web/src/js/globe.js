@@ -237,6 +237,8 @@ export class GlobeView {
 		this.camera.position.setLength(this.fitDistance);
 		this.camera.updateProjectionMatrix();
 		this.labels && this.labels.resize(w, h, this.pixelRatio);
+		// A resized canvas is blank until drawn again (even while the view is frozen).
+		if (this.onResize) this.onResize();
 	}
 
 	// One frame: controls, uniforms, render. Returns the milliseconds spent.

@@ -498,6 +498,7 @@ async function main() {
 	initControls();
 	installHook();
 	view = await makeView();
+	view.onResize = () => { dirty = true; };
 	if (params.has('debug')) window.__ngview = view;
 	$('view').appendChild(labelCanvas);
 	initPanel();

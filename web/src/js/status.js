@@ -63,7 +63,9 @@ function render() {
 		const secs = state.conn.retryAt ? Math.max(0, Math.ceil((state.conn.retryAt - Date.now()) / 1000)) : 0;
 		warns.push(`<span class="warn" id="warn-stream">⚠ live stream disconnected${state.conn.state === 'closed' && secs ? ` · retrying in ${secs} s` : ' · reconnecting'}</span>`);
 	}
-	if (state.conn.error) warns.push(`<span class="warn">⚠ ${esc(state.conn.error)}</span>`);
+	// While the stream is down, a failed /flows says nothing new (the daemon is out of reach): one warning,
+	// so the header keeps its height and the frozen view does not move.
+	if (state.conn.error && !stale) warns.push(`<span class="warn">⚠ ${esc(state.conn.error)}</span>`);
 	if (st.drops > 0) {
 		warns.push(`<span class="warn" id="warn-drops" title="The kernel dropped packets before netglobe could read them">⚠ capture dropped ${fmtInt(st.drops)} packets</span>`);
 	}

@@ -167,13 +167,31 @@ static struct flow *flow_alloc(struct flow_table *ft)
 	return f;
 }
 
+void flow_verdict_set(struct flow *f, int d, const struct wl_verdict_info *v)
+{
+	uint32_t ref = vpool_get(v);	/* before the put: v may be the entry f holds */
+
+	vpool_put(f->verdict_ref[d]);
+	f->verdict_ref[d] = ref;
+}
+
+/* Give back what the table itself holds for a flow (its verdicts), after the release hook. */
+static void flow_drop(struct flow_table *ft, struct flow *f)
+{
+	if (ft->release)
+		ft->release(ft->arg, f);
+	for (int d = 0; d < 2; d++) {
+		vpool_put(f->verdict_ref[d]);
+		f->verdict_ref[d] = 0;
+	}
+}
+
 /* Free one flow and what it owns. */
 static void flow_free(struct flow_table *ft, struct flow *f)
 {
 	struct flow_hole *h = (struct flow_hole *)(void *)f;
 
-	if (ft->release)
-		ft->release(ft->arg, f);
+	flow_drop(ft, f);
 	f->id = 0;	/* flow_table_recheck: no longer that flow */
 	h->next = ft->holes;
 	ft->holes = h;
@@ -189,8 +207,7 @@ void flow_table_destroy(struct flow_table *ft)
 		while (f) {
 			struct flow *next = f->next;
 
-			if (ft->release)
-				ft->release(ft->arg, f);
+			flow_drop(ft, f);
 			f = next;
 		}
 	}
@@ -663,6 +680,6 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
 	out->created = ft->created;
 	out->ended = ft->ended;
 	out->evicted = ft->evicted;
-	out->bytes_used = ft->carved * sizeof(struct flow) +
-			  ft->nslots * sizeof(struct flow_slot) + ft->nidbuckets * sizeof(struct flow *);
+	out->bytes_used = ft->carved * sizeof(struct flow) + ft->nslots * sizeof(struct flow_slot) +
+			  ft->nidbuckets * sizeof(struct flow *) + vpool_bytes();
 }

@@ -11,6 +11,7 @@
 #include "decode.h"
 #include "slots.h"
 #include "util.h"
+#include "vpool.h"
 #include "whitelist.h"
 
 struct flow_sniff;
@@ -106,12 +107,21 @@ struct flow {
 	const char *domain;		/* a strpool reference, or NULL */
 	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
-	struct wl_verdict_info verdicts[2];
+	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
 	uint64_t event_id;		/* id of the last event that published this flow */
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
 	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
 } __attribute__((aligned(128)));
+
+/* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */
+static inline const struct wl_verdict_info *flow_verdict(const struct flow *f, int d)
+{
+	return vpool_info(f->verdict_ref[d]);
+}
+
+/* Give direction d of f the verdict *v (copied into the pool; *v may be f's own). */
+void flow_verdict_set(struct flow *f, int d, const struct wl_verdict_info *v);
 
 /* The local and remote ends of a flow. */
 static inline const ng_addr *flow_local_ip(const struct flow *f)

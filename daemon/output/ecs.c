@@ -285,8 +285,8 @@ void ecs_append(const struct flow *f, ng_time window, const struct ecs_alert *al
 	}
 	jw_str(&w, "initiator", f->initiator_local ? "local" : "remote");
 	jw_str(&w, "verdict", wl_verdict_name(v));
-	jw_str(&w, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
-	jw_str(&w, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
+	jw_str(&w, "verdict_sent", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
+	jw_str(&w, "verdict_received", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
 	if (v != WL_NONE)
 		jw_str(&w, "reason", flowjson_reason(f, window, reason, sizeof reason));
 	jw_str(&w, "attention", attention_name((enum ng_attention)f->attention));

@@ -73,13 +73,16 @@ static void make_flow(struct flow *f, uint64_t id, const char *remote, uint8_t v
 	f->dir_first[0] = t;
 	f->dir_first[1] = t + 1000;
 	for (int d = 0; d < 2; d++) {
-		f->verdicts[d].verdict = verdict;
-		f->verdicts[d].why = verdict == WL_BLOCKLISTED ? WL_WHY_BLOCKLISTED : WL_WHY_FIRST_CONTACT;
-		f->verdicts[d].first = f->verdicts[d].last = NG_TIME_NONE;
+		struct wl_verdict_info v = {0};
+
+		v.verdict = verdict;
+		v.why = verdict == WL_BLOCKLISTED ? WL_WHY_BLOCKLISTED : WL_WHY_FIRST_CONTACT;
+		v.first = v.last = NG_TIME_NONE;
 		if (verdict == WL_BLOCKLISTED) {
-			f->verdicts[d].rule = str_intern("feodo.txt");
-			f->verdicts[d].entry = str_intern(remote);
+			v.rule = str_intern("feodo.txt");
+			v.entry = str_intern(remote);
 		}
+		flow_verdict_set(f, d, &v);
 	}
 	f->verdict = verdict;
 }

@@ -61,8 +61,8 @@ static void make_flow(struct flow *f, struct geo_info *g, uint64_t id)
 	f->end_reason = FLOW_END_CLOSED;
 	f->domain = (char *)"example.org";
 	f->domain_source = FLOW_DOMAIN_SNI;
-	f->verdicts[0].verdict = WL_NORMAL;
-	f->verdicts[1].verdict = WL_NORMAL;
+	flow_verdict_set(f, 0, &(struct wl_verdict_info){.verdict = WL_NORMAL});
+	flow_verdict_set(f, 1, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	memcpy(g->country, "US", 3);
 	g->asn = 64500;
 	g->accuracy_km = -1;

@@ -312,8 +312,8 @@ static void tflow_v4(struct tflow *t, uint64_t id)
 	t->f.dir_first[FLOW_SENT] = T0;
 	t->f.dir_first[FLOW_RECEIVED] = T0 + 20000;
 	t->f.last_seen = T0 + 5 * NG_USEC + 999;
-	t->f.verdicts[FLOW_SENT].verdict = WL_ANOMALOUS;
-	t->f.verdicts[FLOW_RECEIVED].verdict = WL_NORMAL;
+	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_ANOMALOUS});
+	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	t->f.domain = (char *)"example.org";
 	t->f.domain_source = FLOW_DOMAIN_SNI;
 	memcpy(t->g.country, "US", 3);
@@ -346,8 +346,8 @@ static void tflow_v6(struct tflow *t, uint64_t id)
 	t->f.dir_first[FLOW_RECEIVED] = T0;
 	t->f.dir_first[FLOW_SENT] = T0 + 1000;
 	t->f.last_seen = T0 + 2000;
-	t->f.verdicts[FLOW_SENT].verdict = WL_BLOCKLISTED;
-	t->f.verdicts[FLOW_RECEIVED].verdict = WL_BLOCKLISTED;
+	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
+	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
 }
 
 static struct ipfix *open_test(struct dec *d, size_t mtu)

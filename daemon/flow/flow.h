@@ -60,9 +60,11 @@ struct flow_key {
  * the flow is freed.
  *
  * Layout: what every packet reads or writes sits in the first 128 bytes, and
- * flows are allocated on 128-byte boundaries, so a packet costs at most the
- * two cache lines the CPU fetches together; a table of 100,000 flows does not
- * fit in cache, and each further line was a miss per packet.
+ * flows are allocated on 64-byte boundaries, so a packet costs at most two
+ * cache lines; a table of 100,000 flows does not fit in cache, and each
+ * further line was a miss per packet. A flow whose size is a multiple of 128
+ * also starts on a 128-byte boundary in its slab (flow.c), where the two
+ * lines are the pair the CPU fetches together.
  */
 struct flow {
 	/* Hot: touched by every packet. */
@@ -112,7 +114,7 @@ struct flow {
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
 	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
-} __attribute__((aligned(128)));
+} __attribute__((aligned(64)));
 
 /* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */
 static inline const struct wl_verdict_info *flow_verdict(const struct flow *f, int d)

@@ -95,25 +95,25 @@ struct flow {
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;
-	uint64_t hash;
 	ng_time queued;			/* last_seen when put at the tail of its list (flow.c) */
-	struct flow *idnext;		/* id hash chain (flow.c) */
-	struct flow *prev, *next;	/* timeout-class list, or the ended list (flow.c) */
 	ng_time first_seen;
 	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
 	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
+	uint64_t event_id;		/* id of the last event that published this flow */
+	const char *domain;		/* a strpool reference, or NULL */
+	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
+	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
+	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
+	/* Links by flow number in the table's slabs, 0 for none (flow.c): half the size of pointers. */
+	uint32_t idnext;		/* id hash chain */
+	uint32_t prev, next;		/* timeout-class list, or the ended list */
+	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
 	uint32_t fragments;
 	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
 	uint8_t remote_scope;		/* enum ng_scope */
 	uint8_t domain_source;		/* enum flow_domain_source */
-	const char *domain;		/* a strpool reference, or NULL */
-	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
-	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
-	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
-	uint64_t event_id;		/* id of the last event that published this flow */
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
-	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
 } __attribute__((aligned(64)));
 
 /* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */

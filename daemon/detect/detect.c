@@ -681,8 +681,8 @@ bool detect_traffic(struct detect *d, struct flow *f, int dir, uint64_t delta, n
 		if (f->bytes[FLOW_SENT] < DETECT_UPLOAD_MIN_FLOW)
 			return false;
 		f->detect_flags |= DF_UPLOAD;
-		sent += f->dir_recorded_bytes[FLOW_SENT];
-		received += f->dir_recorded_bytes[FLOW_RECEIVED];
+		sent += flow_recorded_bytes(f, FLOW_SENT);
+		received += flow_recorded_bytes(f, FLOW_RECEIVED);
 	}
 	if (sent == 0 && received == 0)
 		return false;

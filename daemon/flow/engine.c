@@ -635,17 +635,16 @@ static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 	bool first = f->dir_recorded[d] == NG_TIME_NONE;
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
 	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
-	uint64_t bytes = f->bytes[d] - f->dir_recorded_bytes[d];
+	uint64_t bytes = f->bytes[d] - flow_recorded_bytes(f, (int)d);
 
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
-			 f->packets[d] - f->dir_recorded_pkts[d], bytes, f->domain, country,
+			 f->packets[d] - flow_recorded_pkts(f, (int)d), bytes, f->domain, country,
 			 f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
 			 first ? (enum wl_verdict)flow_verdict(f, d)->verdict : WL_NONE);
-	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before dir_recorded_bytes moves on */
+	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before the recorded counts move on */
 		flow_update_attention(e, f);
 	f->dir_recorded[d] = t;
-	f->dir_recorded_pkts[d] = f->packets[d];
-	f->dir_recorded_bytes[d] = f->bytes[d];
+	flow_set_recorded(f, (int)d);
 }
 
 /* At flow end: record whatever the whitelist has not heard yet. */
@@ -658,7 +657,7 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 			continue;
 		if (f->dir_recorded[d] == NG_TIME_NONE)
 			wl_push(e, f, (enum flow_dir)d);
-		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != f->dir_recorded_pkts[d])
+		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != flow_recorded_pkts(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
 	}
 }

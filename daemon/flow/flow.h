@@ -98,7 +98,6 @@ struct flow {
 	ng_time queued;			/* last_seen when put at the tail of its list (flow.c) */
 	ng_time first_seen;
 	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
-	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
 	uint64_t event_id;		/* id of the last event that published this flow */
 	const char *domain;		/* a strpool reference, or NULL */
 	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
@@ -108,6 +107,16 @@ struct flow {
 	uint32_t idnext;		/* id hash chain */
 	uint32_t prev, next;		/* timeout-class list, or the ended list */
 	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
+	/*
+	 * packets[d] and bytes[d] when direction d was last pushed to the
+	 * whitelist (dir_recorded[d] says when), read with flow_recorded_pkts
+	 * and _bytes: their low 32 and 48 bits, enough while fewer than 2^32
+	 * packets and 2^48 bytes arrive between two pushes (one is due each
+	 * minute of traffic).
+	 */
+	uint32_t rec_pkts[2];
+	uint32_t rec_bytes_lo[2];
+	uint16_t rec_bytes_hi[2];
 	uint32_t fragments;
 	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
 	uint8_t remote_scope;		/* enum ng_scope */
@@ -115,6 +124,32 @@ struct flow {
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
 } __attribute__((aligned(64)));
+
+/* packets[d] as of direction d's last push to the whitelist (flow_set_recorded), 0 before the first. */
+static inline uint64_t flow_recorded_pkts(const struct flow *f, int d)
+{
+	if (f->dir_recorded[d] == NG_TIME_NONE)
+		return 0;
+	return f->packets[d] - (uint32_t)((uint32_t)f->packets[d] - f->rec_pkts[d]);
+}
+
+/* bytes[d] as of direction d's last push to the whitelist, 0 before the first. */
+static inline uint64_t flow_recorded_bytes(const struct flow *f, int d)
+{
+	uint64_t low48 = ((uint64_t)1 << 48) - 1, rec = (uint64_t)f->rec_bytes_hi[d] << 32 | f->rec_bytes_lo[d];
+
+	if (f->dir_recorded[d] == NG_TIME_NONE)
+		return 0;
+	return f->bytes[d] - ((f->bytes[d] - rec) & low48);
+}
+
+/* Direction d was pushed to the whitelist with every packet and byte counted so far (dir_recorded[d] set too). */
+static inline void flow_set_recorded(struct flow *f, int d)
+{
+	f->rec_pkts[d] = (uint32_t)f->packets[d];
+	f->rec_bytes_lo[d] = (uint32_t)f->bytes[d];
+	f->rec_bytes_hi[d] = (uint16_t)(f->bytes[d] >> 32);
+}
 
 /* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */
 static inline const struct wl_verdict_info *flow_verdict(const struct flow *f, int d)

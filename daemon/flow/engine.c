@@ -350,16 +350,17 @@ static bool forced_public(const struct engine *e, const ng_addr *a)
  */
 static bool orient_local_is_b(const struct engine *e, const struct flow *f, bool initiator_is_b)
 {
-	bool la = e->local && local_set_contains(e->local, &f->key.a);
-	bool lb = e->local && local_set_contains(e->local, &f->key.b);
+	ng_addr a = flow_key_a(&f->key), b = flow_key_b(&f->key);
+	bool la = e->local && local_set_contains(e->local, &a);
+	bool lb = e->local && local_set_contains(e->local, &b);
 	bool pa, pb;
 
 	if (la != lb)
 		return lb;
 	if (la && lb)
 		return initiator_is_b;
-	pa = addr_scope(&f->key.a) == NG_SCOPE_PUBLIC;
-	pb = addr_scope(&f->key.b) == NG_SCOPE_PUBLIC;
+	pa = addr_scope(&a) == NG_SCOPE_PUBLIC;
+	pb = addr_scope(&b) == NG_SCOPE_PUBLIC;
 	if (pa != pb)
 		return pa;	/* b is the private one */
 	return initiator_is_b;

@@ -279,7 +279,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_u64(sb, f->id);
 	w_str(sb, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
 	w_uint(sb, "proto_num", f->key.proto);
-	w_uint(sb, "ip_version", f->key.a.v);
+	w_uint(sb, "ip_version", f->key.va);
 	w_str(sb, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
 	w_uint(sb, "local_port", flow_local_port(f));
 	w_str(sb, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));

@@ -555,7 +555,7 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.sport = sent ? flow_local_port(f) : flow_remote_port(f);
 	r.dport = sent ? flow_remote_port(f) : flow_local_port(f);
 	r.proto = f->key.proto;
-	r.ipver = f->key.a.v == 6 ? 6 : 4;
+	r.ipver = f->key.va == 6 ? 6 : 4;
 	r.direction = sent ? 1 : 0;	/* flowDirection: 0 ingress, 1 egress (RFC 5102 5.11.6) */
 	r.reason = reason;
 	r.octets = octets;

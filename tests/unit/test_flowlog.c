@@ -43,10 +43,14 @@ static int teardown(void **state)
 /* A flow with a few enrichments, id as given. */
 static void make_flow(struct flow *f, struct geo_info *g, uint64_t id)
 {
+	ng_addr x;
+
 	memset(f, 0, sizeof *f);
 	memset(g, 0, sizeof *g);
-	addr_parse("192.0.2.10", &f->key.a);
-	addr_parse("198.51.100.7", &f->key.b);
+	addr_parse("192.0.2.10", &x);
+	flow_key_set_a(&f->key, &x);
+	addr_parse("198.51.100.7", &x);
+	flow_key_set_b(&f->key, &x);
 	f->key.pa = 40000;
 	f->key.pb = 443;
 	f->key.proto = 6;

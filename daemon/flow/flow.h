@@ -180,7 +180,7 @@ static inline uint64_t flow_recorded_bytes(const struct flow *f, int d)
 	return f->bytes[d] - ((f->bytes[d] - rec) & low48);
 }
 
-/* Direction d was pushed to the whitelist with every packet and byte counted so far (dir_recorded[d] set too). */
+/* Direction d was pushed to the whitelist with every packet and byte counted so far (the caller sets its time). */
 static inline void flow_set_recorded(struct flow *f, int d)
 {
 	f->rec_pkts[d] = (uint32_t)f->packets[d];

@@ -16,8 +16,10 @@
  * reference into this pool instead of two 40-byte copies. Entries never move
  * (they live in fixed chunks), so a pointer from vpool_info stays valid while
  * its reference is held. Reference 0 is the all-zero verdict (WL_NONE), held
- * for good, which a zeroed flow has without asking. Like strpool, the pool
- * belongs to the capture loop's thread.
+ * for good, which a zeroed flow has without asking. A freed entry is reused
+ * first and chunks are kept, so the pool stays at its peak, which twice the
+ * flows held bounds. Like strpool, the pool belongs to the capture loop's
+ * thread.
  */
 
 #define VPOOL_CHUNK_BITS 12

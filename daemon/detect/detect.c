@@ -351,7 +351,7 @@ static bool beacon_candidate(const struct flow *f)
  */
 static ng_time destination_first_seen(const struct flow *f)
 {
-	const struct wl_verdict_info *v = &f->verdicts[FLOW_SENT];
+	const struct wl_verdict_info *v = flow_verdict(f, FLOW_SENT);
 
 	if (v->verdict == WL_NORMAL && v->why == WL_WHY_SEEN)
 		return v->first;
@@ -521,7 +521,7 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key, uint8_t
 /* The whitelist explains no direction of f that carried traffic: an address never seen. */
 static bool first_contact_unexplained(const struct flow *f)
 {
-	const struct wl_verdict_info *v = &f->verdicts[FLOW_SENT];
+	const struct wl_verdict_info *v = flow_verdict(f, FLOW_SENT);
 
 	return v->verdict == WL_ANOMALOUS && v->svc == WL_SVC_NONE;
 }
@@ -564,7 +564,7 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 	 */
 	if (f->initiator_local && f->remote_scope == NG_SCOPE_PUBLIC && !f->domain &&
 	    (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) && dns_answers >= d->cfg.no_dns_min_answers &&
-	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && f->verdicts[FLOW_SENT].verdict == WL_ANOMALOUS &&
+	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && flow_verdict(f, FLOW_SENT)->verdict == WL_ANOMALOUS &&
 	    !resolver_is_public_dns(flow_remote_ip(f))) {
 		f->detect_flags |= DF_NO_DNS;
 		d->given[SIG_NO_DNS]++;
@@ -681,8 +681,8 @@ bool detect_traffic(struct detect *d, struct flow *f, int dir, uint64_t delta, n
 		if (f->bytes[FLOW_SENT] < DETECT_UPLOAD_MIN_FLOW)
 			return false;
 		f->detect_flags |= DF_UPLOAD;
-		sent += f->dir_recorded_bytes[FLOW_SENT];
-		received += f->dir_recorded_bytes[FLOW_RECEIVED];
+		sent += flow_recorded_bytes(f, FLOW_SENT);
+		received += flow_recorded_bytes(f, FLOW_RECEIVED);
 	}
 	if (sent == 0 && received == 0)
 		return false;
@@ -809,7 +809,7 @@ static bool exe_changed_company(const struct flow *f)
 		return true;
 	for (int dir = 0; dir < 2; dir++) {
 		if (dir_counts(f, dir) &&
-		    (f->verdicts[dir].verdict == WL_ANOMALOUS || f->verdicts[dir].verdict == WL_BLOCKLISTED))
+		    (flow_verdict(f, dir)->verdict == WL_ANOMALOUS || flow_verdict(f, dir)->verdict == WL_BLOCKLISTED))
 			return true;
 	}
 	for (uint8_t i = 0; i < f->sigs->n; i++) {
@@ -826,7 +826,7 @@ enum ng_attention detect_attention(const struct flow *f)
 	if (detect_unanswered(f))
 		return NG_ATTN_NONE;
 	for (int dir = 0; dir < 2; dir++) {
-		const struct wl_verdict_info *v = &f->verdicts[dir];
+		const struct wl_verdict_info *v = flow_verdict(f, dir);
 
 		if (!dir_counts(f, dir))
 			continue;
@@ -850,7 +850,7 @@ enum ng_attention detect_attention(const struct flow *f)
 static int dir_with(const struct flow *f, uint8_t verdict, bool want_svc)
 {
 	for (int dir = 0; dir < 2; dir++) {
-		const struct wl_verdict_info *v = &f->verdicts[dir];
+		const struct wl_verdict_info *v = flow_verdict(f, dir);
 
 		if (dir_counts(f, dir) && v->verdict == verdict && (verdict != WL_ANOMALOUS || (v->svc != WL_SVC_NONE) == want_svc))
 			return dir;
@@ -908,15 +908,15 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 		switch (id) {
 		case SIG_BLOCKLISTED:
 			o->value = 1;
-			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			wl_reason_format(flow_verdict(f, dir), window, o->reason, sizeof o->reason);
 			break;
 		case SIG_FIRST_CONTACT:
-			o->value = f->verdicts[dir].count;
-			wl_reason_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			o->value = flow_verdict(f, dir)->count;
+			wl_reason_format(flow_verdict(f, dir), window, o->reason, sizeof o->reason);
 			break;
 		case SIG_KNOWN_SERVICE:
-			o->value = f->verdicts[dir].svc_count;
-			wl_service_format(&f->verdicts[dir], window, o->reason, sizeof o->reason);
+			o->value = flow_verdict(f, dir)->svc_count;
+			wl_service_format(flow_verdict(f, dir), window, o->reason, sizeof o->reason);
 			break;
 		case SIG_NO_DNS:
 			o->value = 1;

@@ -89,7 +89,7 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 		     void (*on_mark)(void *arg, struct flow *g), void *arg);
 /*
  * Traffic counted for the whitelist (each minute and at the end): `delta`
- * bytes in direction dir (enum flow_dir) beyond f->dir_recorded_bytes, which
+ * bytes in direction dir (enum flow_dir) beyond flow_recorded_bytes(f, dir), which
  * must not have moved on yet. Feeds the upload detector.
  */
 bool detect_traffic(struct detect *d, struct flow *f, int dir, uint64_t delta, ng_time t);

@@ -142,15 +142,16 @@ char *communityid_tuple(uint16_t seed, uint8_t proto, const ng_addr *src, uint16
 void communityid_flow_digest(const struct flow *f, uint8_t digest[20])
 {
 	const struct flow_key *k = &f->key;
+	ng_addr a = flow_key_a(k), b = flow_key_b(k);
 
 	if (k->proto == NG_PROTO_ICMP || k->proto == NG_PROTO_ICMPV6) {
-		const ng_addr *src = f->icmp_from_b ? &k->b : &k->a, *dst = f->icmp_from_b ? &k->a : &k->b;
+		const ng_addr *src = f->icmp_from_b ? &b : &a, *dst = f->icmp_from_b ? &a : &b;
 
 		/* A flow of later fragments only (no ICMP header seen) hashes type 0, code 0. */
 		tuple_digest(cid_seed, k->proto, src, f->icmp_type, dst, f->icmp_code, digest);
 		return;
 	}
-	tuple_digest(cid_seed, k->proto, &k->a, k->pa, &k->b, k->pb, digest);
+	tuple_digest(cid_seed, k->proto, &a, k->pa, &b, k->pb, digest);
 }
 
 char *communityid_flow(const struct flow *f, bool hex, char *buf, size_t len)

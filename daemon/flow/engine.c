@@ -262,11 +262,11 @@ enum wl_verdict engine_flow_verdict(const struct flow *f)
 	enum wl_verdict v = WL_NONE;
 
 	for (int d = 0; d < 2; d++) {
-		if (f->packets[d] > 0 && f->verdicts[d].verdict > v)
-			v = (enum wl_verdict)f->verdicts[d].verdict;
+		if (f->packets[d] > 0 && flow_verdict(f, d)->verdict > v)
+			v = (enum wl_verdict)flow_verdict(f, d)->verdict;
 	}
 	if (v == WL_NONE)	/* no traffic yet (cannot happen after the first packet) */
-		v = (enum wl_verdict)NG_MAX(f->verdicts[0].verdict, f->verdicts[1].verdict);
+		v = (enum wl_verdict)NG_MAX(flow_verdict(f, 0)->verdict, flow_verdict(f, 1)->verdict);
 	return v;
 }
 
@@ -350,16 +350,17 @@ static bool forced_public(const struct engine *e, const ng_addr *a)
  */
 static bool orient_local_is_b(const struct engine *e, const struct flow *f, bool initiator_is_b)
 {
-	bool la = e->local && local_set_contains(e->local, &f->key.a);
-	bool lb = e->local && local_set_contains(e->local, &f->key.b);
+	ng_addr a = flow_key_a(&f->key), b = flow_key_b(&f->key);
+	bool la = e->local && local_set_contains(e->local, &a);
+	bool lb = e->local && local_set_contains(e->local, &b);
 	bool pa, pb;
 
 	if (la != lb)
 		return lb;
 	if (la && lb)
 		return initiator_is_b;
-	pa = addr_scope(&f->key.a) == NG_SCOPE_PUBLIC;
-	pb = addr_scope(&f->key.b) == NG_SCOPE_PUBLIC;
+	pa = addr_scope(&a) == NG_SCOPE_PUBLIC;
+	pb = addr_scope(&b) == NG_SCOPE_PUBLIC;
 	if (pa != pb)
 		return pa;	/* b is the private one */
 	return initiator_is_b;
@@ -513,12 +514,14 @@ static void detect_marked(void *arg, struct flow *f)
 static void flow_judge(struct engine *e, struct flow *f)
 {
 	for (int d = 0; d < 2; d++) {
-		if (e->wl) {
+		struct wl_verdict_info v;
+
+		if (e->wl)
 			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0,
-					  (enum wl_dir)d, f->first_seen, &f->verdicts[d]);
-		} else {
-			memset(&f->verdicts[d], 0, sizeof f->verdicts[d]);
-		}
+					  (enum wl_dir)d, f->first_seen, &v);
+		else
+			memset(&v, 0, sizeof v);
+		flow_verdict_set(f, d, &v);
 	}
 	flow_set_verdict(e, f);
 }
@@ -551,24 +554,26 @@ static bool name_claims_elsewhere(const struct flow *f, const struct wl_verdict_
  */
 static void flow_renamed(struct engine *e, struct flow *f)
 {
-	uint8_t was[2] = {f->verdicts[0].verdict, f->verdicts[1].verdict};
+	uint8_t was[2] = {flow_verdict(f, 0)->verdict, flow_verdict(f, 1)->verdict};
 
 	for (int d = 0; e->wl && d < 2; d++) {
-		struct wl_verdict_info now;
-		struct wl_verdict_info *v = &f->verdicts[d];
+		struct wl_verdict_info now, was_v = *flow_verdict(f, d);
+		struct wl_verdict_info *v = &was_v;
 
 		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
 		if (now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED)
-			*v = now;
+			flow_verdict_set(f, d, &now);
 		else if (v->verdict == WL_ANOMALOUS && now.verdict == WL_ANOMALOUS && now.svc != WL_SVC_NONE &&
 			 (v->svc == WL_SVC_NONE || (v->svc == WL_SVC_ASN && now.svc == WL_SVC_DOMAIN)) &&
-			 !name_claims_elsewhere(f, &now))
+			 !name_claims_elsewhere(f, &now)) {
 			wl_verdict_take_service(v, &now);	/* a domain explains better than a network */
+			flow_verdict_set(f, d, v);
+		}
 	}
 	flow_set_verdict(e, f);
 	for (int d = 0; d < 2; d++) {
-		if (f->verdicts[d].verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
+		if (flow_verdict(f, d)->verdict >= WL_ANOMALOUS && was[d] < WL_ANOMALOUS && f->packets[d] > 0) {
 			f->alerted &= (uint8_t)~(1u << d);
 			maybe_alert(e, f, (enum flow_dir)d);
 		}
@@ -631,17 +636,16 @@ static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 	bool first = f->dir_recorded[d] == NG_TIME_NONE;
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
 	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
-	uint64_t bytes = f->bytes[d] - f->dir_recorded_bytes[d];
+	uint64_t bytes = f->bytes[d] - flow_recorded_bytes(f, (int)d);
 
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
-			 f->packets[d] - f->dir_recorded_pkts[d], bytes, f->domain, country,
+			 f->packets[d] - flow_recorded_pkts(f, (int)d), bytes, f->domain, country,
 			 f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
-			 first ? (enum wl_verdict)f->verdicts[d].verdict : WL_NONE);
-	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before dir_recorded_bytes moves on */
+			 first ? (enum wl_verdict)flow_verdict(f, d)->verdict : WL_NONE);
+	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before the recorded counts move on */
 		flow_update_attention(e, f);
 	f->dir_recorded[d] = t;
-	f->dir_recorded_pkts[d] = f->packets[d];
-	f->dir_recorded_bytes[d] = f->bytes[d];
+	flow_set_recorded(f, (int)d);
 }
 
 /* At flow end: record whatever the whitelist has not heard yet. */
@@ -654,7 +658,7 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 			continue;
 		if (f->dir_recorded[d] == NG_TIME_NONE)
 			wl_push(e, f, (enum flow_dir)d);
-		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != f->dir_recorded_pkts[d])
+		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != flow_recorded_pkts(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
 	}
 }
@@ -669,7 +673,7 @@ static void wl_flow_final(struct engine *e, struct flow *f)
  */
 static void maybe_alert(struct engine *e, struct flow *f, enum flow_dir d)
 {
-	uint8_t v = f->verdicts[d].verdict;
+	uint8_t v = flow_verdict(f, d)->verdict;
 
 	if (!e->cfg.alert_on_verdict || (f->alerted & (1u << d)))
 		return;
@@ -1218,7 +1222,7 @@ static void rejudge_one(void *arg, struct flow *f)
 		return;
 	for (int d = 0; d < 2; d++) {
 		struct wl_verdict_info now;
-		struct wl_verdict_info *v = &f->verdicts[d];
+		const struct wl_verdict_info *v = flow_verdict(f, d);
 
 		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
@@ -1227,7 +1231,7 @@ static void rejudge_one(void *arg, struct flow *f)
 			continue;
 		changed |= now.verdict != v->verdict || now.why != v->why ||
 			   (now.why == WL_WHY_ALLOWED && now.rule != v->rule);
-		*v = now;
+		flow_verdict_set(f, d, &now);
 	}
 	if (!changed)
 		return;

@@ -2,10 +2,11 @@
 /*
  * flow.c: the flow table.
  *
- * DESIGN. Flows are found through an open-addressing index of (hash, flow)
- * pairs kept at most half full, so a packet usually costs one probe and one
- * touch of its own flow; the stored hash rejects other keys without reading
- * them. Each flow is also in exactly one of four doubly-linked lists: three
+ * DESIGN. Flows are found through an open-addressing index of (hash, flow
+ * number) pairs of 8 bytes, kept at most half full, so a packet usually costs
+ * one probe and one touch of its own flow; the stored 32 bits of the hash
+ * reject other keys without reading them. A flow does not keep its hash:
+ * removal computes it again from the key. Each flow is also in exactly one of four doubly-linked lists: three
  * "timeout classes" (open TCP, closed TCP, everything else), each with one
  * fixed timeout, and the list of ended flows kept for the API. A packet does
  * not move its flow within its list (that would touch two neighbours' cache
@@ -32,10 +33,10 @@
 #include <string.h>
 
 /*
- * Three 128-byte blocks a flow, paid a million times over on a busy host: a
+ * Two 128-byte blocks a flow, paid a million times over on a busy host: a
  * new field must find room in them or live beside the flow.
  */
-_Static_assert(sizeof(struct flow) <= 384, "struct flow grew past three 128-byte blocks");
+_Static_assert(sizeof(struct flow) <= 256, "struct flow grew past two 128-byte blocks");
 
 enum tclass {
 	TC_TCP = 0,
@@ -55,20 +56,31 @@ enum tclass {
  * which max_flows + max_ended bound.
  */
 #define FLOW_SLAB_BYTES ((size_t)2 << 20)
-#define FLOWS_PER_SLAB (FLOW_SLAB_BYTES / sizeof(struct flow))
+#define FLOWS_PER_SLAB ((uint32_t)(FLOW_SLAB_BYTES / sizeof(struct flow)))
+
+/*
+ * Flows link to each other (lists, id chains) and the index finds them by
+ * number instead of pointer, which halves those fields: flow number n is
+ * place n % FLOWS_PER_SLAB of slab n / FLOWS_PER_SLAB. Place 0 of every slab
+ * holds the slab's own number instead of a flow, so a flow finds its number
+ * from its address, and 0 is never a flow's number.
+ */
+struct slab_head {
+	uint32_t number;
+};
 
 /* How deep eviction looks into each list for a flow that never got an answer. */
 #define EVICT_SCAN_DEPTH 16
 #define MIN_BUCKETS 1024
 
-/* An index entry: the flow and its key hash (0 hash with NULL flow = empty). */
+/* An index entry: a flow's number (0 = empty) and 32 bits of its key hash. */
 struct flow_slot {
-	uint64_t hash;
-	struct flow *f;
+	uint32_t hash;
+	uint32_t n;
 };
 
 struct flow_list {
-	struct flow *head, *tail;
+	uint32_t head, tail;	/* flow numbers, 0 when empty */
 	size_t count;
 };
 
@@ -85,7 +97,7 @@ struct flow_table {
 
 	struct flow_slot *slots;	/* open addressing by key hash, at most half full */
 	size_t nslots;
-	struct flow **idbuckets;	/* by id, active and kept-ended flows */
+	uint32_t *idbuckets;		/* by id, active and kept-ended flows (chains of flow numbers) */
 	size_t nidbuckets;
 	struct flow_list lists[TC_COUNT];
 	uint64_t next_id;
@@ -101,6 +113,28 @@ struct flow_table {
 };
 
 static const ng_time default_timeouts[] = {300 * NG_USEC, 30 * NG_USEC, 120 * NG_USEC};
+
+/* The flow numbered n (not 0). */
+static inline struct flow *flow_at(const struct flow_table *ft, uint32_t n)
+{
+	return (struct flow *)(void *)((char *)ft->slabs[n / FLOWS_PER_SLAB] +
+				       (size_t)(n % FLOWS_PER_SLAB) * sizeof(struct flow));
+}
+
+/* The flow numbered n, or NULL for 0. */
+static inline struct flow *flow_or_null(const struct flow_table *ft, uint32_t n)
+{
+	return n ? flow_at(ft, n) : NULL;
+}
+
+/* The number of a flow of this table, from its address and its slab's head. */
+static inline uint32_t number_of(const struct flow *f)
+{
+	uintptr_t base = (uintptr_t)f & ~(uintptr_t)(FLOW_SLAB_BYTES - 1);
+
+	return ((const struct slab_head *)base)->number * FLOWS_PER_SLAB +
+	       (uint32_t)(((uintptr_t)f - base) / sizeof(struct flow));
+}
 
 struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_end_cb on_end,
 				     flow_release_cb release, void *arg)
@@ -150,15 +184,16 @@ static struct flow *flow_alloc(struct flow_table *ft)
 	if (ft->carve_left == 0) {
 		void *slab = slab_map();
 
-		if (!slab)
+		if (!slab || ft->nslabs >= UINT32_MAX / FLOWS_PER_SLAB)
 			fatalx("out of memory for flows (lower --max-flows)");
 		if (ft->nslabs == ft->slabcap) {
 			ft->slabcap = ft->slabcap ? ft->slabcap * 2 : 16;
 			ft->slabs = xrealloc(ft->slabs, ft->slabcap * sizeof *ft->slabs);
 		}
+		((struct slab_head *)slab)->number = (uint32_t)ft->nslabs;
 		ft->slabs[ft->nslabs++] = slab;
-		ft->carve = slab;
-		ft->carve_left = FLOWS_PER_SLAB;
+		ft->carve = (char *)slab + sizeof(struct flow);	/* place 0 is the head */
+		ft->carve_left = FLOWS_PER_SLAB - 1;
 	}
 	f = (struct flow *)(void *)ft->carve;
 	ft->carve += sizeof *f;
@@ -167,13 +202,31 @@ static struct flow *flow_alloc(struct flow_table *ft)
 	return f;
 }
 
+void flow_verdict_set(struct flow *f, int d, const struct wl_verdict_info *v)
+{
+	uint32_t ref = vpool_get(v);	/* before the put: v may be the entry f holds */
+
+	vpool_put(f->verdict_ref[d]);
+	f->verdict_ref[d] = ref;
+}
+
+/* Give back what the table itself holds for a flow (its verdicts), after the release hook. */
+static void flow_drop(struct flow_table *ft, struct flow *f)
+{
+	if (ft->release)
+		ft->release(ft->arg, f);
+	for (int d = 0; d < 2; d++) {
+		vpool_put(f->verdict_ref[d]);
+		f->verdict_ref[d] = 0;
+	}
+}
+
 /* Free one flow and what it owns. */
 static void flow_free(struct flow_table *ft, struct flow *f)
 {
 	struct flow_hole *h = (struct flow_hole *)(void *)f;
 
-	if (ft->release)
-		ft->release(ft->arg, f);
+	flow_drop(ft, f);
 	f->id = 0;	/* flow_table_recheck: no longer that flow */
 	h->next = ft->holes;
 	ft->holes = h;
@@ -184,13 +237,12 @@ void flow_table_destroy(struct flow_table *ft)
 	if (!ft)
 		return;
 	for (int c = 0; c < TC_COUNT; c++) {
-		struct flow *f = ft->lists[c].head;
+		struct flow *f = flow_or_null(ft, ft->lists[c].head);
 
 		while (f) {
-			struct flow *next = f->next;
+			struct flow *next = flow_or_null(ft, f->next);
 
-			if (ft->release)
-				ft->release(ft->arg, f);
+			flow_drop(ft, f);
 			f = next;
 		}
 	}
@@ -210,29 +262,48 @@ void flow_key_make(struct flow_key *k, uint8_t proto, const ng_addr *src, uint16
 	memset(k, 0, sizeof *k);
 	k->proto = proto;
 	if (c < 0 || (c == 0 && sport <= dport)) {
-		k->a = *src;
+		flow_key_set_a(k, src);
 		k->pa = sport;
-		k->b = *dst;
+		flow_key_set_b(k, dst);
 		k->pb = dport;
 		*swapped = false;
 	} else {
-		k->a = *dst;
+		flow_key_set_a(k, dst);
 		k->pa = dport;
-		k->b = *src;
+		flow_key_set_b(k, src);
 		k->pb = sport;
 		*swapped = true;
 	}
 }
 
+/*
+ * The addresses go through the hash as two 16-byte blocks and the ports,
+ * protocol and versions (the last 8 bytes) as its seed: whole blocks only,
+ * which is the hash's fast path, with every byte of the key in the result.
+ */
+_Static_assert(sizeof(struct flow_key) == 40 && offsetof(struct flow_key, pa) == 32, "flow_key_hash's split");
 uint64_t flow_key_hash(const struct flow_key *k)
 {
-	return ng_hash64(k, sizeof *k, 0x666c6f77ULL);
+	uint64_t rest;
+
+	memcpy(&rest, &k->pa, sizeof rest);
+	return ng_hash64(k, 32, 0x666c6f77ULL ^ rest);
 }
 
 /* Bucket index of a 64-bit hash in a power-of-two table. */
 static inline size_t bucket_of(uint64_t h, size_t n)
 {
 	return (size_t)(h ^ (h >> 29)) & (n - 1);
+}
+
+/* The 32 bits of a key hash that the index keeps, and their bucket. */
+static inline uint32_t hash32(uint64_t h)
+{
+	return (uint32_t)(h ^ (h >> 32));
+}
+static inline size_t slot_of(uint32_t h, size_t n)
+{
+	return (size_t)(h ^ (h >> 17)) & (n - 1);
 }
 
 static inline uint64_t id_hash(uint64_t id)
@@ -246,44 +317,52 @@ static inline uint64_t id_hash(uint64_t id)
 struct flow *flow_table_find(struct flow_table *ft, const struct flow_key *k, uint64_t hash)
 {
 	size_t mask = ft->nslots - 1;
+	uint32_t h = hash32(hash);
 
-	for (size_t i = bucket_of(hash, ft->nslots);; i = (i + 1) & mask) {
+	for (size_t i = slot_of(h, ft->nslots);; i = (i + 1) & mask) {
 		struct flow_slot *sl = &ft->slots[i];
 
-		if (!sl->f)
+		if (!sl->n)
 			return NULL;
-		if (sl->hash == hash && memcmp(&sl->f->key, k, sizeof *k) == 0)
-			return sl->f;
+		if (sl->hash == h) {
+			struct flow *f = flow_at(ft, sl->n);
+
+			if (memcmp(&f->key, k, sizeof *k) == 0)
+				return f;
+		}
 	}
 }
 
 void flow_table_prefetch_slot(const struct flow_table *ft, uint64_t hash)
 {
-	__builtin_prefetch(&ft->slots[bucket_of(hash, ft->nslots)]);
+	__builtin_prefetch(&ft->slots[slot_of(hash32(hash), ft->nslots)]);
 }
 
 void flow_table_prefetch_flow(const struct flow_table *ft, uint64_t hash)
 {
 	size_t mask = ft->nslots - 1;
+	uint32_t h = hash32(hash);
 
-	for (size_t i = bucket_of(hash, ft->nslots), n = 0; ft->slots[i].f && n < 4; i = (i + 1) & mask, n++) {
-		if (ft->slots[i].hash == hash) {
-			__builtin_prefetch(ft->slots[i].f);
-			__builtin_prefetch((const char *)ft->slots[i].f + 64);
+	for (size_t i = slot_of(h, ft->nslots), n = 0; ft->slots[i].n && n < 4; i = (i + 1) & mask, n++) {
+		if (ft->slots[i].hash == h) {
+			const char *f = (const char *)flow_at(ft, ft->slots[i].n);
+
+			__builtin_prefetch(f);
+			__builtin_prefetch(f + 64);
 			return;
 		}
 	}
 }
 
-/* Put a flow into the index (its key is known not to be there). */
-static void index_put(struct flow_slot *slots, size_t nslots, struct flow *f)
+/* Put flow number n with key hash h into the index (its key is known not to be there). */
+static void index_put(struct flow_slot *slots, size_t nslots, uint32_t h, uint32_t n)
 {
-	size_t mask = nslots - 1, i = bucket_of(f->hash, nslots);
+	size_t mask = nslots - 1, i = slot_of(h, nslots);
 
-	while (slots[i].f)
+	while (slots[i].n)
 		i = (i + 1) & mask;
-	slots[i].hash = f->hash;
-	slots[i].f = f;
+	slots[i].hash = h;
+	slots[i].n = n;
 }
 
 /* Ask for huge pages behind the 2 MiB-aligned part of a large array (fewer page faults and TLB misses). */
@@ -305,8 +384,8 @@ static void grow_slots(struct flow_table *ft)
 	hugepage_hint(ns, n * sizeof *ns);
 
 	for (size_t i = 0; i < ft->nslots; i++) {
-		if (ft->slots[i].f)
-			index_put(ns, n, ft->slots[i].f);
+		if (ft->slots[i].n)
+			index_put(ns, n, ft->slots[i].hash, ft->slots[i].n);
 	}
 	free(ft->slots);
 	ft->slots = ns;
@@ -317,18 +396,19 @@ static void grow_slots(struct flow_table *ft)
 static void grow_idbuckets(struct flow_table *ft)
 {
 	size_t n = ft->nidbuckets * 2;
-	struct flow **nb = xcalloc(n, sizeof *nb);
+	uint32_t *nb = xcalloc(n, sizeof *nb);
 
 	for (size_t i = 0; i < ft->nidbuckets; i++) {
-		struct flow *f = ft->idbuckets[i];
+		uint32_t fn = ft->idbuckets[i];
 
-		while (f) {
-			struct flow *next = f->idnext;
+		while (fn) {
+			struct flow *f = flow_at(ft, fn);
+			uint32_t next = f->idnext;
 			size_t b = bucket_of(id_hash(f->id), n);
 
 			f->idnext = nb[b];
-			nb[b] = f;
-			f = next;
+			nb[b] = fn;
+			fn = next;
 		}
 	}
 	free(ft->idbuckets);
@@ -336,29 +416,31 @@ static void grow_idbuckets(struct flow_table *ft)
 	ft->nidbuckets = n;
 }
 
-static void list_append(struct flow_list *l, struct flow *f)
+static void list_append(const struct flow_table *ft, struct flow_list *l, struct flow *f)
 {
-	f->next = NULL;
+	uint32_t n = number_of(f);
+
+	f->next = 0;
 	f->prev = l->tail;
 	if (l->tail)
-		l->tail->next = f;
+		flow_at(ft, l->tail)->next = n;
 	else
-		l->head = f;
-	l->tail = f;
+		l->head = n;
+	l->tail = n;
 	l->count++;
 }
 
-static void list_remove(struct flow_list *l, struct flow *f)
+static void list_remove(const struct flow_table *ft, struct flow_list *l, struct flow *f)
 {
 	if (f->prev)
-		f->prev->next = f->next;
+		flow_at(ft, f->prev)->next = f->next;
 	else
 		l->head = f->next;
 	if (f->next)
-		f->next->prev = f->prev;
+		flow_at(ft, f->next)->prev = f->prev;
 	else
 		l->tail = f->prev;
-	f->prev = f->next = NULL;
+	f->prev = f->next = 0;
 	l->count--;
 }
 
@@ -368,22 +450,23 @@ static void list_remove(struct flow_list *l, struct flow *f)
  */
 static void unhash_key(struct flow_table *ft, struct flow *f)
 {
-	size_t mask = ft->nslots - 1, i = bucket_of(f->hash, ft->nslots), j;
+	uint32_t n = number_of(f);
+	size_t mask = ft->nslots - 1, i = slot_of(hash32(flow_key_hash(&f->key)), ft->nslots), j;
 
-	while (ft->slots[i].f != f) {
-		if (!ft->slots[i].f)
+	while (ft->slots[i].n != n) {
+		if (!ft->slots[i].n)
 			return;	/* not indexed */
 		i = (i + 1) & mask;
 	}
-	ft->slots[i].f = NULL;
+	ft->slots[i].n = 0;
 	ft->slots[i].hash = 0;
-	for (j = (i + 1) & mask; ft->slots[j].f; j = (j + 1) & mask) {
-		size_t home = bucket_of(ft->slots[j].hash, ft->nslots);
+	for (j = (i + 1) & mask; ft->slots[j].n; j = (j + 1) & mask) {
+		size_t home = slot_of(ft->slots[j].hash, ft->nslots);
 
 		/* Move j back to i when its home is not in (i, j] (cyclically). */
 		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
 			ft->slots[i] = ft->slots[j];
-			ft->slots[j].f = NULL;
+			ft->slots[j].n = 0;
 			ft->slots[j].hash = 0;
 			i = j;
 		}
@@ -392,12 +475,12 @@ static void unhash_key(struct flow_table *ft, struct flow *f)
 
 static void unhash_id(struct flow_table *ft, struct flow *f)
 {
-	struct flow **pp = &ft->idbuckets[bucket_of(id_hash(f->id), ft->nidbuckets)];
+	uint32_t n = number_of(f), *pp = &ft->idbuckets[bucket_of(id_hash(f->id), ft->nidbuckets)];
 
-	for (; *pp; pp = &(*pp)->idnext) {
-		if (*pp == f) {
+	for (; *pp; pp = &flow_at(ft, *pp)->idnext) {
+		if (*pp == n) {
 			*pp = f->idnext;
-			f->idnext = NULL;
+			f->idnext = 0;
 			return;
 		}
 	}
@@ -435,7 +518,7 @@ void flow_table_end(struct flow_table *ft, struct flow *f, enum flow_end reason)
 {
 	if (f->tclass == TC_ENDED)
 		return;
-	list_remove(&ft->lists[f->tclass], f);
+	list_remove(ft, &ft->lists[f->tclass], f);
 	unhash_key(ft, f);
 	f->end_reason = (uint8_t)reason;
 	ft->ended++;
@@ -449,11 +532,11 @@ void flow_table_end(struct flow_table *ft, struct flow *f, enum flow_end reason)
 		return;
 	}
 	f->tclass = TC_ENDED;
-	list_append(&ft->lists[TC_ENDED], f);
+	list_append(ft, &ft->lists[TC_ENDED], f);
 	while (ft->lists[TC_ENDED].count > ft->cfg.max_ended) {
-		struct flow *old = ft->lists[TC_ENDED].head;
+		struct flow *old = flow_at(ft, ft->lists[TC_ENDED].head);
 
-		list_remove(&ft->lists[TC_ENDED], old);
+		list_remove(ft, &ft->lists[TC_ENDED], old);
 		unhash_id(ft, old);
 		flow_free(ft, old);
 	}
@@ -465,11 +548,11 @@ static struct flow *eviction_victim(struct flow_table *ft)
 	struct flow *best = NULL, *oldest = NULL;
 
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
-		struct flow *f = ft->lists[c].head;
+		struct flow *f = flow_or_null(ft, ft->lists[c].head);
 
 		if (f && (!oldest || f->queued < oldest->queued))
 			oldest = f;
-		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = f->next) {
+		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = flow_or_null(ft, f->next)) {
 			if ((f->packets[0] == 0 || f->packets[1] == 0) && (!best || f->last_seen < best->last_seen)) {
 				best = f;
 				break;
@@ -483,6 +566,7 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 {
 	struct flow *f;
 	size_t b;
+	uint32_t n;
 
 	while (active_count(ft) >= ft->cfg.max_flows) {
 		struct flow *victim = eviction_victim(ft);
@@ -499,19 +583,19 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	f = flow_alloc(ft);
 	memset(f, 0, sizeof *f);
 	f->key = *k;
-	f->hash = hash;
 	f->id = ft->next_id++;
 	f->first_seen = f->last_seen = now;
 	f->dir_first[0] = f->dir_first[1] = NG_TIME_NONE;
 	f->dir_recorded[0] = f->dir_recorded[1] = NG_TIME_NONE;
 	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
 	f->queued = now;
-	index_put(ft->slots, ft->nslots, f);
+	n = number_of(f);
+	index_put(ft->slots, ft->nslots, hash32(hash), n);
 	b = bucket_of(id_hash(f->id), ft->nidbuckets);
 	f->idnext = ft->idbuckets[b];
-	ft->idbuckets[b] = f;
+	ft->idbuckets[b] = n;
 	f->tclass = (uint8_t)class_of(f);
-	list_append(&ft->lists[f->tclass], f);
+	list_append(ft, &ft->lists[f->tclass], f);
 	ft->created++;
 	return f;
 }
@@ -525,10 +609,10 @@ void flow_table_touch(struct flow_table *ft, struct flow *f)
 	c = class_of(f);
 	if (c == f->tclass)
 		return;	/* the common case: the list is put in order lazily, by expiry */
-	list_remove(&ft->lists[f->tclass], f);
+	list_remove(ft, &ft->lists[f->tclass], f);
 	f->tclass = (uint8_t)c;
 	f->queued = f->last_seen;
-	list_append(&ft->lists[c], f);
+	list_append(ft, &ft->lists[c], f);
 }
 
 bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time now)
@@ -543,17 +627,17 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now)
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		ng_time timeout = class_timeout(ft, (enum tclass)c);
 
-		while (ft->lists[c].head && now - ft->lists[c].head->queued > timeout) {
-			struct flow *f = ft->lists[c].head;
+		while (ft->lists[c].head && now - flow_at(ft, ft->lists[c].head)->queued > timeout) {
+			struct flow *f = flow_at(ft, ft->lists[c].head);
 
 			if (now - f->last_seen > timeout) {
 				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
 				n++;
 			} else {
 				/* Active since it was queued: back to the tail, in order of its last packet. */
-				list_remove(&ft->lists[c], f);
+				list_remove(ft, &ft->lists[c], f);
 				f->queued = f->last_seen;
-				list_append(&ft->lists[c], f);
+				list_append(ft, &ft->lists[c], f);
 			}
 		}
 	}
@@ -562,9 +646,12 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now)
 
 struct flow *flow_table_by_id(struct flow_table *ft, uint64_t id)
 {
-	for (struct flow *f = ft->idbuckets[bucket_of(id_hash(id), ft->nidbuckets)]; f; f = f->idnext) {
+	for (uint32_t n = ft->idbuckets[bucket_of(id_hash(id), ft->nidbuckets)]; n;) {
+		struct flow *f = flow_at(ft, n);
+
 		if (f->id == id)
 			return f;
+		n = f->idnext;
 	}
 	return NULL;
 }
@@ -578,10 +665,10 @@ struct flow *flow_table_recheck(struct flow_table *ft, struct flow *f, uint64_t 
 void flow_table_foreach(struct flow_table *ft, void (*cb)(void *arg, struct flow *f), void *arg)
 {
 	for (int c = 0; c < TC_COUNT; c++) {
-		struct flow *f = ft->lists[c].head;
+		struct flow *f = flow_or_null(ft, ft->lists[c].head);
 
 		while (f) {
-			struct flow *next = f->next;	/* cb may not free f, but be safe anyway */
+			struct flow *next = flow_or_null(ft, f->next);	/* cb may not free f, but be safe anyway */
 
 			cb(arg, f);
 			f = next;
@@ -621,7 +708,7 @@ struct flow **flow_table_active_by_id(struct flow_table *ft, size_t *n)
 		bool sorted = true;
 
 		start[c] = k;
-		for (struct flow *f = ft->lists[c].head; f; f = f->next) {
+		for (struct flow *f = flow_or_null(ft, ft->lists[c].head); f; f = flow_or_null(ft, f->next)) {
 			r[k].id = f->id;
 			r[k].f = f;
 			if (k > start[c] && r[k - 1].id > f->id)
@@ -663,6 +750,6 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
 	out->created = ft->created;
 	out->ended = ft->ended;
 	out->evicted = ft->evicted;
-	out->bytes_used = ft->carved * sizeof(struct flow) +
-			  ft->nslots * sizeof(struct flow_slot) + ft->nidbuckets * sizeof(struct flow *);
+	out->bytes_used = ft->carved * sizeof(struct flow) + ft->nslots * sizeof(struct flow_slot) +
+			  ft->nidbuckets * sizeof *ft->idbuckets + vpool_bytes();
 }

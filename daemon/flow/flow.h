@@ -6,11 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "addr.h"
 #include "decode.h"
 #include "slots.h"
 #include "util.h"
+#include "vpool.h"
 #include "whitelist.h"
 
 struct flow_sniff;
@@ -45,27 +47,64 @@ enum flow_domain_source {
 	FLOW_DOMAIN_SNI,		/* highest: names the service of this very connection */
 };
 
-/* The hash key: both ends in canonical order ((a,pa) < (b,pb)), so either direction finds the flow. */
+/*
+ * The hash key: both ends in canonical order ((a,pa) < (b,pb)), so either
+ * direction finds the flow. The addresses are kept without ng_addr's padding
+ * (40 bytes instead of 48); flow_key_a/_b give them back as ng_addr.
+ */
 struct flow_key {
-	ng_addr a, b;
+	uint8_t a[16], b[16];	/* ng_addr.a of each end */
 	uint16_t pa, pb;
 	uint8_t proto;
-	uint8_t pad[3];
+	uint8_t va, vb;		/* ng_addr.v of each end */
+	uint8_t pad;		/* always zero */
 };
+
+/* An end of a key as an address. */
+static inline ng_addr flow_key_addr_(const uint8_t a[16], uint8_t v)
+{
+	ng_addr x;
+
+	x.v = v;
+	x.pad[0] = x.pad[1] = x.pad[2] = 0;
+	memcpy(x.a, a, sizeof x.a);
+	return x;
+}
+static inline ng_addr flow_key_a(const struct flow_key *k)
+{
+	return flow_key_addr_(k->a, k->va);
+}
+static inline ng_addr flow_key_b(const struct flow_key *k)
+{
+	return flow_key_addr_(k->b, k->vb);
+}
+
+/* Set an end of a key (the caller keeps the canonical order). */
+static inline void flow_key_set_a(struct flow_key *k, const ng_addr *x)
+{
+	k->va = x->v;
+	memcpy(k->a, x->a, sizeof k->a);
+}
+static inline void flow_key_set_b(struct flow_key *k, const ng_addr *x)
+{
+	k->vb = x->v;
+	memcpy(k->b, x->a, sizeof k->b);
+}
 
 /*
  * One flow. The table owns it; everything it points to (domain, the
  * enrichments' slots, sniff) is released by the table's release hook when
  * the flow is freed.
  *
- * Layout: what every packet reads or writes sits in the first 128 bytes, and
- * flows are allocated on 128-byte boundaries, so a packet costs at most the
- * two cache lines the CPU fetches together; a table of 100,000 flows does not
- * fit in cache, and each further line was a miss per packet.
+ * Layout: 256 bytes. What every packet reads or writes sits in the first 128
+ * bytes, and flows are allocated on 128-byte boundaries, so a packet costs at
+ * most the two cache lines the CPU fetches together; a table of 100,000 flows
+ * does not fit in cache, and each further line was a miss per packet. The
+ * few small fields that fit beside the hot ones live there too.
  */
 struct flow {
 	/* Hot: touched by every packet. */
-	struct flow_key key;		/* 48 bytes */
+	struct flow_key key;		/* 40 bytes */
 	uint64_t packets[2], bytes[2];	/* indexed by enum flow_dir */
 	ng_time last_seen;
 	ng_time dir_last[2];		/* last packet in each direction */
@@ -89,39 +128,91 @@ struct flow {
 	uint8_t icmp_from_b : 1;	/* ... and key.b sent it */
 	/* The first ICMP header's type and code: the flow's Community ID (communityid.h). */
 	uint8_t icmp_type, icmp_code;
+	/* Not per packet, but room is left here. */
+	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
+	uint8_t remote_scope;		/* enum ng_scope */
+	uint32_t fragments;
+	uint8_t domain_source;		/* enum flow_domain_source */
+	uint8_t attention;		/* enum ng_attention (detect.h) */
+	uint8_t detect_flags;		/* detect.c's own bits */
 
 	/* Cold: once per flow, or per tick. */
 	uint64_t id;
-	uint64_t hash;
 	ng_time queued;			/* last_seen when put at the tail of its list (flow.c) */
-	struct flow *idnext;		/* id hash chain (flow.c) */
-	struct flow *prev, *next;	/* timeout-class list, or the ended list (flow.c) */
 	ng_time first_seen;
 	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
-	uint64_t dir_recorded_pkts[2], dir_recorded_bytes[2];
-	uint32_t fragments;
-	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
-	uint8_t remote_scope;		/* enum ng_scope */
-	uint8_t domain_source;		/* enum flow_domain_source */
+	uint64_t event_id;		/* id of the last event that published this flow */
 	const char *domain;		/* a strpool reference, or NULL */
 	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
 	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
-	struct wl_verdict_info verdicts[2];
-	uint64_t event_id;		/* id of the last event that published this flow */
-	uint8_t attention;		/* enum ng_attention (detect.h) */
-	uint8_t detect_flags;		/* detect.c's own bits */
 	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
+	/* Links by flow number in the table's slabs, 0 for none (flow.c): half the size of pointers. */
+	uint32_t idnext;		/* id hash chain */
+	uint32_t prev, next;		/* timeout-class list, or the ended list */
+	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
+	/*
+	 * packets[d] and bytes[d] when direction d was last pushed to the
+	 * whitelist (dir_recorded[d] says when), read with flow_recorded_pkts
+	 * and _bytes: their low 32 and 48 bits, enough while fewer than 2^32
+	 * packets and 2^48 bytes arrive between two pushes (one is due each
+	 * minute of traffic).
+	 */
+	uint32_t rec_pkts[2];
+	uint32_t rec_bytes_lo[2];
+	uint16_t rec_bytes_hi[2];
 } __attribute__((aligned(128)));
 
+/* packets[d] as of direction d's last push to the whitelist (flow_set_recorded), 0 before the first. */
+static inline uint64_t flow_recorded_pkts(const struct flow *f, int d)
+{
+	if (f->dir_recorded[d] == NG_TIME_NONE)
+		return 0;
+	return f->packets[d] - (uint32_t)((uint32_t)f->packets[d] - f->rec_pkts[d]);
+}
+
+/* bytes[d] as of direction d's last push to the whitelist, 0 before the first. */
+static inline uint64_t flow_recorded_bytes(const struct flow *f, int d)
+{
+	uint64_t low48 = ((uint64_t)1 << 48) - 1, rec = (uint64_t)f->rec_bytes_hi[d] << 32 | f->rec_bytes_lo[d];
+
+	if (f->dir_recorded[d] == NG_TIME_NONE)
+		return 0;
+	return f->bytes[d] - ((f->bytes[d] - rec) & low48);
+}
+
+/* Direction d was pushed to the whitelist with every packet and byte counted so far (the caller sets its time). */
+static inline void flow_set_recorded(struct flow *f, int d)
+{
+	f->rec_pkts[d] = (uint32_t)f->packets[d];
+	f->rec_bytes_lo[d] = (uint32_t)f->bytes[d];
+	f->rec_bytes_hi[d] = (uint16_t)(f->bytes[d] >> 32);
+}
+
+/* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */
+static inline const struct wl_verdict_info *flow_verdict(const struct flow *f, int d)
+{
+	return vpool_info(f->verdict_ref[d]);
+}
+
+/* Give direction d of f the verdict *v (copied into the pool; *v may be f's own). */
+void flow_verdict_set(struct flow *f, int d, const struct wl_verdict_info *v);
+
 /* The local and remote ends of a flow. */
-static inline const ng_addr *flow_local_ip(const struct flow *f)
+static inline ng_addr flow_local_addr(const struct flow *f)
 {
-	return f->local_is_b ? &f->key.b : &f->key.a;
+	return f->local_is_b ? flow_key_b(&f->key) : flow_key_a(&f->key);
 }
-static inline const ng_addr *flow_remote_ip(const struct flow *f)
+static inline ng_addr flow_remote_addr(const struct flow *f)
 {
-	return f->local_is_b ? &f->key.a : &f->key.b;
+	return f->local_is_b ? flow_key_a(&f->key) : flow_key_b(&f->key);
 }
+/*
+ * The same as a pointer to a copy, for the functions that take addresses by
+ * pointer: the copy is a compound literal of the block the macro is used in,
+ * so the pointer is good until the end of that block (not beyond it).
+ */
+#define flow_local_ip(f) ((const ng_addr *)(ng_addr[1]){flow_local_addr(f)})
+#define flow_remote_ip(f) ((const ng_addr *)(ng_addr[1]){flow_remote_addr(f)})
 static inline uint16_t flow_local_port(const struct flow *f)
 {
 	return f->local_is_b ? f->key.pb : f->key.pa;

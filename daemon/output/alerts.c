@@ -500,7 +500,7 @@ static void add_attention(cJSON *o, const struct flow *f, ng_time window)
 static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time window, bool learning, uint64_t id,
 			   uint32_t repeats, ng_time t)
 {
-	const struct wl_verdict_info *v = &f->verdicts[dir];
+	const struct wl_verdict_info *v = flow_verdict(f, dir);
 	const struct geo_info *g = f->geo;
 	cJSON *o = cJSON_CreateObject(), *x;
 	char a[NG_ADDRSTRLEN], ts[NG_TIMESTRLEN], reason[320], pbuf[16], cid[COMMUNITYID_LEN];
@@ -839,7 +839,7 @@ static void syslog_alert(struct alerts *a, const struct flow *f, enum flow_dir d
 
 char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng_time window, bool learning)
 {
-	const struct wl_verdict_info *v = &f->verdicts[dir];
+	const struct wl_verdict_info *v = flow_verdict(f, dir);
 	struct dedup_entry *e;
 	ng_time t = f->dir_first[dir] != NG_TIME_NONE ? f->dir_first[dir] : f->first_seen;
 	uint32_t repeats = 0;

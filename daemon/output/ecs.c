@@ -243,7 +243,7 @@ void ecs_append(const struct flow *f, ng_time window, const struct ecs_alert *al
 	jw_str(&w, "transport", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
 	snprintf(num, sizeof num, "%u", f->key.proto);
 	jw_str(&w, "iana_number", num);
-	jw_str(&w, "type", f->key.a.v == 6 ? "ipv6" : "ipv4");
+	jw_str(&w, "type", f->key.va == 6 ? "ipv6" : "ipv4");
 	jw_str(&w, "direction", direction(f));
 	jw_str(&w, "community_id", communityid_flow(f, false, cid, sizeof cid));
 	jw_u64(&w, "bytes", f->bytes[0] + f->bytes[1]);
@@ -285,8 +285,8 @@ void ecs_append(const struct flow *f, ng_time window, const struct ecs_alert *al
 	}
 	jw_str(&w, "initiator", f->initiator_local ? "local" : "remote");
 	jw_str(&w, "verdict", wl_verdict_name(v));
-	jw_str(&w, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
-	jw_str(&w, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
+	jw_str(&w, "verdict_sent", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
+	jw_str(&w, "verdict_received", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
 	if (v != WL_NONE)
 		jw_str(&w, "reason", flowjson_reason(f, window, reason, sizeof reason));
 	jw_str(&w, "attention", attention_name((enum ng_attention)f->attention));

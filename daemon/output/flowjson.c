@@ -191,14 +191,14 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 	if (v == WL_NONE)
 		return buf;
 	/* The deciding direction: the worst one that carried traffic, sent first on a tie. */
-	if (f->packets[0] > 0 && f->verdicts[0].verdict == v)
+	if (f->packets[0] > 0 && flow_verdict(f, 0)->verdict == v)
 		d = 0;
-	else if (f->packets[1] > 0 && f->verdicts[1].verdict == v)
+	else if (f->packets[1] > 0 && flow_verdict(f, 1)->verdict == v)
 		d = 1;
 	else
-		d = f->verdicts[0].verdict == v ? 0 : 1;
-	wl_reason_format(&f->verdicts[d], window, why, sizeof why);
-	if (both && f->verdicts[0].verdict != f->verdicts[1].verdict)
+		d = flow_verdict(f, 0)->verdict == v ? 0 : 1;
+	wl_reason_format(flow_verdict(f, d), window, why, sizeof why);
+	if (both && flow_verdict(f, 0)->verdict != flow_verdict(f, 1)->verdict)
 		str_append(buf, len, str_append(buf, len, str_append(buf, len, 0, dirname[d]), ": "), why);
 	else
 		str_append(buf, len, 0, why);
@@ -279,7 +279,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_u64(sb, f->id);
 	w_str(sb, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
 	w_uint(sb, "proto_num", f->key.proto);
-	w_uint(sb, "ip_version", f->key.a.v);
+	w_uint(sb, "ip_version", f->key.va);
 	w_str(sb, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
 	w_uint(sb, "local_port", flow_local_port(f));
 	w_str(sb, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
@@ -302,8 +302,8 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
 	w_str(sb, "remote_domain", f->domain);
 	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
-	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_SENT].verdict));
-	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)f->verdicts[FLOW_RECEIVED].verdict));
+	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
+	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
 	w_str(sb, "verdict", wl_verdict_name(v));
 	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
 	w_str(sb, "attention", attention_name((enum ng_attention)f->attention));
@@ -327,7 +327,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 const char *flowjson_trust_rule(const struct flow *f)
 {
 	for (int d = 0; d < 2; d++) {
-		const struct wl_verdict_info *v = &f->verdicts[d];
+		const struct wl_verdict_info *v = flow_verdict(f, d);
 
 		if (v->why == WL_WHY_ALLOWED && v->entry && strcmp(v->entry, WL_TRUSTED_NAME) == 0)
 			return v->rule;
@@ -400,8 +400,8 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, time_format(f->last_seen, t2, sizeof t2), false);
 	sb_csv_field(sb, flowjson_state_name(f->state), false);
 	sb_csv_field(sb, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
-	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[0].verdict), false);
-	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)f->verdicts[1].verdict), false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)flow_verdict(f, 0)->verdict), false);
+	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)flow_verdict(f, 1)->verdict), false);
 	sb_csv_field(sb, wl_verdict_name(engine_flow_verdict(f)), false);
 	sb_csv_field(sb, flowjson_reason(f, window, reason, sizeof reason), false);
 	sb_csv_field(sb, attention_name((enum ng_attention)f->attention), false);

@@ -130,8 +130,8 @@ static void pack_cb(void *arg, struct flow *f)
 	put64(r + 48, (uint64_t)f->last_seen);
 	r[56] = f->state;
 	r[57] = f->end_reason;
-	r[58] = f->verdicts[0].verdict;
-	r[59] = f->verdicts[1].verdict;
+	r[58] = flow_verdict(f, 0)->verdict;
+	r[59] = flow_verdict(f, 1)->verdict;
 	r[60] = (uint8_t)engine_flow_verdict(f);
 	r[61] = f->attention;
 	k->len += HISTORY_REC;

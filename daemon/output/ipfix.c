@@ -555,7 +555,7 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.sport = sent ? flow_local_port(f) : flow_remote_port(f);
 	r.dport = sent ? flow_remote_port(f) : flow_local_port(f);
 	r.proto = f->key.proto;
-	r.ipver = f->key.a.v == 6 ? 6 : 4;
+	r.ipver = f->key.va == 6 ? 6 : 4;
 	r.direction = sent ? 1 : 0;	/* flowDirection: 0 ingress, 1 egress (RFC 5102 5.11.6) */
 	r.reason = reason;
 	r.octets = octets;
@@ -565,8 +565,8 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.end = f->last_seen;
 	r.src_as = sent ? 0 : remote_as;
 	r.dst_as = sent ? remote_as : 0;
-	r.verdict_sent = f->verdicts[FLOW_SENT].verdict;
-	r.verdict_received = f->verdicts[FLOW_RECEIVED].verdict;
+	r.verdict_sent = flow_verdict(f, FLOW_SENT)->verdict;
+	r.verdict_received = flow_verdict(f, FLOW_RECEIVED)->verdict;
 	r.verdict = (uint8_t)engine_flow_verdict(f);
 	r.initiator = f->initiator_local ? 1 : 2;
 	r.domain_source = f->domain ? f->domain_source : FLOW_DOMAIN_NONE;

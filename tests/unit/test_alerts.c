@@ -60,10 +60,14 @@ static int teardown_tmp(void **state)
 /* A flow from 192.168.1.10:50000 to `remote`:443 with `verdict` in both directions, starting at t. */
 static void make_flow(struct flow *f, uint64_t id, const char *remote, uint8_t verdict, ng_time t)
 {
+	ng_addr x;
+
 	memset(f, 0, sizeof *f);
 	f->id = id;
-	assert_int_equal(addr_parse("192.168.1.10", &f->key.a), 0);
-	assert_int_equal(addr_parse(remote, &f->key.b), 0);
+	assert_int_equal(addr_parse("192.168.1.10", &x), 0);
+	flow_key_set_a(&f->key, &x);
+	assert_int_equal(addr_parse(remote, &x), 0);
+	flow_key_set_b(&f->key, &x);
 	f->key.pa = 50000;
 	f->key.pb = 443;
 	f->key.proto = 6;
@@ -73,13 +77,16 @@ static void make_flow(struct flow *f, uint64_t id, const char *remote, uint8_t v
 	f->dir_first[0] = t;
 	f->dir_first[1] = t + 1000;
 	for (int d = 0; d < 2; d++) {
-		f->verdicts[d].verdict = verdict;
-		f->verdicts[d].why = verdict == WL_BLOCKLISTED ? WL_WHY_BLOCKLISTED : WL_WHY_FIRST_CONTACT;
-		f->verdicts[d].first = f->verdicts[d].last = NG_TIME_NONE;
+		struct wl_verdict_info v = {0};
+
+		v.verdict = verdict;
+		v.why = verdict == WL_BLOCKLISTED ? WL_WHY_BLOCKLISTED : WL_WHY_FIRST_CONTACT;
+		v.first = v.last = NG_TIME_NONE;
 		if (verdict == WL_BLOCKLISTED) {
-			f->verdicts[d].rule = str_intern("feodo.txt");
-			f->verdicts[d].entry = str_intern(remote);
+			v.rule = str_intern("feodo.txt");
+			v.entry = str_intern(remote);
 		}
+		flow_verdict_set(f, d, &v);
 	}
 	f->verdict = verdict;
 }

@@ -33,7 +33,7 @@ static struct flow *mkflow(enum wl_verdict v)
 	memset(f, 0, sizeof *f);
 	f->initiator_local = 1;
 	f->packets[FLOW_SENT] = 1;
-	f->verdicts[FLOW_SENT].verdict = (uint8_t)v;
+	flow_verdict_set(f, FLOW_SENT, &(struct wl_verdict_info){.verdict = (uint8_t)v});
 	return f;
 }
 
@@ -133,7 +133,12 @@ static void test_exe_changed(void **state)
 	/* ... high with a first contact (an anomalous verdict without a known service). */
 	assert_true(detect_flow_process(d, anom, "/opt/tool", "cd34", true, T0 + 2));
 	assert_int_equal(detect_attention(anom), NG_ATTN_HIGH);
-	anom->verdicts[FLOW_SENT].svc = 1;	/* a new address of a known service: low alone, high with exe_changed */
+	{
+		struct wl_verdict_info v = *flow_verdict(anom, FLOW_SENT);
+
+		v.svc = 1;
+		flow_verdict_set(anom, FLOW_SENT, &v);
+	}	/* a new address of a known service: low alone, high with exe_changed */
 	assert_int_equal(detect_attention(anom), NG_ATTN_HIGH);
 	assert_true(detect_flow_process(d, blk, "/opt/tool", "cd34", true, T0 + 3));
 	assert_int_equal(detect_attention(blk), NG_ATTN_HIGH);

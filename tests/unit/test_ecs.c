@@ -162,9 +162,8 @@ static void make_flow(struct flow *f, struct geo_info *g, struct proc_info *p)
 	f->remote_scope = NG_SCOPE_PUBLIC;
 	f->domain = "example.org";
 	f->domain_source = FLOW_DOMAIN_SNI;
-	f->verdicts[FLOW_SENT].verdict = WL_BLOCKLISTED;
-	f->verdicts[FLOW_SENT].why = WL_WHY_BLOCKLISTED;
-	f->verdicts[FLOW_RECEIVED].verdict = WL_NORMAL;
+	flow_verdict_set(f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED, .why = WL_WHY_BLOCKLISTED});
+	flow_verdict_set(f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	f->verdict = WL_BLOCKLISTED;
 	memset(g, 0, sizeof *g);
 	g->has_location = true;
@@ -279,13 +278,18 @@ static void test_alert_document(void **state)
 
 	(void)state;
 	make_flow(&f, &g, &p);
-	f.verdicts[FLOW_SENT].rule = "feodo.txt";
-	f.verdicts[FLOW_SENT].entry = "203.0.113.0/24";
+	{
+		struct wl_verdict_info v = *flow_verdict(&f, FLOW_SENT);
+
+		v.rule = "feodo.txt";
+		v.entry = "203.0.113.0/24";
+		flow_verdict_set(&f, FLOW_SENT, &v);
+	}
 	memset(&a, 0, sizeof a);
 	a.id = 7;
 	a.time = f.first_seen;
 	a.dir = FLOW_SENT;
-	a.verdict = &f.verdicts[FLOW_SENT];
+	a.verdict = flow_verdict(&f, FLOW_SENT);
 	o = doc(&f, &a);
 	check_tree(o, "");
 	assert_string_equal(str_at(o, "event", "kind", NULL), "alert");

@@ -190,7 +190,7 @@ static void test_outbound_handshake(void **state)
 		assert_string_equal(addr_format(flow_local_ip(f), a, sizeof a), "192.168.1.10");
 	}
 	assert_true(f->initiator_local);
-	assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_ANOMALOUS);
+	assert_int_equal(flow_verdict(f, FLOW_SENT)->verdict, WL_ANOMALOUS);
 	assert_int_equal(r.seen.alerts[FLOW_SENT], 1);	/* we started it: alert at once */
 	known(&r, "8.8.4.4", true, false);		/* sent is learnt from our own start */
 	send_pkt(&r, "8.8.4.4", 443, "192.168.1.10", 50000, 0x12, T0 + 1000);
@@ -202,8 +202,8 @@ static void test_outbound_handshake(void **state)
 	/* A second connection a minute later is normal both ways and raises nothing. */
 	send_pkt(&r, "192.168.1.10", 50001, "8.8.4.4", 443, 0x02, T0 + 60 * NG_USEC);
 	f = only_flow(&r, 2);
-	assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
-	assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_NORMAL);
+	assert_int_equal(flow_verdict(f, FLOW_SENT)->verdict, WL_NORMAL);
+	assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->verdict, WL_NORMAL);
 	assert_int_equal(r.seen.alerts[FLOW_SENT] + r.seen.alerts[FLOW_RECEIVED], 2);
 	rig_down(&r);
 }
@@ -368,14 +368,14 @@ static void test_late_name_and_rules(void **state)
 		f = only_flow(&r, 2);
 		assert_string_equal(f->domain, "www.trusted.example");
 		if (v == 1) {
-			assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
-			assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_NORMAL);
-			assert_int_equal(f->verdicts[FLOW_RECEIVED].why, WL_WHY_ALLOWED);
+			assert_int_equal(flow_verdict(f, FLOW_SENT)->verdict, WL_NORMAL);
+			assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->verdict, WL_NORMAL);
+			assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->why, WL_WHY_ALLOWED);
 		} else {
 			/* As of its start: sent was learnt from flow 1's SYN, received not yet. */
-			assert_int_equal(f->verdicts[FLOW_SENT].verdict, WL_NORMAL);
-			assert_int_equal(f->verdicts[FLOW_RECEIVED].verdict, WL_ANOMALOUS);
-			assert_int_equal(f->verdicts[FLOW_RECEIVED].why, WL_WHY_FIRST_CONTACT);
+			assert_int_equal(flow_verdict(f, FLOW_SENT)->verdict, WL_NORMAL);
+			assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->verdict, WL_ANOMALOUS);
+			assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->why, WL_WHY_FIRST_CONTACT);
 		}
 		rig_down(&r);
 		if (rules[v])

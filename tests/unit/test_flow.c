@@ -245,6 +245,47 @@ static void test_idle_check(void **state)
 	flow_table_destroy(ft);
 }
 
+/*
+ * The recorded counts a flow keeps in 32 and 48 bits read back as the full
+ * 64-bit counts they were set from, also past 2^32 packets and 2^48 bytes,
+ * against a plain 64-bit record of the same pushes.
+ */
+static void test_recorded_counts(void **state)
+{
+	struct flow f;
+	uint64_t rec_p[2] = {0, 0}, rec_b[2] = {0, 0}, x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	memset(&f, 0, sizeof f);
+	f.dir_recorded[0] = f.dir_recorded[1] = NG_TIME_NONE;
+	f.packets[0] = (1ULL << 40) + 5;	/* a direction never pushed reads 0, however much it carried */
+	f.bytes[0] = (1ULL << 60) - 1;
+	assert_int_equal(flow_recorded_pkts(&f, 0), 0);
+	assert_int_equal(flow_recorded_bytes(&f, 0), 0);
+	memset(&f, 0, sizeof f);
+	f.dir_recorded[0] = f.dir_recorded[1] = NG_TIME_NONE;
+	for (int i = 0; i < 100000; i++) {
+		int d = i & 1;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f.packets[d] += x % 2000000000ULL;	/* steps up to 2e9 packets and 2^47 bytes */
+		f.bytes[d] += (x >> 16) & (((uint64_t)1 << 47) - 1);
+		/* Pushed at random, and always before 2^32 packets or 2^48 bytes are unrecorded. */
+		if ((x & 4) || f.packets[d] - rec_p[d] >= (1ULL << 31) || f.bytes[d] - rec_b[d] >= (1ULL << 47)) {
+			f.dir_recorded[d] = i;
+			flow_set_recorded(&f, d);
+			rec_p[d] = f.packets[d];
+			rec_b[d] = f.bytes[d];
+		}
+		assert_int_equal(flow_recorded_pkts(&f, d), rec_p[d]);
+		assert_int_equal(flow_recorded_bytes(&f, d), rec_b[d]);
+	}
+	assert_true(f.packets[0] > (1ULL << 40));
+	assert_true(f.bytes[0] > (1ULL << 58));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_index_delete_keeps_others),
 		cmocka_unit_test(test_idle_check),
+		cmocka_unit_test(test_recorded_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,10 +43,14 @@ static int teardown(void **state)
 /* A flow with a few enrichments, id as given. */
 static void make_flow(struct flow *f, struct geo_info *g, uint64_t id)
 {
+	ng_addr x;
+
 	memset(f, 0, sizeof *f);
 	memset(g, 0, sizeof *g);
-	addr_parse("192.0.2.10", &f->key.a);
-	addr_parse("198.51.100.7", &f->key.b);
+	addr_parse("192.0.2.10", &x);
+	flow_key_set_a(&f->key, &x);
+	addr_parse("198.51.100.7", &x);
+	flow_key_set_b(&f->key, &x);
 	f->key.pa = 40000;
 	f->key.pb = 443;
 	f->key.proto = 6;
@@ -61,8 +65,8 @@ static void make_flow(struct flow *f, struct geo_info *g, uint64_t id)
 	f->end_reason = FLOW_END_CLOSED;
 	f->domain = (char *)"example.org";
 	f->domain_source = FLOW_DOMAIN_SNI;
-	f->verdicts[0].verdict = WL_NORMAL;
-	f->verdicts[1].verdict = WL_NORMAL;
+	flow_verdict_set(f, 0, &(struct wl_verdict_info){.verdict = WL_NORMAL});
+	flow_verdict_set(f, 1, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	memcpy(g->country, "US", 3);
 	g->asn = 64500;
 	g->accuracy_km = -1;

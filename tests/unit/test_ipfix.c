@@ -294,9 +294,13 @@ struct tflow {
 /* A finished TCP flow 192.0.2.10:40000 (local) <-> 198.51.100.7:443 with everything filled in. */
 static void tflow_v4(struct tflow *t, uint64_t id)
 {
+	ng_addr x;
+
 	memset(t, 0, sizeof *t);
-	addr_parse("198.51.100.7", &t->f.key.a);
-	addr_parse("192.0.2.10", &t->f.key.b);
+	addr_parse("198.51.100.7", &x);
+	flow_key_set_a(&t->f.key, &x);
+	addr_parse("192.0.2.10", &x);
+	flow_key_set_b(&t->f.key, &x);
 	t->f.key.pa = 443;
 	t->f.key.pb = 40000;
 	t->f.key.proto = 6;
@@ -312,8 +316,8 @@ static void tflow_v4(struct tflow *t, uint64_t id)
 	t->f.dir_first[FLOW_SENT] = T0;
 	t->f.dir_first[FLOW_RECEIVED] = T0 + 20000;
 	t->f.last_seen = T0 + 5 * NG_USEC + 999;
-	t->f.verdicts[FLOW_SENT].verdict = WL_ANOMALOUS;
-	t->f.verdicts[FLOW_RECEIVED].verdict = WL_NORMAL;
+	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_ANOMALOUS});
+	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	t->f.domain = (char *)"example.org";
 	t->f.domain_source = FLOW_DOMAIN_SNI;
 	memcpy(t->g.country, "US", 3);
@@ -328,9 +332,13 @@ static void tflow_v4(struct tflow *t, uint64_t id)
 /* A UDP flow [2001:db8::1]:5353 (local, key.a) -> [2001:db8:ffff::9]:53, no enrichment. */
 static void tflow_v6(struct tflow *t, uint64_t id)
 {
+	ng_addr x;
+
 	memset(t, 0, sizeof *t);
-	addr_parse("2001:db8::1", &t->f.key.a);
-	addr_parse("2001:db8:ffff::9", &t->f.key.b);
+	addr_parse("2001:db8::1", &x);
+	flow_key_set_a(&t->f.key, &x);
+	addr_parse("2001:db8:ffff::9", &x);
+	flow_key_set_b(&t->f.key, &x);
 	t->f.key.pa = 5353;
 	t->f.key.pb = 53;
 	t->f.key.proto = 17;
@@ -346,8 +354,8 @@ static void tflow_v6(struct tflow *t, uint64_t id)
 	t->f.dir_first[FLOW_RECEIVED] = T0;
 	t->f.dir_first[FLOW_SENT] = T0 + 1000;
 	t->f.last_seen = T0 + 2000;
-	t->f.verdicts[FLOW_SENT].verdict = WL_BLOCKLISTED;
-	t->f.verdicts[FLOW_RECEIVED].verdict = WL_BLOCKLISTED;
+	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
+	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
 }
 
 static struct ipfix *open_test(struct dec *d, size_t mtu)

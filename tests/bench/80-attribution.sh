@@ -34,33 +34,23 @@ if [ ! -r /sys/kernel/btf/vmlinux ]; then
 	bpf=0
 fi
 
-A=ngba$$
-B=ngbb$$
+. "${BENCH_DIR:-$(dirname "$0")}/../lib/netns.sh"
+A=$NSA
+B=$NSB
 tmp=$(mktemp -d)
 pids=
 cleanup() {
 	for p in $pids; do kill "$p" 2> /dev/null; done
 	wait 2> /dev/null
-	ip netns del $A 2> /dev/null
-	ip netns del $B 2> /dev/null
+	netns_cleanup
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-ip netns add $A && ip netns add $B && ip link add vA$$ type veth peer name vB$$ || {
+netns_create || {
 	echo "$sec: cannot create network namespaces and a veth pair"
 	exit 1
 }
-ip link set vA$$ netns $A
-ip link set vB$$ netns $B
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip -n $A addr add 203.0.113.1/24 dev vA$$
-ip -n $B addr add 198.51.100.7/24 dev vB$$
-ip -n $A link set vA$$ up
-ip -n $B link set vB$$ up
-ip -n $A route add 198.51.100.0/24 dev vA$$
-ip -n $B route add 203.0.113.0/24 dev vB$$
 # 50,000 connections in 5 s leave as many client sockets in TIME_WAIT: widen the namespace's port range, and give
 # every run ports of its own on the test host, so no 5-tuple is used twice.
 ip netns exec $A sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
@@ -100,7 +90,7 @@ run_one() {
 	esac
 	rm -rf "$tmp/st"
 	# shellcheck disable=SC2086
-	ip netns exec $A "$ng" -i vA$$ --listen 127.0.0.1:8080 --state-dir "$tmp/st" --no-geoip --no-signals \
+	ip netns exec $A "$ng" -i $VA --listen 127.0.0.1:8080 --state-dir "$tmp/st" --no-geoip --no-signals \
 		--public-net 198.51.100.0/24 --max-flows 200000 $opt > /dev/null 2> "$tmp/d.err" &
 	dpid=$!
 	pids="$pids $dpid"

@@ -21,22 +21,11 @@ syns=${NG_SYNS:-100000}
 # docs/process.md: attribution's memory with BPF stays under 40 MiB (fixed tables, then the capped queues).
 bound=$((40 * 1024 * 1024))
 
-A=ngpa$$
-B=ngpb$$
-trap 'ng_cleanup; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null' EXIT
-ip netns add $A || fail "cannot create network namespace $A"
-ip netns add $B || fail "cannot create network namespace $B"
-ip link add vA$$ type veth peer name vB$$ || fail "cannot create a veth pair"
-ip link set vA$$ netns $A
-ip link set vB$$ netns $B
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip -n $A addr add 203.0.113.1/24 dev vA$$
-ip -n $B addr add 198.51.100.7/24 dev vB$$
-ip -n $A link set vA$$ up
-ip -n $B link set vB$$ up
-ip -n $A route add 198.51.100.0/24 dev vA$$
-ip -n $B route add 203.0.113.0/24 dev vB$$
+. "$(dirname "$0")/../lib/netns.sh"
+A=$NSA
+B=$NSB
+trap 'ng_cleanup; netns_cleanup' EXIT
+netns_create || fail "cannot create network namespaces $A, $B and a veth pair"
 
 cp "$conn_once" "$TMP/conn_once"
 chmod 755 "$TMP" "$TMP/conn_once"
@@ -172,7 +161,7 @@ run_one() {
 	label=$1
 	shift
 	rm -rf "$TMP/st" "$TMP/rec.$label"*
-	ip netns exec $A "$NG_BIN" -i vA$$ --listen 127.0.0.1:8080 --state-dir "$TMP/st" --no-geoip \
+	ip netns exec $A "$NG_BIN" -i $VA --listen 127.0.0.1:8080 --state-dir "$TMP/st" --no-geoip \
 		--public-net 198.51.100.0/24 --public-net 10.200.0.0/16 "$@" > "$TMP/$label.out" 2> "$TMP/$label.err" &
 	dpid=$!
 	NG_PIDS="$NG_PIDS $dpid"
@@ -271,7 +260,7 @@ echo "PASS --no-bpf: $4 of $2 flows with the right pid and exe (reported, no thr
 
 # The SYN flood: unanswered SYNs from 10.200.0.0/16 (random source ports) to a closed port of vA's address.
 rm -rf "$TMP/st"
-ip netns exec $A "$NG_BIN" -i vA$$ --listen 127.0.0.1:8080 --state-dir "$TMP/st" --no-geoip \
+ip netns exec $A "$NG_BIN" -i $VA --listen 127.0.0.1:8080 --state-dir "$TMP/st" --no-geoip \
 	--public-net 10.200.0.0/16 --buffer-mb 64 > "$TMP/flood.out" 2> "$TMP/flood.err" &
 dpid=$!
 NG_PIDS="$NG_PIDS $dpid"

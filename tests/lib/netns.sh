@@ -1,18 +1,18 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # netns.sh: two test hosts A (203.0.113.1, 2001:db8:a::1) and B (198.51.100.7, 2001:db8:a::7) in
 # network namespaces joined by a veth pair (sourced; root only). Names carry the shell's pid so
-# parallel runs never collide; ng_cleanup removes them.
+# parallel runs never collide; netns_cleanup removes them.
 NSA=ngA$$
 NSB=ngB$$
 VA=vA$$
 VB=vB$$
 
-netns_setup() {
-	is_root || skip "needs root for network namespaces (CI runs as root)"
-	command -v ip >/dev/null 2>&1 || skip "needs ip (iproute2)"
-	ip netns add "$NSA" 2>/dev/null || skip "cannot create network namespaces here"
-	ip netns add "$NSB"
-	ip link add "$VA" type veth peer name "$VB" || skip "cannot create a veth pair here"
+# netns_create: make the two hosts; non-zero when the system refuses (netns_cleanup removes what was made).
+netns_create() {
+	ip netns add "$NSA" 2>/dev/null || return 1
+	NETNS_UP=1
+	ip netns add "$NSB" || return 1
+	ip link add "$VA" type veth peer name "$VB" || return 1
 	ip link set "$VA" netns "$NSA"
 	ip link set "$VB" netns "$NSB"
 	ip -n "$NSA" link set lo up
@@ -25,7 +25,13 @@ netns_setup() {
 	ip -n "$NSB" link set "$VB" up
 	ip -n "$NSA" route add 198.51.100.0/24 dev "$VA"
 	ip -n "$NSB" route add 203.0.113.0/24 dev "$VB"
-	NETNS_UP=1
+}
+
+# netns_setup: the same for a test, which is skipped (with the reason) where namespaces cannot be made.
+netns_setup() {
+	is_root || skip "needs root for network namespaces (CI runs as root)"
+	command -v ip >/dev/null 2>&1 || skip "needs ip (iproute2)"
+	netns_create || skip "cannot create network namespaces and a veth pair here"
 }
 
 netns_cleanup() {

@@ -30,6 +30,9 @@ export function labelText(p) {
 	return `${placeLabel(p)}${n} · ${fmtBytes(p.bytesSent + p.bytesReceived)}`;
 }
 
+// The elements drawn over the map, by id.
+const OVER_MAP = ['legend', 'unanswered', 'inset', 'view-note', 'direction', 'palette', 'toast'];
+
 // Pick the places that get a label: the busiest by volume, then by number of flows.
 export function chooseLabels() {
 	chosen = [...state.places.values()]
@@ -50,7 +53,16 @@ export function drawLabels(c, box, view) {
 	g.clearRect(0, 0, box.width, box.height);
 	g.textBaseline = 'middle';
 	drawn = [];
+	// The boxes over the map (the legend, the unanswered note, the inset, the direction buttons...) are
+	// taken too: a label under one would be unreadable.
 	const taken = [];
+	for (const id of OVER_MAP) {
+		const e = document.getElementById(id);
+		if (!e || e.hidden || !e.offsetParent) continue;
+		const r = e.getBoundingClientRect();
+		if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) continue;
+		taken.push({ x: r.left - box.left, y: r.top - box.top, w: r.width, h: r.height });
+	}
 	const sel = state.ui.selectedPlace;
 	const keys = sel ? [sel, ...chosen.filter((k) => k !== sel)] : chosen;
 	for (const key of keys) {
@@ -65,9 +77,11 @@ export function drawLabels(c, box, view) {
 		const hgt = selected ? 20 : 16;
 		let x = s.x + 8, y = s.y - 10;
 		if (x + w > box.width - 4) x = s.x - 8 - w;
-		// Busiest first; a label that would overlap one already drawn is left out (the selected never is).
-		if (!selected && taken.some((t) => x < t[0] + t[2] + 2 && t[0] < x + w + 2 && Math.abs(y - t[1]) < 18)) continue;
-		taken.push([x, y, w]);
+		// Busiest first; a label that would overlap one already drawn or a box over the map is left out
+		// (the selected never is).
+		const top = y - hgt / 2;
+		if (!selected && taken.some((t) => x < t.x + t.w + 2 && t.x < x + w + 2 && top < t.y + t.h + 2 && t.y < top + hgt + 2)) continue;
+		taken.push({ x, y: top, w, h: hgt });
 		g.globalAlpha = selected ? 0.95 : 0.82;
 		g.fillStyle = '#0a101d';
 		g.beginPath();

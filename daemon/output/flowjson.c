@@ -290,7 +290,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_uint(sb, "bytes_sent", f->bytes[FLOW_SENT]);
 	w_uint(sb, "bytes_received", f->bytes[FLOW_RECEIVED]);
 	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
-	w_str(sb, "last_seen", time_format(f->last_seen, t, sizeof t));
+	w_str(sb, "last_seen", time_format(flow_last_seen(f), t, sizeof t));
 	w_str(sb, "state", flowjson_state_name(f->state));
 	w_str(sb, "conn_state", flowjson_conn_state(f));
 	w_str(sb, "community_id", communityid_flow(f, false, cid, sizeof cid));
@@ -300,7 +300,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	w_uint(sb, "fragments", f->fragments);
 	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
 	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
-	w_str(sb, "remote_domain", f->domain);
+	w_str(sb, "remote_domain", flow_domain(f));
 	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
 	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
 	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
@@ -384,7 +384,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, n[1], false);
 	sb_csv_field(sb, addr_format(flow_remote_ip(f), ra, sizeof ra), false);
 	sb_csv_field(sb, n[2], false);
-	sb_csv_field(sb, f->domain, false);
+	sb_csv_field(sb, flow_domain(f), false);
 	sb_csv_field(sb, flowjson_domain_source_name(f->domain_source), false);
 	sb_csv_field(sb, f->proc ? f->proc->name : NULL, false);
 	sb_csv_field(sb, f->proc ? n[3] : NULL, false);
@@ -397,7 +397,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, n[7], false);
 	sb_csv_field(sb, n[8], false);
 	sb_csv_field(sb, time_format(f->first_seen, t1, sizeof t1), false);
-	sb_csv_field(sb, time_format(f->last_seen, t2, sizeof t2), false);
+	sb_csv_field(sb, time_format(flow_last_seen(f), t2, sizeof t2), false);
 	sb_csv_field(sb, flowjson_state_name(f->state), false);
 	sb_csv_field(sb, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
 	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)flow_verdict(f, 0)->verdict), false);

@@ -41,9 +41,14 @@
  *
  * Results are immutable and reference-counted: the cache holds one
  * reference and each caller its own, so an evicted or closed result stays
- * valid for whoever still shows it. All strings are copied into the
- * result's own allocation, cleaned to valid UTF-8 without control
- * characters. Thousands of addresses share one City record (a city, or a
+ * valid for whoever still shows it. A flood of random addresses makes a
+ * result for most of them, so a result is small (72 bytes): its strings,
+ * cleaned to valid UTF-8 without control characters, live once each in a
+ * string pool beside their JSON string literal, and each result refers to
+ * them (a pooled name lives while a result refers to it; the pool lives
+ * while geoip is open or a name is alive). geo_info_json copies those
+ * literals and formats the numbers itself, so nothing is escaped or
+ * printed per flow. Thousands of addresses share one City record (a city, or a
  * provider's block) and one AS, so a miss first asks a second, smaller
  * table keyed by where the answer came from (the record's offset in the
  * database and the AS entry): on a hit there the result is shared and the
@@ -105,6 +110,27 @@ struct geoip_rec {
 	struct geo_info *info;
 };
 
+/*
+ * A pooled name: the cleaned text and its JSON string literal, found from the
+ * text pointer a result holds (the text is the struct's tail).
+ */
+struct geoip_str {
+	struct geoip_pool *pool;
+	struct geoip_str *next;	/* hash chain */
+	uint64_t hash;
+	uint32_t refs;		/* results referring to it */
+	uint32_t len, jlen;	/* text length; JSON literal length (with its quotes) */
+	char text[];		/* the text, NUL, the JSON literal, NUL */
+};
+
+/* The distinct names, hashed (chains, grown at one name a bucket). */
+struct geoip_pool {
+	struct geoip_str **tab;
+	uint32_t mask, n;
+	uint32_t refs;		/* one for the open geoip, one per name */
+	struct strbuf esc;	/* scratch for a new name's JSON literal */
+};
+
 struct geoip {
 	struct geoip_db city[GEOIP_MAX_CITY];
 	size_t ncity;
@@ -118,8 +144,12 @@ struct geoip {
 
 	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
 	uint32_t nrecs;
+	struct geoip_pool *pool;
 	struct geoip_stats st;
 };
+
+/* Results alive in the process (for geoip_stats). */
+static uint64_t geoip_results_alive;
 
 /* A string inside a database: not NUL-terminated, not yet checked. */
 struct geoip_text {
@@ -172,7 +202,16 @@ static bool geoip_sockaddr(const ng_addr *addr, struct sockaddr_storage *ss);
 static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_found *f);
 static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f);
 static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr);
-static struct geo_info *geoip_build(const struct geoip_found *f);
+static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f);
+static struct geoip_pool *geoip_pool_new(void);
+static void geoip_pool_unref(struct geoip_pool *pool);
+static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len);
+static struct geoip_str *geoip_str_of(const char *text);
+static void geoip_str_unref(const char *text);
+static char *geoip_put_u32(char *o, uint32_t v);
+static char *geoip_put_fixed4(char *o, double v);
+static char *geoip_put_name(char *o, const char *text);
+static size_t geoip_name_jlen(const char *text);
 static void geoip_recs_clear(struct geoip *g);
 static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_source *src);
 static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info);
@@ -479,6 +518,7 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
 	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
+	g->pool = geoip_pool_new();
 	g->st.cache_capacity = g->cap;
 	return g;
 fail:
@@ -494,6 +534,7 @@ void geoip_close(struct geoip *g)
 	for (uint32_t i = 0; i < g->used; i++)
 		geo_info_unref(g->slots[i].info);
 	geoip_recs_clear(g);
+	geoip_pool_unref(g->pool);	/* freed now, or with the last name results still hold */
 	free(g->recs);
 	free(g->slots);
 	free(g->buckets);
@@ -657,7 +698,7 @@ static void json_geo(struct strbuf *sb, const struct geo_info *g)
 	sb_putc(sb, '}');
 }
 
-/* Write the members afresh (geo_info_json without the made text). */
+/* Write the members with the general writers (a caller's own struct; the oracle in tests). */
 static void json_place(struct strbuf *sb, const struct geo_info *g)
 {
 	json_geo(sb, g);
@@ -669,31 +710,221 @@ static void json_place(struct strbuf *sb, const struct geo_info *g)
 	sb_json_member_str(sb, "as_org", g ? g->as_org : NULL);
 }
 
-void geo_info_json(const struct geo_info *info, struct strbuf *sb)
+/* A new, empty string pool holding the opener's reference. */
+static struct geoip_pool *geoip_pool_new(void)
 {
-	if (info && info->json) {
-		sb_put(sb, info->json, info->json_len);
-		return;
-	}
-	json_place(sb, info);
+	struct geoip_pool *pool = xcalloc(1, sizeof *pool);
+
+	pool->mask = 1023;
+	pool->tab = xcalloc(pool->mask + 1, sizeof *pool->tab);
+	pool->refs = 1;
+	return pool;
 }
 
-/* Copy what was found into one allocation with its strings. Caller owns the one reference. */
-static struct geo_info *geoip_build(const struct geoip_found *f)
+/* Drop one reference; the last frees the pool (by then it holds no names). */
+static void geoip_pool_unref(struct geoip_pool *pool)
 {
-	char buf[4][GEOIP_STRMAX];
+	if (pool == NULL || --pool->refs > 0)
+		return;
+	free(pool->tab);
+	free(pool->esc.p);
+	free(pool);
+}
+
+/* The pooled name whose text this is (text came from geoip_intern). */
+static struct geoip_str *geoip_str_of(const char *text)
+{
+	return (struct geoip_str *)(void *)(text - offsetof(struct geoip_str, text));
+}
+
+/*
+ * The pooled copy of text (len bytes, already cleaned, no NUL inside), with a
+ * new reference for the caller's result; made with its JSON literal when new.
+ */
+static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len)
+{
+	uint64_t h = ng_hash64(text, len, 0x6e616d6573ULL);
+	struct geoip_str **pp = &pool->tab[h & pool->mask], *e;
+
+	for (e = *pp; e != NULL; e = e->next) {
+		if (e->hash == h && e->len == len && memcmp(e->text, text, len) == 0) {
+			e->refs++;
+			return e->text;
+		}
+	}
+	pool->esc.len = 0;
+	{
+		char tmp[GEOIP_STRMAX];
+
+		memcpy(tmp, text, len);
+		tmp[len] = '\0';
+		sb_json_str(&pool->esc, tmp);
+	}
+	e = xmalloc(sizeof *e + len + 1 + pool->esc.len + 1);
+	e->pool = pool;
+	e->hash = h;
+	e->refs = 1;
+	e->len = (uint32_t)len;
+	e->jlen = (uint32_t)pool->esc.len;
+	memcpy(e->text, text, len);
+	e->text[len] = '\0';
+	memcpy(e->text + len + 1, pool->esc.p, pool->esc.len + 1);
+	e->next = *pp;
+	*pp = e;
+	pool->refs++;
+	if (++pool->n > pool->mask) {
+		/* Twice the buckets, the chains relinked. */
+		uint32_t mask = pool->mask * 2 + 1;
+		struct geoip_str **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+
+		for (uint32_t i = 0; i <= pool->mask; i++) {
+			for (struct geoip_str *x = pool->tab[i], *next; x != NULL; x = next) {
+				next = x->next;
+				x->next = tab[x->hash & mask];
+				tab[x->hash & mask] = x;
+			}
+		}
+		free(pool->tab);
+		pool->tab = tab;
+		pool->mask = mask;
+	}
+	return e->text;
+}
+
+/* Drop a result's reference to a pooled name (NULL is ignored); the last frees it. */
+static void geoip_str_unref(const char *text)
+{
+	struct geoip_str *e, **pp;
+	struct geoip_pool *pool;
+
+	if (text == NULL || --(e = geoip_str_of(text))->refs > 0)
+		return;
+	pool = e->pool;
+	for (pp = &pool->tab[e->hash & pool->mask]; *pp != e; pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	pool->n--;
+	free(e);
+	geoip_pool_unref(pool);
+}
+
+/* Write v in decimal at o; returns the end. */
+static char *geoip_put_u32(char *o, uint32_t v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*o++ = tmp[--n];
+	return o;
+}
+
+/* Write v as sb_fixed4 does (at most 4 decimals, trailing zeros dropped); v is a coordinate, |v| <= 180. */
+static char *geoip_put_fixed4(char *o, double v)
+{
+	long long n = llround(v * 10000.0);
+	uint32_t u = (uint32_t)(n < 0 ? -n : n);
+	int k = 4;
+	char frac[4];
+
+	if (n < 0)
+		*o++ = '-';
+	o = geoip_put_u32(o, u / 10000);
+	for (int i = 3; i >= 0; i--, u /= 10)
+		frac[i] = (char)('0' + u % 10);
+	while (k > 0 && frac[k - 1] == '0')
+		k--;
+	if (k > 0) {
+		*o++ = '.';
+		memcpy(o, frac, (size_t)k);
+		o += k;
+	}
+	return o;
+}
+
+/* Write a pooled name's JSON literal, or null for NULL; returns the end. */
+static char *geoip_put_name(char *o, const char *text)
+{
+	const struct geoip_str *e;
+
+	if (text == NULL) {
+		memcpy(o, "null", 4);
+		return o + 4;
+	}
+	e = geoip_str_of(text);
+	memcpy(o, e->text + e->len + 1, e->jlen);
+	return o + e->jlen;
+}
+
+/* The JSON literal's length of a pooled name, or of null. */
+static size_t geoip_name_jlen(const char *text)
+{
+	return text == NULL ? 4 : geoip_str_of(text)->jlen;
+}
+
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+void geo_info_json(const struct geo_info *g, struct strbuf *sb)
+{
+	char *o;
+
+	if (g == NULL || !g->pooled) {
+		json_place(sb, g);
+		return;
+	}
+	/* The fixed text is under 200 bytes, each number under 32. */
+	sb_reserve(sb, 320 + geoip_name_jlen(g->country_name) + geoip_name_jlen(g->region) +
+			       geoip_name_jlen(g->city) + geoip_name_jlen(g->as_org));
+	o = sb->p + sb->len;
+	if (!g->has_location && !g->country[0]) {
+		o = PUT_LIT(o, ",\"geo\":null");
+	} else {
+		o = PUT_LIT(o, ",\"geo\":{\"lat\":");
+		o = g->has_location ? geoip_put_fixed4(o, g->lat) : PUT_LIT(o, "null");
+		o = PUT_LIT(o, ",\"lon\":");
+		o = g->has_location ? geoip_put_fixed4(o, g->lon) : PUT_LIT(o, "null");
+		o = PUT_LIT(o, ",\"accuracy_km\":");
+		o = g->accuracy_km >= 0 ? geoip_put_u32(o, (uint32_t)g->accuracy_km) : PUT_LIT(o, "null");
+		o = PUT_LIT(o, ",\"country\":");
+		if (g->country[0]) {
+			/* Two capital letters: nothing to escape. */
+			*o++ = '"';
+			*o++ = g->country[0];
+			*o++ = g->country[1];
+			*o++ = '"';
+		} else
+			o = PUT_LIT(o, "null");
+		o = PUT_LIT(o, ",\"country_name\":");
+		o = geoip_put_name(o, g->country_name);
+		o = PUT_LIT(o, ",\"region\":");
+		o = geoip_put_name(o, g->region);
+		o = PUT_LIT(o, ",\"city\":");
+		o = geoip_put_name(o, g->city);
+		*o++ = '}';
+	}
+	o = PUT_LIT(o, ",\"asn\":");
+	o = g->asn ? geoip_put_u32(o, g->asn) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"as_org\":");
+	o = geoip_put_name(o, g->as_org);
+	*o = '\0';
+	sb->len = (size_t)(o - sb->p);
+}
+
+#undef PUT_LIT
+
+/* Make the result for what was found, its names pooled. Caller owns the one reference. */
+static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f)
+{
+	char buf[GEOIP_STRMAX];
 	const struct geoip_text *src[4] = {&f->country_name, &f->region, &f->city, &f->as_org};
 	const char **dst[4];
-	size_t len[4], total = 0;
-	struct geo_info *info;
-	char *s;
+	struct geo_info *info = xcalloc(1, sizeof *info);
 
-	for (int k = 0; k < 4; k++) {
-		len[k] = src[k]->n > 0 ? geoip_clean(buf[k], sizeof buf[k], src[k]) : 0;
-		total += len[k] > 0 ? len[k] + 1 : 0;
-	}
-	info = xcalloc(1, sizeof *info + total);
 	info->refs = 1;
+	info->pooled = true;
 	info->has_location = f->has_lat && f->has_lon;
 	if (info->has_location) {
 		info->lat = geoip_round4(f->lat);
@@ -703,23 +934,19 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 	memcpy(info->country, f->country, sizeof info->country);
 	info->asn = f->asn;
 	dst[0] = &info->country_name, dst[1] = &info->region, dst[2] = &info->city, dst[3] = &info->as_org;
-	s = (char *)(info + 1);
 	for (int k = 0; k < 4; k++) {
-		if (len[k] == 0)
-			continue;
-		memcpy(s, buf[k], len[k] + 1);
-		*dst[k] = s;
-		s += len[k] + 1;
-	}
-	if (info->country_name == NULL && info->country[0] != '\0')
-		info->country_name = geoip_country_name(info->country);
-	{
-		struct strbuf sb = {0};
+		size_t len = src[k]->n > 0 ? geoip_clean(buf, sizeof buf, src[k]) : 0;
 
-		json_place(&sb, info);
-		info->json = xrealloc(sb.p, sb.len);	/* the text becomes the result's, freed with it */
-		info->json_len = sb.len;
+		if (len > 0)
+			*dst[k] = geoip_intern(g->pool, buf, len);
 	}
+	if (info->country_name == NULL && info->country[0] != '\0') {
+		const char *name = geoip_country_name(info->country);
+
+		if (name != NULL)
+			info->country_name = geoip_intern(g->pool, name, strlen(name));
+	}
+	geoip_results_alive++;
 	return info;
 }
 
@@ -804,7 +1031,7 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 		g->st.not_found++;
 		return NULL;
 	}
-	info = geoip_build(&f);
+	info = geoip_build(g, &f);
 	if (cacheable)
 		geoip_rec_add(g, &src, info);
 	return info;
@@ -903,27 +1130,35 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 	return geo_info_ref(s->info);
 }
 
-/* Take a reference; safe from any thread. */
+/* Take a reference (the capture thread's). */
 struct geo_info *geo_info_ref(struct geo_info *info)
 {
 	if (info != NULL)
-		__atomic_add_fetch(&info->refs, 1, __ATOMIC_RELAXED);
+		info->refs++;
 	return info;
 }
 
-/* Drop a reference and free on the last; safe from any thread. */
+/* Drop a reference; the last frees the result and its references to pooled names. */
 void geo_info_unref(struct geo_info *info)
 {
-	if (info != NULL && __atomic_sub_fetch(&info->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		free(info->json);
-		free(info);
+	if (info == NULL || --info->refs > 0)
+		return;
+	if (info->pooled) {
+		geoip_str_unref(info->country_name);
+		geoip_str_unref(info->region);
+		geoip_str_unref(info->city);
+		geoip_str_unref(info->as_org);
+		geoip_results_alive--;
 	}
+	free(info);
 }
 
 /* Copy the counters. */
 void geoip_get_stats(const struct geoip *g, struct geoip_stats *out)
 {
 	*out = g->st;
+	out->names = g->pool->n;
+	out->results = geoip_results_alive;
 }
 
 /* "PATH (TYPE, SCHEMA, IPv4+IPv6, built YYYY-MM-DD)" for one database. */

@@ -44,11 +44,16 @@
  * valid for whoever still shows it. A flood of random addresses makes a
  * result for most of them, so a result is small (72 bytes): its strings,
  * cleaned to valid UTF-8 without control characters, live once each in a
- * string pool beside their JSON string literal, and each result refers to
- * them (a pooled name lives while a result refers to it; the pool lives
- * while geoip is open or a name is alive). geo_info_json copies those
- * literals and formats the numbers itself, so nothing is escaped or
- * printed per flow. Thousands of addresses share one City record (a city, or a
+ * name pool and each result points at them. The pool packs the names
+ * densely (4 bytes of lengths, the text, and the JSON string literal only
+ * when it is not the text in quotes) in 64 KiB chunks, so the names a
+ * /flows answer writes stay in the CPU cache; geo_info_json copies them and
+ * formats the numbers itself, so nothing is escaped or printed per flow.
+ * Names are never freed while the pool lives: they are bounded by the
+ * distinct names of the open databases (a few MB at most for DB-IP's, about
+ * 1.6 MB on a million random addresses). There is one pool in the process,
+ * alive while a geoip is open or a result that names something is alive.
+ * Thousands of addresses share one City record (a city, or a
  * provider's block) and one AS, so a miss first asks a second, smaller
  * table keyed by where the answer came from (the record's offset in the
  * database and the AS entry): on a hit there the result is shared and the
@@ -62,6 +67,7 @@
 #define GEOIP_PROBE_RECORDS 16		/* data records read to classify a file */
 #define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
 #define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
+#define GEOIP_JSONMAX (6 * GEOIP_STRMAX + 2)	/* longest JSON literal of one (sb_json_str) */
 #define GEOIP_RECS 16384		/* record table slots (a power of two) */
 #define GEOIP_NO_CITY UINT32_MAX
 
@@ -110,24 +116,26 @@ struct geoip_rec {
 	struct geo_info *info;
 };
 
-/*
- * A pooled name: the cleaned text and its JSON string literal, found from the
- * text pointer a result holds (the text is the struct's tail).
- */
-struct geoip_str {
-	struct geoip_pool *pool;
-	struct geoip_str *next;	/* hash chain */
-	uint64_t hash;
-	uint32_t refs;		/* results referring to it */
-	uint32_t len, jlen;	/* text length; JSON literal length (with its quotes) */
-	char text[];		/* the text, NUL, the JSON literal, NUL */
+#define GEOIP_CHUNK 65536		/* name pool chunk size */
+#define GEOIP_SLACK 32			/* bytes left unused at a chunk's end, so a name can be read 32 at a time */
+
+/* One chunk of the name pool: this header, then names packed one after the other. */
+struct geoip_chunk {
+	struct geoip_chunk *next;
+	size_t used;		/* bytes of the chunk in use, this header included */
 };
 
-/* The distinct names, hashed (chains, grown at one name a bucket). */
+/*
+ * The distinct names. A name is 2 bytes of text length, 2 bytes of JSON
+ * literal length (0 when the literal is the text in quotes), the text and a
+ * NUL, then the literal when it differs. Results point at the text.
+ */
 struct geoip_pool {
-	struct geoip_str **tab;
+	struct geoip_chunk *chunks;	/* newest first */
+	const char **tab;	/* open addressing over the texts, NULL when empty */
 	uint32_t mask, n;
-	uint32_t refs;		/* one for the open geoip, one per name */
+	uint64_t results;	/* alive results naming something */
+	unsigned users;		/* open geoip handles */
 	struct strbuf esc;	/* scratch for a new name's JSON literal */
 };
 
@@ -144,9 +152,12 @@ struct geoip {
 
 	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
 	uint32_t nrecs;
-	struct geoip_pool *pool;
+	struct geoip_pool *pool;	/* the process's name pool (geoip_pool_open) */
 	struct geoip_stats st;
 };
+
+/* The name pool, shared by every open geoip and the results they made. */
+static struct geoip_pool *geoip_names;
 
 /* Results alive in the process (for geoip_stats). */
 static uint64_t geoip_results_alive;
@@ -203,15 +214,13 @@ static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_f
 static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f);
 static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr);
 static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f);
-static struct geoip_pool *geoip_pool_new(void);
-static void geoip_pool_unref(struct geoip_pool *pool);
+static struct geoip_pool *geoip_pool_open(void);
+static void geoip_pool_release(bool closing);
 static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len);
-static struct geoip_str *geoip_str_of(const char *text);
-static void geoip_str_unref(const char *text);
+static uint64_t geoip_name_hash(const char *text, size_t len);
 static char *geoip_put_u32(char *o, uint32_t v);
-static char *geoip_put_fixed4(char *o, double v);
-static char *geoip_put_name(char *o, const char *text);
-static size_t geoip_name_jlen(const char *text);
+static inline char *geoip_put_fixed4(char *o, double v);
+static inline char *geoip_put_name(char *o, const char *text);
 static void geoip_recs_clear(struct geoip *g);
 static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_source *src);
 static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info);
@@ -518,7 +527,7 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
 	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
-	g->pool = geoip_pool_new();
+	g->pool = geoip_pool_open();
 	g->st.cache_capacity = g->cap;
 	return g;
 fail:
@@ -534,7 +543,8 @@ void geoip_close(struct geoip *g)
 	for (uint32_t i = 0; i < g->used; i++)
 		geo_info_unref(g->slots[i].info);
 	geoip_recs_clear(g);
-	geoip_pool_unref(g->pool);	/* freed now, or with the last name results still hold */
+	if (g->pool != NULL)
+		geoip_pool_release(true);	/* freed now, or with the last result naming something */
 	free(g->recs);
 	free(g->slots);
 	free(g->buckets);
@@ -710,47 +720,66 @@ static void json_place(struct strbuf *sb, const struct geo_info *g)
 	sb_json_member_str(sb, "as_org", g ? g->as_org : NULL);
 }
 
-/* A new, empty string pool holding the opener's reference. */
-static struct geoip_pool *geoip_pool_new(void)
+/* The process's name pool, made when the first geoip opens; one more user. */
+static struct geoip_pool *geoip_pool_open(void)
 {
-	struct geoip_pool *pool = xcalloc(1, sizeof *pool);
-
-	pool->mask = 1023;
-	pool->tab = xcalloc(pool->mask + 1, sizeof *pool->tab);
-	pool->refs = 1;
-	return pool;
-}
-
-/* Drop one reference; the last frees the pool (by then it holds no names). */
-static void geoip_pool_unref(struct geoip_pool *pool)
-{
-	if (pool == NULL || --pool->refs > 0)
-		return;
-	free(pool->tab);
-	free(pool->esc.p);
-	free(pool);
-}
-
-/* The pooled name whose text this is (text came from geoip_intern). */
-static struct geoip_str *geoip_str_of(const char *text)
-{
-	return (struct geoip_str *)(void *)(text - offsetof(struct geoip_str, text));
+	if (geoip_names == NULL) {
+		geoip_names = xcalloc(1, sizeof *geoip_names);
+		geoip_names->mask = 1023;
+		geoip_names->tab = xcalloc(geoip_names->mask + 1, sizeof *geoip_names->tab);
+	}
+	geoip_names->users++;
+	return geoip_names;
 }
 
 /*
- * The pooled copy of text (len bytes, already cleaned, no NUL inside), with a
- * new reference for the caller's result; made with its JSON literal when new.
+ * A geoip closed (closing) or a result naming something was freed: when
+ * neither is left, free the pool and every name in it.
+ */
+static void geoip_pool_release(bool closing)
+{
+	struct geoip_pool *pool = geoip_names;
+
+	if (pool == NULL)
+		return;
+	if (closing)
+		pool->users--;
+	else
+		pool->results--;
+	if (pool->users > 0 || pool->results > 0)
+		return;
+	for (struct geoip_chunk *c = pool->chunks, *next; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(pool->tab);
+	free(pool->esc.p);
+	free(pool);
+	geoip_names = NULL;
+}
+
+/* The hash of a name's text (seeded apart from the other tables' hashes). */
+static uint64_t geoip_name_hash(const char *text, size_t len)
+{
+	return ng_hash64(text, len, 0x6e616d6573ULL);
+}
+
+/*
+ * The pooled copy of text (len bytes, 0 < len < GEOIP_STRMAX, already
+ * cleaned, no NUL inside), made with its JSON literal when new.
  */
 static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len)
 {
-	uint64_t h = ng_hash64(text, len, 0x6e616d6573ULL);
-	struct geoip_str **pp = &pool->tab[h & pool->mask], *e;
+	uint32_t i = (uint32_t)geoip_name_hash(text, len) & pool->mask;
+	const char *e;
+	uint16_t hdr[2];
+	size_t need;
+	char *p;
 
-	for (e = *pp; e != NULL; e = e->next) {
-		if (e->hash == h && e->len == len && memcmp(e->text, text, len) == 0) {
-			e->refs++;
-			return e->text;
-		}
+	for (; (e = pool->tab[i]) != NULL; i = (i + 1) & pool->mask) {
+		memcpy(hdr, e - 4, sizeof hdr);
+		if (hdr[0] == len && memcmp(e, text, len) == 0)
+			return e;
 	}
 	pool->esc.len = 0;
 	{
@@ -760,52 +789,43 @@ static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_
 		tmp[len] = '\0';
 		sb_json_str(&pool->esc, tmp);
 	}
-	e = xmalloc(sizeof *e + len + 1 + pool->esc.len + 1);
-	e->pool = pool;
-	e->hash = h;
-	e->refs = 1;
-	e->len = (uint32_t)len;
-	e->jlen = (uint32_t)pool->esc.len;
-	memcpy(e->text, text, len);
-	e->text[len] = '\0';
-	memcpy(e->text + len + 1, pool->esc.p, pool->esc.len + 1);
-	e->next = *pp;
-	*pp = e;
-	pool->refs++;
-	if (++pool->n > pool->mask) {
-		/* Twice the buckets, the chains relinked. */
-		uint32_t mask = pool->mask * 2 + 1;
-		struct geoip_str **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+	hdr[0] = (uint16_t)len;
+	hdr[1] = pool->esc.len == len + 2 && memcmp(pool->esc.p + 1, text, len) == 0 ? 0 : (uint16_t)pool->esc.len;
+	need = 4 + len + 1 + hdr[1];
+	if (pool->chunks == NULL || pool->chunks->used + need > GEOIP_CHUNK - GEOIP_SLACK) {
+		struct geoip_chunk *c = xmalloc(GEOIP_CHUNK);
 
-		for (uint32_t i = 0; i <= pool->mask; i++) {
-			for (struct geoip_str *x = pool->tab[i], *next; x != NULL; x = next) {
-				next = x->next;
-				x->next = tab[x->hash & mask];
-				tab[x->hash & mask] = x;
-			}
+		c->next = pool->chunks;
+		c->used = sizeof *c;
+		pool->chunks = c;
+	}
+	p = (char *)pool->chunks + pool->chunks->used;
+	pool->chunks->used += need;
+	memcpy(p, hdr, sizeof hdr);
+	memcpy(p + 4, text, len);
+	p[4 + len] = '\0';
+	memcpy(p + 4 + len + 1, pool->esc.p, hdr[1]);
+	pool->tab[i] = p + 4;
+	if (++pool->n > pool->mask / 2) {
+		/* Twice the slots, the names placed again. */
+		uint32_t mask = pool->mask * 2 + 1;
+		const char **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+
+		for (uint32_t k = 0; k <= pool->mask; k++) {
+			uint32_t j;
+
+			if ((e = pool->tab[k]) == NULL)
+				continue;
+			memcpy(hdr, e - 4, sizeof hdr);
+			for (j = (uint32_t)geoip_name_hash(e, hdr[0]) & mask; tab[j] != NULL; j = (j + 1) & mask)
+				;
+			tab[j] = e;
 		}
 		free(pool->tab);
 		pool->tab = tab;
 		pool->mask = mask;
 	}
-	return e->text;
-}
-
-/* Drop a result's reference to a pooled name (NULL is ignored); the last frees it. */
-static void geoip_str_unref(const char *text)
-{
-	struct geoip_str *e, **pp;
-	struct geoip_pool *pool;
-
-	if (text == NULL || --(e = geoip_str_of(text))->refs > 0)
-		return;
-	pool = e->pool;
-	for (pp = &pool->tab[e->hash & pool->mask]; *pp != e; pp = &(*pp)->next)
-		;
-	*pp = e->next;
-	pool->n--;
-	free(e);
-	geoip_pool_unref(pool);
+	return p + 4;
 }
 
 /* Write v in decimal at o; returns the end. */
@@ -822,47 +842,65 @@ static char *geoip_put_u32(char *o, uint32_t v)
 	return o;
 }
 
-/* Write v as sb_fixed4 does (at most 4 decimals, trailing zeros dropped); v is a coordinate, |v| <= 180. */
-static char *geoip_put_fixed4(char *o, double v)
+/*
+ * Write v as sb_fixed4 does (at most 4 decimals, trailing zeros dropped); v
+ * is a coordinate, |v| <= 180, so the integer part has at most 3 digits. All
+ * four decimals are stored and only the significant ones kept.
+ */
+static inline char *geoip_put_fixed4(char *o, double v)
 {
-	long long n = llround(v * 10000.0);
-	uint32_t u = (uint32_t)(n < 0 ? -n : n);
-	int k = 4;
-	char frac[4];
+	double x = v * 10000.0;
+	long long n = (long long)x;	/* llround, inline: x - n is exact, then half away from zero */
+	double f = x - (double)n;
+	uint32_t u, ip, fr;
 
+	if (f >= 0.5)
+		n++;
+	else if (f <= -0.5)
+		n--;
 	if (n < 0)
 		*o++ = '-';
-	o = geoip_put_u32(o, u / 10000);
-	for (int i = 3; i >= 0; i--, u /= 10)
-		frac[i] = (char)('0' + u % 10);
-	while (k > 0 && frac[k - 1] == '0')
-		k--;
-	if (k > 0) {
-		*o++ = '.';
-		memcpy(o, frac, (size_t)k);
-		o += k;
-	}
-	return o;
+	u = (uint32_t)(n < 0 ? -n : n);
+	ip = u / 10000;
+	fr = u % 10000;
+	if (ip >= 100)
+		*o++ = (char)('0' + ip / 100);
+	if (ip >= 10)
+		*o++ = (char)('0' + ip / 10 % 10);
+	*o++ = (char)('0' + ip % 10);
+	if (fr == 0)
+		return o;
+	o[0] = '.';
+	o[1] = (char)('0' + fr / 1000);
+	o[2] = (char)('0' + fr / 100 % 10);
+	o[3] = (char)('0' + fr / 10 % 10);
+	o[4] = (char)('0' + fr % 10);
+	return o + (fr % 10 ? 5 : fr % 100 ? 4 : fr % 1000 ? 3 : 2);
 }
 
 /* Write a pooled name's JSON literal, or null for NULL; returns the end. */
-static char *geoip_put_name(char *o, const char *text)
+static inline char *geoip_put_name(char *o, const char *text)
 {
-	const struct geoip_str *e;
+	uint16_t hdr[2];
 
 	if (text == NULL) {
 		memcpy(o, "null", 4);
 		return o + 4;
 	}
-	e = geoip_str_of(text);
-	memcpy(o, e->text + e->len + 1, e->jlen);
-	return o + e->jlen;
-}
-
-/* The JSON literal's length of a pooled name, or of null. */
-static size_t geoip_name_jlen(const char *text)
-{
-	return text == NULL ? 4 : geoip_str_of(text)->jlen;
+	memcpy(hdr, text - 4, sizeof hdr);
+	if (hdr[1] == 0) {
+		*o++ = '"';
+		/* Most names are short: one fixed 32-byte copy (the chunk's slack and the reserve make it safe). */
+		if (hdr[0] <= 32)
+			memcpy(o, text, 32);
+		else
+			memcpy(o, text, hdr[0]);
+		o += hdr[0];
+		*o++ = '"';
+		return o;
+	}
+	memcpy(o, text + hdr[0] + 1, hdr[1]);
+	return o + hdr[1];
 }
 
 #define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
@@ -875,9 +913,12 @@ void geo_info_json(const struct geo_info *g, struct strbuf *sb)
 		json_place(sb, g);
 		return;
 	}
-	/* The fixed text is under 200 bytes, each number under 32. */
-	sb_reserve(sb, 320 + geoip_name_jlen(g->country_name) + geoip_name_jlen(g->region) +
-			       geoip_name_jlen(g->city) + geoip_name_jlen(g->as_org));
+	/*
+	 * The fixed text is under 200 bytes, each number under 32, each name's
+	 * literal at most GEOIP_JSONMAX: reserving that bound (a compare) spares
+	 * reading the names before writing them.
+	 */
+	sb_reserve(sb, 320 + 4 * GEOIP_JSONMAX);
 	o = sb->p + sb->len;
 	if (!g->has_location && !g->country[0]) {
 		o = PUT_LIT(o, ",\"geo\":null");
@@ -946,6 +987,8 @@ static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f
 		if (name != NULL)
 			info->country_name = geoip_intern(g->pool, name, strlen(name));
 	}
+	if (info->country_name || info->region || info->city || info->as_org)
+		g->pool->results++;
 	geoip_results_alive++;
 	return info;
 }
@@ -1138,16 +1181,17 @@ struct geo_info *geo_info_ref(struct geo_info *info)
 	return info;
 }
 
-/* Drop a reference; the last frees the result and its references to pooled names. */
+/* Drop a reference; the last frees the result (and the name pool, when it was its last user). */
 void geo_info_unref(struct geo_info *info)
 {
 	if (info == NULL || --info->refs > 0)
 		return;
 	if (info->pooled) {
-		geoip_str_unref(info->country_name);
-		geoip_str_unref(info->region);
-		geoip_str_unref(info->city);
-		geoip_str_unref(info->as_org);
+		const char *name = info->country_name ? info->country_name : info->region ? info->region :
+				   info->city ? info->city : info->as_org;
+
+		if (name != NULL)
+			geoip_pool_release(false);
 		geoip_results_alive--;
 	}
 	free(info);

@@ -68,7 +68,7 @@
 #define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
 #define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
 #define GEOIP_JSONMAX (6 * GEOIP_STRMAX + 2)	/* longest JSON literal of one (sb_json_str) */
-#define GEOIP_RECS 16384		/* record table slots (a power of two) */
+#define GEOIP_RECS (1u << 17)		/* record table slots (a power of two, 4 MiB) */
 #define GEOIP_NO_CITY UINT32_MAX
 
 enum geoip_schema {
@@ -95,6 +95,7 @@ struct geoip_slot {
 	ng_addr addr;
 	bool used;		/* hit since the CLOCK hand last passed */
 	uint32_t hnext;		/* next slot in the same hash bucket */
+	uint32_t hash;		/* addr_hash(&addr), low 32 bits (the bucket, without hashing again) */
 	struct geo_info *info;	/* NULL: no database knows the address */
 };
 
@@ -1011,6 +1012,8 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 	if (!geoip_sockaddr(addr, &ss))
 		return NULL;
 	g->st.db_lookups++;
+	if (g->asn_table != NULL)
+		asn_table_prefetch(g->asn_table, addr, 1);	/* its misses overlap the City search */
 	for (size_t i = 0; i < g->ncity && city_db == NULL; i++) {
 		struct geoip_db *db = &g->city[i];
 		MMDB_lookup_result_s r;
@@ -1083,7 +1086,7 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 /* Take slot i out of its hash bucket's chain. */
 static void geoip_bucket_remove(struct geoip *g, uint32_t i)
 {
-	uint32_t *pp = &g->buckets[addr_hash(&g->slots[i].addr) & g->mask];
+	uint32_t *pp = &g->buckets[g->slots[i].hash & g->mask];
 
 	while (*pp != GEOIP_NIL && *pp != i)
 		pp = &g->slots[*pp].hnext;
@@ -1094,12 +1097,15 @@ static void geoip_bucket_remove(struct geoip *g, uint32_t i)
 /* The record table slot for src: where it is, or the empty slot where it would go. */
 static struct geoip_rec *geoip_rec_slot(struct geoip *g, const struct geoip_source *src)
 {
-	uint64_t h = ng_hash64(src, sizeof *src, 0x67656f726563ULL);
+	/* A multiplicative mix of the fields (no call): the offsets and AS numbers are already well spread. */
+	uint64_t h = (src->offset ^ (uint64_t)src->city << 56) * 0x9e3779b97f4a7c15ULL;
 
-	for (uint32_t i = (uint32_t)h & (GEOIP_RECS - 1);; i = (i + 1) & (GEOIP_RECS - 1)) {
+	h = (h ^ src->asn ^ (uint64_t)(uintptr_t)src->org) * 0xc2b2ae3d27d4eb4fULL;
+	for (uint32_t i = (uint32_t)(h >> 40) & (GEOIP_RECS - 1);; i = (i + 1) & (GEOIP_RECS - 1)) {
 		struct geoip_rec *r = &g->recs[i];
 
-		if (r->info == NULL || memcmp(&r->src, src, sizeof *src) == 0)
+		if (r->info == NULL || (r->src.offset == src->offset && r->src.asn == src->asn &&
+					r->src.org == src->org && r->src.city == src->city))
 			return r;
 	}
 }
@@ -1139,10 +1145,15 @@ static void geoip_recs_clear(struct geoip *g)
 /* Cached lookup: a new reference (caller unrefs) or NULL when nothing is known. */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 {
-	uint32_t h = (uint32_t)(addr_hash(addr) & g->mask), i;
+	uint32_t hash = (uint32_t)addr_hash(addr), h = hash & g->mask, i;
 	struct geoip_slot *s;
 
 	g->st.lookups++;
+	/* A miss will read these: start fetching them now, so that the misses overlap. */
+	if (g->asn_table != NULL)
+		asn_table_prefetch(g->asn_table, addr, 0);
+	if (g->used == g->cap)
+		__builtin_prefetch(&g->buckets[g->slots[g->hand].hash & g->mask]);
 	for (i = g->buckets[h]; i != GEOIP_NIL; i = g->slots[i].hnext) {
 		if (addr_equal(&g->slots[i].addr, addr)) {
 			g->st.cache_hits++;
@@ -1166,6 +1177,7 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 	}
 	s = &g->slots[i];
 	s->addr = *addr;
+	s->hash = hash;
 	s->used = false;
 	s->info = geoip_resolve(g, addr);
 	s->hnext = g->buckets[h];

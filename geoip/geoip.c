@@ -127,6 +127,18 @@ struct geoip_chunk {
 };
 
 /*
+ * The "geo" member of the flow object for one place (",\"geo\":{...}"),
+ * shared by the results whose place is the same (they differ by AS) and
+ * freed with the last: so /flows copies it instead of formatting it.
+ */
+struct geoip_place {
+	struct geoip_place *next;	/* hash chain */
+	uint64_t hash;
+	uint32_t refs, len;
+	char text[];
+};
+
+/*
  * The distinct names. A name is 2 bytes of text length, 2 bytes of JSON
  * literal length (0 when the literal is the text in quotes), the text and a
  * NUL, then the literal when it differs. Results point at the text.
@@ -135,7 +147,9 @@ struct geoip_pool {
 	struct geoip_chunk *chunks;	/* newest first */
 	const char **tab;	/* open addressing over the texts, NULL when empty */
 	uint32_t mask, n;
-	uint64_t results;	/* alive results naming something */
+	struct geoip_place **places;	/* the places' hash chains */
+	uint32_t pmask, nplaces;
+	uint64_t results;	/* alive results geoip made */
 	unsigned users;		/* open geoip handles */
 	struct strbuf esc;	/* scratch for a new name's JSON literal */
 };
@@ -154,7 +168,22 @@ struct geoip {
 	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
 	uint32_t nrecs;
 	struct geoip_pool *pool;	/* the process's name pool (geoip_pool_open) */
+	struct geoip_hot *hot;		/* GEOIP_HOT names by where they are in the databases */
+	const char *country_names[26 * 26];	/* pooled English names by ISO code, NULL until first used */
 	struct geoip_stats st;
+};
+
+/*
+ * A pooled name by where its text is in a mapped database: records share
+ * strings (a city's name is stored once and pointed to), so most names a miss
+ * reads were pooled before, and this skips cleaning, hashing and comparing
+ * them. Direct-mapped; valid while the handle (and so the pool) is open.
+ */
+#define GEOIP_HOT 4096
+struct geoip_hot {
+	const char *src;	/* the text in the database */
+	size_t n;
+	const char *name;	/* its pooled copy */
 };
 
 /* The name pool, shared by every open geoip and the results they made. */
@@ -219,6 +248,9 @@ static struct geoip_pool *geoip_pool_open(void);
 static void geoip_pool_release(bool closing);
 static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len);
 static uint64_t geoip_name_hash(const char *text, size_t len);
+static struct geoip_place *geoip_place_get(struct geoip_pool *pool, const char *text, size_t len);
+static void geoip_place_put(struct geoip_place *p);
+static char *geoip_put_geo(char *o, const struct geo_info *g);
 static char *geoip_put_u32(char *o, uint32_t v);
 static inline char *geoip_put_fixed4(char *o, double v);
 static inline char *geoip_put_name(char *o, const char *text);
@@ -529,6 +561,7 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
 	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
 	g->pool = geoip_pool_open();
+	g->hot = xcalloc(GEOIP_HOT, sizeof *g->hot);
 	g->st.cache_capacity = g->cap;
 	return g;
 fail:
@@ -547,6 +580,7 @@ void geoip_close(struct geoip *g)
 	if (g->pool != NULL)
 		geoip_pool_release(true);	/* freed now, or with the last result naming something */
 	free(g->recs);
+	free(g->hot);
 	free(g->slots);
 	free(g->buckets);
 	for (size_t i = 0; i < g->ncity; i++)
@@ -728,13 +762,15 @@ static struct geoip_pool *geoip_pool_open(void)
 		geoip_names = xcalloc(1, sizeof *geoip_names);
 		geoip_names->mask = 1023;
 		geoip_names->tab = xcalloc(geoip_names->mask + 1, sizeof *geoip_names->tab);
+		geoip_names->pmask = 1023;
+		geoip_names->places = xcalloc(geoip_names->pmask + 1, sizeof *geoip_names->places);
 	}
 	geoip_names->users++;
 	return geoip_names;
 }
 
 /*
- * A geoip closed (closing) or a result naming something was freed: when
+ * A geoip closed (closing) or a result it made was freed: when
  * neither is left, free the pool and every name in it.
  */
 static void geoip_pool_release(bool closing)
@@ -754,6 +790,7 @@ static void geoip_pool_release(bool closing)
 		free(c);
 	}
 	free(pool->tab);
+	free(pool->places);	/* empty: every place went with its last result */
 	free(pool->esc.p);
 	free(pool);
 	geoip_names = NULL;
@@ -845,38 +882,36 @@ static char *geoip_put_u32(char *o, uint32_t v)
 
 /*
  * Write v as sb_fixed4 does (at most 4 decimals, trailing zeros dropped); v
- * is a coordinate, |v| <= 180, so the integer part has at most 3 digits. All
- * four decimals are stored and only the significant ones kept.
+ * is a coordinate, |v| <= 180, so the integer part has at most 3 digits.
+ * Without branches on the digits (their counts vary from result to result,
+ * so branches would mispredict): every digit is stored and only the
+ * significant ones kept. The reserve leaves room for the extra bytes.
  */
 static inline char *geoip_put_fixed4(char *o, double v)
 {
 	double x = v * 10000.0;
 	long long n = (long long)x;	/* llround, inline: x - n is exact, then half away from zero */
 	double f = x - (double)n;
-	uint32_t u, ip, fr;
+	uint32_t u, ip, fr, nd, k;
 
-	if (f >= 0.5)
-		n++;
-	else if (f <= -0.5)
-		n--;
-	if (n < 0)
-		*o++ = '-';
+	n += (f >= 0.5) - (f <= -0.5);
+	*o = '-';
+	o += n < 0;
 	u = (uint32_t)(n < 0 ? -n : n);
 	ip = u / 10000;
 	fr = u % 10000;
-	if (ip >= 100)
-		*o++ = (char)('0' + ip / 100);
-	if (ip >= 10)
-		*o++ = (char)('0' + ip / 10 % 10);
-	*o++ = (char)('0' + ip % 10);
-	if (fr == 0)
-		return o;
+	nd = 1 + (ip >= 10) + (ip >= 100);
+	o[0] = (char)('0' + ip / 100);
+	o[nd - 2 + (nd == 1)] = (char)('0' + ip / 10 % 10);	/* o[0] again when it has 1 digit, then overwritten */
+	o[nd - 1] = (char)('0' + ip % 10);
+	o += nd;
 	o[0] = '.';
 	o[1] = (char)('0' + fr / 1000);
 	o[2] = (char)('0' + fr / 100 % 10);
 	o[3] = (char)('0' + fr / 10 % 10);
 	o[4] = (char)('0' + fr % 10);
-	return o + (fr % 10 ? 5 : fr % 100 ? 4 : fr % 1000 ? 3 : 2);
+	k = 5 - (fr % 10 == 0) - (fr % 100 == 0) - (fr % 1000 == 0);
+	return o + (fr != 0) * k;
 }
 
 /* Write a pooled name's JSON literal, or null for NULL; returns the end. */
@@ -906,6 +941,36 @@ static inline char *geoip_put_name(char *o, const char *text)
 
 #define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
+/* Write the "geo" member of a pooled result from its fields; returns the end (room: 320 + 3 * GEOIP_JSONMAX). */
+static char *geoip_put_geo(char *o, const struct geo_info *g)
+{
+	if (!g->has_location && !g->country[0])
+		return PUT_LIT(o, ",\"geo\":null");
+	o = PUT_LIT(o, ",\"geo\":{\"lat\":");
+	o = g->has_location ? geoip_put_fixed4(o, g->lat) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"lon\":");
+	o = g->has_location ? geoip_put_fixed4(o, g->lon) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"accuracy_km\":");
+	o = g->accuracy_km >= 0 ? geoip_put_u32(o, (uint32_t)g->accuracy_km) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"country\":");
+	if (g->country[0]) {
+		/* Two capital letters: nothing to escape. */
+		*o++ = '"';
+		*o++ = g->country[0];
+		*o++ = g->country[1];
+		*o++ = '"';
+	} else
+		o = PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"country_name\":");
+	o = geoip_put_name(o, g->country_name);
+	o = PUT_LIT(o, ",\"region\":");
+	o = geoip_put_name(o, g->region);
+	o = PUT_LIT(o, ",\"city\":");
+	o = geoip_put_name(o, g->city);
+	*o++ = '}';
+	return o;
+}
+
 void geo_info_json(const struct geo_info *g, struct strbuf *sb)
 {
 	char *o;
@@ -921,38 +986,69 @@ void geo_info_json(const struct geo_info *g, struct strbuf *sb)
 	 */
 	sb_reserve(sb, 320 + 4 * GEOIP_JSONMAX);
 	o = sb->p + sb->len;
-	if (!g->has_location && !g->country[0]) {
-		o = PUT_LIT(o, ",\"geo\":null");
-	} else {
-		o = PUT_LIT(o, ",\"geo\":{\"lat\":");
-		o = g->has_location ? geoip_put_fixed4(o, g->lat) : PUT_LIT(o, "null");
-		o = PUT_LIT(o, ",\"lon\":");
-		o = g->has_location ? geoip_put_fixed4(o, g->lon) : PUT_LIT(o, "null");
-		o = PUT_LIT(o, ",\"accuracy_km\":");
-		o = g->accuracy_km >= 0 ? geoip_put_u32(o, (uint32_t)g->accuracy_km) : PUT_LIT(o, "null");
-		o = PUT_LIT(o, ",\"country\":");
-		if (g->country[0]) {
-			/* Two capital letters: nothing to escape. */
-			*o++ = '"';
-			*o++ = g->country[0];
-			*o++ = g->country[1];
-			*o++ = '"';
-		} else
-			o = PUT_LIT(o, "null");
-		o = PUT_LIT(o, ",\"country_name\":");
-		o = geoip_put_name(o, g->country_name);
-		o = PUT_LIT(o, ",\"region\":");
-		o = geoip_put_name(o, g->region);
-		o = PUT_LIT(o, ",\"city\":");
-		o = geoip_put_name(o, g->city);
-		*o++ = '}';
-	}
+	if (g->place != NULL) {
+		memcpy(o, g->place->text, g->place->len);
+		o += g->place->len;
+	} else
+		o = geoip_put_geo(o, g);
 	o = PUT_LIT(o, ",\"asn\":");
 	o = g->asn ? geoip_put_u32(o, g->asn) : PUT_LIT(o, "null");
 	o = PUT_LIT(o, ",\"as_org\":");
 	o = geoip_put_name(o, g->as_org);
 	*o = '\0';
 	sb->len = (size_t)(o - sb->p);
+}
+
+/* The shared place with this "geo" text (len bytes), with a new reference: found, or made. */
+static struct geoip_place *geoip_place_get(struct geoip_pool *pool, const char *text, size_t len)
+{
+	uint64_t h = geoip_name_hash(text, len);
+	struct geoip_place **pp = &pool->places[h & pool->pmask], *p;
+
+	for (p = *pp; p != NULL; p = p->next) {
+		if (p->hash == h && p->len == len && memcmp(p->text, text, len) == 0) {
+			p->refs++;
+			return p;
+		}
+	}
+	p = xmalloc(sizeof *p + len);
+	p->hash = h;
+	p->refs = 1;
+	p->len = (uint32_t)len;
+	memcpy(p->text, text, len);
+	p->next = *pp;
+	*pp = p;
+	if (++pool->nplaces > pool->pmask) {
+		/* Twice the chains, the places relinked. */
+		uint32_t mask = pool->pmask * 2 + 1;
+		struct geoip_place **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+
+		for (uint32_t k = 0; k <= pool->pmask; k++) {
+			for (struct geoip_place *x = pool->places[k], *next; x != NULL; x = next) {
+				next = x->next;
+				x->next = tab[x->hash & mask];
+				tab[x->hash & mask] = x;
+			}
+		}
+		free(pool->places);
+		pool->places = tab;
+		pool->pmask = mask;
+	}
+	return p;
+}
+
+/* Drop a result's reference to its place; the last unlinks and frees it (the pool is alive: the result counts). */
+static void geoip_place_put(struct geoip_place *p)
+{
+	struct geoip_place **pp;
+
+	if (p == NULL || --p->refs > 0)
+		return;
+	for (pp = &geoip_names->places[p->hash & geoip_names->pmask]; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	geoip_names->nplaces--;
+	free(p);
 }
 
 #undef PUT_LIT
@@ -977,19 +1073,41 @@ static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f
 	info->asn = f->asn;
 	dst[0] = &info->country_name, dst[1] = &info->region, dst[2] = &info->city, dst[3] = &info->as_org;
 	for (int k = 0; k < 4; k++) {
-		size_t len = src[k]->n > 0 ? geoip_clean(buf, sizeof buf, src[k]) : 0;
+		struct geoip_hot *h;
+		size_t len;
 
-		if (len > 0)
-			*dst[k] = geoip_intern(g->pool, buf, len);
+		if (src[k]->n == 0)
+			continue;
+		h = &g->hot[((uintptr_t)src[k]->p >> 2 ^ (uintptr_t)src[k]->p >> 14) & (GEOIP_HOT - 1)];
+		if (h->src == src[k]->p && h->n == src[k]->n) {
+			*dst[k] = h->name;
+			continue;
+		}
+		if ((len = geoip_clean(buf, sizeof buf, src[k])) == 0)
+			continue;
+		*dst[k] = geoip_intern(g->pool, buf, len);
+		h->src = src[k]->p;
+		h->n = src[k]->n;
+		h->name = *dst[k];
 	}
 	if (info->country_name == NULL && info->country[0] != '\0') {
-		const char *name = geoip_country_name(info->country);
+		/* The flat layout's names come from the country table: pooled once per code. */
+		const char **slot = &g->country_names[(info->country[0] - 'A') * 26 + (info->country[1] - 'A')];
 
-		if (name != NULL)
-			info->country_name = geoip_intern(g->pool, name, strlen(name));
+		if (*slot == NULL) {
+			const char *name = geoip_country_name(info->country);
+
+			if (name != NULL)
+				*slot = geoip_intern(g->pool, name, strlen(name));
+		}
+		info->country_name = *slot;
 	}
-	if (info->country_name || info->region || info->city || info->as_org)
-		g->pool->results++;
+	if (info->has_location || info->country[0]) {
+		char text[320 + 3 * GEOIP_JSONMAX];
+
+		info->place = geoip_place_get(g->pool, text, (size_t)(geoip_put_geo(text, info) - text));
+	}
+	g->pool->results++;
 	geoip_results_alive++;
 	return info;
 }
@@ -1199,12 +1317,9 @@ void geo_info_unref(struct geo_info *info)
 	if (info == NULL || --info->refs > 0)
 		return;
 	if (info->pooled) {
-		const char *name = info->country_name ? info->country_name : info->region ? info->region :
-				   info->city ? info->city : info->as_org;
-
-		if (name != NULL)
-			geoip_pool_release(false);
+		geoip_place_put(info->place);
 		geoip_results_alive--;
+		geoip_pool_release(false);
 	}
 	free(info);
 }

@@ -13,8 +13,9 @@
  * What the databases know of one address. Shared and reference-counted: the
  * cache holds one reference, each flow that shows it holds another. Never
  * modified after geoip_lookup returns it. A result geoip made points its
- * strings into geoip's string pool, where each distinct name is kept once
- * with its JSON text (thousands of results share one city or AS name); a
+ * strings into geoip's name pool, where each distinct name is kept once
+ * with its JSON text (thousands of results share one city or AS name), and
+ * shares its "geo" JSON text with the results of the same place; a
  * caller's own struct (tests, zeroed) may point them anywhere.
  */
 struct geo_info {
@@ -29,6 +30,7 @@ struct geo_info {
 	const char *region;	/* first subdivision, NULL when unknown */
 	const char *city;	/* NULL when unknown */
 	const char *as_org;	/* NULL when unknown */
+	struct geoip_place *place;	/* private: the "geo" member's text, shared (NULL in a caller's own) */
 };
 
 /*
@@ -100,8 +102,9 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
 /*
  * Append the members "geo", "asn" and "as_org" of the public flow object
  * (docs/api.md: ",\"geo\":{...},\"asn\":N,\"as_org\":\"...\""); info may be
- * NULL (all null). For a result geoip made it copies the pooled JSON text
- * of its names and formats the numbers by hand: no escaping, no printf.
+ * NULL (all null). For a result geoip made it copies the "geo" member's
+ * text, which results with the same place share, and writes the AS number
+ * and the pooled JSON literal of its organisation: no escaping, no printf.
  */
 struct strbuf;
 void geo_info_json(const struct geo_info *info, struct strbuf *sb);

@@ -46,13 +46,19 @@
  * cleaned to valid UTF-8 without control characters, live once each in a
  * name pool and each result points at them. The pool packs the names
  * densely (4 bytes of lengths, the text, and the JSON string literal only
- * when it is not the text in quotes) in 64 KiB chunks, so the names a
- * /flows answer writes stay in the CPU cache; geo_info_json copies them and
- * formats the numbers itself, so nothing is escaped or printed per flow.
- * Names are never freed while the pool lives: they are bounded by the
- * distinct names of the open databases (a few MB at most for DB-IP's, about
- * 1.6 MB on a million random addresses). There is one pool in the process,
- * alive while a geoip is open or a result that names something is alive.
+ * when it is not the text in quotes) in 64 KiB chunks. Names are never
+ * freed while the pool lives: they are bounded by the distinct names of the
+ * open databases (a few MB at most for DB-IP's, about 1.6 MB on a million
+ * random addresses). There is one pool in the process, alive while a geoip
+ * is open or a result it made is alive (no lock: results belong to the
+ * capture thread).
+ *
+ * /flows writes a result per flow, so the "geo" member's JSON text is made
+ * once per place (formatted by hand from the pooled literals) and shared,
+ * refcounted, by the results of that place (they differ by AS only);
+ * geo_info_json copies it and adds the AS number and the organisation's
+ * literal: nothing is escaped or printed per flow.
+ *
  * Thousands of addresses share one City record (a city, or a
  * provider's block) and one AS, so a miss first asks a second, smaller
  * table keyed by where the answer came from (the record's offset in the

@@ -74,7 +74,8 @@
 #define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
 #define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
 #define GEOIP_JSONMAX (6 * GEOIP_STRMAX + 2)	/* longest JSON literal of one (sb_json_str) */
-#define GEOIP_RECS (1u << 17)		/* record table slots (a power of two, 4 MiB) */
+#define GEOIP_RECS_MIN (1u << 12)	/* record table slots at first (a power of two, 128 KiB) ... */
+#define GEOIP_RECS_MAX (1u << 17)	/* ... doubled when half full up to this (4 MiB), then emptied when half full */
 #define GEOIP_NO_CITY UINT32_MAX
 
 enum geoip_schema {
@@ -171,8 +172,8 @@ struct geoip {
 	uint32_t *buckets;
 	uint32_t mask, cap, used, hand;
 
-	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
-	uint32_t nrecs;
+	struct geoip_rec *recs;	/* record table: rcap slots, grown or emptied when half full */
+	uint32_t nrecs, rcap;
 	struct geoip_pool *pool;	/* the process's name pool (geoip_pool_open) */
 	struct geoip_hot *hot;		/* GEOIP_HOT names by where they are in the databases */
 	const char *country_names[26 * 26];	/* pooled English names by ISO code, NULL until first used */
@@ -565,7 +566,8 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	g->mask--;
 	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
-	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
+	g->rcap = GEOIP_RECS_MIN;
+	g->recs = xcalloc(g->rcap, sizeof *g->recs);
 	g->pool = geoip_pool_open();
 	g->hot = xcalloc(GEOIP_HOT, sizeof *g->hot);
 	g->st.cache_capacity = g->cap;
@@ -1225,7 +1227,7 @@ static struct geoip_rec *geoip_rec_slot(struct geoip *g, const struct geoip_sour
 	uint64_t h = (src->offset ^ (uint64_t)src->city << 56) * 0x9e3779b97f4a7c15ULL;
 
 	h = (h ^ src->asn ^ (uint64_t)(uintptr_t)src->org) * 0xc2b2ae3d27d4eb4fULL;
-	for (uint32_t i = (uint32_t)(h >> 40) & (GEOIP_RECS - 1);; i = (i + 1) & (GEOIP_RECS - 1)) {
+	for (uint32_t i = (uint32_t)(h >> 40) & (g->rcap - 1);; i = (i + 1) & (g->rcap - 1)) {
 		struct geoip_rec *r = &g->recs[i];
 
 		if (r->info == NULL || (r->src.offset == src->offset && r->src.asn == src->asn &&
@@ -1240,12 +1242,26 @@ static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_sourc
 	return geoip_rec_slot(g, src)->info;
 }
 
-/* Remember info as the result for src; when the table is half full it starts again empty. */
+/*
+ * Remember info as the result for src. When the table is half full it
+ * doubles (so a small working set keeps a small table) up to GEOIP_RECS_MAX
+ * slots, and from then on starts again empty.
+ */
 static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info)
 {
 	struct geoip_rec *r;
 
-	if (g->nrecs >= GEOIP_RECS / 2)
+	if (g->nrecs >= g->rcap / 2 && g->rcap < GEOIP_RECS_MAX) {
+		struct geoip_rec *old = g->recs;
+		uint32_t n = g->rcap;
+
+		g->rcap *= 2;
+		g->recs = xcalloc(g->rcap, sizeof *g->recs);
+		for (uint32_t i = 0; i < n; i++)
+			if (old[i].info != NULL)
+				*geoip_rec_slot(g, &old[i].src) = old[i];
+		free(old);
+	} else if (g->nrecs >= g->rcap / 2)
 		geoip_recs_clear(g);
 	r = geoip_rec_slot(g, src);
 	if (r->info != NULL)
@@ -1260,9 +1276,9 @@ static void geoip_recs_clear(struct geoip *g)
 {
 	if (g->recs == NULL)
 		return;
-	for (uint32_t i = 0; i < GEOIP_RECS; i++)
+	for (uint32_t i = 0; i < g->rcap; i++)
 		geo_info_unref(g->recs[i].info);
-	memset(g->recs, 0, GEOIP_RECS * sizeof *g->recs);
+	memset(g->recs, 0, g->rcap * sizeof *g->recs);
 	g->nrecs = 0;
 }
 

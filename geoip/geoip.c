@@ -1161,10 +1161,9 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 	if (g->asn_table != NULL) {
 		const char *org;
 
-		if (asn_table_lookup(g->asn_table, addr, &f.asn, &org) && org[0] != '\0') {
+		/* The organisation's text is read only when a result is made (below): a shared one needs its address alone. */
+		if (asn_table_lookup(g->asn_table, addr, &f.asn, &org))
 			f.as_org.p = org;
-			f.as_org.n = strlen(org);
-		}
 		src.asn = f.asn;
 		src.org = f.as_org.p;
 	} else if (g->asn_db.open && (six ? g->asn_db.has6 : g->asn_db.has4)) {
@@ -1203,6 +1202,8 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 		g->st.not_found++;
 		return NULL;
 	}
+	if (g->asn_table != NULL && f.as_org.p != NULL)
+		f.as_org.n = strlen(f.as_org.p);	/* "" (unknown) leaves no as_org */
 	info = geoip_build(g, &f);
 	if (cacheable)
 		geoip_rec_add(g, &src, info);

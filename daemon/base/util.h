@@ -64,6 +64,18 @@ int time_parse(const char *s, ng_time *out);
  */
 int duration_parse(const char *s, ng_time *out);
 
+/* A pointer and the number it sorts by. */
+struct ng_ref {
+	void *p;
+	uint64_t key;
+};
+/*
+ * Sort refs by ascending key without reading what they point to; equal keys
+ * keep their order. Linear in n (an LSD radix sort, 11 bits a pass, only as
+ * many passes as the largest key needs).
+ */
+void ng_refs_sort(struct ng_ref *r, size_t n);
+
 /* A fast, well-mixing 64-bit hash of a byte string (not for cryptography). */
 uint64_t ng_hash64(const void *data, size_t len, uint64_t seed);
 

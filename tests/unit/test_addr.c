@@ -480,6 +480,58 @@ static void test_json_str(void **state)
 	free(want.p);
 }
 
+/* qsort comparator for the oracle of ng_refs_sort: key, then the original position (p holds it), which is stability. */
+static int ref_cmp(const void *x, const void *y)
+{
+	const struct ng_ref *a = x, *b = y;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return (uintptr_t)a->p < (uintptr_t)b->p ? -1 : (uintptr_t)a->p > (uintptr_t)b->p;
+}
+
+/* ng_refs_sort gives what a stable qsort gives: random keys of every width, duplicates, runs in and against order. */
+static void test_refs_sort(void **state)
+{
+	static const size_t sizes[] = {0, 1, 2, 3, 100, 2047, 2048, 2049, 50000};
+	uint64_t seed = 17;
+
+	(void)state;
+	for (size_t si = 0; si < NG_ARRAY_LEN(sizes); si++) {
+		size_t n = sizes[si];
+
+		for (int shape = 0; shape < 7; shape++) {
+			struct ng_ref *got = calloc(n ? n : 1, sizeof *got), *want = calloc(n ? n : 1, sizeof *want);
+
+			for (size_t i = 0; i < n; i++) {
+				uint64_t r = next_rand(&seed);
+
+				switch (shape) {
+				case 0: got[i].key = r; break;				/* 64-bit keys: six passes */
+				case 1: got[i].key = r % 1000; break;			/* many duplicates */
+				case 2: got[i].key = i; break;				/* in order already */
+				case 3: got[i].key = n - i; break;			/* against order */
+				case 4: got[i].key = (r % 3) << 40; break;		/* only high digits differ */
+				case 5: got[i].key = i % 2 ? UINT64_MAX : r >> (r % 64); break;
+				default: got[i].key = 1000000 + (i ^ (r % 8)); break;	/* flow ids, nearly in order */
+				}
+				got[i].p = (void *)(uintptr_t)(i + 1);
+			}
+			memcpy(want, got, n * sizeof *got);
+			qsort(want, n, sizeof *want, ref_cmp);
+			ng_refs_sort(got, n);
+			for (size_t i = 0; i < n; i++) {
+				if (got[i].key != want[i].key || got[i].p != want[i].p)
+					fail_msg("ng_refs_sort, %zu refs of shape %d: at %zu key %llu (from %zu), want %llu (from %zu)",
+						 n, shape, i, (unsigned long long)got[i].key, (size_t)(uintptr_t)got[i].p,
+						 (unsigned long long)want[i].key, (size_t)(uintptr_t)want[i].p);
+			}
+			free(got);
+			free(want);
+		}
+	}
+}
+
 /* str_append truncates as snprintf does. */
 static void test_str_append(void **state)
 {
@@ -566,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_put_u64),
 		cmocka_unit_test(test_put_fixed4),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_refs_sort),
 		cmocka_unit_test(test_str_append),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_intern),

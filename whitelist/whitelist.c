@@ -709,12 +709,26 @@ char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *bu
 			at = put_count_unit(buf, len, str_append(buf, len, at, "seen "), v->count, " times since ");
 		str_append(buf, len, at, time_format_short(v->first, ts, sizeof ts));
 		break;
-	case WL_WHY_FIRST_CONTACT:
-		window_format(window, w, sizeof w);
-		at = str_append(buf, len, at, "first contact in the ");
-		at = str_append(buf, len, at, w);
-		str_append(buf, len, at, " window");
+	case WL_WHY_FIRST_CONTACT: {
+		/* The usual reason, the same for every flow under one window: its text is kept. */
+		static _Thread_local struct {
+			bool made;
+			ng_time window;
+			char text[64];
+		} memo;
+
+		if (!memo.made || memo.window != window) {
+			window_format(window, w, sizeof w);
+			str_append(memo.text, sizeof memo.text,
+				   str_append(memo.text, sizeof memo.text,
+					      str_append(memo.text, sizeof memo.text, 0, "first contact in the "), w),
+				   " window");
+			memo.window = window;
+			memo.made = true;
+		}
+		str_append(buf, len, at, memo.text);
 		break;
+	}
 	case WL_WHY_EXPIRED:
 		window_format(window, w, sizeof w);
 		at = str_append(buf, len, at, "last seen ");

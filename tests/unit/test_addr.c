@@ -388,6 +388,22 @@ static void test_put_fixed4(void **state)
 		if (strcmp(got, want) != 0)
 			fail_msg("put_fixed4(%.17g) wrote %s, want %s", v, got, want);
 	}
+	/* Beyond 9e14 the ten-thousandths do not fit a long long: the whole number, rounded as llround does. */
+	for (int i = 0; i < 100000; i++) {
+		double v = 9.0e14 * pow(2, (double)(next_rand(&seed) % 4400) / 100.0) * (i % 2 ? -1 : 1);
+
+		if (fabs(v) >= 18446744073709549568.0)
+			continue;
+		if (fabs(v) < 9.0e18)
+			snprintf(want, sizeof want, "%lld", llround(v));
+		else
+			snprintf(want, sizeof want, "%.0f", v);	/* a whole number already */
+		*put_fixed4(got, v) = '\0';
+		if (strcmp(got, want) != 0)
+			fail_msg("put_fixed4(%.17g) wrote %s, want %s", v, got, want);
+	}
+	*put_fixed4(got, 1e30) = '\0';
+	assert_string_equal(got, "18446744073709551615");
 	*put_fixed4(got, NAN) = '\0';
 	assert_string_equal(got, "null");
 	*put_fixed4(got, -INFINITY) = '\0';
@@ -532,6 +548,65 @@ static void test_refs_sort(void **state)
 	}
 }
 
+/* The CSV field writer sb_csv_field had before its fast path (RFC 4180 quoting, the formula guard): its oracle. */
+static void csv_field_ref(struct strbuf *sb, const char *s, bool last)
+{
+	bool quote;
+
+	if (!s)
+		s = "";
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		sb_putc(sb, '"');
+	if (s[0] && strchr("=+-@", s[0]))
+		sb_putc(sb, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			sb_putc(sb, '"');
+		sb_putc(sb, *p);
+	}
+	if (quote)
+		sb_putc(sb, '"');
+	if (last)
+		sb_put(sb, "\r\n", 2);
+	else
+		sb_putc(sb, ',');
+}
+
+/* sb_csv_field agrees with the reference on plain fields, on each character that needs care, anywhere. */
+static void test_csv_field(void **state)
+{
+	static const char alphabet[] = "a0.:-=+@,\"\r\n \xc3\xa9";
+	uint64_t seed = 19;
+	struct strbuf got = {0}, want = {0};
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		char s[24];
+		size_t n = next_rand(&seed) % sizeof s;
+		bool last = i % 3 == 0;
+
+		for (size_t k = 0; k < n; k++) {
+			uint64_t r = next_rand(&seed);
+
+			s[k] = i % 2 ? (char)('a' + r % 26) : alphabet[r % (sizeof alphabet - 1)];
+			if (i % 2 && k == 0 && r % 7 == 0)
+				s[k] = "=+-@"[r % 4];
+		}
+		s[n] = '\0';
+		got.len = want.len = 0;
+		sb_put(&got, "x", 1);
+		sb_put(&want, "x", 1);
+		sb_csv_field(&got, i % 101 == 0 ? NULL : s, last);
+		csv_field_ref(&want, i % 101 == 0 ? NULL : s, last);
+		if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+			fail_msg("sb_csv_field wrote [%s], the reference [%s]", got.p, want.p);
+		assert_int_equal(got.p[got.len], '\0');
+	}
+	free(got.p);
+	free(want.p);
+}
+
 /* str_append truncates as snprintf does. */
 static void test_str_append(void **state)
 {
@@ -619,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_put_fixed4),
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_refs_sort),
+		cmocka_unit_test(test_csv_field),
 		cmocka_unit_test(test_str_append),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_intern),

@@ -102,7 +102,8 @@ static void test_object_is_valid_json(void **state)
 	memset(&f, 0, sizeof f);
 	f.id = UINT64_MAX;
 	f.key.proto = 200;
-	f.packets[0] = UINT64_MAX;
+	f.bytes[FLOW_SENT] = UINT64_MAX;
+	f.packets[FLOW_RECEIVED] = UINT64_MAX - 1;
 	f.bytes[1] = 1234567890123ULL;
 	f.first_seen = -1;
 	f.last_seen = 253402300800000000LL;	/* past the year 9999 */
@@ -118,6 +119,17 @@ static void test_object_is_valid_json(void **state)
 	assert_string_equal(cJSON_GetObjectItem(o, "end_reason")->valuestring, "idle");
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "active")));
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "signals")));
+	/* A remote that spoke first and was never answered: the unanswered signal, its count written by hand. */
+	{
+		cJSON *sig = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "signals"), 0);
+		char want[128];
+
+		assert_non_null(sig);
+		assert_string_equal(cJSON_GetObjectItem(sig, "name")->valuestring, "unanswered");
+		snprintf(want, sizeof want, "inbound attempt this host never answered (%llu packets)",
+			 (unsigned long long)(UINT64_MAX - 1));
+		assert_string_equal(cJSON_GetObjectItem(sig, "reason")->valuestring, want);
+	}
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "evidence_url")));
 	cJSON_Delete(o);
 }

@@ -606,6 +606,12 @@ char *put_fixed4(char *p, double v)
 
 	if (!isfinite(v))
 		return NG_PUT_LIT(p, "null");
+	if (fabs(v) < 9.0e11 && v == (double)(long long)v) {
+		/* A whole number (a count, most signals' value): v * 10000 is exact, so no decimals either way. */
+		if (v < 0)
+			*p++ = '-';
+		return put_u64(p, (uint64_t)(long long)fabs(v));
+	}
 	if (fabs(v) >= 9.0e14) {
 		/* v * 10000 would not fit a long long: rounded to a whole number (as llround), the rest capped. */
 		double a = fabs(v);

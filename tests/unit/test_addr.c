@@ -367,7 +367,8 @@ static void test_put_u64(void **state)
 /* put_fixed4's digits: "%lld" of the value in ten-thousandths, the point put in and trailing zeros dropped. */
 static void test_put_fixed4(void **state)
 {
-	static const double edges[] = {0, -0.0, 1, -1, 0.5, 0.00004, -0.00004, 0.00005, 37.422, -122.0838, 1e-9,
+	static const double edges[] = {0, -0.0, 1, -1, 2, -7, 899999999999.0, -899999999999.0, 900000000000.0,
+				       900000000001.0, 899999999999.5, 123456789012.0, 0.5, 0.00004, -0.00004, 0.00005, 37.422, -122.0838, 1e-9,
 				       123456789.12345, -9.99995, 1e14, -1e14, 0.1, 0.2, 0.30000000000000004};
 	uint64_t seed = 9;
 	char got[NG_FIXED4LEN + 1], want[64];
@@ -376,6 +377,9 @@ static void test_put_fixed4(void **state)
 	for (size_t i = 0; i < NG_ARRAY_LEN(edges) + 200000; i++) {
 		uint64_t r = next_rand(&seed);
 		double v = i < NG_ARRAY_LEN(edges) ? edges[i] : ((double)(int64_t)r / 9.2e18) * pow(10, (double)(r % 15));
+
+		if (i % 4 == 0 && i >= NG_ARRAY_LEN(edges))
+			v = (double)(long long)v;	/* whole numbers, of every size up to 1e14 */
 		long long n = llround(v * 10000.0);
 		int len;
 

@@ -545,6 +545,8 @@ static char *flows_head(struct http_context *ctx)
  */
 #define FLOWS_STREAM_MIN 256
 #define FLOWS_STREAM_PART (32 * 1024)
+/* How many flows ahead the stream asks for a flow's enrichments (a flow takes about 0.3 us to write). */
+#define FLOWS_PREFETCH 6
 
 struct flows_stream {
 	struct http_context *ctx;
@@ -573,8 +575,24 @@ static bool flows_stream_fill(void *state, struct strbuf *sb)
 	}
 	while (ft && st->next < st->n && sb->len - start < FLOWS_STREAM_PART) {
 		struct ng_ref *r = &st->refs[st->next++];
-		struct flow *f = flow_table_recheck(ft, r->p, r->key);
+		struct flow *f;
 
+		/*
+		 * The flows come in id order, mostly their order in memory, but each
+		 * one's enrichments (its GeoIP result) are anywhere: ask for the flow
+		 * two steps ahead and, once it is there, for what it points to. A flow
+		 * freed meanwhile is still readable (flow_table_recheck reads it too),
+		 * and a prefetch of a stale pointer does nothing.
+		 */
+		if (st->next + 2 * FLOWS_PREFETCH < st->n)
+			__builtin_prefetch(st->refs[st->next + 2 * FLOWS_PREFETCH].p);
+		if (st->next + FLOWS_PREFETCH < st->n) {
+			const struct flow *ahead = st->refs[st->next + FLOWS_PREFETCH].p;
+
+			for (int s = 0; s < ENRICH_SLOTS; s++)
+				__builtin_prefetch(ahead->slot[s]);
+		}
+		f = flow_table_recheck(ft, r->p, r->key);
 		if (!f)
 			continue;
 		if (st->csv) {

@@ -364,6 +364,36 @@ bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *
 	return true;
 }
 
+/* Prefetch what a lookup of addr reads: the index entry (stage 0), then the middle of its ranges (stage 1). */
+void asn_table_prefetch(const struct asn_table *t, const ng_addr *addr, int stage)
+{
+	uint32_t top, lo, hi, mid;
+
+	if (addr->v != 4 && addr->v != 6)
+		return;
+	top = (uint32_t)addr->a[0] << 8 | addr->a[1];	/* the first 16 bits, in both families */
+	if (stage == 0) {
+		__builtin_prefetch(addr->v == 4 ? &t->first4[top] : &t->first6[top]);
+		return;
+	}
+	lo = addr->v == 4 ? t->first4[top] : t->first6[top];
+	hi = addr->v == 4 ? t->first4[top + 1] : t->first6[top + 1];
+	mid = lo + (hi - lo) / 2;
+	if (addr->v == 4) {
+		if (mid >= t->n4)
+			return;
+		__builtin_prefetch(t->v4_start + (size_t)mid * 4);
+		__builtin_prefetch(t->v4_end + (size_t)mid * 4);
+		__builtin_prefetch(t->v4_val + (size_t)mid * 4);
+	} else {
+		if (mid >= t->n6)
+			return;
+		__builtin_prefetch(t->v6_start + (size_t)mid * 16);
+		__builtin_prefetch(t->v6_end + (size_t)mid * 16);
+		__builtin_prefetch(t->v6_val + (size_t)mid * 4);
+	}
+}
+
 /* One line for the start-up log: range counts and the source description. */
 void asn_table_describe(const struct asn_table *t, char *buf, size_t len)
 {

@@ -22,6 +22,13 @@ struct asn_table *asn_table_open_mem(const void *buf, size_t len, char *err, siz
 void asn_table_close(struct asn_table *t);
 /* True when a range holds addr; *org points into the table ("" when unknown). */
 bool asn_table_lookup(const struct asn_table *t, const ng_addr *addr, uint32_t *asn, const char **org);
+/*
+ * Start fetching the memory asn_table_lookup(t, addr) will read, so that its
+ * cache misses overlap other work (the City search): stage 0 asks for the
+ * /16 index entry, stage 1 (called later: it reads that entry) for the
+ * ranges' lines. Never needed for correctness.
+ */
+void asn_table_prefetch(const struct asn_table *t, const ng_addr *addr, int stage);
 /* "411961 IPv4 + 103197 IPv6 ranges, <description>" into buf. */
 void asn_table_describe(const struct asn_table *t, char *buf, size_t len);
 /* True when the first bytes of a file are the table's magic, of this format or the older NGASN1 (which

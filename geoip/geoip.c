@@ -41,9 +41,25 @@
  *
  * Results are immutable and reference-counted: the cache holds one
  * reference and each caller its own, so an evicted or closed result stays
- * valid for whoever still shows it. All strings are copied into the
- * result's own allocation, cleaned to valid UTF-8 without control
- * characters. Thousands of addresses share one City record (a city, or a
+ * valid for whoever still shows it. A flood of random addresses makes a
+ * result for most of them, so a result is small (72 bytes): its strings,
+ * cleaned to valid UTF-8 without control characters, live once each in a
+ * name pool and each result points at them. The pool packs the names
+ * densely (4 bytes of lengths, the text, and the JSON string literal only
+ * when it is not the text in quotes) in 64 KiB chunks. Names are never
+ * freed while the pool lives: they are bounded by the distinct names of the
+ * open databases (a few MB at most for DB-IP's, about 1.6 MB on a million
+ * random addresses). There is one pool in the process, alive while a geoip
+ * is open or a result it made is alive (no lock: results belong to the
+ * capture thread).
+ *
+ * /flows writes a result per flow, so the "geo" member's JSON text is made
+ * once per place (formatted by hand from the pooled literals) and shared,
+ * refcounted, by the results of that place (they differ by AS only);
+ * geo_info_json copies it and adds the AS number and the organisation's
+ * literal: nothing is escaped or printed per flow.
+ *
+ * Thousands of addresses share one City record (a city, or a
  * provider's block) and one AS, so a miss first asks a second, smaller
  * table keyed by where the answer came from (the record's offset in the
  * database and the AS entry): on a hit there the result is shared and the
@@ -57,7 +73,9 @@
 #define GEOIP_PROBE_RECORDS 16		/* data records read to classify a file */
 #define GEOIP_PROBE_NODES 65536		/* search nodes read at most while looking for them */
 #define GEOIP_STRMAX 256		/* longest string kept, with its NUL */
-#define GEOIP_RECS 16384		/* record table slots (a power of two) */
+#define GEOIP_JSONMAX (6 * GEOIP_STRMAX + 2)	/* longest JSON literal of one (sb_json_str) */
+#define GEOIP_RECS_MIN (1u << 12)	/* record table slots at first (a power of two, 128 KiB) ... */
+#define GEOIP_RECS_MAX (1u << 17)	/* ... doubled when half full up to this (4 MiB), then emptied when half full */
 #define GEOIP_NO_CITY UINT32_MAX
 
 enum geoip_schema {
@@ -84,6 +102,7 @@ struct geoip_slot {
 	ng_addr addr;
 	bool used;		/* hit since the CLOCK hand last passed */
 	uint32_t hnext;		/* next slot in the same hash bucket */
+	uint32_t hash;		/* addr_hash(&addr), low 32 bits (the bucket, without hashing again) */
 	struct geo_info *info;	/* NULL: no database knows the address */
 };
 
@@ -105,6 +124,43 @@ struct geoip_rec {
 	struct geo_info *info;
 };
 
+#define GEOIP_CHUNK 65536		/* name pool chunk size */
+#define GEOIP_SLACK 32			/* bytes left unused at a chunk's end, so a name can be read 32 at a time */
+
+/* One chunk of the name pool: this header, then names packed one after the other. */
+struct geoip_chunk {
+	struct geoip_chunk *next;
+	size_t used;		/* bytes of the chunk in use, this header included */
+};
+
+/*
+ * The "geo" member of the flow object for one place (",\"geo\":{...}"),
+ * shared by the results whose place is the same (they differ by AS) and
+ * freed with the last: so /flows copies it instead of formatting it.
+ */
+struct geoip_place {
+	struct geoip_place *next;	/* hash chain */
+	uint64_t hash;
+	uint32_t refs, len;
+	char text[];
+};
+
+/*
+ * The distinct names. A name is 2 bytes of text length, 2 bytes of JSON
+ * literal length (0 when the literal is the text in quotes), the text and a
+ * NUL, then the literal when it differs. Results point at the text.
+ */
+struct geoip_pool {
+	struct geoip_chunk *chunks;	/* newest first */
+	const char **tab;	/* open addressing over the texts, NULL when empty */
+	uint32_t mask, n;
+	struct geoip_place **places;	/* the places' hash chains */
+	uint32_t pmask, nplaces;
+	uint64_t results;	/* alive results geoip made */
+	unsigned users;		/* open geoip handles */
+	struct strbuf esc;	/* scratch for a new name's JSON literal */
+};
+
 struct geoip {
 	struct geoip_db city[GEOIP_MAX_CITY];
 	size_t ncity;
@@ -116,10 +172,32 @@ struct geoip {
 	uint32_t *buckets;
 	uint32_t mask, cap, used, hand;
 
-	struct geoip_rec *recs;	/* record table: GEOIP_RECS slots, emptied when it is half full */
-	uint32_t nrecs;
+	struct geoip_rec *recs;	/* record table: rcap slots, grown or emptied when half full */
+	uint32_t nrecs, rcap;
+	struct geoip_pool *pool;	/* the process's name pool (geoip_pool_open) */
+	struct geoip_hot *hot;		/* GEOIP_HOT names by where they are in the databases */
+	const char *country_names[26 * 26];	/* pooled English names by ISO code, NULL until first used */
 	struct geoip_stats st;
 };
+
+/*
+ * A pooled name by where its text is in a mapped database: records share
+ * strings (a city's name is stored once and pointed to), so most names a miss
+ * reads were pooled before, and this skips cleaning, hashing and comparing
+ * them. Direct-mapped; valid while the handle (and so the pool) is open.
+ */
+#define GEOIP_HOT 4096
+struct geoip_hot {
+	const char *src;	/* the text in the database */
+	size_t n;
+	const char *name;	/* its pooled copy */
+};
+
+/* The name pool, shared by every open geoip and the results they made. */
+static struct geoip_pool *geoip_names;
+
+/* Results alive in the process (for geoip_stats). */
+static uint64_t geoip_results_alive;
 
 /* A string inside a database: not NUL-terminated, not yet checked. */
 struct geoip_text {
@@ -172,7 +250,17 @@ static bool geoip_sockaddr(const ng_addr *addr, struct sockaddr_storage *ss);
 static void geoip_read_city(struct geoip_db *db, MMDB_entry_s *e, struct geoip_found *f);
 static void geoip_read_asn(MMDB_entry_s *e, struct geoip_found *f);
 static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr);
-static struct geo_info *geoip_build(const struct geoip_found *f);
+static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f);
+static struct geoip_pool *geoip_pool_open(void);
+static void geoip_pool_release(bool closing);
+static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len);
+static uint64_t geoip_name_hash(const char *text, size_t len);
+static struct geoip_place *geoip_place_get(struct geoip_pool *pool, const char *text, size_t len);
+static void geoip_place_put(struct geoip_place *p);
+static char *geoip_put_geo(char *o, const struct geo_info *g);
+static char *geoip_put_u32(char *o, uint32_t v);
+static inline char *geoip_put_fixed4(char *o, double v);
+static inline char *geoip_put_name(char *o, const char *text);
 static void geoip_recs_clear(struct geoip *g);
 static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_source *src);
 static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info);
@@ -478,7 +566,10 @@ struct geoip *geoip_open(const struct geoip_options *opts, char *err, size_t err
 	g->mask--;
 	memset(g->buckets, 0xff, sizeof *g->buckets * (g->mask + 1));
 	g->slots = xcalloc(g->cap, sizeof *g->slots);
-	g->recs = xcalloc(GEOIP_RECS, sizeof *g->recs);
+	g->rcap = GEOIP_RECS_MIN;
+	g->recs = xcalloc(g->rcap, sizeof *g->recs);
+	g->pool = geoip_pool_open();
+	g->hot = xcalloc(GEOIP_HOT, sizeof *g->hot);
 	g->st.cache_capacity = g->cap;
 	return g;
 fail:
@@ -494,7 +585,10 @@ void geoip_close(struct geoip *g)
 	for (uint32_t i = 0; i < g->used; i++)
 		geo_info_unref(g->slots[i].info);
 	geoip_recs_clear(g);
+	if (g->pool != NULL)
+		geoip_pool_release(true);	/* freed now, or with the last result naming something */
 	free(g->recs);
+	free(g->hot);
 	free(g->slots);
 	free(g->buckets);
 	for (size_t i = 0; i < g->ncity; i++)
@@ -657,7 +751,7 @@ static void json_geo(struct strbuf *sb, const struct geo_info *g)
 	sb_putc(sb, '}');
 }
 
-/* Write the members afresh (geo_info_json without the made text). */
+/* Write the members with the general writers (a caller's own struct; the oracle in tests). */
 static void json_place(struct strbuf *sb, const struct geo_info *g)
 {
 	json_geo(sb, g);
@@ -669,31 +763,314 @@ static void json_place(struct strbuf *sb, const struct geo_info *g)
 	sb_json_member_str(sb, "as_org", g ? g->as_org : NULL);
 }
 
-void geo_info_json(const struct geo_info *info, struct strbuf *sb)
+/* The process's name pool, made when the first geoip opens; one more user. */
+static struct geoip_pool *geoip_pool_open(void)
 {
-	if (info && info->json) {
-		sb_put(sb, info->json, info->json_len);
-		return;
+	if (geoip_names == NULL) {
+		geoip_names = xcalloc(1, sizeof *geoip_names);
+		geoip_names->mask = 1023;
+		geoip_names->tab = xcalloc(geoip_names->mask + 1, sizeof *geoip_names->tab);
+		geoip_names->pmask = 1023;
+		geoip_names->places = xcalloc(geoip_names->pmask + 1, sizeof *geoip_names->places);
 	}
-	json_place(sb, info);
+	geoip_names->users++;
+	return geoip_names;
 }
 
-/* Copy what was found into one allocation with its strings. Caller owns the one reference. */
-static struct geo_info *geoip_build(const struct geoip_found *f)
+/*
+ * A geoip closed (closing) or a result it made was freed: when
+ * neither is left, free the pool and every name in it.
+ */
+static void geoip_pool_release(bool closing)
 {
-	char buf[4][GEOIP_STRMAX];
+	struct geoip_pool *pool = geoip_names;
+
+	if (pool == NULL)
+		return;
+	if (closing)
+		pool->users--;
+	else
+		pool->results--;
+	if (pool->users > 0 || pool->results > 0)
+		return;
+	for (struct geoip_chunk *c = pool->chunks, *next; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(pool->tab);
+	free(pool->places);	/* empty: every place went with its last result */
+	free(pool->esc.p);
+	free(pool);
+	geoip_names = NULL;
+}
+
+/* The hash of a name's text (seeded apart from the other tables' hashes). */
+static uint64_t geoip_name_hash(const char *text, size_t len)
+{
+	return ng_hash64(text, len, 0x6e616d6573ULL);
+}
+
+/*
+ * The pooled copy of text (len bytes, 0 < len < GEOIP_STRMAX, already
+ * cleaned, no NUL inside), made with its JSON literal when new.
+ */
+static const char *geoip_intern(struct geoip_pool *pool, const char *text, size_t len)
+{
+	uint32_t i = (uint32_t)geoip_name_hash(text, len) & pool->mask;
+	const char *e;
+	uint16_t hdr[2];
+	size_t need;
+	char *p;
+
+	for (; (e = pool->tab[i]) != NULL; i = (i + 1) & pool->mask) {
+		memcpy(hdr, e - 4, sizeof hdr);
+		if (hdr[0] == len && memcmp(e, text, len) == 0)
+			return e;
+	}
+	pool->esc.len = 0;
+	{
+		char tmp[GEOIP_STRMAX];
+
+		memcpy(tmp, text, len);
+		tmp[len] = '\0';
+		sb_json_str(&pool->esc, tmp);
+	}
+	hdr[0] = (uint16_t)len;
+	hdr[1] = pool->esc.len == len + 2 && memcmp(pool->esc.p + 1, text, len) == 0 ? 0 : (uint16_t)pool->esc.len;
+	need = 4 + len + 1 + hdr[1];
+	if (pool->chunks == NULL || pool->chunks->used + need > GEOIP_CHUNK - GEOIP_SLACK) {
+		struct geoip_chunk *c = xmalloc(GEOIP_CHUNK);
+
+		c->next = pool->chunks;
+		c->used = sizeof *c;
+		pool->chunks = c;
+	}
+	p = (char *)pool->chunks + pool->chunks->used;
+	pool->chunks->used += need;
+	memcpy(p, hdr, sizeof hdr);
+	memcpy(p + 4, text, len);
+	p[4 + len] = '\0';
+	memcpy(p + 4 + len + 1, pool->esc.p, hdr[1]);
+	pool->tab[i] = p + 4;
+	if (++pool->n > pool->mask / 2) {
+		/* Twice the slots, the names placed again. */
+		uint32_t mask = pool->mask * 2 + 1;
+		const char **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+
+		for (uint32_t k = 0; k <= pool->mask; k++) {
+			uint32_t j;
+
+			if ((e = pool->tab[k]) == NULL)
+				continue;
+			memcpy(hdr, e - 4, sizeof hdr);
+			for (j = (uint32_t)geoip_name_hash(e, hdr[0]) & mask; tab[j] != NULL; j = (j + 1) & mask)
+				;
+			tab[j] = e;
+		}
+		free(pool->tab);
+		pool->tab = tab;
+		pool->mask = mask;
+	}
+	return p + 4;
+}
+
+/* Write v in decimal at o; returns the end. */
+static char *geoip_put_u32(char *o, uint32_t v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*o++ = tmp[--n];
+	return o;
+}
+
+/*
+ * Write v as sb_fixed4 does (at most 4 decimals, trailing zeros dropped); v
+ * is a coordinate, |v| <= 180, so the integer part has at most 3 digits.
+ * Without branches on the digits (their counts vary from result to result,
+ * so branches would mispredict): every digit is stored and only the
+ * significant ones kept. The reserve leaves room for the extra bytes.
+ */
+static inline char *geoip_put_fixed4(char *o, double v)
+{
+	double x = v * 10000.0;
+	long long n = (long long)x;	/* llround, inline: x - n is exact, then half away from zero */
+	double f = x - (double)n;
+	uint32_t u, ip, fr, nd, k;
+
+	n += (f >= 0.5) - (f <= -0.5);
+	*o = '-';
+	o += n < 0;
+	u = (uint32_t)(n < 0 ? -n : n);
+	ip = u / 10000;
+	fr = u % 10000;
+	nd = 1 + (ip >= 10) + (ip >= 100);
+	o[0] = (char)('0' + ip / 100);
+	o[nd - 2 + (nd == 1)] = (char)('0' + ip / 10 % 10);	/* o[0] again when it has 1 digit, then overwritten */
+	o[nd - 1] = (char)('0' + ip % 10);
+	o += nd;
+	o[0] = '.';
+	o[1] = (char)('0' + fr / 1000);
+	o[2] = (char)('0' + fr / 100 % 10);
+	o[3] = (char)('0' + fr / 10 % 10);
+	o[4] = (char)('0' + fr % 10);
+	k = 5 - (fr % 10 == 0) - (fr % 100 == 0) - (fr % 1000 == 0);
+	return o + (fr != 0) * k;
+}
+
+/* Write a pooled name's JSON literal, or null for NULL; returns the end. */
+static inline char *geoip_put_name(char *o, const char *text)
+{
+	uint16_t hdr[2];
+
+	if (text == NULL) {
+		memcpy(o, "null", 4);
+		return o + 4;
+	}
+	memcpy(hdr, text - 4, sizeof hdr);
+	if (hdr[1] == 0) {
+		*o++ = '"';
+		/* Most names are short: one fixed 32-byte copy (the chunk's slack and the reserve make it safe). */
+		if (hdr[0] <= 32)
+			memcpy(o, text, 32);
+		else
+			memcpy(o, text, hdr[0]);
+		o += hdr[0];
+		*o++ = '"';
+		return o;
+	}
+	memcpy(o, text + hdr[0] + 1, hdr[1]);
+	return o + hdr[1];
+}
+
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+/* Write the "geo" member of a pooled result from its fields; returns the end (room: 320 + 3 * GEOIP_JSONMAX). */
+static char *geoip_put_geo(char *o, const struct geo_info *g)
+{
+	if (!g->has_location && !g->country[0])
+		return PUT_LIT(o, ",\"geo\":null");
+	o = PUT_LIT(o, ",\"geo\":{\"lat\":");
+	o = g->has_location ? geoip_put_fixed4(o, g->lat) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"lon\":");
+	o = g->has_location ? geoip_put_fixed4(o, g->lon) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"accuracy_km\":");
+	o = g->accuracy_km >= 0 ? geoip_put_u32(o, (uint32_t)g->accuracy_km) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"country\":");
+	if (g->country[0]) {
+		/* Two capital letters: nothing to escape. */
+		*o++ = '"';
+		*o++ = g->country[0];
+		*o++ = g->country[1];
+		*o++ = '"';
+	} else
+		o = PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"country_name\":");
+	o = geoip_put_name(o, g->country_name);
+	o = PUT_LIT(o, ",\"region\":");
+	o = geoip_put_name(o, g->region);
+	o = PUT_LIT(o, ",\"city\":");
+	o = geoip_put_name(o, g->city);
+	*o++ = '}';
+	return o;
+}
+
+void geo_info_json(const struct geo_info *g, struct strbuf *sb)
+{
+	char *o;
+
+	if (g == NULL || !g->pooled) {
+		json_place(sb, g);
+		return;
+	}
+	/*
+	 * The fixed text is under 200 bytes, each number under 32, each name's
+	 * literal at most GEOIP_JSONMAX: reserving that bound (a compare) spares
+	 * reading the names before writing them.
+	 */
+	sb_reserve(sb, 320 + 4 * GEOIP_JSONMAX);
+	o = sb->p + sb->len;
+	if (g->place != NULL) {
+		memcpy(o, g->place->text, g->place->len);
+		o += g->place->len;
+	} else
+		o = geoip_put_geo(o, g);
+	o = PUT_LIT(o, ",\"asn\":");
+	o = g->asn ? geoip_put_u32(o, g->asn) : PUT_LIT(o, "null");
+	o = PUT_LIT(o, ",\"as_org\":");
+	o = geoip_put_name(o, g->as_org);
+	*o = '\0';
+	sb->len = (size_t)(o - sb->p);
+}
+
+/* The shared place with this "geo" text (len bytes), with a new reference: found, or made. */
+static struct geoip_place *geoip_place_get(struct geoip_pool *pool, const char *text, size_t len)
+{
+	uint64_t h = geoip_name_hash(text, len);
+	struct geoip_place **pp = &pool->places[h & pool->pmask], *p;
+
+	for (p = *pp; p != NULL; p = p->next) {
+		if (p->hash == h && p->len == len && memcmp(p->text, text, len) == 0) {
+			p->refs++;
+			return p;
+		}
+	}
+	p = xmalloc(sizeof *p + len);
+	p->hash = h;
+	p->refs = 1;
+	p->len = (uint32_t)len;
+	memcpy(p->text, text, len);
+	p->next = *pp;
+	*pp = p;
+	if (++pool->nplaces > pool->pmask) {
+		/* Twice the chains, the places relinked. */
+		uint32_t mask = pool->pmask * 2 + 1;
+		struct geoip_place **tab = xcalloc((size_t)mask + 1, sizeof *tab);
+
+		for (uint32_t k = 0; k <= pool->pmask; k++) {
+			for (struct geoip_place *x = pool->places[k], *next; x != NULL; x = next) {
+				next = x->next;
+				x->next = tab[x->hash & mask];
+				tab[x->hash & mask] = x;
+			}
+		}
+		free(pool->places);
+		pool->places = tab;
+		pool->pmask = mask;
+	}
+	return p;
+}
+
+/* Drop a result's reference to its place; the last unlinks and frees it (the pool is alive: the result counts). */
+static void geoip_place_put(struct geoip_place *p)
+{
+	struct geoip_place **pp;
+
+	if (p == NULL || --p->refs > 0)
+		return;
+	for (pp = &geoip_names->places[p->hash & geoip_names->pmask]; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	geoip_names->nplaces--;
+	free(p);
+}
+
+#undef PUT_LIT
+
+/* Make the result for what was found, its names pooled. Caller owns the one reference. */
+static struct geo_info *geoip_build(struct geoip *g, const struct geoip_found *f)
+{
+	char buf[GEOIP_STRMAX];
 	const struct geoip_text *src[4] = {&f->country_name, &f->region, &f->city, &f->as_org};
 	const char **dst[4];
-	size_t len[4], total = 0;
-	struct geo_info *info;
-	char *s;
+	struct geo_info *info = xcalloc(1, sizeof *info);
 
-	for (int k = 0; k < 4; k++) {
-		len[k] = src[k]->n > 0 ? geoip_clean(buf[k], sizeof buf[k], src[k]) : 0;
-		total += len[k] > 0 ? len[k] + 1 : 0;
-	}
-	info = xcalloc(1, sizeof *info + total);
 	info->refs = 1;
+	info->pooled = true;
 	info->has_location = f->has_lat && f->has_lon;
 	if (info->has_location) {
 		info->lat = geoip_round4(f->lat);
@@ -703,23 +1080,43 @@ static struct geo_info *geoip_build(const struct geoip_found *f)
 	memcpy(info->country, f->country, sizeof info->country);
 	info->asn = f->asn;
 	dst[0] = &info->country_name, dst[1] = &info->region, dst[2] = &info->city, dst[3] = &info->as_org;
-	s = (char *)(info + 1);
 	for (int k = 0; k < 4; k++) {
-		if (len[k] == 0)
-			continue;
-		memcpy(s, buf[k], len[k] + 1);
-		*dst[k] = s;
-		s += len[k] + 1;
-	}
-	if (info->country_name == NULL && info->country[0] != '\0')
-		info->country_name = geoip_country_name(info->country);
-	{
-		struct strbuf sb = {0};
+		struct geoip_hot *h;
+		size_t len;
 
-		json_place(&sb, info);
-		info->json = xrealloc(sb.p, sb.len);	/* the text becomes the result's, freed with it */
-		info->json_len = sb.len;
+		if (src[k]->n == 0)
+			continue;
+		h = &g->hot[((uintptr_t)src[k]->p >> 2 ^ (uintptr_t)src[k]->p >> 14) & (GEOIP_HOT - 1)];
+		if (h->src == src[k]->p && h->n == src[k]->n) {
+			*dst[k] = h->name;
+			continue;
+		}
+		if ((len = geoip_clean(buf, sizeof buf, src[k])) == 0)
+			continue;
+		*dst[k] = geoip_intern(g->pool, buf, len);
+		h->src = src[k]->p;
+		h->n = src[k]->n;
+		h->name = *dst[k];
 	}
+	if (info->country_name == NULL && info->country[0] != '\0') {
+		/* The flat layout's names come from the country table: pooled once per code. */
+		const char **slot = &g->country_names[(info->country[0] - 'A') * 26 + (info->country[1] - 'A')];
+
+		if (*slot == NULL) {
+			const char *name = geoip_country_name(info->country);
+
+			if (name != NULL)
+				*slot = geoip_intern(g->pool, name, strlen(name));
+		}
+		info->country_name = *slot;
+	}
+	if (info->has_location || info->country[0]) {
+		char text[320 + 3 * GEOIP_JSONMAX];
+
+		info->place = geoip_place_get(g->pool, text, (size_t)(geoip_put_geo(text, info) - text));
+	}
+	g->pool->results++;
+	geoip_results_alive++;
 	return info;
 }
 
@@ -741,6 +1138,8 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 	if (!geoip_sockaddr(addr, &ss))
 		return NULL;
 	g->st.db_lookups++;
+	if (g->asn_table != NULL)
+		asn_table_prefetch(g->asn_table, addr, 1);	/* its misses overlap the City search */
 	for (size_t i = 0; i < g->ncity && city_db == NULL; i++) {
 		struct geoip_db *db = &g->city[i];
 		MMDB_lookup_result_s r;
@@ -762,10 +1161,9 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 	if (g->asn_table != NULL) {
 		const char *org;
 
-		if (asn_table_lookup(g->asn_table, addr, &f.asn, &org) && org[0] != '\0') {
+		/* The organisation's text is read only when a result is made (below): a shared one needs its address alone. */
+		if (asn_table_lookup(g->asn_table, addr, &f.asn, &org))
 			f.as_org.p = org;
-			f.as_org.n = strlen(org);
-		}
 		src.asn = f.asn;
 		src.org = f.as_org.p;
 	} else if (g->asn_db.open && (six ? g->asn_db.has6 : g->asn_db.has4)) {
@@ -804,7 +1202,9 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 		g->st.not_found++;
 		return NULL;
 	}
-	info = geoip_build(&f);
+	if (g->asn_table != NULL && f.as_org.p != NULL)
+		f.as_org.n = strlen(f.as_org.p);	/* "" (unknown) leaves no as_org */
+	info = geoip_build(g, &f);
 	if (cacheable)
 		geoip_rec_add(g, &src, info);
 	return info;
@@ -813,7 +1213,7 @@ static struct geo_info *geoip_resolve(struct geoip *g, const ng_addr *addr)
 /* Take slot i out of its hash bucket's chain. */
 static void geoip_bucket_remove(struct geoip *g, uint32_t i)
 {
-	uint32_t *pp = &g->buckets[addr_hash(&g->slots[i].addr) & g->mask];
+	uint32_t *pp = &g->buckets[g->slots[i].hash & g->mask];
 
 	while (*pp != GEOIP_NIL && *pp != i)
 		pp = &g->slots[*pp].hnext;
@@ -824,12 +1224,15 @@ static void geoip_bucket_remove(struct geoip *g, uint32_t i)
 /* The record table slot for src: where it is, or the empty slot where it would go. */
 static struct geoip_rec *geoip_rec_slot(struct geoip *g, const struct geoip_source *src)
 {
-	uint64_t h = ng_hash64(src, sizeof *src, 0x67656f726563ULL);
+	/* A multiplicative mix of the fields (no call): the offsets and AS numbers are already well spread. */
+	uint64_t h = (src->offset ^ (uint64_t)src->city << 56) * 0x9e3779b97f4a7c15ULL;
 
-	for (uint32_t i = (uint32_t)h & (GEOIP_RECS - 1);; i = (i + 1) & (GEOIP_RECS - 1)) {
+	h = (h ^ src->asn ^ (uint64_t)(uintptr_t)src->org) * 0xc2b2ae3d27d4eb4fULL;
+	for (uint32_t i = (uint32_t)(h >> 40) & (g->rcap - 1);; i = (i + 1) & (g->rcap - 1)) {
 		struct geoip_rec *r = &g->recs[i];
 
-		if (r->info == NULL || memcmp(&r->src, src, sizeof *src) == 0)
+		if (r->info == NULL || (r->src.offset == src->offset && r->src.asn == src->asn &&
+					r->src.org == src->org && r->src.city == src->city))
 			return r;
 	}
 }
@@ -840,12 +1243,26 @@ static struct geo_info *geoip_rec_find(struct geoip *g, const struct geoip_sourc
 	return geoip_rec_slot(g, src)->info;
 }
 
-/* Remember info as the result for src; when the table is half full it starts again empty. */
+/*
+ * Remember info as the result for src. When the table is half full it
+ * doubles (so a small working set keeps a small table) up to GEOIP_RECS_MAX
+ * slots, and from then on starts again empty.
+ */
 static void geoip_rec_add(struct geoip *g, const struct geoip_source *src, struct geo_info *info)
 {
 	struct geoip_rec *r;
 
-	if (g->nrecs >= GEOIP_RECS / 2)
+	if (g->nrecs >= g->rcap / 2 && g->rcap < GEOIP_RECS_MAX) {
+		struct geoip_rec *old = g->recs;
+		uint32_t n = g->rcap;
+
+		g->rcap *= 2;
+		g->recs = xcalloc(g->rcap, sizeof *g->recs);
+		for (uint32_t i = 0; i < n; i++)
+			if (old[i].info != NULL)
+				*geoip_rec_slot(g, &old[i].src) = old[i];
+		free(old);
+	} else if (g->nrecs >= g->rcap / 2)
 		geoip_recs_clear(g);
 	r = geoip_rec_slot(g, src);
 	if (r->info != NULL)
@@ -860,19 +1277,24 @@ static void geoip_recs_clear(struct geoip *g)
 {
 	if (g->recs == NULL)
 		return;
-	for (uint32_t i = 0; i < GEOIP_RECS; i++)
+	for (uint32_t i = 0; i < g->rcap; i++)
 		geo_info_unref(g->recs[i].info);
-	memset(g->recs, 0, GEOIP_RECS * sizeof *g->recs);
+	memset(g->recs, 0, g->rcap * sizeof *g->recs);
 	g->nrecs = 0;
 }
 
 /* Cached lookup: a new reference (caller unrefs) or NULL when nothing is known. */
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 {
-	uint32_t h = (uint32_t)(addr_hash(addr) & g->mask), i;
+	uint32_t hash = (uint32_t)addr_hash(addr), h = hash & g->mask, i;
 	struct geoip_slot *s;
 
 	g->st.lookups++;
+	/* A miss will read these: start fetching them now, so that the misses overlap. */
+	if (g->asn_table != NULL)
+		asn_table_prefetch(g->asn_table, addr, 0);
+	if (g->used == g->cap)
+		__builtin_prefetch(&g->buckets[g->slots[g->hand].hash & g->mask]);
 	for (i = g->buckets[h]; i != GEOIP_NIL; i = g->slots[i].hnext) {
 		if (addr_equal(&g->slots[i].addr, addr)) {
 			g->st.cache_hits++;
@@ -896,6 +1318,7 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 	}
 	s = &g->slots[i];
 	s->addr = *addr;
+	s->hash = hash;
 	s->used = false;
 	s->info = geoip_resolve(g, addr);
 	s->hnext = g->buckets[h];
@@ -903,27 +1326,33 @@ struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr)
 	return geo_info_ref(s->info);
 }
 
-/* Take a reference; safe from any thread. */
+/* Take a reference (the capture thread's). */
 struct geo_info *geo_info_ref(struct geo_info *info)
 {
 	if (info != NULL)
-		__atomic_add_fetch(&info->refs, 1, __ATOMIC_RELAXED);
+		info->refs++;
 	return info;
 }
 
-/* Drop a reference and free on the last; safe from any thread. */
+/* Drop a reference; the last frees the result (and the name pool, when it was its last user). */
 void geo_info_unref(struct geo_info *info)
 {
-	if (info != NULL && __atomic_sub_fetch(&info->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		free(info->json);
-		free(info);
+	if (info == NULL || --info->refs > 0)
+		return;
+	if (info->pooled) {
+		geoip_place_put(info->place);
+		geoip_results_alive--;
+		geoip_pool_release(false);
 	}
+	free(info);
 }
 
 /* Copy the counters. */
 void geoip_get_stats(const struct geoip *g, struct geoip_stats *out)
 {
 	*out = g->st;
+	out->names = g->pool->n;
+	out->results = geoip_results_alive;
 }
 
 /* "PATH (TYPE, SCHEMA, IPv4+IPv6, built YYYY-MM-DD)" for one database. */

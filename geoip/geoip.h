@@ -11,28 +11,26 @@
 
 /*
  * What the databases know of one address. Shared and reference-counted: the
- * cache holds one reference, each flow that shows it holds another. Strings
- * live inside the struct's allocation and die with it. Never modified after
- * geoip_lookup returns it.
+ * cache holds one reference, each flow that shows it holds another. Never
+ * modified after geoip_lookup returns it. A result geoip made points its
+ * strings into geoip's name pool, where each distinct name is kept once
+ * with its JSON text (thousands of results share one city or AS name), and
+ * shares its "geo" JSON text with the results of the same place; a
+ * caller's own struct (tests, zeroed) may point them anywhere.
  */
 struct geo_info {
 	unsigned refs;		/* private: use geo_info_ref/geo_info_unref */
 	bool has_location;	/* lat/lon are meaningful */
-	double lat, lon;	/* rounded to 4 decimals */
-	int accuracy_km;	/* -1 when the database does not say */
+	bool pooled;		/* private: made by geoip_lookup, strings in its pool (false in a caller's own) */
 	char country[3];	/* ISO 3166-1 alpha-2, "" when unknown */
+	int accuracy_km;	/* -1 when the database does not say */
+	uint32_t asn;		/* 0 when unknown */
+	double lat, lon;	/* rounded to 4 decimals */
 	const char *country_name;	/* English name, NULL when unknown */
 	const char *region;	/* first subdivision, NULL when unknown */
 	const char *city;	/* NULL when unknown */
-	uint32_t asn;		/* 0 when unknown */
 	const char *as_org;	/* NULL when unknown */
-	/*
-	 * These fields as members of the public flow object (geo_info_json's
-	 * text), written once when geoip makes the result: thousands of flows
-	 * share one. NULL in a caller's own struct.
-	 */
-	char *json;
-	size_t json_len;
+	struct geoip_place *place;	/* private: the "geo" member's text, shared (NULL in a caller's own) */
 };
 
 /*
@@ -102,18 +100,20 @@ void geoip_close(struct geoip *g);
 struct geo_info *geoip_lookup(struct geoip *g, const ng_addr *addr);
 
 /*
- * Take or drop a reference (NULL is allowed and ignored); the last unref
- * frees the struct. These two are safe from any thread; geoip_open,
- * geoip_lookup and geoip_close belong to one thread (the capture loop).
- */
-/*
  * Append the members "geo", "asn" and "as_org" of the public flow object
  * (docs/api.md: ",\"geo\":{...},\"asn\":N,\"as_org\":\"...\""); info may be
- * NULL (all null). Uses the text made with the result when there is one.
+ * NULL (all null). For a result geoip made it copies the "geo" member's
+ * text, which results with the same place share, and writes the AS number
+ * and the pooled JSON literal of its organisation: no escaping, no printf.
  */
 struct strbuf;
 void geo_info_json(const struct geo_info *info, struct strbuf *sb);
 
+/*
+ * Take or drop a reference (NULL is allowed and ignored); the last unref
+ * frees the struct and its references to pooled names. Like geoip_lookup
+ * they belong to one thread (the capture loop, which also serves HTTP).
+ */
 struct geo_info *geo_info_ref(struct geo_info *info);
 void geo_info_unref(struct geo_info *info);
 
@@ -122,6 +122,8 @@ struct geoip_stats {
 	uint64_t lookups, cache_hits, db_lookups, not_found, errors;
 	uint64_t record_hits;	/* db_lookups whose record was decoded before: the result is shared */
 	uint64_t cached, cache_capacity;	/* addresses in the cache now, and its bound */
+	uint64_t names;		/* distinct names in the string pool (results refer to them) */
+	uint64_t results;	/* results alive in the process (held by caches and flows) */
 };
 void geoip_get_stats(const struct geoip *g, struct geoip_stats *out);
 

@@ -84,7 +84,7 @@ struct flow_sig {
 	char reason[DETECT_REASON_MAX];
 };
 
-/* The behaviour signals of one flow, owned by it (f->sigs). */
+/* The behaviour signals of one flow, owned by it (flow_sigs(f)). */
 struct flow_sigs {
 	uint16_t mask;		/* bit per enum sig_id present */
 	uint8_t n;
@@ -246,18 +246,22 @@ void detect_destroy(struct detect *d)
 
 void detect_flow_release(struct flow *f)
 {
-	free(f->sigs);
-	f->sigs = NULL;
+	if (!f->ext)
+		return;
+	free(f->ext->sigs);
+	f->ext->sigs = NULL;
 }
 
 /* The stored signal id of f, or NULL. */
 static struct flow_sig *sig_find(struct flow *f, enum sig_id id)
 {
-	if (!f->sigs || !(f->sigs->mask & (1u << id)))
+	struct flow_sigs *sigs = flow_sigs(f);
+
+	if (!sigs || !(sigs->mask & (1u << id)))
 		return NULL;
-	for (uint8_t i = 0; i < f->sigs->n; i++) {
-		if (f->sigs->s[i].id == id)
-			return &f->sigs->s[i];
+	for (uint8_t i = 0; i < sigs->n; i++) {
+		if (sigs->s[i].id == id)
+			return &sigs->s[i];
 	}
 	return NULL;
 }
@@ -274,14 +278,15 @@ static bool sig_set_level(struct detect *d, struct flow *f, enum sig_id id, uint
 	bool added = false;
 
 	if (!s) {
-		uint8_t n = f->sigs ? f->sigs->n : 0;
+		struct flow_ext *x = flow_ext_get(f);
+		uint8_t n = x->sigs ? x->sigs->n : 0;
 
-		f->sigs = xrealloc(f->sigs, sizeof *f->sigs + (n + 1u) * sizeof f->sigs->s[0]);
+		x->sigs = xrealloc(x->sigs, sizeof *x->sigs + (n + 1u) * sizeof x->sigs->s[0]);
 		if (n == 0)
-			f->sigs->mask = 0;
-		f->sigs->n = (uint8_t)(n + 1);
-		f->sigs->mask |= (uint16_t)(1u << id);
-		s = &f->sigs->s[n];
+			x->sigs->mask = 0;
+		x->sigs->n = (uint8_t)(n + 1);
+		x->sigs->mask |= (uint16_t)(1u << id);
+		s = &x->sigs->s[n];
 		s->id = (uint8_t)id;
 		added = true;
 		d->given[id]++;
@@ -324,7 +329,7 @@ static uint64_t remote_key(const struct flow *f)
 
 static uint64_t name_key(const struct flow *f)
 {
-	return ng_hash64(f->domain, strlen(f->domain), ng_hash64(flow_local_ip(f), sizeof(ng_addr), 0x6265616e616d65ULL));
+	return ng_hash64(flow_domain(f), strlen(flow_domain(f)), ng_hash64(flow_local_ip(f), sizeof(ng_addr), 0x6265616e616d65ULL));
 }
 
 /*
@@ -408,14 +413,14 @@ static struct vouch *vouch_entry(struct detect *d, uint64_t dkey, bool add)
  */
 static void vouch_note(struct detect *d, const struct flow *f)
 {
-	uint64_t dkey = domain_key(d, f->domain), h, pk;
+	uint64_t dkey = domain_key(d, flow_domain(f)), h, pk;
 	struct vouch *v = vouch_entry(d, dkey, true);
 	uint32_t slot;
 	int i, use = 0;
 
 	if (!v)
 		return;
-	h = ng_hash64(f->domain, strlen(f->domain), 0x766f6e616dULL) | 1;
+	h = ng_hash64(flow_domain(f), strlen(flow_domain(f)), 0x766f6e616dULL) | 1;
 	for (i = 0; i < VOUCH_NAMES; i++) {
 		if (v->name[i] == h) {
 			use = i;
@@ -447,12 +452,12 @@ static void vouch_note(struct detect *d, const struct flow *f)
  */
 static bool vouched(struct detect *d, const struct flow *f)
 {
-	uint64_t dkey = domain_key(d, f->domain), h = 0, here = remote_key(f);
+	uint64_t dkey = domain_key(d, flow_domain(f)), h = 0, here = remote_key(f);
 	struct vouch *v;
 	int others = 0, need = VOUCH_MIN_OTHERS;
 
 	if (dkey) {
-		h = ng_hash64(f->domain, strlen(f->domain), 0x766f6e616dULL) | 1;
+		h = ng_hash64(flow_domain(f), strlen(flow_domain(f)), 0x766f6e616dULL) | 1;
 	} else {
 		uint32_t slot = lru_peek(d->pair_index, pair_key(f));
 
@@ -514,7 +519,7 @@ static bool beacon_start(struct detect *d, struct flow *f, uint64_t key, uint8_t
 	low = beacon_low_reason(d, f);
 	level = low ? NG_ATTN_LOW : NG_ATTN_HIGH;
 	by_name = repeat_flag == DF_NAME_REPEAT;
-	snprintf(named, sizeof named, "%s%s%s%s", why, by_name ? " to " : "", by_name ? f->domain : "", low ? low : "");
+	snprintf(named, sizeof named, "%s%s%s%s", why, by_name ? " to " : "", by_name ? flow_domain(f) : "", low ? low : "");
 	return sig_set_level(d, f, SIG_BEACON, level, r.score, named);
 }
 
@@ -532,7 +537,7 @@ static bool dns_check_name(struct detect *d, struct flow *f)
 	struct dnsanom_result r;
 	char why[DETECT_REASON_MAX];
 
-	if (!f->domain || !dnsanom_check(d->dns, flow_local_ip(f), f->domain, f->first_seen, &r))
+	if (!flow_domain(f) || !dnsanom_check(d->dns, flow_local_ip(f), flow_domain(f), f->first_seen, &r))
 		return false;
 	dnsanom_reason(&r, why, sizeof why);
 	return sig_set(d, f, SIG_DNS_TUNNEL, r.tunnel ? r.unique_subdomains : r.nxdomain, why);
@@ -549,12 +554,12 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 	if (beacon_candidate(f)) {
 		f->detect_flags |= DF_BEACON_PAIR;
 		changed |= beacon_start(d, f, pair_key(f), DF_PAIR_REPEAT);
-		if (f->domain) {
+		if (flow_domain(f)) {
 			f->detect_flags |= DF_BEACON_NAME;
 			changed |= beacon_start(d, f, name_key(f), DF_NAME_REPEAT);
 		}
 	}
-	if (f->domain && f->initiator_local)
+	if (flow_domain(f) && f->initiator_local)
 		vouch_note(d, f);
 	/*
 	 * no_dns: this host resolves names, yet connects to a new public address
@@ -562,7 +567,7 @@ bool detect_flow_start(struct detect *d, struct flow *f, uint64_t dns_answers)
 	 * implants and some malware droppers are). Known addresses are left out:
 	 * their answer may predate the DNS cache's memory.
 	 */
-	if (f->initiator_local && f->remote_scope == NG_SCOPE_PUBLIC && !f->domain &&
+	if (f->initiator_local && f->remote_scope == NG_SCOPE_PUBLIC && !flow_domain(f) &&
 	    (f->key.proto == NG_PROTO_TCP || f->key.proto == NG_PROTO_UDP) && dns_answers >= d->cfg.no_dns_min_answers &&
 	    flow_remote_port(f) != 53 && flow_remote_port(f) != 853 && flow_verdict(f, FLOW_SENT)->verdict == WL_ANOMALOUS &&
 	    !resolver_is_public_dns(flow_remote_ip(f))) {
@@ -585,7 +590,7 @@ bool detect_flow_named(struct detect *d, struct flow *f)
 {
 	bool changed = false;
 
-	if (d->cfg.off || !f->domain)
+	if (d->cfg.off || !flow_domain(f))
 		return false;
 	if ((f->detect_flags & DF_BEACON_PAIR) && !(f->detect_flags & DF_BEACON_NAME)) {
 		f->detect_flags |= DF_BEACON_NAME;
@@ -634,7 +639,7 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 		return false;
 	if (f->detect_flags & DF_PAIR_REPEAT)
 		beacon_conn_end(d->beacon, pair_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
-	if ((f->detect_flags & DF_NAME_REPEAT) && f->domain)
+	if ((f->detect_flags & DF_NAME_REPEAT) && flow_domain(f))
 		beacon_conn_end(d->beacon, name_key(f), f->first_seen, f->bytes[0] + f->bytes[1]);
 	/*
 	 * Only attempts at addresses no DNS answer named count, as in Slips: a
@@ -645,7 +650,7 @@ bool detect_flow_end(struct detect *d, struct flow *f, struct flow_table *ft,
 	    f->domain_source == FLOW_DOMAIN_DNS)
 		return false;
 	scan_attempt(d->scan, flow_local_ip(f), flow_remote_ip(f), flow_remote_port(f), f->key.proto, flow_is_exchange(f),
-		     f->last_seen, &sr);
+		     flow_last_seen(f), &sr);
 	if (!sr.scan)
 		return false;
 	d->scan_found = true;
@@ -732,7 +737,7 @@ struct tick_walk {
 static void tick_one(void *arg, struct flow *f)
 {
 	struct tick_walk *w = arg;
-	ng_time age = f->last_seen - f->first_seen;
+	ng_time age = flow_last_seen(f) - f->first_seen;
 	char why[DETECT_REASON_MAX];
 	struct flow_sig *s;
 
@@ -812,8 +817,8 @@ static bool exe_changed_company(const struct flow *f)
 		    (flow_verdict(f, dir)->verdict == WL_ANOMALOUS || flow_verdict(f, dir)->verdict == WL_BLOCKLISTED))
 			return true;
 	}
-	for (uint8_t i = 0; i < f->sigs->n; i++) {
-		if (f->sigs->s[i].id != SIG_EXE_CHANGED && f->sigs->s[i].id != SIG_NEW_PROGRAM)
+	for (uint8_t i = 0; i < flow_sigs(f)->n; i++) {
+		if (flow_sigs(f)->s[i].id != SIG_EXE_CHANGED && flow_sigs(f)->s[i].id != SIG_NEW_PROGRAM)
 			return true;
 	}
 	return false;
@@ -837,10 +842,10 @@ enum ng_attention detect_attention(const struct flow *f)
 	}
 	if (f->detect_flags & DF_NO_DNS)
 		level = NG_MAX(level, sig_level[SIG_NO_DNS]);
-	if (f->sigs) {
-		for (uint8_t i = 0; i < f->sigs->n; i++)
-			level = NG_MAX(level, f->sigs->s[i].level);
-		if ((f->sigs->mask & (1u << SIG_EXE_CHANGED)) && exe_changed_company(f))
+	if (flow_sigs(f)) {
+		for (uint8_t i = 0; i < flow_sigs(f)->n; i++)
+			level = NG_MAX(level, flow_sigs(f)->s[i].level);
+		if ((flow_sigs(f)->mask & (1u << SIG_EXE_CHANGED)) && exe_changed_company(f))
 			level = NG_ATTN_HIGH;
 	}
 	return (enum ng_attention)level;
@@ -877,7 +882,7 @@ static bool sig_present(const struct flow *f, enum sig_id id, int *dir)
 	case SIG_NO_DNS:
 		return (f->detect_flags & DF_NO_DNS) != 0;
 	default:
-		return f->sigs && (f->sigs->mask & (1u << id));
+		return flow_sigs(f) && (flow_sigs(f)->mask & (1u << id));
 	}
 }
 

@@ -35,6 +35,8 @@ static void place_stats(const void *self, cJSON *o)
 	cJSON_AddNumberToObject(o, "not_found", (double)st.not_found);
 	cJSON_AddNumberToObject(o, "errors", (double)st.errors);
 	cJSON_AddNumberToObject(o, "cached", (double)st.cached);
+	cJSON_AddNumberToObject(o, "results", (double)st.results);
+	cJSON_AddNumberToObject(o, "names", (double)st.names);
 }
 
 const struct enrichment_kind place_enrichment = {

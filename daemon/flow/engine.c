@@ -252,8 +252,10 @@ static void engine_on_release(void *arg, struct flow *f)
 	e->stats.held_by_verdict[f->verdict]--;
 	e->stats.held_by_attention[f->attention]--;
 	detect_flow_release(f);
-	strpool_put(f->domain);
-	free(f->sniff);
+	if (f->ext) {
+		strpool_put(f->ext->domain);
+		free(f->ext->sniff);
+	}
 	enrich_release(f);
 }
 
@@ -394,9 +396,11 @@ static void flow_set_domain(struct flow *f, const char *pooled, enum flow_domain
 {
 	if (!pooled || !*pooled || src < f->domain_source)
 		return;
-	if (f->domain != pooled) {
-		strpool_put(f->domain);
-		f->domain = strpool_ref(pooled);
+	if (flow_domain(f) != pooled) {
+		struct flow_ext *x = flow_ext_get(f);
+
+		strpool_put(x->domain);
+		x->domain = strpool_ref(pooled);
 	}
 	f->domain_source = (uint8_t)src;
 }
@@ -409,7 +413,7 @@ static void flow_set_domain_text(struct flow *f, const char *name, enum flow_dom
 	if (!name || !*name || src < f->domain_source)
 		return;
 	/* Usually the name the flow's DNS answer gave: then there is nothing to intern. */
-	if (f->domain != NULL && strcmp(f->domain, name) == 0) {
+	if (flow_domain(f) != NULL && strcmp(flow_domain(f), name) == 0) {
 		f->domain_source = (uint8_t)src;
 		return;
 	}
@@ -517,7 +521,7 @@ static void flow_judge(struct engine *e, struct flow *f)
 		struct wl_verdict_info v;
 
 		if (e->wl)
-			whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0,
+			whitelist_verdict(e->wl, flow_remote_ip(f), flow_domain(f), f->geo ? f->geo->asn : 0,
 					  (enum wl_dir)d, f->first_seen, &v);
 		else
 			memset(&v, 0, sizeof v);
@@ -560,7 +564,7 @@ static void flow_renamed(struct engine *e, struct flow *f)
 		struct wl_verdict_info now, was_v = *flow_verdict(f, d);
 		struct wl_verdict_info *v = &was_v;
 
-		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+		whitelist_verdict(e->wl, flow_remote_ip(f), flow_domain(f), f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
 		if (now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED)
 			flow_verdict_set(f, d, &now);
@@ -580,7 +584,7 @@ static void flow_renamed(struct engine *e, struct flow *f)
 	}
 	/* Directions that already taught the whitelist teach it the name's service now, not a minute later. */
 	for (int d = 0; e->wl && d < 2; d++) {
-		if (f->dir_recorded[d] != NG_TIME_NONE)
+		if ((f->recorded >> d) & 1)
 			wl_push(e, f, (enum flow_dir)d);
 	}
 	detect_flow_named(e->detect, f);
@@ -633,19 +637,18 @@ static bool wl_may_learn(const struct flow *f, enum flow_dir d)
  */
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 {
-	bool first = f->dir_recorded[d] == NG_TIME_NONE;
+	bool first = !((f->recorded >> d) & 1);
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
-	ng_time t = first ? f->dir_first[d] : f->dir_last[d];
+	ng_time t = first ? flow_dir_first(f, (int)d) : f->dir_last[d];
 	uint64_t bytes = f->bytes[d] - flow_recorded_bytes(f, (int)d);
 
 	whitelist_record(e->wl, flow_remote_ip(f), (enum wl_dir)d, t, first ? 1 : 0,
-			 f->packets[d] - flow_recorded_pkts(f, (int)d), bytes, f->domain, country,
+			 f->packets[d] - flow_recorded_pkts(f, (int)d), bytes, flow_domain(f), country,
 			 f->geo ? f->geo->asn : 0, f->geo ? f->geo->as_org : NULL,
 			 first ? (enum wl_verdict)flow_verdict(f, d)->verdict : WL_NONE);
 	if (detect_traffic(e->detect, f, (int)d, bytes, t))	/* before the recorded counts move on */
 		flow_update_attention(e, f);
-	f->dir_recorded[d] = t;
-	flow_set_recorded(f, (int)d);
+	flow_set_recorded(f, (int)d, t);
 }
 
 /* At flow end: record whatever the whitelist has not heard yet. */
@@ -656,9 +659,9 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 	for (int d = 0; d < 2; d++) {
 		if (!wl_may_learn(f, (enum flow_dir)d))
 			continue;
-		if (f->dir_recorded[d] == NG_TIME_NONE)
+		if (!((f->recorded >> d) & 1))
 			wl_push(e, f, (enum flow_dir)d);
-		if (f->dir_last[d] > f->dir_recorded[d] || f->packets[d] != flow_recorded_pkts(f, (int)d))
+		if (f->dir_last[d] > flow_recorded_time(f, d) || f->packets[d] != flow_recorded_pkts(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
 	}
 }
@@ -875,8 +878,8 @@ static bool sniff_try(struct engine *e, struct flow *f, const uint8_t *data, siz
  */
 static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 {
-	struct flow_sniff *s = f->sniff;
-	const char *before = f->domain;
+	struct flow_sniff *s = f->ext ? f->ext->sniff : NULL;
+	const char *before = flow_domain(f);
 	uint8_t before_src = f->domain_source;
 	size_t need;
 	bool done;
@@ -890,7 +893,7 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 			s->need = (uint32_t)need;
 			s->next_seq = p->tcp_seq + p->payload_len;
 			s->packets = 1;
-			f->sniff = s;
+			flow_ext_get(f)->sniff = s;
 			return;
 		}
 	} else {
@@ -914,10 +917,12 @@ static void sniff_names(struct engine *e, struct flow *f, const struct pkt *p)
 		}
 	}
 	(void)done;
-	free(f->sniff);
-	f->sniff = NULL;
+	if (s) {
+		free(s);
+		f->ext->sniff = NULL;
+	}
 	f->sniff_done = true;
-	if (f->domain != before || f->domain_source != before_src)
+	if (flow_domain(f) != before || f->domain_source != before_src)
 		flow_renamed(e, f);
 	else
 		flow_update_attention(e, f);	/* an alert held for the name goes now */
@@ -1077,8 +1082,6 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 	f->bytes[d] += p.ip_len;
 	if (p.frag == PKT_FRAG_LATER)
 		f->fragments++;
-	if (cp->ts > f->last_seen)
-		f->last_seen = cp->ts;
 	if (cp->ts > f->dir_last[d])
 		f->dir_last[d] = cp->ts;
 
@@ -1086,8 +1089,8 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		sniff_names(e, f, &p);
 
 	/* A direction's first packet, or the flow becoming an exchange: learn and maybe alert. */
-	if (f->packets[d] == 1) {	/* not dir_first: that is a cold cache line */
-		f->dir_first[d] = cp->ts;
+	if (f->packets[d] == 1) {
+		flow_set_dir_first(f, (int)d, cp->ts);
 		flow_set_verdict(e, f);
 		maybe_alert(e, f, d);
 		flow_update_attention(e, f);
@@ -1097,15 +1100,15 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		for (int dd = 0; dd < 2; dd++) {
 			if (f->packets[dd] > 0)
 				maybe_alert(e, f, (enum flow_dir)dd);
-			if (e->wl && f->dir_recorded[dd] == NG_TIME_NONE && wl_may_learn(f, (enum flow_dir)dd))
+			if (e->wl && !((f->recorded >> dd) & 1) && wl_may_learn(f, (enum flow_dir)dd))
 				wl_push(e, f, (enum flow_dir)dd);
 		}
 		flow_update_attention(e, f);
 	} else if (e->wl) {
-		if (f->dir_recorded[d] == NG_TIME_NONE) {
+		if (!((f->recorded >> d) & 1)) {
 			if (wl_may_learn(f, d))
 				wl_push(e, f, d);
-		} else if (cp->ts - f->dir_recorded[d] >= WL_TOUCH_EVERY) {
+		} else if (cp->ts - f->ext->dir_recorded[d] >= WL_TOUCH_EVERY) {
 			wl_push(e, f, d);
 		}
 	}
@@ -1224,7 +1227,7 @@ static void rejudge_one(void *arg, struct flow *f)
 		struct wl_verdict_info now;
 		const struct wl_verdict_info *v = flow_verdict(f, d);
 
-		whitelist_verdict(e->wl, flow_remote_ip(f), f->domain, f->geo ? f->geo->asn : 0, (enum wl_dir)d,
+		whitelist_verdict(e->wl, flow_remote_ip(f), flow_domain(f), f->geo ? f->geo->asn : 0, (enum wl_dir)d,
 				  f->first_seen, &now);
 		if (!(now.why == WL_WHY_ALLOWED || v->why == WL_WHY_ALLOWED ||
 		      (r->q->forgotten && v->verdict == WL_NORMAL && now.verdict == WL_ANOMALOUS)))

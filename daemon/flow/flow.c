@@ -33,10 +33,110 @@
 #include <string.h>
 
 /*
- * Two 128-byte blocks a flow, paid a million times over on a busy host: a
- * new field must find room in them or live beside the flow.
+ * 176 bytes a flow, paid a million times over on a busy host: a new field
+ * must find room in it or live beside the flow (struct flow_ext).
  */
-_Static_assert(sizeof(struct flow) <= 256, "struct flow grew past two 128-byte blocks");
+_Static_assert(sizeof(struct flow) <= 176, "struct flow grew past 176 bytes");
+
+/*
+ * DESIGN. The extensions come from one pool for the process (the engine runs
+ * on one thread): chunks carved into records, freed records reused first,
+ * chunks kept until exit, so memory stays at the peak like the flow slabs.
+ * One pool rather than one per table, so a flow reaches its extension
+ * without knowing its table.
+ */
+#define EXT_CHUNK_RECORDS 1024
+
+struct ext_hole {
+	struct ext_hole *next;
+};
+
+static struct {
+	struct ext_hole *holes;	/* freed records */
+	struct flow_ext *carve;	/* next never-used record of the newest chunk */
+	size_t carve_left;
+	size_t live;		/* records in use */
+	void **chunks;
+	size_t nchunks, cap;
+} ext_pool;
+
+struct flow_ext *flow_ext_get(struct flow *f)
+{
+	struct flow_ext *x;
+
+	if (f->ext)
+		return f->ext;
+	if (ext_pool.holes) {
+		x = (struct flow_ext *)(void *)ext_pool.holes;
+		ext_pool.holes = ext_pool.holes->next;
+	} else {
+		if (ext_pool.carve_left == 0) {
+			if (ext_pool.nchunks == ext_pool.cap) {
+				ext_pool.cap = ext_pool.cap ? ext_pool.cap * 2 : 16;
+				ext_pool.chunks = xrealloc(ext_pool.chunks, ext_pool.cap * sizeof *ext_pool.chunks);
+			}
+			ext_pool.carve = xmalloc(EXT_CHUNK_RECORDS * sizeof *ext_pool.carve);
+			ext_pool.chunks[ext_pool.nchunks++] = ext_pool.carve;
+			ext_pool.carve_left = EXT_CHUNK_RECORDS;
+		}
+		x = ext_pool.carve++;
+		ext_pool.carve_left--;
+	}
+	memset(x, 0, sizeof *x);
+	x->reply_first = x->dir_recorded[0] = x->dir_recorded[1] = NG_TIME_NONE;
+	ext_pool.live++;
+	f->ext = x;
+	return x;
+}
+
+/* Give f's extension back to the pool (what it points to was released before). */
+static void flow_ext_free(struct flow *f)
+{
+	struct ext_hole *h = (struct ext_hole *)(void *)f->ext;
+
+	if (!h)
+		return;
+	h->next = ext_pool.holes;
+	ext_pool.holes = h;
+	ext_pool.live--;
+	f->ext = NULL;
+}
+
+void flow_set_dir_first(struct flow *f, int d, ng_time t)
+{
+	if (f->packets[d ^ 1] == 0) {
+		f->first_dir = (uint8_t)d;
+		f->first_seen = t;
+		return;
+	}
+	flow_ext_get(f)->reply_first = t;
+}
+
+void flow_set_recorded(struct flow *f, int d, ng_time t)
+{
+	struct flow_ext *x = flow_ext_get(f);
+
+	f->recorded |= (uint8_t)(1u << d);
+	x->dir_recorded[d] = t;
+	x->rec_pkts[d] = (uint32_t)f->packets[d];
+	x->rec_bytes_lo[d] = (uint32_t)f->bytes[d];
+	x->rec_bytes_hi[d] = (uint16_t)(f->bytes[d] >> 32);
+}
+
+/*
+ * Lists are ordered by when each flow was queued, kept in 32 bits of 65.536
+ * ms units (2^16 us): compared by their wrapping difference, good for ages
+ * up to 8.9 years. Expiry looks at a head once its coarse age reaches the
+ * timeout's, up to one unit early, never late; what it then does is decided
+ * by the flow's exact last_seen. A head looked at early, and idle since it
+ * was queued, stays first (and stops the walk), as it would have.
+ */
+#define QUEUE_SHIFT 16
+
+static inline uint32_t queue_stamp(ng_time t)
+{
+	return (uint32_t)((uint64_t)t >> QUEUE_SHIFT);
+}
 
 enum tclass {
 	TC_TCP = 0,
@@ -50,8 +150,8 @@ enum tclass {
  * Flows are carved from slabs of FLOW_SLAB_BYTES, each aligned to its size
  * so the kernel can back it with one transparent huge page (one page fault
  * instead of 512); freed flows go on a free list and are reused first. So a
- * flow costs sizeof(struct flow), not a malloc chunk rounded up to the next
- * 128-byte boundary (512 bytes for 384), and creating one is a pointer pop.
+ * flow costs sizeof(struct flow), not a malloc chunk and its header, and
+ * creating one is a pointer pop.
  * Slabs are kept until the table is destroyed: memory stays at the peak,
  * which max_flows + max_ended bound.
  */
@@ -219,6 +319,7 @@ static void flow_drop(struct flow_table *ft, struct flow *f)
 		vpool_put(f->verdict_ref[d]);
 		f->verdict_ref[d] = 0;
 	}
+	flow_ext_free(f);
 }
 
 /* Free one flow and what it owns. */
@@ -550,10 +651,11 @@ static struct flow *eviction_victim(struct flow_table *ft)
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		struct flow *f = flow_or_null(ft, ft->lists[c].head);
 
-		if (f && (!oldest || f->queued < oldest->queued))
+		if (f && (!oldest || (int32_t)(f->queued - oldest->queued) < 0))
 			oldest = f;
 		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = flow_or_null(ft, f->next)) {
-			if ((f->packets[0] == 0 || f->packets[1] == 0) && (!best || f->last_seen < best->last_seen)) {
+			if ((f->packets[0] == 0 || f->packets[1] == 0) &&
+			    (!best || flow_last_seen(f) < flow_last_seen(best))) {
 				best = f;
 				break;
 			}
@@ -584,11 +686,9 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	memset(f, 0, sizeof *f);
 	f->key = *k;
 	f->id = ft->next_id++;
-	f->first_seen = f->last_seen = now;
-	f->dir_first[0] = f->dir_first[1] = NG_TIME_NONE;
-	f->dir_recorded[0] = f->dir_recorded[1] = NG_TIME_NONE;
+	f->first_seen = now;
 	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
-	f->queued = now;
+	f->queued = queue_stamp(now);
 	n = number_of(f);
 	index_put(ft->slots, ft->nslots, hash32(hash), n);
 	b = bucket_of(id_hash(f->id), ft->nidbuckets);
@@ -611,13 +711,13 @@ void flow_table_touch(struct flow_table *ft, struct flow *f)
 		return;	/* the common case: the list is put in order lazily, by expiry */
 	list_remove(ft, &ft->lists[f->tclass], f);
 	f->tclass = (uint8_t)c;
-	f->queued = f->last_seen;
+	f->queued = queue_stamp(flow_last_seen(f));
 	list_append(ft, &ft->lists[c], f);
 }
 
 bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time now)
 {
-	return now - f->last_seen > class_timeout(ft, (enum tclass)f->tclass);
+	return now - flow_last_seen(f) > class_timeout(ft, (enum tclass)f->tclass);
 }
 
 size_t flow_table_expire(struct flow_table *ft, ng_time now)
@@ -626,17 +726,21 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now)
 
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		ng_time timeout = class_timeout(ft, (enum tclass)c);
+		uint32_t due = queue_stamp(timeout), stamp = queue_stamp(now);
 
-		while (ft->lists[c].head && now - flow_at(ft, ft->lists[c].head)->queued > timeout) {
+		while (ft->lists[c].head && stamp - flow_at(ft, ft->lists[c].head)->queued >= due) {
 			struct flow *f = flow_at(ft, ft->lists[c].head);
+			uint32_t last = queue_stamp(flow_last_seen(f));
 
-			if (now - f->last_seen > timeout) {
+			if (now - flow_last_seen(f) > timeout) {
 				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
 				n++;
+			} else if (last == f->queued) {
+				break;	/* not active since it was queued, only looked at early: it stays first */
 			} else {
 				/* Active since it was queued: back to the tail, in order of its last packet. */
 				list_remove(ft, &ft->lists[c], f);
-				f->queued = f->last_seen;
+				f->queued = last;
 				list_append(ft, &ft->lists[c], f);
 			}
 		}
@@ -751,5 +855,6 @@ void flow_table_get_stats(const struct flow_table *ft, struct flow_table_stats *
 	out->ended = ft->ended;
 	out->evicted = ft->evicted;
 	out->bytes_used = ft->carved * sizeof(struct flow) + ft->nslots * sizeof(struct flow_slot) +
-			  ft->nidbuckets * sizeof *ft->idbuckets + vpool_bytes();
+			  ft->nidbuckets * sizeof *ft->idbuckets + vpool_bytes() +
+			  ext_pool.nchunks * EXT_CHUNK_RECORDS * sizeof(struct flow_ext);
 }

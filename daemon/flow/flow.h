@@ -92,23 +92,47 @@ static inline void flow_key_set_b(struct flow_key *k, const ng_addr *x)
 }
 
 /*
- * One flow. The table owns it; everything it points to (domain, the
- * enrichments' slots, sniff) is released by the table's release hook when
- * the flow is freed.
+ * What few flows need, kept beside the flow instead of in it (flow_ext_get
+ * makes it on first use; the table frees it with the flow): a name, a
+ * ClientHello being reassembled, behaviour signals, the reply direction's
+ * first packet, and what was last pushed to the whitelist. A flood's
+ * flows, one packet from a random source each, never need it.
+ */
+struct flow_ext {
+	const char *domain;		/* a strpool reference, or NULL */
+	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
+	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
+	ng_time reply_first;		/* first packet of the direction that did not start the flow */
+	ng_time dir_recorded[2];	/* last time pushed to the whitelist (flow_recorded_time) */
+	/*
+	 * packets[d] and bytes[d] when direction d was last pushed to the
+	 * whitelist, read with flow_recorded_pkts and _bytes: their low 32 and
+	 * 48 bits, enough while fewer than 2^32 packets and 2^48 bytes arrive
+	 * between two pushes (one is due each minute of traffic).
+	 */
+	uint32_t rec_pkts[2];
+	uint32_t rec_bytes_lo[2];
+	uint16_t rec_bytes_hi[2];
+};
+
+/*
+ * One flow. The table owns it; everything it points to (the extension, the
+ * enrichments' slots) is released by the table's release hook when the flow
+ * is freed.
  *
- * Layout: 256 bytes. What every packet reads or writes sits in the first 128
- * bytes, and flows are allocated on 128-byte boundaries, so a packet costs at
- * most the two cache lines the CPU fetches together; a table of 100,000 flows
- * does not fit in cache, and each further line was a miss per packet. The
- * few small fields that fit beside the hot ones live there too.
+ * Layout: 176 bytes, carved back to back from the table's slabs. What every
+ * packet reads or writes is the first 112 bytes; the rest is read once per
+ * flow, or per tick. A million flows is a port scan, a flood or a busy P2P
+ * client, so every byte here is paid a million times: what most flows never
+ * need lives in struct flow_ext, and the times that follow from others are
+ * computed (flow_last_seen, flow_dir_first).
  */
 struct flow {
 	/* Hot: touched by every packet. */
 	struct flow_key key;		/* 40 bytes */
 	uint64_t packets[2], bytes[2];	/* indexed by enum flow_dir */
-	ng_time last_seen;
-	ng_time dir_last[2];		/* last packet in each direction */
-	ng_time dir_recorded[2];	/* last time pushed to the whitelist, NG_TIME_NONE before */
+	ng_time dir_last[2];		/* last packet in each direction, 0 before */
+	ng_time first_seen;		/* the flow's first packet (its direction is first_dir) */
 	uint8_t verdict;		/* enum wl_verdict, overall */
 	uint8_t state : 3;		/* enum flow_state */
 	uint8_t tclass : 2;		/* which list it is on (flow.c) */
@@ -126,67 +150,91 @@ struct flow {
 	uint8_t synack_seen : 1;	/* TCP: a SYN-ACK was seen, whatever the state */
 	uint8_t icmp_set : 1;		/* ICMP/ICMPv6: icmp_type/icmp_code are the first header's */
 	uint8_t icmp_from_b : 1;	/* ... and key.b sent it */
+	uint8_t alerted : 4;		/* engine.c: bit per direction (its alert was raised, or it needs none), and two more */
+	uint8_t first_dir : 1;		/* enum flow_dir of the first packet */
+	uint8_t recorded : 2;		/* bit per direction: pushed to the whitelist (ext has when) */
 	/* The first ICMP header's type and code: the flow's Community ID (communityid.h). */
 	uint8_t icmp_type, icmp_code;
-	/* Not per packet, but room is left here. */
-	uint8_t alerted;		/* bit per direction: its alert was raised, or it needs none */
 	uint8_t remote_scope;		/* enum ng_scope */
-	uint32_t fragments;
 	uint8_t domain_source;		/* enum flow_domain_source */
 	uint8_t attention;		/* enum ng_attention (detect.h) */
 	uint8_t detect_flags;		/* detect.c's own bits */
+	uint32_t fragments;
+
+	/* Links by flow number in the table's slabs, 0 for none (flow.c): half the size of pointers. */
+	uint32_t queued;		/* when put at the tail of its list, in 65.536 ms units (flow.c) */
+	uint32_t prev, next;		/* timeout-class list, or the ended list */
+	uint32_t idnext;		/* id hash chain */
 
 	/* Cold: once per flow, or per tick. */
+	struct flow_ext *ext;		/* NULL until needed (flow_ext_get) */
 	uint64_t id;
-	ng_time queued;			/* last_seen when put at the tail of its list (flow.c) */
-	ng_time first_seen;
-	ng_time dir_first[2];		/* first packet in each direction, NG_TIME_NONE before */
 	uint64_t event_id;		/* id of the last event that published this flow */
-	const char *domain;		/* a strpool reference, or NULL */
 	ENRICH_SLOT_UNION;		/* one reference per enrichment (slots.h), NULL when none */
-	struct flow_sniff *sniff;	/* owned; reassembly of a split ClientHello/request */
-	struct flow_sigs *sigs;		/* owned (detect.c): behaviour signals, NULL when none */
-	/* Links by flow number in the table's slabs, 0 for none (flow.c): half the size of pointers. */
-	uint32_t idnext;		/* id hash chain */
-	uint32_t prev, next;		/* timeout-class list, or the ended list */
 	uint32_t verdict_ref[2];	/* per direction (enum flow_dir): vpool references; read with flow_verdict */
-	/*
-	 * packets[d] and bytes[d] when direction d was last pushed to the
-	 * whitelist (dir_recorded[d] says when), read with flow_recorded_pkts
-	 * and _bytes: their low 32 and 48 bits, enough while fewer than 2^32
-	 * packets and 2^48 bytes arrive between two pushes (one is due each
-	 * minute of traffic).
-	 */
-	uint32_t rec_pkts[2];
-	uint32_t rec_bytes_lo[2];
-	uint16_t rec_bytes_hi[2];
-} __attribute__((aligned(128)));
+} __attribute__((aligned(16)));
+
+/* f's extension, made (zeroed, times NG_TIME_NONE) on first use. */
+struct flow_ext *flow_ext_get(struct flow *f);
+
+/* The flow's name (a strpool string), or NULL. */
+static inline const char *flow_domain(const struct flow *f)
+{
+	return f->ext ? f->ext->domain : NULL;
+}
+
+/* The flow's behaviour signals (detect.c), or NULL. */
+static inline struct flow_sigs *flow_sigs(const struct flow *f)
+{
+	return f->ext ? f->ext->sigs : NULL;
+}
+
+/* The time of the flow's last packet: first_seen until a packet is counted, then the latest of both directions. */
+static inline ng_time flow_last_seen(const struct flow *f)
+{
+	ng_time t = f->dir_last[0] > f->dir_last[1] ? f->dir_last[0] : f->dir_last[1];
+
+	return t > f->first_seen ? t : f->first_seen;
+}
+
+/* The first packet of direction d (enum flow_dir), NG_TIME_NONE before one. */
+static inline ng_time flow_dir_first(const struct flow *f, int d)
+{
+	if (d == f->first_dir)
+		return f->first_seen;
+	return f->ext ? f->ext->reply_first : NG_TIME_NONE;
+}
+
+/* Record the first packet of direction d at t (the engine, at that packet; tests). */
+void flow_set_dir_first(struct flow *f, int d, ng_time t);
+
+/* When direction d was last pushed to the whitelist, NG_TIME_NONE before the first push. */
+static inline ng_time flow_recorded_time(const struct flow *f, int d)
+{
+	return (f->recorded >> d) & 1 ? f->ext->dir_recorded[d] : NG_TIME_NONE;
+}
 
 /* packets[d] as of direction d's last push to the whitelist (flow_set_recorded), 0 before the first. */
 static inline uint64_t flow_recorded_pkts(const struct flow *f, int d)
 {
-	if (f->dir_recorded[d] == NG_TIME_NONE)
+	if (!((f->recorded >> d) & 1))
 		return 0;
-	return f->packets[d] - (uint32_t)((uint32_t)f->packets[d] - f->rec_pkts[d]);
+	return f->packets[d] - (uint32_t)((uint32_t)f->packets[d] - f->ext->rec_pkts[d]);
 }
 
 /* bytes[d] as of direction d's last push to the whitelist, 0 before the first. */
 static inline uint64_t flow_recorded_bytes(const struct flow *f, int d)
 {
-	uint64_t low48 = ((uint64_t)1 << 48) - 1, rec = (uint64_t)f->rec_bytes_hi[d] << 32 | f->rec_bytes_lo[d];
+	uint64_t low48 = ((uint64_t)1 << 48) - 1, rec;
 
-	if (f->dir_recorded[d] == NG_TIME_NONE)
+	if (!((f->recorded >> d) & 1))
 		return 0;
+	rec = (uint64_t)f->ext->rec_bytes_hi[d] << 32 | f->ext->rec_bytes_lo[d];
 	return f->bytes[d] - ((f->bytes[d] - rec) & low48);
 }
 
-/* Direction d was pushed to the whitelist with every packet and byte counted so far (the caller sets its time). */
-static inline void flow_set_recorded(struct flow *f, int d)
-{
-	f->rec_pkts[d] = (uint32_t)f->packets[d];
-	f->rec_bytes_lo[d] = (uint32_t)f->bytes[d];
-	f->rec_bytes_hi[d] = (uint16_t)(f->bytes[d] >> 32);
-}
+/* Direction d was pushed to the whitelist at t with every packet and byte counted so far. */
+void flow_set_recorded(struct flow *f, int d, ng_time t);
 
 /* The whitelist's verdict on direction d (enum flow_dir) of f, as judged at its start (or since). */
 static inline const struct wl_verdict_info *flow_verdict(const struct flow *f, int d)

@@ -346,7 +346,7 @@ static bool flows_match(const struct flows_query *fq, const struct flow *f)
 		return false;
 	if (fq->since == 1 && !(f->event_id > fq->since_id))
 		return false;
-	if (fq->since == 2 && !(f->last_seen > fq->since_time))
+	if (fq->since == 2 && !(flow_last_seen(f) > fq->since_time))
 		return false;
 	if (fq->ncountries) {
 		bool ok = false;
@@ -394,7 +394,7 @@ void http_flow_view(const struct flow *f, struct filter_view *v, char *ra, char 
 	memset(v, 0, sizeof *v);
 	v->remote_ip = addr_format(flow_remote_ip(f), ra, NG_ADDRSTRLEN);
 	v->local_ip = addr_format(flow_local_ip(f), la, NG_ADDRSTRLEN);
-	v->domain = f->domain;
+	v->domain = flow_domain(f);
 	if (f->geo) {
 		v->as_org = f->geo->as_org;
 		v->asn = f->geo->asn;
@@ -482,7 +482,7 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 		r = CMP(a->first_seen, b->first_seen);
 		break;
 	case SORT_LAST_SEEN:
-		r = CMP(a->last_seen, b->last_seen);
+		r = CMP(flow_last_seen(a), flow_last_seen(b));
 		break;
 	case SORT_REMOTE:
 		r = addr_compare(flow_remote_ip(a), flow_remote_ip(b));
@@ -505,7 +505,7 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 		r = cmp_str(a->proc ? a->proc->name : NULL, b->proc ? b->proc->name : NULL);
 		break;
 	case SORT_DOMAIN:
-		r = cmp_str(a->domain, b->domain);
+		r = cmp_str(flow_domain(a), flow_domain(b));
 		break;
 	case SORT_PROTO:
 		r = CMP(a->key.proto, b->key.proto);
@@ -974,7 +974,7 @@ struct forgot {
 static bool forgot_covers(void *arg, const struct flow *f)
 {
 	const struct forgot *g = arg;
-	const char *p = g->pattern, *d = f->domain;
+	const char *p = g->pattern, *d = flow_domain(f);
 	size_t pl, dl;
 
 	if (g->is_cidr)

@@ -329,7 +329,7 @@ enum MHD_Result http_group_flows(struct http_conn *c, enum group_kind kind, stru
 
 		g->id = f->id;
 		g->remote_ip = addr_format(flow_remote_ip(f), ra[i], sizeof ra[i]);
-		g->domain = f->domain;
+		g->domain = flow_domain(f);
 		if (f->proc) {
 			g->proc_name = f->proc->name;
 			g->exe = f->proc->exe;
@@ -343,7 +343,7 @@ enum MHD_Result http_group_flows(struct http_conn *c, enum group_kind kind, stru
 			g->bytes[d] = f->bytes[d];
 		}
 		g->first = f->first_seen;
-		g->last = f->last_seen;
+		g->last = flow_last_seen(f);
 		g->attention = f->attention;
 		g->verdict = engine_flow_verdict(f);
 		g->active = f->end_reason == FLOW_END_NONE;

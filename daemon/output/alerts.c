@@ -514,7 +514,7 @@ static cJSON *alert_object(const struct flow *f, enum flow_dir dir, ng_time wind
 	cJSON_AddStringToObject(o, "reason", wl_reason_format(v, window, reason, sizeof reason));
 	cJSON_AddStringToObject(o, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
 	cJSON_AddNumberToObject(o, "remote_port", flow_remote_port(f));
-	add_str(o, "remote_domain", f->domain);
+	add_str(o, "remote_domain", flow_domain(f));
 	add_str(o, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
 	cJSON_AddStringToObject(o, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
 	cJSON_AddStringToObject(o, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
@@ -841,7 +841,7 @@ char *alerts_raise(struct alerts *a, const struct flow *f, enum flow_dir dir, ng
 {
 	const struct wl_verdict_info *v = flow_verdict(f, dir);
 	struct dedup_entry *e;
-	ng_time t = f->dir_first[dir] != NG_TIME_NONE ? f->dir_first[dir] : f->first_seen;
+	ng_time t = flow_dir_first(f, dir) != NG_TIME_NONE ? flow_dir_first(f, dir) : f->first_seen;
 	uint32_t repeats = 0;
 	bool found;
 	cJSON *o;

@@ -115,7 +115,7 @@ static void w_end(struct jw *w, const char *name, const struct flow *f, bool loc
 	jw_u64(w, "bytes", f->bytes[sent]);
 	jw_u64(w, "packets", f->packets[sent]);
 	if (!local)
-		jw_str(w, "domain", f->domain);
+		jw_str(w, "domain", flow_domain(f));
 	if (g && (g->has_location || g->country[0] || g->city || g->region)) {
 		jw_open(w, "geo");
 		if (g->has_location) {
@@ -188,7 +188,7 @@ void ecs_append(const struct flow *f, ng_time window, const struct ecs_alert *al
 
 	sb_reserve(sb, 1536);
 	sb_putc(sb, '{');
-	jw_time(&w, "@timestamp", alert ? alert->time : f->last_seen);
+	jw_time(&w, "@timestamp", alert ? alert->time : flow_last_seen(f));
 	jw_open(&w, "ecs");
 	jw_str(&w, "version", ECS_VERSION);
 	jw_close(&w);
@@ -208,8 +208,8 @@ void ecs_append(const struct flow *f, ng_time window, const struct ecs_alert *al
 	jw_str(&w, "provider", "netglobe");
 	jw_time(&w, "start", f->first_seen);
 	if (!alert) {
-		jw_time(&w, "end", f->last_seen);
-		jw_u64(&w, "duration", (uint64_t)(f->last_seen - f->first_seen) * 1000);	/* nanoseconds */
+		jw_time(&w, "end", flow_last_seen(f));
+		jw_u64(&w, "duration", (uint64_t)(flow_last_seen(f) - f->first_seen) * 1000);	/* nanoseconds */
 	}
 	if (alert) {
 		wl_reason_format(alert->verdict, window, reason, sizeof reason);

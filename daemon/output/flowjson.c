@@ -342,7 +342,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	p = NG_PUT_LIT(p, ",\"first_seen\":\"");
 	p = time_put(p, f->first_seen);
 	p = NG_PUT_LIT(p, "\",\"last_seen\":\"");
-	p = time_put(p, f->last_seen);
+	p = time_put(p, flow_last_seen(f));
 	p = NG_PUT_LIT(p, "\",\"state\":");
 	p = put_name(p, flowjson_state_name(f->state));
 	p = NG_PUT_LIT(p, ",\"conn_state\":");
@@ -360,7 +360,7 @@ void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 	p = put_name(p, scope_name((enum ng_scope)f->remote_scope));
 	sb_done(sb, p);
 	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
-	w_str(sb, "remote_domain", f->domain);
+	w_str(sb, "remote_domain", flow_domain(f));
 	p = sb_room(sb, FLOWJSON_ROOM);
 	p = NG_PUT_LIT(p, ",\"remote_domain_source\":");
 	p = put_name(p, flowjson_domain_source_name(f->domain_source));
@@ -457,7 +457,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, n[1], false);
 	sb_csv_field(sb, addr_format(flow_remote_ip(f), ra, sizeof ra), false);
 	sb_csv_field(sb, n[2], false);
-	sb_csv_field(sb, f->domain, false);
+	sb_csv_field(sb, flow_domain(f), false);
 	sb_csv_field(sb, flowjson_domain_source_name(f->domain_source), false);
 	sb_csv_field(sb, f->proc ? f->proc->name : NULL, false);
 	sb_csv_field(sb, f->proc ? n[3] : NULL, false);
@@ -470,7 +470,7 @@ void flowjson_csv_row(const struct flow *f, ng_time window, struct strbuf *sb)
 	sb_csv_field(sb, n[7], false);
 	sb_csv_field(sb, n[8], false);
 	sb_csv_field(sb, time_format(f->first_seen, t1, sizeof t1), false);
-	sb_csv_field(sb, time_format(f->last_seen, t2, sizeof t2), false);
+	sb_csv_field(sb, time_format(flow_last_seen(f), t2, sizeof t2), false);
 	sb_csv_field(sb, flowjson_state_name(f->state), false);
 	sb_csv_field(sb, f->end_reason == FLOW_END_NONE ? "true" : "false", false);
 	sb_csv_field(sb, wl_verdict_name((enum wl_verdict)flow_verdict(f, 0)->verdict), false);

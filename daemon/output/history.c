@@ -127,7 +127,7 @@ static void pack_cb(void *arg, struct flow *f)
 	put64(r + 24, f->bytes[0]);
 	put64(r + 32, f->bytes[1]);
 	put64(r + 40, (uint64_t)f->first_seen);
-	put64(r + 48, (uint64_t)f->last_seen);
+	put64(r + 48, (uint64_t)flow_last_seen(f));
 	r[56] = f->state;
 	r[57] = f->end_reason;
 	r[58] = flow_verdict(f, 0)->verdict;
@@ -181,7 +181,7 @@ static void history_keep(struct history *h, struct flow *f, bool at_end)
 		h->cappf = h->cappf ? h->cappf * 2 : 256;
 		h->pf = xrealloc(h->pf, h->cappf * sizeof *h->pf);
 	}
-	h->pf[h->npf++] = (struct pend_flow){f->id, f->first_seen, f->last_seen, sb.p};
+	h->pf[h->npf++] = (struct pend_flow){f->id, f->first_seen, flow_last_seen(f), sb.p};
 	h->pending_bytes += sb.len;
 }
 

@@ -562,19 +562,19 @@ static void flow_record(struct ipfix *x, const struct flow *f, int d, uint64_t p
 	r.packets = packets;
 	r.flow_id = f->id;
 	r.start = start;
-	r.end = f->last_seen;
+	r.end = flow_last_seen(f);
 	r.src_as = sent ? 0 : remote_as;
 	r.dst_as = sent ? remote_as : 0;
 	r.verdict_sent = flow_verdict(f, FLOW_SENT)->verdict;
 	r.verdict_received = flow_verdict(f, FLOW_RECEIVED)->verdict;
 	r.verdict = (uint8_t)engine_flow_verdict(f);
 	r.initiator = f->initiator_local ? 1 : 2;
-	r.domain_source = f->domain ? f->domain_source : FLOW_DOMAIN_NONE;
+	r.domain_source = flow_domain(f) ? f->domain_source : FLOW_DOMAIN_NONE;
 	r.pid = f->proc && f->proc->pid > 0 ? (uint32_t)f->proc->pid : 0;
 	r.cc[0] = f->geo && f->geo->country[0] && f->geo->country[1] ? f->geo->country[0] : '\0';
 	r.cc[1] = r.cc[0] ? f->geo->country[1] : '\0';
-	r.domain = f->domain;
-	r.domain_len = str_cut(f->domain);
+	r.domain = flow_domain(f);
+	r.domain_len = str_cut(flow_domain(f));
 	r.process = f->proc ? f->proc->name : NULL;
 	r.process_len = str_cut(r.process);
 	r.attention = f->attention;
@@ -663,7 +663,7 @@ void ipfix_flow_end(struct ipfix *x, const struct flow *f)
 	reason = end_reason(f->end_reason);
 	for (int d = 0; d < 2; d++) {
 		uint64_t p = f->packets[d] - (l ? l->packets[d] : 0), b = f->bytes[d] - (l ? l->bytes[d] : 0);
-		ng_time start = f->dir_first[d];
+		ng_time start = flow_dir_first(f, d);
 
 		if (p == 0)
 			continue;
@@ -684,7 +684,7 @@ void ipfix_flow_update(struct ipfix *x, const struct flow *f)
 		return;
 	l = live_find(x, f->id);
 	since = l ? l->last_end : f->first_seen;
-	if (f->last_seen - since < x->active_timeout)
+	if (flow_last_seen(f) - since < x->active_timeout)
 		return;
 	if (!l && !(l = live_insert(x, f->id))) {
 		x->st.interim_skipped++;
@@ -692,7 +692,7 @@ void ipfix_flow_update(struct ipfix *x, const struct flow *f)
 	}
 	for (int d = 0; d < 2; d++) {
 		uint64_t p = f->packets[d] - l->packets[d], b = f->bytes[d] - l->bytes[d];
-		ng_time start = f->dir_first[d];
+		ng_time start = flow_dir_first(f, d);
 
 		if (p == 0)
 			continue;
@@ -703,7 +703,7 @@ void ipfix_flow_update(struct ipfix *x, const struct flow *f)
 		l->packets[d] = f->packets[d];
 		l->bytes[d] = f->bytes[d];
 	}
-	l->last_end = f->last_seen;
+	l->last_end = flow_last_seen(f);
 }
 
 /* Drop every queued TCP message, counting its records. */

@@ -73,9 +73,8 @@ static void make_flow(struct flow *f, uint64_t id, const char *remote, uint8_t v
 	f->key.proto = 6;
 	f->local_is_b = false;
 	f->initiator_local = true;
-	f->first_seen = f->last_seen = t;
-	f->dir_first[0] = t;
-	f->dir_first[1] = t + 1000;
+	f->first_seen = t;	/* the first packet was sent */
+	flow_ext_get(f)->reply_first = t + 1000;
 	for (int d = 0; d < 2; d++) {
 		struct wl_verdict_info v = {0};
 
@@ -208,7 +207,7 @@ static void test_alert_json(void **state)
 	(void)state;
 	a = create(&o);
 	make_flow(&f, 42, "198.51.100.9", WL_BLOCKLISTED, T0);
-	f.domain = (char *)"evil.example";
+	flow_ext_get(&f)->domain = "evil.example";
 	f.domain_source = FLOW_DOMAIN_DNS;
 	txt = alerts_raise(a, &f, FLOW_RECEIVED, 48 * 3600 * NG_USEC, false);
 	assert_non_null(txt);
@@ -422,7 +421,7 @@ static void test_no_shell(void **state)
 	o.timeout = 5 * NG_USEC;
 	a = create(&o);
 	make_flow(&f, 7, "203.0.113.77", WL_ANOMALOUS, T0);
-	f.domain = domain;
+	flow_ext_get(&f)->domain = domain;
 	assert_true(raise1(a, &f, FLOW_SENT));
 	alerts_drain(a, 5 * NG_USEC);
 	alerts_get_stats(a, &st);

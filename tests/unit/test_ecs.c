@@ -148,7 +148,7 @@ static void make_flow(struct flow *f, struct geo_info *g, struct proc_info *p)
 	f->initiator_local = 1;
 	f->id = 42;
 	f->first_seen = 1700000000LL * NG_USEC;
-	f->last_seen = f->first_seen + 1500000;
+	f->dir_last[FLOW_RECEIVED] = f->first_seen + 1500000;
 	f->packets[FLOW_SENT] = 5;
 	f->packets[FLOW_RECEIVED] = 4;
 	f->bytes[FLOW_SENT] = 700;
@@ -160,7 +160,7 @@ static void make_flow(struct flow *f, struct geo_info *g, struct proc_info *p)
 	f->state = FLOW_STATE_CLOSED;
 	f->end_reason = FLOW_END_CLOSED;
 	f->remote_scope = NG_SCOPE_PUBLIC;
-	f->domain = "example.org";
+	flow_ext_get(f)->domain = "example.org";
 	f->domain_source = FLOW_DOMAIN_SNI;
 	flow_verdict_set(f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED, .why = WL_WHY_BLOCKLISTED});
 	flow_verdict_set(f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_NORMAL});

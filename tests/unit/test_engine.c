@@ -366,7 +366,7 @@ static void test_late_name_and_rules(void **state)
 		send_pkt(&r, me, 40001, them, 80, 0x10, T0 + 5000);
 		send_http(&r, me, 40001, them, 80, "www.trusted.example", T0 + 6000);
 		f = only_flow(&r, 2);
-		assert_string_equal(f->domain, "www.trusted.example");
+		assert_string_equal(flow_domain(f), "www.trusted.example");
 		if (v == 1) {
 			assert_int_equal(flow_verdict(f, FLOW_SENT)->verdict, WL_NORMAL);
 			assert_int_equal(flow_verdict(f, FLOW_RECEIVED)->verdict, WL_NORMAL);

@@ -96,7 +96,7 @@ static void test_expiry_by_class(void **state)
 	assert_int_equal(e.last_id, udp->id);
 	assert_int_equal(e.last_reason, FLOW_END_IDLE);
 	/* A packet keeps a flow alive. */
-	tcp->last_seen = 200 * NG_USEC;
+	tcp->dir_last[FLOW_SENT] = 200 * NG_USEC;
 	flow_table_touch(ft, tcp);
 	assert_int_equal(flow_table_expire(ft, 400 * NG_USEC), 0);
 	assert_int_equal(flow_table_expire(ft, 501 * NG_USEC), 1);
@@ -257,13 +257,11 @@ static void test_recorded_counts(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof f);
-	f.dir_recorded[0] = f.dir_recorded[1] = NG_TIME_NONE;
 	f.packets[0] = (1ULL << 40) + 5;	/* a direction never pushed reads 0, however much it carried */
 	f.bytes[0] = (1ULL << 60) - 1;
 	assert_int_equal(flow_recorded_pkts(&f, 0), 0);
 	assert_int_equal(flow_recorded_bytes(&f, 0), 0);
 	memset(&f, 0, sizeof f);
-	f.dir_recorded[0] = f.dir_recorded[1] = NG_TIME_NONE;
 	for (int i = 0; i < 100000; i++) {
 		int d = i & 1;
 
@@ -274,8 +272,7 @@ static void test_recorded_counts(void **state)
 		f.bytes[d] += (x >> 16) & (((uint64_t)1 << 47) - 1);
 		/* Pushed at random, and always before 2^32 packets or 2^48 bytes are unrecorded. */
 		if ((x & 4) || f.packets[d] - rec_p[d] >= (1ULL << 31) || f.bytes[d] - rec_b[d] >= (1ULL << 47)) {
-			f.dir_recorded[d] = i;
-			flow_set_recorded(&f, d);
+			flow_set_recorded(&f, d, i);
 			rec_p[d] = f.packets[d];
 			rec_b[d] = f.bytes[d];
 		}

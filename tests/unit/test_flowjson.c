@@ -96,18 +96,21 @@ static void test_conn_states_are_plain(void **state)
 static void test_object_is_valid_json(void **state)
 {
 	struct flow f;
+	struct flow_ext ext;
 	cJSON *o;
 
 	(void)state;
 	memset(&f, 0, sizeof f);
+	memset(&ext, 0, sizeof ext);
 	f.id = UINT64_MAX;
 	f.key.proto = 200;
 	f.bytes[FLOW_SENT] = UINT64_MAX;
 	f.packets[FLOW_RECEIVED] = UINT64_MAX - 1;
 	f.bytes[1] = 1234567890123ULL;
 	f.first_seen = -1;
-	f.last_seen = 253402300800000000LL;	/* past the year 9999 */
-	f.domain = "quote\"back\\slash\x01\xff.example";
+	f.dir_last[FLOW_RECEIVED] = 253402300800000000LL;	/* the last packet: past the year 9999 */
+	ext.domain = "quote\"back\\slash\x01\xff.example";
+	f.ext = &ext;
 	f.end_reason = FLOW_END_IDLE;
 	o = flowjson_object(&f, 48LL * 3600 * NG_USEC);
 	assert_non_null(o);

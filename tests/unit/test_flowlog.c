@@ -60,10 +60,10 @@ static void make_flow(struct flow *f, struct geo_info *g, uint64_t id)
 	f->bytes[0] = 300 + id;
 	f->packets[1] = 2;
 	f->bytes[1] = 2000;
-	f->first_seen = f->dir_first[0] = f->dir_first[1] = 1700000000LL * NG_USEC;
-	f->last_seen = f->first_seen + 1234567;
+	f->first_seen = flow_ext_get(f)->reply_first = 1700000000LL * NG_USEC;
+	f->dir_last[0] = f->first_seen + 1234567;
 	f->end_reason = FLOW_END_CLOSED;
-	f->domain = (char *)"example.org";
+	flow_ext_get(f)->domain = "example.org";
 	f->domain_source = FLOW_DOMAIN_SNI;
 	flow_verdict_set(f, 0, &(struct wl_verdict_info){.verdict = WL_NORMAL});
 	flow_verdict_set(f, 1, &(struct wl_verdict_info){.verdict = WL_NORMAL});

@@ -803,6 +803,214 @@ static void test_default_paths(void **state)
 	}
 }
 
+/* The writer of pooled results must give what the general writers (sb_json_str, sb_fixed4) give for a copy not marked pooled. */
+static void expect_json_same(const struct geo_info *i)
+{
+	struct strbuf fast = {0}, slow = {0};
+	struct geo_info c;
+
+	geo_info_json(i, &fast);
+	if (i != NULL) {
+		c = *i;
+		c.pooled = false;
+		geo_info_json(&c, &slow);
+	} else
+		geo_info_json(NULL, &slow);
+	if (fast.len != slow.len || strcmp(fast.p, slow.p) != 0)
+		fail_msg("pooled writer: %s\ngeneral writer: %s", fast.p, slow.p);
+	free(fast.p);
+	free(slow.p);
+}
+
+/* What "%.4f" prints for n / 10^4, with trailing zeros (and a bare point) dropped and "-0" as "0". */
+static void fixed4_oracle(long n, char *buf, size_t len)
+{
+	char *end;
+
+	snprintf(buf, len, "%.4f", (double)n / 10000.0);
+	end = buf + strlen(buf);
+	while (end[-1] == '0')
+		*--end = '\0';
+	if (end[-1] == '.')
+		*--end = '\0';
+	if (strcmp(buf, "-0") == 0)
+		strcpy(buf, "0");
+}
+
+/* The text after "\"lat\":" up to the next comma. */
+static void json_lat(const char *json, char *out, size_t len)
+{
+	const char *p = strstr(json, "\"lat\":"), *e;
+
+	assert_non_null(p);
+	p += 6;
+	e = strchr(p, ',');
+	assert_non_null(e);
+	assert_true((size_t)(e - p) < len);
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+}
+
+static void test_json_writer(void **state)
+{
+	static const char *const ips[] = {"81.2.69.142", "2.125.160.216", "89.160.20.112", "2001:218::1",
+					  "216.160.83.56", "175.16.199.0", "8.8.8.8", "2a02:d300::1"};
+	static const double odd[] = {-0.0, -0.00004, -0.00005, 0.00005, 0.00004999, -89.99995, 179.99995,
+				     -179.99999, 90, -90, 0.1, -0.1, 35.68536, -122.08384, 1e-9, -1e-9};
+	struct geoip *g = open_city(testdata("mmdb/GeoIP2-City-Test.mmdb"), NULL, NULL, 0);
+	struct geo_info *i, c;
+	char want[32], got[32];
+
+	(void)state;
+	expect_json_same(NULL);
+	for (size_t k = 0; k < NG_ARRAY_LEN(ips); k++) {
+		i = lookup(g, ips[k]);
+		expect_json_same(i);
+		geo_info_unref(i);
+	}
+	/* Coordinates over the whole range, against snprintf and against sb_fixed4. */
+	i = lookup(g, "89.160.20.112");
+	assert_non_null(i);
+	assert_true(i->pooled);
+	assert_non_null(i->place);	/* the "geo" text, shared by the results of its place */
+	c = *i;
+	c.place = NULL;		/* written from the fields, as a new place's text is */
+	for (long n = -1800000; n <= 1800000; n += 7) {
+		struct strbuf sb = {0};
+
+		c.lat = (double)n / 10000.0;
+		c.lon = -c.lat;
+		geo_info_json(&c, &sb);
+		json_lat(sb.p, got, sizeof got);
+		fixed4_oracle(n, want, sizeof want);
+		if (strcmp(got, want) != 0)
+			fail_msg("lat %ld/10^4: \"%s\", snprintf says \"%s\"", n, got, want);
+		free(sb.p);
+		if (n % 7001 == 0)
+			expect_json_same(&c);
+	}
+	for (size_t k = 0; k < NG_ARRAY_LEN(odd); k++) {
+		c.lat = odd[k];
+		c.lon = -odd[k];
+		expect_json_same(&c);
+	}
+	c.lat = -0.0;
+	{
+		struct strbuf sb = {0};
+
+		geo_info_json(&c, &sb);
+		json_lat(sb.p, got, sizeof got);
+		assert_string_equal(got, "0");
+		free(sb.p);
+	}
+	/* Without a place, without a country, without an AS: the nulls. */
+	c.has_location = false;
+	expect_json_same(&c);
+	c.country[0] = '\0';
+	expect_json_same(&c);
+	c.asn = 4200000000u;
+	c.accuracy_km = 2147483647;
+	expect_json_same(&c);
+	geo_info_unref(i);
+	geoip_close(g);
+}
+
+/* A small LCG for reproducible random addresses. */
+static uint64_t lcg_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 16;
+}
+
+static void test_json_writer_bundled(void **state)
+{
+	struct geoip_options o;
+	struct geoip_defaults d;
+	struct geoip_stats st;
+	struct geoip *g;
+	char err[1024];
+	uint64_t seed = 1;
+	unsigned found = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	unsetenv("NETGLOBE_DATA_DIR");
+	if (geoip_default_options(&o, &d, err, sizeof err) == -1) {
+		print_message("skipped: %s\n", err);
+		return;
+	}
+	g = geoip_open(&o, err, sizeof err);
+	if (g == NULL)
+		fail_msg("geoip_open: %s", err);
+	for (int k = 0; k < 20000; k++) {
+		ng_addr a;
+		struct geo_info *i;
+		uint64_t r = lcg_next(&seed);
+
+		memset(&a, 0, sizeof a);
+		if (k % 5 == 0) {
+			a.v = 6;
+			a.a[0] = 0x20;
+			a.a[1] = (uint8_t)(r >> 8);
+			for (int b = 2; b < 16; b++)
+				a.a[b] = (uint8_t)lcg_next(&seed);
+		} else {
+			a.v = 4;
+			for (int b = 0; b < 4; b++)
+				a.a[b] = (uint8_t)(r >> (8 * b));
+		}
+		i = geoip_lookup(g, &a);
+		found += i != NULL;
+		expect_json_same(i);
+		geo_info_unref(i);
+	}
+	geoip_get_stats(g, &st);
+	print_message("bundled data: %u of 20000 found, %llu results, %llu names\n", found,
+		      (unsigned long long)st.results, (unsigned long long)st.names);
+	assert_true(found > 10000);
+	assert_true(st.names > 0 && st.names < found);	/* cities and AS names are shared */
+	geoip_close(g);
+}
+
+static void test_name_pool(void **state)
+{
+	struct geoip *g = open_city(testdata("mmdb/GeoIP2-City-Test.mmdb"), NULL, NULL, 0);
+	struct geo_info *a, *b;
+	struct geoip_stats st;
+	struct strbuf sb = {0};
+
+	(void)state;
+	a = lookup(g, "81.2.69.142");	/* London, England, United Kingdom */
+	b = lookup(g, "2.125.160.216");	/* Boxford, England, United Kingdom */
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(a->country_name, b->country_name);	/* one copy each */
+	assert_ptr_equal(a->region, b->region);
+	assert_string_equal(a->region, "England");
+	assert_string_equal(b->city, "Boxford");
+	geoip_get_stats(g, &st);
+	assert_int_equal(st.names, 4);	/* United Kingdom, England, London, Boxford */
+	/* Closed: the results and their names stay valid for their holders. */
+	geoip_close(g);
+	geo_info_unref(b);
+	assert_string_equal(a->city, "London");
+	assert_string_equal(a->country_name, "United Kingdom");
+	geo_info_json(a, &sb);
+	assert_non_null(strstr(sb.p, "\"country_name\":\"United Kingdom\",\"region\":\"England\",\"city\":\"London\""));
+	free(sb.p);
+	geo_info_unref(a);
+
+	/* Names that need escaping keep their JSON literal. */
+	g = open_city(testdata("mmdb/GeoIP2-City-Test.mmdb"), NULL, NULL, 0);
+	a = lookup(g, "89.160.20.112");
+	assert_non_null(a);
+	assert_string_equal(a->city, "Link\xc3\xb6ping");
+	expect_json_same(a);
+	geo_info_unref(a);
+	geoip_close(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +1025,9 @@ int main(void)
 		cmocka_unit_test(test_asn_table_corruption),
 		cmocka_unit_test(test_asn_table_file),
 		cmocka_unit_test(test_default_paths),
+		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_writer_bundled),
+		cmocka_unit_test(test_name_pool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

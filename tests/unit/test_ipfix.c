@@ -313,12 +313,12 @@ static void tflow_v4(struct tflow *t, uint64_t id)
 	t->f.packets[FLOW_RECEIVED] = 8;
 	t->f.bytes[FLOW_RECEIVED] = 6000;
 	t->f.first_seen = T0;
-	t->f.dir_first[FLOW_SENT] = T0;
-	t->f.dir_first[FLOW_RECEIVED] = T0 + 20000;
-	t->f.last_seen = T0 + 5 * NG_USEC + 999;
+	t->f.first_dir = FLOW_SENT;
+	flow_ext_get(&t->f)->reply_first = T0 + 20000;
+	t->f.dir_last[FLOW_SENT] = T0 + 5 * NG_USEC + 999;
 	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_ANOMALOUS});
 	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_NORMAL});
-	t->f.domain = (char *)"example.org";
+	flow_ext_get(&t->f)->domain = "example.org";
 	t->f.domain_source = FLOW_DOMAIN_SNI;
 	memcpy(t->g.country, "US", 3);
 	t->g.asn = 15169;
@@ -351,9 +351,9 @@ static void tflow_v6(struct tflow *t, uint64_t id)
 	t->f.packets[FLOW_RECEIVED] = 2;
 	t->f.bytes[FLOW_RECEIVED] = 300;
 	t->f.first_seen = T0;
-	t->f.dir_first[FLOW_RECEIVED] = T0;
-	t->f.dir_first[FLOW_SENT] = T0 + 1000;
-	t->f.last_seen = T0 + 2000;
+	t->f.first_dir = FLOW_RECEIVED;
+	flow_ext_get(&t->f)->reply_first = T0 + 1000;
+	t->f.dir_last[FLOW_RECEIVED] = T0 + 2000;
 	flow_verdict_set(&t->f, FLOW_SENT, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
 	flow_verdict_set(&t->f, FLOW_RECEIVED, &(struct wl_verdict_info){.verdict = WL_BLOCKLISTED});
 }
@@ -508,7 +508,7 @@ static void test_v6_and_one_direction(void **state)
 	u.f.end_reason = FLOW_END_EVICTED;
 	u.f.geo = NULL;
 	u.f.proc = NULL;
-	u.f.domain = NULL;
+	u.f.ext = NULL;
 	ipfix_flow_end(x, &t.f);
 	ipfix_flow_end(x, &u.f);
 	ipfix_flush(x);
@@ -621,7 +621,7 @@ static void test_long_strings(void **state)
 	dom[253] = (char)0xc3;
 	dom[254] = (char)0xa9;
 	dom[sizeof dom - 1] = '\0';
-	t.f.domain = dom;
+	flow_ext_get(&t.f)->domain = dom;
 	ipfix_flow_end(x, &t.f);
 	ipfix_flush(x);
 	got = rec_s(&d->recs[0], IPFIX_PEN, IPFIX_NG_REMOTE_DOMAIN);
@@ -698,12 +698,12 @@ static void test_active_timeout(void **state)
 	tflow_v4(&t, 9);
 	t.f.end_reason = FLOW_END_NONE;
 	/* 59 s in: nothing yet. */
-	t.f.last_seen = T0 + 59 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 59 * NG_USEC;
 	ipfix_flow_update(x, &t.f);
 	ipfix_flush(x);
 	assert_int_equal(d->nrec, 0);
 	/* 61 s: both directions so far, reason "active timeout". */
-	t.f.last_seen = T0 + 61 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 61 * NG_USEC;
 	ipfix_flow_update(x, &t.f);
 	ipfix_flush(x);
 	assert_int_equal(d->nrec, 2);
@@ -713,11 +713,11 @@ static void test_active_timeout(void **state)
 	/* More sent traffic only; 30 s later nothing is due, 61 s later one record with the delta. */
 	t.f.packets[FLOW_SENT] += 5;
 	t.f.bytes[FLOW_SENT] += 500;
-	t.f.last_seen = T0 + 91 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 91 * NG_USEC;
 	ipfix_flow_update(x, &t.f);
 	ipfix_flush(x);
 	assert_int_equal(d->nrec, 2);
-	t.f.last_seen = T0 + 122 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 122 * NG_USEC;
 	ipfix_flow_update(x, &t.f);
 	ipfix_flush(x);
 	assert_int_equal(d->nrec, 3);
@@ -728,7 +728,7 @@ static void test_active_timeout(void **state)
 	/* The end: only the received delta since the last record. */
 	t.f.packets[FLOW_RECEIVED] += 3;
 	t.f.bytes[FLOW_RECEIVED] += 3000;
-	t.f.last_seen = T0 + 130 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 130 * NG_USEC;
 	t.f.end_reason = FLOW_END_IDLE;
 	ipfix_flow_end(x, &t.f);
 	ipfix_flush(x);
@@ -763,7 +763,7 @@ static void test_active_many(void **state)
 	x = open_test(d, 0);
 	tflow_v4(&t, 1);
 	t.f.end_reason = FLOW_END_NONE;
-	t.f.last_seen = T0 + 61 * NG_USEC;
+	t.f.dir_last[FLOW_SENT] = T0 + 61 * NG_USEC;
 	for (int i = 1; i <= n; i++) {
 		t.f.id = (uint64_t)i * 7919;
 		ipfix_flow_update(x, &t.f);

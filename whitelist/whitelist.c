@@ -709,12 +709,26 @@ char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *bu
 			at = put_count_unit(buf, len, str_append(buf, len, at, "seen "), v->count, " times since ");
 		str_append(buf, len, at, time_format_short(v->first, ts, sizeof ts));
 		break;
-	case WL_WHY_FIRST_CONTACT:
-		window_format(window, w, sizeof w);
-		at = str_append(buf, len, at, "first contact in the ");
-		at = str_append(buf, len, at, w);
-		str_append(buf, len, at, " window");
+	case WL_WHY_FIRST_CONTACT: {
+		/* The usual reason, the same for every flow under one window: its text is kept. */
+		static _Thread_local struct {
+			bool made;
+			ng_time window;
+			char text[64];
+		} memo;
+
+		if (!memo.made || memo.window != window) {
+			window_format(window, w, sizeof w);
+			str_append(memo.text, sizeof memo.text,
+				   str_append(memo.text, sizeof memo.text,
+					      str_append(memo.text, sizeof memo.text, 0, "first contact in the "), w),
+				   " window");
+			memo.window = window;
+			memo.made = true;
+		}
+		str_append(buf, len, at, memo.text);
 		break;
+	}
 	case WL_WHY_EXPIRED:
 		window_format(window, w, sizeof w);
 		at = str_append(buf, len, at, "last seen ");
@@ -739,29 +753,38 @@ char *wl_reason_format(const struct wl_verdict_info *v, ng_time window, char *bu
 	return buf;
 }
 
+/*
+ * Written by hand (str_append, which cuts as snprintf does) like
+ * wl_reason_format: a /flows answer writes one for every flow of a known
+ * service's new address, twice (the signal's reason).
+ */
 char *wl_service_format(const struct wl_verdict_info *v, ng_time window, char *buf, size_t len)
 {
-	char ts[NG_TIMESTRLEN], seen[64], what[WL_DOMAIN_MAX + WL_ORG_KEEP + 32];
+	char ts[NG_TIMESTRLEN], n[NG_U64STRLEN], what[WL_DOMAIN_MAX + WL_ORG_KEEP + 32];
+	size_t at;
 
 	(void)window;	/* the service's latest time is inside it by definition */
 	if (len == 0)
 		return buf;
-	if (v->svc != WL_SVC_DOMAIN && v->svc != WL_SVC_ASN) {
-		buf[0] = '\0';
+	buf[0] = '\0';
+	if (v->svc != WL_SVC_DOMAIN && v->svc != WL_SVC_ASN)
 		return buf;
+	/* "of D" or "in ASn[ ORG]", cut to its own buffer's size; then the sentence around it. */
+	what[0] = '\0';
+	if (v->svc == WL_SVC_DOMAIN) {
+		str_append(what, sizeof what, str_append(what, sizeof what, 0, "of "),
+			   v->svc_name ? v->svc_name : "a known domain");
+	} else {
+		at = str_append(what, sizeof what, str_append(what, sizeof what, 0, "in AS"), u64_format(v->svc_asn, n));
+		if (v->svc_name)
+			str_append(what, sizeof what, str_append(what, sizeof what, at, " "), v->svc_name);
 	}
-	time_format_short(v->svc_first, ts, sizeof ts);
+	at = str_append(buf, len, str_append(buf, len, 0, "new address "), what);
 	if (v->svc_count <= 1)
-		snprintf(seen, sizeof seen, "seen once since %s", ts);
+		at = str_append(buf, len, at, ", seen once since ");
 	else
-		snprintf(seen, sizeof seen, "seen %u times since %s", v->svc_count, ts);
-	if (v->svc == WL_SVC_DOMAIN)
-		snprintf(what, sizeof what, "of %s", v->svc_name ? v->svc_name : "a known domain");
-	else if (v->svc_name)
-		snprintf(what, sizeof what, "in AS%u %s", v->svc_asn, v->svc_name);
-	else
-		snprintf(what, sizeof what, "in AS%u", v->svc_asn);
-	snprintf(buf, len, "new address %s, %s", what, seen);
+		at = put_count_unit(buf, len, str_append(buf, len, at, ", seen "), v->svc_count, " times since ");
+	str_append(buf, len, at, time_format_short(v->svc_first, ts, sizeof ts));
 	return buf;
 }
 

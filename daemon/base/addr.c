@@ -119,6 +119,15 @@ static char *put_v6(char *p, const uint8_t *a)
  * the same as inet_ntop's (tests/unit/test_addr.c compares them); a buffer
  * too short for it gets the empty string, as inet_ntop leaves it.
  */
+char *addr_put(char *p, const ng_addr *addr)
+{
+	if (addr->v == 4)
+		return put_v4(p, addr->a);
+	if (addr->v == 6)
+		return put_v6(p, addr->a);
+	return p;
+}
+
 char *addr_format(const ng_addr *addr, char *buf, size_t len)
 {
 	char tmp[NG_ADDRSTRLEN], *end = tmp;

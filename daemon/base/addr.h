@@ -67,6 +67,8 @@ static inline ng_addr addr_from_v6(const uint8_t b[16])
 int addr_parse(const char *s, ng_addr *out);
 /* Write the canonical text form into buf (NG_ADDRSTRLEN bytes); returns buf. */
 char *addr_format(const ng_addr *addr, char *buf, size_t len);
+/* Write addr_format's text at p (at most NG_ADDRSTRLEN - 1 bytes, no NUL; none for a family it has not); returns the end. */
+char *addr_put(char *p, const ng_addr *addr);
 /* True when both addresses are the same. */
 bool addr_equal(const ng_addr *x, const ng_addr *y);
 /* memcmp-style order: IPv4 before IPv6, then by bytes. */

@@ -89,61 +89,115 @@ static void time_split(ng_time t, struct tm *tm, long *usec)
 	*usec = us;
 }
 
-/* Write v as exactly n decimal digits, zero-padded, at p; returns the end. */
-static char *put_digits(char *p, uint32_t v, int n)
+/* "00" to "99": two digits a step when writing decimals. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				  "8081828384858687888990919293949596979899";
+
+/* Write v (below 100) as exactly two digits at p; returns the end. */
+static inline char *put_2digits(char *p, uint32_t v)
 {
-	for (int i = n - 1; i >= 0; i--, v /= 10)
-		p[i] = (char)('0' + v % 10);
-	return p + n;
+	memcpy(p, digit_pairs + 2 * v, 2);
+	return p + 2;
 }
 
 /* Largest time with a four-digit year: 9999-12-31T23:59:59.999999Z. */
 #define TIME_FAST_MAX (253402300800LL * NG_USEC - 1)
 
 /*
- * Every flow written out carries two of these, so the usual case (years 1970
- * to 9999) is done by hand: the civil date from the day number by Howard
- * Hinnant's days_from_civil inverse ("chrono-Compatible Low-Level Date
- * Algorithms"), then fixed-width digits. Other times take the gmtime_r and
- * snprintf path; tests/unit/test_addr.c checks that both agree.
+ * "YYYY-MM-DDTHH:MM:SS." of secs (0 to the end of year 9999) at p: the civil
+ * date from the day number by Howard Hinnant's days_from_civil inverse
+ * ("chrono-Compatible Low-Level Date Algorithms"), then fixed-width digits.
  */
+static void put_date_time(char *p, int64_t secs)
+{
+	int64_t days = secs / 86400, z = days + 719468;
+	uint32_t sod = (uint32_t)(secs % 86400), era = (uint32_t)(z / 146097), doe, yoe, doy, mp, d, m, y;
+
+	doe = (uint32_t)(z - (int64_t)era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	p = put_2digits(p, y / 100);
+	p = put_2digits(p, y % 100);
+	*p++ = '-';
+	p = put_2digits(p, m);
+	*p++ = '-';
+	p = put_2digits(p, d);
+	*p++ = 'T';
+	p = put_2digits(p, sod / 3600);
+	*p++ = ':';
+	p = put_2digits(p, sod / 60 % 60);
+	*p++ = ':';
+	p = put_2digits(p, sod % 60);
+	*p = '.';
+}
+
+/* The date and time of day of a recently written second (time_put). */
+struct time_memo {
+	int64_t secs;
+	char text[20];
+};
+
+/*
+ * Every flow written out carries two times, mostly of a few seconds, so the
+ * usual case (years 1970 to 9999) is done by hand and the text of the second
+ * is kept (two seconds, by parity, so a flow's first and last second do not
+ * push each other out). Other times take the gmtime_r and snprintf path;
+ * tests/unit/test_addr.c checks that both agree.
+ */
+char *time_put(char *p, ng_time t)
+{
+	static _Thread_local struct time_memo memo[2] = {{-1, ""}, {-1, ""}};
+
+	if (t >= 0 && t <= TIME_FAST_MAX) {
+		int64_t secs = t / NG_USEC;
+		uint32_t us = (uint32_t)(t % NG_USEC);
+		struct time_memo *m = &memo[secs & 1];
+
+		if (m->secs != secs) {
+			put_date_time(m->text, secs);
+			m->secs = secs;
+		}
+		memcpy(p, m->text, 20);
+		p += 20;
+		p = put_2digits(p, us / 10000);
+		p = put_2digits(p, us / 100 % 100);
+		p = put_2digits(p, us % 100);
+		*p++ = 'Z';
+		return p;
+	} else {
+		char tmp[128];
+		struct tm tm;
+		long us;
+		int n;
+
+		time_split(t, &tm, &us);
+		n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+		n = n < 0 ? 0 : NG_MIN(n, NG_TIMESTRLEN - 1);	/* never more than 29 for an ng_time */
+		memcpy(p, tmp, (size_t)n);
+		return p + n;
+	}
+}
+
 char *time_format(ng_time t, char *buf, size_t len)
 {
-	struct tm tm;
-	long us;
+	char tmp[NG_TIMESTRLEN];
+	size_t n;
 
-	if (t >= 0 && t <= TIME_FAST_MAX && len >= 28) {
-		int64_t secs = t / NG_USEC, days = secs / 86400, z = days + 719468;
-		uint32_t sod = (uint32_t)(secs % 86400), era = (uint32_t)(z / 146097), doe, yoe, doy, mp, d, m, y;
-		char *p = buf;
-
-		doe = (uint32_t)(z - (int64_t)era * 146097);
-		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-		mp = (5 * doy + 2) / 153;
-		d = doy - (153 * mp + 2) / 5 + 1;
-		m = mp < 10 ? mp + 3 : mp - 9;
-		y = yoe + era * 400 + (m <= 2);
-		p = put_digits(p, y, 4);
-		*p++ = '-';
-		p = put_digits(p, m, 2);
-		*p++ = '-';
-		p = put_digits(p, d, 2);
-		*p++ = 'T';
-		p = put_digits(p, sod / 3600, 2);
-		*p++ = ':';
-		p = put_digits(p, sod / 60 % 60, 2);
-		*p++ = ':';
-		p = put_digits(p, sod % 60, 2);
-		*p++ = '.';
-		p = put_digits(p, (uint32_t)(t % NG_USEC), 6);
-		*p++ = 'Z';
-		*p = '\0';
+	if (len >= NG_TIMESTRLEN) {
+		*time_put(buf, t) = '\0';
 		return buf;
 	}
-	time_split(t, &tm, &us);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	if (len == 0)
+		return buf;
+	n = NG_MIN((size_t)(time_put(tmp, t) - tmp), len - 1);	/* cut short as snprintf would */
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -337,6 +391,52 @@ uint64_t ng_hash64(const void *data, size_t len, uint64_t seed)
 	return mix64(h ^ 0x589965cc75374cc3ULL, 0x1d8e4e27c47d124fULL ^ h);
 }
 
+/* Bits of the key each pass of ng_refs_sort sorts on: its 2048 counters stay in the L1 cache. */
+#define REFS_RADIX_BITS 11
+#define REFS_RADIX_MASK ((1u << REFS_RADIX_BITS) - 1)
+
+/*
+ * DESIGN. GET /flows sorts up to millions of flows by id: a comparison sort
+ * reads each flow about log2(n) times through its comparator (cache misses
+ * on flows spread over megabytes), where this reads only the refs, a few
+ * sequential passes. Input already in order (a list walked in id order) is
+ * noticed in the first pass and left as it is.
+ */
+void ng_refs_sort(struct ng_ref *r, size_t n)
+{
+	uint64_t all = 0;
+	bool sorted = true;
+	struct ng_ref *tmp, *src = r, *dst;
+
+	for (size_t i = 0; i < n; i++) {
+		all |= r[i].key;
+		if (i && r[i - 1].key > r[i].key)
+			sorted = false;
+	}
+	if (sorted)
+		return;
+	tmp = dst = xmalloc(n * sizeof *tmp);
+	for (unsigned shift = 0; shift < 64 && (all >> shift) != 0; shift += REFS_RADIX_BITS) {
+		size_t count[REFS_RADIX_MASK + 2] = {0};
+		struct ng_ref *swap;
+
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].key >> shift) & REFS_RADIX_MASK) + 1]++;
+		if (count[1] == n)
+			continue;	/* every key has this digit 0: nothing moves */
+		for (size_t d = 1; d <= REFS_RADIX_MASK + 1; d++)
+			count[d] += count[d - 1];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].key >> shift) & REFS_RADIX_MASK]++] = src[i];
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	if (src != r)
+		memcpy(r, src, n * sizeof *r);
+	free(tmp);
+}
+
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -438,27 +538,50 @@ void sb_puts(struct strbuf *sb, const char *s)
 }
 
 
+/* Number of decimal digits of v (1 for 0). */
+static inline int dec_len(uint64_t v)
+{
+	int n = 1;
+
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+char *put_u64(char *p, uint64_t v)
+{
+	int n;
+	char *q;
+
+	if (v < 10) {	/* the counters of most flows of a scan or flood: 0 and 1 */
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	n = dec_len(v);
+	q = p + n;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(q - 2, digit_pairs + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return p + n;
+}
+
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
-	char buf[24], *q = buf + sizeof buf;
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_put(sb, q, (size_t)(buf + sizeof buf - q));
+	sb_done(sb, put_u64(sb_room(sb, NG_U64STRLEN), v));
 }
 
 char *u64_format(uint64_t v, char *buf)
 {
-	char tmp[NG_U64STRLEN], *q = tmp + sizeof tmp;
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(buf, q, (size_t)(tmp + sizeof tmp - q));
-	buf[tmp + sizeof tmp - q] = '\0';
+	*put_u64(buf, v) = '\0';
 	return buf;
 }
 
@@ -475,30 +598,51 @@ size_t str_append(char *buf, size_t len, size_t at, const char *s)
 	return at + n;
 }
 
-void sb_fixed4(struct strbuf *sb, double v)
+char *put_fixed4(char *p, double v)
 {
 	long long n;
-	char frac[5];
+	char frac[4];
 	int k = 4;
 
-	if (!isfinite(v)) {
-		sb_puts(sb, "null");
-		return;
+	if (!isfinite(v))
+		return NG_PUT_LIT(p, "null");
+	if (fabs(v) < 9.0e11 && v == (double)(long long)v) {
+		/* A whole number (a count, most signals' value): v * 10000 is exact, so no decimals either way. */
+		if (v < 0)
+			*p++ = '-';
+		return put_u64(p, (uint64_t)(long long)fabs(v));
+	}
+	if (fabs(v) >= 9.0e14) {
+		/* v * 10000 would not fit a long long: rounded to a whole number (as llround), the rest capped. */
+		double a = fabs(v);
+
+		if (v < 0)
+			*p++ = '-';
+		if (a < 9.0e18)
+			return put_u64(p, (uint64_t)llround(a));
+		return put_u64(p, a < 18446744073709549568.0 ? (uint64_t)a : UINT64_MAX);
 	}
 	n = llround(v * 10000.0);
 	if (n < 0) {
-		sb_putc(sb, '-');
+		*p++ = '-';
 		n = -n;
 	}
-	sb_u64(sb, (uint64_t)n / 10000);
+	p = put_u64(p, (uint64_t)n / 10000);
 	for (int i = 3; i >= 0; i--, n /= 10)
 		frac[i] = (char)('0' + n % 10);
 	while (k > 0 && frac[k - 1] == '0')
 		k--;
 	if (k > 0) {
-		sb_putc(sb, '.');
-		sb_put(sb, frac, (size_t)k);
+		*p++ = '.';
+		memcpy(p, frac, (size_t)k);
+		p += k;
 	}
+	return p;
+}
+
+void sb_fixed4(struct strbuf *sb, double v)
+{
+	sb_done(sb, put_fixed4(sb_room(sb, NG_FIXED4LEN), v));
 }
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629 4), or 0 when it is not one. */
@@ -525,9 +669,13 @@ static size_t utf8_valid_len(const unsigned char *p)
 
 void sb_json_key(struct strbuf *sb, const char *key)
 {
-	sb_puts(sb, ",\"");
-	sb_puts(sb, key);
-	sb_puts(sb, "\":");
+	size_t n = strlen(key);
+	char *p = sb_room(sb, n + 4);
+
+	p = NG_PUT_LIT(p, ",\"");
+	memcpy(p, key, n);
+	p += n;
+	sb_done(sb, NG_PUT_LIT(p, "\":"));
 }
 
 void sb_json_member_str(struct strbuf *sb, const char *key, const char *v)
@@ -539,18 +687,21 @@ void sb_json_member_str(struct strbuf *sb, const char *key, const char *v)
 		sb_puts(sb, "null");
 }
 
-void sb_json_str(struct strbuf *sb, const char *s)
+/* Bytes sb_json_str cannot copy as they are: controls, '"', '\\' and everything past ASCII. */
+static const bool json_special[256] = {
+	[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x80 ... 0xff] = true,
+};
+
+/* The rest of sb_json_str from the first byte that needs care (the string is open, its quote not yet written). */
+static void json_str_slow(struct strbuf *sb, const unsigned char *p)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
 
-	sb_reserve(sb, strlen(s) + 2);
-	sb_putc(sb, '"');
 	while (*p) {
 		const unsigned char *run = p;
 
 		/* Copy the plain ASCII run in one go. */
-		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		while (!json_special[*p])
 			p++;
 		if (p > run)
 			sb_put(sb, (const char *)run, (size_t)(p - run));
@@ -579,6 +730,41 @@ void sb_json_str(struct strbuf *sb, const char *s)
 		}
 	}
 	sb_putc(sb, '"');
+}
+
+/*
+ * The usual string (a name, a reason sentence) is plain ASCII: it is copied
+ * while it is checked, in one pass, and only a string with a byte that needs
+ * care goes on byte by byte from that byte.
+ */
+void sb_json_str(struct strbuf *sb, const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	char *p = sb_room(sb, n + 2);
+
+	*p++ = '"';
+	/* Eight bytes a step: a byte past ASCII, below 0x20, '"' or '\\' stops the run (bit tricks on the word). */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, u + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+			break;
+		memcpy(p + i, u + i, 8);
+	}
+	for (; i < n && !json_special[u[i]]; i++)
+		p[i] = (char)u[i];
+	if (i == n) {
+		p[n] = '"';
+		sb_done(sb, p + n + 1);
+		return;
+	}
+	sb_done(sb, p + i);
+	json_str_slow(sb, u + i);
 }
 
 int mkdir_p(const char *dir)
@@ -612,9 +798,24 @@ out:
 void sb_csv_field(struct strbuf *sb, const char *s, bool last)
 {
 	bool quote;
+	size_t n;
 
 	if (!s)
 		s = "";
+	/* The usual field (a number, an address, a name) needs neither quotes nor the formula guard: one copy. */
+	n = strcspn(s, ",\"\r\n");
+	if (s[n] == '\0' && !(s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
+		char *p = sb_room(sb, n + 2);
+
+		memcpy(p, s, n);
+		p += n;
+		if (last)
+			p = NG_PUT_LIT(p, "\r\n");
+		else
+			*p++ = ',';
+		sb_done(sb, p);
+		return;
+	}
 	quote = strpbrk(s, ",\"\r\n") != NULL;
 	if (quote)
 		sb_putc(sb, '"');

@@ -43,6 +43,13 @@ ng_time time_mono(void);
 #define NG_TIMESTRLEN 32
 /* Write t as RFC 3339 UTC with microseconds; returns buf. */
 char *time_format(ng_time t, char *buf, size_t len);
+/*
+ * Write t as time_format does at p, without a NUL (at most NG_TIMESTRLEN - 1
+ * bytes); returns the end. The date and time of day of the last two seconds
+ * written are kept per thread, so a run of times in the same second formats
+ * only the microseconds.
+ */
+char *time_put(char *p, ng_time t);
 /* Write t as "2026-11-19 08:14" (UTC, for human sentences); returns buf. */
 char *time_format_short(ng_time t, char *buf, size_t len);
 /*
@@ -56,6 +63,18 @@ int time_parse(const char *s, ng_time *out);
  * ("48h", "7d", "1.5h", "30"; a bare number is seconds). Returns 0 or -1.
  */
 int duration_parse(const char *s, ng_time *out);
+
+/* A pointer and the number it sorts by. */
+struct ng_ref {
+	void *p;
+	uint64_t key;
+};
+/*
+ * Sort refs by ascending key without reading what they point to; equal keys
+ * keep their order. Linear in n (an LSD radix sort, 11 bits a pass, only as
+ * many passes as the largest key needs).
+ */
+void ng_refs_sort(struct ng_ref *r, size_t n);
 
 /* A fast, well-mixing 64-bit hash of a byte string (not for cryptography). */
 uint64_t ng_hash64(const void *data, size_t len, uint64_t seed);
@@ -131,6 +150,26 @@ static inline void sb_put(struct strbuf *sb, const char *s, size_t n)
 	sb->p[sb->len] = '\0';
 }
 
+/*
+ * Writers that put many short pieces take a pointer to room for at least n
+ * more bytes (sb_room), write through it, and hand back the end (sb_done).
+ */
+static inline char *sb_room(struct strbuf *sb, size_t n)
+{
+	sb_reserve(sb, n);
+	return sb->p + sb->len;
+}
+
+/* The bytes up to end (from sb_room) are written: count them and end the text. */
+static inline void sb_done(struct strbuf *sb, char *end)
+{
+	sb->len = (size_t)(end - sb->p);
+	*end = '\0';
+}
+
+/* Copy a string literal to p; evaluates to the end. */
+#define NG_PUT_LIT(p, lit) ((char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+
 /* Append one character. */
 static inline void sb_putc(struct strbuf *sb, char c)
 {
@@ -145,6 +184,8 @@ void sb_u64(struct strbuf *sb, uint64_t v);
 /* Write v in decimal and a NUL into buf (NG_U64STRLEN bytes, as "%llu" would); returns buf. */
 #define NG_U64STRLEN 21
 char *u64_format(uint64_t v, char *buf);
+/* Write v in decimal at p (at most 20 bytes, no NUL); returns the end. */
+char *put_u64(char *p, uint64_t v);
 /*
  * Append s to the NUL-terminated text of length at in buf (len bytes), as
  * much as fits, as snprintf would truncate it; returns the new length.
@@ -152,6 +193,9 @@ char *u64_format(uint64_t v, char *buf);
 size_t str_append(char *buf, size_t len, size_t at, const char *s);
 /* A number with at most 4 decimals, trailing zeros dropped ("37.422", "-122.0838", "0"). */
 void sb_fixed4(struct strbuf *sb, double v);
+/* Write sb_fixed4's text at p (at most NG_FIXED4LEN bytes, no NUL); returns the end. */
+#define NG_FIXED4LEN 32
+char *put_fixed4(char *p, double v);
 /*
  * A JSON string literal (RFC 8259 7): quotes, escapes for " \ and control
  * characters, and every byte sequence that is not valid UTF-8 replaced by

@@ -931,12 +931,11 @@ size_t detect_signals(const struct flow *f, ng_time window, struct sig_view *out
 		case SIG_UNANSWERED:
 			o->value = (double)f->packets[FLOW_RECEIVED];
 			{
-				char num[NG_U64STRLEN];
-				size_t at = str_append(o->reason, sizeof o->reason, 0,
-						       "inbound attempt this host never answered (");
+				_Static_assert(DETECT_REASON_MAX >= 42 + 20 + 9 + 1, "room for the unanswered reason");
+				char *p = NG_PUT_LIT(o->reason, "inbound attempt this host never answered (");
 
-				at = str_append(o->reason, sizeof o->reason, at, u64_format(f->packets[FLOW_RECEIVED], num));
-				str_append(o->reason, sizeof o->reason, at, " packets)");
+				p = put_u64(p, f->packets[FLOW_RECEIVED]);
+				*NG_PUT_LIT(p, " packets)") = '\0';
 			}
 			break;
 		default: {

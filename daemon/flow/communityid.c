@@ -17,7 +17,6 @@
 
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "decode.h"
@@ -88,19 +87,33 @@ static int icmp_counterpart(uint8_t proto, uint8_t type)
 	return -1;
 }
 
+char *communityid_put(const uint8_t d[20], bool hex, char *p)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	*p++ = '1';
+	*p++ = ':';
+	if (!hex) {
+		base64_encode_raw(p, 20, d);
+		return p + BASE64_ENCODE_RAW_LENGTH(20);
+	}
+	for (int i = 0; i < 20; i++) {
+		*p++ = digits[d[i] >> 4];
+		*p++ = digits[d[i] & 15];
+	}
+	return p;
+}
+
 char *communityid_format(const uint8_t d[20], bool hex, char *buf, size_t len)
 {
 	char tmp[COMMUNITYID_HEX_LEN];
+	size_t n;
 
-	memcpy(tmp, "1:", 2);
-	if (hex) {
-		for (int i = 0; i < 20; i++)
-			snprintf(tmp + 2 + 2 * i, 3, "%02x", d[i]);
-	} else {
-		base64_encode_raw(tmp + 2, 20, d);
-		tmp[2 + BASE64_ENCODE_RAW_LENGTH(20)] = '\0';
-	}
-	snprintf(buf, len, "%s", tmp);
+	if (len == 0)
+		return buf;
+	n = NG_MIN((size_t)(communityid_put(d, hex, tmp) - tmp), len - 1);	/* cut short as snprintf would */
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 	return buf;
 }
 

@@ -48,6 +48,8 @@ int communityid_parse(const char *s, uint8_t digest[20]);
 
 /* "1:" and a digest in base64 (or hex when `hex`) into buf; returns buf. */
 char *communityid_format(const uint8_t d[20], bool hex, char *buf, size_t len);
+/* Write communityid_format's text at p (COMMUNITYID_LEN - 1 or COMMUNITYID_HEX_LEN - 1 bytes, no NUL); returns the end. */
+char *communityid_put(const uint8_t d[20], bool hex, char *p);
 
 /* A flow's digest with the current seed (what communityid_flow formats). */
 void communityid_flow_digest(const struct flow *f, uint8_t digest[20]);

@@ -30,7 +30,12 @@ const char *flowjson_proto_name(uint8_t proto, char *buf, size_t len)
 	case 132:
 		return "sctp";
 	default:
-		snprintf(buf, len, "ip-%u", proto);
+		if (len >= 7) {
+			memcpy(buf, "ip-", 3);
+			*put_u64(buf + 3, proto) = '\0';
+		} else if (len) {
+			buf[0] = '\0';
+		}
 		return buf;
 	}
 }
@@ -209,10 +214,27 @@ char *flowjson_reason(const struct flow *f, ng_time window, char *buf, size_t le
 #define w_key sb_json_key
 #define w_str sb_json_member_str
 
-static void w_uint(struct strbuf *sb, const char *k, uint64_t v)
+/*
+ * A name from one of netglobe's tables (protocol, state, scope, verdict,
+ * attention, signal) as a JSON string, or null: these are plain ASCII
+ * identifiers, which sb_json_str would copy unchanged (test_flowjson.c
+ * checks every one), so they are copied without the check.
+ */
+static char *put_name(char *p, const char *name)
 {
-	w_key(sb, k);
-	sb_u64(sb, v);
+	if (!name)
+		return NG_PUT_LIT(p, "null");
+	*p++ = '"';
+	while (*name)	/* a few bytes: a loop beats a strlen and a memcpy call */
+		*p++ = *name++;
+	*p++ = '"';
+	return p;
+}
+
+/* "true" or "false". */
+static char *put_bool(char *p, bool v)
+{
+	return v ? NG_PUT_LIT(p, "true") : NG_PUT_LIT(p, "false");
 }
 
 /* "signals": [{"name", "value", "reason"}, ...] in detect.h's order. */
@@ -220,17 +242,20 @@ static void w_signals(struct strbuf *sb, const struct flow *f, ng_time window)
 {
 	struct sig_view sv[SIG_COUNT];
 	size_t n = detect_signals(f, window, sv);
+	char *p = sb_room(sb, 16);
 
-	w_key(sb, "signals");
-	sb_putc(sb, '[');
+	sb_done(sb, NG_PUT_LIT(p, ",\"signals\":["));
 	for (size_t i = 0; i < n; i++) {
+		p = sb_room(sb, 64 + NG_FIXED4LEN);
 		if (i)
-			sb_putc(sb, ',');
-		sb_puts(sb, "{\"name\":\"");
-		sb_puts(sb, sig_name(sv[i].id));
-		sb_puts(sb, "\",\"value\":");
-		sb_fixed4(sb, sv[i].value);
-		w_str(sb, "reason", sv[i].reason);
+			*p++ = ',';
+		p = NG_PUT_LIT(p, "{\"name\":");
+		p = put_name(p, sig_name(sv[i].id));
+		p = NG_PUT_LIT(p, ",\"value\":");
+		p = put_fixed4(p, sv[i].value);
+		p = NG_PUT_LIT(p, ",\"reason\":");
+		sb_done(sb, p);
+		sb_json_str(sb, sv[i].reason);
 		sb_putc(sb, '}');
 	}
 	sb_putc(sb, ']');
@@ -262,66 +287,114 @@ static char *signal_names(const struct flow *f, ng_time window, char *buf, size_
 }
 
 /*
+ * Room for the members between two strings of unbounded length: every key
+ * and value there has a bound (numbers 20 bytes, addresses 45, times 27),
+ * and all of them together stay well below this.
+ */
+#define FLOWJSON_ROOM 1024
+
+/*
  * DESIGN. The flow object is written straight into a text buffer: building a
  * cJSON tree (about 40 allocations) and printing it (every number through
  * "%1.15g" and back through sscanf) cost more than decoding the flow's
- * packets. Every string goes through sb_json_str, which escapes and repairs
- * UTF-8, so the output is always one valid JSON object on one line.
- * flowjson_object parses that text for callers that want a tree to extend.
+ * packets. A /flows answer writes a hundred thousand of these, so the
+ * members of bounded length are written through one pointer into reserved
+ * room (keys as constant bytes, numbers, addresses, times and the Community
+ * ID by the put_* formatters, names from netglobe's tables as they are), and
+ * only text of unbounded length (domain, reason, rule, the enrichments) goes
+ * through sb_json_str, which escapes and repairs UTF-8, so the output is
+ * always one valid JSON object on one line. flowjson_object parses that
+ * text for callers that want a tree to extend.
  */
 void flowjson_append(const struct flow *f, ng_time window, struct strbuf *sb)
 {
-	char a[NG_ADDRSTRLEN], t[NG_TIMESTRLEN], pbuf[16], reason[320], cid[COMMUNITYID_LEN];
+	char pbuf[16], reason[320];
+	uint8_t cid[20];
 	enum wl_verdict v = engine_flow_verdict(f);
+	const char *end = flowjson_end_name(f->end_reason), *rule = flowjson_trust_rule(f);
+	char *p = sb_room(sb, FLOWJSON_ROOM);
 
-	sb_reserve(sb, 1024);
-	sb_puts(sb, "{\"id\":");
-	sb_u64(sb, f->id);
-	w_str(sb, "proto", flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
-	w_uint(sb, "proto_num", f->key.proto);
-	w_uint(sb, "ip_version", f->key.va);
-	w_str(sb, "local_ip", addr_format(flow_local_ip(f), a, sizeof a));
-	w_uint(sb, "local_port", flow_local_port(f));
-	w_str(sb, "remote_ip", addr_format(flow_remote_ip(f), a, sizeof a));
-	w_uint(sb, "remote_port", flow_remote_port(f));
-	w_str(sb, "initiator", f->initiator_local ? "local" : "remote");
-	w_uint(sb, "packets_sent", f->packets[FLOW_SENT]);
-	w_uint(sb, "packets_received", f->packets[FLOW_RECEIVED]);
-	w_uint(sb, "bytes_sent", f->bytes[FLOW_SENT]);
-	w_uint(sb, "bytes_received", f->bytes[FLOW_RECEIVED]);
-	w_str(sb, "first_seen", time_format(f->first_seen, t, sizeof t));
-	w_str(sb, "last_seen", time_format(flow_last_seen(f), t, sizeof t));
-	w_str(sb, "state", flowjson_state_name(f->state));
-	w_str(sb, "conn_state", flowjson_conn_state(f));
-	w_str(sb, "community_id", communityid_flow(f, false, cid, sizeof cid));
-	w_key(sb, "active");
-	sb_puts(sb, f->end_reason == FLOW_END_NONE ? "true" : "false");
-	w_str(sb, "end_reason", flowjson_end_name(f->end_reason));
-	w_uint(sb, "fragments", f->fragments);
-	w_str(sb, "remote_scope", scope_name((enum ng_scope)f->remote_scope));
+	p = NG_PUT_LIT(p, "{\"id\":");
+	p = put_u64(p, f->id);
+	p = NG_PUT_LIT(p, ",\"proto\":");
+	p = put_name(p, flowjson_proto_name(f->key.proto, pbuf, sizeof pbuf));
+	p = NG_PUT_LIT(p, ",\"proto_num\":");
+	p = put_u64(p, f->key.proto);
+	p = NG_PUT_LIT(p, ",\"ip_version\":");
+	p = put_u64(p, f->key.va);
+	p = NG_PUT_LIT(p, ",\"local_ip\":\"");
+	p = addr_put(p, flow_local_ip(f));
+	p = NG_PUT_LIT(p, "\",\"local_port\":");
+	p = put_u64(p, flow_local_port(f));
+	p = NG_PUT_LIT(p, ",\"remote_ip\":\"");
+	p = addr_put(p, flow_remote_ip(f));
+	p = NG_PUT_LIT(p, "\",\"remote_port\":");
+	p = put_u64(p, flow_remote_port(f));
+	p = f->initiator_local ? NG_PUT_LIT(p, ",\"initiator\":\"local\"") : NG_PUT_LIT(p, ",\"initiator\":\"remote\"");
+	p = NG_PUT_LIT(p, ",\"packets_sent\":");
+	p = put_u64(p, f->packets[FLOW_SENT]);
+	p = NG_PUT_LIT(p, ",\"packets_received\":");
+	p = put_u64(p, f->packets[FLOW_RECEIVED]);
+	p = NG_PUT_LIT(p, ",\"bytes_sent\":");
+	p = put_u64(p, f->bytes[FLOW_SENT]);
+	p = NG_PUT_LIT(p, ",\"bytes_received\":");
+	p = put_u64(p, f->bytes[FLOW_RECEIVED]);
+	p = NG_PUT_LIT(p, ",\"first_seen\":\"");
+	p = time_put(p, f->first_seen);
+	p = NG_PUT_LIT(p, "\",\"last_seen\":\"");
+	p = time_put(p, flow_last_seen(f));
+	p = NG_PUT_LIT(p, "\",\"state\":");
+	p = put_name(p, flowjson_state_name(f->state));
+	p = NG_PUT_LIT(p, ",\"conn_state\":");
+	p = put_name(p, flowjson_conn_state(f));
+	p = NG_PUT_LIT(p, ",\"community_id\":\"");
+	communityid_flow_digest(f, cid);
+	p = communityid_put(cid, false, p);
+	p = NG_PUT_LIT(p, "\",\"active\":");
+	p = put_bool(p, f->end_reason == FLOW_END_NONE);
+	p = NG_PUT_LIT(p, ",\"end_reason\":");
+	p = put_name(p, end);
+	p = NG_PUT_LIT(p, ",\"fragments\":");
+	p = put_u64(p, f->fragments);
+	p = NG_PUT_LIT(p, ",\"remote_scope\":");
+	p = put_name(p, scope_name((enum ng_scope)f->remote_scope));
+	sb_done(sb, p);
 	enrich_json(f, sb);	/* "geo", "asn", "as_org", "process" (enrichments.c) */
 	w_str(sb, "remote_domain", flow_domain(f));
-	w_str(sb, "remote_domain_source", flowjson_domain_source_name(f->domain_source));
-	w_str(sb, "verdict_sent", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
-	w_str(sb, "verdict_received", wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
-	w_str(sb, "verdict", wl_verdict_name(v));
+	p = sb_room(sb, FLOWJSON_ROOM);
+	p = NG_PUT_LIT(p, ",\"remote_domain_source\":");
+	p = put_name(p, flowjson_domain_source_name(f->domain_source));
+	p = NG_PUT_LIT(p, ",\"verdict_sent\":");
+	p = put_name(p, wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_SENT)->verdict));
+	p = NG_PUT_LIT(p, ",\"verdict_received\":");
+	p = put_name(p, wl_verdict_name((enum wl_verdict)flow_verdict(f, FLOW_RECEIVED)->verdict));
+	p = NG_PUT_LIT(p, ",\"verdict\":");
+	p = put_name(p, wl_verdict_name(v));
+	sb_done(sb, p);
 	w_str(sb, "reason", v != WL_NONE ? flowjson_reason(f, window, reason, sizeof reason) : NULL);
-	w_str(sb, "attention", attention_name((enum ng_attention)f->attention));
+	p = sb_room(sb, FLOWJSON_ROOM);
+	p = NG_PUT_LIT(p, ",\"attention\":");
+	p = put_name(p, attention_name((enum ng_attention)f->attention));
+	sb_done(sb, p);
 	w_signals(sb, f, window);
-	w_key(sb, "trusted_by_user");
-	sb_puts(sb, flowjson_trust_rule(f) ? "true" : "false");
-	w_str(sb, "trust_rule", flowjson_trust_rule(f));
-	w_key(sb, "evidence");
-	sb_puts(sb, f->evidence ? "true" : "false");
-	w_key(sb, "evidence_url");
+	p = sb_room(sb, FLOWJSON_ROOM);
+	p = NG_PUT_LIT(p, ",\"trusted_by_user\":");
+	p = put_bool(p, rule != NULL);
+	sb_done(sb, p);
+	w_str(sb, "trust_rule", rule);
+	p = sb_room(sb, FLOWJSON_ROOM);
+	p = NG_PUT_LIT(p, ",\"evidence\":");
+	p = put_bool(p, f->evidence);
+	p = NG_PUT_LIT(p, ",\"evidence_url\":");
 	if (f->evidence) {
-		sb_puts(sb, "\"/flows/");
-		sb_u64(sb, f->id);
-		sb_puts(sb, "/pcap\"");
+		p = NG_PUT_LIT(p, "\"/flows/");
+		p = put_u64(p, f->id);
+		p = NG_PUT_LIT(p, "/pcap\"");
 	} else {
-		sb_puts(sb, "null");
+		p = NG_PUT_LIT(p, "null");
 	}
-	sb_putc(sb, '}');
+	*p++ = '}';
+	sb_done(sb, p);
 }
 
 const char *flowjson_trust_rule(const struct flow *f)

@@ -150,8 +150,12 @@ time.sleep(1)
 n = s['flows_active'] + s['flows_kept_ended']
 hz = os.sysconf('SC_CLK_TCK')
 def cpu():
-    f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
-    return (int(f[11]) + int(f[12])) / hz
+    # The daemon's time on a CPU in nanoseconds (schedstat): a request of 0.07 s is 7 clock ticks of stat.
+    try:
+        return int(open('/proc/%d/schedstat' % pid).read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+        return (int(f[11]) + int(f[12])) / hz
 for key, path in (('json', '/flows'), ('csv', '/flows?format=csv')):
     walls, cpus = [], []
     for i in range(runs):

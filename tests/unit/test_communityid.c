@@ -175,6 +175,39 @@ static void test_parse(void **state)
 	}
 }
 
+/* communityid_put writes the digest's bytes as "%02x" does (hex) and as communityid_format does, into any short buffer. */
+static void test_put_and_format(void **state)
+{
+	uint8_t d[20];
+	char got[COMMUNITYID_HEX_LEN + 8], want[COMMUNITYID_HEX_LEN + 8], small[12];
+	uint32_t x = 1;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		char *end;
+		int n = 2;
+
+		for (int k = 0; k < 20; k++) {
+			x = x * 1664525u + 1013904223u;
+			d[k] = i < 256 ? (uint8_t)(i ^ k * 37) : (uint8_t)(x >> 24);
+		}
+		memcpy(want, "1:", 2);
+		for (int k = 0; k < 20; k++)
+			n += snprintf(want + n, sizeof want - (size_t)n, "%02x", d[k]);
+		end = communityid_put(d, true, got);
+		*end = '\0';
+		assert_string_equal(got, want);
+		assert_string_equal(communityid_format(d, true, got, sizeof got), want);
+		end = communityid_put(d, false, got);
+		assert_int_equal(end - got, COMMUNITYID_LEN - 1);
+		*end = '\0';
+		assert_string_equal(communityid_format(d, false, want, COMMUNITYID_LEN), got);
+		memcpy(want, got, sizeof small - 1);
+		want[sizeof small - 1] = '\0';
+		assert_string_equal(communityid_format(d, false, small, sizeof small), want);	/* cut as snprintf cuts */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_baselines),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_put_and_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2238,6 +2238,66 @@ static void test_svc_hostile_names(void **state)
 	free(big);
 }
 
+/* wl_service_format as it was written with snprintf: the oracle for the hand-written one. */
+static char *svc_format_ref(const struct wl_verdict_info *v, char *buf, size_t len)
+{
+	char ts[NG_TIMESTRLEN], seen[64], what[WL_DOMAIN_MAX + WL_ORG_KEEP + 32];
+
+	if (len == 0)
+		return buf;
+	if (v->svc != WL_SVC_DOMAIN && v->svc != WL_SVC_ASN) {
+		buf[0] = '\0';
+		return buf;
+	}
+	time_format_short(v->svc_first, ts, sizeof ts);
+	if (v->svc_count <= 1)
+		snprintf(seen, sizeof seen, "seen once since %s", ts);
+	else
+		snprintf(seen, sizeof seen, "seen %u times since %s", v->svc_count, ts);
+	if (v->svc == WL_SVC_DOMAIN)
+		snprintf(what, sizeof what, "of %s", v->svc_name ? v->svc_name : "a known domain");
+	else if (v->svc_name)
+		snprintf(what, sizeof what, "in AS%u %s", v->svc_asn, v->svc_name);
+	else
+		snprintf(what, sizeof what, "in AS%u", v->svc_asn);
+	snprintf(buf, len, "new address %s, %s", what, seen);
+	return buf;
+}
+
+/* The hand-written sentence is snprintf's, for random counts, AS numbers, names (past the buffer's size too), times and buffer sizes. */
+static void test_svc_format_matches_snprintf(void **state)
+{
+	static char name[WL_DOMAIN_MAX + WL_ORG_KEEP + 64];
+	struct wl_verdict_info v;
+	char got[600], want[600];
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		size_t n, len;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(&v, 0, sizeof v);
+		v.verdict = WL_ANOMALOUS;
+		v.svc = (uint8_t)(x % 4);
+		v.svc_count = i % 5 == 0 ? (uint32_t)(x >> 8) : (uint32_t)(x >> 8) % 3;
+		v.svc_asn = i % 7 == 0 ? UINT32_MAX : (uint32_t)(x >> 20);
+		v.svc_first = i % 11 == 0 ? -(ng_time)(x % (1000ULL * 86400 * NG_USEC)) : (ng_time)(x >> 10);
+		n = (size_t)(x >> 33) % (i % 13 == 0 ? sizeof name : 40);
+		for (size_t k = 0; k < n; k++)
+			name[k] = (char)('a' + (x >> (k % 50)) % 26);
+		name[n] = '\0';
+		v.svc_name = i % 9 == 0 ? NULL : name;
+		len = i % 3 == 0 ? (size_t)(x >> 40) % 120 : sizeof got;
+		svc_format_ref(&v, want, len);
+		wl_service_format(&v, 48 * H, got, len);
+		if (len && strcmp(got, want) != 0)
+			fail_msg("wl_service_format wrote '%s', snprintf '%s' (len %zu)", got, want, len);
+	}
+}
+
 static void test_svc_format(void **state)
 {
 	struct wl_verdict_info v;
@@ -2311,6 +2371,7 @@ int main(void)
 		cmocka_unit_test(test_svc_cap),
 		cmocka_unit_test(test_svc_hostile_names),
 		cmocka_unit_test(test_svc_format),
+		cmocka_unit_test(test_svc_format_matches_snprintf),
 	};
 
 	time_parse("2026-11-19T08:14:00Z", &T0);

@@ -465,6 +465,7 @@ static int flows_cmp(const void *pa, const void *pb, void *arg)
 
 	switch (fq->sort) {
 	case SORT_ID:
+		r = CMP(a->id, b->id);
 		break;
 	case SORT_BYTES:
 		r = CMP(a->bytes[0] + a->bytes[1], b->bytes[0] + b->bytes[1]);
@@ -681,7 +682,13 @@ enum MHD_Result http_api_flows(struct http_conn *c, const char *url)
 		return ret;
 	}
 	if (fq.sort == SORT_ID) {
-		ng_refs_sort(pick.r, pick.n);	/* what flows_cmp gives for SORT_ID, with or without desc */
+		ng_refs_sort(pick.r, pick.n);	/* what flows_cmp gives for SORT_ID */
+		for (size_t i = 0, j = pick.n; fq.desc && i + 1 < j; i++, j--) {
+			struct ng_ref t = pick.r[i];
+
+			pick.r[i] = pick.r[j - 1];
+			pick.r[j - 1] = t;
+		}
 	} else if (pick.n > 1) {
 		qsort_r(pick.r, pick.n, sizeof *pick.r, flows_cmp, &fq);
 	}

@@ -153,7 +153,7 @@ def rkey(f):
     a = ipaddress.ip_address(f['remote_ip'])
     return (a.version, a.packed, f['remote_port'])
 KEYS = {
-    'id': lambda f: 0,
+    'id': lambda f: f['id'],
     'bytes': lambda f: f['bytes_sent'] + f['bytes_received'],
     'sent': lambda f: f['bytes_sent'],
     'received': lambda f: f['bytes_received'],

@@ -692,6 +692,7 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	f->key = *k;
 	f->id = ft->next_id++;
 	f->first_seen = now;
+	f->dir_last[0] = f->dir_last[1] = NG_TIME_NONE;	/* not 0: a capture's times may be before 1970 */
 	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
 	f->queued = queue_stamp(now);
 	n = number_of(f);

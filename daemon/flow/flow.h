@@ -131,7 +131,7 @@ struct flow {
 	/* Hot: touched by every packet. */
 	struct flow_key key;		/* 40 bytes */
 	uint64_t packets[2], bytes[2];	/* indexed by enum flow_dir */
-	ng_time dir_last[2];		/* last packet in each direction, 0 before */
+	ng_time dir_last[2];		/* last packet in each direction, NG_TIME_NONE before (0 in a zeroed one) */
 	ng_time first_seen;		/* the flow's first packet (its direction is first_dir) */
 	uint8_t verdict;		/* enum wl_verdict, overall */
 	uint8_t state : 3;		/* enum flow_state */

@@ -692,10 +692,32 @@ static void test_beacon_rotating_names(void **state)
 	rig_down(&r);
 }
 
+/* A capture dated before 1970 (a pcapng's if_tsoffset): each direction's last packet and the flow's are its times. */
+static void test_times_before_1970(void **state)
+{
+	const ng_time t0 = -3000000000LL * NG_USEC;
+	struct rig r;
+	struct flow *f;
+
+	(void)state;
+	rig_up(&r);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x02, t0);
+	f = only_flow(&r, 1);
+	assert_true(flow_last_seen(f) == t0);
+	send_pkt(&r, "8.8.4.4", 443, "192.168.1.10", 50000, 0x12, t0 + 1000);
+	send_pkt(&r, "192.168.1.10", 50000, "8.8.4.4", 443, 0x10, t0 + 2000);
+	assert_true(f->dir_last[FLOW_SENT] == t0 + 2000);
+	assert_true(f->dir_last[FLOW_RECEIVED] == t0 + 1000);
+	assert_true(flow_dir_first(f, FLOW_RECEIVED) == t0 + 1000);
+	assert_true(flow_last_seen(f) == t0 + 2000);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outbound_handshake),
+		cmocka_unit_test(test_times_before_1970),
 		cmocka_unit_test(test_inbound_handshake_alerts_both),
 		cmocka_unit_test(test_spoofed_syns_teach_nothing),
 		cmocka_unit_test(test_splits),

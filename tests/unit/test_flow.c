@@ -283,11 +283,30 @@ static void test_recorded_counts(void **state)
 	assert_true(f.bytes[0] > (1ULL << 58));
 }
 
+/* Times before 1970 (a pcapng's if_tsoffset): the last packet's time is the flow's, not 0. */
+static void test_times_before_1970(void **state)
+{
+	struct flow_table_config cfg = {.udp_timeout = 120 * NG_USEC, .max_ended = 10};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	ng_time t0 = -3000000000LL * NG_USEC;
+	struct flow *f;
+
+	(void)state;
+	f = add(ft, 1000, t0, 17);
+	assert_true(flow_last_seen(f) == t0);
+	assert_false(flow_table_idle(ft, f, t0 + NG_USEC));
+	assert_true(flow_table_idle(ft, f, t0 + 121 * NG_USEC));
+	assert_int_equal(flow_table_expire(ft, t0 + 121 * NG_USEC), 1);
+	flow_table_destroy(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions_find_one_flow),
 		cmocka_unit_test(test_expiry_by_class),
+		cmocka_unit_test(test_times_before_1970),
 		cmocka_unit_test(test_eviction_prefers_unanswered),
 		cmocka_unit_test(test_kept_ended_are_bounded),
 		cmocka_unit_test(test_growth),

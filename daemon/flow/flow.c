@@ -126,12 +126,20 @@ void flow_set_recorded(struct flow *f, int d, ng_time t)
 /*
  * Lists are ordered by when each flow was queued, kept in 32 bits of 65.536
  * ms units (2^16 us): compared by their wrapping difference, good for ages
- * up to 8.9 years. Expiry looks at a head once its coarse age reaches the
+ * up to 8.9 years. Expiry looks at a flow once its coarse age reaches the
  * timeout's, up to one unit early, never late; what it then does is decided
- * by the flow's exact last_seen. A head looked at early, and idle since it
- * was queued, stays first (and stops the walk), as it would have.
+ * by the flow's exact last_seen. A flow looked at early, and idle since it
+ * was queued, stays where it is and the walk goes on past it: a flow queued
+ * behind it in the same unit may be idle already. (A flow dated ahead of
+ * now, when a capture's time went back, stops the walk, as it always did.)
+ * A packet clock that jumps ahead by half the stamps' range or more
+ * (QUEUE_JUMP, 4.5 years: only a bogus capture does) would make the
+ * wrapping differences lie, so expiry then checks every flow by its exact
+ * time instead: once per such jump of the clock's high-water mark, and each
+ * ends about every flow there is.
  */
 #define QUEUE_SHIFT 16
+#define QUEUE_JUMP ((uint64_t)1 << (QUEUE_SHIFT + 31))
 
 static inline uint32_t queue_stamp(ng_time t)
 {
@@ -215,6 +223,7 @@ struct flow_table {
 	size_t carve_left;		/* flows left there */
 	struct flow_hole *holes;	/* freed flows */
 	size_t carved;			/* flows ever carved (live + holes) */
+	ng_time expire_high;		/* the latest time expiry ran at (QUEUE_JUMP), NG_TIME_NONE before */
 };
 
 static const ng_time default_timeouts[] = {300 * NG_USEC, 30 * NG_USEC, 120 * NG_USEC};
@@ -247,6 +256,7 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 	struct flow_table *ft = xcalloc(1, sizeof *ft);
 
 	ft->cfg = *cfg;
+	ft->expire_high = NG_TIME_NONE;
 	if (ft->cfg.max_flows == 0)
 		ft->cfg.max_flows = 1000000;
 	if (ft->cfg.tcp_timeout <= 0)
@@ -695,6 +705,8 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *k, 
 	f->dir_last[0] = f->dir_last[1] = NG_TIME_NONE;	/* not 0: a capture's times may be before 1970 */
 	f->state = k->proto == 6 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_OPEN;
 	f->queued = queue_stamp(now);
+	if (ft->expire_high == NG_TIME_NONE)
+		ft->expire_high = now;
 	n = number_of(f);
 	index_put(ft->slots, ft->nslots, hash32(hash), n);
 	b = bucket_of(id_hash(f->id), ft->nidbuckets);
@@ -726,29 +738,64 @@ bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time 
 	return now - flow_last_seen(f) > class_timeout(ft, (enum tclass)f->tclass);
 }
 
-size_t flow_table_expire(struct flow_table *ft, ng_time now)
+/* End class c's idle flows by their exact times, every one of them; the others are queued again. */
+static size_t expire_sweep(struct flow_table *ft, int c, ng_time now, ng_time timeout)
 {
 	size_t n = 0;
 
+	for (size_t k = ft->lists[c].count; k > 0 && ft->lists[c].head; k--) {
+		struct flow *f = flow_at(ft, ft->lists[c].head);
+
+		if (now - flow_last_seen(f) > timeout) {
+			flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+			n++;
+		} else {
+			list_remove(ft, &ft->lists[c], f);
+			f->queued = queue_stamp(flow_last_seen(f));
+			list_append(ft, &ft->lists[c], f);
+		}
+	}
+	return n;
+}
+
+size_t flow_table_expire(struct flow_table *ft, ng_time now)
+{
+	size_t n = 0;
+	bool sweep = false;
+
+	if (ft->expire_high == NG_TIME_NONE || now > ft->expire_high) {
+		sweep = ft->expire_high != NG_TIME_NONE && (uint64_t)now - (uint64_t)ft->expire_high >= QUEUE_JUMP;
+		ft->expire_high = now;
+	}
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		ng_time timeout = class_timeout(ft, (enum tclass)c);
 		uint32_t due = queue_stamp(timeout), stamp = queue_stamp(now);
+		struct flow *f;
 
-		while (ft->lists[c].head && stamp - flow_at(ft, ft->lists[c].head)->queued >= due) {
-			struct flow *f = flow_at(ft, ft->lists[c].head);
+		if (sweep) {
+			n += expire_sweep(ft, c, now, timeout);
+			continue;
+		}
+		/* Requeued flows go to the tail: met again, they are skipped (last == queued), so the walk ends. */
+		for (f = flow_or_null(ft, ft->lists[c].head); f && stamp - f->queued >= due;) {
+			struct flow *next = flow_or_null(ft, f->next);
 			uint32_t last = queue_stamp(flow_last_seen(f));
 
 			if (now - flow_last_seen(f) > timeout) {
 				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
 				n++;
-			} else if (last == f->queued) {
-				break;	/* not active since it was queued, only looked at early: it stays first */
-			} else {
+			} else if (last != f->queued) {
 				/* Active since it was queued: back to the tail, in order of its last packet. */
 				list_remove(ft, &ft->lists[c], f);
 				f->queued = last;
 				list_append(ft, &ft->lists[c], f);
+				if (next == NULL)
+					next = f;	/* it was the tail: it is met again, and skipped */
+			} else if (flow_last_seen(f) > now) {
+				break;	/* dated ahead of now (a capture's time went back): it holds the list, as ever */
 			}
+			/* else: not active since it was queued, only looked at early; it stays, the walk goes on */
+			f = next;
 		}
 	}
 	return n;

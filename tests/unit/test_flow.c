@@ -283,6 +283,51 @@ static void test_recorded_counts(void **state)
 	assert_true(f.bytes[0] > (1ULL << 58));
 }
 
+/*
+ * Queue times are coarse (65.536 ms units), but a flow still ends at the
+ * first expiry after its exact timeout: a head whose last packet came in the
+ * unit it was queued in must not hold back an idle flow queued behind it.
+ */
+static void test_expiry_not_late_behind_early_head(void **state)
+{
+	struct flow_table_config cfg = {.udp_timeout = 30 * NG_USEC, .max_ended = 10};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow *head, *behind;
+
+	(void)state;
+	head = add(ft, 1000, 0, 17);
+	behind = add(ft, 1001, 10000, 17);	/* 10 ms later, same queue unit */
+	head->dir_last[FLOW_SENT] = 50000;	/* head's last packet, still in that unit */
+	/* 30.03 s: behind has been idle 30.02 s (> 30), head only 29.98 s. */
+	assert_true(flow_table_idle(ft, behind, 30030000));
+	assert_false(flow_table_idle(ft, head, 30030000));
+	assert_int_equal(flow_table_expire(ft, 30030000), 1);
+	assert_int_equal(e.last_id, behind->id);
+	assert_int_equal(flow_table_expire(ft, 30050001), 1);
+	assert_int_equal(e.last_id, head->id);
+	flow_table_destroy(ft);
+}
+
+/* A packet clock that jumps further than the queue stamps' range (2^48 us, 8.9 years) still ends what is idle. */
+static void test_expiry_after_huge_jump(void **state)
+{
+	struct flow_table_config cfg = {.udp_timeout = 120 * NG_USEC, .max_ended = 10};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	ng_time t0 = 1000 * NG_USEC, later = t0 + ((ng_time)1 << 48) + NG_USEC;
+
+	(void)state;
+	add(ft, 1000, t0, 17);
+	assert_int_equal(flow_table_expire(ft, t0 + NG_USEC), 0);
+	assert_true(flow_table_idle(ft, flow_table_by_id(ft, 1), later));
+	assert_int_equal(flow_table_expire(ft, later), 1);
+	/* And again after that: a flow queued then ends at its timeout. */
+	add(ft, 1001, later, 17);
+	assert_int_equal(flow_table_expire(ft, later + 121 * NG_USEC), 1);
+	flow_table_destroy(ft);
+}
+
 /* Times before 1970 (a pcapng's if_tsoffset): the last packet's time is the flow's, not 0. */
 static void test_times_before_1970(void **state)
 {
@@ -306,6 +351,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions_find_one_flow),
 		cmocka_unit_test(test_expiry_by_class),
+		cmocka_unit_test(test_expiry_not_late_behind_early_head),
+		cmocka_unit_test(test_expiry_after_huge_jump),
 		cmocka_unit_test(test_times_before_1970),
 		cmocka_unit_test(test_eviction_prefers_unanswered),
 		cmocka_unit_test(test_kept_ended_are_bounded),

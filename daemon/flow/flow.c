@@ -666,7 +666,9 @@ static struct flow *eviction_victim(struct flow_table *ft)
 	for (int c = TC_TCP; c < TC_ENDED; c++) {
 		struct flow *f = flow_or_null(ft, ft->lists[c].head);
 
-		if (f && (!oldest || (int32_t)(f->queued - oldest->queued) < 0))
+		/* Heads queued in the same 65 ms unit: the one idle longer (its last packet was its queue time). */
+		if (f && (!oldest || (int32_t)(f->queued - oldest->queued) < 0 ||
+			  (f->queued == oldest->queued && flow_last_seen(f) < flow_last_seen(oldest))))
 			oldest = f;
 		for (int depth = 0; f && depth < EVICT_SCAN_DEPTH; depth++, f = flow_or_null(ft, f->next)) {
 			if ((f->packets[0] == 0 || f->packets[1] == 0) &&

@@ -346,6 +346,33 @@ static void test_times_before_1970(void **state)
 	flow_table_destroy(ft);
 }
 
+/*
+ * With every flow answered the oldest list head goes: by time, not by which
+ * list comes first, when both heads were queued in the same 65.536 ms unit.
+ */
+static void test_eviction_oldest_head_within_a_unit(void **state)
+{
+	struct flow_table_config cfg = {.max_flows = 2, .max_ended = 0};
+	struct ends e = {0};
+	struct flow_table *ft = flow_table_create(&cfg, on_end, on_release, &e);
+	struct flow *udp, *tcp;
+	uint64_t udp_id, tcp_id;
+
+	(void)state;
+	udp = add(ft, 1, 1000, 17);	/* the older, on the UDP list */
+	udp->packets[1] = 1;
+	udp_id = udp->id;
+	tcp = add(ft, 2, 2000, 6);	/* 1 ms later, on the TCP list (looked at first) */
+	tcp->packets[1] = 1;
+	tcp_id = tcp->id;
+	add(ft, 3, 3000, 17);
+	assert_int_equal(e.ended, 1);
+	assert_int_equal(e.last_reason, FLOW_END_EVICTED);
+	assert_int_equal(e.last_id, udp_id);
+	assert_non_null(flow_table_by_id(ft, tcp_id));
+	flow_table_destroy(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_after_huge_jump),
 		cmocka_unit_test(test_times_before_1970),
 		cmocka_unit_test(test_eviction_prefers_unanswered),
+		cmocka_unit_test(test_eviction_oldest_head_within_a_unit),
 		cmocka_unit_test(test_kept_ended_are_bounded),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_index_delete_keeps_others),

@@ -191,13 +191,30 @@ void capture_close(struct capture *c)
 	free(c);
 }
 
+/*
+ * A packet's time in microseconds. A capture file may say anything (pcapng
+ * offsets and resolutions reach past the year 294,000, where seconds times
+ * 10^6 overflows): times are held within +-2^62 us (146,000 years), which
+ * also keeps the differences the flow table takes of them in range.
+ */
+static ng_time packet_time(const struct timeval *tv)
+{
+	const int64_t lim_sec = ((int64_t)1 << 62) / NG_USEC;
+
+	if ((int64_t)tv->tv_sec >= lim_sec)
+		return (ng_time)lim_sec * NG_USEC;
+	if ((int64_t)tv->tv_sec <= -lim_sec)
+		return -(ng_time)lim_sec * NG_USEC;
+	return (ng_time)tv->tv_sec * NG_USEC + tv->tv_usec;
+}
+
 /* libpcap's callback: convert the header and hand the packet on. */
 static void capture_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct capture *c = (struct capture *)user;
 	struct capture_packet p;
 
-	p.ts = (ng_time)h->ts.tv_sec * NG_USEC + h->ts.tv_usec;
+	p.ts = packet_time(&h->ts);
 	p.data = bytes;
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
@@ -240,7 +257,7 @@ int capture_next(struct capture *c, struct capture_packet *p, char *err, size_t 
 		return 0;
 	rc = pcap_next_ex(c->pcap, &h, &data);
 	if (rc == 1) {
-		p->ts = (ng_time)h->ts.tv_sec * NG_USEC + h->ts.tv_usec;
+		p->ts = packet_time(&h->ts);
 		p->data = data;
 		p->caplen = h->caplen;
 		p->wirelen = h->len;

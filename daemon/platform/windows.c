@@ -677,8 +677,17 @@ int platform_service_install(int argc, char *const argv[], char *err, size_t err
 		free(cmd);
 		return -1;
 	}
-	s = CreateServiceW(m, L"" PLATFORM_SERVICE_NAME, L"netglobe", SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
-			   SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL, NULL, NULL);
+	/* Asked first, not left to CreateServiceW alone: Wine's service manager once created it a second time. */
+	s = OpenServiceW(m, L"" PLATFORM_SERVICE_NAME, SERVICE_QUERY_STATUS);
+	if (s != NULL) {
+		CloseServiceHandle(s);
+		s = NULL;
+		SetLastError(ERROR_SERVICE_EXISTS);
+	} else {
+		s = CreateServiceW(m, L"" PLATFORM_SERVICE_NAME, L"netglobe", SERVICE_ALL_ACCESS,
+				   SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, cmd, NULL, NULL,
+				   NULL, NULL, NULL);
+	}
 	if (s == NULL) {
 		DWORD e = GetLastError();
 

@@ -584,7 +584,7 @@ static void flow_renamed(struct engine *e, struct flow *f)
 	}
 	/* Directions that already taught the whitelist teach it the name's service now, not a minute later. */
 	for (int d = 0; e->wl && d < 2; d++) {
-		if ((f->recorded >> d) & 1)
+		if (flow_recorded(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
 	}
 	detect_flow_named(e->detect, f);
@@ -637,7 +637,7 @@ static bool wl_may_learn(const struct flow *f, enum flow_dir d)
  */
 static void wl_push(struct engine *e, struct flow *f, enum flow_dir d)
 {
-	bool first = !((f->recorded >> d) & 1);
+	bool first = !flow_recorded(f, (int)d);
 	const char *country = f->geo && f->geo->country[0] ? f->geo->country : NULL;
 	ng_time t = first ? flow_dir_first(f, (int)d) : f->dir_last[d];
 	uint64_t bytes = f->bytes[d] - flow_recorded_bytes(f, (int)d);
@@ -659,7 +659,7 @@ static void wl_flow_final(struct engine *e, struct flow *f)
 	for (int d = 0; d < 2; d++) {
 		if (!wl_may_learn(f, (enum flow_dir)d))
 			continue;
-		if (!((f->recorded >> d) & 1))
+		if (!flow_recorded(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
 		if (f->dir_last[d] > flow_recorded_time(f, d) || f->packets[d] != flow_recorded_pkts(f, (int)d))
 			wl_push(e, f, (enum flow_dir)d);
@@ -1100,15 +1100,15 @@ static void engine_process(struct engine *e, struct pipe_slot *ps)
 		for (int dd = 0; dd < 2; dd++) {
 			if (f->packets[dd] > 0)
 				maybe_alert(e, f, (enum flow_dir)dd);
-			if (e->wl && !((f->recorded >> dd) & 1) && wl_may_learn(f, (enum flow_dir)dd))
+			if (e->wl && !flow_recorded(f, dd) && wl_may_learn(f, (enum flow_dir)dd))
 				wl_push(e, f, (enum flow_dir)dd);
 		}
 		flow_update_attention(e, f);
 	} else if (e->wl) {
-		if (!((f->recorded >> d) & 1)) {
+		if (!flow_recorded(f, (int)d)) {
 			if (wl_may_learn(f, d))
 				wl_push(e, f, d);
-		} else if (cp->ts - f->ext->dir_recorded[d] >= WL_TOUCH_EVERY) {
+		} else if (cp->ts - flow_recorded_time(f, (int)d) >= WL_TOUCH_EVERY) {
 			wl_push(e, f, d);
 		}
 	}

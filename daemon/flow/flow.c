@@ -740,6 +740,20 @@ bool flow_table_idle(const struct flow_table *ft, const struct flow *f, ng_time 
 	return now - flow_last_seen(f) > class_timeout(ft, (enum tclass)f->tclass);
 }
 
+/* An idle flow of class c ends: after FIN/RST it was closed, else idle. */
+static void expire_end(struct flow_table *ft, int c, struct flow *f)
+{
+	flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+}
+
+/* A flow active since it was queued goes back to the tail of class c's list, in order of its last packet. */
+static void expire_requeue(struct flow_table *ft, int c, struct flow *f)
+{
+	list_remove(ft, &ft->lists[c], f);
+	f->queued = queue_stamp(flow_last_seen(f));
+	list_append(ft, &ft->lists[c], f);
+}
+
 /* End class c's idle flows by their exact times, every one of them; the others are queued again. */
 static size_t expire_sweep(struct flow_table *ft, int c, ng_time now, ng_time timeout)
 {
@@ -749,12 +763,10 @@ static size_t expire_sweep(struct flow_table *ft, int c, ng_time now, ng_time ti
 		struct flow *f = flow_at(ft, ft->lists[c].head);
 
 		if (now - flow_last_seen(f) > timeout) {
-			flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+			expire_end(ft, c, f);
 			n++;
 		} else {
-			list_remove(ft, &ft->lists[c], f);
-			f->queued = queue_stamp(flow_last_seen(f));
-			list_append(ft, &ft->lists[c], f);
+			expire_requeue(ft, c, f);
 		}
 	}
 	return n;
@@ -784,13 +796,10 @@ size_t flow_table_expire(struct flow_table *ft, ng_time now)
 			uint32_t last = queue_stamp(flow_last_seen(f));
 
 			if (now - flow_last_seen(f) > timeout) {
-				flow_table_end(ft, f, c == TC_TCP_CLOSED ? FLOW_END_CLOSED : FLOW_END_IDLE);
+				expire_end(ft, c, f);
 				n++;
 			} else if (last != f->queued) {
-				/* Active since it was queued: back to the tail, in order of its last packet. */
-				list_remove(ft, &ft->lists[c], f);
-				f->queued = last;
-				list_append(ft, &ft->lists[c], f);
+				expire_requeue(ft, c, f);
 				if (next == NULL)
 					next = f;	/* it was the tail: it is met again, and skipped */
 			} else if (flow_last_seen(f) > now) {

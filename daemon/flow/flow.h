@@ -208,16 +208,22 @@ static inline ng_time flow_dir_first(const struct flow *f, int d)
 /* Record the first packet of direction d at t (the engine, at that packet; tests). */
 void flow_set_dir_first(struct flow *f, int d, ng_time t);
 
+/* Direction d (enum flow_dir) was pushed to the whitelist (flow_set_recorded). */
+static inline bool flow_recorded(const struct flow *f, int d)
+{
+	return (f->recorded >> d) & 1;
+}
+
 /* When direction d was last pushed to the whitelist, NG_TIME_NONE before the first push. */
 static inline ng_time flow_recorded_time(const struct flow *f, int d)
 {
-	return (f->recorded >> d) & 1 ? f->ext->dir_recorded[d] : NG_TIME_NONE;
+	return flow_recorded(f, d) ? f->ext->dir_recorded[d] : NG_TIME_NONE;
 }
 
 /* packets[d] as of direction d's last push to the whitelist (flow_set_recorded), 0 before the first. */
 static inline uint64_t flow_recorded_pkts(const struct flow *f, int d)
 {
-	if (!((f->recorded >> d) & 1))
+	if (!flow_recorded(f, d))
 		return 0;
 	return f->packets[d] - (uint32_t)((uint32_t)f->packets[d] - f->ext->rec_pkts[d]);
 }
@@ -227,7 +233,7 @@ static inline uint64_t flow_recorded_bytes(const struct flow *f, int d)
 {
 	uint64_t low48 = ((uint64_t)1 << 48) - 1, rec;
 
-	if (!((f->recorded >> d) & 1))
+	if (!flow_recorded(f, d))
 		return 0;
 	rec = (uint64_t)f->ext->rec_bytes_hi[d] << 32 | f->ext->rec_bytes_lo[d];
 	return f->bytes[d] - ((f->bytes[d] - rec) & low48);

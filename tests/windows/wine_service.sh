@@ -23,6 +23,17 @@ state() {
 	"$NG_WINE" sc query netglobe 2>/dev/null | sed -n 's/^ *STATE *: [0-9]* *\([A-Z_]*\).*/\1/p'
 }
 
+# wait_state STATE TENTHS WHAT: poll the service manager every 0.1 s until the service is in STATE; fail with
+# WHAT (and the state it is in) after TENTHS tries.
+wait_state() {
+	ws_i=0
+	until [ "$(state)" = "$1" ]; do
+		ws_i=$((ws_i + 1))
+		[ $ws_i -lt "$2" ] || fail "$3 (it is '$(state)')"
+		sleep 0.1
+	done
+}
+
 ngw service install --bogus > /dev/null 2> "$TMP/bogus.err"
 rc=$?
 [ $rc -eq 2 ] || fail "service install --bogus: exit status $rc, want 2"
@@ -51,12 +62,7 @@ assert vals.get("ObjectName") == "LocalSystem", vals.get("ObjectName")
 print("ok registered: ImagePath", vals["ImagePath"])
 PY
 # (A fresh prefix's service manager may take a moment to answer sc query: ask for up to 5 s.)
-i=0
-until [ "$(state)" = STOPPED ]; do
-	i=$((i + 1))
-	[ $i -lt 50 ] || fail "after install the service is '$(state)', not STOPPED"
-	sleep 0.1
-done
+wait_state STOPPED 50 "after install the service is not STOPPED"
 ngw service install --no-geoip > /dev/null 2> "$TMP/again.err" && fail "a second install succeeded"
 grep -q "exists already" "$TMP/again.err" || fail "second install: $(cat "$TMP/again.err")"
 echo "ok a second install: $(cat "$TMP/again.err")"
@@ -78,12 +84,7 @@ grep -q "HTTP: open http://127.0.0.1:$port/" "$STATE/netglobe.log" || fail "no l
 echo "ok sc start: RUNNING, serving the capture's $want flows, logging to the state directory's netglobe.log"
 
 "$NG_WINE" sc stop netglobe > "$TMP/stop.txt" 2>&1 || fail "sc stop netglobe: $(cat "$TMP/stop.txt")"
-i=0
-until [ "$(state)" = STOPPED ]; do
-	i=$((i + 1))
-	[ $i -lt 150 ] || fail "sc stop: still '$(state)' after 15 s"
-	sleep 0.1
-done
+wait_state STOPPED 150 "sc stop: not STOPPED after 15 s"
 "$NG_WINE" sc query netglobe | grep -q 'WIN32_EXIT_CODE *: 0 ' || fail "stopped with an error: $("$NG_WINE" sc query netglobe)"
 tail -n 1 "$STATE/netglobe.log" | grep -q 'stopping: committing the whitelist' ||
 	fail "the daemon did not take its stop path: $(tail -n 3 "$STATE/netglobe.log")"

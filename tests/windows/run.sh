@@ -23,6 +23,8 @@ cp "$win"/deps/test-wpcap/wpcap.dll "$NG_WINDIR"/wpcap.dll
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
 	start=$(date +%s)
 	"$NG_WINE" wineboot -i >/dev/null 2>&1
+	# wineboot returns before the new prefix's first-run work (services, registry) ends: wait for it.
+	/usr/lib/wine/wineserver -w 2>/dev/null || true
 	echo "windows: new Wine prefix in $(($(date +%s) - start)) s"
 fi
 
